@@ -1,0 +1,1 @@
+"""Research Desk services: all logic and I/O. Never imports streamlit."""

@@ -1,0 +1,160 @@
+"""All configuration in one place.
+
+Values come from, in order of precedence: environment variables, then
+`.streamlit/secrets.toml` (same key names, lower or upper case), then defaults.
+Secrets are `SecretStr` so they never print in logs or reprs.
+"""
+
+import os
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATA_DIR = PROJECT_ROOT / "data" / "runtime"
+SECRETS_FILE_ENV = "RESEARCH_DESK_SECRETS_FILE"
+
+# Estimated US$ per million tokens: (input, output, cache read, cache write).
+# Stated to users as estimates; admins can override with RESEARCH_DESK_PRICES (JSON).
+DEFAULT_PRICES: dict[str, tuple[float, float, float, float]] = {
+    "claude-opus-4-5": (5.0, 25.0, 0.5, 6.25),
+    "claude-sonnet-4-5": (3.0, 15.0, 0.3, 3.75),
+    "claude-haiku-4-5": (1.0, 5.0, 0.1, 1.25),
+}
+
+
+class SecretsTomlSource(PydanticBaseSettingsSource):
+    """Reads `.streamlit/secrets.toml` without importing streamlit."""
+
+    def __init__(self, settings_cls: type[BaseSettings]) -> None:
+        super().__init__(settings_cls)
+        self._values = _read_secrets_file()
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for field_name, field in self.settings_cls.model_fields.items():
+            names = [field_name]
+            if isinstance(field.validation_alias, AliasChoices):
+                names += [str(a) for a in field.validation_alias.choices]
+            for name in names:
+                for candidate in (name, name.lower(), name.upper()):
+                    if candidate in self._values:
+                        result[field_name] = self._values[candidate]
+                        break
+                if field_name in result:
+                    break
+        return result
+
+
+def _read_secrets_file() -> dict[str, Any]:
+    path = Path(os.environ.get(SECRETS_FILE_ENV, PROJECT_ROOT / ".streamlit" / "secrets.toml"))
+    if not path.is_file():
+        return {}
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError):
+        return {}
+
+
+def _alias(*names: str) -> AliasChoices:
+    return AliasChoices(*names)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    data_dir: Path = Field(
+        default=DEFAULT_DATA_DIR, validation_alias=_alias("RESEARCH_DESK_DATA_DIR", "data_dir")
+    )
+    database_url: str | None = Field(
+        default=None, validation_alias=_alias("RESEARCH_DESK_DATABASE_URL", "database_url")
+    )
+    cookie_key: SecretStr | None = Field(
+        default=None, validation_alias=_alias("RESEARCH_DESK_COOKIE_KEY", "cookie_key")
+    )
+    cookie_name: str = Field(
+        default="research_desk_auth", validation_alias=_alias("RESEARCH_DESK_COOKIE_NAME")
+    )
+    cookie_expiry_days: float = Field(
+        default=7, validation_alias=_alias("RESEARCH_DESK_COOKIE_EXPIRY_DAYS")
+    )
+
+    anthropic_api_key: SecretStr | None = Field(
+        default=None, validation_alias=_alias("ANTHROPIC_API_KEY", "anthropic_api_key")
+    )
+    anthropic_base_url: str | None = Field(
+        default=None, validation_alias=_alias("ANTHROPIC_BASE_URL", "anthropic_base_url")
+    )
+    model: str = Field(
+        default="claude-sonnet-4-5", validation_alias=_alias("RESEARCH_DESK_MODEL", "model")
+    )
+    available_models: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_PRICES),
+        validation_alias=_alias("RESEARCH_DESK_MODELS"),
+    )
+    claude_timeout_s: float = Field(default=60, validation_alias=_alias("RESEARCH_DESK_CLAUDE_TIMEOUT_S"))
+    claude_max_retries: int = Field(default=3, validation_alias=_alias("RESEARCH_DESK_CLAUDE_MAX_RETRIES"))
+    claude_max_tokens: int = Field(default=2048, validation_alias=_alias("RESEARCH_DESK_CLAUDE_MAX_TOKENS"))
+    prices: dict[str, tuple[float, float, float, float]] = Field(
+        default_factory=lambda: dict(DEFAULT_PRICES), validation_alias=_alias("RESEARCH_DESK_PRICES")
+    )
+
+    upload_limit_mb: int = Field(default=2048, validation_alias=_alias("RESEARCH_DESK_UPLOAD_LIMIT_MB"))
+    query_timeout_s: float = Field(default=10, validation_alias=_alias("RESEARCH_DESK_QUERY_TIMEOUT_S"))
+    query_max_rows: int = Field(default=10_000, validation_alias=_alias("RESEARCH_DESK_QUERY_MAX_ROWS"))
+    sandbox_memory_limit: str = Field(default="2GB", validation_alias=_alias("RESEARCH_DESK_SANDBOX_MEMORY"))
+    sandbox_threads: int = Field(default=2, validation_alias=_alias("RESEARCH_DESK_SANDBOX_THREADS"))
+    login_max_attempts: int = Field(default=5, validation_alias=_alias("RESEARCH_DESK_LOGIN_MAX_ATTEMPTS"))
+    login_lockout_s: float = Field(default=60, validation_alias=_alias("RESEARCH_DESK_LOGIN_LOCKOUT_S"))
+    log_level: str = Field(default="INFO", validation_alias=_alias("RESEARCH_DESK_LOG_LEVEL"))
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, SecretsTomlSource(settings_cls))
+
+    @property
+    def metadata_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"duckdb:///{self.data_dir / 'metadata.duckdb'}"
+
+    @property
+    def datasets_dir(self) -> Path:
+        return self.data_dir / "datasets"
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.data_dir / "uploads"
+
+    @property
+    def has_claude_key(self) -> bool:
+        return bool(self.anthropic_api_key and self.anthropic_api_key.get_secret_value())
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
+
+
+def reset_settings_cache() -> None:
+    """For tests and for admins changing configuration at run time."""
+    get_settings.cache_clear()
