@@ -104,20 +104,42 @@ class Settings(BaseSettings):
         default_factory=lambda: list(DEFAULT_PRICES),
         validation_alias=_alias("RESEARCH_DESK_MODELS"),
     )
-    claude_timeout_s: float = Field(default=60, validation_alias=_alias("RESEARCH_DESK_CLAUDE_TIMEOUT_S"))
-    claude_max_retries: int = Field(default=3, validation_alias=_alias("RESEARCH_DESK_CLAUDE_MAX_RETRIES"))
-    claude_max_tokens: int = Field(default=2048, validation_alias=_alias("RESEARCH_DESK_CLAUDE_MAX_TOKENS"))
+    claude_timeout_s: float = Field(
+        default=60, validation_alias=_alias("RESEARCH_DESK_CLAUDE_TIMEOUT_S")
+    )
+    claude_max_retries: int = Field(
+        default=3, validation_alias=_alias("RESEARCH_DESK_CLAUDE_MAX_RETRIES")
+    )
+    claude_max_tokens: int = Field(
+        default=2048, validation_alias=_alias("RESEARCH_DESK_CLAUDE_MAX_TOKENS")
+    )
     prices: dict[str, tuple[float, float, float, float]] = Field(
-        default_factory=lambda: dict(DEFAULT_PRICES), validation_alias=_alias("RESEARCH_DESK_PRICES")
+        default_factory=lambda: dict(DEFAULT_PRICES),
+        validation_alias=_alias("RESEARCH_DESK_PRICES"),
     )
 
-    upload_limit_mb: int = Field(default=2048, validation_alias=_alias("RESEARCH_DESK_UPLOAD_LIMIT_MB"))
-    query_timeout_s: float = Field(default=10, validation_alias=_alias("RESEARCH_DESK_QUERY_TIMEOUT_S"))
-    query_max_rows: int = Field(default=10_000, validation_alias=_alias("RESEARCH_DESK_QUERY_MAX_ROWS"))
-    sandbox_memory_limit: str = Field(default="2GB", validation_alias=_alias("RESEARCH_DESK_SANDBOX_MEMORY"))
-    sandbox_threads: int = Field(default=2, validation_alias=_alias("RESEARCH_DESK_SANDBOX_THREADS"))
-    login_max_attempts: int = Field(default=5, validation_alias=_alias("RESEARCH_DESK_LOGIN_MAX_ATTEMPTS"))
-    login_lockout_s: float = Field(default=60, validation_alias=_alias("RESEARCH_DESK_LOGIN_LOCKOUT_S"))
+    upload_limit_mb: int = Field(
+        default=2048, validation_alias=_alias("RESEARCH_DESK_UPLOAD_LIMIT_MB")
+    )
+    query_timeout_s: float = Field(
+        default=10, validation_alias=_alias("RESEARCH_DESK_QUERY_TIMEOUT_S")
+    )
+    query_max_rows: int = Field(
+        default=10_000, validation_alias=_alias("RESEARCH_DESK_QUERY_MAX_ROWS")
+    )
+    sandbox_memory_limit: str = Field(
+        default="2GB", validation_alias=_alias("RESEARCH_DESK_SANDBOX_MEMORY")
+    )
+    sandbox_threads: int = Field(
+        default=2, validation_alias=_alias("RESEARCH_DESK_SANDBOX_THREADS")
+    )
+    login_max_attempts: int = Field(
+        default=5, validation_alias=_alias("RESEARCH_DESK_LOGIN_MAX_ATTEMPTS")
+    )
+    login_lockout_s: float = Field(
+        default=60, validation_alias=_alias("RESEARCH_DESK_LOGIN_LOCKOUT_S")
+    )
+    bcrypt_rounds: int = Field(default=12, validation_alias=_alias("RESEARCH_DESK_BCRYPT_ROUNDS"))
     log_level: str = Field(default="INFO", validation_alias=_alias("RESEARCH_DESK_LOG_LEVEL"))
 
     @classmethod

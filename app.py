@@ -1,0 +1,63 @@
+"""Research Desk entry point: page config, storage check, sign-in gate, role-based navigation."""
+
+import streamlit as st
+from streamlit.navigation.page import StreamlitPage
+
+from components.auth_gate import build_authenticator, first_run, sign_out_button, signed_in_user
+from components.feedback import friendly_errors
+from components.text import escape_markdown
+from services.db import get_engine
+from services.errors import StorageUnavailable
+from services.logs import configure_logging
+from services.permissions import can_open
+from services.users import has_users
+
+st.set_page_config(page_title="Research Desk", page_icon=":material/science:", layout="wide")
+configure_logging()
+
+# key, file, title, icon, shown in the menu
+PAGES = [
+    ("home", "pages/home.py", "Home", ":material/home:", True),
+    ("account", "pages/account.py", "Account", ":material/person:", True),
+    ("admin", "pages/admin.py", "Admin", ":material/admin_panel_settings:", True),
+]
+
+
+def _storage_ready() -> bool:
+    try:
+        get_engine()
+    except StorageUnavailable as error:
+        st.title("Research Desk cannot start")
+        st.error(str(error), icon=":material/database:")
+        return False
+    return True
+
+
+def _navigation(role: str) -> StreamlitPage:
+    pages = []
+    for key, path, title, icon, in_menu in PAGES:
+        # Pages a role may not open stay routable but hidden, so a typed URL gets the page's
+        # own polite refusal instead of a silent redirect.
+        visible = in_menu and can_open(role, key)
+        pages.append(
+            st.Page(path, title=title, icon=icon, default=key == "home",
+                    visibility="visible" if visible else "hidden")
+        )
+    return st.navigation(pages)
+
+
+with friendly_errors("app"):
+    if not _storage_ready():
+        st.stop()
+    if not has_users():
+        first_run()
+        st.stop()
+    authenticator = build_authenticator()
+    user = signed_in_user(authenticator)
+    if user is None:
+        st.stop()
+    with st.sidebar:
+        st.markdown(f"**{escape_markdown(user.name)}**")
+        st.caption(f"Signed in as {user.username} · {user.role.value}")
+    sign_out_button(authenticator, user)
+    _navigation(user.role.value).run()

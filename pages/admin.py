@@ -1,0 +1,145 @@
+"""Admin: people and roles, the audit log, and Claude's configuration status."""
+
+from datetime import datetime, time
+
+import pandas as pd
+import streamlit as st
+
+from components.feedback import friendly_errors
+from components.session import require_page
+from services import audit, users
+from services.audit import ACTIONS, AuditFilter
+from services.permissions import ROLE_LABELS, Role
+from services.settings import get_settings
+from services.users import NewUser
+
+user = require_page("admin")
+
+st.title("Admin")
+people_tab, audit_tab, claude_tab = st.tabs(["People", "Audit log", "Claude"])
+
+with people_tab, friendly_errors("admin_people"):
+    accounts = users.list_users(user)
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "Username": [a.username for a in accounts],
+                "Name": [a.name for a in accounts],
+                "Email": [a.email for a in accounts],
+                "Role": [a.role.value for a in accounts],
+                "Status": ["disabled" if a.disabled else "active" for a in accounts],
+                "Created": [a.created_at for a in accounts],
+            }
+        ),
+        hide_index=True,
+        column_config={"Created": st.column_config.DatetimeColumn(format="D MMM YYYY")},
+    )
+
+    add_column, manage_column = st.columns(2, gap="large")
+    with add_column:
+        st.subheader("Add a person")
+        with st.form("admin_new_user", clear_on_submit=False):
+            name = st.text_input("Name", max_chars=200)
+            username = st.text_input("Username", help=f"{users.USERNAME_RULE}.", max_chars=64)
+            email = st.text_input("Email (optional)")
+            role = st.selectbox(
+                "Role", list(Role), index=1, format_func=lambda r: ROLE_LABELS[r],
+                help="What this person may do. You can change it later.",
+            )
+            password = st.text_input(
+                "First password", type="password",
+                help=f"{users.PASSWORD_RULE}. Share it privately; they can change it later.",
+            )
+            created = st.form_submit_button("Add person", type="primary")
+        if created:
+            with friendly_errors("admin_create_user"):
+                new_user = NewUser.parse(
+                    username=username, name=name, email=email, password=password, role=role
+                )
+                users.create_user(user, new_user)
+                st.success(f"{new_user.name} can now sign in as “{new_user.username}”.")
+                st.rerun()
+
+    with manage_column:
+        st.subheader("Change a person's access")
+        chosen = st.selectbox(
+            "Person", [a.username for a in accounts], key="admin_manage_user",
+            help="Choose whose role, status or password to change.",
+        )
+        account = next(a for a in accounts if a.username == chosen)
+        new_role = st.selectbox(
+            "Role", list(Role), index=list(Role).index(account.role),
+            format_func=lambda r: ROLE_LABELS[r], key=f"admin_role_{chosen}",
+        )
+        role_column, status_column = st.columns(2)
+        if role_column.button("Save role", key="admin_save_role", disabled=new_role == account.role):
+            with friendly_errors("admin_role"):
+                users.change_role(user, chosen, new_role)
+                st.success(f"{chosen} is now {new_role.value}.")
+                st.rerun()
+        status_label = "Enable account" if account.disabled else "Disable account"
+        if status_column.button(status_label, key="admin_toggle_status"):
+            with friendly_errors("admin_status"):
+                users.set_disabled(user, chosen, not account.disabled)
+                st.rerun()
+        with st.form("admin_reset_password", clear_on_submit=True):
+            new_password = st.text_input(
+                f"New password for {chosen}", type="password", help=f"{users.PASSWORD_RULE}."
+            )
+            reset = st.form_submit_button("Reset password")
+        if reset:
+            with friendly_errors("admin_reset"):
+                users.reset_password(user, chosen, new_password)
+                st.success(f"The password of {chosen} is reset. Share it with them privately.")
+
+with audit_tab, friendly_errors("admin_audit"):
+    person_column, action_column, since_column, until_column = st.columns(4)
+    person = person_column.selectbox(
+        "Person", ["Everyone", *[a.username for a in accounts]], key="audit_person"
+    )
+    action = action_column.selectbox(
+        "What happened", ["Anything", *ACTIONS], key="audit_action",
+        format_func=lambda a: ACTIONS.get(a, a),
+    )
+    since = since_column.date_input("From", value=None, key="audit_since")
+    until = until_column.date_input("Until", value=None, key="audit_until")
+    entries = audit.list_entries(
+        user.role,
+        AuditFilter(
+            actor=None if person == "Everyone" else person,
+            action=None if action == "Anything" else action,
+            since=datetime.combine(since, time.min) if since else None,
+            until=datetime.combine(until, time.max) if until else None,
+        ),
+    )
+    if not entries:
+        st.info("No audit entries match these filters. Widen the dates or choose “Everyone”.")
+    else:
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    "When": [e.created_at for e in entries],
+                    "Who": [e.actor for e in entries],
+                    "What": [e.action_label for e in entries],
+                    "Target": [e.target for e in entries],
+                    "Detail": [e.detail for e in entries],
+                }
+            ),
+            hide_index=True,
+            column_config={"When": st.column_config.DatetimeColumn(format="D MMM YYYY, HH:mm:ss")},
+        )
+        st.caption(f"{len(entries):,} entries, newest first.")
+
+with claude_tab:
+    settings = get_settings()
+    if settings.has_claude_key:
+        st.success("An Anthropic API key is configured (it is never shown).", icon=":material/key:")
+    else:
+        st.warning(
+            "No Anthropic API key is configured. Set ANTHROPIC_API_KEY in the environment or in "
+            ".streamlit/secrets.toml and restart; every non-AI feature works without it.",
+            icon=":material/key_off:",
+        )
+    st.write(f"Model: **{settings.model}**")
+    if settings.anthropic_base_url:
+        st.write(f"API address: {settings.anthropic_base_url}")

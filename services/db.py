@@ -1,0 +1,119 @@
+"""The metadata store: one SQLAlchemy engine per process, migrations at start-up.
+
+DuckDB (the default) shares one database instance per file inside a process; each pooled
+connection is a separate DuckDB connection to it, which is what "a cursor per thread"
+means here. DuckDB reports write-write conflicts instead of waiting, so writes are
+serialised by a process lock. PostgreSQL needs no such lock and gets none.
+"""
+
+import logging
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from services.errors import StorageUnavailable
+from services.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+_lock = threading.Lock()
+_write_lock = threading.RLock()
+_engines: dict[str, Engine] = {}
+_initialised: set[str] = set()
+
+
+def _is_duckdb(url: str) -> bool:
+    return url.startswith("duckdb:")
+
+
+def _ensure_data_dir(data_dir: Path) -> None:
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise StorageUnavailable(
+            f"Research Desk cannot create its data folder ({data_dir}). Check that the path "
+            "exists and is writable, or set RESEARCH_DESK_DATA_DIR to another folder."
+        ) from error
+    if not data_dir.is_dir() or not os.access(data_dir, os.W_OK):
+        raise StorageUnavailable(
+            f"Research Desk cannot write to its data folder ({data_dir}). Fix its permissions "
+            "or set RESEARCH_DESK_DATA_DIR to another folder."
+        )
+
+
+def get_engine() -> Engine:
+    """The process-wide engine for the configured metadata URL, migrated to the latest schema."""
+    url = get_settings().metadata_url
+    with _lock:
+        engine = _engines.get(url)
+        if engine is None:
+            engine = _create_engine(url)
+            _engines[url] = engine
+        if url not in _initialised:
+            _migrate(engine)
+            _initialised.add(url)
+        return engine
+
+
+def _create_engine(url: str) -> Engine:
+    if _is_duckdb(url):
+        _ensure_data_dir(get_settings().data_dir)
+    try:
+        engine = create_engine(url, pool_pre_ping=not _is_duckdb(url))
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except SQLAlchemyError as error:
+        log.error("metadata store unavailable", extra={"error_type": type(error).__name__})
+        raise StorageUnavailable(
+            "Research Desk cannot open its metadata store. If the data folder was copied or "
+            "damaged, restore it from a backup or point RESEARCH_DESK_DATA_DIR at a new folder."
+        ) from error
+    return engine
+
+
+def _migrate(engine: Engine) -> None:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    try:
+        with _write_lock, engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+    except SQLAlchemyError as error:
+        log.exception("migration failed")
+        raise StorageUnavailable(
+            "Research Desk could not update its metadata store to this version. Restore the "
+            "data folder from a backup or start with a new RESEARCH_DESK_DATA_DIR."
+        ) from error
+
+
+def dispose_engines() -> None:
+    """Close every pooled connection (tests switch data folders)."""
+    with _lock:
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()
+        _initialised.clear()
+
+
+@contextmanager
+def session_scope(*, write: bool = False) -> Iterator[Session]:
+    """A session that commits on success and rolls back on error."""
+    engine = get_engine()
+    guard = _write_lock if write and _is_duckdb(str(engine.url)) else nullcontext()
+    with guard, sessionmaker(engine, expire_on_commit=False)() as session:
+        try:
+            yield session
+            session.commit()
+        except Exception:
+            session.rollback()
+            raise

@@ -1,0 +1,216 @@
+"""Metadata store tables (SQLAlchemy 2.x). Schema changes go through Alembic migrations.
+
+Integer ids use explicit Sequences: DuckDB has no SERIAL, and PostgreSQL accepts them too.
+"""
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    Sequence,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(320), default="")
+    password_hash: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(16))
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+audit_seq = Sequence("audit_log_id_seq")
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(
+        Integer, audit_seq, server_default=audit_seq.next_value(), primary_key=True
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(300), default="")
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+
+dataset_seq = Sequence("datasets_id_seq")
+
+
+class Dataset(Base):
+    __tablename__ = "datasets"
+
+    id: Mapped[int] = mapped_column(
+        Integer, dataset_seq, server_default=dataset_seq.next_value(), primary_key=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    owner: Mapped[str] = mapped_column(String(64))
+    visibility: Mapped[str] = mapped_column(String(16), default="private")
+    current_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class DatasetVersion(Base):
+    __tablename__ = "dataset_versions"
+
+    dataset_id: Mapped[int] = mapped_column(Integer, ForeignKey("datasets.id"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    parquet_path: Mapped[str] = mapped_column(String(1000))
+    rows: Mapped[int] = mapped_column(Integer)
+    columns: Mapped[int] = mapped_column(Integer)
+    bytes: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(300), default="")
+    recipe: Mapped[list | None] = mapped_column(JSON, nullable=True)
+    recipe_sql: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+item_seq = Sequence("research_items_id_seq")
+
+
+class ResearchItem(Base):
+    __tablename__ = "research_items"
+
+    id: Mapped[int] = mapped_column(
+        Integer, item_seq, server_default=item_seq.next_value(), primary_key=True
+    )
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="idea")
+    tags: Mapped[list] = mapped_column(JSON, default=list)
+    owner: Mapped[str] = mapped_column(String(64))
+    visibility: Mapped[str] = mapped_column(String(16), default="private")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+insight_seq = Sequence("insights_id_seq")
+
+
+class Insight(Base):
+    """A saved chart or Ask answer, with the data it showed at the time."""
+
+    __tablename__ = "insights"
+
+    id: Mapped[int] = mapped_column(
+        Integer, insight_seq, server_default=insight_seq.next_value(), primary_key=True
+    )
+    item_id: Mapped[int] = mapped_column(Integer, ForeignKey("research_items.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # chart | answer
+    title: Mapped[str] = mapped_column(String(300))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    spec: Mapped[dict] = mapped_column(JSON, default=dict)
+    data_snapshot: Mapped[list] = mapped_column(JSON, default=list)
+    dataset_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    dataset_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+conversation_seq = Sequence("conversations_id_seq")
+
+
+class Conversation(Base):
+    __tablename__ = "conversations"
+
+    id: Mapped[int] = mapped_column(
+        Integer, conversation_seq, server_default=conversation_seq.next_value(), primary_key=True
+    )
+    title: Mapped[str] = mapped_column(String(300))
+    owner: Mapped[str] = mapped_column(String(64))
+    dataset_ids: Mapped[list] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+message_seq = Sequence("messages_id_seq")
+
+
+class Message(Base):
+    __tablename__ = "messages"
+
+    id: Mapped[int] = mapped_column(
+        Integer, message_seq, server_default=message_seq.next_value(), primary_key=True
+    )
+    conversation_id: Mapped[int] = mapped_column(Integer, ForeignKey("conversations.id"))
+    role: Mapped[str] = mapped_column(String(16))  # user | assistant
+    content: Mapped[str] = mapped_column(Text, default="")
+    sql: Mapped[str | None] = mapped_column(Text, nullable=True)
+    chart: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    result_snapshot: Mapped[list | None] = mapped_column(JSON, nullable=True)
+    row_count: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    status: Mapped[str] = mapped_column(String(32), default="ok")
+    input_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    output_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+run_seq = Sequence("runs_id_seq")
+
+
+class Run(Base):
+    """One Claude call, successful or not: the basis of usage, cost and budgets."""
+
+    __tablename__ = "runs"
+
+    id: Mapped[int] = mapped_column(
+        Integer, run_seq, server_default=run_seq.next_value(), primary_key=True
+    )
+    username: Mapped[str] = mapped_column(String(64))
+    feature: Mapped[str] = mapped_column(String(32))
+    model: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(16))
+    input_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    output_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    cache_read_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    cache_write_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    latency_ms: Mapped[float] = mapped_column(Float, default=0)
+    cost_estimate: Mapped[float] = mapped_column(Float, default=0)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Budget(Base):
+    __tablename__ = "budgets"
+
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    monthly_tokens: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    monthly_cost: Mapped[float | None] = mapped_column(Float, nullable=True)
+    updated_by: Mapped[str] = mapped_column(String(64), default="")
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class AppSetting(Base):
+    """Admin-changeable settings that must survive restarts (e.g. send sample rows)."""
+
+    __tablename__ = "app_settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)

@@ -1,0 +1,32 @@
+"""Every test gets its own data folder and metadata store; nothing touches data/runtime."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from services.db import dispose_engines
+from services.settings import reset_settings_cache
+
+ENV_TO_CLEAR = (
+    "ANTHROPIC_API_KEY",
+    "ANTHROPIC_BASE_URL",
+    "RESEARCH_DESK_DATABASE_URL",
+    "RESEARCH_DESK_COOKIE_KEY",
+    "RESEARCH_DESK_MODEL",
+)
+
+
+@pytest.fixture(autouse=True)
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    folder = tmp_path / "data"
+    for name in ENV_TO_CLEAR:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("RESEARCH_DESK_DATA_DIR", str(folder))
+    monkeypatch.setenv("RESEARCH_DESK_BCRYPT_ROUNDS", "4")
+    monkeypatch.setenv("RESEARCH_DESK_SECRETS_FILE", str(tmp_path / "no-secrets.toml"))
+    reset_settings_cache()
+    dispose_engines()
+    yield folder
+    dispose_engines()
+    reset_settings_cache()

@@ -1,0 +1,19 @@
+"""Small helpers to create accounts in tests."""
+
+from services import users
+from services.permissions import Role
+from services.users import NewUser, UserView
+
+PASSWORD = "correct-horse-42"
+
+
+def make_admin(username: str = "ada") -> UserView:
+    return users.create_first_admin(
+        NewUser(username=username, name="Ada Admin", password=PASSWORD, role=Role.ADMIN)
+    )
+
+
+def make_user(admin: UserView, username: str, role: Role = Role.ANALYST) -> UserView:
+    return users.create_user(
+        admin, NewUser(username=username, name=username.title(), password=PASSWORD, role=role)
+    )
