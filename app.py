@@ -59,5 +59,5 @@ with friendly_errors("app"):
     with st.sidebar:
         st.markdown(f"**{escape_markdown(user.name)}**")
         st.caption(f"Signed in as {user.username} · {user.role.value}")
-    sign_out_button(authenticator, user)
+    sign_out_button()
     _navigation(user.role.value).run()

@@ -16,6 +16,8 @@ from services.auth_keys import cookie_key
 from services.settings import get_settings
 from services.users import NewUser, UserView
 
+SIGN_OUT_KEY = "auth_sign_out_requested"
+
 
 def build_authenticator() -> stauth.Authenticate:
     settings = get_settings()
@@ -59,12 +61,16 @@ def first_run() -> None:
 
 
 def _sign_in_form(authenticator: stauth.Authenticate) -> UserView | None:
-    st.title("Research Desk")
-    st.write("Sign in to see your team's research, data and questions.")
-    with st.form("sign_in"):
-        username = st.text_input("Username", autocomplete="username")
-        password = st.text_input("Password", type="password", autocomplete="current-password")
-        submitted = st.form_submit_button("Sign in", type="primary")
+    form_area = st.empty()  # cleared on success so the app replaces the form in this run
+    with form_area.container():
+        st.title("Research Desk")
+        st.write("Sign in to see your team's research, data and questions.")
+        with st.form("sign_in"):
+            username = st.text_input("Username", autocomplete="username")
+            password = st.text_input(
+                "Password", type="password", autocomplete="current-password"
+            )
+            submitted = st.form_submit_button("Sign in", type="primary")
     if not submitted:
         return None
     if not username.strip() or not password:
@@ -74,12 +80,15 @@ def _sign_in_form(authenticator: stauth.Authenticate) -> UserView | None:
         user = users.verify_login(username, password)
         authenticator.authentication_controller.login(token={"username": user.username})
         authenticator.cookie_controller.set_cookie()
+        form_area.empty()
         return user
     return None
 
 
 def signed_in_user(authenticator: stauth.Authenticate) -> UserView | None:
     """The signed-in, enabled user, or None after showing the sign-in form."""
+    if st.session_state.pop(SIGN_OUT_KEY, False):
+        _sign_out(authenticator)
     try:
         authenticator.login(location="unrendered")  # restores the session from the cookie
     except LoginError:
@@ -97,9 +106,20 @@ def signed_in_user(authenticator: stauth.Authenticate) -> UserView | None:
     return user
 
 
-def sign_out_button(authenticator: stauth.Authenticate, user: UserView) -> None:
-    if st.sidebar.button("Sign out", icon=":material/logout:", key="sign_out"):
-        users.record_sign_out(user.username)
-        authenticator.logout(location="unrendered")
-        set_current_user(None)
-        st.rerun()
+def _sign_out(authenticator: stauth.Authenticate) -> None:
+    username = st.session_state.get("username")
+    if st.session_state.get("authentication_status") and username:
+        users.record_sign_out(username)
+        authenticator.logout(location="unrendered")  # clears the session and the cookie
+    set_current_user(None)
+
+
+def _request_sign_out() -> None:
+    st.session_state[SIGN_OUT_KEY] = True
+
+
+def sign_out_button() -> None:
+    """Signing out happens at the start of the next run, before anything is shown."""
+    st.sidebar.button(
+        "Sign out", icon=":material/logout:", key="sign_out", on_click=_request_sign_out
+    )

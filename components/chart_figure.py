@@ -1,0 +1,318 @@
+"""ChartData + ChartSpec → an accessible plotly figure, and a one-sentence summary.
+
+Pure functions (no streamlit), so they are tested without a browser. Backgrounds are
+transparent and the font colour is left to the theme, so the same figure reads in light and
+dark mode; `for_export` gives a copy on white for PNG downloads and reports.
+"""
+
+import math
+
+import numpy as np
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+
+from components.palette import (
+    BAR_PATTERNS,
+    DASH_PATTERNS,
+    DIVERGING_SCALE,
+    GRID_COLOR,
+    MARKER_SYMBOLS,
+    NEUTRAL_LABELS,
+    SEQUENTIAL_SCALE,
+    SINGLE_COLOR,
+    color_map,
+    style_map,
+)
+from services.analytics import ChartData
+from services.charts import BAR_TYPES, CHART_NAMES, ChartSpec
+
+_DATE_FORMATS = {"day": "%d %b %Y", "week": "%d %b %Y", "month": "%b %Y",
+                 "quarter": "%b %Y", "year": "%Y", None: "%d %b %Y"}
+
+
+# --- labels and numbers -----------------------------------------------------------------------
+
+def format_number(value: float | int | None) -> str:
+    """Thousands separators and sensible rounding: 1,234,567 · 1,234.5 · 0.478."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "no value"
+    number = float(value)
+    if number.is_integer():
+        return f"{number:,.0f}"
+    if abs(number) >= 100:
+        return f"{number:,.1f}"
+    return f"{number:,.3g}"
+
+
+def _x_label(data: ChartData, spec: ChartSpec) -> str:
+    label = data.labels.get("x", spec.x or "")
+    return f"{label} ({spec.bucket})" if spec.bucket and spec.x else label
+
+
+def default_title(data: ChartData, spec: ChartSpec) -> str:
+    value = data.labels.get("value", "Count of rows")
+    if spec.chart_type == "scatter":
+        return f"{spec.y} against {spec.x}"
+    if spec.chart_type == "histogram":
+        return f"Distribution of {spec.x}"
+    if spec.chart_type == "box":
+        return f"{spec.y} by {spec.x}" if spec.x else f"Spread of {spec.y}"
+    if spec.chart_type == "correlation":
+        return "Correlation between number columns"
+    if spec.chart_type == "heatmap":
+        return f"{value} by {spec.x} and {spec.y}"
+    by = f" by {_x_label(data, spec)}"
+    return f"{value}{by}" + (f" and {spec.color}" if spec.color else "")
+
+
+def _label_text(value: object, spec: ChartSpec) -> str:
+    if isinstance(value, pd.Timestamp):
+        if spec.bucket == "quarter":
+            return f"Q{value.quarter} {value.year}"
+        return value.strftime(_DATE_FORMATS.get(spec.bucket, "%d %b %Y"))
+    if isinstance(value, float):
+        return format_number(value)
+    return str(value)
+
+
+# --- figure -----------------------------------------------------------------------------------
+
+def _groups(frame: pd.DataFrame, column: str) -> list[str]:
+    """Groups in order of appearance, grey ones last."""
+    if column not in frame:
+        return []
+    seen = [str(v) for v in pd.unique(frame[column].astype(str))]
+    return [v for v in seen if v not in NEUTRAL_LABELS] + [v for v in seen
+                                                           if v in NEUTRAL_LABELS]
+
+
+def _px_common(data: ChartData, spec: ChartSpec, frame: pd.DataFrame) -> dict:
+    labels = {**data.labels, "x": _x_label(data, spec)}
+    out: dict = {"labels": labels, "category_orders": {}}
+    if "x" in frame and frame["x"].dtype == object:
+        out["category_orders"]["x"] = list(pd.unique(frame["x"]))
+    if "color" in frame and frame["color"].dtype.kind not in "fiu":
+        groups = _groups(frame, "color")
+        out.update(color="color", color_discrete_map=color_map(groups))
+        out["category_orders"]["color"] = groups
+    elif "color" in frame:
+        out.update(color="color", color_continuous_scale=SEQUENTIAL_SCALE)
+    else:
+        out["color_discrete_sequence"] = [SINGLE_COLOR]
+    if "facet" in frame:
+        out.update(facet_col="facet", facet_col_wrap=3)
+        out["category_orders"]["facet"] = _groups(frame, "facet")
+    return out
+
+
+def _series_figure(data: ChartData, spec: ChartSpec, frame: pd.DataFrame) -> go.Figure:
+    common = _px_common(data, spec, frame)
+    has_groups = "color_discrete_map" in common
+    groups = common["category_orders"].get("color", [])
+    if spec.chart_type in BAR_TYPES or spec.chart_type == "histogram":
+        if has_groups and spec.chart_type != "grouped_bar":
+            common.update(pattern_shape="color",
+                          pattern_shape_map=style_map(groups, BAR_PATTERNS))
+        fig = px.bar(frame, x="x", y="value", hover_data={"rows": ":,"}, **common)
+        mode = "group" if spec.chart_type == "grouped_bar" else "stack"
+        fig.update_layout(barmode=mode if has_groups else "relative")
+        if spec.chart_type == "histogram":
+            fig.update_traces(width=data.bin_widths.get("x"))
+            fig.update_layout(bargap=0.02)
+        return fig
+    if has_groups:
+        common.update(line_dash="color", line_dash_map=style_map(groups, DASH_PATTERNS),
+                      symbol="color", symbol_map=style_map(groups, MARKER_SYMBOLS))
+    maker = px.area if spec.chart_type == "area" else px.line
+    fig = maker(frame, x="x", y="value", hover_data={"rows": ":,"}, markers=len(frame) <= 200,
+                **common)
+    return fig
+
+
+def _scatter_figure(data: ChartData, spec: ChartSpec, frame: pd.DataFrame) -> go.Figure:
+    common = _px_common(data, spec, frame)
+    if "color_discrete_map" in common:
+        groups = common["category_orders"]["color"]
+        common.update(symbol="color", symbol_map=style_map(groups, MARKER_SYMBOLS))
+    fig = px.scatter(frame, x="x", y="y", render_mode="webgl", opacity=0.7, **common)
+    fig.update_traces(marker={"size": 6 if len(frame) > 2000 else 8})
+    return fig
+
+
+def _box_figure(data: ChartData, spec: ChartSpec, frame: pd.DataFrame) -> go.Figure:
+    fig = go.Figure()
+    facets: list[str | None] = list(_groups(frame, "facet")) or [None]
+    colors = color_map([str(f) for f in facets]) if facets != [None] else {}
+    for facet in facets:
+        part = frame if facet is None else frame[frame["facet"].astype(str) == facet]
+        fig.add_trace(go.Box(
+            x=part["x"].astype(str), q1=part["q1"], median=part["median"], q3=part["q3"],
+            lowerfence=part["lower_fence"], upperfence=part["upper_fence"], mean=part["mean"],
+            name=str(facet) if facet is not None else data.labels.get("x", ""),
+            marker_color=colors.get(str(facet), SINGLE_COLOR), boxpoints=False,
+            showlegend=facet is not None,
+        ))
+    fig.update_layout(boxmode="group", xaxis_title=data.labels.get("x", ""),
+                      yaxis_title=spec.y, legend_title_text=data.labels.get("facet", ""))
+    return fig
+
+
+def _heatmap_figure(data: ChartData, spec: ChartSpec, frame: pd.DataFrame) -> go.Figure:
+    wide = frame.pivot_table(index="y", columns="x", values="value", aggfunc="first",
+                             sort=spec.chart_type != "correlation" and True)
+    if spec.chart_type == "correlation":
+        order = list(pd.unique(frame["x"]))
+        wide = wide.reindex(index=order, columns=order)
+    x_labels = [_label_text(v, spec) for v in wide.columns]
+    y_labels = [_label_text(v, spec) for v in wide.index]
+    z = wide.to_numpy(dtype="float64")
+    value_label = data.labels.get("value", "")
+    trace: dict = {"z": z, "x": x_labels, "y": y_labels, "colorscale": SEQUENTIAL_SCALE,
+                   "colorbar": {"title": {"text": value_label}, "tickformat": ","},
+                   "hovertemplate": f"{data.labels.get('x', 'x')}: %{{x}}<br>"
+                                    f"{data.labels.get('y', 'y')}: %{{y}}<br>"
+                                    f"{value_label}: %{{z:,.4~g}}<extra></extra>",
+                   "hoverongaps": False}
+    if spec.chart_type == "correlation":
+        trace.update(colorscale=DIVERGING_SCALE, zmin=-1, zmax=1, texttemplate="%{z:.2f}")
+    fig = go.Figure(go.Heatmap(**trace))
+    fig.update_layout(xaxis_title=data.labels.get("x", ""), yaxis_title=data.labels.get("y", ""))
+    fig.update_xaxes(type="category")
+    fig.update_yaxes(type="category", autorange="reversed" if spec.chart_type == "correlation"
+                     else True)
+    return fig
+
+
+def _facet_title(annotation: go.layout.Annotation) -> None:
+    """plotly express writes "Region=North"; people read "Region: North"."""
+    label, sep, value = (annotation.text or "").partition("=")
+    if sep:
+        annotation.update(text=f"{label}: {value}")
+
+
+def _empty_figure(note: str) -> go.Figure:
+    fig = go.Figure()
+    fig.add_annotation(text=note or "Nothing to show.", showarrow=False, x=0.5, y=0.5,
+                       xref="paper", yref="paper")
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return fig
+
+
+def build_figure(data: ChartData, spec: ChartSpec, *, title: str | None = None) -> go.Figure:
+    """The chart for `data`; every series differs by colour *and* shape/dash/pattern."""
+    frame = data.frame
+    if frame.empty:
+        fig = _empty_figure("No rows match the filters; remove a filter to see data.")
+    elif spec.chart_type == "scatter":
+        fig = _scatter_figure(data, spec, frame)
+    elif spec.chart_type == "box":
+        fig = _box_figure(data, spec, frame)
+    elif spec.chart_type in ("heatmap", "correlation"):
+        fig = _heatmap_figure(data, spec, frame)
+    else:
+        fig = _series_figure(data, spec, frame)
+    fig.update_layout(
+        title={"text": title or default_title(data, spec)},
+        paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
+        separators=".,", margin={"l": 60, "r": 20, "t": 60, "b": 60},
+        legend={"title": {"text": data.labels.get("color", "")}},
+        meta={"summary": summarize(data, spec), "marks": data.mark_count},
+    )
+    fig.for_each_annotation(_facet_title)
+    fig.update_xaxes(gridcolor=GRID_COLOR, zerolinecolor=GRID_COLOR)
+    fig.update_yaxes(gridcolor=GRID_COLOR, zerolinecolor=GRID_COLOR)
+    if spec.chart_type not in ("heatmap", "correlation", "box") and not frame.empty:
+        fig.update_yaxes(tickformat=",", hoverformat=",.4~f")
+    if spec.chart_type == "box" and not frame.empty:
+        fig.update_yaxes(tickformat=",")
+    if spec.log_y and spec.chart_type not in ("heatmap", "correlation"):
+        fig.update_yaxes(type="log")
+    if spec.bucket:
+        fig.update_xaxes(tickformat=_DATE_FORMATS[spec.bucket])
+    return fig
+
+
+def for_export(fig: go.Figure) -> go.Figure:
+    """A copy on a white background with dark text, for PNG downloads and reports."""
+    out = go.Figure(fig)
+    out.update_layout(template="plotly_white", paper_bgcolor="white", plot_bgcolor="white",
+                      font={"color": "#262730"})
+    return out
+
+
+# --- summary ------------------------------------------------------------------------------------
+
+def _extremes(data: ChartData, spec: ChartSpec) -> str:
+    frame = data.frame.dropna(subset=["value"])
+    if frame.empty:
+        return "no values to compare"
+    values = frame["value"].astype("float64").to_numpy()
+    high, low = frame.iloc[int(np.argmax(values))], frame.iloc[int(np.argmin(values))]
+
+    def where(row: pd.Series) -> str:
+        parts = [_label_text(row["x"], spec)]
+        if "color" in row:
+            parts.append(str(row["color"]))
+        return " / ".join(parts)
+
+    return (f"{where(high)} is highest ({format_number(high['value'])}) and {where(low)} "
+            f"lowest ({format_number(low['value'])})")
+
+
+def summarize(data: ChartData, spec: ChartSpec) -> str:
+    """One plain sentence describing the chart (also its alt text)."""
+    name = CHART_NAMES[spec.chart_type]
+    frame = data.frame
+    if frame.empty:
+        return f"{name} of {default_title(data, spec).lower()}: no rows match the filters."
+    rows = f"{data.rows_in:,} rows"
+    if spec.chart_type == "scatter":
+        both = frame[["x", "y"]].apply(pd.to_numeric, errors="coerce").dropna()
+        r = float(np.corrcoef(both["x"], both["y"])[0, 1]) if len(both) > 2 else math.nan
+        strength = ("no clear" if not math.isfinite(r) or abs(r) < 0.1 else
+                    "a weak" if abs(r) < 0.3 else "a moderate" if abs(r) < 0.6 else "a strong")
+        direction = "" if strength == "no clear" else (" positive" if r > 0 else " negative")
+        shown = f"a sample of {len(frame):,} of {rows}" if data.is_sampled else rows
+        return (f"{name} of {spec.y} against {spec.x} for {shown}: {strength}{direction} "
+                f"relationship (correlation {format_number(r)}).")
+    if spec.chart_type == "histogram":
+        peak = frame.iloc[int(np.argmax(frame["value"].to_numpy()))]
+        return (f"{name} of {spec.x} over {rows}: most values fall between "
+                f"{format_number(peak['bin_start'])} and {format_number(peak['bin_end'])} "
+                f"({format_number(peak['value'])} rows), from "
+                f"{format_number(frame['bin_start'].min())} to "
+                f"{format_number(frame['bin_end'].max())}.")
+    if spec.chart_type == "box":
+        medians = frame["median"].astype("float64").to_numpy()
+        high, low = frame.iloc[int(np.argmax(medians))], frame.iloc[int(np.argmin(medians))]
+        if len(frame) == 1:
+            return (f"{name} of {spec.y} over {rows}: median {format_number(high['median'])}, "
+                    f"middle half between {format_number(high['q1'])} and "
+                    f"{format_number(high['q3'])}.")
+        def group(row: pd.Series) -> str:
+            return f"{row['x']} / {row['facet']}" if "facet" in row else str(row["x"])
+
+        return (f"{name} of {spec.y} by {spec.x}: the median is highest for {group(high)} "
+                f"({format_number(high['median'])}) and lowest for {group(low)} "
+                f"({format_number(low['median'])}), {len(frame):,} groups.")
+    if spec.chart_type == "correlation":
+        pairs = frame[frame["x"].astype(str) < frame["y"].astype(str)].dropna(subset=["value"])
+        columns = frame["x"].nunique()
+        if pairs.empty:
+            return f"{name} of {columns} number columns: no pair could be compared."
+        best = pairs.iloc[int(np.argmax(pairs["value"].abs().to_numpy()))]
+        return (f"{name} of {columns} number columns: the strongest pair is {best['x']} and "
+                f"{best['y']} (correlation {format_number(best['value'])}).")
+    value = data.labels.get("value", "Count of rows")
+    value = value[0].lower() + value[1:]
+    if spec.chart_type == "heatmap":
+        top = frame.iloc[int(np.argmax(frame["value"].astype("float64").to_numpy()))]
+        return (f"{name} of {value} by {spec.x} and {spec.y}: the highest cell is "
+                f"{spec.x} {_label_text(top['x'], spec)}, {spec.y} "
+                f"{_label_text(top['y'], spec)} ({format_number(top['value'])}).")
+    count = frame["x"].nunique()
+    groups = f", {frame['color'].nunique()} {spec.color} groups" if "color" in frame else ""
+    return (f"{name} of {value} by {_x_label(data, spec)}: {_extremes(data, spec)}, "
+            f"{count:,} {_x_label(data, spec)} values{groups}.")
