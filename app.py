@@ -46,6 +46,14 @@ def _navigation(role: str) -> StreamlitPage:
     return st.navigation(pages)
 
 
+def _gate() -> None:
+    """Stands in while nobody is signed in (first run, sign-in, storage errors)."""
+
+
+# Routing is always ours: registering a hidden stand-in page first stops Streamlit from
+# listing the files in pages/ before anyone has signed in.
+st.navigation([st.Page(_gate, title="Research Desk")], position="hidden")
+
 with friendly_errors("app"):
     if not _storage_ready():
         st.stop()

@@ -37,7 +37,7 @@ def first_run() -> None:
         "Research Desk keeps your team's research questions and data in one place: upload a "
         "spreadsheet, check its quality, chart it without code and ask Claude about it."
     )
-    st.subheader("Create the first admin account")
+    st.header("Create the first admin account")
     st.caption("This account manages people and settings. You can add colleagues afterwards.")
     with st.form("first_admin"):
         name = st.text_input("Your name", max_chars=200)

@@ -124,10 +124,17 @@ def _series_figure(data: ChartData, spec: ChartSpec, frame: pd.DataFrame) -> go.
     if has_groups:
         common.update(line_dash="color", line_dash_map=style_map(groups, DASH_PATTERNS),
                       symbol="color", symbol_map=style_map(groups, MARKER_SYMBOLS))
-    maker = px.area if spec.chart_type == "area" else px.line
-    fig = maker(frame, x="x", y="value", hover_data={"rows": ":,"}, markers=len(frame) <= 200,
-                **common)
-    return fig
+    if spec.chart_type == "area":
+        if has_groups:  # areas differ by fill pattern and marker instead of dash
+            common.pop("line_dash")
+            common.pop("line_dash_map")
+            common.update(pattern_shape="color",
+                          pattern_shape_map=style_map(groups, BAR_PATTERNS))
+        return px.area(frame, x="x", y="value", hover_data={"rows": ":,"},
+                       markers=len(frame) <= 200, **common)
+    # SVG, not WebGL: WebGL lines cannot draw custom dash patterns (≤ 10,000 points anyway).
+    return px.line(frame, x="x", y="value", hover_data={"rows": ":,"}, render_mode="svg",
+                   markers=len(frame) <= 200, **common)
 
 
 def _scatter_figure(data: ChartData, spec: ChartSpec, frame: pd.DataFrame) -> go.Figure:

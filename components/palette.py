@@ -19,7 +19,7 @@ OKABE_ITO: tuple[str, ...] = (
 )
 SERIES_COLORS: tuple[str, ...] = OKABE_ITO[:7]
 SINGLE_COLOR = "#0072B2"  # one series: the blue reads well on white and on dark
-NEUTRAL_COLOR = "#8C8C8C"  # "Other" / "(missing)": mid grey, visible on both themes
+NEUTRAL_COLOR = "#6E6E6E"  # "Other"/"(missing)": ≥ 3.7:1 on white and dark, distinct under CVD
 NEUTRAL_LABELS = frozenset({"Other", "(missing)"})
 
 MARKER_SYMBOLS: tuple[str, ...] = (

@@ -1,0 +1,95 @@
+"""Journey 1: first run → admin → sign out/in → refresh → viewer cannot open Admin."""
+
+from playwright.sync_api import Locator, Page, expect
+
+from tests.e2e.conftest import Server, assert_accessible, shoot, wait_ready
+
+ADMIN_PASSWORD = "first-admin-pass-1"
+VIEWER_PASSWORD = "viewer-pass-word-2"
+
+
+def field(page: Page, label: str) -> Locator:
+    return page.get_by_role("textbox", name=label, exact=True)
+
+
+def sign_in(page: Page, username: str, password: str) -> None:
+    field(page, "Username").fill(username)
+    field(page, "Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    wait_ready(page)
+
+
+def open_in_menu(page: Page, title: str) -> None:
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name=title).click()
+    wait_ready(page)
+
+
+def test_first_run_journey(server: Server, page: Page) -> None:
+    page.goto(server.url)
+    wait_ready(page)
+    expect(page.get_by_text("Create the first admin account")).to_be_visible()
+    shoot(page, "01_first_run")
+    assert_accessible(page, "first run")
+
+    field(page, "Your name").fill("Ada Lovelace")
+    field(page, "Username").fill("ada")
+    field(page, "Password").fill(ADMIN_PASSWORD)
+    field(page, "Repeat the password").fill(ADMIN_PASSWORD)
+    page.get_by_role("button", name="Create admin account").click()
+    wait_ready(page)
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    shoot(page, "02_sign_in")
+    assert_accessible(page, "sign in")
+
+    sign_in(page, "ada", "wrong-password-9")
+    expect(page.get_by_text("do not match")).to_be_visible()
+
+    sign_in(page, "ada", ADMIN_PASSWORD)
+    expect(page.get_by_role("heading", name="Welcome, Ada Lovelace")).to_be_visible()
+    expect(page.get_by_role("button", name="Sign in")).to_have_count(0)
+    page.wait_for_timeout(1500)  # the cookie is written by a browser component
+    shoot(page, "03_home")
+    assert_accessible(page, "home")
+
+    page.reload()
+    wait_ready(page)
+    expect(page.get_by_role("heading", name="Welcome, Ada Lovelace")).to_be_visible()
+
+    open_in_menu(page, "Admin")
+    expect(page.get_by_role("heading", name="Admin")).to_be_visible()
+    field(page, "Name").fill("Vic Viewer")
+    field(page, "Username").fill("vic")
+    field(page, "First password").fill(VIEWER_PASSWORD)
+    form = page.get_by_test_id("stForm").filter(has=page.get_by_role("button", name="Add person"))
+    form.get_by_test_id("stSelectbox").click()
+    page.get_by_role("option", name="Viewer — reads shared work").click()
+    page.get_by_role("button", name="Add person").click()
+    wait_ready(page)
+    expect(page.locator("td[role=gridcell]", has_text="vic").first).to_be_attached()
+    shoot(page, "04_admin")
+    assert_accessible(page, "admin")
+
+    open_in_menu(page, "Account")
+    expect(page.get_by_role("heading", name="My account")).to_be_visible()
+    shoot(page, "05_account")
+    assert_accessible(page, "account")
+
+    page.get_by_role("button", name="Sign out").click()
+    wait_ready(page)
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    page.wait_for_timeout(1000)
+    page.reload()
+    wait_ready(page)
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+
+    sign_in(page, "vic", VIEWER_PASSWORD)
+    expect(page.get_by_role("heading", name="Welcome, Vic Viewer")).to_be_visible()
+    nav = page.get_by_test_id("stSidebarNav")
+    expect(nav.get_by_role("link", name="Admin")).to_have_count(0)
+    page.wait_for_timeout(1500)
+    page.goto(f"{server.url}/admin")
+    wait_ready(page)
+    expect(page.get_by_text("This page is not available to you")).to_be_visible()
+    expect(page.get_by_text("Add a person")).to_have_count(0)
+    shoot(page, "06_viewer_refused")
+    assert_accessible(page, "viewer refused")
