@@ -1,5 +1,8 @@
 """Metadata store tables (SQLAlchemy 2.x). Schema changes go through Alembic migrations.
 
+No foreign keys: DuckDB cannot delete a parent row in the transaction that deletes its
+children, so services keep references consistent themselves.
+
 Integer ids use explicit Sequences: DuckDB has no SERIAL, and PostgreSQL accepts them too.
 """
 
@@ -10,7 +13,6 @@ from sqlalchemy import (
     Boolean,
     DateTime,
     Float,
-    ForeignKey,
     Integer,
     Sequence,
     String,
@@ -78,7 +80,7 @@ class Dataset(Base):
 class DatasetVersion(Base):
     __tablename__ = "dataset_versions"
 
-    dataset_id: Mapped[int] = mapped_column(Integer, ForeignKey("datasets.id"), primary_key=True)
+    dataset_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     version: Mapped[int] = mapped_column(Integer, primary_key=True)
     parquet_path: Mapped[str] = mapped_column(String(1000))
     rows: Mapped[int] = mapped_column(Integer)
@@ -122,7 +124,7 @@ class Insight(Base):
     id: Mapped[int] = mapped_column(
         Integer, insight_seq, server_default=insight_seq.next_value(), primary_key=True
     )
-    item_id: Mapped[int] = mapped_column(Integer, ForeignKey("research_items.id"))
+    item_id: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(16))  # chart | answer
     title: Mapped[str] = mapped_column(String(300))
     summary: Mapped[str] = mapped_column(Text, default="")
@@ -159,7 +161,7 @@ class Message(Base):
     id: Mapped[int] = mapped_column(
         Integer, message_seq, server_default=message_seq.next_value(), primary_key=True
     )
-    conversation_id: Mapped[int] = mapped_column(Integer, ForeignKey("conversations.id"))
+    conversation_id: Mapped[int] = mapped_column(Integer)
     role: Mapped[str] = mapped_column(String(16))  # user | assistant
     content: Mapped[str] = mapped_column(Text, default="")
     sql: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -41,7 +41,6 @@ def upgrade() -> None:
     sa.Column('note', sa.Text(), nullable=False),
     sa.Column('created_by', sa.String(length=64), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.ForeignKeyConstraint(['dataset_id'], ['datasets.id'], ),
     sa.PrimaryKeyConstraint('dataset_id', 'version')
     )
     op.create_table('research_items',
@@ -68,7 +67,6 @@ def upgrade() -> None:
     sa.Column('dataset_version', sa.Integer(), nullable=True),
     sa.Column('created_by', sa.String(length=64), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.ForeignKeyConstraint(['item_id'], ['research_items.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
 

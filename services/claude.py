@@ -1,0 +1,406 @@
+"""The one door to Claude: client, retries, streaming, structured output, usage accounting.
+
+Nothing else in the product imports `anthropic`. The SDK's own retries are off
+(`max_retries=0`) so this module decides: exponential backoff with jitter for 429, 529,
+5xx, timeouts and dropped connections, honouring `retry-after`, then a `ClaudeUnavailable`
+whose message a non-programmer can act on. Every call — succeeded, failed or cancelled —
+produces one `CallUsage`, handed to the caller's `on_usage` and to the module-wide sink
+(the lead wires that to the `runs` table). The API key never appears in a message,
+exception, log record or repr: it lives only inside the SDK client.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any, Literal, TypeVar
+
+import anthropic
+import httpx2
+from pydantic import BaseModel, Field, ValidationError
+
+from services.errors import ClaudeUnavailable
+from services.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
+UsageSink = Callable[["CallUsage"], None]
+BudgetCheck = Callable[[str], None]
+Message = dict[str, Any]
+
+# Backoff knobs are module constants (not settings) so tests can shrink them.
+BASE_BACKOFF_S = 0.5
+MAX_RETRY_WAIT_S = 20.0
+MODELS_TIMEOUT_S = 5.0
+
+NO_KEY = ("Claude is not set up yet: an admin can add an Anthropic API key (ANTHROPIC_API_KEY) "
+          "— everything else in Research Desk works without it.")
+BUSY = ("Claude is busy right now (it asked us to slow down). Your question is kept — "
+        "try again in a minute.")
+OVERLOADED = ("Claude is overloaded right now. Your question is kept — try again in a few "
+              "minutes.")
+SERVER_ERROR = ("Claude's service had an error and did not recover after several tries. "
+                "Your question is kept — try again in a few minutes.")
+TIMEOUT = ("Claude took too long to reply. Your question is kept — try again, or ask a "
+           "simpler question.")
+CONNECTION = ("Research Desk could not reach Claude (the connection failed). Your question is "
+              "kept — check the network connection and try again.")
+DROPPED = ("The connection to Claude dropped part-way through the answer, so it may be "
+           "incomplete. Your question is kept — try asking again.")
+KEY_REFUSED = "The Claude API key was refused. Ask an admin to check it on the Admin page."
+FORBIDDEN = ("The Claude API key is not allowed to do this. Ask an admin to check the key's "
+             "permissions on the Admin page.")
+BAD_REQUEST = ("Claude could not accept this request (it may be too long). Try a shorter "
+               "question or fewer datasets.")
+BAD_REPLY = ("Claude's reply did not have the expected shape, so it was not used. Try asking "
+             "again, perhaps more simply.")
+CANCELLED = "The request to Claude was cancelled."
+
+
+class CallUsage(BaseModel):
+    """One Claude call, as recorded in the `runs` table. Costs are estimates."""
+
+    user: str
+    feature: str
+    model: str
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    latency_ms: float = 0.0
+    status: Literal["succeeded", "failed", "cancelled"] = "succeeded"
+    error: str | None = None
+    cost_estimate: float | None = None
+    attempts: int = 0
+    started_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+
+class ClaudeCancelled(ClaudeUnavailable):
+    """The caller cancelled (cancel event set) before Claude finished."""
+
+
+_usage_sink: UsageSink | None = None
+_budget_check: BudgetCheck | None = None
+_clients: dict[tuple[str, str | None, float], anthropic.Anthropic] = {}
+_clients_lock = threading.Lock()
+
+
+def set_usage_sink(sink: UsageSink | None) -> None:
+    """Module-wide recorder of every call (in addition to any per-call `on_usage`)."""
+    global _usage_sink
+    _usage_sink = sink
+
+
+def set_budget_check(check: BudgetCheck | None) -> None:
+    """Called with the username before every call; raise `BudgetExceeded` to refuse it."""
+    global _budget_check
+    _budget_check = check
+
+
+def reset_clients() -> None:
+    """Forget cached SDK clients (after the key, base URL or timeout changes)."""
+    with _clients_lock:
+        _clients.clear()
+
+
+def is_configured() -> bool:
+    return get_settings().has_claude_key
+
+
+def estimate_cost(model: str, usage: CallUsage, settings: Settings | None = None) -> float | None:
+    """US$ estimate from the price table (per million tokens); None for an unknown model."""
+    prices = (settings or get_settings()).prices
+    price = prices.get(model) or next(
+        (p for name, p in sorted(prices.items(), key=lambda kv: -len(kv[0]))
+         if model.startswith(name)), None)
+    if price is None:
+        return None
+    tokens = (usage.input_tokens, usage.output_tokens, usage.cache_read_tokens,
+              usage.cache_write_tokens)
+    return sum(t * p for t, p in zip(tokens, price, strict=True)) / 1_000_000
+
+
+def list_models() -> list[str]:
+    """Model ids offered to admins: from the API when reachable, else from settings."""
+    settings = get_settings()
+    if not settings.has_claude_key:
+        return list(settings.available_models)
+    try:
+        client = _client(settings).with_options(timeout=MODELS_TIMEOUT_S)
+        ids = [model.id for model in client.models.list(limit=100)]
+    except (anthropic.AnthropicError, httpx2.HTTPError) as err:
+        log.info("Model list unavailable (%s); using the configured list.", type(err).__name__)
+        return list(settings.available_models)
+    return ids or list(settings.available_models)
+
+
+# --- public calls ----------------------------------------------------------------------
+
+def complete_text(messages: list[Message], *, system: str, feature: str, user: str,
+                  model: str | None = None, on_usage: UsageSink | None = None,
+                  max_tokens: int | None = None) -> str:
+    """A whole text reply, not streamed."""
+    call = _Call(user=user, feature=feature, model=model, on_usage=on_usage)
+    params = call.params(messages, system=system, max_tokens=max_tokens)
+    message = call.run(lambda: call.client.messages.create(**params))
+    return "".join(block.text for block in message.content if block.type == "text")
+
+
+def structured(messages: list[Message], *, system: str, tool_name: str,
+               schema_model: type[M], feature: str, user: str, model: str | None = None,
+               on_usage: UsageSink | None = None, tool_description: str = "",
+               max_tokens: int | None = None) -> M:
+    """Forces one tool call whose input follows `schema_model`; returns it validated."""
+    call = _Call(user=user, feature=feature, model=model, on_usage=on_usage)
+    tool = {"name": tool_name, "description": tool_description or schema_model.__doc__ or "",
+            "input_schema": schema_model.model_json_schema()}
+    params = call.params(messages, system=system, max_tokens=max_tokens, tools=[tool],
+                         tool_choice={"type": "tool", "name": tool_name})
+    message = call.run(lambda: call.client.messages.create(**params), finish=False)
+    blocks = [b for b in message.content if b.type == "tool_use" and b.name == tool_name]
+    if not blocks:
+        call.finish("failed", BAD_REPLY)
+        raise ClaudeUnavailable(BAD_REPLY)
+    try:
+        result = schema_model.model_validate(blocks[0].input)
+    except ValidationError as err:
+        call.finish("failed", f"reply failed validation ({err.error_count()} problems)")
+        raise ClaudeUnavailable(BAD_REPLY) from None
+    call.finish("succeeded")
+    return result
+
+
+def stream_text(messages: list[Message], *, system: str, feature: str, user: str,
+                model: str | None = None, on_usage: UsageSink | None = None,
+                cancel_event: threading.Event | None = None,
+                max_tokens: int | None = None) -> Iterator[str]:
+    """Text chunks as Claude writes them. Key and budget are checked now, the request is
+    sent on first iteration; stopping early (or `cancel_event`) records "cancelled"."""
+    call = _Call(user=user, feature=feature, model=model, on_usage=on_usage)
+    params = call.params(messages, system=system, max_tokens=max_tokens)
+    return _stream(call, params, cancel_event)
+
+
+# --- internals -------------------------------------------------------------------------
+
+def _client(settings: Settings) -> anthropic.Anthropic:
+    if settings.anthropic_api_key is None:
+        raise ClaudeUnavailable(NO_KEY)
+    key = settings.anthropic_api_key.get_secret_value()
+    cache_key = (key, settings.anthropic_base_url, settings.claude_timeout_s)
+    with _clients_lock:
+        client = _clients.get(cache_key)
+        if client is None:
+            client = anthropic.Anthropic(api_key=key, base_url=settings.anthropic_base_url,
+                                         timeout=settings.claude_timeout_s, max_retries=0)
+            _clients[cache_key] = client
+    return client
+
+
+class _Call:
+    """State of one logical call across its attempts; records exactly one CallUsage."""
+
+    def __init__(self, *, user: str, feature: str, model: str | None,
+                 on_usage: UsageSink | None) -> None:
+        self.settings = get_settings()
+        if not self.settings.has_claude_key:
+            raise ClaudeUnavailable(NO_KEY)
+        if _budget_check is not None:
+            _budget_check(user)  # raises BudgetExceeded: no request is sent
+        self.client = _client(self.settings)
+        self.usage = CallUsage(user=user, feature=feature, model=model or self.settings.model)
+        self.on_usage = on_usage
+        self.started = time.perf_counter()
+        self.done = False
+
+    def params(self, messages: list[Message], *, system: str, max_tokens: int | None,
+               **extra: Any) -> dict[str, Any]:
+        return {"model": self.usage.model, "system": system, "messages": messages,
+                "max_tokens": max_tokens or self.settings.claude_max_tokens, **extra}
+
+    def run(self, send: Callable[[], T], *, finish: bool = True,
+            cancel_event: threading.Event | None = None) -> T:
+        try:
+            result = _with_retries(send, self, cancel_event)
+        except ClaudeCancelled:
+            self.finish("cancelled", CANCELLED)
+            raise
+        except ClaudeUnavailable as err:
+            self.finish("failed", str(err))
+            raise
+        self.take_usage(getattr(result, "usage", None))
+        if finish:
+            self.finish("succeeded")
+        return result
+
+    def take_usage(self, usage: Any) -> None:
+        if usage is None:
+            return
+        self.usage.input_tokens = int(getattr(usage, "input_tokens", 0) or 0)
+        self.usage.output_tokens = int(getattr(usage, "output_tokens", 0) or 0)
+        self.usage.cache_read_tokens = int(getattr(usage, "cache_read_input_tokens", 0) or 0)
+        self.usage.cache_write_tokens = int(
+            getattr(usage, "cache_creation_input_tokens", 0) or 0)
+
+    def finish(self, status: Literal["succeeded", "failed", "cancelled"],
+               error: str | None = None) -> None:
+        if self.done:
+            return
+        self.done = True
+        self.usage.status = status
+        self.usage.error = error
+        self.usage.latency_ms = (time.perf_counter() - self.started) * 1000
+        self.usage.cost_estimate = estimate_cost(self.usage.model, self.usage, self.settings)
+        for sink in (self.on_usage, _usage_sink):
+            if sink is None:
+                continue
+            try:
+                sink(self.usage.model_copy())
+            except Exception:  # a broken recorder must not break the answer
+                log.exception("Recording Claude usage failed (feature %s).", self.usage.feature)
+
+
+def _with_retries(send: Callable[[], T], call: _Call,
+                  cancel_event: threading.Event | None) -> T:
+    max_retries = max(0, call.settings.claude_max_retries)
+    while True:
+        if cancel_event is not None and cancel_event.is_set():
+            raise ClaudeCancelled(CANCELLED)
+        call.usage.attempts += 1
+        try:
+            return send()
+        except anthropic.APIStatusError as err:
+            message, retryable = _status_failure(err, call.usage.model)
+            retry_after = _retry_after(err.response.headers)
+            kind = f"HTTP {err.status_code}"
+        except anthropic.APITimeoutError:
+            message, retryable, retry_after, kind = TIMEOUT, True, None, "timeout"
+        except (anthropic.APIConnectionError, httpx2.TransportError):
+            message, retryable, retry_after, kind = CONNECTION, True, None, "connection"
+        if not retryable or call.usage.attempts > max_retries:
+            raise ClaudeUnavailable(message)
+        wait = _backoff(call.usage.attempts, retry_after)
+        if wait is None:  # asked to wait longer than we are willing to hold the user
+            raise ClaudeUnavailable(message)
+        log.info("Claude call (%s) failed with %s; retry %d in %.2f s.", call.usage.feature,
+                 kind, call.usage.attempts, wait)
+        if cancel_event is not None:
+            if cancel_event.wait(wait):
+                raise ClaudeCancelled(CANCELLED)
+        else:
+            time.sleep(wait)
+
+
+def _status_failure(err: anthropic.APIStatusError, model: str) -> tuple[str, bool]:
+    status = err.status_code
+    if status == 429:
+        return BUSY, True
+    if status == 529:
+        return OVERLOADED, True
+    if status >= 500 or status in (408, 409):
+        return SERVER_ERROR, True
+    if status == 401:
+        return KEY_REFUSED, False
+    if status == 403:
+        return FORBIDDEN, False
+    if status == 404:
+        return (f'The Claude model "{model}" was not found. Ask an admin to pick another '
+                "model on the Admin page."), False
+    return BAD_REQUEST, False
+
+
+def _retry_after(headers: Any) -> float | None:
+    """Seconds from `retry-after-ms` or `retry-after` (seconds or an HTTP date)."""
+    millis = headers.get("retry-after-ms")
+    if millis:
+        try:
+            return max(0.0, float(millis) / 1000)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def _backoff(attempt: int, retry_after: float | None) -> float | None:
+    if retry_after is not None:
+        if retry_after > MAX_RETRY_WAIT_S:
+            return None
+        return retry_after * (1 + random.uniform(0, 0.1))  # noqa: S311 - jitter, not crypto
+    ceiling = min(MAX_RETRY_WAIT_S, BASE_BACKOFF_S * 2 ** (attempt - 1))
+    return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not crypto
+
+
+def _text_of(event: Any) -> str:
+    if event.type == "content_block_delta" and event.delta.type == "text_delta":
+        return str(event.delta.text)
+    return ""
+
+
+class _OpenStream:
+    """An SDK stream read up to its first text chunk (so failures before it can retry)."""
+
+    def __init__(self, call: _Call, params: dict[str, Any]) -> None:
+        self.stream = call.client.messages.stream(**params).__enter__()
+        self.events = iter(self.stream)
+        self.first = ""
+        self.input_usage: Any = None
+        self.output_tokens = 0
+        try:
+            for event in self.events:
+                self.note(event)
+                self.first = _text_of(event)
+                if self.first:
+                    break
+        except BaseException:
+            self.stream.close()
+            raise
+
+    def note(self, event: Any) -> None:
+        if event.type == "message_start":
+            self.input_usage = event.message.usage
+        elif event.type == "message_delta" and event.usage is not None:
+            self.output_tokens = int(event.usage.output_tokens or 0)
+
+
+def _stream(call: _Call, params: dict[str, Any],
+            cancel_event: threading.Event | None) -> Iterator[str]:
+    opened = call.run(lambda: _OpenStream(call, params), finish=False, cancel_event=cancel_event)
+    status: Literal["succeeded", "failed", "cancelled"] = "cancelled"
+    error: str | None = CANCELLED
+    try:
+        if opened.first:
+            yield opened.first
+        for event in opened.events:
+            if cancel_event is not None and cancel_event.is_set():
+                break
+            opened.note(event)
+            text = _text_of(event)
+            if text:
+                yield text
+        else:
+            status, error = "succeeded", None
+    except (anthropic.AnthropicError, httpx2.HTTPError):
+        status, error = "failed", DROPPED
+        raise ClaudeUnavailable(DROPPED) from None
+    finally:
+        opened.stream.close()
+        call.take_usage(opened.input_usage)
+        call.usage.output_tokens = max(call.usage.output_tokens, opened.output_tokens)
+        call.finish(status, error)

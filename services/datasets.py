@@ -1,0 +1,320 @@
+"""Datasets and their versions in the metadata store: who sees what, who changes what.
+
+Each version is an immutable Parquet file written by the ingest or cleaning engine; this
+module records it, so a crash before the record commits leaves no visible half version.
+"""
+
+import shutil
+import uuid
+from datetime import datetime
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from services import audit, cleaning, ingest
+from services.dataset_models import IngestResult, ReadOptions, Step
+from services.db import session_scope
+from services.errors import InvalidInput, NotFound, PermissionDenied
+from services.models import Dataset, DatasetVersion, utcnow
+from services.permissions import Role, require
+from services.settings import get_settings
+from services.users import UserView
+
+MAX_NAME = 200
+
+
+class DatasetView(BaseModel):
+    id: int
+    name: str
+    description: str
+    owner: str
+    visibility: str
+    current_version: int
+    versions: int
+    rows: int
+    columns: int
+    bytes: int
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def is_shared(self) -> bool:
+        return self.visibility == "shared"
+
+
+class VersionView(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    dataset_id: int
+    version: int
+    parquet_path: Path
+    rows: int
+    columns: int
+    bytes: int
+    source: str
+    recipe: list | None
+    recipe_sql: str
+    note: str
+    created_by: str
+    created_at: datetime
+
+
+def _clean_name(name: str) -> str:
+    name = " ".join(name.split())
+    if not name:
+        raise InvalidInput("Give the dataset a name.")
+    if len(name) > MAX_NAME:
+        raise InvalidInput(f"Dataset names can be at most {MAX_NAME} characters long.")
+    return name
+
+
+def _visible(actor: UserView):  # noqa: ANN202 - a SQLAlchemy clause
+    return or_(Dataset.owner == actor.username, Dataset.visibility == "shared")
+
+
+def _view(session: Session, dataset: Dataset) -> DatasetView:
+    current = session.get(DatasetVersion, (dataset.id, dataset.current_version))
+    count = session.scalar(
+        select(func.count()).select_from(DatasetVersion).where(
+            DatasetVersion.dataset_id == dataset.id
+        )
+    )
+    return DatasetView(
+        id=dataset.id, name=dataset.name, description=dataset.description, owner=dataset.owner,
+        visibility=dataset.visibility, current_version=dataset.current_version,
+        versions=int(count or 0), rows=current.rows if current else 0,
+        columns=current.columns if current else 0, bytes=current.bytes if current else 0,
+        created_at=dataset.created_at, updated_at=dataset.updated_at,
+    )
+
+
+def _load(session: Session, actor: UserView, dataset_id: int) -> Dataset:
+    dataset = session.get(Dataset, dataset_id)
+    if dataset is None or not (dataset.owner == actor.username or dataset.visibility == "shared"):
+        raise NotFound("This dataset does not exist or is not shared with you.")
+    return dataset
+
+
+def _load_for_change(session: Session, actor: UserView, dataset_id: int) -> Dataset:
+    require(actor.role, "change_data")
+    dataset = _load(session, actor, dataset_id)
+    if dataset.owner != actor.username and actor.role != Role.ADMIN:
+        raise PermissionDenied("Only the dataset's owner or an admin can change it.")
+    return dataset
+
+
+def _new_folder() -> Path:
+    folder = get_settings().datasets_dir / uuid.uuid4().hex
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _record(
+    session: Session, dataset: Dataset, result: IngestResult, *, version: int, actor: str,
+    source: str, recipe: list | None = None, recipe_sql: str = "", note: str = "",
+) -> DatasetVersion:
+    row = DatasetVersion(
+        dataset_id=dataset.id, version=version, parquet_path=str(result.parquet_path),
+        rows=result.rows, columns=len(result.columns), bytes=result.parquet_path.stat().st_size,
+        source=source[:300], recipe=recipe, recipe_sql=recipe_sql, note=note,
+        created_by=actor, created_at=utcnow(),
+    )
+    session.add(row)
+    dataset.current_version = version
+    dataset.updated_at = utcnow()
+    return row
+
+
+def _create(actor: UserView, name: str, result: IngestResult, *, source: str,
+            description: str = "") -> DatasetView:
+    try:
+        with session_scope(write=True) as session:
+            dataset = Dataset(
+                name=name, description=description, owner=actor.username,
+                visibility="private", current_version=1, created_at=utcnow(),
+                updated_at=utcnow(),
+            )
+            session.add(dataset)
+            session.flush()
+            _record(session, dataset, result, version=1, actor=actor.username, source=source,
+                    note="; ".join(result.warnings))
+            audit.record(session, actor=actor.username, action="dataset_created",
+                         target=f"{dataset.id}: {name}", detail=source)
+            session.flush()
+            return _view(session, dataset)
+    except Exception:
+        shutil.rmtree(result.parquet_path.parent, ignore_errors=True)
+        raise
+
+
+def create_from_upload(
+    actor: UserView, upload_path: Path, *, original_name: str, name: str | None = None,
+    options: ReadOptions | None = None,
+) -> tuple[DatasetView, IngestResult]:
+    """Read an uploaded file into a new private dataset (version 1)."""
+    require(actor.role, "upload_data")
+    dataset_name = _clean_name(name or Path(original_name).stem)
+    folder = _new_folder()
+    try:
+        result = ingest.ingest_file(
+            upload_path, original_name=original_name, dest_dir=folder, options=options
+        )
+    except Exception:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    view = _create(actor, dataset_name, result, source=f"upload: {original_name}")
+    return view, result
+
+
+def create_from_sample(actor: UserView, sample: str) -> DatasetView:
+    require(actor.role, "upload_data")
+    folder = _new_folder()
+    try:
+        result = ingest.ingest_sample(sample, dest_dir=folder)
+    except Exception:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    title = ingest.sample_title(sample)
+    return _create(actor, _clean_name(title), result, source=f"sample: {sample}",
+                   description=f"Sample dataset “{title}”, bundled with Plotly.")
+
+
+def list_datasets(actor: UserView, *, mine_only: bool = False) -> list[DatasetView]:
+    """Datasets this person may see: their own and every shared one, newest change first."""
+    with session_scope() as session:
+        statement = select(Dataset).where(_visible(actor)).order_by(Dataset.updated_at.desc())
+        if mine_only:
+            statement = statement.where(Dataset.owner == actor.username)
+        return [_view(session, d) for d in session.scalars(statement)]
+
+
+def get_dataset(actor: UserView, dataset_id: int) -> DatasetView:
+    with session_scope() as session:
+        return _view(session, _load(session, actor, dataset_id))
+
+
+def list_versions(actor: UserView, dataset_id: int) -> list[VersionView]:
+    with session_scope() as session:
+        _load(session, actor, dataset_id)
+        rows = session.scalars(
+            select(DatasetVersion).where(DatasetVersion.dataset_id == dataset_id)
+            .order_by(DatasetVersion.version.desc())
+        )
+        return [VersionView.model_validate(r) for r in rows]
+
+
+def get_version(actor: UserView, dataset_id: int, version: int | None = None) -> VersionView:
+    with session_scope() as session:
+        dataset = _load(session, actor, dataset_id)
+        row = session.get(DatasetVersion, (dataset_id, version or dataset.current_version))
+        if row is None:
+            raise NotFound(f"Version {version} of this dataset does not exist.")
+        return VersionView.model_validate(row)
+
+
+def apply_steps(
+    actor: UserView, dataset_id: int, steps: list[Step], *, base_version: int | None = None
+) -> VersionView:
+    """Run a cleaning recipe on a version; the result becomes the new current version."""
+    if not steps:
+        raise InvalidInput("Add at least one step before applying the recipe.")
+    with session_scope() as session:
+        dataset = _load_for_change(session, actor, dataset_id)
+        base = session.get(DatasetVersion, (dataset_id, base_version or dataset.current_version))
+        if base is None:
+            raise NotFound("That version of the dataset does not exist.")
+        base_path, base_number = Path(base.parquet_path), base.version
+    folder = _new_folder()
+    try:
+        sql = cleaning.recipe_sql(base_path, steps)
+        result = cleaning.apply_recipe(base_path, steps, folder / "data.parquet")
+        with session_scope(write=True) as session:
+            dataset = _load_for_change(session, actor, dataset_id)
+            number = _next_version(session, dataset_id)
+            descriptions = "; ".join(cleaning.describe_step(s) for s in steps)
+            row = _record(
+                session, dataset, result, version=number, actor=actor.username,
+                source=f"cleaned from version {base_number}",
+                recipe=[s.model_dump(mode="json") for s in steps], recipe_sql=sql,
+                note=descriptions,
+            )
+            audit.record(session, actor=actor.username, action="dataset_version_created",
+                         target=f"{dataset_id}: {dataset.name}", detail=f"v{number}: {descriptions}")
+            session.flush()
+            return VersionView.model_validate(row)
+    except Exception:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+
+
+def _next_version(session: Session, dataset_id: int) -> int:
+    latest = session.scalar(
+        select(func.max(DatasetVersion.version)).where(DatasetVersion.dataset_id == dataset_id)
+    )
+    return int(latest or 0) + 1
+
+
+def restore_version(actor: UserView, dataset_id: int, version: int) -> VersionView:
+    """Make an earlier version current again, as a new version (history is never rewritten)."""
+    with session_scope(write=True) as session:
+        dataset = _load_for_change(session, actor, dataset_id)
+        old = session.get(DatasetVersion, (dataset_id, version))
+        if old is None:
+            raise NotFound(f"Version {version} of this dataset does not exist.")
+        number = _next_version(session, dataset_id)
+        row = DatasetVersion(
+            dataset_id=dataset_id, version=number, parquet_path=old.parquet_path, rows=old.rows,
+            columns=old.columns, bytes=old.bytes, source=f"restored version {version}",
+            recipe=None, recipe_sql="", note=f"Same data as version {version}.",
+            created_by=actor.username, created_at=utcnow(),
+        )
+        session.add(row)
+        dataset.current_version = number
+        dataset.updated_at = utcnow()
+        audit.record(session, actor=actor.username, action="dataset_version_created",
+                     target=f"{dataset_id}: {dataset.name}", detail=f"v{number}: restored v{version}")
+        session.flush()
+        return VersionView.model_validate(row)
+
+
+def update_details(actor: UserView, dataset_id: int, *, name: str, description: str) -> DatasetView:
+    with session_scope(write=True) as session:
+        dataset = _load_for_change(session, actor, dataset_id)
+        dataset.name = _clean_name(name)
+        dataset.description = description.strip()[:5000]
+        dataset.updated_at = utcnow()
+        audit.record(session, actor=actor.username, action="dataset_updated",
+                     target=f"{dataset_id}: {dataset.name}", detail="name/description")
+        return _view(session, dataset)
+
+
+def set_shared(actor: UserView, dataset_id: int, shared: bool) -> DatasetView:
+    with session_scope(write=True) as session:
+        dataset = _load_for_change(session, actor, dataset_id)
+        dataset.visibility = "shared" if shared else "private"
+        dataset.updated_at = utcnow()
+        audit.record(session, actor=actor.username, action="dataset_updated",
+                     target=f"{dataset_id}: {dataset.name}", detail=dataset.visibility)
+        return _view(session, dataset)
+
+
+def delete_dataset(actor: UserView, dataset_id: int) -> None:
+    """Remove the dataset, its versions and their files. Files go only after the commit."""
+    with session_scope(write=True) as session:
+        dataset = _load_for_change(session, actor, dataset_id)
+        versions = session.scalars(
+            select(DatasetVersion).where(DatasetVersion.dataset_id == dataset_id)
+        ).all()
+        folders = {Path(v.parquet_path).parent for v in versions}
+        for version in versions:
+            session.delete(version)
+        session.flush()
+        session.delete(dataset)
+        audit.record(session, actor=actor.username, action="dataset_deleted",
+                     target=f"{dataset_id}: {dataset.name}")
+    root = get_settings().datasets_dir.resolve()
+    for folder in folders:
+        if folder.resolve().parent == root:  # never delete outside our own data folder
+            shutil.rmtree(folder, ignore_errors=True)

@@ -1,0 +1,535 @@
+"""A real HTTP fake of the Anthropic Messages API, for tests and browser journeys.
+
+The official SDK talks to it through `base_url`, exactly as it would talk to the real API:
+
+    with FakeClaude() as fake:                      # 127.0.0.1, free port
+        fake.script([{"match": "revenue", "text": "Revenue grew."}])
+        fake.fail_next(status=429, count=2, retry_after=0.1)
+        ...  # point ANTHROPIC_BASE_URL at fake.base_url
+        assert fake.requests[0]["body"]["model"]
+
+Standalone (for `streamlit run` in browser tests):
+
+    python -m tests.fakes.claude_server --port 8765 [--script replies.json] [--latency 0.1]
+
+A reply is a dict: `text` (a text reply) or `tool_use` ({"name", "input"}), optional
+`match` (regex on the last user message), `when_tools` (true/false: only when the request
+does / does not carry tools), `usage` (token counts), `delay` (seconds before replying),
+`chunk_delay` (seconds between streamed events), `chunk_size` (characters per text delta).
+Without a matching reply the default responder answers: with a tool it plans a SQL query
+from the table and column names it can read in the prompt; without one it writes a short
+answer from the result rows in the prompt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import random
+import re
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+Reply = dict[str, Any]
+Responder = Callable[[dict[str, Any]], Reply]
+
+MODELS = ["claude-sonnet-4-5", "claude-haiku-4-5", "claude-opus-4-5"]
+_ERROR_TYPES = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    413: "request_too_large",
+    429: "rate_limit_error",
+    500: "api_error",
+    529: "overloaded_error",
+}
+_ids = itertools.count(1)
+
+
+# --- default responder: plausible SQL plans and answers ---------------------------------
+
+_TABLE_RE = re.compile(r'"table":\s*"((?:[^"\\]|\\.)+)"')
+_COLUMN_RE = re.compile(r'\{"name":\s*"((?:[^"\\]|\\.)+)",\s*"(?:label|display_name)"[^{}]*?'
+                        r'"type":\s*"([^"]+)"')
+_GROUPING_WORDS = re.compile(r"\b(which|by|per|each|most|top|fastest|highest|lowest|grew)\b",
+                             re.IGNORECASE)
+_NUMERIC_TYPES = ("number", "whole number")
+_DATA_RE = re.compile(r"<data>\s*(.*?)\s*</data>", re.DOTALL)
+
+
+def _all_text(body: dict[str, Any]) -> str:
+    parts = [_content_text(body.get("system"))]
+    parts += [_content_text(m.get("content")) for m in body.get("messages", [])]
+    return "\n".join(parts)
+
+
+def _content_text(content: Any) -> str:
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    texts = []
+    for block in content:
+        if isinstance(block, dict):
+            texts.append(str(block.get("text") or block.get("content") or ""))
+    return "\n".join(texts)
+
+
+def last_user_text(body: dict[str, Any]) -> str:
+    users = [m for m in body.get("messages", []) if m.get("role") == "user"]
+    return _content_text(users[-1].get("content")) if users else ""
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def plan_sql(body: dict[str, Any]) -> Reply:
+    """A SQL plan read from the schema block in the prompt (no intelligence, just shape)."""
+    text = _all_text(body)
+    table_match = _TABLE_RE.search(text)
+    if table_match is None:
+        sql = "SELECT 1 AS answer"
+        return {"tool_use": {"name": _tool_name(body), "input": {
+            "sql": sql, "chart": None, "explanation": "No table was offered."}}}
+    table = json.loads(f'"{table_match.group(1)}"')
+    next_table = _TABLE_RE.search(text, table_match.end())
+    block = text[table_match.end():next_table.start() if next_table else len(text)]
+    columns = [(json.loads(f'"{n}"'), t) for n, t in _COLUMN_RE.findall(block)]
+    question = last_user_text(body)
+    texts = _mentioned_first([n for n, t in columns if t in ("text", "category")], question)
+    numbers = _mentioned_first([n for n, t in columns if t in _NUMERIC_TYPES], question)
+    if texts and _GROUPING_WORDS.search(question):
+        group = texts[0]
+        measure = f"sum({_quote(numbers[0])})" if numbers else "count(*)"
+        alias = f"total_{numbers[0]}" if numbers else "rows"
+        sql = (f"SELECT {_quote(group)}, {measure} AS {_quote(alias)} FROM {_quote(table)} "
+               f"GROUP BY 1 ORDER BY 2 DESC LIMIT 20")
+        chart: dict[str, Any] | None = {"chart_type": "bar", "x": group, "y": alias}
+        explanation = f"Adds up {alias} for each {group} and sorts from highest to lowest."
+    else:
+        sql = f"SELECT * FROM {_quote(table)} LIMIT 5"
+        chart = None
+        explanation = f"Shows the first five rows of {table}."
+    return {"tool_use": {"name": _tool_name(body), "input": {
+        "sql": sql, "chart": chart, "explanation": explanation}}}
+
+
+def _mentioned_first(names: list[str], question: str) -> list[str]:
+    """Columns named in the question first ("which region ..." → the region column)."""
+    lowered = question.lower()
+    return sorted(names, key=lambda n: n.replace("_", " ").lower() not in lowered)
+
+
+def _tool_name(body: dict[str, Any]) -> str:
+    choice = body.get("tool_choice") or {}
+    if choice.get("name"):
+        return str(choice["name"])
+    return str(body["tools"][0]["name"])
+
+
+def write_answer(body: dict[str, Any]) -> Reply:
+    """A short answer that quotes the first result row from the prompt's data block."""
+    found = _DATA_RE.search(last_user_text(body))
+    if found is None:
+        return {"text": "I can help with questions about your datasets."}
+    try:
+        data = json.loads(found.group(1))
+        rows = data.get("rows") or []
+        columns = data.get("columns") or []
+    except (ValueError, AttributeError):
+        return {"text": "The result is shown in the table below."}
+    if not rows:
+        return {"text": "The query returned no rows, so there is nothing to report."}
+    first = ", ".join(f"{c} {v}" for c, v in zip(columns, rows[0], strict=False))
+    return {"text": f"The result has {len(rows)} rows. The top row is {first}. "
+                    "See the table and chart below for the rest.", "chunk_delay": 0.02}
+
+
+def default_responder(body: dict[str, Any]) -> Reply:
+    return plan_sql(body) if body.get("tools") else write_answer(body)
+
+
+# --- message rendering -----------------------------------------------------------------
+
+def _usage(body: dict[str, Any], reply: Reply, output_text: str) -> dict[str, int]:
+    usage = {
+        "input_tokens": max(1, len(json.dumps(body)) // 4),
+        "output_tokens": max(1, len(output_text) // 4),
+        "cache_read_input_tokens": 0,
+        "cache_creation_input_tokens": 0,
+    }
+    usage.update(reply.get("usage") or {})
+    return usage
+
+
+def _content_blocks(reply: Reply) -> list[dict[str, Any]]:
+    if "tool_use" in reply:
+        tool = reply["tool_use"]
+        return [{"type": "tool_use", "id": f"toolu_fake{next(_ids)}", "name": tool["name"],
+                 "input": tool.get("input", {})}]
+    return [{"type": "text", "text": str(reply.get("text", ""))}]
+
+
+def render_message(body: dict[str, Any], reply: Reply) -> dict[str, Any]:
+    content = _content_blocks(reply)
+    output = json.dumps(content)
+    return {
+        "id": f"msg_fake{next(_ids)}",
+        "type": "message",
+        "role": "assistant",
+        "model": body.get("model", MODELS[0]),
+        "content": content,
+        "stop_reason": "tool_use" if "tool_use" in reply else "end_turn",
+        "stop_sequence": None,
+        "usage": _usage(body, reply, output),
+    }
+
+
+def sse_events(message: dict[str, Any], chunk_size: int) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The Messages API streaming events for a finished message, in order."""
+    usage = dict(message["usage"])
+    start = {**message, "content": [], "stop_reason": None,
+             "usage": {**usage, "output_tokens": 1}}
+    yield "message_start", {"type": "message_start", "message": start}
+    for index, block in enumerate(message["content"]):
+        if block["type"] == "text":
+            opening: dict[str, Any] = {"type": "text", "text": ""}
+            payload, delta_type, key = block["text"], "text_delta", "text"
+        else:
+            opening = {**block, "input": {}}
+            payload = json.dumps(block["input"])
+            delta_type, key = "input_json_delta", "partial_json"
+        yield "content_block_start", {"type": "content_block_start", "index": index,
+                                      "content_block": opening}
+        yield "ping", {"type": "ping"}
+        for offset in range(0, len(payload), chunk_size):
+            yield "content_block_delta", {"type": "content_block_delta", "index": index,
+                                          "delta": {"type": delta_type,
+                                                    key: payload[offset:offset + chunk_size]}}
+        yield "content_block_stop", {"type": "content_block_stop", "index": index}
+    yield "message_delta", {"type": "message_delta",
+                            "delta": {"stop_reason": message["stop_reason"], "stop_sequence": None},
+                            "usage": {"output_tokens": usage["output_tokens"]}}
+    yield "message_stop", {"type": "message_stop"}
+
+
+# --- the server ------------------------------------------------------------------------
+
+class _State:
+    """Script, queued replies, pending faults and the request log, shared by all threads."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.rules: list[Reply] = []
+        self.queue: list[Reply] = []
+        self.faults: list[dict[str, Any]] = []
+        self.requests: list[dict[str, Any]] = []
+        self.latency = 0.0
+        self.responder: Responder = default_responder
+        self.fault_rate: tuple[float, dict[str, Any], random.Random] | None = None
+
+    def take_fault(self) -> dict[str, Any] | None:
+        with self.lock:
+            if not self.faults:
+                return self._random_fault()
+            fault = self.faults[0]
+            fault["count"] -= 1
+            if fault["count"] <= 0:
+                self.faults.pop(0)
+            return dict(fault)
+
+    def _random_fault(self) -> dict[str, Any] | None:
+        if self.fault_rate is None:
+            return None
+        rate, fault, rng = self.fault_rate
+        return dict(fault) if rng.random() < rate else None
+
+    def choose(self, body: dict[str, Any]) -> Reply:
+        with self.lock:
+            if self.queue:
+                return self.queue.pop(0)
+            rules = list(self.rules)
+        question = last_user_text(body)
+        has_tools = bool(body.get("tools"))
+        for rule in rules:
+            if "when_tools" in rule and bool(rule["when_tools"]) != has_tools:
+                continue
+            if "match" in rule and not re.search(rule["match"], question, re.IGNORECASE):
+                continue
+            return rule
+        return self.responder(body)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # header and body go out as separate writes
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet by design
+        return
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server naming
+        self._log(None)
+        if self.path.split("?")[0] != "/v1/models":
+            self._send_error(404, "Not found.")
+            return
+        data = [{"type": "model", "id": m, "display_name": m.replace("-", " ").title(),
+                 "created_at": "2025-09-29T00:00:00Z"} for m in MODELS]
+        self._send_json(200, {"data": data, "has_more": False, "first_id": MODELS[0],
+                              "last_id": MODELS[-1]})
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server naming
+        length = int(self.headers.get("content-length") or 0)
+        raw = self.rfile.read(length) if length else b"{}"
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            self._send_error(400, "The request body is not JSON.")
+            return
+        self._log(body)
+        if self.path.split("?")[0] != "/v1/messages":
+            self._send_error(404, "Not found.")
+            return
+        state = self.server.state
+        fault = state.take_fault()
+        if fault is not None and self._apply_fault(fault):
+            return  # refusals come back at once, as the real API's do
+        if state.latency:
+            time.sleep(state.latency)
+        reply = state.choose(body)
+        if reply.get("delay"):
+            time.sleep(float(reply["delay"]))
+        message = render_message(body, reply)
+        if body.get("stream"):
+            drop_after = int(fault["after_events"]) if fault and fault["kind"] == "drop_mid" else 0
+            self._send_stream(message, reply, drop_after=drop_after)
+        else:
+            self._send_json(200, message, drop=bool(fault and fault["kind"] == "drop_mid"))
+
+    # -- helpers --
+
+    def _log(self, body: dict[str, Any] | None) -> None:
+        entry = {"method": self.command, "path": self.path,
+                 "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body,
+                 "time": time.monotonic()}
+        with self.server.state.lock:
+            self.server.state.requests.append(entry)
+
+    def _apply_fault(self, fault: dict[str, Any]) -> bool:
+        """Returns True when the fault replaced the reply."""
+        if fault["kind"] == "delay":
+            time.sleep(fault["delay"])
+            return False
+        if fault["kind"] == "drop":
+            self._drop()
+            return True
+        if fault["kind"] == "status":
+            headers = {}
+            if fault.get("retry_after") is not None:
+                headers["retry-after"] = str(fault["retry_after"])
+            self._send_error(fault["status"], fault.get("message") or "Injected fault.",
+                             headers)
+            return True
+        return False
+
+    def _drop(self) -> None:
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def _send_error(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+        error_type = _ERROR_TYPES.get(status, "api_error")
+        payload = {"type": "error", "error": {"type": error_type, "message": message}}
+        self._send_json(status, payload, headers=headers)
+
+    def _send_json(self, status: int, payload: dict[str, Any], *, drop: bool = False,
+                   headers: dict[str, str] | None = None) -> None:
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(data)))
+        self.send_header("request-id", f"req_fake{next(_ids)}")
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        if drop:  # half a body, then the socket goes away
+            self.wfile.write(data[: len(data) // 2])
+            self.wfile.flush()
+            self._drop()
+            return
+        self.wfile.write(data)
+
+    def _send_stream(self, message: dict[str, Any], reply: Reply, *, drop_after: int) -> None:
+        self.send_response(200)
+        self.send_header("content-type", "text/event-stream")
+        self.send_header("cache-control", "no-cache")
+        self.send_header("transfer-encoding", "chunked")
+        self.send_header("request-id", f"req_fake{next(_ids)}")
+        self.end_headers()
+        chunk_delay = float(reply.get("chunk_delay", 0))
+        chunk_size = int(reply.get("chunk_size", 12))
+        try:
+            for number, (event, data) in enumerate(sse_events(message, chunk_size)):
+                if drop_after and number == drop_after:  # part-way: the socket goes away
+                    self._drop()
+                    return
+                frame = f"event: {event}\ndata: {json.dumps(data)}\n\n".encode()
+                self.wfile.write(f"{len(frame):x}\r\n".encode() + frame + b"\r\n")
+                self.wfile.flush()
+                if chunk_delay and event == "content_block_delta":
+                    time.sleep(chunk_delay)
+            self.wfile.write(b"0\r\n\r\n")
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the client hung up (cancelled): fine
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    state: _State
+
+
+class FakeClaude:
+    """Start/stop wrapper with a mutable script; also a context manager."""
+
+    def __init__(self, port: int = 0, *, latency: float = 0.0) -> None:
+        self._server = _Server(("127.0.0.1", port), _Handler)
+        self._server.state = _State()
+        self._server.state.latency = latency
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> FakeClaude:
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
+                                        daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> FakeClaude:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+    # -- scripting --
+
+    def script(self, rules: list[Reply], responder: Responder | None = None) -> None:
+        """Replace the pattern rules (first match wins); optionally the default responder."""
+        with self._server.state.lock:
+            self._server.state.rules = list(rules)
+            if responder is not None:
+                self._server.state.responder = responder
+
+    def enqueue(self, *replies: Reply) -> None:
+        """Replies used in order for the next requests, before any rule."""
+        with self._server.state.lock:
+            self._server.state.queue.extend(replies)
+
+    def fail_next(self, status: int = 500, count: int = 1, *, retry_after: float | None = None,
+                  message: str | None = None) -> None:
+        self._add_fault({"kind": "status", "status": status, "count": count,
+                         "retry_after": retry_after, "message": message})
+
+    def fail_fraction(self, rate: float, status: int = 429, *,
+                      retry_after: float | None = None, seed: int = 0) -> None:
+        """Refuse a random `rate` share of requests (after any queued faults); 0 turns it off."""
+        fault = {"kind": "status", "status": status, "count": 1, "retry_after": retry_after,
+                 "message": None}
+        with self._server.state.lock:
+            self._server.state.fault_rate = (rate, fault, random.Random(seed)) if rate else None
+
+    def delay_next(self, seconds: float, count: int = 1) -> None:
+        self._add_fault({"kind": "delay", "delay": seconds, "count": count})
+
+    def drop_next(self, count: int = 1, *, mid_response: bool = False,
+                  after_events: int = 1) -> None:
+        """Close the socket: before any reply, or part-way through the body (for a stream,
+        after `after_events` SSE events; 1 = right after message_start)."""
+        self._add_fault({"kind": "drop_mid" if mid_response else "drop", "count": count,
+                         "after_events": max(1, after_events)})
+
+    def set_latency(self, seconds: float) -> None:
+        self._server.state.latency = seconds
+
+    def _add_fault(self, fault: dict[str, Any]) -> None:
+        with self._server.state.lock:
+            self._server.state.faults.append(fault)
+
+    def reset(self) -> None:
+        with self._server.state.lock:
+            state = self._server.state
+            state.rules, state.queue, state.faults, state.requests = [], [], [], []
+            state.responder = default_responder
+            state.latency = 0.0
+            state.fault_rate = None
+
+    @property
+    def requests(self) -> list[dict[str, Any]]:
+        with self._server.state.lock:
+            return list(self._server.state.requests)
+
+    @property
+    def message_requests(self) -> list[dict[str, Any]]:
+        return [r for r in self.requests if r["path"].startswith("/v1/messages")]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Fake Anthropic Messages API on 127.0.0.1.")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--script", type=Path, help="JSON list of replies (see module doc)")
+    parser.add_argument("--latency", type=float, default=0.0)
+    args = parser.parse_args(argv)
+    fake = FakeClaude(args.port, latency=args.latency)
+    if args.script:
+        fake.script(json.loads(args.script.read_text()))
+    print(f"fake Claude listening on {fake.base_url}", flush=True)
+    try:
+        fake._server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        fake._server.server_close()
+
+
+if __name__ == "__main__":
+    main()
+
+
+def point_claude_at(fake: FakeClaude, monkeypatch: Any, *, key: str = "sk-test-fake",
+                    timeout_s: float = 5, max_retries: int = 3) -> None:
+    """Test helper: settings (via environment) aimed at `fake`, with fast retries."""
+    from services import claude, settings
+
+    monkeypatch.setenv("RESEARCH_DESK_SECRETS_FILE", "/nonexistent/secrets.toml")
+    monkeypatch.setenv("ANTHROPIC_API_KEY", key)
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", fake.base_url)
+    monkeypatch.setenv("RESEARCH_DESK_CLAUDE_TIMEOUT_S", str(timeout_s))
+    monkeypatch.setenv("RESEARCH_DESK_CLAUDE_MAX_RETRIES", str(max_retries))
+    monkeypatch.setattr(claude, "BASE_BACKOFF_S", 0.01)
+    monkeypatch.setattr(claude, "_usage_sink", None)
+    monkeypatch.setattr(claude, "_budget_check", None)
+    settings.reset_settings_cache()
+    claude.reset_clients()
