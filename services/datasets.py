@@ -77,16 +77,23 @@ def _visible(actor: UserView):  # noqa: ANN202 - a SQLAlchemy clause
 def _view(session: Session, dataset: Dataset) -> DatasetView:
     current = session.get(DatasetVersion, (dataset.id, dataset.current_version))
     count = session.scalar(
-        select(func.count()).select_from(DatasetVersion).where(
-            DatasetVersion.dataset_id == dataset.id
-        )
+        select(func.count())
+        .select_from(DatasetVersion)
+        .where(DatasetVersion.dataset_id == dataset.id)
     )
     return DatasetView(
-        id=dataset.id, name=dataset.name, description=dataset.description, owner=dataset.owner,
-        visibility=dataset.visibility, current_version=dataset.current_version,
-        versions=int(count or 0), rows=current.rows if current else 0,
-        columns=current.columns if current else 0, bytes=current.bytes if current else 0,
-        created_at=dataset.created_at, updated_at=dataset.updated_at,
+        id=dataset.id,
+        name=dataset.name,
+        description=dataset.description,
+        owner=dataset.owner,
+        visibility=dataset.visibility,
+        current_version=dataset.current_version,
+        versions=int(count or 0),
+        rows=current.rows if current else 0,
+        columns=current.columns if current else 0,
+        bytes=current.bytes if current else 0,
+        created_at=dataset.created_at,
+        updated_at=dataset.updated_at,
     )
 
 
@@ -112,14 +119,30 @@ def _new_folder() -> Path:
 
 
 def _record(
-    session: Session, dataset: Dataset, result: IngestResult, *, version: int, actor: str,
-    source: str, recipe: list | None = None, recipe_sql: str = "", note: str = "",
+    session: Session,
+    dataset: Dataset,
+    result: IngestResult,
+    *,
+    version: int,
+    actor: str,
+    source: str,
+    recipe: list | None = None,
+    recipe_sql: str = "",
+    note: str = "",
 ) -> DatasetVersion:
     row = DatasetVersion(
-        dataset_id=dataset.id, version=version, parquet_path=str(result.parquet_path),
-        rows=result.rows, columns=len(result.columns), bytes=result.parquet_path.stat().st_size,
-        source=source[:300], recipe=recipe, recipe_sql=recipe_sql, note=note,
-        created_by=actor, created_at=utcnow(),
+        dataset_id=dataset.id,
+        version=version,
+        parquet_path=str(result.parquet_path),
+        rows=result.rows,
+        columns=len(result.columns),
+        bytes=result.parquet_path.stat().st_size,
+        source=source[:300],
+        recipe=recipe,
+        recipe_sql=recipe_sql,
+        note=note,
+        created_by=actor,
+        created_at=utcnow(),
     )
     session.add(row)
     dataset.current_version = version
@@ -127,21 +150,38 @@ def _record(
     return row
 
 
-def _create(actor: UserView, name: str, result: IngestResult, *, source: str,
-            description: str = "") -> DatasetView:
+def _create(
+    actor: UserView, name: str, result: IngestResult, *, source: str, description: str = ""
+) -> DatasetView:
     try:
         with session_scope(write=True) as session:
             dataset = Dataset(
-                name=name, description=description, owner=actor.username,
-                visibility="private", current_version=1, created_at=utcnow(),
+                name=name,
+                description=description,
+                owner=actor.username,
+                visibility="private",
+                current_version=1,
+                created_at=utcnow(),
                 updated_at=utcnow(),
             )
             session.add(dataset)
             session.flush()
-            _record(session, dataset, result, version=1, actor=actor.username, source=source,
-                    note="; ".join(result.warnings))
-            audit.record(session, actor=actor.username, action="dataset_created",
-                         target=f"{dataset.id}: {name}", detail=source)
+            _record(
+                session,
+                dataset,
+                result,
+                version=1,
+                actor=actor.username,
+                source=source,
+                note="; ".join(result.warnings),
+            )
+            audit.record(
+                session,
+                actor=actor.username,
+                action="dataset_created",
+                target=f"{dataset.id}: {name}",
+                detail=source,
+            )
             session.flush()
             return _view(session, dataset)
     except Exception:
@@ -150,7 +190,11 @@ def _create(actor: UserView, name: str, result: IngestResult, *, source: str,
 
 
 def create_from_upload(
-    actor: UserView, upload_path: Path, *, original_name: str, name: str | None = None,
+    actor: UserView,
+    upload_path: Path,
+    *,
+    original_name: str,
+    name: str | None = None,
     options: ReadOptions | None = None,
 ) -> tuple[DatasetView, IngestResult]:
     """Read an uploaded file into a new private dataset (version 1)."""
@@ -177,8 +221,13 @@ def create_from_sample(actor: UserView, sample: str) -> DatasetView:
         shutil.rmtree(folder, ignore_errors=True)
         raise
     title = ingest.sample_title(sample)
-    return _create(actor, _clean_name(title), result, source=f"sample: {sample}",
-                   description=f"Sample dataset “{title}”, bundled with Plotly.")
+    return _create(
+        actor,
+        _clean_name(title),
+        result,
+        source=f"sample: {sample}",
+        description=f"Sample dataset “{title}”, bundled with Plotly.",
+    )
 
 
 def list_datasets(actor: UserView, *, mine_only: bool = False) -> list[DatasetView]:
@@ -199,7 +248,8 @@ def list_versions(actor: UserView, dataset_id: int) -> list[VersionView]:
     with session_scope() as session:
         _load(session, actor, dataset_id)
         rows = session.scalars(
-            select(DatasetVersion).where(DatasetVersion.dataset_id == dataset_id)
+            select(DatasetVersion)
+            .where(DatasetVersion.dataset_id == dataset_id)
             .order_by(DatasetVersion.version.desc())
         )
         return [VersionView.model_validate(r) for r in rows]
@@ -235,13 +285,23 @@ def apply_steps(
             number = _next_version(session, dataset_id)
             descriptions = "; ".join(cleaning.describe_step(s) for s in steps)
             row = _record(
-                session, dataset, result, version=number, actor=actor.username,
+                session,
+                dataset,
+                result,
+                version=number,
+                actor=actor.username,
                 source=f"cleaned from version {base_number}",
-                recipe=[s.model_dump(mode="json") for s in steps], recipe_sql=sql,
+                recipe=[s.model_dump(mode="json") for s in steps],
+                recipe_sql=sql,
                 note=descriptions,
             )
-            audit.record(session, actor=actor.username, action="dataset_version_created",
-                         target=f"{dataset_id}: {dataset.name}", detail=f"v{number}: {descriptions}")
+            audit.record(
+                session,
+                actor=actor.username,
+                action="dataset_version_created",
+                target=f"{dataset_id}: {dataset.name}",
+                detail=f"v{number}: {descriptions}",
+            )
             session.flush()
             return VersionView.model_validate(row)
     except Exception:
@@ -265,16 +325,29 @@ def restore_version(actor: UserView, dataset_id: int, version: int) -> VersionVi
             raise NotFound(f"Version {version} of this dataset does not exist.")
         number = _next_version(session, dataset_id)
         row = DatasetVersion(
-            dataset_id=dataset_id, version=number, parquet_path=old.parquet_path, rows=old.rows,
-            columns=old.columns, bytes=old.bytes, source=f"restored version {version}",
-            recipe=None, recipe_sql="", note=f"Same data as version {version}.",
-            created_by=actor.username, created_at=utcnow(),
+            dataset_id=dataset_id,
+            version=number,
+            parquet_path=old.parquet_path,
+            rows=old.rows,
+            columns=old.columns,
+            bytes=old.bytes,
+            source=f"restored version {version}",
+            recipe=None,
+            recipe_sql="",
+            note=f"Same data as version {version}.",
+            created_by=actor.username,
+            created_at=utcnow(),
         )
         session.add(row)
         dataset.current_version = number
         dataset.updated_at = utcnow()
-        audit.record(session, actor=actor.username, action="dataset_version_created",
-                     target=f"{dataset_id}: {dataset.name}", detail=f"v{number}: restored v{version}")
+        audit.record(
+            session,
+            actor=actor.username,
+            action="dataset_version_created",
+            target=f"{dataset_id}: {dataset.name}",
+            detail=f"v{number}: restored v{version}",
+        )
         session.flush()
         return VersionView.model_validate(row)
 
@@ -285,8 +358,13 @@ def update_details(actor: UserView, dataset_id: int, *, name: str, description: 
         dataset.name = _clean_name(name)
         dataset.description = description.strip()[:5000]
         dataset.updated_at = utcnow()
-        audit.record(session, actor=actor.username, action="dataset_updated",
-                     target=f"{dataset_id}: {dataset.name}", detail="name/description")
+        audit.record(
+            session,
+            actor=actor.username,
+            action="dataset_updated",
+            target=f"{dataset_id}: {dataset.name}",
+            detail="name/description",
+        )
         return _view(session, dataset)
 
 
@@ -295,8 +373,13 @@ def set_shared(actor: UserView, dataset_id: int, shared: bool) -> DatasetView:
         dataset = _load_for_change(session, actor, dataset_id)
         dataset.visibility = "shared" if shared else "private"
         dataset.updated_at = utcnow()
-        audit.record(session, actor=actor.username, action="dataset_updated",
-                     target=f"{dataset_id}: {dataset.name}", detail=dataset.visibility)
+        audit.record(
+            session,
+            actor=actor.username,
+            action="dataset_updated",
+            target=f"{dataset_id}: {dataset.name}",
+            detail=dataset.visibility,
+        )
         return _view(session, dataset)
 
 
@@ -312,8 +395,12 @@ def delete_dataset(actor: UserView, dataset_id: int) -> None:
             session.delete(version)
         session.flush()
         session.delete(dataset)
-        audit.record(session, actor=actor.username, action="dataset_deleted",
-                     target=f"{dataset_id}: {dataset.name}")
+        audit.record(
+            session,
+            actor=actor.username,
+            action="dataset_deleted",
+            target=f"{dataset_id}: {dataset.name}",
+        )
     root = get_settings().datasets_dir.resolve()
     for folder in folders:
         if folder.resolve().parent == root:  # never delete outside our own data folder
