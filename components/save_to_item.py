@@ -45,7 +45,9 @@ def show(
         if st.button("Save", key=f"{key}_save", type="primary"):
             with friendly_errors(f"{key}_save"):
                 item_id = (
-                    research.create_item(user, new_title).id if choice == NEW_ITEM else int(choice)
+                    research.create_item(user, new_title).id
+                    if choice == NEW_ITEM
+                    else int(str(choice))
                 )
                 insight = make_insight(item_id).model_copy(update={"title": name})
                 research.save_insight(user, insight, data)
