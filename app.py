@@ -18,6 +18,9 @@ configure_logging()
 # key, file, title, icon, shown in the menu
 PAGES = [
     ("home", "pages/home.py", "Home", ":material/home:", True),
+    ("datasets", "pages/datasets.py", "Datasets", ":material/table_view:", True),
+    ("dataset", "pages/dataset.py", "Dataset", ":material/dataset:", False),
+    ("ask", "pages/ask.py", "Ask", ":material/forum:", True),
     ("account", "pages/account.py", "Account", ":material/person:", True),
     ("admin", "pages/admin.py", "Admin", ":material/admin_panel_settings:", True),
 ]

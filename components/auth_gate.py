@@ -67,9 +67,7 @@ def _sign_in_form(authenticator: stauth.Authenticate) -> UserView | None:
         st.write("Sign in to see your team's research, data and questions.")
         with st.form("sign_in"):
             username = st.text_input("Username", autocomplete="username")
-            password = st.text_input(
-                "Password", type="password", autocomplete="current-password"
-            )
+            password = st.text_input("Password", type="password", autocomplete="current-password")
             submitted = st.form_submit_button("Sign in", type="primary")
     if not submitted:
         return None

@@ -27,11 +27,18 @@ from components.palette import (
 from services.analytics import ChartData
 from services.charts import BAR_TYPES, CHART_NAMES, ChartSpec
 
-_DATE_FORMATS = {"day": "%d %b %Y", "week": "%d %b %Y", "month": "%b %Y",
-                 "quarter": "%b %Y", "year": "%Y", None: "%d %b %Y"}
+_DATE_FORMATS = {
+    "day": "%d %b %Y",
+    "week": "%d %b %Y",
+    "month": "%b %Y",
+    "quarter": "%b %Y",
+    "year": "%Y",
+    None: "%d %b %Y",
+}
 
 
 # --- labels and numbers -----------------------------------------------------------------------
+
 
 def format_number(value: float | int | None) -> str:
     """Thousands separators and sensible rounding: 1,234,567 · 1,234.5 · 0.478."""
@@ -78,13 +85,13 @@ def _label_text(value: object, spec: ChartSpec) -> str:
 
 # --- figure -----------------------------------------------------------------------------------
 
+
 def _groups(frame: pd.DataFrame, column: str) -> list[str]:
     """Groups in order of appearance, grey ones last."""
     if column not in frame:
         return []
     seen = [str(v) for v in pd.unique(frame[column].astype(str))]
-    return [v for v in seen if v not in NEUTRAL_LABELS] + [v for v in seen
-                                                           if v in NEUTRAL_LABELS]
+    return [v for v in seen if v not in NEUTRAL_LABELS] + [v for v in seen if v in NEUTRAL_LABELS]
 
 
 def _px_common(data: ChartData, spec: ChartSpec, frame: pd.DataFrame) -> dict:
@@ -112,8 +119,7 @@ def _series_figure(data: ChartData, spec: ChartSpec, frame: pd.DataFrame) -> go.
     groups = common["category_orders"].get("color", [])
     if spec.chart_type in BAR_TYPES or spec.chart_type == "histogram":
         if has_groups and spec.chart_type != "grouped_bar":
-            common.update(pattern_shape="color",
-                          pattern_shape_map=style_map(groups, BAR_PATTERNS))
+            common.update(pattern_shape="color", pattern_shape_map=style_map(groups, BAR_PATTERNS))
         fig = px.bar(frame, x="x", y="value", hover_data={"rows": ":,"}, **common)
         mode = "group" if spec.chart_type == "grouped_bar" else "stack"
         fig.update_layout(barmode=mode if has_groups else "relative")
@@ -122,19 +128,30 @@ def _series_figure(data: ChartData, spec: ChartSpec, frame: pd.DataFrame) -> go.
             fig.update_layout(bargap=0.02)
         return fig
     if has_groups:
-        common.update(line_dash="color", line_dash_map=style_map(groups, DASH_PATTERNS),
-                      symbol="color", symbol_map=style_map(groups, MARKER_SYMBOLS))
+        common.update(
+            line_dash="color",
+            line_dash_map=style_map(groups, DASH_PATTERNS),
+            symbol="color",
+            symbol_map=style_map(groups, MARKER_SYMBOLS),
+        )
     if spec.chart_type == "area":
         if has_groups:  # areas differ by fill pattern and marker instead of dash
             common.pop("line_dash")
             common.pop("line_dash_map")
-            common.update(pattern_shape="color",
-                          pattern_shape_map=style_map(groups, BAR_PATTERNS))
-        return px.area(frame, x="x", y="value", hover_data={"rows": ":,"},
-                       markers=len(frame) <= 200, **common)
+            common.update(pattern_shape="color", pattern_shape_map=style_map(groups, BAR_PATTERNS))
+        return px.area(
+            frame, x="x", y="value", hover_data={"rows": ":,"}, markers=len(frame) <= 200, **common
+        )
     # SVG, not WebGL: WebGL lines cannot draw custom dash patterns (≤ 10,000 points anyway).
-    return px.line(frame, x="x", y="value", hover_data={"rows": ":,"}, render_mode="svg",
-                   markers=len(frame) <= 200, **common)
+    return px.line(
+        frame,
+        x="x",
+        y="value",
+        hover_data={"rows": ":,"},
+        render_mode="svg",
+        markers=len(frame) <= 200,
+        **common,
+    )
 
 
 def _scatter_figure(data: ChartData, spec: ChartSpec, frame: pd.DataFrame) -> go.Figure:
@@ -153,21 +170,38 @@ def _box_figure(data: ChartData, spec: ChartSpec, frame: pd.DataFrame) -> go.Fig
     colors = color_map([str(f) for f in facets]) if facets != [None] else {}
     for facet in facets:
         part = frame if facet is None else frame[frame["facet"].astype(str) == facet]
-        fig.add_trace(go.Box(
-            x=part["x"].astype(str), q1=part["q1"], median=part["median"], q3=part["q3"],
-            lowerfence=part["lower_fence"], upperfence=part["upper_fence"], mean=part["mean"],
-            name=str(facet) if facet is not None else data.labels.get("x", ""),
-            marker_color=colors.get(str(facet), SINGLE_COLOR), boxpoints=False,
-            showlegend=facet is not None,
-        ))
-    fig.update_layout(boxmode="group", xaxis_title=data.labels.get("x", ""),
-                      yaxis_title=spec.y, legend_title_text=data.labels.get("facet", ""))
+        fig.add_trace(
+            go.Box(
+                x=part["x"].astype(str),
+                q1=part["q1"],
+                median=part["median"],
+                q3=part["q3"],
+                lowerfence=part["lower_fence"],
+                upperfence=part["upper_fence"],
+                mean=part["mean"],
+                name=str(facet) if facet is not None else data.labels.get("x", ""),
+                marker_color=colors.get(str(facet), SINGLE_COLOR),
+                boxpoints=False,
+                showlegend=facet is not None,
+            )
+        )
+    fig.update_layout(
+        boxmode="group",
+        xaxis_title=data.labels.get("x", ""),
+        yaxis_title=spec.y,
+        legend_title_text=data.labels.get("facet", ""),
+    )
     return fig
 
 
 def _heatmap_figure(data: ChartData, spec: ChartSpec, frame: pd.DataFrame) -> go.Figure:
-    wide = frame.pivot_table(index="y", columns="x", values="value", aggfunc="first",
-                             sort=spec.chart_type != "correlation" and True)
+    wide = frame.pivot_table(
+        index="y",
+        columns="x",
+        values="value",
+        aggfunc="first",
+        sort=spec.chart_type != "correlation" and True,
+    )
     if spec.chart_type == "correlation":
         order = list(pd.unique(frame["x"]))
         wide = wide.reindex(index=order, columns=order)
@@ -175,19 +209,25 @@ def _heatmap_figure(data: ChartData, spec: ChartSpec, frame: pd.DataFrame) -> go
     y_labels = [_label_text(v, spec) for v in wide.index]
     z = wide.to_numpy(dtype="float64")
     value_label = data.labels.get("value", "")
-    trace: dict = {"z": z, "x": x_labels, "y": y_labels, "colorscale": SEQUENTIAL_SCALE,
-                   "colorbar": {"title": {"text": value_label}, "tickformat": ","},
-                   "hovertemplate": f"{data.labels.get('x', 'x')}: %{{x}}<br>"
-                                    f"{data.labels.get('y', 'y')}: %{{y}}<br>"
-                                    f"{value_label}: %{{z:,.4~g}}<extra></extra>",
-                   "hoverongaps": False}
+    trace: dict = {
+        "z": z,
+        "x": x_labels,
+        "y": y_labels,
+        "colorscale": SEQUENTIAL_SCALE,
+        "colorbar": {"title": {"text": value_label}, "tickformat": ","},
+        "hovertemplate": f"{data.labels.get('x', 'x')}: %{{x}}<br>"
+        f"{data.labels.get('y', 'y')}: %{{y}}<br>"
+        f"{value_label}: %{{z:,.4~g}}<extra></extra>",
+        "hoverongaps": False,
+    }
     if spec.chart_type == "correlation":
         trace.update(colorscale=DIVERGING_SCALE, zmin=-1, zmax=1, texttemplate="%{z:.2f}")
     fig = go.Figure(go.Heatmap(**trace))
     fig.update_layout(xaxis_title=data.labels.get("x", ""), yaxis_title=data.labels.get("y", ""))
     fig.update_xaxes(type="category")
-    fig.update_yaxes(type="category", autorange="reversed" if spec.chart_type == "correlation"
-                     else True)
+    fig.update_yaxes(
+        type="category", autorange="reversed" if spec.chart_type == "correlation" else True
+    )
     return fig
 
 
@@ -200,8 +240,9 @@ def _facet_title(annotation: go.layout.Annotation) -> None:
 
 def _empty_figure(note: str) -> go.Figure:
     fig = go.Figure()
-    fig.add_annotation(text=note or "Nothing to show.", showarrow=False, x=0.5, y=0.5,
-                       xref="paper", yref="paper")
+    fig.add_annotation(
+        text=note or "Nothing to show.", showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper"
+    )
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
     return fig
@@ -222,9 +263,12 @@ def build_figure(data: ChartData, spec: ChartSpec, *, title: str | None = None) 
         fig = _series_figure(data, spec, frame)
     fig.update_layout(
         title={"text": title or default_title(data, spec)},
-        paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
-        separators=".,", margin={"l": 60, "r": 20, "t": 60, "b": 60},
-        legend={"title": {"text": data.labels.get("color", "")}},
+        paper_bgcolor="rgba(0,0,0,0)",
+        plot_bgcolor="rgba(0,0,0,0)",
+        separators=".,",
+        margin={"l": 60, "r": 20, "t": 60, "b": 60},
+        legend={"title": {"text": data.labels.get("color") or (
+            data.labels.get("facet", "") if spec.chart_type == "box" else "")}},
         meta={"summary": summarize(data, spec), "marks": data.mark_count},
     )
     fig.for_each_annotation(_facet_title)
@@ -244,12 +288,17 @@ def build_figure(data: ChartData, spec: ChartSpec, *, title: str | None = None) 
 def for_export(fig: go.Figure) -> go.Figure:
     """A copy on a white background with dark text, for PNG downloads and reports."""
     out = go.Figure(fig)
-    out.update_layout(template="plotly_white", paper_bgcolor="white", plot_bgcolor="white",
-                      font={"color": "#262730"})
+    out.update_layout(
+        template="plotly_white",
+        paper_bgcolor="white",
+        plot_bgcolor="white",
+        font={"color": "#262730"},
+    )
     return out
 
 
 # --- summary ------------------------------------------------------------------------------------
+
 
 def _extremes(data: ChartData, spec: ChartSpec) -> str:
     frame = data.frame.dropna(subset=["value"])
@@ -264,8 +313,10 @@ def _extremes(data: ChartData, spec: ChartSpec) -> str:
             parts.append(str(row["color"]))
         return " / ".join(parts)
 
-    return (f"{where(high)} is highest ({format_number(high['value'])}) and {where(low)} "
-            f"lowest ({format_number(low['value'])})")
+    return (
+        f"{where(high)} is highest ({format_number(high['value'])}) and {where(low)} "
+        f"lowest ({format_number(low['value'])})"
+    )
 
 
 def summarize(data: ChartData, spec: ChartSpec) -> str:
@@ -278,48 +329,70 @@ def summarize(data: ChartData, spec: ChartSpec) -> str:
     if spec.chart_type == "scatter":
         both = frame[["x", "y"]].apply(pd.to_numeric, errors="coerce").dropna()
         r = float(np.corrcoef(both["x"], both["y"])[0, 1]) if len(both) > 2 else math.nan
-        strength = ("no clear" if not math.isfinite(r) or abs(r) < 0.1 else
-                    "a weak" if abs(r) < 0.3 else "a moderate" if abs(r) < 0.6 else "a strong")
+        strength = (
+            "no clear"
+            if not math.isfinite(r) or abs(r) < 0.1
+            else "a weak"
+            if abs(r) < 0.3
+            else "a moderate"
+            if abs(r) < 0.6
+            else "a strong"
+        )
         direction = "" if strength == "no clear" else (" positive" if r > 0 else " negative")
         shown = f"a sample of {len(frame):,} of {rows}" if data.is_sampled else rows
-        return (f"{name} of {spec.y} against {spec.x} for {shown}: {strength}{direction} "
-                f"relationship (correlation {format_number(r)}).")
+        return (
+            f"{name} of {spec.y} against {spec.x} for {shown}: {strength}{direction} "
+            f"relationship (correlation {format_number(r)})."
+        )
     if spec.chart_type == "histogram":
         peak = frame.iloc[int(np.argmax(frame["value"].to_numpy()))]
-        return (f"{name} of {spec.x} over {rows}: most values fall between "
-                f"{format_number(peak['bin_start'])} and {format_number(peak['bin_end'])} "
-                f"({format_number(peak['value'])} rows), from "
-                f"{format_number(frame['bin_start'].min())} to "
-                f"{format_number(frame['bin_end'].max())}.")
+        return (
+            f"{name} of {spec.x} over {rows}: most values fall between "
+            f"{format_number(peak['bin_start'])} and {format_number(peak['bin_end'])} "
+            f"({format_number(peak['value'])} rows), from "
+            f"{format_number(frame['bin_start'].min())} to "
+            f"{format_number(frame['bin_end'].max())}."
+        )
     if spec.chart_type == "box":
         medians = frame["median"].astype("float64").to_numpy()
         high, low = frame.iloc[int(np.argmax(medians))], frame.iloc[int(np.argmin(medians))]
         if len(frame) == 1:
-            return (f"{name} of {spec.y} over {rows}: median {format_number(high['median'])}, "
-                    f"middle half between {format_number(high['q1'])} and "
-                    f"{format_number(high['q3'])}.")
+            return (
+                f"{name} of {spec.y} over {rows}: median {format_number(high['median'])}, "
+                f"middle half between {format_number(high['q1'])} and "
+                f"{format_number(high['q3'])}."
+            )
+
         def group(row: pd.Series) -> str:
             return f"{row['x']} / {row['facet']}" if "facet" in row else str(row["x"])
 
-        return (f"{name} of {spec.y} by {spec.x}: the median is highest for {group(high)} "
-                f"({format_number(high['median'])}) and lowest for {group(low)} "
-                f"({format_number(low['median'])}), {len(frame):,} groups.")
+        return (
+            f"{name} of {spec.y} by {spec.x}: the median is highest for {group(high)} "
+            f"({format_number(high['median'])}) and lowest for {group(low)} "
+            f"({format_number(low['median'])}), {len(frame):,} groups."
+        )
     if spec.chart_type == "correlation":
         pairs = frame[frame["x"].astype(str) < frame["y"].astype(str)].dropna(subset=["value"])
         columns = frame["x"].nunique()
         if pairs.empty:
             return f"{name} of {columns} number columns: no pair could be compared."
         best = pairs.iloc[int(np.argmax(pairs["value"].abs().to_numpy()))]
-        return (f"{name} of {columns} number columns: the strongest pair is {best['x']} and "
-                f"{best['y']} (correlation {format_number(best['value'])}).")
+        return (
+            f"{name} of {columns} number columns: the strongest pair is {best['x']} and "
+            f"{best['y']} (correlation {format_number(best['value'])})."
+        )
     value = data.labels.get("value", "Count of rows")
     value = value[0].lower() + value[1:]
     if spec.chart_type == "heatmap":
         top = frame.iloc[int(np.argmax(frame["value"].astype("float64").to_numpy()))]
-        return (f"{name} of {value} by {spec.x} and {spec.y}: the highest cell is "
-                f"{spec.x} {_label_text(top['x'], spec)}, {spec.y} "
-                f"{_label_text(top['y'], spec)} ({format_number(top['value'])}).")
+        return (
+            f"{name} of {value} by {spec.x} and {spec.y}: the highest cell is "
+            f"{spec.x} {_label_text(top['x'], spec)}, {spec.y} "
+            f"{_label_text(top['y'], spec)} ({format_number(top['value'])})."
+        )
     count = frame["x"].nunique()
     groups = f", {frame['color'].nunique()} {spec.color} groups" if "color" in frame else ""
-    return (f"{name} of {value} by {_x_label(data, spec)}: {_extremes(data, spec)}, "
-            f"{count:,} {_x_label(data, spec)} values{groups}.")
+    return (
+        f"{name} of {value} by {_x_label(data, spec)}: {_extremes(data, spec)}, "
+        f"{count:,} {_x_label(data, spec)} values{groups}."
+    )

@@ -23,10 +23,23 @@ NEUTRAL_COLOR = "#6E6E6E"  # "Other"/"(missing)": ≥ 3.7:1 on white and dark, d
 NEUTRAL_LABELS = frozenset({"Other", "(missing)"})
 
 MARKER_SYMBOLS: tuple[str, ...] = (
-    "circle", "square", "diamond", "triangle-up", "x", "triangle-down", "star", "cross",
+    "circle",
+    "square",
+    "diamond",
+    "triangle-up",
+    "x",
+    "triangle-down",
+    "star",
+    "cross",
 )
 DASH_PATTERNS: tuple[str, ...] = (
-    "solid", "dash", "dot", "dashdot", "longdash", "longdashdot", "5px,3px,1px,3px",
+    "solid",
+    "dash",
+    "dot",
+    "dashdot",
+    "longdash",
+    "longdashdot",
+    "5px,3px,1px,3px",
     "1px,4px",
 )
 BAR_PATTERNS: tuple[str, ...] = ("", "/", ".", "x", "\\", "-", "|", "+")

@@ -43,11 +43,15 @@ with people_tab, friendly_errors("admin_people"):
             username = st.text_input("Username", help=f"{users.USERNAME_RULE}.", max_chars=64)
             email = st.text_input("Email (optional)")
             role = st.selectbox(
-                "Role", list(Role), index=1, format_func=lambda r: ROLE_LABELS[r],
+                "Role",
+                list(Role),
+                index=1,
+                format_func=lambda r: ROLE_LABELS[r],
                 help="What this person may do. You can change it later.",
             )
             password = st.text_input(
-                "First password", type="password",
+                "First password",
+                type="password",
                 help=f"{users.PASSWORD_RULE}. Share it privately; they can change it later.",
             )
             created = st.form_submit_button("Add person", type="primary")
@@ -63,16 +67,26 @@ with people_tab, friendly_errors("admin_people"):
     with manage_column:
         st.subheader("Change a person's access")
         chosen = st.selectbox(
-            "Person", [a.username for a in accounts], key="admin_manage_user",
+            "Person",
+            [a.username for a in accounts],
+            key="admin_manage_user",
             help="Choose whose role, status or password to change.",
         )
         account = next(a for a in accounts if a.username == chosen)
-        new_role = st.selectbox(
-            "Role", list(Role), index=list(Role).index(account.role),
-            format_func=lambda r: ROLE_LABELS[r], key=f"admin_role_{chosen}",
+        new_role: Role = (
+            st.selectbox(
+                "Role",
+                list(Role),
+                index=list(Role).index(account.role),
+                format_func=lambda r: ROLE_LABELS[r],
+                key=f"admin_role_{chosen}",
+            )
+            or account.role
         )
         role_column, status_column = st.columns(2)
-        if role_column.button("Save role", key="admin_save_role", disabled=new_role == account.role):
+        if role_column.button(
+            "Save role", key="admin_save_role", disabled=new_role == account.role
+        ):
             with friendly_errors("admin_role"):
                 users.change_role(user, chosen, new_role)
                 st.success(f"{chosen} is now {new_role.value}.")
@@ -98,7 +112,9 @@ with audit_tab, friendly_errors("admin_audit"):
         "Person", ["Everyone", *[a.username for a in accounts]], key="audit_person"
     )
     action = action_column.selectbox(
-        "What happened", ["Anything", *ACTIONS], key="audit_action",
+        "What happened",
+        ["Anything", *ACTIONS],
+        key="audit_action",
         format_func=lambda a: ACTIONS.get(a, a),
     )
     since = since_column.date_input("From", value=None, key="audit_since")

@@ -23,6 +23,7 @@ from services.settings import get_settings
 from services.users import UserView
 
 MAX_NAME = 200
+ORIGINALS = "original"
 
 
 class DatasetView(BaseModel):
@@ -197,7 +198,10 @@ def create_from_upload(
     name: str | None = None,
     options: ReadOptions | None = None,
 ) -> tuple[DatasetView, IngestResult]:
-    """Read an uploaded file into a new private dataset (version 1)."""
+    """Read an uploaded file into a new private dataset (version 1).
+
+    The original file is kept beside the versions, so it can be re-read with other options.
+    """
     require(actor.role, "upload_data")
     dataset_name = _clean_name(name or Path(original_name).stem)
     folder = _new_folder()
@@ -205,11 +209,69 @@ def create_from_upload(
         result = ingest.ingest_file(
             upload_path, original_name=original_name, dest_dir=folder, options=options
         )
+        _keep_original(upload_path, folder, original_name)
     except Exception:
         shutil.rmtree(folder, ignore_errors=True)
         raise
-    view = _create(actor, dataset_name, result, source=f"upload: {original_name}")
+    view = _create(
+        actor,
+        dataset_name,
+        result,
+        source=f"upload: {original_name}",
+    )
     return view, result
+
+
+def _keep_original(upload_path: Path, folder: Path, original_name: str) -> None:
+    originals = folder / ORIGINALS
+    originals.mkdir(exist_ok=True)
+    shutil.copyfile(upload_path, originals / Path(original_name).name)
+
+
+def original_file(actor: UserView, dataset_id: int) -> Path | None:
+    """The file the dataset was first read from, if it was uploaded."""
+    first = get_version(actor, dataset_id, 1)
+    originals = Path(first.parquet_path).parent / ORIGINALS
+    files = sorted(originals.glob("*")) if originals.is_dir() else []
+    return files[0] if files else None
+
+
+def reread_original(actor: UserView, dataset_id: int, options: ReadOptions) -> VersionView:
+    """Read the original upload again with other options, as a new version."""
+    source = original_file(actor, dataset_id)
+    if source is None:
+        raise NotFound("This dataset was not uploaded from a file, so there is nothing to re-read.")
+    with session_scope() as session:
+        _load_for_change(session, actor, dataset_id)
+    folder = _new_folder()
+    try:
+        result = ingest.ingest_file(
+            source, original_name=source.name, dest_dir=folder, options=options
+        )
+        with session_scope(write=True) as session:
+            dataset = _load_for_change(session, actor, dataset_id)
+            number = _next_version(session, dataset_id)
+            row = _record(
+                session,
+                dataset,
+                result,
+                version=number,
+                actor=actor.username,
+                source=f"re-read {source.name}",
+                note="; ".join(result.warnings),
+            )
+            audit.record(
+                session,
+                actor=actor.username,
+                action="dataset_version_created",
+                target=f"{dataset_id}: {dataset.name}",
+                detail=f"v{number}: re-read",
+            )
+            session.flush()
+            return VersionView.model_validate(row)
+    except Exception:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
 
 
 def create_from_sample(actor: UserView, sample: str) -> DatasetView:
@@ -307,6 +369,12 @@ def apply_steps(
     except Exception:
         shutil.rmtree(folder, ignore_errors=True)
         raise
+
+
+def recipe_sql(actor: UserView, dataset_id: int, version: int, steps: list[Step]) -> str:
+    """The SQL a recipe would run on a version, to show people before they apply it."""
+    base = get_version(actor, dataset_id, version)
+    return cleaning.recipe_sql(Path(base.parquet_path), steps)
 
 
 def _next_version(session: Session, dataset_id: int) -> int:

@@ -1,0 +1,40 @@
+# Research Desk — the two commands a newcomer needs are `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8501
+
+.PHONY: run test lint typecheck unit bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.runtime: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $(VENV)/.runtime $@
+
+run: $(VENV)/.runtime  ## start the app on 127.0.0.1 (embedded DuckDB under data/runtime)
+	$(BIN)/streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT)
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check .
+
+typecheck: $(VENV)/.dev
+	$(BIN)/mypy app.py services components pages
+
+test: lint typecheck  ## lint, types, unit, AppTest and browser tests
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests
+
+unit: $(VENV)/.dev
+	$(BIN)/python -m pytest -q tests/unit
+
+bench: $(VENV)/.dev  ## benchmarks; writes bench/results.json and bench/results.md
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

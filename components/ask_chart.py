@@ -1,0 +1,198 @@
+"""A chart of an Ask result (a small DataFrame already in memory) from a validated ChartSpec.
+
+Explore's `chart_figure.build_figure` draws `ChartData` that `services.analytics` aggregates
+from a Parquet file; an Ask result is a few thousand rows at most, so it is aggregated here
+with vectorized pandas and drawn with the same palette rules: Okabe-Ito colours, plus marker
+shapes, dash or bar patterns, transparent backgrounds (light and dark themes), a title, axis
+labels and a one-sentence summary that doubles as alt text.
+"""
+
+import numpy as np
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+from pydantic import BaseModel, ConfigDict
+
+from components.palette import (
+    BAR_PATTERNS,
+    DASH_PATTERNS,
+    DIVERGING_SCALE,
+    GRID_COLOR,
+    MARKER_SYMBOLS,
+    SEQUENTIAL_SCALE,
+    SINGLE_COLOR,
+    color_map,
+    style_map,
+)
+from components.text import number
+from services.charts import AGG_NAMES, BAR_TYPES, CHART_NAMES, ChartSpec
+
+MAX_POINTS = 10_000
+MAX_GROUPS = 50
+_PANDAS_AGG = {"count": "count", "sum": "sum", "mean": "mean", "median": "median",
+               "min": "min", "max": "max", "distinct": "nunique"}
+_PERIODS = {"day": "D", "week": "W", "month": "M", "quarter": "Q", "year": "Y"}
+
+
+class AskChart(BaseModel):
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    figure: go.Figure
+    title: str
+    summary: str
+
+
+def _value_label(spec: ChartSpec, frame: pd.DataFrame) -> str:
+    if spec.y is None:
+        return "Number of rows"
+    keys = [k for k in (spec.x, spec.color) if k]
+    is_one_per_group = bool(keys) and not frame.duplicated(subset=keys).any()
+    if spec.agg == "sum" and is_one_per_group:
+        return spec.y  # each row already holds the value: "sum" changes nothing
+    return f"{AGG_NAMES[spec.agg]} of {spec.y}"
+
+
+def _x_values(frame: pd.DataFrame, spec: ChartSpec) -> pd.Series:
+    column = frame[spec.x]
+    if spec.bucket is None:
+        return column
+    dates = pd.to_datetime(column, errors="coerce")
+    return dates.dt.to_period(_PERIODS[spec.bucket]).dt.start_time
+
+
+def _series(frame: pd.DataFrame, spec: ChartSpec) -> pd.DataFrame:
+    """Rows of (x, [color,] value), aggregated, top-N and sorted as the spec says."""
+    work = pd.DataFrame({"x": _x_values(frame, spec)})
+    keys = ["x"]
+    if spec.color:
+        work["color"] = frame[spec.color].astype("string").fillna("(missing)")
+        keys.append("color")
+    if spec.y is None:
+        grouped = work.groupby(keys, dropna=False, sort=False).size().rename("value")
+    else:
+        work["value"] = frame[spec.y]
+        grouped = work.groupby(keys, dropna=False, sort=False)["value"].agg(_PANDAS_AGG[spec.agg])
+    out = grouped.reset_index()
+    if spec.top_n:
+        top = out.groupby("x", sort=False)["value"].sum().nlargest(spec.top_n).index
+        out = out[out["x"].isin(top)]
+    if spec.sort == "x" or spec.chart_type in ("line", "area"):
+        return out.sort_values("x", kind="stable")
+    if spec.sort in ("asc", "desc"):
+        return out.sort_values("value", ascending=spec.sort == "asc", kind="stable")
+    return out
+
+
+def _groups(series: pd.Series) -> list[str]:
+    return [str(v) for v in pd.unique(series.astype(str))]
+
+
+def _series_figure(data: pd.DataFrame, spec: ChartSpec, labels: dict[str, str]) -> go.Figure:
+    common: dict = {"labels": labels, "color_discrete_sequence": [SINGLE_COLOR]}
+    groups: list[str] = []
+    if "color" in data:
+        groups = _groups(data["color"])
+        common = {"labels": labels, "color": "color", "color_discrete_map": color_map(groups),
+                  "category_orders": {"color": groups}}
+    if data["x"].dtype == object or pd.api.types.is_string_dtype(data["x"]):
+        common.setdefault("category_orders", {})["x"] = _groups(data["x"])
+    if spec.chart_type in BAR_TYPES:
+        if groups and spec.chart_type != "grouped_bar":
+            common.update(pattern_shape="color",
+                          pattern_shape_map=style_map(groups, BAR_PATTERNS))
+        fig = px.bar(data, x="x", y="value", **common)
+        fig.update_layout(barmode="group" if spec.chart_type == "grouped_bar" else "relative")
+        return fig
+    if groups:
+        common.update(symbol="color", symbol_map=style_map(groups, MARKER_SYMBOLS))
+        if spec.chart_type == "line":
+            common.update(line_dash="color", line_dash_map=style_map(groups, DASH_PATTERNS))
+    draw = px.area if spec.chart_type == "area" else px.line
+    return draw(data, x="x", y="value", markers=len(data) <= 200, **common)
+
+
+def _scatter(frame: pd.DataFrame, spec: ChartSpec) -> go.Figure:
+    sample = frame.sample(MAX_POINTS, random_state=42) if len(frame) > MAX_POINTS else frame
+    common: dict = {"color_discrete_sequence": [SINGLE_COLOR]}
+    if spec.color:
+        groups = _groups(sample[spec.color])
+        sample = sample.assign(**{spec.color: sample[spec.color].astype(str)})
+        common = {"color": spec.color, "color_discrete_map": color_map(groups),
+                  "symbol": spec.color, "symbol_map": style_map(groups, MARKER_SYMBOLS)}
+    return px.scatter(sample, x=spec.x, y=spec.y, opacity=0.75, **common)
+
+
+def _other_figure(frame: pd.DataFrame, spec: ChartSpec) -> go.Figure:
+    if spec.chart_type == "scatter":
+        return _scatter(frame, spec)
+    if spec.chart_type == "histogram":
+        return px.histogram(frame, x=spec.x, color_discrete_sequence=[SINGLE_COLOR],
+                            labels={"count": "Number of rows"})
+    if spec.chart_type == "box":
+        return px.box(frame, x=spec.x, y=spec.y, color_discrete_sequence=[SINGLE_COLOR])
+    if spec.chart_type == "correlation":
+        corr = frame.select_dtypes("number").corr()
+        return px.imshow(corr, zmin=-1, zmax=1, color_continuous_scale=DIVERGING_SCALE,
+                         text_auto=".2f")
+    # heatmap: rows counted (or a number column summed) over two columns
+    return px.density_heatmap(frame, x=spec.x, y=spec.y, z=spec.color,
+                              histfunc="sum" if spec.color else "count",
+                              color_continuous_scale=SEQUENTIAL_SCALE)
+
+
+def _summary(data: pd.DataFrame, spec: ChartSpec, title: str) -> str:
+    name = CHART_NAMES[spec.chart_type]
+    values = pd.to_numeric(data["value"], errors="coerce").to_numpy(dtype="float64")
+    if not np.isfinite(values).any():
+        return f"{name} of {title.lower()}."
+    high, low = data.iloc[int(np.nanargmax(values))], data.iloc[int(np.nanargmin(values))]
+
+    def where(row: pd.Series) -> str:
+        label = row["x"].strftime("%-d %b %Y") if isinstance(row["x"], pd.Timestamp) \
+            else str(row["x"])
+        return f"{label} / {row['color']}" if "color" in row else label
+
+    return (f"{name} of {title[0].lower() + title[1:]}: {where(high)} is highest "
+            f"({number(float(high['value']))}) and {where(low)} lowest "
+            f"({number(float(low['value']))}).")
+
+
+def build_chart(frame: pd.DataFrame, spec: ChartSpec) -> AskChart:
+    """The figure, title and summary for a validated spec over a result frame."""
+    if spec.chart_type in (*BAR_TYPES, "line", "area") and spec.x:
+        data = _series(frame, spec)
+        value_label = _value_label(spec, frame)
+        title = f"{value_label} by {spec.x}" + (f" and {spec.color}" if spec.color else "")
+        labels = {"x": spec.x + (f" ({spec.bucket})" if spec.bucket else ""),
+                  "value": value_label, "color": spec.color or ""}
+        figure = _series_figure(data, spec, labels)
+        summary = _summary(data, spec, title)
+    else:
+        figure = _other_figure(frame, spec)
+        title = _plain_title(spec)
+        summary = f"{CHART_NAMES[spec.chart_type]} of {title[0].lower() + title[1:]}, " \
+                  f"from {len(frame):,} result rows."
+    _style(figure, title, summary)
+    if spec.log_y:
+        figure.update_yaxes(type="log")
+    return AskChart(figure=figure, title=title, summary=summary)
+
+
+def _plain_title(spec: ChartSpec) -> str:
+    if spec.chart_type == "scatter":
+        return f"{spec.y} against {spec.x}"
+    if spec.chart_type == "histogram":
+        return f"Distribution of {spec.x}"
+    if spec.chart_type == "box":
+        return f"{spec.y} by {spec.x}" if spec.x else f"Spread of {spec.y}"
+    if spec.chart_type == "correlation":
+        return "Correlation between number columns"
+    return f"{spec.color or 'Rows'} by {spec.x} and {spec.y}"
+
+
+def _style(figure: go.Figure, title: str, summary: str) -> None:
+    figure.update_layout(title={"text": title}, paper_bgcolor="rgba(0,0,0,0)",
+                         plot_bgcolor="rgba(0,0,0,0)", separators=".,",
+                         margin={"l": 60, "r": 20, "t": 60, "b": 60}, meta={"summary": summary})
+    figure.update_xaxes(gridcolor=GRID_COLOR, zerolinecolor=GRID_COLOR)
+    figure.update_yaxes(gridcolor=GRID_COLOR, zerolinecolor=GRID_COLOR, tickformat=",")

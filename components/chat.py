@@ -1,0 +1,117 @@
+"""Pieces of an Ask answer: the result table with a safe CSV download, the chart, "How this
+was computed" (SQL, attempts and repairs) and "Save to research item"."""
+
+import pandas as pd
+import streamlit as st
+
+from components import ask_chart, save_to_item
+from components.text import escape_markdown
+from services.ask import SqlAttempt, chart_for_result, frame_kinds
+from services.charts import ChartSpec, validate_spec
+from services.conversations import MessageView
+from services.dataset_files import frame_csv_bytes
+from services.errors import InvalidInput
+from services.research import NewInsight
+from services.users import UserView
+
+
+def show_table(frame: pd.DataFrame, total_rows: int, *, key: str,
+               kept_note: str = "") -> None:
+    """The rows, how many there are, and a CSV download that spreadsheets cannot run."""
+    shown = len(frame)
+    if total_rows > shown:
+        st.caption(f"Showing the first {shown:,} of {total_rows:,} rows.{kept_note}")
+    else:
+        st.caption(f"{total_rows:,} row{'s' if total_rows != 1 else ''}.")
+    if frame.empty:
+        return
+    st.dataframe(frame, hide_index=True, width="stretch")
+    st.download_button(
+        "Download these rows (CSV)", frame_csv_bytes(frame), file_name="answer.csv",
+        mime="text/csv", key=f"{key}_csv", icon=":material/download:", on_click="ignore",
+        help="A spreadsheet file of the rows shown above. Cells that start like a formula "
+             "get a leading ' so the spreadsheet shows them instead of running them.")
+
+
+def pick_chart(frame: pd.DataFrame, spec: ChartSpec | None) -> ChartSpec | None:
+    """Claude's chart when it still fits the rows, else one chosen from the result's shape."""
+    if frame.empty:
+        return None
+    if spec is not None:
+        try:
+            return validate_spec(spec, frame_kinds(frame))
+        except InvalidInput:
+            pass
+    return chart_for_result(frame)
+
+
+def show_chart(frame: pd.DataFrame, spec: ChartSpec | None, *, key: str) -> None:
+    chosen = pick_chart(frame, spec)
+    if chosen is None:
+        return
+    try:
+        chart = ask_chart.build_chart(frame, chosen)
+    except (KeyError, TypeError, ValueError):
+        st.caption("This result could not be drawn as a chart; the table above has it all.")
+        return
+    st.plotly_chart(chart.figure, key=f"{key}_chart", width="stretch")
+    st.caption(chart.summary)
+
+
+def show_how(sql: str | None, attempts: list[SqlAttempt], explanation: str,
+             tables: dict[str, str], *, elapsed_ms: float | None = None) -> None:
+    """The SQL that ran, what it does in words, and any attempts that failed on the way."""
+    with st.expander("How this was computed", icon=":material/code:"):
+        if explanation:
+            st.markdown(escape_markdown(explanation))
+        if tables:
+            st.caption("Tables: " + "; ".join(f"{name} = {escape_markdown(label)}"
+                                              for name, label in tables.items()))
+        if sql:
+            st.code(sql, language="sql")
+            if elapsed_ms is not None:
+                st.caption(f"The query ran in {elapsed_ms:,.0f} ms in a locked-down sandbox "
+                           "that can only read the datasets picked above.")
+        failed = [a for a in attempts if a.error]
+        if failed:
+            verb = "attempts did not work and were" if len(failed) != 1 else \
+                "attempt did not work and was"
+            st.markdown(f"**{len(failed)} {verb} sent back to Claude to fix:**")
+            for number, attempt in enumerate(failed, start=1):
+                st.caption(f"Attempt {number}: {attempt.error}")
+                st.code(attempt.sql, language="sql")
+
+
+def show_answer(user: UserView, message: MessageView, question: str, *,
+                frame: pd.DataFrame | None = None, dataset_id: int | None = None) -> None:
+    """An assistant turn from the store (`frame`: the full rows, if this session has them)."""
+    details = message.details
+    if message.content:
+        st.markdown(message.content)
+    if details.error and details.error != message.content:
+        st.warning(details.error, icon=":material/warning:")
+    rows = frame if frame is not None else message.snapshot_frame()
+    key = f"ask_msg_{message.id}"
+    if message.status == "answered":
+        kept = "" if frame is not None else " The conversation keeps the first rows only."
+        show_table(rows, message.row_count or len(rows), key=key, kept_note=kept)
+        show_chart(rows, details.chart, key=key)
+    show_how(message.sql, details.attempts, details.explanation, details.tables)
+    if message.status == "answered":
+        show_save(user, key=key, question=question, answer=message.content, sql=message.sql,
+                  chart=details.chart, tables=details.tables,
+                  row_count=message.row_count or len(rows), data=rows, dataset_id=dataset_id)
+
+
+def show_save(user: UserView, *, key: str, question: str, answer: str, sql: str | None,
+              chart: ChartSpec | None, tables: dict[str, str], row_count: int,
+              data: pd.DataFrame, dataset_id: int | None) -> None:
+    """"Save to research item" for one answer: the question, answer, SQL, chart and rows."""
+    save_to_item.show(
+        user, key=f"{key}_save", title=question, data=data,
+        make_insight=lambda item_id: NewInsight(
+            item_id=item_id, kind="answer", title=question, summary=answer,
+            spec={"question": question, "sql": sql,
+                  "chart": chart.model_dump() if chart else None, "tables": tables,
+                  "row_count": row_count},
+            dataset_id=dataset_id))

@@ -1,0 +1,132 @@
+"""How a file is read: controls to override detection, and a sentence saying what was used."""
+
+import streamlit as st
+
+from services.dataset_models import ReadOptions
+
+AUTO = "Detect automatically"
+DELIMITERS = {
+    AUTO: None,
+    "Comma ( , )": ",",
+    "Semicolon ( ; )": ";",
+    "Tab": "\t",
+    "Pipe ( | )": "|",
+}
+ENCODINGS = {
+    AUTO: None,
+    "UTF-8": "utf-8",
+    "UTF-8 with BOM": "utf-8-sig",
+    "UTF-16": "utf-16",
+    "Latin-1 (ISO-8859-1)": "latin-1",
+    "Windows-1252": "cp1252",
+}
+HEADERS = {
+    AUTO: None,
+    "Yes, the first row has column names": True,
+    "No, the first row is data": False,
+}
+DECIMALS = {AUTO: None, "Point (1234.5)": ".", "Comma (1234,5)": ","}
+THOUSANDS = {
+    AUTO: None,
+    "None": "",
+    "Comma (1,234)": ",",
+    "Point (1.234)": ".",
+    "Space (1 234)": " ",
+    "Apostrophe (1'234)": "'",
+}
+
+
+def _pick(label: str, choices: dict, *, key: str, help: str) -> object:
+    chosen = st.selectbox(label, list(choices), key=key, help=help)
+    return choices[chosen]
+
+
+def show(*, key: str, sheets: list[str] | None = None) -> ReadOptions:
+    """Controls for the read options; everything defaults to automatic detection."""
+    sheet = None
+    if sheets:
+        sheet = st.selectbox(
+            "Sheet", sheets, key=f"{key}_sheet", help="Which sheet of the workbook to read."
+        )
+    with st.expander("Read options (detected automatically — change only if needed)"):
+        left, right = st.columns(2)
+        with left:
+            delimiter = _pick(
+                "Column separator",
+                DELIMITERS,
+                key=f"{key}_delimiter",
+                help="The character between columns in a text file.",
+            )
+            encoding = _pick(
+                "Text encoding",
+                ENCODINGS,
+                key=f"{key}_encoding",
+                help="How letters like é or ü are stored. Try Windows-1252 if accents look wrong.",
+            )
+            header = _pick(
+                "Column names in the first row?",
+                HEADERS,
+                key=f"{key}_header",
+                help="Whether the first row holds the column names.",
+            )
+        with right:
+            decimal = _pick(
+                "Decimal mark",
+                DECIMALS,
+                key=f"{key}_decimal",
+                help="How the fraction part of numbers is written.",
+            )
+            thousands = _pick(
+                "Thousands separator",
+                THOUSANDS,
+                key=f"{key}_thousands",
+                help="The mark between groups of three digits, if any.",
+            )
+            skip_rows = st.number_input(
+                "Skip lines at the top",
+                0,
+                1000,
+                0,
+                key=f"{key}_skip",
+                help="Ignore title lines above the table.",
+            )
+            skip_bad = st.checkbox(
+                "Skip rows with the wrong number of columns",
+                key=f"{key}_skip_bad",
+                help="Otherwise such rows stop the import and we tell you which lines they are.",
+            )
+    return ReadOptions.model_validate(
+        {
+            "delimiter": delimiter,
+            "encoding": encoding,
+            "header": header,
+            "decimal": decimal,
+            "thousands": thousands,
+            "sheet": sheet,
+            "skip_rows": int(skip_rows),
+            "skip_bad_rows": skip_bad,
+        }
+    )
+
+
+def describe(detected: ReadOptions) -> str:
+    """One sentence saying how the file was read."""
+
+    def name_of(choices: dict, value: object) -> str | None:
+        return next((k for k, v in choices.items() if v == value and k != AUTO), None)
+
+    parts = []
+    if detected.sheet:
+        parts.append(f"sheet “{detected.sheet}”")
+    for label, choices, value in (
+        ("separator", DELIMITERS, detected.delimiter),
+        ("encoding", ENCODINGS, detected.encoding),
+        ("decimal mark", DECIMALS, detected.decimal),
+        ("thousands separator", THOUSANDS, detected.thousands),
+    ):
+        shown = name_of(choices, value)
+        if shown:
+            parts.append(f"{label}: {shown}")
+    if detected.header is not None:
+        parts.append("first row as column names" if detected.header else "no header row")
+    return "Read with " + ", ".join(parts) + "." if parts else ""

@@ -1,0 +1,134 @@
+"""Datasets: everything I may see, uploading a file, and the built-in samples."""
+
+import streamlit as st
+
+from components import read_options
+from components.feedback import empty_state, friendly_errors
+from components.session import require_page
+from components.text import escape_markdown, file_size, number, when
+from services import datasets, ingest, uploads
+from services.permissions import can
+from services.uploads import ACCEPTED
+
+user = require_page("datasets")
+may_upload = can(user.role, "upload_data")
+
+st.title("Datasets")
+st.write("Your own datasets and the ones colleagues share with you.")
+
+
+def _upload() -> None:
+    file = st.file_uploader(
+        "Choose a file",
+        type=list(ACCEPTED),
+        key="datasets_upload",
+        help="CSV, TSV or TXT (any separator and encoding), Excel .xlsx, Parquet, JSON or "
+        "NDJSON. Large files are fine: they are streamed to disk.",
+    )
+    if file is None:
+        return
+    saved_key = f"datasets_saved_{file.file_id}"
+    if saved_key not in st.session_state:
+        with friendly_errors("datasets_save_upload"):
+            st.session_state[saved_key] = uploads.save_upload(file, file.name, file.size)
+    path = st.session_state.get(saved_key)
+    if path is None:
+        return
+    sheets = None
+    if file.name.lower().endswith(".xlsx"):
+        with friendly_errors("datasets_sheets"):
+            sheets = ingest.list_sheets(path)
+    name = st.text_input(
+        "Dataset name",
+        value=file.name.rsplit(".", 1)[0],
+        max_chars=200,
+        key=f"datasets_name_{file.file_id}",
+    )
+    options = read_options.show(key="datasets_read", sheets=sheets)
+    if not st.button("Create dataset", type="primary", key="datasets_create"):
+        return
+    with friendly_errors("datasets_create"):
+        with st.status("Reading your file…", expanded=True) as box:
+            st.write(f"Reading “{file.name}” ({file_size(file.size)}) and checking its columns…")
+            view, result = datasets.create_from_upload(
+                user, path, original_name=file.name, name=name, options=options
+            )
+            box.update(label=f"“{view.name}” is ready", state="complete", expanded=False)
+        st.success(
+            f"“{view.name}” is ready: {number(result.rows)} rows and {len(result.columns)} "
+            f"columns. {read_options.describe(result.detected)}",
+            icon=":material/check_circle:",
+        )
+        for warning in result.warnings:
+            st.warning(warning, icon=":material/info:")
+        st.page_link(
+            "pages/dataset.py",
+            label=f"Open “{view.name}”",
+            icon=":material/arrow_forward:",
+            query_params={"id": str(view.id)},
+        )
+        uploads.discard_upload(path)
+        del st.session_state[saved_key]
+
+
+def _samples() -> None:
+    names = ingest.sample_datasets()
+    choice = st.selectbox(
+        "Sample dataset",
+        names,
+        format_func=ingest.sample_title,
+        key="datasets_sample",
+        help="Small public datasets that come with Research Desk, for trying "
+        "things out. They work without internet.",
+    )
+    if st.button("Add this sample", key="datasets_add_sample"):
+        with friendly_errors("datasets_sample"), st.spinner("Adding the sample…"):
+            view = datasets.create_from_sample(user, choice)
+            st.success(f"“{view.name}” is ready: {number(view.rows)} rows.")
+            st.page_link(
+                "pages/dataset.py",
+                label=f"Open “{view.name}”",
+                icon=":material/arrow_forward:",
+                query_params={"id": str(view.id)},
+            )
+
+
+if may_upload:
+    upload_tab, sample_tab = st.tabs(["Upload a file", "Try a sample dataset"])
+    with upload_tab:
+        _upload()
+    with sample_tab:
+        _samples()
+
+with friendly_errors("datasets_list"):
+    st.header("All datasets")
+    mine_only = st.toggle("Only mine", key="datasets_mine", help="Hide datasets shared by others.")
+    listed = datasets.list_datasets(user, mine_only=mine_only)
+    if not listed:
+        hint = (
+            "Upload a file or try a sample dataset above."
+            if may_upload
+            else "Ask a colleague to share a dataset with you."
+        )
+        empty_state("No datasets yet.", hint=hint)
+    for dataset in listed:
+        with st.container(border=True):
+            title_column, facts_column, status_column = st.columns([3, 4, 2])
+            title_column.page_link(
+                "pages/dataset.py",
+                label=dataset.name,
+                icon=":material/table_view:",
+                query_params={"id": str(dataset.id)},
+            )
+            if dataset.description:
+                title_column.caption(escape_markdown(dataset.description[:160]))
+            facts_column.markdown(
+                f"{number(dataset.rows)} rows · {number(dataset.columns)} columns · "
+                f"{dataset.versions} version{'s' if dataset.versions != 1 else ''} · "
+                f"{file_size(dataset.bytes)}"
+            )
+            facts_column.caption(f"Owner: {dataset.owner} · updated {when(dataset.updated_at)}")
+            if dataset.is_shared:
+                status_column.badge("Shared", icon=":material/group:", color="green")
+            else:
+                status_column.badge("Private", icon=":material/lock:", color="gray")

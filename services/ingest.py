@@ -1,0 +1,672 @@
+"""Read an uploaded file (CSV/TSV/TXT, Excel, Parquet, JSON/NDJSON) into one Parquet file.
+
+Everything streams through DuckDB (`COPY (SELECT ...) TO parquet`); only a small sample is
+read in Python to detect the encoding, delimiter, header and number format. The Parquet
+file is written under a temporary name and renamed at the end, so an interrupted ingest
+never leaves a readable half file (stray `.*.tmp` files can be deleted at start-up).
+"""
+
+import codecs
+import csv
+import io
+import os
+import re
+import shutil
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+
+from services.dataset_models import ColumnInfo, IngestResult, ReadOptions
+from services.errors import InvalidInput
+from services.settings import get_settings
+from services.sql_names import (
+    derive_sql_names,
+    kv_metadata_clause,
+    number_expr,
+    path_literal,
+    quote_ident,
+    read_columns,
+    sql_literal,
+    unique_display_names,
+)
+
+MAX_COLUMNS = 2_000
+SAMPLE_BYTES = 1 << 20  # detection looks at the first 1 MB only
+SAMPLE_ROWS = 2_000
+TYPE_RETRIES = 8
+TEXT_EXTENSIONS = {".csv", ".tsv", ".txt", ".tab", ".dat"}
+JSON_EXTENSIONS = {".json", ".ndjson", ".jsonl"}
+DELIMITERS = [",", ";", "\t", "|"]
+_CURRENCY = r"(?:[$€£¥₹]|CHF|EUR|USD|GBP|Fr\.?)"
+_SPACES = " \u00a0\u202f"
+_UNIT_STRIP = re.compile(rf"^\s*{_CURRENCY}?\s*(.*?)\s*{_CURRENCY}?\s*$")
+_NUMBER_STYLES: dict[str, re.Pattern[str]] = {
+    # decimal mark + thousands mark -> pattern of a number written that way
+    ".|,": re.compile(r"^[-+]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$"),
+    ",|.": re.compile(r"^[-+]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?$"),
+    ",| ": re.compile(rf"^[-+]?(\d{{1,3}}([{_SPACES}]\d{{3}})+|\d+)(,\d+)?$"),
+    ".|'": re.compile(r"^[-+]?(\d{1,3}('\d{3})+|\d+)(\.\d+)?$"),
+}
+
+SAMPLES: dict[str, str] = {
+    "gapminder": "Gapminder: life expectancy, population and GDP by country",
+    "tips": "Restaurant tips",
+    "iris": "Iris flowers",
+    "stocks": "Tech stock prices",
+    "wind": "Wind speed and direction",
+    "election": "Montreal election results",
+    "carshare": "Car sharing availability",
+    "medals_long": "Olympic medals (long table)",
+    "medals_wide": "Olympic medals (wide table)",
+    "experiment": "Experiment results",
+}
+
+
+def ingest_file(path: Path, *, original_name: str, dest_dir: Path,
+                options: ReadOptions | None = None) -> IngestResult:
+    """Read `path` (uploaded as `original_name`) into a new Parquet file in `dest_dir`."""
+    options = options or ReadOptions()
+    if not path.is_file():
+        raise InvalidInput("The uploaded file could not be found; please upload it again.")
+    size = path.stat().st_size
+    limit_mb = get_settings().upload_limit_mb
+    if size > limit_mb * 1024 * 1024:
+        raise InvalidInput(f"The file is {size / 1024 / 1024:,.0f} MB, over the upload limit of "
+                           f"{limit_mb:,} MB; split it or keep only the columns you need.")
+    if size == 0:
+        raise InvalidInput("The file is empty; choose a file that contains data.")
+    reader = _reader_for(original_name, path)
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    final = dest_dir / f"{uuid.uuid4().hex}.parquet"
+    tmp = dest_dir / f".{final.stem}.parquet.tmp"
+    try:
+        result = reader(path, tmp, options)
+        os.replace(tmp, final)
+    except duckdb.Error as error:
+        raise InvalidInput(f"“{original_name}” could not be read: {_first_line(error)}. "
+                           "Check that it is the file you meant, or change the read options."
+                           ) from error
+    finally:
+        tmp.unlink(missing_ok=True)
+    return result.model_copy(update={"parquet_path": final})
+
+
+def list_sheets(path: Path) -> list[str]:
+    """Sheet names of an Excel workbook, in workbook order."""
+    import openpyxl
+
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True)
+    except Exception as error:  # openpyxl raises many kinds for a non-workbook
+        raise InvalidInput("This file is not an Excel workbook (.xlsx) we can open.") from error
+    try:
+        return list(workbook.sheetnames)
+    finally:
+        workbook.close()
+
+
+def sample_datasets() -> list[str]:
+    """Names of the built-in sample datasets that exist in this plotly version."""
+    import plotly.express as px
+
+    return [name for name in SAMPLES if hasattr(px.data, name)]
+
+
+def sample_title(name: str) -> str:
+    return SAMPLES.get(name, name)
+
+
+def ingest_sample(name: str, *, dest_dir: Path) -> IngestResult:
+    """Write one of the `plotly.express.data` sets (available offline) as a dataset."""
+    import plotly.express as px
+
+    key = next((k for k, title in SAMPLES.items() if name in (k, title)), name)
+    if key not in sample_datasets():
+        raise InvalidInput(f"There is no sample dataset called “{name}”.")
+    frame = getattr(px.data, key)()  # small, bundled with plotly
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    final = dest_dir / f"{uuid.uuid4().hex}.parquet"
+    tmp = dest_dir / f".{final.stem}.parquet.tmp"
+    con = duckdb.connect()
+    try:
+        con.register("sample_frame", frame)
+        source = "sample_frame"
+        names = [str(c) for c in frame.columns]
+        rows, columns = _copy_select(con, source, names, [quote_ident(n) for n in names], tmp)
+        os.replace(tmp, final)
+    finally:
+        tmp.unlink(missing_ok=True)
+        con.close()
+    return IngestResult(parquet_path=final, rows=rows, columns=columns,
+                        detected=ReadOptions(), format="sample")
+
+
+# --- dispatch ---------------------------------------------------------------------------
+
+Reader = Callable[[Path, Path, ReadOptions], IngestResult]
+
+
+def _reader_for(original_name: str, path: Path) -> Reader:
+    suffix = Path(original_name).suffix.lower()
+    with path.open("rb") as handle:
+        magic = handle.read(4)
+    if suffix in (".xlsx", ".xlsm") or (magic == b"PK\x03\x04" and suffix not in TEXT_EXTENSIONS):
+        return _read_excel
+    if suffix == ".xls":
+        raise InvalidInput("Old Excel files (.xls) are not supported; save it as .xlsx or CSV.")
+    if suffix == ".parquet" or magic == b"PAR1":
+        return _read_parquet
+    if suffix in JSON_EXTENSIONS:
+        return _read_json
+    if suffix in TEXT_EXTENSIONS or not suffix:
+        return _read_csv
+    raise InvalidInput(f"Files ending in “{suffix}” are not supported; use CSV, TSV, TXT, "
+                       "Excel (.xlsx), Parquet, JSON or NDJSON.")
+
+
+def _connect() -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    return con
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).split("\n")[0]
+    return re.sub(r"^[A-Za-z ]*Error: ", "", text).rstrip(".")
+
+
+def _copy_select(con: duckdb.DuckDBPyConnection, source: str, display: list[str],
+                 exprs: list[str], tmp: Path) -> tuple[int, list[ColumnInfo]]:
+    """COPY (SELECT exprs AS sql_names FROM source) to tmp; returns rows and columns."""
+    sql_names = derive_sql_names(display)
+    select = ", ".join(f"{e} AS {quote_ident(s)}" for e, s in zip(exprs, sql_names, strict=True))
+    infos = [ColumnInfo(name=d, sql_name=s, dtype="") for d, s in zip(display, sql_names,
+                                                                       strict=True)]
+    written = con.execute(
+        f"COPY (SELECT {select} FROM {source}) TO {path_literal(tmp)} "
+        f"(FORMAT parquet, {kv_metadata_clause(infos)})"
+    ).fetchall()
+    return int(written[0][0]), read_columns(tmp, con)
+
+
+# --- CSV --------------------------------------------------------------------------------
+
+def _detect_encoding(head: bytes) -> str:
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith(codecs.BOM_UTF16_LE):
+        return "utf-16"
+    if head.startswith(codecs.BOM_UTF16_BE):
+        return "utf-16-be"
+    if head.count(b"\x00") > len(head) // 4:
+        zeros_odd = head[1::2].count(b"\x00")
+        zeros_even = head[0::2].count(b"\x00")
+        if zeros_odd > len(head) * 0.4:
+            return "utf-16-le"
+        if zeros_even > len(head) * 0.4:
+            return "utf-16-be"
+    if b"\x00" in head:
+        raise InvalidInput("This does not look like a text file (it contains binary data); "
+                           "check that you picked the right file.")
+    try:
+        head.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as error:
+        if error.start >= len(head) - 4:  # a character cut by the sample boundary
+            return "utf-8"
+    if any(0x80 <= b <= 0x9F for b in head):
+        return "cp1252"
+    return "latin-1"
+
+
+def _decode_sample(head: bytes, encoding: str) -> str:
+    text = head.decode(encoding, errors="ignore")
+    control = sum(1 for ch in text[:65536] if ord(ch) < 32 and ch not in "\r\n\t\f")
+    if control > max(3, len(text[:65536]) // 100):
+        raise InvalidInput("This does not look like a text file (it contains binary data); "
+                           "check that you picked the right file.")
+    return text
+
+
+def _duckdb_encoding(path: Path, encoding: str, scratch: Path) -> tuple[Path, str]:
+    """DuckDB reads UTF-8, UTF-16 (little-endian with BOM) and latin-1 natively; anything
+    else is transcoded to a UTF-8 scratch file in 1 MB chunks (never the whole file)."""
+    native = {"utf-8": "utf-8", "utf-8-sig": "utf-8", "utf-16": "utf-16", "latin-1": "latin-1"}
+    if encoding in native:
+        return path, native[encoding]
+    with (codecs.open(str(path), "r", encoding=encoding, errors="replace") as src,
+          scratch.open("w", encoding="utf-8", newline="") as dst):
+        shutil.copyfileobj(src, dst, SAMPLE_BYTES)
+    return scratch, "utf-8"
+
+
+def _complete_lines(text: str, is_whole_file: bool) -> list[str]:
+    lines = text.lstrip("\ufeff").splitlines()
+    if not is_whole_file and len(lines) > 1:
+        lines = lines[:-1]  # the last line may be cut by the sample boundary
+    return lines
+
+
+def _parse_sample(lines: list[str], delimiter: str, quote: str) -> list[list[str]]:
+    reader = csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiter, quotechar=quote)
+    return [row for row in reader if any(cell.strip() for cell in row)]
+
+
+def _guess_delimiter(lines: list[str], quote: str) -> str:
+    best, best_score = ",", (0.0, 0)
+    for delimiter in DELIMITERS:
+        rows = _parse_sample(lines[:200], delimiter, quote)
+        counts = Counter(len(r) for r in rows)
+        if not counts:
+            continue
+        width, seen = counts.most_common(1)[0]
+        score = (seen / len(rows), width)
+        if width > 1 and score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+def _number_style(rows: list[list[str]], delimiter: str) -> tuple[str, str]:
+    """(decimal, thousands) voted by sample values that can only be read one way."""
+    votes: Counter[str] = Counter()
+    for row in rows:
+        for cell in row:
+            value = _UNIT_STRIP.sub(r"\1", cell)
+            if re.fullmatch(r"-?\d{1,3}(\.\d{3})+,\d+|-?\d+,\d{1,2}|-?\d+,\d{4,}", value):
+                votes[",|."] += 1
+            elif re.fullmatch(rf"-?\d{{1,3}}([{_SPACES}]\d{{3}})+(,\d+)?", value):
+                votes[",| "] += 1
+            elif re.fullmatch(r"-?\d{1,3}('\d{3})+(\.\d+)?", value):
+                votes[".|'"] += 1
+            elif re.fullmatch(r"-?\d{1,3}(,\d{3})+(\.\d+)?|-?\d+\.\d{1,2}|-?\d+\.\d{4,}", value):
+                votes[".|,"] += 1
+    if not votes:
+        return (".", "")
+    style = votes.most_common(1)[0][0]
+    if style.startswith(",") and delimiter == "," and votes[".|,"]:
+        style = ".|,"
+    decimal, thousands = style.split("|")
+    return decimal, thousands
+
+
+def _formatted_number_columns(rows: list[list[str]], decimal: str, thousands: str) -> list[int]:
+    """Columns whose sample values are all numbers written with separators or currency."""
+    pattern = _NUMBER_STYLES.get(f"{decimal}|{thousands}", _NUMBER_STYLES[".|,"])
+    if not rows:
+        return []
+    found = []
+    for index in range(max(len(r) for r in rows)):
+        values = [r[index].strip() for r in rows if index < len(r) and r[index].strip()]
+        if not values:
+            continue
+        stripped = [_UNIT_STRIP.sub(r"\1", v) for v in values]
+        if not all(pattern.fullmatch(s) for s in stripped):
+            continue
+        # "1.234" is plain only where "." is the decimal mark; in a 1.234,50 file it is 1234.
+        plain_number = r"[-+]?\d+(\.\d+)?" if decimal == "." else r"[-+]?\d+"
+        plain = all(re.fullmatch(plain_number, s) for s in stripped)
+        has_unit = any(s != v for s, v in zip(stripped, values, strict=True))
+        if has_unit or not plain:
+            found.append(index)
+    return found
+
+
+def _sniff_header(con: duckdb.DuckDBPyConnection, path: Path, opts: ReadOptions) -> bool:
+    try:
+        row = con.execute(
+            f"SELECT HasHeader FROM sniff_csv({path_literal(path)}, "
+            f"delim={sql_literal(opts.delimiter)}, quote={sql_literal(opts.quote)}, "
+            f"skip={int(opts.skip_rows)}, encoding={sql_literal(opts.encoding)}, "
+            "sample_size=2048, strict_mode=false)"
+        ).fetchone()
+    except duckdb.Error:
+        return True
+    return bool(row[0]) if row else True
+
+
+def _read_csv(path: Path, tmp: Path, options: ReadOptions) -> IngestResult:
+    with path.open("rb") as handle:
+        head = handle.read(SAMPLE_BYTES)
+    if not head.strip():
+        raise InvalidInput("The file is empty; choose a file that contains data.")
+    encoding = options.encoding or _detect_encoding(head)
+    text = _decode_sample(head, encoding if encoding != "utf-16" else "utf-16")
+    lines = _complete_lines(text, len(head) < SAMPLE_BYTES)[options.skip_rows:]
+    lines = [line for line in lines if line.strip()]
+    if not lines:
+        raise InvalidInput("The file is empty; choose a file that contains data.")
+    quote = options.quote or '"'
+    delimiter = options.delimiter or _guess_delimiter(lines, quote)
+    rows = _parse_sample(lines[:SAMPLE_ROWS + 1], delimiter, quote)
+    if len(rows[0]) > MAX_COLUMNS:
+        raise InvalidInput(f"This file has {len(rows[0]):,} columns; Research Desk reads up to "
+                           f"{MAX_COLUMNS:,}. Keep the columns you need and upload it again.")
+    decimal, thousands = _number_style(rows[1:], delimiter)
+    decimal = options.decimal or decimal
+    thousands = options.thousands if options.thousands is not None else thousands
+    scratch = tmp.with_name(tmp.name + ".utf8")
+    try:
+        source, duck_encoding = _duckdb_encoding(path, encoding, scratch)
+        detected = ReadOptions(delimiter=delimiter, quote=quote, encoding=encoding,
+                               decimal=decimal, thousands=thousands, skip_rows=options.skip_rows,
+                               skip_bad_rows=options.skip_bad_rows)
+        return _copy_csv(source, tmp, options, detected, rows, duck_encoding)
+    finally:
+        scratch.unlink(missing_ok=True)
+
+
+def _copy_csv(source: Path, tmp: Path, options: ReadOptions, detected: ReadOptions,
+              rows: list[list[str]], duck_encoding: str) -> IngestResult:
+    con = _connect()
+    try:
+        probe = detected.model_copy(update={"encoding": duck_encoding})
+        header = options.header if options.header is not None else _sniff_header(con, source,
+                                                                                   probe)
+        detected.header = header
+        width = len(rows[0])
+        raw_names: list[str | None] = list(rows[0]) if header else [None] * width
+        display, warnings = unique_display_names(raw_names)
+        if not header:
+            display = [f"Column {i}" for i in range(1, width + 1)]
+            warnings = []
+        data_rows = rows[1:] if header else rows
+        convert = set(_formatted_number_columns(data_rows, detected.decimal or ".",
+                                                detected.thousands or ""))
+        with_units = {i for i in convert if any(
+            _UNIT_STRIP.sub(r"\1", r[i]) != r[i] for r in data_rows if i < len(r) and r[i])}
+        sql_names = derive_sql_names(display)
+        forced_text: set[str] = {sql_names[i] for i in convert}
+        for _ in range(TYPE_RETRIES):
+            exprs = [_convert_expr(quote_ident(s), detected, i in with_units)
+                     if i in convert else quote_ident(s) for i, s in enumerate(sql_names)]
+            try:
+                count, columns = _copy_select(
+                    con, _read_csv_sql(source, probe, header, sql_names, forced_text),
+                    display, exprs, tmp)
+                break
+            except duckdb.ConversionException as error:
+                column = _failed_column(str(error), sql_names)
+                if column is not None and column not in forced_text:
+                    forced_text.add(column)  # a value late in the file is not a number/date
+                    continue
+                if not convert:
+                    raise
+                listed = ", ".join(f"“{display[i]}”" for i in sorted(convert))
+                warnings.append(f"{listed} looked like numbers but some values are not, so "
+                                "they were kept as text.")
+                convert.clear()
+            except duckdb.InvalidInputException as error:
+                if not re.search("Expected Number of Columns|sniffing", str(error)):
+                    raise
+                _raise_ragged(con, source, probe, header, sql_names)
+        else:
+            raise InvalidInput("The column types could not be worked out; try reading the "
+                               "file again with different options.")
+        if options.skip_bad_rows:
+            warnings += _skipped_rows_warning(con)
+        if count == 0:
+            warnings.append("The file has column names but no rows of data.")
+        if convert:
+            listed = ", ".join(f"“{display[i]}”" for i in sorted(convert))
+            warnings.append(f"Read {listed} as numbers (written like "
+                            f"“{_example(data_rows, min(convert))}”).")
+        return IngestResult(parquet_path=tmp, rows=count, columns=columns, detected=detected,
+                            warnings=warnings, format="csv")
+    finally:
+        con.close()
+
+
+def _convert_expr(column_sql: str, detected: ReadOptions, has_units: bool) -> str:
+    """Strict text-to-number conversion; plain separators skip the (slower) regex."""
+    decimal = detected.decimal or "."
+    if has_units:
+        return number_expr(column_sql, decimal, strict=True)
+    text = column_sql
+    for mark in (detected.thousands or "").replace(" ", _SPACES):
+        text = f"replace({text}, {sql_literal(mark)}, '')"
+    if decimal == ",":
+        text = f"replace({text}, ',', '.')"
+    return f"CAST(trim({text}) AS DOUBLE)"
+
+
+def _example(rows: list[list[str]], index: int) -> str:
+    return next((r[index].strip() for r in rows if index < len(r) and r[index].strip()), "")
+
+
+def _read_csv_sql(source: Path, opts: ReadOptions, header: bool, sql_names: list[str],
+                  forced_text: set[str]) -> str:
+    names = "[" + ", ".join(sql_literal(n) for n in sql_names) + "]"
+    types = "{" + ", ".join(f"{sql_literal(n)}: 'VARCHAR'" for n in sorted(forced_text)) + "}"
+    parts = [
+        path_literal(source), f"delim={sql_literal(opts.delimiter)}",
+        f"quote={sql_literal(opts.quote)}", f"escape={sql_literal(opts.quote)}",
+        f"header={'true' if header else 'false'}", f"skip={int(opts.skip_rows)}",
+        f"encoding={sql_literal(opts.encoding)}", f"names={names}", "strict_mode=true",
+        "null_padding=false",
+    ]
+    if forced_text:
+        parts.append(f"types={types}")
+    if opts.skip_bad_rows:
+        parts += ["ignore_errors=true", "store_rejects=true"]
+    return "read_csv(" + ", ".join(parts) + ")"
+
+
+def _failed_column(message: str, sql_names: list[str]) -> str | None:
+    match = re.search(r'converting column "([^"]+)"', message)
+    if match and match.group(1) in sql_names:
+        return match.group(1)
+    return None
+
+
+def _raise_ragged(con: duckdb.DuckDBPyConnection, source: Path, opts: ReadOptions,
+                  header: bool, sql_names: list[str]) -> None:
+    columns = "{" + ", ".join(f"{sql_literal(n)}: 'VARCHAR'" for n in sql_names) + "}"
+    con.execute(
+        f"SELECT count(*) FROM read_csv({path_literal(source)}, "
+        f"delim={sql_literal(opts.delimiter)}, quote={sql_literal(opts.quote)}, "
+        f"escape={sql_literal(opts.quote)}, header={'true' if header else 'false'}, "
+        f"skip={int(opts.skip_rows)}, encoding={sql_literal(opts.encoding)}, "
+        f"columns={columns}, auto_detect=false, ignore_errors=true, store_rejects=true)"
+    ).fetchall()
+    lines = [int(r[0]) for r in con.execute(
+        "SELECT DISTINCT line FROM reject_errors ORDER BY line LIMIT 11").fetchall()]
+    if not lines:
+        raise InvalidInput("The file could not be split into columns; check the delimiter "
+                           "and quote character and read it again.")
+    total = con.execute("SELECT count(DISTINCT line) FROM reject_errors").fetchone()
+    shown = ", ".join(f"{n:,}" for n in lines[:10])
+    more = f" and {int(total[0]) - 10:,} more" if total and int(total[0]) > 10 else ""
+    raise InvalidInput(f"Some rows do not have {len(sql_names):,} values like the first row "
+                       f"(line {shown}{more}). Fix those lines, or choose “Skip rows that don't "
+                       "fit” and read the file again.")
+
+
+def _skipped_rows_warning(con: duckdb.DuckDBPyConnection) -> list[str]:
+    lines = [int(r[0]) for r in con.execute(
+        "SELECT DISTINCT line FROM reject_errors ORDER BY line").fetchall()]
+    if not lines:
+        return []
+    shown = ", ".join(f"{n:,}" for n in lines[:10])
+    more = f" and {len(lines) - 10:,} more" if len(lines) > 10 else ""
+    return [f"Skipped {len(lines):,} rows that did not fit (line {shown}{more})."]
+
+
+# --- Excel ------------------------------------------------------------------------------
+
+def _read_excel(path: Path, tmp: Path, options: ReadOptions) -> IngestResult:
+    import openpyxl
+
+    try:
+        # data_only=True: formulas come back as the values Excel saved with the file.
+        workbook = openpyxl.load_workbook(path, data_only=True,
+                                          read_only=path.stat().st_size > 30 * 1024 * 1024)
+    except Exception as error:  # openpyxl raises many kinds for a non-workbook
+        raise InvalidInput("This file is not an Excel workbook (.xlsx) we can open.") from error
+    warnings: list[str] = []
+    try:
+        names = list(workbook.sheetnames)
+        sheet = options.sheet or names[0]
+        if sheet not in names:
+            raise InvalidInput(f"The workbook has no sheet called “{sheet}”; it has "
+                               + ", ".join(f"“{n}”" for n in names) + ".")
+        if len(names) > 1 and options.sheet is None:
+            warnings.append(f"This workbook has {len(names)} sheets; read “{sheet}”. "
+                            "Pick another sheet to read that one instead.")
+        scratch = tmp.with_name(tmp.name + ".csv")
+        try:
+            _sheet_to_csv(workbook[sheet], scratch, options.skip_rows)
+            csv_options = ReadOptions(delimiter=",", quote='"', encoding="utf-8", decimal=".",
+                                      thousands="", header=options.header,
+                                      skip_bad_rows=options.skip_bad_rows)
+            result = _read_csv(scratch, tmp, csv_options)
+        finally:
+            scratch.unlink(missing_ok=True)
+    finally:
+        workbook.close()
+    detected = result.detected.model_copy(update={"sheet": sheet, "skip_rows": options.skip_rows})
+    return result.model_copy(update={"detected": detected, "format": "excel",
+                                     "warnings": warnings + result.warnings})
+
+
+def _sheet_to_csv(worksheet: object, scratch: Path, skip_rows: int) -> None:
+    merged = getattr(worksheet, "merged_cells", None)
+    if merged is not None:  # fill every cell of a merged range with its top-left value
+        for cell_range in list(merged.ranges):
+            value = worksheet.cell(cell_range.min_row, cell_range.min_col).value  # type: ignore[attr-defined]
+            worksheet.unmerge_cells(str(cell_range))  # type: ignore[attr-defined]
+            for row in worksheet.iter_rows(min_row=cell_range.min_row,  # type: ignore[attr-defined]
+                                           max_row=cell_range.max_row,
+                                           min_col=cell_range.min_col,
+                                           max_col=cell_range.max_col):
+                for cell in row:
+                    cell.value = value
+    rows = worksheet.iter_rows(values_only=True)  # type: ignore[attr-defined]
+    with scratch.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        skipped = 0
+        width = 0
+        for values in rows:
+            if skipped < skip_rows:
+                skipped += 1
+                continue
+            if width == 0:
+                present = [i for i, v in enumerate(values) if v is not None and str(v).strip()]
+                if not present:
+                    continue  # blank rows above the table
+                width = present[-1] + 1
+            cells = [_excel_text(v) for v in list(values)[:width]]
+            writer.writerow(cells + [""] * (width - len(cells)))
+    if width == 0:
+        raise InvalidInput("That sheet is empty; pick a sheet that contains a table.")
+
+
+def _excel_text(value: object) -> str:
+    if value is None:
+        return ""
+    if hasattr(value, "isoformat"):
+        return value.isoformat(sep=" ") if hasattr(value, "hour") and hasattr(  # type: ignore[call-arg]
+            value, "year") else value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+# --- Parquet and JSON -------------------------------------------------------------------
+
+def _flat_columns(con: duckdb.DuckDBPyConnection, source: str,
+                  ) -> tuple[list[str], list[str], list[str]]:
+    """(display names, expressions, warnings): structs become "a.b" columns, lists and
+    maps become JSON text, so every column is a plain value."""
+    schema = con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
+    display: list[str] = []
+    exprs: list[str] = []
+    as_json: list[str] = []
+
+    def add(name: str, expr: str, duck_type: str) -> None:
+        if duck_type.startswith("STRUCT("):
+            fields = con.execute(f"DESCRIBE SELECT UNNEST({expr}) FROM {source} LIMIT 0"
+                                 ).fetchall()
+            for field in fields:
+                add(f"{name}.{field[0]}", f"{expr}[{sql_literal(str(field[0]))}]", str(field[1]))
+            return
+        if duck_type.endswith("]") or duck_type.startswith(("MAP(", "UNION(")):
+            as_json.append(name)
+            expr = f"CAST(to_json({expr}) AS VARCHAR)"
+        display.append(name)
+        exprs.append(expr)
+
+    for row in schema:
+        add(str(row[0]), quote_ident(str(row[0])), str(row[1]))
+    warnings = []
+    if any("." in d for d in display):
+        warnings.append("Nested fields were spread into their own columns (named like "
+                        "“address.city”).")
+    if as_json:
+        listed = ", ".join(f"“{n}”" for n in as_json[:10])
+        warnings.append(f"{listed} hold lists, so they are kept as text.")
+    return display, exprs, warnings
+
+
+def _write_flat(con: duckdb.DuckDBPyConnection, source: str, tmp: Path, fmt: str,
+                ) -> IngestResult:
+    display, exprs, warnings = _flat_columns(con, source)
+    if len(display) > MAX_COLUMNS:
+        raise InvalidInput(f"This file has {len(display):,} columns; Research Desk reads up to "
+                           f"{MAX_COLUMNS:,}. Keep the columns you need and upload it again.")
+    names, name_warnings = unique_display_names(list(display))
+    rows, columns = _copy_select(con, source, names, exprs, tmp)
+    if rows == 0:
+        warnings.append("The file has column names but no rows of data.")
+    return IngestResult(parquet_path=tmp, rows=rows, columns=columns, detected=ReadOptions(),
+                        warnings=name_warnings + warnings, format=fmt)
+
+
+def _read_parquet(path: Path, tmp: Path, options: ReadOptions) -> IngestResult:
+    con = _connect()
+    try:
+        try:
+            con.execute(f"SELECT * FROM read_parquet({path_literal(path)}) LIMIT 0").fetchall()
+        except duckdb.Error as error:
+            raise InvalidInput("This is not a Parquet file we can read; it may be damaged."
+                               ) from error
+        return _write_flat(con, f"read_parquet({path_literal(path)})", tmp, "parquet")
+    finally:
+        con.close()
+
+
+def _read_json(path: Path, tmp: Path, options: ReadOptions) -> IngestResult:
+    con = _connect()
+    source = f"read_json({path_literal(path)}, format='auto', sample_size=20480)"
+    try:
+        try:
+            schema = con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
+            rows = con.execute(f"SELECT count(*) FROM (FROM {source} LIMIT 2)").fetchone()
+        except duckdb.Error as error:
+            raise InvalidInput("This file is not valid JSON; check that it was saved as JSON "
+                               "or NDJSON (one object per line).") from error
+        n_rows = int(rows[0]) if rows else 0
+        types = [str(r[1]) for r in schema]
+        if n_rows == 1 and len(types) == 1 and types[0].startswith("STRUCT(") and \
+                types[0].endswith("[]"):
+            # {"data": [{...}, {...}]}: the table is the one list inside the object
+            source = f"(SELECT UNNEST({quote_ident(str(schema[0][0]))}, max_depth := 2) " \
+                     f"FROM {source})"
+        elif _is_not_tabular(schema, n_rows):
+            raise InvalidInput("This JSON file is not a table; we need a list of objects such "
+                               'as [{"name": "Ann", "age": 31}, ...] or one object per line.')
+        return _write_flat(con, source, tmp, "json")
+    finally:
+        con.close()
+
+
+def _is_not_tabular(schema: list[tuple[object, ...]], n_rows: int) -> bool:
+    if not schema or n_rows == 0:
+        return True
+    if len(schema) == 1 and str(schema[0][0]) == "json":
+        return True  # a bare number, string or list of scalars
+    nested = sum(1 for r in schema if str(r[1]).startswith(("STRUCT(", "MAP(")) or
+                 str(r[1]).endswith("]"))
+    return n_rows == 1 and nested > 0

@@ -1,0 +1,297 @@
+"""Plain-language data-quality findings, each with a severity and (where possible) a fix.
+
+Cheap by design: most findings come from the profile (computed once, or passed in); the
+text checks run as one compact query over a random sample of the text columns to spot
+candidates, and exact counts are computed only for the columns that look affected.
+"""
+
+from pathlib import Path
+from typing import Any, Literal
+
+import duckdb
+
+from services.dataset_models import (
+    ColumnProfile,
+    DatasetProfile,
+    DropColumns,
+    DropDuplicates,
+    DropMissing,
+    Finding,
+    Impute,
+    MapCategories,
+    ParseDate,
+    ParseNumber,
+    Severity,
+    Trim,
+)
+from services.profile import outlier_fences, profile_dataset
+from services.sql_names import path_literal, quote_ident, sql_literal
+
+SAMPLE_ROWS = 20_000
+CATEGORY_LIMIT = 1_000  # spelling check only for columns with at most this many values
+_CURRENCY = r"(?:[$€£¥₹]|CHF|EUR|USD|GBP)"
+NUMBER_RE = (rf"^[-+(]?\s*{_CURRENCY}?\s*[-+]?\d[\d.,' \x{{a0}}\x{{202f}}]*\s*(?:%|{_CURRENCY})?"
+             r"\s*\)?$")
+PLAIN_NUMBER_RE = r"^[-+]?\d+(\.\d+)?$"
+DECIMAL_COMMA_RE = r"(^|[^\d])\d{1,3}(\.\d{3})+,\d+|^[-+]?\d+,\d{1,2}\D*$"
+ISO_DATE_RE = r"^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2})?)?$"
+DMY_DATE_RE = r"^\d{1,2}[/.-]\d{1,2}[/.-](\d{4}|\d{2})$"
+_TEXT_TYPES = ("text", "category")
+_NUMERIC = ("number", "whole number")
+
+
+def find_issues(parquet_path: Path, profile: DatasetProfile | None = None) -> list[Finding]:
+    """All findings for a dataset version, most severe first."""
+    profile = profile or profile_dataset(parquet_path)
+    if profile.rows == 0:
+        return []
+    source = f"read_parquet({path_literal(parquet_path)})"
+    findings = _dataset_findings(profile)
+    for column in profile.columns:
+        findings += _column_findings(column, profile.rows)
+    con = duckdb.connect()
+    try:
+        findings += _outliers(con, source, profile)
+        text_columns = [c for c in profile.columns if c.dtype in _TEXT_TYPES and c.count > 0]
+        findings += _text_findings(con, source, text_columns, profile.rows)
+        for column in text_columns:
+            if column.distinct <= CATEGORY_LIMIT and not column.distinct_is_approximate:
+                findings += _spellings(con, source, column)
+    finally:
+        con.close()
+    order = {"high": 0, "medium": 1, "low": 2}
+    return sorted(findings, key=lambda f: order[f.severity])
+
+
+def _share(part: int, whole: int) -> str:
+    if whole == 0 or part == 0:
+        return "0%"
+    pct = 100 * part / whole
+    return "<1%" if pct < 1 else f"{pct:.0f}%"
+
+
+def _rows(n: int) -> str:
+    return f"{n:,} row" + ("" if n == 1 else "s")
+
+
+def _have(n: int) -> str:
+    return "has" if n == 1 else "have"
+
+
+def _dataset_findings(profile: DatasetProfile) -> list[Finding]:
+    if profile.duplicate_rows == 0:
+        return []
+    n = profile.duplicate_rows
+    severity: Severity = "high" if n >= 0.1 * profile.rows else "medium"
+    verb = "is an exact copy" if n == 1 else "are exact copies"
+    return [Finding(kind="duplicate_rows", column=None, severity=severity, affected_rows=n,
+                    message=f"{_rows(n)} ({_share(n, profile.rows)}) {verb} of an earlier row.",
+                    fix=DropDuplicates())]
+
+
+def _column_findings(c: ColumnProfile, rows: int) -> list[Finding]:
+    name = f"“{c.name}”"
+    if c.count == 0:
+        return [Finding(kind="empty_column", column=c.name, severity="medium", affected_rows=rows,
+                        message=f"{name} has no values at all.",
+                        fix=DropColumns(columns=[c.name]))]
+    found: list[Finding] = []
+    if c.missing:
+        pct = c.missing / rows
+        severity: Severity = "high" if pct >= 0.2 else "medium" if pct >= 0.05 else "low"
+        fix: Any = DropMissing(columns=[c.name]) if pct < 0.05 else (
+            Impute(column=c.name, method="median") if c.dtype in _NUMERIC
+            else Impute(column=c.name, method="mode"))
+        found.append(Finding(kind="missing_values", column=c.name, severity=severity,
+                             affected_rows=c.missing, fix=fix,
+                             message=f"{_rows(c.missing)} ({_share(c.missing, rows)}) "
+                                     f"{_have(c.missing)} no value in {name}."))
+    if c.distinct == 1 and rows > 1:
+        value = c.top_values[0].value if c.top_values else ""
+        found.append(Finding(kind="constant_column", column=c.name, severity="low",
+                             fix=DropColumns(columns=[c.name]),
+                             message=f"{name} has the same value (“{value}”) in every row that "
+                                     "has one, so it tells you nothing."))
+    is_unique = c.distinct >= c.count and c.missing == 0 and rows >= 20
+    if is_unique and c.dtype in ("whole number", "text"):
+        found.append(Finding(kind="id_like_column", column=c.name, severity="low",
+                             message=f"{name} has a different value in every row, so it looks "
+                                     "like an ID: use it to find rows, not to average or chart."))
+    elif c.dtype in _TEXT_TYPES and c.distinct > 100 and c.distinct > 0.5 * c.count:
+        about = "about " if c.distinct_is_approximate else ""
+        found.append(Finding(kind="high_cardinality_text", column=c.name, severity="low",
+                             message=f"{name} has {about}{c.distinct:,} different values, too "
+                                     "many to use as categories in charts."))
+    if c.dtype in _NUMERIC and c.skewness is not None and abs(c.skewness) > 2 and c.distinct > 10:
+        side = "a few very large" if c.skewness > 0 else "a few very small"
+        found.append(Finding(kind="skewed_column", column=c.name, severity="low",
+                             message=f"{name} is lopsided: most values are small compared with "
+                                     f"{side} ones; a log scale or the median describes it "
+                                     "better than the mean." if c.skewness > 0 else
+                                     f"{name} is lopsided: {side} values pull the mean down; "
+                                     "the median describes it better."))
+    if c.dtype in (*_TEXT_TYPES, "true/false") and 2 <= c.distinct <= 20 and c.top_values:
+        top = c.top_values[0]
+        if top.count >= 0.9 * c.count:
+            found.append(Finding(kind="imbalanced_column", column=c.name, severity="low",
+                                 affected_rows=c.count - top.count,
+                                 message=f"{name} is “{top.value}” in {_share(top.count, c.count)}"
+                                         " of rows, so the other values are rare; comparisons "
+                                         "between groups will be shaky."))
+    return found
+
+
+def _outliers(con: duckdb.DuckDBPyConnection, source: str, profile: DatasetProfile,
+              ) -> list[Finding]:
+    """IQR outliers; the counts usually come with the profile, else one pass computes them."""
+    targets = [c for c in profile.columns if c.dtype in _NUMERIC and c.q25 is not None
+               and c.q75 is not None and c.q75 > c.q25]
+    missing = [c for c in targets if c.outliers is None]
+    if missing:
+        selects = []
+        for c in missing:
+            low, high = outlier_fences(c)
+            x = f"CAST({quote_ident(c.sql_name)} AS DOUBLE)"
+            selects.append(f"count(*) FILTER (WHERE {x} < {low!r} OR {x} > {high!r})")
+        row = con.execute(f"SELECT {', '.join(selects)} FROM {source}").fetchone()
+        assert row is not None
+        counts = dict(zip((c.sql_name for c in missing), row, strict=True))
+        targets = [c.model_copy(update={"outliers": int(counts[c.sql_name])})
+                   if c.sql_name in counts else c for c in targets]
+    found = []
+    for c in targets:
+        n = int(c.outliers or 0)
+        if not n:
+            continue
+        low, high = outlier_fences(c)
+        severity: Severity = "medium" if n > 0.05 * c.count else "low"
+        found.append(Finding(kind="outliers", column=c.name, severity=severity, affected_rows=n,
+                             message=f"{_rows(n)} ({_share(n, c.count)}) in “{c.name}” are far "
+                                     f"from the rest (below {low:,.4g} or above {high:,.4g}); "
+                                     "check whether they are mistakes."))
+    return found
+
+
+def _text_findings(con: duckdb.DuckDBPyConnection, source: str, columns: list[ColumnProfile],
+                   rows: int) -> list[Finding]:
+    """Whitespace (exact) and, from a sample, numbers/dates stored as text and mixed types."""
+    if not columns:
+        return []
+    # trim() removes spaces, so the check looks for spaces (prefix tests beat a regex 3×)
+    padded = [c for c in columns if c.padded is None]
+    counts: dict[str, int] = {c.sql_name: int(c.padded or 0) for c in columns}
+    if padded:  # a profile from profile_dataset already has these counts
+        exact = [f"count(*) FILTER (WHERE starts_with({col}, ' ') OR ends_with({col}, ' '))"
+                 for col in (quote_ident(c.sql_name) for c in padded)]
+        row = con.execute(f"SELECT {', '.join(exact)} FROM {source}").fetchone()
+        assert row is not None
+        counts.update(zip((c.sql_name for c in padded), (int(v) for v in row), strict=True))
+    spaces = [counts[c.sql_name] for c in columns]
+    sample = _sample_shares(con, source, columns)
+    found = []
+    for c, n_spaces, shares in zip(columns, spaces, sample, strict=True):
+        if n_spaces:
+            found.append(Finding(kind="whitespace", column=c.name, severity="low",
+                                 affected_rows=n_spaces, fix=Trim(columns=[c.name]),
+                                 message=f"{_rows(n_spaces)} in “{c.name}” {_have(n_spaces)} "
+                                         "extra spaces at the start or end."))
+        found += _typed_text(con, source, c, shares, rows)
+    return found
+
+
+_SHARE_KEYS = ("n", "number", "plain", "decimal_comma", "iso", "dmy", "first_max", "second_max",
+               "sep", "year4", "other")
+
+
+def _sample_shares(con: duckdb.DuckDBPyConnection, source: str, columns: list[ColumnProfile],
+                   ) -> list[dict[str, Any]]:
+    parts = []
+    for c in columns:
+        v = f"trim({quote_ident(c.sql_name)})"
+        parts += [
+            f"count({v})",
+            f"count(*) FILTER (WHERE regexp_full_match({v}, {sql_literal(NUMBER_RE)}))",
+            f"count(*) FILTER (WHERE regexp_full_match({v}, {sql_literal(PLAIN_NUMBER_RE)}))",
+            f"count(*) FILTER (WHERE regexp_matches({v}, {sql_literal(DECIMAL_COMMA_RE)}))",
+            f"count(*) FILTER (WHERE regexp_full_match({v}, {sql_literal(ISO_DATE_RE)}))",
+            f"count(*) FILTER (WHERE regexp_full_match({v}, {sql_literal(DMY_DATE_RE)}))",
+            f"max(TRY_CAST(regexp_extract({v}, '^(\\d{{1,2}})[/.-]', 1) AS INTEGER))",
+            f"max(TRY_CAST(regexp_extract({v}, '^\\d{{1,2}}[/.-](\\d{{1,2}})[/.-]', 1) "
+            "AS INTEGER))",
+            f"mode(regexp_extract({v}, '^\\d{{1,2}}([/.-])', 1))",
+            f"bool_or(regexp_matches({v}, '[/.-]\\d{{4}}$'))",
+            f"any_value({v}) FILTER (WHERE NOT regexp_full_match({v}, {sql_literal(NUMBER_RE)}))",
+        ]
+    cols = ", ".join(quote_ident(c.sql_name) for c in columns)
+    row = con.execute(
+        f"WITH s AS (SELECT {cols} FROM {source} USING SAMPLE {SAMPLE_ROWS} ROWS) "
+        f"SELECT {', '.join(parts)} FROM s"
+    ).fetchone()
+    assert row is not None
+    width = len(_SHARE_KEYS)
+    return [dict(zip(_SHARE_KEYS, row[i * width:(i + 1) * width], strict=True))
+            for i in range(len(columns))]
+
+
+def _typed_text(con: duckdb.DuckDBPyConnection, source: str, c: ColumnProfile,
+                shares: dict[str, Any], rows: int) -> list[Finding]:
+    n = int(shares["n"] or 0)
+    if n == 0:
+        return []
+    numbers, iso, dmy = int(shares["number"]), int(shares["iso"]), int(shares["dmy"])
+    name = f"“{c.name}”"
+    example = next((str(v.value) for v in c.top_values if v.value is not None), "")
+    if iso + dmy >= 0.9 * n:
+        fmt = _date_format(shares, iso >= dmy)
+        return [Finding(kind="dates_stored_as_text", column=c.name, severity="medium",
+                        affected_rows=c.count, fix=ParseDate(column=c.name, format=fmt),
+                        message=f"{name} holds dates written as text (like “{example}”); turn "
+                                "them into dates to sort and chart them by time.")]
+    if numbers >= 0.9 * n:
+        decimal: Literal[".", ","] = "," if int(shares["decimal_comma"]) > 0 else "."
+        return [Finding(kind="numbers_stored_as_text", column=c.name, severity="medium",
+                        affected_rows=c.count, fix=ParseNumber(column=c.name, decimal=decimal),
+                        message=f"{name} holds numbers written as text (like “{example}”); "
+                                "turn them into numbers to calculate with them.")]
+    if 0.2 * n <= numbers < 0.9 * n and iso + dmy < 0.2 * n:
+        example = shares.get("other") or ""
+        return [Finding(kind="mixed_types", column=c.name, severity="low",
+                        message=f"{name} mixes numbers ({_share(numbers, n)} of values) with "
+                                f"text such as “{example}”; decide which one it should hold.")]
+    return []
+
+
+def _date_format(shares: dict[str, Any], is_iso: bool) -> str:
+    if is_iso:
+        return "%Y-%m-%d"
+    sep = shares.get("sep") or "/"
+    year = "%Y" if shares.get("year4") else "%y"
+    day_first = (shares.get("first_max") or 0) > 12 or sep == "."
+    return f"%d{sep}%m{sep}{year}" if day_first else f"%m{sep}%d{sep}{year}"
+
+
+def _spellings(con: duckdb.DuckDBPyConnection, source: str, c: ColumnProfile) -> list[Finding]:
+    """Values that differ only in case, spaces or punctuation ("NY", "ny ", "N.Y.")."""
+    col = quote_ident(c.sql_name)
+    groups = con.execute(
+        f"WITH v AS (SELECT {col} AS v, count(*) AS n FROM {source} WHERE {col} IS NOT NULL "
+        f"GROUP BY {col}), k AS (SELECT v, n, regexp_replace(lower(v), '[^\\p{{L}}\\p{{N}}]', "
+        "'', 'g') AS key FROM v) SELECT list(v ORDER BY n DESC, v), list(n ORDER BY n DESC, v) "
+        "FROM k WHERE key <> '' GROUP BY key HAVING count(*) > 1 ORDER BY sum(n) DESC"
+    ).fetchall()
+    if not groups:
+        return []
+    mapping: dict[str, str] = {}
+    affected = 0
+    for values, counts in groups:
+        for value, n in zip(values[1:], counts[1:], strict=True):
+            mapping[str(value)] = str(values[0])
+            affected += int(n)
+    first = groups[0][0]
+    shown = ", ".join(f"“{v}”" for v in first[:5])
+    more = f" (and {len(groups) - 1:,} more groups like this)" if len(groups) > 1 else ""
+    return [Finding(kind="inconsistent_categories", column=c.name, severity="medium",
+                    affected_rows=affected, fix=MapCategories(column=c.name, mapping=mapping),
+                    message=f"“{c.name}” spells the same value in different ways: {shown}"
+                            f"{more}; {_rows(affected)} would change to the most common "
+                            "spelling.")]

@@ -1,0 +1,33 @@
+"""Helpers shared by the datasets engine tests (imported explicitly, not a conftest)."""
+
+from pathlib import Path
+
+import duckdb
+
+from services.dataset_models import IngestResult
+from services.ingest import ingest_file
+
+
+def write_bytes(folder: Path, name: str, data: bytes) -> Path:
+    path = folder / name
+    path.write_bytes(data)
+    return path
+
+
+def ingest_text(folder: Path, name: str, text: str, encoding: str = "utf-8") -> IngestResult:
+    path = write_bytes(folder, name, text.encode(encoding))
+    return ingest_file(path, original_name=name, dest_dir=folder / "out")
+
+
+def rows_of(result: IngestResult) -> list[tuple]:
+    con = duckdb.connect()
+    try:
+        return con.execute(f"SELECT * FROM read_parquet('{result.parquet_path}')").fetchall()
+    finally:
+        con.close()
+
+
+def parquet_files(folder: Path) -> list[Path]:
+    """Every file left in the output folder (including hidden temporary ones)."""
+    out = folder / "out"
+    return sorted(out.iterdir()) if out.exists() else []
