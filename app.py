@@ -6,6 +6,7 @@ from streamlit.navigation.page import StreamlitPage
 from components.auth_gate import build_authenticator, first_run, sign_out_button, signed_in_user
 from components.feedback import friendly_errors
 from components.text import escape_markdown
+from services.datasets import remove_partial_files
 from services.db import get_engine
 from services.errors import StorageUnavailable
 from services.logs import configure_logging
@@ -20,15 +21,23 @@ PAGES = [
     ("home", "pages/home.py", "Home", ":material/home:", True),
     ("datasets", "pages/datasets.py", "Datasets", ":material/table_view:", True),
     ("dataset", "pages/dataset.py", "Dataset", ":material/dataset:", False),
+    ("explore", "pages/explore.py", "Explore", ":material/bar_chart:", True),
     ("ask", "pages/ask.py", "Ask", ":material/forum:", True),
     ("account", "pages/account.py", "Account", ":material/person:", True),
     ("admin", "pages/admin.py", "Admin", ":material/admin_panel_settings:", True),
 ]
 
 
+@st.cache_resource(show_spinner=False)
+def _start_up() -> None:
+    """Once per process: migrate the metadata store and tidy up after any crash."""
+    get_engine()
+    remove_partial_files()
+
+
 def _storage_ready() -> bool:
     try:
-        get_engine()
+        _start_up()
     except StorageUnavailable as error:
         st.title("Research Desk cannot start")
         st.error(str(error), icon=":material/database:")

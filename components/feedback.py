@@ -27,3 +27,17 @@ def friendly_errors(where: str) -> Iterator[None]:
 
 def empty_state(message: str, *, hint: str = "") -> None:
     st.info(message + (f" {hint}" if hint else ""), icon=":material/lightbulb:")
+
+
+FLASH_KEY = "feedback_flash"
+
+
+def flash(message: str) -> None:
+    """A success message that survives the st.rerun() that follows a change."""
+    st.session_state[FLASH_KEY] = message
+
+
+def show_flash() -> None:
+    message = st.session_state.pop(FLASH_KEY, None)
+    if message:
+        st.success(message, icon=":material/check_circle:")

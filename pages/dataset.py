@@ -5,7 +5,7 @@ from pathlib import Path
 import streamlit as st
 
 from components import column_profiles, read_options, recipe
-from components.feedback import empty_state, friendly_errors
+from components.feedback import empty_state, flash, friendly_errors, show_flash
 from components.session import require_page
 from components.text import escape_markdown, file_size, number, when
 from services import dataset_files, datasets, profile, quality
@@ -39,6 +39,14 @@ def cached_preview(parquet_path: str):  # noqa: ANN201 - a DataFrame of at most 
     return dataset_files.preview(Path(parquet_path), limit=100)
 
 
+PENDING_VERSION = "dataset_pending_version"
+
+
+def show_version_next_run(number: int) -> None:
+    """Widgets cannot be changed once drawn, so the version to show waits for the rerun."""
+    st.session_state[PENDING_VERSION] = number
+
+
 def _dataset_id() -> int | None:
     raw = st.query_params.get("id", "")
     return int(raw) if raw.isdigit() else None
@@ -63,9 +71,13 @@ may_change = can(user.role, "change_data") and (
     dataset.owner == user.username or user.role == Role.ADMIN
 )
 versions = datasets.list_versions(user, dataset.id)
+version_key = f"dataset_version_{dataset.id}"
+if PENDING_VERSION in st.session_state:  # a version made last run becomes the one shown
+    st.session_state[version_key] = st.session_state.pop(PENDING_VERSION)
 version_numbers = [v.version for v in versions]
 
 st.title(dataset.name)
+show_flash()
 if dataset.description:
     st.write(escape_markdown(dataset.description))
 chosen_number = st.selectbox(
@@ -73,7 +85,7 @@ chosen_number = st.selectbox(
     version_numbers,
     index=version_numbers.index(dataset.current_version),
     format_func=lambda n: f"Version {n}" + (" (current)" if n == dataset.current_version else ""),
-    key=f"dataset_version_{dataset.id}",
+    key=version_key,
     help="Every change makes a new version; earlier versions stay available.",
 )
 version = next(v for v in versions if v.version == chosen_number)
@@ -126,7 +138,9 @@ with quality_tab, friendly_errors("dataset_quality"):
                     help=f"Adds this step to the recipe: {fix_text}",
                 ):
                     recipe.add(dataset.id, finding.fix)
-                    st.toast(f"Added to the recipe: {fix_text}")
+                    text_column.success(
+                        f"Added to the recipe: {fix_text}.", icon=":material/check:"
+                    )
 
 with clean_tab, friendly_errors("dataset_clean"):
     if not may_change:
@@ -150,8 +164,8 @@ with clean_tab, friendly_errors("dataset_clean"):
                         user, dataset.id, steps, base_version=version.version
                     )
                 recipe.clear(dataset.id)
-                st.session_state[f"dataset_version_{dataset.id}"] = created.version
-                st.success(f"Version {created.version} is ready: {number(created.rows)} rows.")
+                show_version_next_run(created.version)
+                flash(f"Version {created.version} is ready: {number(created.rows)} rows.")
                 st.rerun()
             if clear_column.button("Clear recipe", key="dataset_clear"):
                 recipe.clear(dataset.id)
@@ -180,7 +194,8 @@ with versions_tab, friendly_errors("dataset_versions"):
                     help="Makes a new version with exactly this data.",
                 ):
                     restored = datasets.restore_version(user, dataset.id, item.version)
-                    st.session_state[f"dataset_version_{dataset.id}"] = restored.version
+                    show_version_next_run(restored.version)
+                    flash(f"Version {restored.version} has the data of version {item.version}.")
                     st.rerun()
     st.subheader(f"Download version {version.version}")
     csv_column, parquet_column = st.columns(2)
@@ -211,7 +226,8 @@ with versions_tab, friendly_errors("dataset_versions"):
         if st.button("Read again", key="dataset_reread"):
             with st.spinner("Reading the file again…"):
                 created = datasets.reread_original(user, dataset.id, options)
-            st.session_state[f"dataset_version_{dataset.id}"] = created.version
+            show_version_next_run(created.version)
+            flash(f"Version {created.version} is the file read again.")
             st.rerun()
 
 with details_tab, friendly_errors("dataset_details"):

@@ -5,6 +5,7 @@ module records it, so a crash before the record commits leaves no visible half v
 """
 
 import shutil
+import time
 import uuid
 from datetime import datetime
 from pathlib import Path
@@ -449,6 +450,24 @@ def set_shared(actor: UserView, dataset_id: int, shared: bool) -> DatasetView:
             detail=dataset.visibility,
         )
         return _view(session, dataset)
+
+
+def remove_partial_files(*, older_than_s: float = 600) -> int:
+    """Delete half-written files a crash (kill -9) left behind; never a finished version.
+
+    Finished versions are renamed into place atomically, so anything still named `*.tmp`
+    was interrupted. The age guard leaves alone files another process is writing now.
+    """
+    root = get_settings().datasets_dir
+    if not root.is_dir():
+        return 0
+    cutoff = time.time() - older_than_s
+    removed = 0
+    for leftover in root.glob("*/.*.tmp"):
+        if leftover.stat().st_mtime < cutoff:
+            leftover.unlink(missing_ok=True)
+            removed += 1
+    return removed
 
 
 def delete_dataset(actor: UserView, dataset_id: int) -> None:

@@ -28,7 +28,7 @@ def create_first_admin_and_sign_in(page: Page, url: str, name: str = "Ada Lovela
     page.get_by_role("button", name="Create admin account").click()
     wait_ready(page)
     sign_in(page, "ada", ADMIN_PASSWORD)
-    expect(page.get_by_role("heading", name=f"Welcome, {name}")).to_be_visible()
+    expect(page.get_by_role("heading", name=f"Welcome, {name}").first).to_be_visible()
 
 
 def open_in_menu(page: Page, title: str) -> None:

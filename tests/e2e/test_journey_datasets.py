@@ -72,7 +72,7 @@ def test_upload_understand_clean_and_restore(server: Server, page: Page, tmp_pat
     shoot(page, "15_recipe")
     clean.get_by_role("button", name="Apply recipe").click()
     wait_ready(page)
-    expect(page.get_by_text("Version 2 (current)")).to_be_visible()
+    expect(page.get_by_text("version 2 made by ada")).to_be_visible()
 
     page.get_by_role("tab", name="Quality").click()
     quality = page.get_by_role("tabpanel", name="Quality")
@@ -86,7 +86,7 @@ def test_upload_understand_clean_and_restore(server: Server, page: Page, tmp_pat
     assert_accessible(page, "versions")
     versions.get_by_role("button", name="Restore").click()
     wait_ready(page)
-    expect(page.get_by_text("Version 3 (current)")).to_be_visible()
+    expect(page.get_by_text("version 3 made by ada")).to_be_visible()
     page.get_by_role("tab", name="Quality").click()
     quality = page.get_by_role("tabpanel", name="Quality")
     expect(quality.get_by_text("have no value in “Prix”")).to_be_visible()

@@ -45,7 +45,7 @@ def test_first_run_journey(server: Server, page: Page) -> None:
     expect(page.get_by_text("do not match")).to_be_visible()
 
     sign_in(page, "ada", ADMIN_PASSWORD)
-    expect(page.get_by_role("heading", name="Welcome, Ada Lovelace")).to_be_visible()
+    expect(page.get_by_role("heading", name="Welcome, Ada Lovelace").first).to_be_visible()
     expect(page.get_by_role("button", name="Sign in")).to_have_count(0)
     page.wait_for_timeout(1500)  # the cookie is written by a browser component
     shoot(page, "03_home")
@@ -53,7 +53,7 @@ def test_first_run_journey(server: Server, page: Page) -> None:
 
     page.reload()
     wait_ready(page)
-    expect(page.get_by_role("heading", name="Welcome, Ada Lovelace")).to_be_visible()
+    expect(page.get_by_role("heading", name="Welcome, Ada Lovelace").first).to_be_visible()
 
     open_in_menu(page, "Admin")
     expect(page.get_by_role("heading", name="Admin")).to_be_visible()
@@ -83,7 +83,7 @@ def test_first_run_journey(server: Server, page: Page) -> None:
     expect(page.get_by_role("button", name="Sign in")).to_be_visible()
 
     sign_in(page, "vic", VIEWER_PASSWORD)
-    expect(page.get_by_role("heading", name="Welcome, Vic Viewer")).to_be_visible()
+    expect(page.get_by_role("heading", name="Welcome, Vic Viewer").first).to_be_visible()
     nav = page.get_by_test_id("stSidebarNav")
     expect(nav.get_by_role("link", name="Admin")).to_have_count(0)
     page.wait_for_timeout(1500)

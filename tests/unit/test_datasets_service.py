@@ -101,3 +101,17 @@ def test_sample_dataset() -> None:
     admin = make_admin()
     view = datasets.create_from_sample(admin, "tips")
     assert view.rows == 244 and view.columns >= 7
+
+
+def test_crash_leftovers_are_removed_but_finished_versions_kept(tmp_path: Path) -> None:
+    import os
+
+    admin = make_admin()
+    view, result = datasets.create_from_upload(admin, _csv(tmp_path, SALES), original_name="s.csv")
+    leftover = result.parquet_path.parent / ".abc.parquet.tmp"
+    leftover.write_bytes(b"half a file")
+    os.utime(leftover, (0, 0))
+    assert datasets.remove_partial_files() == 1
+    assert not leftover.exists()
+    assert result.parquet_path.exists()
+    assert datasets.get_dataset(admin, view.id).rows == 4

@@ -1,0 +1,55 @@
+"""Shared steps of the browser journeys: accounts and datasets prepared in the test process,
+signing in and moving between pages in Chromium."""
+
+import os
+from pathlib import Path
+
+from playwright.sync_api import Locator, Page
+
+from services import datasets, users
+from services.datasets import DatasetView
+from services.db import dispose_engines
+from services.permissions import Role
+from services.settings import reset_settings_cache
+from services.users import NewUser, UserView
+from tests.e2e.conftest import wait_ready
+
+ADMIN_PASSWORD = "first-admin-pass-1"
+
+
+def prepare_data_dir(data_dir: Path, *, samples: tuple[str, ...] = ()) -> tuple[UserView,
+                                                                               list[DatasetView]]:
+    """Create the first admin (and sample datasets) before `streamlit run` starts: the
+    metadata DuckDB file can be written by one process only, so this closes it afterwards."""
+    previous = os.environ.get("RESEARCH_DESK_DATA_DIR")
+    os.environ["RESEARCH_DESK_DATA_DIR"] = str(data_dir)
+    reset_settings_cache()
+    dispose_engines()
+    try:
+        admin = users.create_first_admin(NewUser(username="ada", name="Ada Lovelace",
+                                                 password=ADMIN_PASSWORD, role=Role.ADMIN))
+        created = [datasets.create_from_sample(admin, name) for name in samples]
+    finally:
+        dispose_engines()
+        if previous is None:
+            os.environ.pop("RESEARCH_DESK_DATA_DIR", None)
+        else:
+            os.environ["RESEARCH_DESK_DATA_DIR"] = previous
+        reset_settings_cache()
+    return admin, created
+
+
+def field(page: Page, label: str) -> Locator:
+    return page.get_by_role("textbox", name=label, exact=True)
+
+
+def sign_in(page: Page, username: str, password: str) -> None:
+    field(page, "Username").fill(username)
+    field(page, "Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    wait_ready(page)
+
+
+def open_in_menu(page: Page, title: str) -> None:
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name=title).click()
+    wait_ready(page)
