@@ -15,6 +15,8 @@ from pathlib import Path
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS_JSON = BENCH_DIR / "results.json"
 RESULTS_MD = BENCH_DIR / "results.md"
+README = BENCH_DIR.parent / "README.md"
+START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 
 
 def _modules(filters: list[str]) -> list[str]:
@@ -37,6 +39,15 @@ def _markdown(results: dict[str, dict]) -> str:
             f"{r.get('detail', '')} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def _embed_in_readme(table: str) -> None:
+    text = README.read_text()
+    if START not in text or END not in text:
+        return
+    head, rest = text.split(START, 1)
+    _, tail = rest.split(END, 1)
+    README.write_text(f"{head}{START}\n{table}{END}{tail}")
 
 
 def main(argv: list[str]) -> int:
@@ -65,6 +76,7 @@ def main(argv: list[str]) -> int:
         print(f"   ({time.perf_counter() - started:.1f} s)", flush=True)
     RESULTS_JSON.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
     RESULTS_MD.write_text(_markdown(results))
+    _embed_in_readme(_markdown(results))
     print(_markdown(results))
     return 1 if failed else 0
 

@@ -1,11 +1,12 @@
-"""Home: what Research Desk is, my recent activity, and whether Claude is ready."""
+"""Home: what Research Desk is, my datasets, my recent activity, and whether Claude is ready."""
 
 import streamlit as st
 
 from components.feedback import empty_state, friendly_errors
 from components.session import require_page
-from components.text import escape_markdown, when
-from services import audit
+from components.text import escape_markdown, number, when
+from services import audit, datasets
+from services.permissions import can
 from services.settings import get_settings
 
 user = require_page("home")
@@ -18,9 +19,38 @@ st.write(
 )
 
 with friendly_errors("home"):
-    status_column, activity_column = st.columns([1, 2], gap="large")
-    with status_column:
-        st.subheader("Claude")
+    data_column, side_column = st.columns([2, 1], gap="large")
+    with data_column:
+        st.header("My datasets")
+        mine = datasets.list_datasets(user)[:5]
+        if not mine:
+            hint = (
+                "Open Datasets to upload a file, or try one of the sample datasets."
+                if can(user.role, "upload_data")
+                else "When colleagues share datasets with you, they appear here."
+            )
+            empty_state("No datasets yet.", hint=hint)
+            st.page_link("pages/datasets.py", label="Go to Datasets", icon=":material/upload:")
+        for dataset in mine:
+            st.page_link(
+                "pages/dataset.py",
+                label=f"{dataset.name} — {number(dataset.rows)} rows",
+                icon=":material/table_view:",
+                query_params={"id": str(dataset.id)},
+            )
+
+        st.header("My recent activity")
+        activity = audit.my_activity(user.username, limit=10)
+        if not activity:
+            empty_state("Nothing here yet.", hint="Start by opening Datasets and uploading a file.")
+        for entry in activity:
+            target = f" · {entry.target}" if entry.target and entry.target != user.username else ""
+            st.markdown(
+                f"- {when(entry.created_at)} — {entry.action_label}{escape_markdown(target)}"
+            )
+
+    with side_column:
+        st.header("Claude")
         if get_settings().has_claude_key:
             st.success(f"Claude is ready (model: {get_settings().model}).", icon=":material/check:")
         else:
@@ -29,11 +59,3 @@ with friendly_errors("home"):
                 "ANTHROPIC_API_KEY; everything else works without it.",
                 icon=":material/key_off:",
             )
-    with activity_column:
-        st.subheader("My recent activity")
-        activity = audit.my_activity(user.username, limit=10)
-        if not activity:
-            empty_state("Nothing here yet.", hint="Start by opening Datasets and uploading a file.")
-        for entry in activity:
-            target = f" · {entry.target}" if entry.target and entry.target != user.username else ""
-            st.markdown(f"- {when(entry.created_at)} — {entry.action_label}{escape_markdown(target)}")

@@ -1,0 +1,74 @@
+"""AppTest: the Datasets list and a Dataset's page, for every role, with its main actions."""
+
+import pytest
+
+from services import datasets, users
+from services.permissions import Role
+from tests.app.helpers import all_text, button, open_page, sign_in
+from tests.factories import make_admin, make_user
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_datasets_and_dataset_pages_render_for_every_role(role: Role) -> None:
+    admin = make_admin()
+    shared = datasets.create_from_sample(admin, "tips")
+    datasets.set_shared(admin, shared.id, True)
+    username = "ada" if role == Role.ADMIN else "someone"
+    if role != Role.ADMIN:
+        make_user(admin, username, role)
+    at = open_page(sign_in(username), "pages/datasets.py")
+    assert not at.exception
+    assert shared.name in [link.proto.label for link in at.get("page_link")]
+    uploads_offered = any(t.label == "Upload a file" for t in at.tabs)
+    assert uploads_offered == (role != Role.VIEWER)
+
+    at.query_params["id"] = str(shared.id)
+    open_page(at, "pages/dataset.py")
+    assert not at.exception
+    assert [m.value for m in at.metric][:2] == ["244", "7"]
+    can_clean = "Only the owner or an admin can clean this dataset." not in all_text(at)
+    assert can_clean == (role == Role.ADMIN)
+
+
+def test_private_dataset_is_not_found_for_others() -> None:
+    admin = make_admin()
+    private = datasets.create_from_sample(admin, "iris")
+    make_user(admin, "bob")
+    at = sign_in("bob")
+    at.query_params["id"] = str(private.id)
+    open_page(at, "pages/dataset.py")
+    assert "Dataset not found" in all_text(at)
+    assert not at.metric
+
+
+def test_adding_a_sample_from_the_page_creates_a_dataset() -> None:
+    make_admin()
+    at = open_page(sign_in("ada"), "pages/datasets.py")
+    at.selectbox(key="datasets_sample").select("tips")
+    button(at, "Add this sample").click().run()
+    assert not at.exception
+    assert "is ready: 244 rows" in all_text(at)
+    ada = users.get_user("ada")
+    assert ada is not None and len(datasets.list_datasets(ada)) == 1
+
+
+def test_dataset_page_without_id_points_to_the_list() -> None:
+    make_admin()
+    at = open_page(sign_in("ada"), "pages/dataset.py")
+    assert "No dataset chosen." in all_text(at)
+
+
+def test_quality_fix_then_apply_makes_a_new_version() -> None:
+    admin = make_admin()
+    view = datasets.create_from_sample(admin, "tips")
+    at = sign_in("ada")
+    at.query_params["id"] = str(view.id)
+    open_page(at, "pages/dataset.py")
+    fixes = [b for b in at.button if b.label == "Add fix"]
+    assert fixes, "the tips sample has one repeated row, which offers a fix"
+    fixes[0].click().run()
+    assert "Added to the recipe" in all_text(at)
+    button(at, "Apply recipe").click().run()
+    assert not at.exception
+    assert datasets.get_dataset(admin, view.id).current_version == 2
+    assert datasets.get_dataset(admin, view.id).rows == 243
