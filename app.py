@@ -6,6 +6,7 @@ from streamlit.navigation.page import StreamlitPage
 from components.auth_gate import build_authenticator, first_run, sign_out_button, signed_in_user
 from components.feedback import friendly_errors
 from components.text import escape_markdown
+from services import claude_wiring
 from services.datasets import remove_partial_files
 from services.db import get_engine
 from services.errors import StorageUnavailable
@@ -33,6 +34,7 @@ def _start_up() -> None:
     """Once per process: migrate the metadata store and tidy up after any crash."""
     get_engine()
     remove_partial_files()
+    claude_wiring.install()
 
 
 def _storage_ready() -> bool:

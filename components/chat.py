@@ -2,6 +2,8 @@
 was computed" (SQL, attempts and repairs) and "Save to research item"."""
 
 import pandas as pd
+import sqlglot
+import sqlglot.errors
 import streamlit as st
 
 from components import ask_chart, save_to_item
@@ -58,6 +60,14 @@ def show_chart(frame: pd.DataFrame, spec: ChartSpec | None, *, key: str) -> None
     st.caption(chart.summary)
 
 
+def readable_sql(sql: str) -> str:
+    """The query laid out on several lines for reading (display only; what ran is unchanged)."""
+    try:
+        return ";\n".join(sqlglot.transpile(sql, read="duckdb", write="duckdb", pretty=True))
+    except sqlglot.errors.SqlglotError:
+        return sql
+
+
 def show_how(sql: str | None, attempts: list[SqlAttempt], explanation: str,
              tables: dict[str, str], *, elapsed_ms: float | None = None) -> None:
     """The SQL that ran, what it does in words, and any attempts that failed on the way."""
@@ -68,7 +78,9 @@ def show_how(sql: str | None, attempts: list[SqlAttempt], explanation: str,
             st.caption("Tables: " + "; ".join(f"{name} = {escape_markdown(label)}"
                                               for name, label in tables.items()))
         if sql:
-            st.code(sql, language="sql")
+            # Plain, wrapped text: Streamlit's SQL colours fail WCAG contrast on the light
+            # theme, and a horizontally scrolling block cannot be reached by keyboard.
+            st.code(readable_sql(sql), language=None, wrap_lines=True)
             if elapsed_ms is not None:
                 st.caption(f"The query ran in {elapsed_ms:,.0f} ms in a locked-down sandbox "
                            "that can only read the datasets picked above.")
@@ -79,7 +91,7 @@ def show_how(sql: str | None, attempts: list[SqlAttempt], explanation: str,
             st.markdown(f"**{len(failed)} {verb} sent back to Claude to fix:**")
             for number, attempt in enumerate(failed, start=1):
                 st.caption(f"Attempt {number}: {attempt.error}")
-                st.code(attempt.sql, language="sql")
+                st.code(attempt.sql, language=None, wrap_lines=True)
 
 
 def show_answer(user: UserView, message: MessageView, question: str, *,

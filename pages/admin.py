@@ -5,6 +5,7 @@ from datetime import datetime, time
 import pandas as pd
 import streamlit as st
 
+from components import claude_admin
 from components.feedback import friendly_errors
 from components.session import require_page
 from services import audit, users
@@ -146,16 +147,18 @@ with audit_tab, friendly_errors("admin_audit"):
         )
         st.caption(f"{len(entries):,} entries, newest first.")
 
-with claude_tab:
+with claude_tab, friendly_errors("admin_claude"):
     settings = get_settings()
     if settings.has_claude_key:
-        st.success("An Anthropic API key is configured (it is never shown).", icon=":material/key:")
+        st.success(
+            "An Anthropic API key is configured (it is never shown).", icon=":material/key:"
+        )
     else:
         st.warning(
             "No Anthropic API key is configured. Set ANTHROPIC_API_KEY in the environment or in "
             ".streamlit/secrets.toml and restart; every non-AI feature works without it.",
             icon=":material/key_off:",
         )
-    st.write(f"Model: **{settings.model}**")
     if settings.anthropic_base_url:
         st.write(f"API address: {settings.anthropic_base_url}")
+    claude_admin.show(user)

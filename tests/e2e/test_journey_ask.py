@@ -84,6 +84,8 @@ def test_ask_journey(ask_server: Server, fake: FakeClaude, page: Page) -> None:
     expect(answer.get_by_text("Africa").first).to_be_visible()
     expect(answer.get_by_test_id("stDataFrame")).to_be_visible()
     expect(answer.get_by_test_id("stPlotlyChart")).to_be_visible()
+    sidebar = page.get_by_test_id("stSidebar")
+    expect(sidebar.get_by_role("button", name=QUESTION)).to_be_visible()
     answer.get_by_text("How this was computed").click()
     expect(answer.get_by_test_id("stCode").first).to_contain_text('FROM "gapminder"')
     page.wait_for_timeout(500)
@@ -100,9 +102,6 @@ def test_ask_journey(ask_server: Server, fake: FakeClaude, page: Page) -> None:
     assert len(plans) == 2
     assert QUESTION in str(plans[1]["messages"]) and FOLLOW_UP in str(plans[1]["messages"])
     shoot(page, "ask_03_follow_up")
-
-    sidebar = page.get_by_test_id("stSidebar")
-    expect(sidebar.get_by_role("button", name=QUESTION)).to_be_visible()
 
     follow.get_by_role("button", name="Save to research item").click()
     page.get_by_role("textbox", name="Title of the new item").fill("Population growth")

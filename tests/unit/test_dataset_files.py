@@ -11,13 +11,15 @@ def _dataset(tmp_path: Path) -> Path:
     source = tmp_path / "risky.csv"
     source.write_text(
         "Customer name,Note,Amount\n"
-        "Ann,=HYPERLINK(\"http://evil\"),5\n"
+        'Ann,=HYPERLINK("http://evil"),5\n'
         "Bob,+1+2,-3\n"
         "Cy,@SUM(A1),7\n"
         "Di,plain text,8\n",
         encoding="utf-8",
     )
-    return ingest.ingest_file(source, original_name="risky.csv", dest_dir=tmp_path / "out").parquet_path
+    return ingest.ingest_file(
+        source, original_name="risky.csv", dest_dir=tmp_path / "out"
+    ).parquet_path
 
 
 def test_preview_shows_display_names(tmp_path: Path) -> None:

@@ -24,7 +24,9 @@ def test_upload_creates_a_private_dataset_visible_only_to_its_owner(tmp_path: Pa
     admin = make_admin()
     ana = make_user(admin, "ana")
     bob = make_user(admin, "bob")
-    view, result = datasets.create_from_upload(ana, _csv(tmp_path, SALES), original_name="sales.csv")
+    view, result = datasets.create_from_upload(
+        ana, _csv(tmp_path, SALES), original_name="sales.csv"
+    )
     assert (view.name, view.rows, view.columns, view.versions) == ("sales", 4, 2, 1)
     assert result.parquet_path.exists()
     assert [d.id for d in datasets.list_datasets(ana)] == [view.id]

@@ -14,7 +14,9 @@ from services.settings import get_settings, reset_settings_cache
 from tests.factories import PASSWORD, make_admin
 
 
-def test_environment_overrides_secrets_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_environment_overrides_secrets_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     secrets = tmp_path / "secrets.toml"
     secrets.write_text('RESEARCH_DESK_MODEL = "from-file"\nanthropic_api_key = "sk-file-123456"\n')
     monkeypatch.setenv("RESEARCH_DESK_SECRETS_FILE", str(secrets))
@@ -46,7 +48,9 @@ def test_cookie_key_from_settings_is_used(monkeypatch: pytest.MonkeyPatch, data_
     assert not (data_dir / auth_keys.KEY_FILE_NAME).exists()
 
 
-def test_unwritable_data_dir_gives_a_clear_message(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unwritable_data_dir_gives_a_clear_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     monkeypatch.setenv("RESEARCH_DESK_DATA_DIR", str(blocker / "data"))
@@ -78,7 +82,9 @@ def test_redact_removes_configured_and_shaped_secrets(monkeypatch: pytest.Monkey
     assert "abc.def.ghi" not in text
 
 
-def test_no_secret_in_any_log_line(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+def test_no_secret_in_any_log_line(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-test-SECRET123456")
     monkeypatch.setenv("RESEARCH_DESK_COOKIE_KEY", "cookie-SECRET-abcdef")
     reset_settings_cache()

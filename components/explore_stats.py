@@ -1,0 +1,73 @@
+"""Explore's Statistics tab: seaborn figures as images, one view at a time (they are slow)."""
+
+from pathlib import Path
+
+import streamlit as st
+
+from components import explore_data
+from components.explore_controls import key
+from components.feedback import empty_state, friendly_errors
+
+VIEWS = {
+    "distribution": "Distribution of a column",
+    "correlation": "Correlation heatmap",
+    "pairs": "Pair plot",
+    "regression": "Regression of y on x",
+}
+VIEW_HELP = ("Distribution: how one column's values are spread. Correlation heatmap: how "
+             "strongly each pair of number columns moves together. Pair plot: every pair of "
+             "columns as dots, on a sample. Regression: the straight line that best predicts "
+             "y from x.")
+
+
+def show(dataset_id: int, version: int, columns: dict[str, str], parquet_path: Path) -> None:
+    numbers = [name for name, kind in columns.items() if kind == "number"]
+    if not numbers:
+        empty_state("Statistics need a number column, and this dataset has none.",
+                    hint="If numbers are stored as text, fix them on the dataset's Quality "
+                         "tab first.")
+        return
+    view = st.segmented_control("Figure", list(VIEWS), key=key("stat_view"),
+                                format_func=lambda v: VIEWS[v], default="distribution",
+                                required=True, help=VIEW_HELP)
+    path = str(parquet_path)
+    with friendly_errors("explore_statistics"):
+        if view == "distribution":
+            column = st.selectbox("Column", numbers, key=key("stat_column"),
+                                  help="The number column whose values are shown.")
+            png = explore_data.distribution(dataset_id, version, column, path)
+            _image(png, f"Histogram with a smoothed curve showing how the values of {column} "
+                        "are spread.")
+            return
+        if len(numbers) < 2 and view != "distribution":
+            empty_state("This figure needs at least two number columns.")
+            return
+        if view == "regression":
+            left, right = st.columns(2)
+            x = left.selectbox("x (predicts)", numbers, key=key("stat_x"),
+                               help="The column used to predict the other.")
+            y = right.selectbox("y (is predicted)", numbers, index=1, key=key("stat_y"),
+                                help="The column being predicted.")
+            png = explore_data.regression(dataset_id, version, x, y, path)
+            _image(png, f"{y} against {x} on a sample of rows, with the best straight line "
+                        "and its 95% uncertainty band.")
+            return
+        chosen = st.multiselect("Columns", numbers, default=numbers[:5], key=key("stat_many"),
+                                max_selections=12,
+                                help="The number columns to compare (at least two).")
+        if len(chosen) < 2:
+            empty_state("Choose at least two number columns.")
+            return
+        if view == "correlation":
+            png = explore_data.correlation(dataset_id, version, tuple(chosen), path)
+            _image(png, "Correlation heatmap of " + ", ".join(chosen) + ": each cell shows "
+                   "how strongly two columns move together, from −1 to 1.")
+            return
+        png, drawn = explore_data.pair_plot(dataset_id, version, tuple(chosen[:6]), path)
+        st.caption(f"Drawn from a random sample of {drawn:,} rows"
+                   + (" (only the first 6 columns)." if len(chosen) > 6 else "."))
+        _image(png, f"Pair plot of {', '.join(chosen[:6])} on a sample of {drawn:,} rows.")
+
+
+def _image(png: bytes, caption: str) -> None:
+    st.image(png, caption=caption, alt=caption)

@@ -1,0 +1,122 @@
+"""AppTest: the Explore page for every role, chart types, filters, links and stale links."""
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from services import datasets
+from services.charts import ChartSpec, Filter, spec_to_query_params
+from services.datasets import DatasetView
+from services.permissions import Role
+from services.users import UserView
+from tests.app.helpers import all_text, open_page, sign_in
+from tests.factories import make_admin, make_user
+
+PAGE = "pages/explore.py"
+
+
+@pytest.fixture
+def admin() -> UserView:
+    return make_admin()
+
+
+@pytest.fixture
+def tips(admin: UserView) -> DatasetView:
+    sample = datasets.create_from_sample(admin, "tips")
+    datasets.set_shared(admin, sample.id, True)  # analysts and viewers see it too
+    return sample
+
+
+def _explore(username: str, params: dict[str, str] | None = None) -> AppTest:
+    at = sign_in(username)
+    at.query_params.update(params or {})
+    open_page(at, PAGE)
+    assert not at.exception, at.exception
+    return at
+
+
+def _figure(at: AppTest) -> dict:
+    charts = [e for e in at.get("plotly_chart")]
+    assert charts, "no chart on the page"
+    import json
+
+    return json.loads(charts[0].proto.spec)
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_every_role_sees_a_chart_at_once(admin: UserView, tips: DatasetView, role: Role) -> None:
+    username = "ada" if role == Role.ADMIN else f"{role.value}1"
+    if role != Role.ADMIN:
+        make_user(admin, username, role)
+    at = _explore(username)
+    figure = _figure(at)
+    assert figure["layout"]["title"]["text"] == "Mean of total_bill by sex"
+    text = all_text(at)
+    assert "Bar chart of" in text  # the one-sentence summary caption
+    assert "244" in text  # rows in the chart
+    saves = [p for p in at.get("popover") if "Save to research item" in str(p.proto)]
+    assert bool(saves) == (role != Role.VIEWER)
+    assert at.query_params["chart"] == ["bar"] or at.query_params["chart"] == "bar"
+
+
+def test_changing_the_chart_type_updates_the_chart(tips: DatasetView) -> None:
+    at = _explore("ada")
+    at.selectbox(key="explore_chart").select("histogram").run()
+    assert not at.exception, at.exception
+    figure = _figure(at)
+    assert figure["layout"]["title"]["text"] == "Distribution of total_bill"
+    assert "Histogram of total_bill" in all_text(at)
+    at.selectbox(key="explore_chart").select("scatter").run()
+    assert _figure(at)["layout"]["title"]["text"] == "tip against total_bill"
+
+
+def test_a_filter_reduces_the_row_count_and_its_chip_removes_it(tips: DatasetView) -> None:
+    at = _explore("ada")
+    at.selectbox(key="explore_f_column").select("day").run()
+    at.multiselect(key="explore_f_values_day").select("Sun").run()
+    at.button(key="explore_f_add").click().run()
+    assert not at.exception, at.exception
+    text = all_text(at)
+    assert "**76** of 244 rows" in text
+    chips = at.get("button_group")
+    assert chips and "day: Sun" in str(chips[0].proto)
+    assert "Sun" in at.query_params["filters"][0] if isinstance(
+        at.query_params["filters"], list) else "Sun" in at.query_params["filters"]
+    at.session_state["explore_chips"] = 0
+    at.session_state["explore_filters"] = []
+    at.run()
+    assert "**244** rows" in all_text(at)
+
+
+def test_a_link_restores_its_chart(tips: DatasetView) -> None:
+    spec = ChartSpec(chart_type="box", x="day", y="tip",
+                     filters=[Filter(column="smoker", op="in", value=["Yes"])])
+    at = _explore("ada", {"dataset": str(tips.id), "version": "1",
+                          **spec_to_query_params(spec)})
+    assert at.selectbox(key="explore_chart").value == "box"
+    assert at.selectbox(key="explore_x").value == "day"
+    assert _figure(at)["layout"]["title"]["text"] == "tip by day"
+    assert "**93** of 244 rows" in all_text(at)
+
+
+def test_a_stale_link_says_so_and_resets(tips: DatasetView) -> None:
+    spec = ChartSpec(chart_type="bar", x="no such column")
+    at = _explore("ada", {"dataset": str(tips.id), **spec_to_query_params(spec)})
+    warning = " ".join(w.value for w in at.warning)
+    assert "This chart link no longer works" in warning and "no such column" in warning
+    assert not at.get("plotly_chart")
+    at.button(key="explore_reset").click().run()
+    assert not at.exception, at.exception
+    assert not at.warning
+    assert _figure(at)["layout"]["title"]["text"] == "Mean of total_bill by sex"
+
+
+def test_a_link_to_a_deleted_dataset_says_so(admin: UserView, tips: DatasetView) -> None:
+    at = _explore("ada", {"dataset": "999", "chart": "bar", "x": "day"})
+    assert "deleted or is not shared" in " ".join(w.value for w in at.warning)
+    at.button(key="explore_reset").click().run()
+    assert not at.warning and _figure(at)
+
+
+def test_without_datasets_the_page_says_what_to_do(admin: UserView) -> None:
+    at = _explore("ada")
+    assert "There is no dataset to explore yet" in all_text(at)
