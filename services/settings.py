@@ -25,8 +25,8 @@ SECRETS_FILE_ENV = "RESEARCH_DESK_SECRETS_FILE"
 # Estimated US$ per million tokens: (input, output, cache read, cache write).
 # Stated to users as estimates; admins can override with RESEARCH_DESK_PRICES (JSON).
 DEFAULT_PRICES: dict[str, tuple[float, float, float, float]] = {
-    "claude-opus-4-5": (5.0, 25.0, 0.5, 6.25),
-    "claude-sonnet-4-5": (3.0, 15.0, 0.3, 3.75),
+    "claude-opus-4-7": (5.0, 25.0, 0.5, 6.25),
+    "claude-sonnet-4-6": (3.0, 15.0, 0.3, 3.75),
     "claude-haiku-4-5": (1.0, 5.0, 0.1, 1.25),
 }
 
@@ -98,7 +98,7 @@ class Settings(BaseSettings):
         default=None, validation_alias=_alias("ANTHROPIC_BASE_URL", "anthropic_base_url")
     )
     model: str = Field(
-        default="claude-sonnet-4-5", validation_alias=_alias("RESEARCH_DESK_MODEL", "model")
+        default="claude-sonnet-4-6", validation_alias=_alias("RESEARCH_DESK_MODEL", "model")
     )
     available_models: list[str] = Field(
         default_factory=lambda: list(DEFAULT_PRICES),

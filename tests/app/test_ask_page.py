@@ -200,4 +200,4 @@ def test_claude_admin_sets_a_budget_and_the_sample_switch(admin: UserView) -> No
     assert "Budget for bob saved" in all_text(at)
     at.toggle(key="claude_admin_samples").set_value(False).run()
     assert usage.sends_sample_rows() is False
-    assert "claude-sonnet-4-5" in all_text(at)
+    assert "claude-sonnet-4-6" in all_text(at)

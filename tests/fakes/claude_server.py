@@ -40,7 +40,7 @@ from typing import Any
 Reply = dict[str, Any]
 Responder = Callable[[dict[str, Any]], Reply]
 
-MODELS = ["claude-sonnet-4-5", "claude-haiku-4-5", "claude-opus-4-5"]
+MODELS = ["claude-sonnet-4-6", "claude-haiku-4-5", "claude-opus-4-7"]
 _ERROR_TYPES = {
     400: "invalid_request_error",
     401: "authentication_error",

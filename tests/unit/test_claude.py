@@ -50,7 +50,7 @@ def test_stream_text_yields_several_chunks_and_records_usage(fake: FakeClaude) -
     assert usage.status == "succeeded" and usage.attempts == 1
     assert usage.user == "ann" and usage.feature == "chat"
     assert usage.model == settings.get_settings().model
-    # claude-sonnet-4-5: (3, 15, 0.3, 3.75) US$ per million tokens
+    # claude-sonnet-4-6: (3, 15, 0.3, 3.75) US$ per million tokens
     assert usage.cost_estimate == pytest.approx((120 * 3 + 9 * 15 + 40 * 0.3 + 8 * 3.75) / 1e6)
 
 
@@ -175,7 +175,7 @@ def test_abandoning_the_stream_records_cancelled(fake: FakeClaude) -> None:
 
 
 def test_list_models_comes_from_the_api(fake: FakeClaude) -> None:
-    assert claude.list_models() == ["claude-sonnet-4-5", "claude-haiku-4-5", "claude-opus-4-5"]
+    assert claude.list_models() == ["claude-sonnet-4-6", "claude-haiku-4-5", "claude-opus-4-7"]
 
 
 def test_list_models_falls_back_to_settings_when_unreachable(

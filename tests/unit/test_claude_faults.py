@@ -94,7 +94,7 @@ def test_client_errors_are_not_retried(fake: FakeClaude, status: int, message: s
 
 def test_unknown_model_names_the_model(fake: FakeClaude) -> None:
     fake.fail_next(status=404)
-    with pytest.raises(ClaudeUnavailable, match='"claude-sonnet-4-5" was not found'):
+    with pytest.raises(ClaudeUnavailable, match='"claude-sonnet-4-6" was not found'):
         _complete([])
 
 

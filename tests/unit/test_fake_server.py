@@ -42,7 +42,7 @@ def _post(fake: FakeClaude, body: dict[str, Any]) -> tuple[int, dict[str, str], 
 
 
 def _body(text: str, **extra: Any) -> dict[str, Any]:
-    return {"model": "claude-sonnet-4-5", "max_tokens": 100,
+    return {"model": "claude-sonnet-4-6", "max_tokens": 100,
             "messages": [{"role": "user", "content": text}], **extra}
 
 
@@ -138,7 +138,7 @@ def test_request_log_keeps_headers_and_body(fake: FakeClaude) -> None:
 
 def test_models_list_for_the_sdk(fake: FakeClaude) -> None:
     ids = [m.id for m in _sdk(fake).models.list()]
-    assert "claude-sonnet-4-5" in ids
+    assert "claude-sonnet-4-6" in ids
 
 
 def test_default_plans_group_by_from_the_schema_block(fake: FakeClaude) -> None:

@@ -16,7 +16,7 @@ from tests.fakes.claude_server import FakeClaude, point_claude_at
 
 def _call(user: str = "bob", *, tokens: tuple[int, int] = (100, 50), cost: float = 0.01,
           status: str = "succeeded", when: datetime | None = None) -> CallUsage:
-    return CallUsage(user=user, feature="ask.sql", model="claude-sonnet-4-5",
+    return CallUsage(user=user, feature="ask.sql", model="claude-sonnet-4-6",
                      input_tokens=tokens[0], output_tokens=tokens[1], cost_estimate=cost,
                      status=status,  # type: ignore[arg-type]
                      error="boom" if status == "failed" else None,
