@@ -227,13 +227,12 @@ def _bucket_menu(chart_type: str, x_kind: str | None, suggested: dict) -> str | 
 def _bar_options(chart_type: str) -> tuple[int | None, str | None]:
     if chart_type not in BAR_TYPES:
         return None, None
-    left, right = st.columns(2)
-    top_n = left.number_input(
+    top_n = st.number_input(
         "Show the top", min_value=1, max_value=1000, value=None, step=1, key=key("top"),
         placeholder="30", help="Keep only this many bars with the largest values; the rest "
                                "are combined into one bar called “Other”. Empty means 30.")
     _ensure("sort", list(SORT_NAMES), NONE)
-    sort = right.selectbox("Order", list(SORT_NAMES), key=key("sort"),
+    sort = st.selectbox("Order", list(SORT_NAMES), key=key("sort"),
                            format_func=lambda s: SORT_NAMES[s],
                            help="The order of the bars.")
     return (int(top_n) if top_n else None), (sort or None)

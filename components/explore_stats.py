@@ -27,9 +27,9 @@ def show(dataset_id: int, version: int, columns: dict[str, str], parquet_path: P
                     hint="If numbers are stored as text, fix them on the dataset's Quality "
                          "tab first.")
         return
-    view = st.segmented_control("Figure", list(VIEWS), key=key("stat_view"),
-                                format_func=lambda v: VIEWS[v], default="distribution",
-                                required=True, help=VIEW_HELP)
+    # A radio, not a segmented control: its selected state keeps enough contrast in dark mode.
+    view = st.radio("Figure", list(VIEWS), key=key("stat_view"), horizontal=True,
+                    format_func=lambda v: VIEWS[v], help=VIEW_HELP)
     path = str(parquet_path)
     with friendly_errors("explore_statistics"):
         if view == "distribution":

@@ -17,7 +17,7 @@ CHART_TYPES = {
 
 
 def _choose(page: Page, label: str, option: str) -> None:
-    page.get_by_role("combobox", name=label).click()
+    page.get_by_role("combobox", name=label, exact=True).click()
     page.get_by_role("option", name=option, exact=True).click()
     wait_ready(page)
 
@@ -66,7 +66,9 @@ def test_chart_download_and_save(server: Server, page: Page, tmp_path: Path) -> 
     png_path = tmp_path / "chart.png"
     png_download.value.save_as(png_path)
     assert png_path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    wait_ready(page)
 
+    expect(page.get_by_role("button", name="Save to research item")).to_be_visible()
     page.get_by_role("button", name="Save to research item").click()
     page.get_by_role("textbox", name="Title of the new item").fill("Who tips most?")
     page.get_by_role("button", name="Save", exact=True).click()
@@ -78,11 +80,14 @@ def test_chart_download_and_save(server: Server, page: Page, tmp_path: Path) -> 
     _choose(page, "Column", "day")
     page.get_by_role("combobox", name="Values to keep").click()
     page.get_by_role("option", name="Sun", exact=True).click()
+    page.get_by_text("Keep rows where the value").click()  # close the list of values
     wait_ready(page)
     page.get_by_role("button", name="Add filter").click()
     wait_ready(page)
     expect(page.get_by_text("76 of 244 rows")).to_be_visible()
-    page.get_by_role("button", name="day: Sun").click()
+    page.keyboard.press("Escape")
+    shoot(page, "42_explore_filtered")
+    page.get_by_text("day: Sun").click()
     wait_ready(page)
     expect(page.get_by_text("244 rows in this chart.")).to_be_visible()
 
