@@ -127,10 +127,14 @@ def suggest_fields(chart_type: str, columns: dict[str, str]) -> dict[str, str | 
             out["bucket"] = "month"
         if out["x"] == number:
             out.update(y=None, agg="count")
+        if chart_type == "stacked_bar" and out["y"]:
+            out["agg"] = "sum"  # stacked parts should add up to a meaningful whole
     elif chart_type in ("line", "area"):
         out.update(x=date or number, y=number if date else second_number,
                    bucket="month" if date else None)
         out["agg"] = "mean" if out["y"] else "count"
+        if chart_type == "area" and out["y"]:
+            out["agg"] = "sum"
     elif chart_type == "scatter":
         out.update(x=number, y=second_number, color=category, agg="count")
     elif chart_type == "histogram":

@@ -4,7 +4,7 @@ signing in and moving between pages in Chromium."""
 import os
 from pathlib import Path
 
-from playwright.sync_api import Locator, Page
+from playwright.sync_api import Locator, Page, expect
 
 from services import datasets, users
 from services.datasets import DatasetView
@@ -53,3 +53,17 @@ def sign_in(page: Page, username: str, password: str) -> None:
 def open_in_menu(page: Page, title: str) -> None:
     page.get_by_test_id("stSidebarNav").get_by_role("link", name=title).click()
     wait_ready(page)
+
+
+def create_first_admin_and_sign_in(page: Page, url: str, name: str = "Ada Lovelace") -> None:
+    """The first-run form in the browser, then signing in as that admin."""
+    page.goto(url)
+    wait_ready(page)
+    field(page, "Your name").fill(name)
+    field(page, "Username").fill("ada")
+    field(page, "Password").fill(ADMIN_PASSWORD)
+    field(page, "Repeat the password").fill(ADMIN_PASSWORD)
+    page.get_by_role("button", name="Create admin account").click()
+    wait_ready(page)
+    sign_in(page, "ada", ADMIN_PASSWORD)
+    expect(page.get_by_role("heading", name=f"Welcome, {name}").first).to_be_visible()

@@ -5,7 +5,7 @@ from pathlib import Path
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import Server, assert_accessible, shoot, wait_ready
-from tests.e2e.flows import create_first_admin_and_sign_in, open_in_menu
+from tests.e2e.helpers import create_first_admin_and_sign_in, open_in_menu
 
 # Semicolons, Windows-1252, thousands separators, euro amounts, blank lines, a repeated
 # row, a missing price, inconsistent spelling and stray spaces: what real exports look like.

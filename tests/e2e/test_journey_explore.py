@@ -6,7 +6,7 @@ from pathlib import Path
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import Server, assert_accessible, shoot, wait_ready
-from tests.e2e.flows import create_first_admin_and_sign_in, open_in_menu
+from tests.e2e.helpers import create_first_admin_and_sign_in, open_in_menu
 
 CHART_TYPES = {
     "bar": "Bar chart", "grouped_bar": "Grouped bar chart", "stacked_bar": "Stacked bar chart",

@@ -1,27 +1,11 @@
 """Journey 1: first run → admin → sign out/in → refresh → viewer cannot open Admin."""
 
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import Server, assert_accessible, shoot, wait_ready
+from tests.e2e.helpers import ADMIN_PASSWORD, field, open_in_menu, sign_in
 
-ADMIN_PASSWORD = "first-admin-pass-1"
 VIEWER_PASSWORD = "viewer-pass-word-2"
-
-
-def field(page: Page, label: str) -> Locator:
-    return page.get_by_role("textbox", name=label, exact=True)
-
-
-def sign_in(page: Page, username: str, password: str) -> None:
-    field(page, "Username").fill(username)
-    field(page, "Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    wait_ready(page)
-
-
-def open_in_menu(page: Page, title: str) -> None:
-    page.get_by_test_id("stSidebarNav").get_by_role("link", name=title).click()
-    wait_ready(page)
 
 
 def test_first_run_journey(server: Server, page: Page) -> None:
