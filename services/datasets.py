@@ -7,6 +7,7 @@ module records it, so a crash before the record commits leaves no visible half v
 import shutil
 import time
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -244,11 +245,33 @@ def reread_original(actor: UserView, dataset_id: int, options: ReadOptions) -> V
         raise NotFound("This dataset was not uploaded from a file, so there is nothing to re-read.")
     with session_scope() as session:
         _load_for_change(session, actor, dataset_id)
+    return _add_version(
+        actor,
+        dataset_id,
+        lambda folder: ingest.ingest_file(
+            source, original_name=source.name, dest_dir=folder, options=options
+        ),
+        source=f"re-read {source.name}",
+    )
+
+
+def _add_version(
+    actor: UserView,
+    dataset_id: int,
+    write_file: Callable[[Path], IngestResult],
+    *,
+    source: str,
+    recipe: list | None = None,
+    recipe_sql: str = "",
+    note: str = "",
+) -> VersionView:
+    """Write a new version's file into a fresh folder, then record it as the current version.
+
+    The file is complete before the record commits; if anything fails, the folder goes.
+    """
     folder = _new_folder()
     try:
-        result = ingest.ingest_file(
-            source, original_name=source.name, dest_dir=folder, options=options
-        )
+        result = write_file(folder)
         with session_scope(write=True) as session:
             dataset = _load_for_change(session, actor, dataset_id)
             number = _next_version(session, dataset_id)
@@ -258,15 +281,17 @@ def reread_original(actor: UserView, dataset_id: int, options: ReadOptions) -> V
                 result,
                 version=number,
                 actor=actor.username,
-                source=f"re-read {source.name}",
-                note="; ".join(result.warnings),
+                source=source,
+                recipe=recipe,
+                recipe_sql=recipe_sql,
+                note=note or "; ".join(result.warnings),
             )
             audit.record(
                 session,
                 actor=actor.username,
                 action="dataset_version_created",
                 target=f"{dataset_id}: {dataset.name}",
-                detail=f"v{number}: re-read",
+                detail=f"v{number}: {note or source}",
             )
             session.flush()
             return VersionView.model_validate(row)
@@ -339,37 +364,15 @@ def apply_steps(
         if base is None:
             raise NotFound("That version of the dataset does not exist.")
         base_path, base_number = Path(base.parquet_path), base.version
-    folder = _new_folder()
-    try:
-        sql = cleaning.recipe_sql(base_path, steps)
-        result = cleaning.apply_recipe(base_path, steps, folder / "data.parquet")
-        with session_scope(write=True) as session:
-            dataset = _load_for_change(session, actor, dataset_id)
-            number = _next_version(session, dataset_id)
-            descriptions = "; ".join(cleaning.describe_step(s) for s in steps)
-            row = _record(
-                session,
-                dataset,
-                result,
-                version=number,
-                actor=actor.username,
-                source=f"cleaned from version {base_number}",
-                recipe=[s.model_dump(mode="json") for s in steps],
-                recipe_sql=sql,
-                note=descriptions,
-            )
-            audit.record(
-                session,
-                actor=actor.username,
-                action="dataset_version_created",
-                target=f"{dataset_id}: {dataset.name}",
-                detail=f"v{number}: {descriptions}",
-            )
-            session.flush()
-            return VersionView.model_validate(row)
-    except Exception:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise
+    return _add_version(
+        actor,
+        dataset_id,
+        lambda folder: cleaning.apply_recipe(base_path, steps, folder / "data.parquet"),
+        source=f"cleaned from version {base_number}",
+        recipe=[step.model_dump(mode="json") for step in steps],
+        recipe_sql=cleaning.recipe_sql(base_path, steps),
+        note="; ".join(cleaning.describe_step(step) for step in steps),
+    )
 
 
 def recipe_sql(actor: UserView, dataset_id: int, version: int, steps: list[Step]) -> str:
