@@ -1,6 +1,9 @@
 """Explore's Chart and Table tabs: the figure, its summary, its data, downloads and saving."""
 
+import functools
+import os
 import re
+import shutil
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -15,6 +18,17 @@ from services.research import NewInsight
 from services.users import UserView
 
 PNG_SIZE = {"width": 1200, "height": 700, "scale": 2}
+
+
+@functools.cache
+def can_export_png() -> bool:
+    """Server-side PNGs need kaleido and a Chromium-based browser on the server."""
+    try:
+        import kaleido  # noqa: F401
+    except ImportError:
+        return False
+    names = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
+    return bool(os.environ.get("BROWSER_PATH") or any(shutil.which(n) for n in names))
 
 
 def file_stem(title: str) -> str:
@@ -55,10 +69,13 @@ def show_chart(user: UserView, data: ChartData, spec: ChartSpec, *, dataset_id: 
         mime="text/csv", key="explore_csv", icon=":material/download:",
         help="The numbers behind this chart; opens in Excel. Cells that look like formulas "
              "are made safe.")
-    png_col.download_button(
-        "Download chart (PNG)", data=lambda: png_bytes(fig), file_name=f"{stem}.png",
-        mime="image/png", key="explore_png", icon=":material/image:",
-        help="The chart as a picture on a white background, for slides and documents.")
+    if can_export_png():
+        png_col.download_button(
+            "Download chart (PNG)", data=lambda: png_bytes(fig), file_name=f"{stem}.png",
+            mime="image/png", key="explore_png", icon=":material/image:",
+            help="The chart as a picture on a white background, for slides and documents.")
+    else:
+        png_col.caption("To save the chart as a picture, use the camera button above it.")
     with save_col:
         save_to_item.show(
             user, key="explore_save", title=title, data=frame,
