@@ -13,6 +13,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 from pydantic import BaseModel, ConfigDict
 
+from components.chart_figure import spec_title
 from components.palette import (
     BAR_PATTERNS,
     DASH_PATTERNS,
@@ -178,25 +179,13 @@ def build_chart(frame: pd.DataFrame, spec: ChartSpec) -> AskChart:
         summary = _summary(data, spec, title)
     else:
         figure = _other_figure(frame, spec)
-        title = _plain_title(spec)
+        title = spec_title(spec, value=spec.color or "Rows", x_label=spec.x or "")
         summary = (f"{title} ({CHART_NAMES[spec.chart_type].lower()}), from {len(frame):,} "
                    "result rows.")
     _style(figure, title, summary)
     if spec.log_y:
         figure.update_yaxes(type="log")
     return AskChart(figure=figure, title=title, summary=summary)
-
-
-def _plain_title(spec: ChartSpec) -> str:
-    if spec.chart_type == "scatter":
-        return f"{spec.y} against {spec.x}"
-    if spec.chart_type == "histogram":
-        return f"Distribution of {spec.x}"
-    if spec.chart_type == "box":
-        return f"{spec.y} by {spec.x}" if spec.x else f"Spread of {spec.y}"
-    if spec.chart_type == "correlation":
-        return "Correlation between number columns"
-    return f"{spec.color or 'Rows'} by {spec.x} and {spec.y}"
 
 
 def _style(figure: go.Figure, title: str, summary: str) -> None:

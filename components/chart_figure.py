@@ -58,7 +58,12 @@ def _x_label(data: ChartData, spec: ChartSpec) -> str:
 
 
 def default_title(data: ChartData, spec: ChartSpec) -> str:
-    value = data.labels.get("value", "Count of rows")
+    return spec_title(spec, value=data.labels.get("value", "Count of rows"),
+                      x_label=_x_label(data, spec))
+
+
+def spec_title(spec: ChartSpec, *, value: str, x_label: str) -> str:
+    """A chart's title from its specification, e.g. “Mean of price by region and year”."""
     if spec.chart_type == "scatter":
         return f"{spec.y} against {spec.x}"
     if spec.chart_type == "histogram":
@@ -69,8 +74,7 @@ def default_title(data: ChartData, spec: ChartSpec) -> str:
         return "Correlation between number columns"
     if spec.chart_type == "heatmap":
         return f"{value} by {spec.x} and {spec.y}"
-    by = f" by {_x_label(data, spec)}"
-    return f"{value}{by}" + (f" and {spec.color}" if spec.color else "")
+    return f"{value} by {x_label}" + (f" and {spec.color}" if spec.color else "")
 
 
 def _label_text(value: object, spec: ChartSpec) -> str:
