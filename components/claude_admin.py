@@ -17,18 +17,21 @@ def _models(base_url: str | None, has_key: bool) -> list[str]:
     return claude.list_models()
 
 
+def _limit(value: float | None, pattern: str) -> str:
+    return "No limit" if value is None else pattern.format(value)
+
+
 def _budget_table(user: UserView) -> list[usage.BudgetRow]:
     rows = usage.list_budgets(user)
     st.dataframe(pd.DataFrame({
         "Person": [f"{r.name} ({r.username})" for r in rows],
         "Role": [r.role for r in rows],
-        "Token budget per month": [r.budget.monthly_tokens for r in rows],
-        "Cost budget per month (US$)": [r.budget.monthly_cost for r in rows],
+        "Token budget per month": [_limit(r.budget.monthly_tokens, "{:,}") for r in rows],
+        "Cost budget per month (US$)": [_limit(r.budget.monthly_cost, "{:,.2f}") for r in rows],
         "Tokens used this month": [r.used.tokens for r in rows],
         "Estimated cost this month (US$)": [round(r.used.cost, 2) for r in rows],
         "Claude calls this month": [r.used.calls for r in rows],
     }), hide_index=True, width="stretch", column_config={
-        "Token budget per month": st.column_config.NumberColumn(format="localized"),
         "Tokens used this month": st.column_config.NumberColumn(format="localized"),
     })
     st.caption("An empty budget means no limit. Costs are estimates from the price table in "
