@@ -56,8 +56,7 @@ def _aggregates(column: ColumnInfo) -> list[tuple[str, str]]:
     if column.dtype in _NUMERIC:
         x = f"CAST({c} AS DOUBLE)"
         parts += [("min", f"min({x})"), ("max", f"max({x})"), ("mean", f"avg({x})"),
-                  ("std", f"stddev_samp({x})"),
-                  ("skewness", f"skewness({x})")]
+                  ("std", f"stddev_samp({x})")]
     elif column.dtype in ("text", "category"):
         # trim() removes spaces, so look for spaces (prefix tests beat a regex 3×)
         parts += [("padded", f"count(*) FILTER (WHERE starts_with({c}, ' ') OR "
@@ -112,7 +111,6 @@ def _column_profile(con: duckdb.DuckDBPyConnection, source: str, column: ColumnI
         missing_pct=round(100 * (rows - count) / rows, 2) if rows else 0.0,
         distinct=approx, min=_plain(stats.get("min")), max=_plain(stats.get("max")),
         mean=_finite(stats.get("mean")), std=_finite(stats.get("std")),
-        skewness=_finite(stats.get("skewness")),
         padded=int(stats["padded"]) if "padded" in stats else None,
     )
     nearly_unique = approx > EXACT_DISTINCT_LIMIT and approx > 0.5 * count
@@ -191,6 +189,22 @@ def _add_histograms(con: duckdb.DuckDBPyConnection, source: str,
         p.histogram = [HistogramBin(start=low + i * width, end=low + (i + 1) * width,
                                     count=int(counts.get(i, 0))) for i in range(n)]
         p.outliers = int(row[2 * index + 1])
+        p.skewness = _binned_skewness(p.histogram)
+
+
+def _binned_skewness(bins: list[HistogramBin]) -> float | None:
+    """Skewness from the histogram's bin midpoints: close enough to flag a lopsided column,
+    and free, where an exact skewness() costs a tenth of the whole profile on big files."""
+    counts = np.array([b.count for b in bins], dtype=float)
+    total = counts.sum()
+    if total < 3:
+        return None
+    middles = np.array([(b.start + b.end) / 2 for b in bins])
+    mean = float((counts * middles).sum() / total)
+    spread = float(np.sqrt((counts * (middles - mean) ** 2).sum() / total))
+    if spread == 0:
+        return None
+    return float((counts * (middles - mean) ** 3).sum() / total / spread**3)
 
 
 def outlier_fences(profile: ColumnProfile) -> tuple[float, float]:
