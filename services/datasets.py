@@ -121,10 +121,28 @@ def _new_folder() -> Path:
     return folder
 
 
+class _VersionFile(BaseModel):
+    """The facts of a version's Parquet file that its record keeps."""
+
+    parquet_path: Path
+    rows: int
+    columns: int
+    bytes: int
+
+    @classmethod
+    def of(cls, result: IngestResult) -> "_VersionFile":
+        return cls(
+            parquet_path=result.parquet_path,
+            rows=result.rows,
+            columns=len(result.columns),
+            bytes=result.parquet_path.stat().st_size,
+        )
+
+
 def _record(
     session: Session,
     dataset: Dataset,
-    result: IngestResult,
+    file: _VersionFile,
     *,
     version: int,
     actor: str,
@@ -133,13 +151,14 @@ def _record(
     recipe_sql: str = "",
     note: str = "",
 ) -> DatasetVersion:
+    """Add a version record and make it the dataset's current version."""
     row = DatasetVersion(
         dataset_id=dataset.id,
         version=version,
-        parquet_path=str(result.parquet_path),
-        rows=result.rows,
-        columns=len(result.columns),
-        bytes=result.parquet_path.stat().st_size,
+        parquet_path=str(file.parquet_path),
+        rows=file.rows,
+        columns=file.columns,
+        bytes=file.bytes,
         source=source[:300],
         recipe=recipe,
         recipe_sql=recipe_sql,
@@ -151,6 +170,16 @@ def _record(
     dataset.current_version = version
     dataset.updated_at = utcnow()
     return row
+
+
+def _audit_version(session: Session, actor: str, dataset: Dataset, detail: str) -> None:
+    audit.record(
+        session,
+        actor=actor,
+        action="dataset_version_created",
+        target=f"{dataset.id}: {dataset.name}",
+        detail=detail,
+    )
 
 
 def _create(
@@ -172,7 +201,7 @@ def _create(
             _record(
                 session,
                 dataset,
-                result,
+                _VersionFile.of(result),
                 version=1,
                 actor=actor.username,
                 source=source,
@@ -278,7 +307,7 @@ def _add_version(
             row = _record(
                 session,
                 dataset,
-                result,
+                _VersionFile.of(result),
                 version=number,
                 actor=actor.username,
                 source=source,
@@ -286,13 +315,7 @@ def _add_version(
                 recipe_sql=recipe_sql,
                 note=note or "; ".join(result.warnings),
             )
-            audit.record(
-                session,
-                actor=actor.username,
-                action="dataset_version_created",
-                target=f"{dataset_id}: {dataset.name}",
-                detail=f"v{number}: {note or source}",
-            )
+            _audit_version(session, actor.username, dataset, f"v{number}: {note or source}")
             session.flush()
             return VersionView.model_validate(row)
     except Exception:
@@ -396,30 +419,19 @@ def restore_version(actor: UserView, dataset_id: int, version: int) -> VersionVi
         if old is None:
             raise NotFound(f"Version {version} of this dataset does not exist.")
         number = _next_version(session, dataset_id)
-        row = DatasetVersion(
-            dataset_id=dataset_id,
-            version=number,
-            parquet_path=old.parquet_path,
-            rows=old.rows,
-            columns=old.columns,
-            bytes=old.bytes,
-            source=f"restored version {version}",
-            recipe=None,
-            recipe_sql="",
-            note=f"Same data as version {version}.",
-            created_by=actor.username,
-            created_at=utcnow(),
+        same_file = _VersionFile(
+            parquet_path=Path(old.parquet_path), rows=old.rows, columns=old.columns, bytes=old.bytes
         )
-        session.add(row)
-        dataset.current_version = number
-        dataset.updated_at = utcnow()
-        audit.record(
+        row = _record(
             session,
+            dataset,
+            same_file,
+            version=number,
             actor=actor.username,
-            action="dataset_version_created",
-            target=f"{dataset_id}: {dataset.name}",
-            detail=f"v{number}: restored v{version}",
+            source=f"restored version {version}",
+            note=f"Same data as version {version}.",
         )
+        _audit_version(session, actor.username, dataset, f"v{number}: restored v{version}")
         session.flush()
         return VersionView.model_validate(row)
 
