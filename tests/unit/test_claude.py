@@ -2,7 +2,6 @@
 
 import logging
 import threading
-from collections.abc import Iterator
 
 import pytest
 from pydantic import BaseModel
@@ -15,19 +14,7 @@ from tests.fakes.claude_server import FakeClaude, point_claude_at
 USER_MESSAGE = [{"role": "user", "content": "hello"}]
 
 
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeClaude]:
-    with FakeClaude() as server:
-        yield server
-
-
-@pytest.fixture(autouse=True)
-def _aimed(fake: FakeClaude, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    fake.reset()
-    point_claude_at(fake, monkeypatch)
-    yield
-    settings.reset_settings_cache()
-    claude.reset_clients()
+pytestmark = pytest.mark.usefixtures("claude_at_fake")
 
 
 class Plan(BaseModel):

@@ -2,11 +2,10 @@
 message (real SDK, fake server)."""
 
 import time
-from collections.abc import Iterator
 
 import pytest
 
-from services import claude, settings
+from services import claude
 from services.claude import CallUsage
 from services.errors import ClaudeUnavailable
 from tests.fakes.claude_server import FakeClaude, point_claude_at
@@ -14,19 +13,7 @@ from tests.fakes.claude_server import FakeClaude, point_claude_at
 USER_MESSAGE = [{"role": "user", "content": "Which region grew fastest?"}]
 
 
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeClaude]:
-    with FakeClaude() as server:
-        yield server
-
-
-@pytest.fixture(autouse=True)
-def _aimed(fake: FakeClaude, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    fake.reset()
-    point_claude_at(fake, monkeypatch, max_retries=3)
-    yield
-    settings.reset_settings_cache()
-    claude.reset_clients()
+pytestmark = pytest.mark.usefixtures("claude_at_fake")
 
 
 def _complete(records: list[CallUsage]) -> str:
