@@ -20,6 +20,7 @@ from services.ask import AskTurn, SqlAttempt
 from services.charts import ChartSpec
 from services.db import session_scope
 from services.errors import InvalidInput, NotFound
+from services.labels import clean_label
 from services.models import Conversation, Message, utcnow
 from services.permissions import require
 from services.users import UserView
@@ -94,12 +95,7 @@ class MessageView(BaseModel):
 # --- helpers -------------------------------------------------------------------------------
 
 def _clean_title(title: str) -> str:
-    title = " ".join(title.split())
-    if not title:
-        raise InvalidInput("Give the conversation a name.")
-    if len(title) > MAX_TITLE:
-        raise InvalidInput(f"Conversation names can be at most {MAX_TITLE} characters long.")
-    return title
+    return clean_label(title, what="conversation name", limit=MAX_TITLE)
 
 
 def title_from_question(question: str) -> str:

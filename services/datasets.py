@@ -19,6 +19,7 @@ from services import audit, cleaning, ingest
 from services.dataset_models import IngestResult, ReadOptions, Step
 from services.db import session_scope
 from services.errors import InvalidInput, NotFound, PermissionDenied
+from services.labels import clean_label
 from services.models import Dataset, DatasetVersion, utcnow
 from services.permissions import Role, require
 from services.settings import get_settings
@@ -65,12 +66,7 @@ class VersionView(BaseModel):
 
 
 def _clean_name(name: str) -> str:
-    name = " ".join(name.split())
-    if not name:
-        raise InvalidInput("Give the dataset a name.")
-    if len(name) > MAX_NAME:
-        raise InvalidInput(f"Dataset names can be at most {MAX_NAME} characters long.")
-    return name
+    return clean_label(name, what="dataset name", limit=MAX_NAME)
 
 
 def _visible(actor: UserView):  # noqa: ANN202 - a SQLAlchemy clause

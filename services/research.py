@@ -14,6 +14,7 @@ from sqlalchemy import or_, select
 
 from services.db import session_scope
 from services.errors import InvalidInput, NotFound
+from services.labels import clean_label
 from services.models import Insight, ResearchItem, utcnow
 from services.permissions import require
 from services.users import UserView
@@ -74,11 +75,7 @@ def list_items(actor: UserView) -> list[ItemView]:
 
 def create_item(actor: UserView, title: str, description: str = "") -> ItemView:
     require(actor.role, "save_insight")
-    title = " ".join(title.split())
-    if not title:
-        raise InvalidInput("Give the research item a title.")
-    if len(title) > 300:
-        raise InvalidInput("Titles can be at most 300 characters long.")
+    title = clean_label(title, what="title for the research item", limit=300)
     with session_scope(write=True) as session:
         item = ResearchItem(
             title=title,
