@@ -1,9 +1,6 @@
 """Explore's Chart and Table tabs: the figure, its summary, its data, downloads and saving."""
 
-import functools
-import os
 import re
-import shutil
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -12,23 +9,13 @@ import streamlit as st
 from components import save_to_item
 from components.chart_figure import build_figure, default_title, for_export, summarize
 from services.analytics import ChartData
+from services.chart_png import can_render_png, render_png
 from services.charts import ChartSpec
 from services.dataset_files import frame_csv_bytes
 from services.research import NewInsight
 from services.users import UserView
 
 PNG_SIZE = {"width": 1200, "height": 700, "scale": 2}
-
-
-@functools.cache
-def can_export_png() -> bool:
-    """Server-side PNGs need kaleido and a Chromium-based browser on the server."""
-    try:
-        import kaleido  # noqa: F401
-    except ImportError:
-        return False
-    names = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
-    return bool(os.environ.get("BROWSER_PATH") or any(shutil.which(n) for n in names))
 
 
 def file_stem(title: str) -> str:
@@ -45,7 +32,7 @@ def plot_config(stem: str) -> dict:
 
 def png_bytes(fig: go.Figure) -> bytes:
     """The chart on white at print size (kaleido drives the system Chromium)."""
-    return for_export(fig).to_image(format="png", **PNG_SIZE)
+    return render_png(for_export(fig).to_json(), **PNG_SIZE)
 
 
 def show_chart(user: UserView, data: ChartData, spec: ChartSpec, *, dataset_id: int,
@@ -66,13 +53,13 @@ def show_chart(user: UserView, data: ChartData, spec: ChartSpec, *, dataset_id: 
     csv_col, png_col, save_col = st.columns([1, 1, 1.4])
     csv_col.download_button(
         "Download data (CSV)", data=frame_csv_bytes(frame), file_name=f"{stem}.csv",
-        mime="text/csv", key="explore_csv", icon=":material/download:",
+        mime="text/csv", key="explore_csv", icon=":material/download:", on_click="ignore",
         help="The numbers behind this chart; opens in Excel. Cells that look like formulas "
              "are made safe.")
-    if can_export_png():
+    if can_render_png():
         png_col.download_button(
             "Download chart (PNG)", data=lambda: png_bytes(fig), file_name=f"{stem}.png",
-            mime="image/png", key="explore_png", icon=":material/image:",
+            mime="image/png", key="explore_png", icon=":material/image:", on_click="ignore",
             help="The chart as a picture on a white background, for slides and documents.")
     else:
         png_col.caption("To save the chart as a picture, use the camera button above it.")
@@ -94,5 +81,5 @@ def show_table(table_data: pd.DataFrame, title: str, dataset_name: str) -> None:
     st.download_button(
         "Download table (CSV)", data=frame_csv_bytes(table_data),
         file_name=f"{file_stem(f'{dataset_name} {title}')}-table.csv", mime="text/csv",
-        key="explore_table_csv", icon=":material/download:",
+        key="explore_table_csv", icon=":material/download:", on_click="ignore",
         help="Opens in Excel; cells that look like formulas are made safe.")

@@ -206,6 +206,7 @@ with versions_tab, friendly_errors("dataset_versions"):
         mime="text/csv",
         help="Opens in Excel; cells that look like formulas are made safe.",
         key="dataset_download_csv",
+        on_click="ignore",
     )
     parquet_column.download_button(
         "Download Parquet",
@@ -213,6 +214,7 @@ with versions_tab, friendly_errors("dataset_versions"):
         file_name=f"{dataset.name}-v{version.version}.parquet",
         mime="application/octet-stream",
         key="dataset_download_parquet",
+        on_click="ignore",
         help="A compact file for data tools such as Python, R or DuckDB.",
     )
     original = datasets.original_file(user, dataset.id) if may_change else None

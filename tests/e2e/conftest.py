@@ -34,6 +34,7 @@ class Server:
     url: str
     data_dir: Path
     process: subprocess.Popen
+    log_path: Path
 
 
 def start_streamlit(data_dir: Path, extra_env: dict[str, str] | None = None) -> Server:
@@ -46,7 +47,8 @@ def start_streamlit(data_dir: Path, extra_env: dict[str, str] | None = None) -> 
         **(extra_env or {}),
     }
     env.pop("ANTHROPIC_API_KEY", None) if "ANTHROPIC_API_KEY" not in (extra_env or {}) else None
-    log = (data_dir.parent / f"streamlit-{port}.log").open("w")
+    log_path = data_dir.parent / f"streamlit-{port}.log"
+    log = log_path.open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
          "--server.port", str(port), "--server.address", "127.0.0.1",
@@ -59,7 +61,8 @@ def start_streamlit(data_dir: Path, extra_env: dict[str, str] | None = None) -> 
         try:
             with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
                 if response.status == 200:
-                    return Server(url=url, data_dir=data_dir, process=process)
+                    return Server(url=url, data_dir=data_dir, process=process,
+                                  log_path=log_path)
         except OSError:
             time.sleep(0.3)
     process.kill()
@@ -88,11 +91,30 @@ def browser() -> Iterator[Browser]:
         launched.close()
 
 
+_FAILED = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator:
+    report = yield
+    if report.failed:
+        item.stash[_FAILED] = True
+    return report
+
+
+def print_log_if_failed(request: pytest.FixtureRequest, server: Server) -> None:
+    """A failed journey shows the server's own log, so a CI failure explains itself."""
+    if request.node.stash.get(_FAILED, False):
+        print(f"--- last lines of {server.log_path.name} ---")
+        print("\n".join(server.log_path.read_text(errors="replace").splitlines()[-60:]))
+
+
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
+def server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Server]:
     started = start_streamlit(tmp_path / "data")
     yield started
     stop(started)
+    print_log_if_failed(request, started)
 
 
 @pytest.fixture

@@ -8,7 +8,15 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import Server, assert_accessible, shoot, start_streamlit, stop, wait_ready
+from tests.e2e.conftest import (
+    Server,
+    assert_accessible,
+    print_log_if_failed,
+    shoot,
+    start_streamlit,
+    stop,
+    wait_ready,
+)
 from tests.e2e.helpers import ADMIN_PASSWORD, open_in_menu, prepare_data_dir, sign_in
 from tests.fakes.claude_server import FakeClaude
 
@@ -52,13 +60,15 @@ def fake() -> Iterator[FakeClaude]:
 
 
 @pytest.fixture
-def ask_server(tmp_path: Path, fake: FakeClaude) -> Iterator[Server]:
+def ask_server(tmp_path: Path, fake: FakeClaude,
+               request: pytest.FixtureRequest) -> Iterator[Server]:
     data_dir = tmp_path / "data"
     prepare_data_dir(data_dir, samples=("gapminder",))
     started = start_streamlit(data_dir, extra_env={"ANTHROPIC_API_KEY": "sk-test-fake",
                                                    "ANTHROPIC_BASE_URL": fake.base_url})
     yield started
     stop(started)
+    print_log_if_failed(request, started)
 
 
 def _ask(page: Page, question: str) -> None:

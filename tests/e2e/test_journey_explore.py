@@ -60,6 +60,7 @@ def test_chart_download_and_save(server: Server, page: Page, tmp_path: Path) -> 
     csv_download.value.save_as(csv_path)
     lines = csv_path.read_text().splitlines()
     assert lines[0].startswith("sex,day") and len(lines) == 9  # 2 × 4 groups + header
+    wait_ready(page)
 
     with page.expect_download(timeout=60_000) as png_download:
         page.get_by_role("button", name="Download chart (PNG)").click()
