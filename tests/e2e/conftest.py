@@ -15,12 +15,14 @@ from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "tests" / "e2e" / "screenshots"
 CHROMIUM = os.environ.get("RESEARCH_DESK_CHROMIUM", "/usr/bin/chromium")
 READY = "[data-testid='stApp'][data-test-script-state='notRunning']"
+# A busy CI machine can take several seconds per rerun; assertions wait for that, not 5 s.
+expect.set_options(timeout=15_000)
 
 
 def free_port() -> int:
@@ -118,11 +120,18 @@ def server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Server]:
 
 
 @pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
+def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     opened = context.new_page()
     opened.set_default_timeout(30_000)
+    console: list[str] = []
+    opened.on("console", lambda message: console.append(f"{message.type}: {message.text}"))
     yield opened
+    if request.node.stash.get(_FAILED, False):
+        print(f"page at failure: {opened.url}; connection "
+              f"{opened.get_attribute('[data-testid=stApp]', 'data-test-connection-state')}; "
+              f"screenshot {shoot(opened, f'failed-{request.node.name}')}")
+        print("--- browser console ---", *console[-30:], sep="\n")
     context.close()
 
 

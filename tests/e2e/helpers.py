@@ -44,6 +44,8 @@ def field(page: Page, label: str) -> Locator:
 
 
 def sign_in(page: Page, username: str, password: str) -> None:
+    # the first-run form has Username and Password fields too: wait until it is replaced
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
     field(page, "Username").fill(username)
     field(page, "Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
