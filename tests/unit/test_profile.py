@@ -68,12 +68,55 @@ def test_empty_and_constant_columns(tmp_path: Path) -> None:
 def test_large_distinct_counts_are_flagged_approximate(tmp_path: Path) -> None:
     path = tmp_path / "big.parquet"
     con = duckdb.connect()
-    con.execute(f"COPY (SELECT i AS id, i % 3 AS g FROM range(300000) t(i)) TO '{path}'")
+    con.execute(f"COPY (SELECT 'k' || i AS code, i % 3 AS g FROM range(300000) t(i)) "
+                f"TO '{path}'")
     profile = profile_dataset(path)
-    ids, groups = profile.columns
-    assert ids.distinct_is_approximate and abs(ids.distinct - 300_000) < 300_000 * 0.05
+    codes, groups = profile.columns
+    assert codes.distinct_is_approximate and abs(codes.distinct - 300_000) < 300_000 * 0.05
     assert not groups.distinct_is_approximate and groups.distinct == 3
     assert profile.duplicate_rows == 0
+
+
+def test_integer_ids_get_exact_distinct_counts_and_duplicates(tmp_path: Path) -> None:
+    path = tmp_path / "ids.parquet"
+    con = duckdb.connect()
+    # 300,000 ids with every 1,000th one repeated: 300 duplicate rows
+    con.execute(f"COPY (SELECT i AS id FROM range(300000) t(i) UNION ALL "
+                f"SELECT i FROM range(0, 300000, 1000) t(i)) TO '{path}'")
+    profile = profile_dataset(path)
+    ids = profile.columns[0]
+    assert ids.distinct == 300_000 and not ids.distinct_is_approximate
+    assert profile.duplicate_rows == 300
+
+
+def test_value_table_and_full_scan_agree_with_pandas(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Numeric columns with a value → count table and those scanned again give the same
+    quartiles, histogram and outliers (and both match pandas)."""
+    from services import profile as profile_module
+
+    rng = np.random.default_rng(7)
+    frame = pd.DataFrame({"price": np.round(rng.lognormal(3, 1, 20_000), 2),
+                          "qty": rng.integers(1, 40, 20_000)})
+    path = _parquet(tmp_path, frame)
+    from_table = profile_dataset(path)
+    monkeypatch.setattr(profile_module, "FREQUENCY_LIMIT", 0)
+    scanned = profile_dataset(path)
+    for a, b, name in zip(from_table.columns, scanned.columns, frame.columns, strict=True):
+        column = frame[name]
+        q25, q75 = column.quantile(0.25), column.quantile(0.75)
+        iqr = q75 - q25
+        outside = int(((column < q25 - 1.5 * iqr) | (column > q75 + 1.5 * iqr)).sum())
+        for p in (a, b):
+            assert (p.q25, p.q50, p.q75) == pytest.approx(
+                (q25, column.quantile(0.5), q75))
+            assert p.outliers == outside
+            assert p.distinct == column.nunique()
+        assert [h.count for h in a.histogram] == [h.count for h in b.histogram]
+        assert sum(h.count for h in a.histogram) == len(column)
+        assert a.top_values == b.top_values
+    assert from_table.columns[0].outliers > 0  # lognormal prices have a long tail
+    assert isinstance(from_table.columns[1].top_values[0].value, int)
 
 
 def test_display_names_come_from_the_file(tmp_path: Path) -> None:
