@@ -26,6 +26,11 @@ HEADERS = {
     "No, the first row is data": False,
 }
 DECIMALS = {AUTO: None, "Point (1234.5)": ".", "Comma (1234,5)": ","}
+DATE_ORDERS = {
+    AUTO: None,
+    "Day first (31/12/2024)": "day_first",
+    "Month first (12/31/2024)": "month_first",
+}
 THOUSANDS = {
     AUTO: None,
     "None": "",
@@ -82,6 +87,13 @@ def show(*, key: str, sheets: list[str] | None = None) -> ReadOptions:
                 key=f"{key}_thousands",
                 help="The mark between groups of three digits, if any.",
             )
+            date_order = _pick(
+                "Dates written",
+                DATE_ORDERS,
+                key=f"{key}_date_order",
+                help="Whether a date like 03/01/2024 means 3 January (day first, as in most "
+                     "countries) or 1 March (month first, as in the US).",
+            )
             skip_rows = st.number_input(
                 "Skip lines at the top",
                 0,
@@ -105,6 +117,7 @@ def show(*, key: str, sheets: list[str] | None = None) -> ReadOptions:
             "sheet": sheet,
             "skip_rows": int(skip_rows),
             "skip_bad_rows": skip_bad,
+            "date_order": date_order,
         }
     )
 
@@ -123,6 +136,7 @@ def describe(detected: ReadOptions) -> str:
         ("encoding", ENCODINGS, detected.encoding),
         ("decimal mark", DECIMALS, detected.decimal),
         ("thousands separator", THOUSANDS, detected.thousands),
+        ("dates", DATE_ORDERS, detected.date_order),
     ):
         shown = name_of(choices, value)
         if shown:

@@ -11,6 +11,9 @@ FriendlyType = Literal[
 ]
 
 
+DateOrder = Literal["day_first", "month_first"]  # how 03/01/2024 is read: 3 Jan or 1 Mar
+
+
 class ReadOptions(BaseModel):
     """How a file is read. `None` means "detect it"; the result's `detected` has no Nones."""
 
@@ -23,6 +26,7 @@ class ReadOptions(BaseModel):
     sheet: str | None = None  # Excel only
     skip_rows: int = 0
     skip_bad_rows: bool = False  # ragged rows: refuse (default) or skip them with a warning
+    date_order: DateOrder | None = None  # how to read dates like 03/01/2024
 
 
 class ColumnInfo(BaseModel):

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import duckdb
 
+from services import date_text
 from services.dataset_models import ColumnInfo, IngestResult, ReadOptions
 from services.errors import InvalidInput
 from services.settings import get_settings
@@ -378,10 +379,15 @@ def _copy_csv(source: Path, tmp: Path, options: ReadOptions, detected: ReadOptio
         with_units = {i for i in convert if any(
             _UNIT_STRIP.sub(r"\1", r[i]) != r[i] for r in data_rows if i < len(r) and r[i])}
         sql_names = derive_sql_names(display)
-        forced_text: set[str] = {sql_names[i] for i in convert}
+        dates = {c.index: c for c in date_text.find_date_columns(data_rows, skip=convert)}
+        orders = {i: date_text.order_for(c, options.date_order, list(dates.values()))
+                  for i, c in dates.items()}
+        detected.date_order = next(iter(orders.values()), None)
+        forced_text: set[str] = {sql_names[i] for i in (*convert, *dates)}
         for _ in range(TYPE_RETRIES):
-            exprs = [_convert_expr(quote_ident(s), detected, i in with_units)
-                     if i in convert else quote_ident(s) for i, s in enumerate(sql_names)]
+            exprs = [_convert_expr(quote_ident(s), detected, i in with_units) if i in convert
+                     else date_text.date_expr(quote_ident(s), dates[i], orders[i]) if i in dates
+                     else quote_ident(s) for i, s in enumerate(sql_names)]
             try:
                 count, columns = _copy_select(
                     con, _read_csv_sql(source, probe, header, sql_names, forced_text),
@@ -399,6 +405,13 @@ def _copy_csv(source: Path, tmp: Path, options: ReadOptions, detected: ReadOptio
                                 "they were kept as text.")
                 convert.clear()
             except duckdb.InvalidInputException as error:
+                if dates and "Could not parse string" in str(error):
+                    listed = ", ".join(f"“{display[i]}”" for i in sorted(dates))
+                    warnings.append(f"{listed} looked like dates but some values are not, so "
+                                    "they were kept as text.")
+                    dates.clear()
+                    detected.date_order = None
+                    continue
                 if not re.search("Expected Number of Columns|sniffing", str(error)):
                     raise
                 _raise_ragged(con, source, probe, header, sql_names)
@@ -413,10 +426,30 @@ def _copy_csv(source: Path, tmp: Path, options: ReadOptions, detected: ReadOptio
             listed = ", ".join(f"“{display[i]}”" for i in sorted(convert))
             warnings.append(f"Read {listed} as numbers (written like "
                             f"“{_example(data_rows, min(convert))}”).")
+        warnings += _ambiguous_dates_warning(dates, orders, display, options)
         return IngestResult(parquet_path=tmp, rows=count, columns=columns, detected=detected,
                             warnings=warnings, format="csv")
     finally:
         con.close()
+
+
+def _ambiguous_dates_warning(dates: dict[int, date_text.DateColumn],
+                             orders: dict[int, date_text.DateOrder],
+                             display: list[str], options: ReadOptions) -> list[str]:
+    """Say how dates that could mean two days were read, and how to change it."""
+    columns = list(dates.values())
+    unsure = [i for i, c in sorted(dates.items())
+              if date_text.is_guess(c, options.date_order, columns)]
+    if not unsure:
+        return []
+    first = dates[unsure[0]]
+    order = orders[unsure[0]]
+    other = "month first" if order == date_text.DAY_FIRST else "day first"
+    listed = ", ".join(f"“{display[i]}”" for i in unsure)
+    return [f"Dates in {listed} such as “{first.example}” could be read two ways; they were "
+            f"read {order.replace('_', ' ')} ({date_text.spelled_out(first, order)}). If that "
+            f"is wrong, choose “{other.capitalize()}” for “Dates written” under Read options "
+            "and read the file again."]
 
 
 def _convert_expr(column_sql: str, detected: ReadOptions, has_units: bool) -> str:

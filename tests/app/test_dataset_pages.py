@@ -72,3 +72,26 @@ def test_quality_fix_then_apply_makes_a_new_version() -> None:
     assert not at.exception
     assert datasets.get_dataset(admin, view.id).current_version == 2
     assert datasets.get_dataset(admin, view.id).rows == 243
+
+
+def test_reading_the_original_again_with_month_first_dates(tmp_path) -> None:  # noqa: ANN001
+    import datetime as dt
+
+    import duckdb
+
+    admin = make_admin()
+    upload = tmp_path / "visits.csv"
+    upload.write_text("visited,people\n03/01/2024,4\n04/02/2024,7\n")
+    view, first = datasets.create_from_upload(admin, upload, original_name="visits.csv")
+    assert any("could be read two ways" in w for w in first.warnings)
+    at = sign_in("ada")
+    at.query_params["id"] = str(view.id)
+    open_page(at, "pages/dataset.py")
+    order = next(s for s in at.selectbox if s.label == "Dates written")
+    order.set_value("Month first (12/31/2024)").run()
+    button(at, "Read again").click().run()
+    assert not at.exception
+    assert "Version 2 is the file read again." in all_text(at)
+    version = datasets.get_version(admin, view.id, 2)
+    read = duckdb.sql(f"SELECT visited FROM '{version.parquet_path}'").fetchall()
+    assert read == [(dt.date(2024, 3, 1),), (dt.date(2024, 4, 2),)]

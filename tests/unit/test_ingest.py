@@ -76,6 +76,54 @@ def test_pipe_delimiter_and_us_dates(tmp_path: Path) -> None:
     assert rows_of(result) == [(1, dt.date(2024, 3, 25)), (2, dt.date(2024, 4, 1))]
 
 
+def test_ambiguous_dates_read_day_first_with_a_warning_that_says_how_to_change(
+        tmp_path: Path) -> None:
+    text = "Datum;Menge\n03.01.2024;1\n04.02.2024;2\n"
+    result = ingest_text(tmp_path, "de.csv", text)
+    assert result.detected.date_order == "day_first"
+    assert rows_of(result) == [(dt.date(2024, 1, 3), 1), (dt.date(2024, 2, 4), 2)]
+    warning = next(w for w in result.warnings if "could be read two ways" in w)
+    assert "“Datum”" in warning and "3 January 2024" in warning and "Month first" in warning
+
+
+def test_month_first_chosen_by_the_person(tmp_path: Path) -> None:
+    path = write_bytes(tmp_path, "us.csv", b"when,n\n03/01/2024,1\n04/02/2024,2\n")
+    result = ingest_file(path, original_name="us.csv", dest_dir=tmp_path / "out",
+                         options=ReadOptions(date_order="month_first"))
+    assert rows_of(result) == [(dt.date(2024, 3, 1), 1), (dt.date(2024, 4, 2), 2)]
+    assert not [w for w in result.warnings if "two ways" in w]
+
+
+def test_a_day_above_12_proves_the_order_for_the_whole_file(tmp_path: Path) -> None:
+    text = "start,end\n02/01/2024,03/01/2024\n25/01/2024,05/02/2024\n"
+    result = ingest_text(tmp_path, "uk.csv", text)
+    assert rows_of(result)[0] == (dt.date(2024, 1, 2), dt.date(2024, 1, 3))
+    assert not [w for w in result.warnings if "two ways" in w]
+
+
+def test_two_digit_years_and_times(tmp_path: Path) -> None:
+    text = "day,at\n03/01/24,03/01/2024 14:05\n31/12/99,25/02/2024 09:00:30\n"
+    result = ingest_text(tmp_path, "t.csv", text)
+    assert [c.dtype for c in result.columns] == ["date", "text"]  # "at" mixes two shapes
+    assert rows_of(result)[1][0] == dt.date(1999, 12, 31)  # not year 2031 / 2003
+    result = ingest_text(tmp_path, "t2.csv", "at\n03/01/2024 14:05\n25/02/2024 09:00\n")
+    assert rows_of(result) == [(dt.datetime(2024, 1, 3, 14, 5),),
+                               (dt.datetime(2024, 2, 25, 9, 0),)]
+
+
+def test_a_late_value_that_is_not_a_date_keeps_the_column_as_text(tmp_path: Path) -> None:
+    text = "when\n" + "01/02/2020\n" * 3000 + "soon\n"
+    result = ingest_text(tmp_path, "late.csv", text)
+    assert result.columns[0].dtype == "text" and result.rows == 3001
+    assert any("looked like dates" in w for w in result.warnings)
+    assert result.detected.date_order is None
+
+
+def test_a_date_order_that_is_not_offered_is_refused() -> None:
+    with pytest.raises(ValueError):
+        ReadOptions.model_validate({"date_order": "year_first"})
+
+
 # --- bad input --------------------------------------------------------------------------
 
 def test_empty_file_refused_and_nothing_written(tmp_path: Path) -> None:
