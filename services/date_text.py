@@ -4,8 +4,8 @@ Such a date is ambiguous when both numbers are 12 or less: 03/01/2024 is 3 Janua
 of the world and 1 March in the US. Left to itself, DuckDB reads these silently one way and
 reads a two-digit year (03/01/24) as year first. So ingest finds these columns in its
 sample, reads them as text, and converts them itself: in the order the values prove
-(a 25 can only be a day), else the order the person chose, else day first, with a warning
-that says how to change it.
+(a 25 can only be a day), else the order the person chose, else the order the rest of the
+file proves, else day first, with a warning that says how to change it.
 """
 
 import re
@@ -76,8 +76,9 @@ def _date_column(index: int, values: list[str]) -> DateColumn | None:
 
 def order_for(column: DateColumn, requested: DateOrder | None,
               columns: list[DateColumn]) -> DateOrder:
-    """The person's choice, else what this column proves, else what the file proves."""
-    return requested or column.order or _proven(columns) or DEFAULT_ORDER
+    """What this column proves (a 25 can only be a day), else the person's choice, else
+    what the rest of the file proves, else day first."""
+    return column.order or requested or _proven(columns) or DEFAULT_ORDER
 
 
 def is_guess(column: DateColumn, requested: DateOrder | None,

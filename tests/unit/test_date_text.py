@@ -23,7 +23,8 @@ def test_the_order_a_value_proves() -> None:
     assert order_for(unsure, None, [unsure]) == DAY_FIRST and is_guess(unsure, None, [unsure])
     assert order_for(unsure, None, [unsure, month]) == MONTH_FIRST
     assert not is_guess(unsure, None, [unsure, month])
-    assert order_for(day, MONTH_FIRST, [day]) == MONTH_FIRST  # the person's choice wins
+    assert order_for(unsure, MONTH_FIRST, [unsure, day]) == MONTH_FIRST  # the person's choice
+    assert order_for(day, MONTH_FIRST, [day]) == DAY_FIRST  # but a 25 can only be a day
 
 
 def test_columns_that_are_not_one_kind_of_date_are_left_alone() -> None:
