@@ -166,9 +166,10 @@ def _outliers(con: duckdb.DuckDBPyConnection, source: str, profile: DatasetProfi
         low, high = outlier_fences(c)
         severity: Severity = "medium" if n > 0.05 * c.count else "low"
         found.append(Finding(kind="outliers", column=c.name, severity=severity, affected_rows=n,
-                             message=f"{_rows(n)} ({_share(n, c.count)}) in “{c.name}” are far "
-                                     f"from the rest (below {low:,.4g} or above {high:,.4g}); "
-                                     "check whether they are mistakes."))
+                             message=f"{_rows(n)} ({_share(n, c.count)}) in “{c.name}” "
+                                     f"{'is' if n == 1 else 'are'} far from the rest (below "
+                                     f"{low:,.4g} or above {high:,.4g}); check whether "
+                                     f"{'it is a mistake' if n == 1 else 'they are mistakes'}."))
     return found
 
 

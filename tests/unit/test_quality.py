@@ -99,7 +99,7 @@ def test_outliers_skew_ids_imbalance_mixed_and_cardinality(tmp_path: Path) -> No
     findings = find_issues(_parquet(tmp_path, frame))
     outliers = _by_kind(findings, "outliers")[0]
     assert outliers.column == "value" and outliers.affected_rows == 4
-    assert "4 rows (1%)" in outliers.message
+    assert "4 rows (1%)" in outliers.message and "are far from the rest" in outliers.message
     assert [f.column for f in _by_kind(findings, "skewed_column")] == ["value"]
     assert "id" in [f.column for f in _by_kind(findings, "id_like_column")]
     assert [f.column for f in _by_kind(findings, "imbalanced_column")] == ["flag"]
@@ -116,3 +116,12 @@ def test_accepts_a_precomputed_profile_and_thousands_separators(tmp_path: Path) 
     findings = find_issues(path, profile=profile)
     missing = _by_kind(findings, "missing_values")[0]
     assert missing.message == "1,204 rows (12%) have no value in “price”."
+
+
+def test_one_outlier_is_spoken_of_in_the_singular(tmp_path: Path) -> None:
+    values = ", ".join(str(v) for v in [*range(10, 30), 1000])
+    path = tmp_path / "one.parquet"
+    duckdb.execute(f"COPY (SELECT unnest([{values}]) AS v) TO '{path}'")
+    (outlier,) = _by_kind(find_issues(path), "outliers")
+    assert outlier.message.startswith("1 row (5%) in “v” is far from the rest")
+    assert outlier.message.endswith("check whether it is a mistake.")
