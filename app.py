@@ -1,9 +1,17 @@
 """Research Desk entry point: page config, storage check, sign-in gate, role-based navigation."""
 
+from pathlib import Path
+
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
-from components.auth_gate import build_authenticator, first_run, sign_out_button, signed_in_user
+from components.auth_gate import (
+    build_authenticator,
+    first_run,
+    go_to_front_door_to_sign_out,
+    sign_out_button,
+    signed_in_user,
+)
 from components.feedback import friendly_errors
 from components.text import escape_markdown
 from services import claude_wiring
@@ -64,9 +72,19 @@ def _gate() -> None:
     """Stands in while nobody is signed in (first run, sign-in, storage errors)."""
 
 
-# Routing is always ours: registering a hidden stand-in page first stops Streamlit from
-# listing the files in pages/ before anyone has signed in.
-st.navigation([st.Page(_gate, title="Research Desk")], position="hidden")
+def _gate_navigation() -> StreamlitPage:
+    """Routing is always ours: hidden stand-ins registered first stop Streamlit from listing
+    the files in pages/ before anyone has signed in. There is one per page address, so a
+    link like /explore?chart=… opened in a new tab finds its page while the sign-in cookie
+    is still being read (no "Page not found"), and lands there after signing in."""
+    stand_ins = [st.Page(_gate, title="Research Desk", default=True)]
+    stand_ins += [st.Page(_gate, title=title, url_path=Path(path).stem)
+                  for key, path, title, _, _ in PAGES if key != "home"]
+    st.navigation(stand_ins, position="hidden")
+    return stand_ins[0]
+
+
+front_door = _gate_navigation()
 
 with friendly_errors("app"):
     if not _storage_ready():
@@ -74,6 +92,7 @@ with friendly_errors("app"):
     if not has_users():
         first_run()
         st.stop()
+    go_to_front_door_to_sign_out(front_door)
     authenticator = build_authenticator()
     user = signed_in_user(authenticator)
     if user is None:

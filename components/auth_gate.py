@@ -7,6 +7,7 @@ browser refresh signs the person back in.
 
 import streamlit as st
 import streamlit_authenticator as stauth
+from streamlit.navigation.page import StreamlitPage
 from streamlit_authenticator.utilities import LoginError
 
 from components.feedback import friendly_errors
@@ -17,6 +18,7 @@ from services.settings import get_settings
 from services.users import NewUser, UserView
 
 SIGN_OUT_KEY = "auth_sign_out_requested"
+MOVED_KEY = "auth_sign_out_moved_to_front_door"
 
 
 def build_authenticator() -> stauth.Authenticate:
@@ -110,6 +112,15 @@ def _sign_out(authenticator: stauth.Authenticate) -> None:
         users.record_sign_out(username)
         authenticator.logout(location="unrendered")  # clears the session and the cookie
     set_current_user(None)
+
+
+def go_to_front_door_to_sign_out(front_door: StreamlitPage) -> None:
+    """Signing out first moves to the front door (/), then signs out in that run, so the
+    next person who signs in starts at Home, and the cookie is still deleted by the run
+    that shows the sign-in form (a browser component does it after that run)."""
+    if st.session_state.get(SIGN_OUT_KEY) and not st.session_state.pop(MOVED_KEY, False):
+        st.session_state[MOVED_KEY] = True
+        st.switch_page(front_door)
 
 
 def _request_sign_out() -> None:

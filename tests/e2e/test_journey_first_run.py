@@ -87,6 +87,19 @@ def test_first_run_journey(server: Server, page: Page) -> None:
     page.goto(f"{server.url}/admin")
     wait_ready(page)
     expect(page.get_by_text("This page is not available to you")).to_be_visible()
+    expect(page.get_by_text("Page not found")).to_have_count(0)  # a deep link finds its page
     expect(page.get_by_text("Add a person")).to_have_count(0)
     shoot(page, "06_viewer_refused")
     assert_accessible(page, "viewer refused")
+
+    # a link opened while signed out: the sign-in form, then the linked page
+    page.get_by_role("button", name="Sign out").click()
+    wait_ready(page)
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    page.wait_for_timeout(1000)  # the cookie is deleted by a browser component
+    page.goto(f"{server.url}/datasets")
+    wait_ready(page)
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    expect(page.get_by_text("Page not found")).to_have_count(0)
+    sign_in(page, "vic", VIEWER_PASSWORD)
+    expect(page.get_by_role("heading", name="Datasets", exact=True)).to_be_visible()
