@@ -13,7 +13,10 @@ def _distinct(column: ColumnProfile) -> str:
 
 
 def _top(column: ColumnProfile) -> str:
-    return ", ".join(f"{v.value} ({number(v.count)})" for v in column.top_values[:3])
+    def shown(value: object) -> str:  # 2500.0 reads as 2,500, as in the other columns
+        return number(value) if isinstance(value, float) else str(value)
+
+    return ", ".join(f"{shown(v.value)} ({number(v.count)})" for v in column.top_values[:3])
 
 
 def _stat(value: float | str | None) -> str:
