@@ -201,7 +201,7 @@ def _create(
                 version=1,
                 actor=actor.username,
                 source=source,
-                note="; ".join(result.warnings),
+                note=" ".join(result.warnings),  # each warning is a sentence
             )
             audit.record(
                 session,
@@ -309,7 +309,7 @@ def _add_version(
                 source=source,
                 recipe=recipe,
                 recipe_sql=recipe_sql,
-                note=note or "; ".join(result.warnings),
+                note=note or " ".join(result.warnings),
             )
             _audit_version(session, actor.username, dataset, f"v{number}: {note or source}")
             session.flush()
