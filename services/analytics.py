@@ -289,8 +289,12 @@ def _grouped_sql(plan: _Grouped, params: _Params) -> str:
                 for k in plan.keys if k.cap is not None]
     scalars += [f"(SELECT {s} FROM stats) AS _{s}" for s in plan.stats]
     other = (f"({first} = '{OTHER}')" if plan.keys[0].cap is not None else "FALSE")
+    # Bars are ordered by their total; the earliest or latest *date* has no total to add up.
+    is_number = plan.agg in ("count", "distinct") or (
+        plan.value is not None and plan.value.kind == "number")
+    xtotal = f"SUM(value) OVER (PARTITION BY {first})" if is_number else "NULL"
     return (f"WITH {', '.join(ctes)} SELECT f.*, {other} AS _other, "
-            f"SUM(value) OVER (PARTITION BY {first}) AS _xtotal, {', '.join(scalars)} FROM f")
+            f"{xtotal} AS _xtotal, {', '.join(scalars)} FROM f")
 
 
 def _bad_flag(plan: _Grouped) -> str:

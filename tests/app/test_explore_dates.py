@@ -1,0 +1,67 @@
+"""AppTest: Explore's date-range filter on DATE, TIMESTAMP and TIMESTAMP WITH TIME ZONE
+columns, and chart menus that keep their columns when the chart type changes."""
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from services import datasets
+from services.datasets import DatasetView
+from services.users import UserView
+from tests.app.helpers import all_text, open_page, sign_in
+from tests.factories import make_admin
+
+PAGE = "pages/explore.py"
+
+
+@pytest.fixture
+def admin() -> UserView:
+    return make_admin()
+
+
+@pytest.fixture
+def events(admin: UserView, tmp_path: Path) -> DatasetView:
+    """60 rows over two months: a DATE, a TIMESTAMP and a TIMESTAMPTZ column."""
+    path = tmp_path / "events.parquet"
+    with duckdb.connect() as con:
+        con.execute("SET TimeZone = 'UTC'")
+        con.execute(
+            "COPY (SELECT DATE '2024-01-01' + CAST(i AS INTEGER) AS day, "
+            "TIMESTAMP '2024-01-01 08:30:00' + INTERVAL (i) DAY AS seen_at, "
+            "TIMESTAMPTZ '2024-01-01 08:30:00+00' + INTERVAL (i) DAY AS logged_at, "
+            "CASE WHEN i % 2 = 0 THEN 'north' ELSE 'south' END AS region, "
+            "CAST(i AS DOUBLE) * 1.5 AS amount FROM range(60) t(i)) "
+            f"TO '{path}' (FORMAT parquet)")
+    view, _ = datasets.create_from_upload(admin, path, original_name="events.parquet")
+    return view
+
+
+def _explore() -> AppTest:
+    at = sign_in("ada")
+    open_page(at, PAGE)
+    assert not at.exception, at.exception
+    return at
+
+
+def _figure(at: AppTest) -> dict:
+    charts = list(at.get("plotly_chart"))
+    assert charts, "no chart on the page: " + " | ".join(e.value for e in at.error)
+    return json.loads(charts[0].proto.spec)
+
+
+@pytest.mark.parametrize("column", ["day", "seen_at", "logged_at"])
+def test_a_date_range_filter_keeps_the_chart(events: DatasetView, column: str) -> None:
+    at = _explore()
+    at.selectbox(key="explore_f_column").select(column).run()
+    assert not at.exception, at.exception
+    at.date_input(key=f"explore_f_dates_{column}").set_value(
+        (dt.date(2024, 1, 10), dt.date(2024, 1, 19))).run()
+    at.button(key="explore_f_add").click().run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    assert _figure(at)
+    assert "**10** of 60 rows" in all_text(at)  # both end days are kept, whole days
