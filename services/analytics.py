@@ -16,7 +16,7 @@ import duckdb
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.charts import AGG_NAMES, BAR_TYPES, BUCKETS, ChartSpec, Filter
+from services.charts import AGG_NAMES, BAR_TYPES, BUCKETS, ChartSpec, Filter, as_drawn
 from services.errors import InvalidInput, NotFound, QueryFailed
 from services.sql_names import quote_ident, read_columns
 
@@ -440,6 +440,9 @@ def _series(parquet_path: Path, spec: ChartSpec, schema: dict[str, _Column]) -> 
         frame["x"] = lo + frame["x"].astype("float64") * widths["x"]
         notes.append(f"{x.name} is grouped into {x_bins:,} equal ranges.")
     frame = _order_by(spec, x.kind, frame)
+    unstacked = as_drawn(spec)[1]
+    if unstacked:
+        notes.append(unstacked)
     labels = {"x": x.name, "value": _value_label(spec, value_name), "rows": "Rows"}
     labels.update({k: getattr(spec, k) for k in ("color", "facet") if getattr(spec, k)})
     return _finish(frame, labels, notes, is_binned=bool(x_bins), widths=widths)
