@@ -198,6 +198,13 @@ def _box_figure(data: ChartData, spec: ChartSpec, frame: pd.DataFrame) -> go.Fig
     return fig
 
 
+def _axis_texts(values: list, frame: pd.DataFrame, axis: str, spec: ChartSpec) -> list[str]:
+    """Heatmap ticks: a whole-number bin reads “6–8”, a single value “7”."""
+    ends = dict(zip(frame[axis], frame[f"{axis}_to"], strict=True)) \
+        if f"{axis}_to" in frame else {}
+    return [f"{v}–{ends[v]}" if ends.get(v, v) != v else _label_text(v, spec) for v in values]
+
+
 def _heatmap_figure(data: ChartData, spec: ChartSpec, frame: pd.DataFrame) -> go.Figure:
     wide = frame.pivot_table(
         index="y",
@@ -209,8 +216,8 @@ def _heatmap_figure(data: ChartData, spec: ChartSpec, frame: pd.DataFrame) -> go
     if spec.chart_type == "correlation":
         order = list(pd.unique(frame["x"]))
         wide = wide.reindex(index=order, columns=order)
-    x_labels = [_label_text(v, spec) for v in wide.columns]
-    y_labels = [_label_text(v, spec) for v in wide.index]
+    x_labels = _axis_texts(list(wide.columns), frame, "x", spec)
+    y_labels = _axis_texts(list(wide.index), frame, "y", spec)
     z = wide.to_numpy(dtype="float64")
     value_label = data.labels.get("value", "")
     trace: dict = {
@@ -430,8 +437,9 @@ def summarize(data: ChartData, spec: ChartSpec) -> str:
     value = data.labels.get("value", "Count of rows")
     value = value[0].lower() + value[1:]
     if spec.chart_type == "heatmap":
-        cells = [f"{spec.x} {_label_text(x, spec)}, {spec.y} {_label_text(y, spec)}"
-                 for x, y in zip(frame["x"], frame["y"], strict=True)]
+        xs = _axis_texts(list(frame["x"]), frame, "x", spec)
+        ys = _axis_texts(list(frame["y"]), frame, "y", spec)
+        cells = [f"{spec.x} {x}, {spec.y} {y}" for x, y in zip(xs, ys, strict=True)]
         values = pd.to_numeric(frame["value"], errors="coerce").astype("float64").tolist()
         count, top, high, _, _ = _ranked(cells, values)
         if not count:

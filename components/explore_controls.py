@@ -6,6 +6,7 @@ the chart back to the URL, so the address bar is always a link to what is on scr
 """
 
 import json
+from collections.abc import Mapping
 
 import streamlit as st
 
@@ -23,6 +24,7 @@ from services.charts import (
     spec_to_query_params,
     suggest_fields,
 )
+from services.column_roles import ColumnStats
 
 PREFIX = "explore_"
 FIELDS = ("x", "y", "color", "facet")
@@ -158,8 +160,10 @@ def _labels(chart_type: str) -> dict[str, tuple[str, str]]:
     return labels
 
 
-def chart_controls(columns: dict[str, str]) -> ChartSpec:
-    """Draw the chart menus and return the chart they describe (not yet validated)."""
+def chart_controls(columns: dict[str, str],
+                   stats: Mapping[str, ColumnStats] | None = None) -> ChartSpec:
+    """Draw the chart menus and return the chart they describe (not yet validated).
+    `stats` (what the data says about each column) keeps ID columns out of the defaults."""
     state = st.session_state
     _ensure("chart", list(CHART_TYPES), "bar")
     chart_type = st.selectbox(
@@ -169,7 +173,7 @@ def chart_controls(columns: dict[str, str]) -> ChartSpec:
             f"{CHART_NAMES[t]}: {CHART_HELP[t]}" for t in CHART_TYPES),
     )
     st.caption(CHART_HELP[chart_type])
-    suggested = suggest_fields(chart_type, columns)
+    suggested = suggest_fields(chart_type, columns, stats)
     agg = str(suggested["agg"] or "count")
     if uses_agg(chart_type):
         _ensure("agg", list(AGGS), agg)
