@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
 from components.palette import (
     BAR_PATTERNS,
@@ -26,6 +27,8 @@ from components.palette import (
 )
 from services.analytics import ChartData
 from services.charts import BAR_TYPES, CHART_NAMES, ChartSpec, as_drawn
+
+FACET_WRAP = 3  # small panels per row, as plotly express's facet_col_wrap
 
 _DATE_FORMATS = {
     "day": "%d %b %Y",
@@ -112,7 +115,7 @@ def _px_common(data: ChartData, spec: ChartSpec, frame: pd.DataFrame) -> dict:
     else:
         out["color_discrete_sequence"] = [SINGLE_COLOR]
     if "facet" in frame:
-        out.update(facet_col="facet", facet_col_wrap=3)
+        out.update(facet_col="facet", facet_col_wrap=FACET_WRAP)
         out["category_orders"]["facet"] = _groups(frame, "facet")
     return out
 
@@ -168,33 +171,42 @@ def _scatter_figure(data: ChartData, spec: ChartSpec, frame: pd.DataFrame) -> go
     return fig
 
 
-def _box_figure(data: ChartData, spec: ChartSpec, frame: pd.DataFrame) -> go.Figure:
-    fig = go.Figure()
-    facets: list[str | None] = list(_groups(frame, "facet")) or [None]
-    colors = color_map([str(f) for f in facets]) if facets != [None] else {}
-    for facet in facets:
-        part = frame if facet is None else frame[frame["facet"].astype(str) == facet]
-        fig.add_trace(
-            go.Box(
-                x=part["x"].astype(str),
-                q1=part["q1"],
-                median=part["median"],
-                q3=part["q3"],
-                lowerfence=part["lower_fence"],
-                upperfence=part["upper_fence"],
-                mean=part["mean"],
-                name=str(facet) if facet is not None else data.labels.get("x", ""),
-                marker_color=colors.get(str(facet), SINGLE_COLOR),
-                boxpoints=False,
-                showlegend=facet is not None,
-            )
-        )
-    fig.update_layout(
-        boxmode="group",
-        xaxis_title=data.labels.get("x", ""),
-        yaxis_title=spec.y,
-        legend_title_text=data.labels.get("facet", ""),
+def _box_trace(part: pd.DataFrame, name: str) -> go.Box:
+    return go.Box(
+        x=part["x"].astype(str),
+        q1=part["q1"],
+        median=part["median"],
+        q3=part["q3"],
+        lowerfence=part["lower_fence"],
+        upperfence=part["upper_fence"],
+        mean=part["mean"],
+        name=name,
+        marker_color=SINGLE_COLOR,
+        boxpoints=False,
+        showlegend=False,
     )
+
+
+def _box_figure(data: ChartData, spec: ChartSpec, frame: pd.DataFrame) -> go.Figure:
+    """One box per group; “Small panels by” draws one small panel per value, side by side
+    with the same y axis, as the other chart types do."""
+    facets = _groups(frame, "facet")
+    if not facets:
+        fig = go.Figure(_box_trace(frame, data.labels.get("x", "")))
+        fig.update_layout(xaxis_title=data.labels.get("x", ""), yaxis_title=spec.y)
+        return fig
+    columns = min(FACET_WRAP, len(facets))
+    rows = math.ceil(len(facets) / columns)
+    facet_label = data.labels.get("facet", spec.facet or "")
+    fig = make_subplots(rows=rows, cols=columns, shared_yaxes=True,
+                        subplot_titles=[f"{facet_label}: {f}" for f in facets],
+                        horizontal_spacing=0.04, vertical_spacing=0.12)
+    for index, facet in enumerate(facets):
+        part = frame[frame["facet"].astype(str) == facet]
+        fig.add_trace(_box_trace(part, str(facet)), row=index // columns + 1,
+                      col=index % columns + 1)
+    fig.update_xaxes(title_text=data.labels.get("x", ""), row=rows)
+    fig.update_yaxes(title_text=spec.y, col=1)
     return fig
 
 

@@ -65,3 +65,39 @@ def test_a_date_range_filter_keeps_the_chart(events: DatasetView, column: str) -
     assert not at.error, [e.value for e in at.error]
     assert _figure(at)
     assert "**10** of 60 rows" in all_text(at)  # both end days are kept, whole days
+
+
+def test_changing_the_chart_type_keeps_the_chosen_columns(admin: UserView) -> None:
+    datasets.create_from_sample(admin, "tips")
+    at = _explore()
+    assert _figure(at)["layout"]["title"]["text"] == "Mean of total_bill by sex"
+    at.selectbox(key="explore_x").select("day").run()
+    at.selectbox(key="explore_y").select("tip").run()
+    at.selectbox(key="explore_agg").select("median").run()
+    at.selectbox(key="explore_chart").select("grouped_bar").run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="explore_x").value == "day"
+    assert at.selectbox(key="explore_y").value == "tip"
+    assert at.selectbox(key="explore_agg").value == "median"  # kept between bar charts
+    assert at.selectbox(key="explore_color").value not in (None, "", "day")
+    at.selectbox(key="explore_chart").select("box").run()
+    assert at.selectbox(key="explore_x").value == "day"
+    assert at.selectbox(key="explore_y").value == "tip"
+    assert _figure(at)["layout"]["title"]["text"] == "tip by day"
+    # A scatter cannot put text on its x axis: that column alone is replaced.
+    at.selectbox(key="explore_chart").select("scatter").run()
+    assert at.selectbox(key="explore_x").value != "day"
+    assert at.selectbox(key="explore_y").value != at.selectbox(key="explore_x").value
+
+
+def test_a_stacked_bar_of_averages_is_drawn_side_by_side_and_says_so(admin: UserView) -> None:
+    datasets.create_from_sample(admin, "tips")
+    at = _explore()
+    at.selectbox(key="explore_chart").select("stacked_bar").run()
+    assert at.selectbox(key="explore_agg").value == "sum"  # stacks start from a sum
+    assert _figure(at)["layout"]["barmode"] == "stack"
+    at.selectbox(key="explore_agg").select("mean").run()
+    assert not at.exception, at.exception
+    assert _figure(at)["layout"]["barmode"] == "group"
+    assert "Averages are shown side by side, not stacked, because they do not add up." in \
+        all_text(at)
