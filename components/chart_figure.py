@@ -358,10 +358,13 @@ def rank_phrase(labels: list[str], values: list[float], *, what: str = "group") 
         return f"there is only one {what}, {top[0]} ({format_number(high)})"
     if high == low:
         return f"all {count:,} {what}s are equal ({format_number(high)})"
-    verb = "is" if len(top) == 1 else "are"
-    tied = " (tied)" if len(bottom) > 1 else ""
-    return (f"{_names(top)} {verb} highest ({format_number(high)}) and {_names(bottom)} "
-            f"lowest ({format_number(low)}){tied}")
+    if len(top) == 1 and len(bottom) == 1:
+        return (f"{top[0]} is highest ({format_number(high)}) and {bottom[0]} "
+                f"lowest ({format_number(low)})")
+    verb_top = "is" if len(top) == 1 else "are"  # ties: one clause each, so “and” is clear
+    verb_bottom = "is" if len(bottom) == 1 else "are"
+    return (f"{_names(top)} {verb_top} highest ({format_number(high)}); {_names(bottom)} "
+            f"{verb_bottom} lowest ({format_number(low)})")
 
 
 def _median_phrase(labels: list[str], medians: list[float]) -> str:
