@@ -414,10 +414,10 @@ def summarize(data: ChartData, spec: ChartSpec) -> str:
         )
     if spec.chart_type == "histogram":
         peak = frame.iloc[int(np.argmax(frame["value"].to_numpy()))]
-        counted = int(frame["value"].sum())
-        share = f"{format_number(peak['value'])} of {counted:,} rows"
+        in_bins = int(frame["value"].sum())
+        share = f"{format_number(peak['value'])} of {in_bins:,} rows"
         where = (f"{format_number(peak['bin_start'])} and {format_number(peak['bin_end'])}")
-        busiest = (f"most values fall between {where} ({share})" if peak["value"] * 2 > counted
+        busiest = (f"most values fall between {where} ({share})" if peak["value"] * 2 > in_bins
                    else f"the most common range is between {where} ({share})")
         return (
             f"{name} of {spec.x} over {rows}: {busiest}, from "
@@ -456,11 +456,11 @@ def summarize(data: ChartData, spec: ChartSpec) -> str:
         ys = _axis_texts(list(frame["y"]), frame, "y", spec)
         cells = [f"{spec.x} {x}, {spec.y} {y}" for x, y in zip(xs, ys, strict=True)]
         values = pd.to_numeric(frame["value"], errors="coerce").astype("float64").tolist()
-        count, top, high, _, _ = _ranked(cells, values)
-        if not count:
+        cell_count, top, high, _, _ = _ranked(cells, values)
+        if not cell_count:
             found = "no cell has a number to show"
-        elif len(top) == count and count > 1:
-            found = f"all {count:,} cells are equal ({format_number(high)})"
+        elif len(top) == cell_count and cell_count > 1:
+            found = f"all {cell_count:,} cells are equal ({format_number(high)})"
         else:
             verb = "is" if len(top) == 1 else "are"
             found = f"the highest {'cell' if len(top) == 1 else 'cells'} {verb} " \

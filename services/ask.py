@@ -328,7 +328,8 @@ def chart_for_result(frame: pd.DataFrame) -> ChartSpec | None:
     spec: ChartSpec | None = None
     if (dates or groups) and numbers:
         value = numbers[0]
-        agg = "sum" if is_additive("sum", value) else "mean"  # a no-op on one row per group
+        # a no-op on one row per group; else only amounts are added up
+        agg: Literal["sum", "mean"] = "sum" if is_additive("sum", value) else "mean"
         if dates:
             color = groups[0] if groups else None
             spec = ChartSpec(chart_type="line", x=dates[0], y=value, agg=agg, color=color)
