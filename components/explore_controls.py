@@ -36,7 +36,8 @@ _EVERY_KIND = {"n": "number", "t": "text", "d": "date", "b": "boolean"}
 CHART_HELP = {
     "bar": "Compare one value across categories, e.g. sales by region.",
     "grouped_bar": "Bars side by side for each group, e.g. sales by region and year.",
-    "stacked_bar": "Bars stacked on top of each other to show how a total splits up.",
+    "stacked_bar": "Bars stacked on top of each other to show how a total splits up "
+                   "(sums and counts; averages are shown side by side).",
     "line": "How a value changes over time or along a number.",
     "area": "Like a line chart, with the area below filled in; good for totals over time.",
     "scatter": "Each row as a dot: shows how two number columns relate.",

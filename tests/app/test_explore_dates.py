@@ -101,3 +101,16 @@ def test_a_stacked_bar_of_averages_is_drawn_side_by_side_and_says_so(admin: User
     assert _figure(at)["layout"]["barmode"] == "group"
     assert "Averages are shown side by side, not stacked, because they do not add up." in \
         all_text(at)
+
+
+def test_the_first_chart_never_averages_a_row_number(admin: UserView, tmp_path: Path) -> None:
+    path = tmp_path / "penguins.parquet"
+    with duckdb.connect() as con:  # "Nummer" is a row number only its values give away
+        con.execute(
+            "COPY (SELECT CAST(i + 1 AS BIGINT) AS Nummer, CAST(i + 1 AS BIGINT) AS rownames, "
+            "['Adelie','Gentoo','Chinstrap'][1 + i % 3] AS species, "
+            "3500.0 + (i % 7) * 250 AS body_mass_g, CAST(2007 + i % 3 AS BIGINT) AS year "
+            f"FROM range(120) t(i)) TO '{path}' (FORMAT parquet)")
+    datasets.create_from_upload(admin, path, original_name="penguins.parquet")
+    at = _explore()
+    assert _figure(at)["layout"]["title"]["text"] == "Mean of body_mass_g by species"
