@@ -108,7 +108,7 @@ def column_kinds(parquet_path: Path) -> dict[str, str]:
     return {name: col.kind for name, col in _schema(parquet_path).items()}
 
 
-STATS_SAMPLE_ROWS = 50_000
+STATS_SAMPLE_ROWS = 20_000
 STATS_MAX_COLUMNS = 200
 
 
