@@ -408,6 +408,9 @@ def summarize(data: ChartData, spec: ChartSpec) -> str:
         )
         direction = "" if strength == "no clear" else (" positive" if r > 0 else " negative")
         shown = f"a sample of {len(frame):,} of {rows}" if data.is_sampled else rows
+        if not math.isfinite(r):  # too few points, or one of the columns never changes
+            return (f"{name} of {spec.y} against {spec.x} for {shown}: too few different "
+                    "values to measure a relationship.")
         return (
             f"{name} of {spec.y} against {spec.x} for {shown}: {strength}{direction} "
             f"relationship (correlation {format_number(r)})."

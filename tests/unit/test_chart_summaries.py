@@ -97,3 +97,11 @@ def test_ask_summary_of_one_category_and_of_negative_values() -> None:
     frame = pd.DataFrame({"city": ["Oslo", "Rome", "Cairo"], "temp": [-4.5, 3.0, 18.25]})
     chart = build_chart(frame, ChartSpec(x="city", y="temp", agg="sum"))
     assert "Cairo is highest (18.2" in chart.summary and "Oslo lowest (-4.5)" in chart.summary
+
+
+def test_scatter_with_too_few_points_does_not_print_an_empty_correlation() -> None:
+    frame = pd.DataFrame({"x": [1.0, 2.0], "y": [3.0, 3.0]})
+    sentence = summarize(_data(frame, {"x": "a", "y": "b"}, rows_in=2),
+                         ChartSpec(chart_type="scatter", x="a", y="b"))
+    assert "too few different values to measure a relationship" in sentence
+    assert "no value" not in sentence
