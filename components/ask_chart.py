@@ -7,13 +7,12 @@ shapes, dash or bar patterns, transparent backgrounds (light and dark themes), a
 labels and a one-sentence summary that doubles as alt text.
 """
 
-import numpy as np
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 from pydantic import BaseModel, ConfigDict
 
-from components.chart_figure import spec_title
+from components.chart_figure import rank_phrase, spec_title
 from components.palette import (
     BAR_PATTERNS,
     DASH_PATTERNS,
@@ -25,8 +24,7 @@ from components.palette import (
     color_map,
     style_map,
 )
-from components.text import number
-from services.charts import AGG_NAMES, BAR_TYPES, CHART_NAMES, ChartSpec
+from services.charts import AGG_NAMES, BAR_TYPES, CHART_NAMES, ChartSpec, as_drawn
 
 MAX_POINTS = 10_000
 MAX_GROUPS = 50
@@ -41,15 +39,17 @@ class AskChart(BaseModel):
     figure: go.Figure
     title: str
     summary: str
+    note: str = ""  # e.g. why averages are side by side rather than stacked
 
 
 def _value_label(spec: ChartSpec, frame: pd.DataFrame) -> str:
     if spec.y is None:
         return "Number of rows"
     keys = [k for k in (spec.x, spec.color) if k]
-    is_one_per_group = bool(keys) and not frame.duplicated(subset=keys).any()
-    if spec.agg == "sum" and is_one_per_group:
-        return spec.y  # each row already holds the value: "sum" changes nothing
+    is_one_per_group = bool(keys) and spec.bucket is None and \
+        not frame.duplicated(subset=keys).any()
+    if is_one_per_group and spec.agg not in ("count", "distinct"):
+        return spec.y  # each row already holds its value: sum, mean, max … change nothing
     return f"{AGG_NAMES[spec.agg]} of {spec.y}"
 
 
@@ -152,23 +152,22 @@ def _other_figure(frame: pd.DataFrame, spec: ChartSpec) -> go.Figure:
 
 def _summary(data: pd.DataFrame, spec: ChartSpec, title: str) -> str:
     name = CHART_NAMES[spec.chart_type]
-    values = pd.to_numeric(data["value"], errors="coerce").to_numpy(dtype="float64")
-    if not np.isfinite(values).any():
-        return f"{name} of {title.lower()}."
-    high, low = data.iloc[int(np.nanargmax(values))], data.iloc[int(np.nanargmin(values))]
+    values = pd.to_numeric(data["value"], errors="coerce").astype("float64").tolist()
 
-    def where(row: pd.Series) -> str:
-        label = row["x"].strftime("%-d %b %Y") if isinstance(row["x"], pd.Timestamp) \
-            else str(row["x"])
-        return f"{label} / {row['color']}" if "color" in row else label
+    def where(x: object, color: object = None) -> str:
+        label = x.strftime("%-d %b %Y") if isinstance(x, pd.Timestamp) else str(x)
+        return f"{label} / {color}" if color is not None else label
 
-    return (f"{name} of {title[0].lower() + title[1:]}: {where(high)} is highest "
-            f"({number(float(high['value']))}) and {where(low)} lowest "
-            f"({number(float(low['value']))}).")
+    colors = data["color"].tolist() if "color" in data else [None] * len(data)
+    labels = [where(x, c) for x, c in zip(data["x"], colors, strict=True)]
+    return (f"{name} of {title[0].lower() + title[1:]}: "
+            f"{rank_phrase(labels, values, what='group')}.")
 
 
 def build_chart(frame: pd.DataFrame, spec: ChartSpec) -> AskChart:
-    """The figure, title and summary for a validated spec over a result frame."""
+    """The figure, title and summary for a validated spec over a result frame. Values that
+    do not add up (averages, shares …) are drawn side by side, never stacked."""
+    spec, note = as_drawn(spec)
     if spec.chart_type in (*BAR_TYPES, "line", "area") and spec.x:
         data = _series(frame, spec)
         value_label = _value_label(spec, frame)
@@ -185,7 +184,7 @@ def build_chart(frame: pd.DataFrame, spec: ChartSpec) -> AskChart:
     _style(figure, title, summary)
     if spec.log_y:
         figure.update_yaxes(type="log")
-    return AskChart(figure=figure, title=title, summary=summary)
+    return AskChart(figure=figure, title=title, summary=summary, note=note)
 
 
 def _style(figure: go.Figure, title: str, summary: str) -> None:

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
 from components.palette import (
     BAR_PATTERNS,
@@ -25,7 +26,9 @@ from components.palette import (
     style_map,
 )
 from services.analytics import ChartData
-from services.charts import BAR_TYPES, CHART_NAMES, ChartSpec
+from services.charts import BAR_TYPES, CHART_NAMES, ChartSpec, as_drawn
+
+FACET_WRAP = 3  # small panels per row, as plotly express's facet_col_wrap
 
 _DATE_FORMATS = {
     "day": "%d %b %Y",
@@ -112,7 +115,7 @@ def _px_common(data: ChartData, spec: ChartSpec, frame: pd.DataFrame) -> dict:
     else:
         out["color_discrete_sequence"] = [SINGLE_COLOR]
     if "facet" in frame:
-        out.update(facet_col="facet", facet_col_wrap=3)
+        out.update(facet_col="facet", facet_col_wrap=FACET_WRAP)
         out["category_orders"]["facet"] = _groups(frame, "facet")
     return out
 
@@ -168,34 +171,50 @@ def _scatter_figure(data: ChartData, spec: ChartSpec, frame: pd.DataFrame) -> go
     return fig
 
 
-def _box_figure(data: ChartData, spec: ChartSpec, frame: pd.DataFrame) -> go.Figure:
-    fig = go.Figure()
-    facets: list[str | None] = list(_groups(frame, "facet")) or [None]
-    colors = color_map([str(f) for f in facets]) if facets != [None] else {}
-    for facet in facets:
-        part = frame if facet is None else frame[frame["facet"].astype(str) == facet]
-        fig.add_trace(
-            go.Box(
-                x=part["x"].astype(str),
-                q1=part["q1"],
-                median=part["median"],
-                q3=part["q3"],
-                lowerfence=part["lower_fence"],
-                upperfence=part["upper_fence"],
-                mean=part["mean"],
-                name=str(facet) if facet is not None else data.labels.get("x", ""),
-                marker_color=colors.get(str(facet), SINGLE_COLOR),
-                boxpoints=False,
-                showlegend=facet is not None,
-            )
-        )
-    fig.update_layout(
-        boxmode="group",
-        xaxis_title=data.labels.get("x", ""),
-        yaxis_title=spec.y,
-        legend_title_text=data.labels.get("facet", ""),
+def _box_trace(part: pd.DataFrame, name: str) -> go.Box:
+    return go.Box(
+        x=part["x"].astype(str),
+        q1=part["q1"],
+        median=part["median"],
+        q3=part["q3"],
+        lowerfence=part["lower_fence"],
+        upperfence=part["upper_fence"],
+        mean=part["mean"],
+        name=name,
+        marker_color=SINGLE_COLOR,
+        boxpoints=False,
+        showlegend=False,
     )
+
+
+def _box_figure(data: ChartData, spec: ChartSpec, frame: pd.DataFrame) -> go.Figure:
+    """One box per group; “Small panels by” draws one small panel per value, side by side
+    with the same y axis, as the other chart types do."""
+    facets = _groups(frame, "facet")
+    if not facets:
+        fig = go.Figure(_box_trace(frame, data.labels.get("x", "")))
+        fig.update_layout(xaxis_title=data.labels.get("x", ""), yaxis_title=spec.y)
+        return fig
+    columns = min(FACET_WRAP, len(facets))
+    rows = math.ceil(len(facets) / columns)
+    facet_label = data.labels.get("facet", spec.facet or "")
+    fig = make_subplots(rows=rows, cols=columns, shared_yaxes=True,
+                        subplot_titles=[f"{facet_label}: {f}" for f in facets],
+                        horizontal_spacing=0.04, vertical_spacing=0.12)
+    for index, facet in enumerate(facets):
+        part = frame[frame["facet"].astype(str) == facet]
+        fig.add_trace(_box_trace(part, str(facet)), row=index // columns + 1,
+                      col=index % columns + 1)
+    fig.update_xaxes(title_text=data.labels.get("x", ""), row=rows)
+    fig.update_yaxes(title_text=spec.y, col=1)
     return fig
+
+
+def _axis_texts(values: list, frame: pd.DataFrame, axis: str, spec: ChartSpec) -> list[str]:
+    """Heatmap ticks: a whole-number bin reads “6–8”, a single value “7”."""
+    ends = dict(zip(frame[axis], frame[f"{axis}_to"], strict=True)) \
+        if f"{axis}_to" in frame else {}
+    return [f"{v}–{ends[v]}" if ends.get(v, v) != v else _label_text(v, spec) for v in values]
 
 
 def _heatmap_figure(data: ChartData, spec: ChartSpec, frame: pd.DataFrame) -> go.Figure:
@@ -209,8 +228,8 @@ def _heatmap_figure(data: ChartData, spec: ChartSpec, frame: pd.DataFrame) -> go
     if spec.chart_type == "correlation":
         order = list(pd.unique(frame["x"]))
         wide = wide.reindex(index=order, columns=order)
-    x_labels = [_label_text(v, spec) for v in wide.columns]
-    y_labels = [_label_text(v, spec) for v in wide.index]
+    x_labels = _axis_texts(list(wide.columns), frame, "x", spec)
+    y_labels = _axis_texts(list(wide.index), frame, "y", spec)
     z = wide.to_numpy(dtype="float64")
     value_label = data.labels.get("value", "")
     trace: dict = {
@@ -253,7 +272,9 @@ def _empty_figure(note: str) -> go.Figure:
 
 
 def build_figure(data: ChartData, spec: ChartSpec, *, title: str | None = None) -> go.Figure:
-    """The chart for `data`; every series differs by colour *and* shape/dash/pattern."""
+    """The chart for `data`; every series differs by colour *and* shape/dash/pattern.
+    Averages and other values that do not add up are never stacked (`as_drawn`)."""
+    spec = as_drawn(spec)[0]
     frame = data.frame
     if frame.empty:
         fig = _empty_figure("No rows match the filters; remove a filter to see data.")
@@ -304,27 +325,70 @@ def for_export(fig: go.Figure) -> go.Figure:
 # --- summary ------------------------------------------------------------------------------------
 
 
+def _names(labels: list[str], limit: int = 3) -> str:
+    """“A”, “A and B”, “A, B and C”, “A, B, C and 4 others”."""
+    shown = labels[:limit]
+    rest = len(labels) - len(shown)
+    if rest:
+        return ", ".join(shown) + f" and {rest:,} other" + ("s" if rest > 1 else "")
+    return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
+
+
+def _ranked(labels: list[str], values: list[float],
+            ) -> tuple[int, list[str], float, list[str], float]:
+    """(groups with a number, labels at the top, top value, labels at the bottom, bottom)."""
+    pairs = [(label, float(v)) for label, v in zip(labels, values, strict=True)
+             if v is not None and math.isfinite(float(v))]
+    if not pairs:
+        return 0, [], math.nan, [], math.nan
+    high = max(v for _, v in pairs)
+    low = min(v for _, v in pairs)
+    return (len(pairs), [label for label, v in pairs if v == high], high,
+            [label for label, v in pairs if v == low], low)
+
+
+def rank_phrase(labels: list[str], values: list[float], *, what: str = "group") -> str:
+    """Which groups are highest and lowest, true for every shape of data: no values, one
+    group, all equal, ties at either end, negative numbers. `what` names one group
+    (“group”, “cell”); the phrase has no full stop, so it can sit inside a sentence."""
+    count, top, high, bottom, low = _ranked(labels, values)
+    if not count:
+        return f"no {what} has a number to show"
+    if count == 1:
+        return f"there is only one {what}, {top[0]} ({format_number(high)})"
+    if high == low:
+        return f"all {count:,} {what}s are equal ({format_number(high)})"
+    if len(top) == 1 and len(bottom) == 1:
+        return (f"{top[0]} is highest ({format_number(high)}) and {bottom[0]} "
+                f"lowest ({format_number(low)})")
+    verb_top = "is" if len(top) == 1 else "are"  # ties: one clause each, so “and” is clear
+    verb_bottom = "is" if len(bottom) == 1 else "are"
+    return (f"{_names(top)} {verb_top} highest ({format_number(high)}); {_names(bottom)} "
+            f"{verb_bottom} lowest ({format_number(low)})")
+
+
+def _median_phrase(labels: list[str], medians: list[float]) -> str:
+    count, top, high, bottom, low = _ranked(labels, medians)
+    if not count:
+        return "no group has a median"
+    if high == low:
+        return f"the median is the same for all {count:,} groups ({format_number(high)})"
+    return (f"the median is highest for {_names(top)} ({format_number(high)}) and lowest "
+            f"for {_names(bottom)} ({format_number(low)})")
+
+
 def _extremes(data: ChartData, spec: ChartSpec) -> str:
-    frame = data.frame.dropna(subset=["value"])
-    if frame.empty:
-        return "no values to compare"
-    values = frame["value"].astype("float64").to_numpy()
-    high, low = frame.iloc[int(np.argmax(values))], frame.iloc[int(np.argmin(values))]
-
-    def where(row: pd.Series) -> str:
-        parts = [_label_text(row["x"], spec)]
-        if "color" in row:
-            parts.append(str(row["color"]))
-        return " / ".join(parts)
-
-    return (
-        f"{where(high)} is highest ({format_number(high['value'])}) and {where(low)} "
-        f"lowest ({format_number(low['value'])})"
-    )
+    frame = data.frame
+    parts = [[_label_text(x, spec) for x in frame["x"]]]
+    parts += [[str(v) for v in frame[c]] for c in ("color", "facet") if c in frame]
+    labels = [" / ".join(bits) for bits in zip(*parts, strict=True)]
+    values = pd.to_numeric(frame["value"], errors="coerce").astype("float64").tolist()
+    return rank_phrase(labels, values, what="group")
 
 
 def summarize(data: ChartData, spec: ChartSpec) -> str:
     """One plain sentence describing the chart (also its alt text)."""
+    spec = as_drawn(spec)[0]  # name the chart that is drawn: side by side, not stacked
     name = CHART_NAMES[spec.chart_type]
     frame = data.frame
     if frame.empty:
@@ -344,37 +408,40 @@ def summarize(data: ChartData, spec: ChartSpec) -> str:
         )
         direction = "" if strength == "no clear" else (" positive" if r > 0 else " negative")
         shown = f"a sample of {len(frame):,} of {rows}" if data.is_sampled else rows
+        if not math.isfinite(r):  # too few points, or one of the columns never changes
+            return (f"{name} of {spec.y} against {spec.x} for {shown}: too few different "
+                    "values to measure a relationship.")
         return (
             f"{name} of {spec.y} against {spec.x} for {shown}: {strength}{direction} "
             f"relationship (correlation {format_number(r)})."
         )
     if spec.chart_type == "histogram":
         peak = frame.iloc[int(np.argmax(frame["value"].to_numpy()))]
+        in_bins = int(frame["value"].sum())
+        share = f"{format_number(peak['value'])} of {in_bins:,} rows"
+        where = (f"{format_number(peak['bin_start'])} and {format_number(peak['bin_end'])}")
+        busiest = (f"most values fall between {where} ({share})" if peak["value"] * 2 > in_bins
+                   else f"the most common range is between {where} ({share})")
         return (
-            f"{name} of {spec.x} over {rows}: most values fall between "
-            f"{format_number(peak['bin_start'])} and {format_number(peak['bin_end'])} "
-            f"({format_number(peak['value'])} rows), from "
+            f"{name} of {spec.x} over {rows}: {busiest}, from "
             f"{format_number(frame['bin_start'].min())} to "
             f"{format_number(frame['bin_end'].max())}."
         )
     if spec.chart_type == "box":
-        medians = frame["median"].astype("float64").to_numpy()
-        high, low = frame.iloc[int(np.argmax(medians))], frame.iloc[int(np.argmin(medians))]
         if len(frame) == 1:
+            only = frame.iloc[0]
             return (
-                f"{name} of {spec.y} over {rows}: median {format_number(high['median'])}, "
-                f"middle half between {format_number(high['q1'])} and "
-                f"{format_number(high['q3'])}."
+                f"{name} of {spec.y} over {rows}: median {format_number(only['median'])}, "
+                f"middle half between {format_number(only['q1'])} and "
+                f"{format_number(only['q3'])}."
             )
 
         def group(row: pd.Series) -> str:
             return f"{row['x']} / {row['facet']}" if "facet" in row else str(row["x"])
 
-        return (
-            f"{name} of {spec.y} by {spec.x}: the median is highest for {group(high)} "
-            f"({format_number(high['median'])}) and lowest for {group(low)} "
-            f"({format_number(low['median'])}), {len(frame):,} groups."
-        )
+        medians = frame["median"].astype("float64").tolist()
+        ranked = _median_phrase([group(r) for _, r in frame.iterrows()], medians)
+        return f"{name} of {spec.y} by {spec.x}: {ranked}, {len(frame):,} groups."
     if spec.chart_type == "correlation":
         pairs = frame[frame["x"].astype(str) < frame["y"].astype(str)].dropna(subset=["value"])
         columns = frame["x"].nunique()
@@ -388,15 +455,22 @@ def summarize(data: ChartData, spec: ChartSpec) -> str:
     value = data.labels.get("value", "Count of rows")
     value = value[0].lower() + value[1:]
     if spec.chart_type == "heatmap":
-        top = frame.iloc[int(np.argmax(frame["value"].astype("float64").to_numpy()))]
-        return (
-            f"{name} of {value} by {spec.x} and {spec.y}: the highest cell is "
-            f"{spec.x} {_label_text(top['x'], spec)}, {spec.y} "
-            f"{_label_text(top['y'], spec)} ({format_number(top['value'])})."
-        )
+        xs = _axis_texts(list(frame["x"]), frame, "x", spec)
+        ys = _axis_texts(list(frame["y"]), frame, "y", spec)
+        cells = [f"{spec.x} {x}, {spec.y} {y}" for x, y in zip(xs, ys, strict=True)]
+        values = pd.to_numeric(frame["value"], errors="coerce").astype("float64").tolist()
+        cell_count, top, high, _, _ = _ranked(cells, values)
+        if not cell_count:
+            found = "no cell has a number to show"
+        elif len(top) == cell_count and cell_count > 1:
+            found = f"all {cell_count:,} cells are equal ({format_number(high)})"
+        else:
+            verb = "is" if len(top) == 1 else "are"
+            found = f"the highest {'cell' if len(top) == 1 else 'cells'} {verb} " \
+                    f"{'; '.join(top[:3])}{' and others' if len(top) > 3 else ''} " \
+                    f"({format_number(high)})"
+        return f"{name} of {value} by {spec.x} and {spec.y}: {found}."
     count = frame["x"].nunique()
     groups = f", {frame['color'].nunique()} {spec.color} groups" if "color" in frame else ""
-    return (
-        f"{name} of {value} by {_x_label(data, spec)}: {_extremes(data, spec)}, "
-        f"{count:,} {_x_label(data, spec)} values{groups}."
-    )
+    counted = f", {count:,} {_x_label(data, spec)} values{groups}" if len(frame) > 1 else ""
+    return f"{name} of {value} by {_x_label(data, spec)}: {_extremes(data, spec)}{counted}."

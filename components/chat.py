@@ -58,6 +58,8 @@ def show_chart(frame: pd.DataFrame, spec: ChartSpec | None, *, key: str) -> None
         return
     st.plotly_chart(chart.figure, key=f"{key}_chart", width="stretch")
     st.caption(chart.summary)
+    if chart.note:
+        st.caption(chart.note)
 
 
 def readable_sql(sql: str) -> str:

@@ -6,6 +6,7 @@ the chart back to the URL, so the address bar is always a link to what is on scr
 """
 
 import json
+from collections.abc import Mapping
 
 import streamlit as st
 
@@ -19,10 +20,12 @@ from services.charts import (
     SERIES_TYPES,
     ChartSpec,
     allowed_columns,
+    is_additive,
     spec_from_query_params,
     spec_to_query_params,
     suggest_fields,
 )
+from services.column_roles import ColumnStats
 
 PREFIX = "explore_"
 FIELDS = ("x", "y", "color", "facet")
@@ -33,7 +36,8 @@ _EVERY_KIND = {"n": "number", "t": "text", "d": "date", "b": "boolean"}
 CHART_HELP = {
     "bar": "Compare one value across categories, e.g. sales by region.",
     "grouped_bar": "Bars side by side for each group, e.g. sales by region and year.",
-    "stacked_bar": "Bars stacked on top of each other to show how a total splits up.",
+    "stacked_bar": "Bars stacked on top of each other to show how a total splits up "
+                   "(sums and counts; averages are shown side by side).",
     "line": "How a value changes over time or along a number.",
     "area": "Like a line chart, with the area below filled in; good for totals over time.",
     "scatter": "Each row as a dot: shows how two number columns relate.",
@@ -114,10 +118,19 @@ def write_url(dataset_id: int, version: int, spec: ChartSpec | None) -> None:
 
 # --- widgets ----------------------------------------------------------------------------------
 
-def _reset_fields() -> None:
-    """A new chart type starts from suggested fields, so a chart appears at once."""
-    for name in (*FIELDS, *OPTION_KEYS):
-        st.session_state.pop(key(name), None)
+def _chart_type_changed() -> None:
+    """A new chart type keeps the chosen columns wherever the new type allows them (the
+    menus swap in a suggestion only where it does not), and the chosen summary between
+    bar, line and area charts. A stacked chart starts from a sum, since only sums and
+    counts stack."""
+    state = st.session_state
+    new, old = state.get(key("chart")), state.get(key("last_chart"))
+    is_same_family = old in SERIES_TYPES and new in SERIES_TYPES
+    if not is_same_family:
+        for name in ("agg", "top", "sort"):
+            state.pop(key(name), None)
+    if new in ("stacked_bar", "area") and not is_additive(str(state.get(key("agg"), "count"))):
+        state[key("agg")] = "sum"
 
 
 def _ensure(name: str, options: list, default: object) -> None:
@@ -158,18 +171,20 @@ def _labels(chart_type: str) -> dict[str, tuple[str, str]]:
     return labels
 
 
-def chart_controls(columns: dict[str, str]) -> ChartSpec:
-    """Draw the chart menus and return the chart they describe (not yet validated)."""
+def chart_controls(columns: dict[str, str],
+                   stats: Mapping[str, ColumnStats] | None = None) -> ChartSpec:
+    """Draw the chart menus and return the chart they describe (not yet validated).
+    `stats` (what the data says about each column) keeps ID columns out of the defaults."""
     state = st.session_state
     _ensure("chart", list(CHART_TYPES), "bar")
     chart_type = st.selectbox(
-        "Chart type", CHART_TYPES, key=key("chart"), on_change=_reset_fields,
+        "Chart type", CHART_TYPES, key=key("chart"), on_change=_chart_type_changed,
         format_func=lambda t: CHART_NAMES[t],
         help="What kind of chart to draw. " + " ".join(
             f"{CHART_NAMES[t]}: {CHART_HELP[t]}" for t in CHART_TYPES),
     )
     st.caption(CHART_HELP[chart_type])
-    suggested = suggest_fields(chart_type, columns)
+    suggested = suggest_fields(chart_type, columns, stats)
     agg = str(suggested["agg"] or "count")
     if uses_agg(chart_type):
         _ensure("agg", list(AGGS), agg)
@@ -196,6 +211,13 @@ def chart_controls(columns: dict[str, str]) -> ChartSpec:
         default = suggested.get(slot)
         if is_value and default is None and options:
             default = options[0]
+        # Two axes (or bars and their colours) of the same column say nothing: after a
+        # change of chart type a kept column gives way to another one.
+        taken = {fields.get("x")} if slot == "y" and chart_type in ("scatter", "heatmap") \
+            or slot == "color" and chart_type in ("grouped_bar", "stacked_bar") else set()
+        if fields.get("x") is not None and state.get(key(slot)) in taken:
+            state.pop(key(slot), None)
+            default = next((c for c in [default, *options] if c not in taken), default)
         fields[slot] = _column_menu(slot, label, help_text, options, default,
                                     optional=not required)
     bucket = _bucket_menu(chart_type, columns.get(fields.get("x") or ""), suggested)
@@ -206,6 +228,7 @@ def chart_controls(columns: dict[str, str]) -> ChartSpec:
                           help="Spreads out values of very different sizes (1, 10, 100, …) "
                                "so small ones stay visible.")
     filters = state.get(key("filters"), [])
+    state[key("last_chart")] = chart_type
     return ChartSpec.model_validate({
         "chart_type": chart_type, "agg": agg if uses_agg(chart_type) else "count",
         "bucket": bucket, "top_n": top_n, "sort": sort, "log_y": log_y, "filters": filters,

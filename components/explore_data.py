@@ -12,6 +12,7 @@ import streamlit as st
 from services import analytics, stat_views
 from services.analytics import ChartData
 from services.charts import ChartSpec, Filter
+from services.column_roles import ColumnStats
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -33,6 +34,12 @@ def row_count(dataset_id: int, version: int, filters_json: str, parquet_path: st
 @st.cache_data(max_entries=32, show_spinner=False)
 def kinds(dataset_id: int, version: int, parquet_path: str) -> dict[str, str]:
     return analytics.column_kinds(Path(parquet_path))
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def column_stats(dataset_id: int, version: int, parquet_path: str) -> dict[str, ColumnStats]:
+    """What the first rows say about each column, so the first chart skips ID columns."""
+    return analytics.column_stats(Path(parquet_path))
 
 
 def get(dataset_id: int, version: int, spec: ChartSpec, parquet_path: Path) -> ChartData:

@@ -101,7 +101,8 @@ if pending:
 
 controls, results = st.columns([1, 3], gap="large")
 with controls:
-    spec = explore_controls.chart_controls(columns)
+    spec = explore_controls.chart_controls(
+        columns, explore_data.column_stats(dataset_id, version, str(path)))
     explore_filters.add_filter_popover(dataset_id, version, columns, path)
 
 with results:

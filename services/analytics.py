@@ -7,6 +7,7 @@ dates fall back to coarser time groups, large scatters are sampled with a fixed 
 histograms, box plots, heatmaps and correlations are computed as summaries in SQL.
 """
 
+import math
 import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -16,7 +17,8 @@ import duckdb
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.charts import AGG_NAMES, BAR_TYPES, BUCKETS, ChartSpec, Filter
+from services.charts import AGG_NAMES, BAR_TYPES, BUCKETS, ChartSpec, Filter, as_drawn
+from services.column_roles import ColumnStats
 from services.errors import InvalidInput, NotFound, QueryFailed
 from services.sql_names import quote_ident, read_columns
 
@@ -104,6 +106,44 @@ def _schema_of(path: str, mtime_ns: int, size: int) -> tuple[tuple[str, _Column]
 def column_kinds(parquet_path: Path) -> dict[str, str]:
     """Display name → "number" / "text" / "date" / "boolean", in file order."""
     return {name: col.kind for name, col in _schema(parquet_path).items()}
+
+
+STATS_SAMPLE_ROWS = 20_000
+STATS_MAX_COLUMNS = 200
+
+
+def column_stats(parquet_path: Path) -> dict[str, ColumnStats]:
+    """What the first rows say about each column (distinct values, whole numbers, range), so
+    a first chart can skip ID columns and group by a column with few values. The first
+    `STATS_SAMPLE_ROWS` rows are enough for that and keep this cheap on any file size."""
+    schema = _schema(parquet_path)
+    wanted = [c for c in schema.values() if c.kind in ("number", "text", "boolean")]
+    wanted = wanted[:STATS_MAX_COLUMNS]
+    if not wanted:
+        return {}
+    selects = []
+    for i, col in enumerate(wanted):
+        v = _finite(col)
+        selects += [f"COUNT({v}) AS c{i}", f"COUNT(DISTINCT {v}) AS d{i}"]
+        if col.kind == "number":
+            selects += [f"CAST(MIN({v}) AS DOUBLE) AS lo{i}", f"CAST(MAX({v}) AS DOUBLE) AS hi{i}",
+                        f"bool_and(CAST({v} AS DOUBLE) = floor(CAST({v} AS DOUBLE))) AS w{i}"]
+    params = _Params(parquet_path)
+    sql = (f"SELECT {', '.join(selects)} FROM (SELECT * FROM {SOURCE} "
+           f"LIMIT {STATS_SAMPLE_ROWS})")
+    try:
+        row = _run(sql, params).iloc[0]
+    except (InvalidInput, QueryFailed):
+        return {}  # column names alone still keep IDs out of the first chart
+    out: dict[str, ColumnStats] = {}
+    for i, col in enumerate(wanted):
+        is_number = col.kind == "number"
+        out[col.name] = ColumnStats(
+            kind=col.kind, count=int(row[f"c{i}"]), distinct=int(row[f"d{i}"]),
+            is_whole=bool(row[f"w{i}"]) if is_number and pd.notna(row[f"w{i}"]) else None,
+            low=float(row[f"lo{i}"]) if is_number and pd.notna(row[f"lo{i}"]) else None,
+            high=float(row[f"hi{i}"]) if is_number and pd.notna(row[f"hi{i}"]) else None)
+    return out
 
 
 # --- SQL building blocks --------------------------------------------------------------------
@@ -224,6 +264,7 @@ class _Key:
     drop_missing: bool = False
     bins: int = 0  # > 0: expr is a bin index over `lo_<alias>`/`hi_<alias>`
     column: _Column | None = None
+    whole: bool = False  # bins of whole numbers: one per value, or a whole-number width
 
 
 @dataclass
@@ -289,8 +330,12 @@ def _grouped_sql(plan: _Grouped, params: _Params) -> str:
                 for k in plan.keys if k.cap is not None]
     scalars += [f"(SELECT {s} FROM stats) AS _{s}" for s in plan.stats]
     other = (f"({first} = '{OTHER}')" if plan.keys[0].cap is not None else "FALSE")
+    # Bars are ordered by their total; the earliest or latest *date* has no total to add up.
+    is_number = plan.agg in ("count", "distinct") or (
+        plan.value is not None and plan.value.kind == "number")
+    xtotal = f"SUM(value) OVER (PARTITION BY {first})" if is_number else "NULL"
     return (f"WITH {', '.join(ctes)} SELECT f.*, {other} AS _other, "
-            f"SUM(value) OVER (PARTITION BY {first}) AS _xtotal, {', '.join(scalars)} FROM f")
+            f"{xtotal} AS _xtotal, {', '.join(scalars)} FROM f")
 
 
 def _bad_flag(plan: _Grouped) -> str:
@@ -324,6 +369,29 @@ def _binned_key(alias: str, col: _Column, bins: int) -> _Key:
             f"LEAST(CAST(FLOOR(({v} - {lo}) / (({hi} - {lo}) / {bins})) AS BIGINT), "
             f"{bins - 1}) END")
     return _Key(alias, expr, drop_missing=True, bins=bins, column=col)
+
+
+_WHOLE_PREFIXES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT",
+                   "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT")
+
+
+def _is_whole(col: _Column) -> bool:
+    return col.duck_type.upper().startswith(_WHOLE_PREFIXES)
+
+
+def whole_bin_width(lo: float, hi: float, bins: int) -> int:
+    """Width of whole-number bins: 1 (one bin per value) when the values span at most
+    `bins` numbers, else the smallest whole width that fits them in `bins` bins."""
+    return max(1, math.ceil((hi - lo + 1) / bins))
+
+
+def _whole_key(alias: str, col: _Column, bins: int) -> _Key:
+    """Whole numbers (month, hour, …) in bins that start on a whole number: never 3.7–4.0."""
+    lo, hi = f"stats.lo_{alias}", f"stats.hi_{alias}"
+    width = f"GREATEST(1, CEIL(({hi} - {lo} + 1) / {bins}))"
+    expr = (f"CASE WHEN {col.sql} IS NULL THEN NULL ELSE "
+            f"CAST(FLOOR(({col.sql} - {lo}) / {width}) AS BIGINT) END")
+    return _Key(alias, expr, drop_missing=True, bins=bins, column=col, whole=True)
 
 
 def _category_key(alias: str, col: _Column, cap: int, by_value: bool = False) -> _Key:
@@ -436,6 +504,9 @@ def _series(parquet_path: Path, spec: ChartSpec, schema: dict[str, _Column]) -> 
         frame["x"] = lo + frame["x"].astype("float64") * widths["x"]
         notes.append(f"{x.name} is grouped into {x_bins:,} equal ranges.")
     frame = _order_by(spec, x.kind, frame)
+    unstacked = as_drawn(spec)[1]
+    if unstacked:
+        notes.append(unstacked)
     labels = {"x": x.name, "value": _value_label(spec, value_name), "rows": "Rows"}
     labels.update({k: getattr(spec, k) for k in ("color", "facet") if getattr(spec, k)})
     return _finish(frame, labels, notes, is_binned=bool(x_bins), widths=widths)
@@ -507,6 +578,8 @@ def _histogram(parquet_path: Path, spec: ChartSpec, schema: dict[str, _Column]) 
 
 def _heatmap_key(alias: str, col: _Column, bucket: str | None) -> _Key:
     if col.kind == "number":
+        if _is_whole(col):
+            return _whole_key(alias, col, HEATMAP_BINS)
         return _binned_key(alias, col, HEATMAP_BINS)
     if col.kind == "date":
         return _date_key(alias, col, bucket or "month")
@@ -529,15 +602,28 @@ def _heatmap(parquet_path: Path, spec: ChartSpec, schema: dict[str, _Column]) ->
         bucket = _coarser(bucket or "month")
     notes = _notes(frame, plan)
     widths: dict[str, float] = {}
-    for k in keys:
-        if k.bins and not frame.empty:
-            lo, hi = float(frame[f"_lo_{k.alias}"].iloc[0]), float(frame[f"_hi_{k.alias}"].iloc[0])
-            widths[k.alias] = (hi - lo) / k.bins if hi > lo else 1.0
-            frame[k.alias] = lo + (frame[k.alias].astype("float64") + 0.5) * widths[k.alias]
-    frame = frame.sort_values(["_other", "x", "y"], kind="stable").head(MAX_MARKS)
     labels = {"x": x.name, "y": y.name, "value": _value_label(spec, value_name),
               "rows": "Rows"}
-    if widths:
+    is_ranged = False
+    for k in keys:
+        if not k.bins or frame.empty:
+            continue
+        lo, hi = float(frame[f"_lo_{k.alias}"].iloc[0]), float(frame[f"_hi_{k.alias}"].iloc[0])
+        if k.whole:
+            width = whole_bin_width(lo, hi, k.bins)
+            start = (lo + frame[k.alias].astype("float64") * width).round().astype("int64")
+            frame[k.alias] = start
+            widths[k.alias] = float(width)
+            if width > 1:  # each cell covers `width` whole numbers: say which
+                frame[f"{k.alias}_to"] = start + width - 1
+                labels[f"{k.alias}_to"] = f"{labels[k.alias]} (up to)"
+                notes.append(f"{labels[k.alias]} is grouped in steps of {width:,}.")
+            continue
+        is_ranged = True
+        widths[k.alias] = (hi - lo) / k.bins if hi > lo else 1.0
+        frame[k.alias] = lo + (frame[k.alias].astype("float64") + 0.5) * widths[k.alias]
+    frame = frame.sort_values(["_other", "x", "y"], kind="stable").head(MAX_MARKS)
+    if is_ranged:
         notes.append("Number axes are grouped into equal ranges; each cell shows its centre.")
     return _finish(frame, labels, notes, is_binned=True, widths=widths)
 

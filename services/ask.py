@@ -23,8 +23,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from services import ask_prompts as prompts
 from services import claude
-from services.charts import ChartSpec, validate_spec
+from services.charts import ChartSpec, is_additive, validate_spec
 from services.claude import CallUsage
+from services.column_roles import (
+    ColumnStats,
+    categories,
+    is_time_part,
+    measures,
+    profile_kind,
+    stats_from_profile,
+)
 from services.dataset_models import ColumnInfo, DatasetProfile
 from services.errors import (
     BudgetExceeded,
@@ -296,23 +304,41 @@ def _checked_chart(spec: ChartSpec | None, frame: pd.DataFrame) -> ChartSpec | N
         return None
 
 
+def _is_one_per(frame: pd.DataFrame, keys: list[str]) -> bool:
+    return not frame.duplicated(subset=keys).any()
+
+
 def chart_for_result(frame: pd.DataFrame) -> ChartSpec | None:
     """A sensible chart for a query result, by rules: text+number → bar, date+number → line,
-    two numbers → scatter, one number → histogram; a single value gets no chart."""
+    two numbers → scatter, one number → histogram; a single value gets no chart.
+
+    A result that is already summarised (one row per group, as GROUP BY gives) is charted
+    as it is: the value is never added up again, and two group columns become bars side by
+    side, so averages are never summed or stacked. Rows that do need combining are added
+    up only when the values add up (`is_additive`), else averaged."""
     if frame.empty or frame.shape == (1, 1) or len(frame) < 2:
         return None
     kinds = frame_kinds(frame)
     by_kind: dict[str, list[str]] = {}
     for name, kind in kinds.items():
         by_kind.setdefault(kind, []).append(name)
-    numbers, dates = by_kind.get("number", []), by_kind.get("date", [])
+    numbers = measures(kinds) or by_kind.get("number", [])
+    dates = by_kind.get("date", [])
     groups = by_kind.get("text", []) + by_kind.get("boolean", [])
     spec: ChartSpec | None = None
-    if dates and numbers:
-        spec = ChartSpec(chart_type="line", x=dates[0], y=numbers[0], agg="sum",
-                         color=groups[0] if groups else None)
-    elif groups and numbers:
-        spec = ChartSpec(chart_type="bar", x=groups[0], y=numbers[0], agg="sum")
+    if (dates or groups) and numbers:
+        value = numbers[0]
+        # a no-op on one row per group; else only amounts are added up
+        agg: Literal["sum", "mean"] = "sum" if is_additive("sum", value) else "mean"
+        if dates:
+            color = groups[0] if groups else None
+            spec = ChartSpec(chart_type="line", x=dates[0], y=value, agg=agg, color=color)
+        elif len(groups) > 1 and not _is_one_per(frame, [groups[0]]) \
+                and _is_one_per(frame, groups[:2]):
+            spec = ChartSpec(chart_type="grouped_bar", x=groups[0], y=value, agg=agg,
+                             color=groups[1])
+        else:
+            spec = ChartSpec(chart_type="bar", x=groups[0], y=value, agg=agg)
     elif len(numbers) >= 2:
         spec = ChartSpec(chart_type="scatter", x=numbers[0], y=numbers[1])
     elif numbers:
@@ -380,10 +406,15 @@ def starter_questions(tables: Sequence[AskTable]) -> list[str]:
 
 def _starters_for(table: AskTable) -> list[str]:
     described = _described_columns(table)
-    groups = [name for name, kind, distinct in described
-              if kind in ("text", "category", "true/false")
-              and (distinct is None or 1 < distinct <= STARTER_MAX_DISTINCT)]
-    numbers = [name for name, kind, _ in described if kind in ("number", "whole number")]
+    kinds = {name: profile_kind(kind) for name, kind, _ in described}
+    stats = stats_from_profile(table.profile) if table.profile is not None else {
+        name: ColumnStats(kind=kind) for name, kind in kinds.items()}
+    # Never an ID or row number as the measure ("the average rownames"), a year only last;
+    # groups with few distinct values first.
+    groups = [name for name in categories(kinds, stats)
+              if (stats[name].distinct is None
+                  or 1 < (stats[name].distinct or 0) <= STARTER_MAX_DISTINCT)]
+    numbers = [n for n in measures(kinds, stats) if not is_time_part(n, stats.get(n))]
     dates = [name for name, kind, _ in described if kind in ("date", "date and time")]
     questions: list[str] = []
     if groups:
@@ -391,7 +422,8 @@ def _starters_for(table: AskTable) -> list[str]:
     if groups and numbers:
         questions.append(f"What is the average {numbers[0]} by {groups[0]}?")
     if dates and numbers:
-        questions.append(f"How did the total {numbers[0]} change by month?")
+        how = "total" if is_additive("sum", numbers[0]) else "average"
+        questions.append(f"How did the {how} {numbers[0]} change by month?")
     if numbers:
         questions.append(f"Which rows have the highest {numbers[0]}?")
     if len(groups) > 1:

@@ -6,10 +6,13 @@ about: "number", "text", "date", "boolean".
 """
 
 import json
+import re
+from collections.abc import Mapping
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from services.column_roles import ColumnStats, categories, is_time_part, measures
 from services.errors import InvalidInput
 
 ChartType = Literal[
@@ -100,6 +103,48 @@ def allowed_columns(chart_type: str, slot: str, columns: dict[str, str],
     return [name for name, kind in columns.items() if kind in kinds]
 
 
+# --- what may be stacked or added up --------------------------------------------------------
+
+ADDITIVE_AGGS = ("count", "sum")
+_ALREADY_SUMMARISED = re.compile(
+    r"(^|[^a-z])(avg|average|mean|median|min|max|minimum|maximum|pct|percent|percentage|"
+    r"rate|ratio|share|proportion)([^a-z]|$)", re.IGNORECASE)
+
+
+def is_additive(agg: str, column: str | None = None) -> bool:
+    """Whether the values a chart shows add up to a meaningful whole, so they may be
+    stacked or summed: counts and sums do; means, medians, minimums, maximums and distinct
+    counts never do, nor does a sum of a column that already holds averages, shares or
+    rates (“avg_body_mass_g”, “mean price”, “growth_rate”, “pct_female”)."""
+    if agg not in ADDITIVE_AGGS:
+        return False
+    return agg == "count" or column is None or not _ALREADY_SUMMARISED.search(column)
+
+
+def stacks(spec: ChartSpec) -> bool:
+    """Whether the chart type piles its coloured groups on top of each other."""
+    return spec.color is not None and spec.chart_type in ("bar", "stacked_bar", "area")
+
+
+_NOT_ADDITIVE_WORDS = {"mean": "Averages", "median": "Medians", "min": "Smallest values",
+                       "max": "Largest values", "distinct": "Distinct counts"}
+
+
+def as_drawn(spec: ChartSpec) -> tuple[ChartSpec, str]:
+    """The chart as it is drawn, and a note when that differs from the chart asked for:
+    values that do not add up are never stacked (bars go side by side, areas become
+    lines). Explore and Ask both draw through this."""
+    if not stacks(spec) or is_additive(spec.agg, spec.y):
+        return spec, ""
+    what = _NOT_ADDITIVE_WORDS.get(spec.agg, f"Values of {spec.y}")
+    if spec.chart_type == "area":
+        drawn = spec.model_copy(update={"chart_type": "line"})
+        return drawn, (f"{what} are shown as separate lines, not stacked, because they do "
+                       "not add up.")
+    drawn = spec.model_copy(update={"chart_type": "grouped_bar"})
+    return drawn, f"{what} are shown side by side, not stacked, because they do not add up."
+
+
 def _first(columns: dict[str, str], kinds: tuple[str, ...], skip: tuple[str | None, ...] = (),
            ) -> str | None:
     for kind in kinds:  # kinds are in order of preference
@@ -109,28 +154,43 @@ def _first(columns: dict[str, str], kinds: tuple[str, ...], skip: tuple[str | No
     return None
 
 
-def suggest_fields(chart_type: str, columns: dict[str, str]) -> dict[str, str | None]:
-    """Sensible starting fields so a chart appears at once (keys: x, y, color, agg, bucket)."""
-    number = _first(columns, ("number",))
-    second_number = _first(columns, ("number",), skip=(number,))
-    category = _first(columns, ("text", "boolean"))
-    second_category = _first(columns, ("text", "boolean"), skip=(category,))
+def suggest_fields(chart_type: str, columns: dict[str, str],
+                   stats: Mapping[str, ColumnStats] | None = None) -> dict[str, str | None]:
+    """Sensible starting fields so a chart appears at once (keys: x, y, color, agg, bucket).
+
+    The measure is never an ID or row number, and a year or month only when nothing else is
+    left; the category is one with few distinct values (`stats`, when known, says which)."""
+    numbers = measures(columns, stats)
+    groups = categories(columns, stats)
+    number = numbers[0] if numbers else None
+    second_number = numbers[1] if len(numbers) > 1 else None
+    category = groups[0] if groups else None
+    second_category = groups[1] if len(groups) > 1 else None
     date = _first(columns, ("date",))
+    # A year or month stored as a number is an axis to put things along, not a measure.
+    times = [n for n in numbers if is_time_part(n, (stats or {}).get(n))]
+    if number in times:
+        number, second_number = None, None
+    axis = times[0] if times else number
+    if second_number in times:
+        second_number = None
     agg = "mean" if number else "count"
     out: dict[str, str | None] = {"x": None, "y": None, "color": None, "agg": agg,
                                   "bucket": None}
     if chart_type in BAR_TYPES:
-        out.update(x=category or date or number, y=number, agg=agg if category else "count")
+        out.update(x=category or date or axis, y=number, agg=agg if category else "count")
         if chart_type != "bar":
             out["color"] = second_category if category else None
         if out["x"] == date and date:
             out["bucket"] = "month"
-        if out["x"] == number:
-            out.update(y=None, agg="count")
+        if out["x"] in (number, axis) and not category and not date:
+            out.update(y=number if out["x"] != number else None)
+            out["agg"] = "mean" if out["y"] else "count"
         if chart_type == "stacked_bar" and out["y"]:
             out["agg"] = "sum"  # stacked parts should add up to a meaningful whole
     elif chart_type in ("line", "area"):
-        out.update(x=date or number, y=number if date else second_number,
+        x = date or axis
+        out.update(x=x, y=number if number != x else second_number,
                    bucket="month" if date else None)
         out["agg"] = "mean" if out["y"] else "count"
         if chart_type == "area" and out["y"]:
@@ -138,7 +198,7 @@ def suggest_fields(chart_type: str, columns: dict[str, str]) -> dict[str, str | 
     elif chart_type == "scatter":
         out.update(x=number, y=second_number, color=category, agg="count")
     elif chart_type == "histogram":
-        out.update(x=number, agg="count")
+        out.update(x=number or axis, agg="count")
     elif chart_type == "box":
         out.update(x=category, y=number, agg="count")
     elif chart_type == "heatmap":
