@@ -62,7 +62,7 @@ def gapminder_spanish(_src: Path) -> None:
     frame = frame[frame["year"].isin([1952, 1982, 2007])]
     lines = ["País;Continente;Año;Esperanza de vida;Población;PIB per cápita"]
     for row in frame.itertuples(index=False):
-        life = f"{row.lifeExp:g}".replace(".", ",")
+        life = f"{row.lifeExp:.3f}".replace(".", ",")  # a 3-decimal cell format
         lines.append(";".join([row.country, row.continent, str(row.year), life,
                                _es_number(int(row.pop), None),
                                _es_number(float(row.gdpPercap), 2)]))
