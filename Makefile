@@ -7,18 +7,22 @@ PORT ?= 8501
 .PHONY: run test lint typecheck unit bench clean
 
 $(BIN)/python:
+	@echo "Creating the virtual environment in $(VENV)…"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(VENV)/.runtime: requirements.txt | $(BIN)/python
+	@echo "Installing packages (the first run takes a few minutes)…"
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $@
 
 $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	@echo "Installing packages and test tools (the first run takes a few minutes)…"
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $(VENV)/.runtime $@
 
 run: $(VENV)/.runtime  ## start the app on 127.0.0.1 (embedded DuckDB under data/runtime)
+	@echo "Starting Research Desk on http://127.0.0.1:$(PORT) (stop it with Ctrl+C)"
 	$(BIN)/streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT)
 
 lint: $(VENV)/.dev

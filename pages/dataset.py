@@ -4,11 +4,11 @@ from pathlib import Path
 
 import streamlit as st
 
-from components import column_profiles, read_options, recipe
+from components import column_profiles, read_options, recipe, share
 from components.feedback import empty_state, flash, friendly_errors, show_flash
 from components.session import require_page
 from components.text import escape_markdown, file_size, number, when
-from services import dataset_files, datasets, profile, quality
+from services import dataset_access, dataset_files, datasets, profile, quality
 from services.cleaning import describe_step
 from services.dataset_models import DatasetProfile, Finding
 from services.errors import NotFound
@@ -62,8 +62,17 @@ if dataset_id is None:
 try:
     dataset = datasets.get_dataset(user, dataset_id)
 except NotFound as missing:
-    st.title("Dataset not found")
-    st.info(str(missing), icon=":material/search_off:")
+    hidden_owner = dataset_access.private_owner(user, dataset_id)
+    if hidden_owner is not None:
+        hidden_owner = escape_markdown(hidden_owner)
+    if hidden_owner is None:
+        st.title("Dataset not found")
+        st.info(str(missing), icon=":material/search_off:")
+    else:
+        st.title("This dataset is not shared with you")
+        st.info(f"It belongs to {hidden_owner}, who keeps it private. Ask {hidden_owner} to "
+                "share it: the Share button on the dataset's page does that.",
+                icon=":material/lock:")
     st.page_link("pages/datasets.py", label="Back to Datasets", icon=":material/table_view:")
     st.stop()
 
@@ -77,6 +86,8 @@ if PENDING_VERSION in st.session_state:  # a version made last run becomes the o
 version_numbers = [v.version for v in versions]
 
 st.title(dataset.name)
+if may_change:
+    share.button(user, dataset)
 show_flash()
 if dataset.description:
     st.write(escape_markdown(dataset.description))
@@ -108,7 +119,9 @@ with friendly_errors("dataset_profile"):
     )
 
 preview_tab, columns_tab, quality_tab, clean_tab, versions_tab, details_tab = st.tabs(
-    ["Preview", "Columns", "Quality", "Clean", "Versions", "Details"]
+    ["Preview", "Columns", "Quality", "Clean", "Versions", "Details"],
+    key=f"dataset_tab_{dataset.id}",  # the open tab survives reruns (a changed read option)
+    on_change="rerun",
 )
 
 with preview_tab, friendly_errors("dataset_preview"):

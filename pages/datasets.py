@@ -27,6 +27,10 @@ def _upload() -> None:
     )
     if file is None:
         return
+    created_key = f"datasets_created_{file.file_id}"
+    if created_key in st.session_state:  # a second click must not make a second dataset
+        _already_added(*st.session_state[created_key])
+        return
     saved_key = f"datasets_saved_{file.file_id}"
     if saved_key not in st.session_state:
         with friendly_errors("datasets_save_upload"):
@@ -53,6 +57,7 @@ def _upload() -> None:
             view, result = datasets.create_from_upload(
                 user, path, original_name=file.name, name=name, options=options
             )
+            st.session_state[created_key] = (view.id, view.name)
             box.update(label=f"“{view.name}” is ready", state="complete", expanded=False)
         st.success(
             f"“{view.name}” is ready: {number(result.rows)} rows and {len(result.columns)} "
@@ -69,6 +74,13 @@ def _upload() -> None:
         )
         uploads.discard_upload(path)
         del st.session_state[saved_key]
+
+
+def _already_added(dataset_id: int, name: str) -> None:
+    st.info(f"This file was already added as “{name}”. To add it again, choose the file once "
+            "more.", icon=":material/info:")
+    st.page_link("pages/dataset.py", label=f"Open “{name}”", icon=":material/arrow_forward:",
+                 query_params={"id": str(dataset_id)})
 
 
 def _samples() -> None:

@@ -9,7 +9,8 @@ from components.chart_figure import default_title
 from components.explore_controls import key
 from components.feedback import empty_state, friendly_errors
 from components.session import require_page
-from services import datasets
+from components.text import escape_markdown
+from services import dataset_access, datasets
 from services.charts import ChartSpec, validate_spec
 from services.errors import InvalidInput, NotFound
 
@@ -43,7 +44,26 @@ def _int_param(name: str) -> int | None:
     return int(raw) if raw.isdigit() else None
 
 
+def _not_shared(owner: str) -> NoReturn:
+    st.warning(f"This dataset belongs to {owner} and is not shared with you. Ask {owner} to "
+               "share it: the Share button on the dataset's page does that.",
+               icon=":material/lock:")
+    if visible:
+        st.session_state[key("dataset")] = visible[0].id
+        st.button("Explore another dataset", key=key("reset"), on_click=_reset_chart,
+                  help="Start again from a dataset you can see.")
+    else:
+        st.page_link("pages/datasets.py", label="Go to Datasets", icon=":material/table_view:")
+    st.stop()
+    raise AssertionError("unreachable")
+
+
 visible = datasets.list_datasets(user)
+linked_id = _int_param("dataset")
+if linked_id is not None and linked_id not in [d.id for d in visible]:
+    hidden_owner = dataset_access.private_owner(user, linked_id)
+    if hidden_owner is not None:
+        _not_shared(escape_markdown(hidden_owner))
 if not visible:
     empty_state("There is no dataset to explore yet.",
                 hint="Add one on the Datasets page, or try a sample dataset there.")

@@ -37,7 +37,7 @@ def test_private_dataset_is_not_found_for_others() -> None:
     at = sign_in("bob")
     at.query_params["id"] = str(private.id)
     open_page(at, "pages/dataset.py")
-    assert "Dataset not found" in all_text(at)
+    assert "This dataset is not shared with you" in all_text(at)  # and says whose it is
     assert not at.metric
 
 
