@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from services import date_text
+from services import date_text, time_zone
 from services.dataset_models import ColumnInfo, IngestResult, ReadOptions
 from services.errors import InvalidInput
 from services.settings import get_settings
@@ -169,7 +169,7 @@ def _reader_for(original_name: str, path: Path) -> Reader:
 
 
 def _connect() -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect()
+    con = time_zone.connect()
     con.execute("SET enable_progress_bar = false")
     return con
 

@@ -29,6 +29,7 @@ from services.dataset_models import (
     HistogramBin,
     ValueCount,
 )
+from services import time_zone
 from services.sql_names import path_literal, quote_ident, read_columns
 
 EXACT_DISTINCT_LIMIT = 100_000
@@ -44,7 +45,7 @@ _ORDERED = ("date", "date and time", "time")
 
 def profile_dataset(parquet_path: Path) -> DatasetProfile:
     """Rows, duplicate rows, size and a `ColumnProfile` per column of a Parquet file."""
-    con = duckdb.connect()
+    con = time_zone.connect()
     try:
         columns = read_columns(parquet_path, con)
         source = f"read_parquet({path_literal(parquet_path)})"
@@ -168,7 +169,8 @@ def _column_profile(con: duckdb.DuckDBPyConnection, source: str, column: ColumnI
         # the full value counts give exact quartiles, histogram and outliers cheaply
         arrays = con.execute(
             f"SELECT CAST({c} AS DOUBLE) AS v, count(*) AS n FROM {source} "
-            f"WHERE {c} IS NOT NULL GROUP BY v ORDER BY v").fetchnumpy()
+            f"WHERE {c} IS NOT NULL GROUP BY 1 ORDER BY 1").fetchnumpy()  # by position: a
+        # column may itself be called "v"
         table = _Frequencies(np.asarray(arrays["v"], dtype=float),
                              np.asarray(arrays["n"], dtype=np.int64))
         _from_frequencies(profile, table)

@@ -24,6 +24,7 @@ from services.dataset_models import (
     Severity,
     Trim,
 )
+from services import time_zone
 from services.profile import outlier_fences, profile_dataset
 from services.sql_names import path_literal, quote_ident, sql_literal
 
@@ -49,7 +50,7 @@ def find_issues(parquet_path: Path, profile: DatasetProfile | None = None) -> li
     findings = _dataset_findings(profile)
     for column in profile.columns:
         findings += _column_findings(column, profile.rows)
-    con = duckdb.connect()
+    con = time_zone.connect()
     try:
         findings += _outliers(con, source, profile)
         text_columns = [c for c in profile.columns if c.dtype in _TEXT_TYPES and c.count > 0]
