@@ -16,8 +16,8 @@ import duckdb
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.charts import AGG_NAMES, BAR_TYPES, BUCKETS, ChartSpec, Filter
 from services import time_zone
+from services.charts import AGG_NAMES, BAR_TYPES, BUCKETS, ChartSpec, Filter
 from services.errors import InvalidInput, NotFound, QueryFailed
 from services.sql_names import quote_ident, read_columns
 

@@ -7,7 +7,6 @@ CSV exports neutralise spreadsheet formula injection: a text cell starting with 
 import tempfile
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 
 from services import time_zone

@@ -64,6 +64,11 @@ def share(part: float, whole: float) -> str:
     return f"{pct:.0f}%"
 
 
+def missing_share(missing: int, present: int) -> str:
+    """The share of rows with no value: the Columns and the Quality tab both write this."""
+    return share(missing, missing + present)
+
+
 def is_year_column(name: str, values: Any = None) -> bool:
     """A column of years: its name says year (year, Year, yr, birth_year, Jahr…) and, when
     values are given, every value is a whole number from 1000 to 2999."""

@@ -22,6 +22,7 @@ from typing import Any, NamedTuple
 import duckdb
 import numpy as np
 
+from services import time_zone
 from services.dataset_models import (
     ColumnInfo,
     ColumnProfile,
@@ -29,7 +30,6 @@ from services.dataset_models import (
     HistogramBin,
     ValueCount,
 )
-from services import time_zone
 from services.sql_names import path_literal, quote_ident, read_columns
 
 EXACT_DISTINCT_LIMIT = 100_000
@@ -289,8 +289,16 @@ def _binned_skewness(bins: list[HistogramBin]) -> float | None:
 
 
 def outlier_fences(profile: ColumnProfile) -> tuple[float, float]:
-    """Tukey's fences: values outside q25 - 1.5·IQR .. q75 + 1.5·IQR are outliers."""
-    return _fences(profile)
+    """Tukey's fences: values outside q25 - 1.5·IQR .. q75 + 1.5·IQR are outliers. Each
+    fence is kept within the values seen: a column that is never negative (rain, GDP) never
+    gets a bound below zero; a fence at the smallest (largest) value means no outlier on that
+    side, and the same values fall outside as with the open fences."""
+    low, high = _fences(profile)
+    if isinstance(profile.min, int | float) and not isinstance(profile.min, bool):
+        low = max(low, float(profile.min))
+    if isinstance(profile.max, int | float) and not isinstance(profile.max, bool):
+        high = min(high, float(profile.max))
+    return low, high
 
 
 def _fences(p: ColumnProfile) -> tuple[float, float]:
