@@ -8,11 +8,12 @@ from components import column_profiles, read_options, recipe
 from components.feedback import empty_state, flash, friendly_errors, show_flash
 from components.session import require_page
 from components.text import escape_markdown, file_size, number, when
-from services import dataset_files, datasets, profile, quality
+from services import dataset_files, datasets, display_text, profile, quality
 from services.cleaning import describe_step
 from services.dataset_models import DatasetProfile, Finding
 from services.errors import NotFound
 from services.permissions import Role, can
+from services.time_zone import TIME_ZONE_NOTE
 
 user = require_page("dataset")
 
@@ -112,8 +113,13 @@ preview_tab, columns_tab, quality_tab, clean_tab, versions_tab, details_tab = st
 )
 
 with preview_tab, friendly_errors("dataset_preview"):
-    st.dataframe(cached_preview(path_key), hide_index=True)
-    st.caption(f"The first {min(100, summary.rows):,} of {summary.rows:,} rows.")
+    first_rows = cached_preview(path_key)
+    st.dataframe(display_text.frame_for_people(first_rows), hide_index=True)
+    zone_note = f" {TIME_ZONE_NOTE}" if display_text.has_time_zone(first_rows) else ""
+    st.caption(
+        f"The first {number(min(100, summary.rows))} of {number(summary.rows)} rows; "
+        f"empty cells have no value.{zone_note}"
+    )
 
 with columns_tab, friendly_errors("dataset_columns"):
     column_profiles.show(summary)

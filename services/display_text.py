@@ -9,6 +9,7 @@ as people write them ("1 Mar 2024", "1 Mar 2024 14:05") and no value ever shows 
 import math
 import re
 from datetime import date, datetime, time
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -18,7 +19,7 @@ from services.time_zone import TIME_ZONE
 
 MISSING = "—"
 _YEAR_NAME = re.compile(r"(^|[^a-z])(year|years|yr|yrs|yyyy|jahr|año|ano|annee|année|anno)"
-                        r"($|[^a-z])|year$|^year", re.IGNORECASE)
+                        r"($|[^a-z])|year$", re.IGNORECASE)
 _ISO_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?"
                          r"(Z|[+-]\d{2}(:?\d{2})?)?$")
 MOST = 0.5  # "most" means more than half
@@ -34,7 +35,7 @@ def is_missing(value: Any) -> bool:
 
 def number(value: float | int | None, *, digits: int = 2, grouping: bool = True) -> str:
     """Thousands separators and sensible rounding, never scientific notation:
-    1,234,567 · 1,235 (from 1,234.5) · 99.95 · 0.00123 · "—" for no value."""
+    1,234,567 · 123,457 (from 123,456.7) · 1,234.6 · 99.95 · 0.00123 · "—" for no value."""
     if is_missing(value) or not math.isfinite(float(value)):  # type: ignore[arg-type]
         return MISSING
     sep = "," if grouping else ""
@@ -42,8 +43,10 @@ def number(value: float | int | None, *, digits: int = 2, grouping: bool = True)
     if isinstance(value, int | np.integer) and not isinstance(value, bool):
         return f"{int(value):{sep}d}"
     magnitude = abs(x)
-    if x.is_integer() or magnitude >= 1000:
+    if x.is_integer() or magnitude >= 100_000:
         shown = f"{x:{sep}.0f}"
+    elif magnitude >= 1000:
+        shown = f"{x:{sep}.1f}".removesuffix(".0")
     elif magnitude >= 1:
         shown = f"{x:{sep}.{digits}f}".rstrip("0").rstrip(".")
     else:  # small values keep `digits + 1` significant digits: 0.478, 0.00123
@@ -122,8 +125,8 @@ def cell(value: Any) -> str:
         return MISSING
     if isinstance(value, bool | np.bool_):
         return "yes" if value else "no"
-    if isinstance(value, int | float | np.integer | np.floating):
-        return number(value)
+    if isinstance(value, int | float | np.integer | np.floating | Decimal):
+        return number(float(value))
     if isinstance(value, datetime | date | time | pd.Timestamp | np.datetime64):
         return moment(value)
     return str(value)
@@ -160,4 +163,4 @@ def _column_for_people(name: str, column: pd.Series, missing: str) -> pd.Series:
         text = values.map(lambda v: moment(v, with_time=with_time))
     else:
         text = column.map(lambda v: MISSING if is_missing(v) else cell(v))
-    return text.where(present, missing).astype("string").fillna(missing)
+    return text.reindex(column.index).astype(object).where(present, missing)
