@@ -32,10 +32,11 @@ def explain(error: BaseException, *, what: str = "The file") -> str:
         column = _COLUMN.search(text)
         shown = f"“{value.group(1)}”" if value else "A value"
         where = f" in “{column.group(1)}”" if column else ""
-        kind = next((name for key, name in _TYPES.items() if f"'{key}'" in text), "the expected type")
+        kind = next((name for key, name in _TYPES.items() if f"'{key}'" in text),
+                    "the expected type")
         return (f"{shown}{where}{line} could not be read as {kind}; change the read options "
                 "or correct that value in the file, and read it again.")
-    if "No magic bytes" in text or "to be a Parquet file" in text or "not a parquet file" in text.lower():
+    if any(sign in text for sign in ("No magic bytes", "to be a Parquet file", "not a Parquet")):
         return (f"{what} is not a valid Parquet file (it may be damaged or another format); "
                 "export it again, or upload it as CSV or Excel.")
     if "Malformed JSON" in text or "JSON" in text and "parse" in text.lower():

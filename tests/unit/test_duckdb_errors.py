@@ -5,9 +5,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from services import ingest
 from services.duckdb_errors import explain
 from services.errors import InvalidInput
-from services import ingest
 
 DUCKDB_WORDS = ("CSV Error", "Error:", "magic bytes", "BIGINT", "read_parquet", "LINE 1",
                 "Original Line", "Possible Solution", "Malformed")
