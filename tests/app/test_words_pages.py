@@ -1,0 +1,61 @@
+"""AppTest: a dataset with time-zone timestamps, years, missing cells and big numbers shows
+without an apology, in words and numbers as people write them; Home names datasets."""
+
+from pathlib import Path
+
+from services import datasets
+from tests.app.helpers import all_text, open_page, sign_in
+from tests.factories import make_admin
+
+CSV = (
+    "station,year,measured_at,rain_mm,change\n"
+    "Oslo,2007,2024-03-01T12:05:00Z,0,-10980.4\n"
+    "Rome,2008,2024-03-01T23:30:00Z,,3.25\n"
+    "Lima,2009,2024-03-02T00:15:00Z,12.5,\n"
+)
+
+
+def test_dataset_page_with_zoned_times_shows_everything_as_people_write_it(
+        tmp_path: Path) -> None:
+    admin = make_admin()
+    upload = tmp_path / "weather.csv"
+    upload.write_text(CSV)
+    view, result = datasets.create_from_upload(admin, upload, original_name="weather.csv")
+    zoned = next(c for c in result.columns if c.name == "measured_at")
+    assert "TIME ZONE" in zoned.duckdb_type
+    at = sign_in("ada")
+    at.query_params["id"] = str(view.id)
+    open_page(at, "pages/dataset.py")
+    assert not at.exception
+    assert not at.error, [e.value for e in at.error]  # no apology boxes
+    text = all_text(at)
+    assert "Times are shown in UTC." in text
+
+    preview, columns = at.dataframe[0].value, at.dataframe[1].value
+    assert preview["year"].tolist() == ["2007", "2008", "2009"]
+    assert preview["measured_at"].tolist() == ["1 Mar 2024 12:05", "1 Mar 2024 23:30",
+                                               "2 Mar 2024 00:15"]
+    assert preview["rain_mm"].tolist() == ["0", "", "12.5"]
+    assert preview["change"].tolist() == ["-10,980.4", "3.25", ""]
+    shown = " ".join(str(v) for v in preview.to_numpy().ravel())
+    assert "None" not in shown and "nan" not in shown and "e+" not in shown
+
+    assert "Spread (std)" not in columns.columns
+    assert "Typical spread (standard deviation)" in columns.columns
+    by_name = columns.set_index("Column")
+    assert by_name.loc["year", "Smallest"] == "2007" and by_name.loc["year", "Largest"] == "2009"
+    assert by_name.loc["measured_at", "Smallest"] == "1 Mar 2024 12:05"
+    assert by_name.loc["rain_mm", "Missing"] == "33%"
+    assert "T12:05" not in " ".join(str(v) for v in columns.to_numpy().ravel())
+    assert "1 row (33%) has no value in “rain_mm”." in text
+
+
+def test_home_activity_names_datasets_without_internal_ids() -> None:
+    admin = make_admin()
+    view = datasets.create_from_sample(admin, "tips")
+    at = open_page(sign_in("ada"), "pages/home.py")
+    assert not at.exception
+    activity = [m.value for m in at.markdown if "Dataset created" in m.value]
+    assert activity, "creating a dataset shows in my recent activity"
+    assert f"{view.id}:" not in activity[0]
+    assert view.name.split()[0] in activity[0]
