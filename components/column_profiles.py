@@ -9,6 +9,7 @@ from services.dataset_models import ColumnProfile, DatasetProfile
 from services.time_zone import TIME_ZONE_NOTE, is_zoned
 
 SPREAD = "Typical spread (standard deviation)"
+QUARTERS = "Quarter, middle and three-quarter marks"
 
 
 def _distinct(column: ColumnProfile) -> str:
@@ -62,7 +63,7 @@ def show(profile: DatasetProfile) -> None:
                 "Largest": _stat(column.max, as_year=as_year),
                 "Average": _stat(column.mean, as_year=as_year),
                 SPREAD: _stat(column.std),
-                "Quartiles (25/50/75%)": " / ".join(
+                QUARTERS: " / ".join(
                     _stat(q, as_year=as_year) for q in (column.q25, column.q50, column.q75)
                 )
                 if column.q50 is not None
@@ -79,6 +80,16 @@ def show(profile: DatasetProfile) -> None:
                 "Distribution", help="How the values spread from smallest to largest."
             ),
             "Missing": st.column_config.TextColumn(help="Share of rows with no value."),
+            "Different values": st.column_config.TextColumn(
+                help="How many different values the column holds."
+            ),
+            QUARTERS: st.column_config.TextColumn(
+                help="A quarter of the values are below the first mark, half below the middle "
+                "one (the median) and three quarters below the last (the quartiles)."
+            ),
+            "Most common": st.column_config.TextColumn(
+                help="The most frequent values, with how many rows have each."
+            ),
             SPREAD: st.column_config.TextColumn(
                 help="How far values typically are from the average (the standard deviation)."
             ),

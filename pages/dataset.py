@@ -129,7 +129,8 @@ with quality_tab, friendly_errors("dataset_quality"):
     if not findings:
         st.success("No problems found: this data looks clean.", icon=":material/verified:")
     else:
-        st.write(f"{len(findings)} things to know about this data, most important first.")
+        things = "1 thing" if len(findings) == 1 else f"{number(len(findings))} things"
+        st.write(f"{things} to know about this data, most important first.")
     for index, finding in enumerate(findings):
         with st.container(border=True):
             label, colour = SEVERITY.get(finding.severity, ("Note", "gray"))
