@@ -92,8 +92,8 @@ def looks_like_id(c: ColumnProfile, rows: int) -> bool:
     column, or whole numbers named like an ID (id, code, rownames…) or counting up in a run
     (1, 2, 3…). Unique populations, prices or years are measures, not IDs."""
     is_unique = c.distinct >= c.count and c.missing == 0 and rows >= 20
-    if not is_unique or c.distinct_is_approximate and c.dtype != "text":
-        return is_unique and c.dtype == "text"
+    if not is_unique:
+        return False
     if c.dtype == "text":
         return True
     if c.dtype != "whole number" or _is_year(c):
@@ -103,7 +103,7 @@ def looks_like_id(c: ColumnProfile, rows: int) -> bool:
     low, high = c.min, c.max
     if not isinstance(low, int | float) or not isinstance(high, int | float):
         return False
-    return high - low + 1 <= 2 * c.count  # a run of counting numbers, with a few gaps
+    return high - low + 1 <= 1.1 * c.count  # a run of counting numbers, with few gaps
 
 
 def _without_false_ids(findings: list[Finding]) -> list[Finding]:
