@@ -34,8 +34,8 @@ from services.sql_names import path_literal, quote_ident, sql_literal
 SAMPLE_ROWS = 20_000
 CATEGORY_LIMIT = 1_000  # spelling check only for columns with at most this many values
 MOSTLY_MISSING = 0.5  # above this share missing, filling in would invent most of a column
-_ID_NAME = re.compile(r"(^|[^a-z])(id|ids|key|code|no|nr|num|number|index|idx|rownames?|"
-                      r"row|uuid|guid)($|[^a-z])|id$|^unnamed", re.IGNORECASE)
+_ID_NAME = re.compile(r"(^|[^a-z])(id|ids|key|code|no|nr|index|idx|rownames?|uuid|guid)"
+                      r"($|[^a-z])|^unnamed", re.IGNORECASE)
 _CURRENCY = r"(?:[$€£¥₹]|CHF|EUR|USD|GBP)"
 NUMBER_RE = (rf"^[-+(]?\s*{_CURRENCY}?\s*[-+]?\d[\d.,' \x{{a0}}\x{{202f}}]*\s*(?:%|{_CURRENCY})?"
              r"\s*\)?$")
@@ -98,7 +98,7 @@ def looks_like_id(c: ColumnProfile, rows: int) -> bool:
         return True
     if c.dtype != "whole number" or _is_year(c):
         return False
-    if _ID_NAME.search(c.name.replace("_", " ")):
+    if _ID_NAME.search(re.sub(r"([a-z])([A-Z])", r"\1 \2", c.name).replace("_", " ")):
         return True
     low, high = c.min, c.max
     if not isinstance(low, int | float) or not isinstance(high, int | float):

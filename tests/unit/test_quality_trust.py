@@ -89,10 +89,13 @@ def test_unique_measures_and_formatted_numbers_are_not_called_ids(tmp_path: Path
         "Población": [f"{int(p):,}".replace(",", ".") for p in population],  # 8.425.333
         "code": [f"k{i:04d}" for i in range(n)],  # text labels: ID
         "station": np.arange(5001, 5001 + n),  # consecutive whole numbers: ID
+        "CustomerID": rng.choice(np.arange(10**6), n, replace=False),  # named like an ID
+        "paid": population // 7,  # ends in "id", but a measure
+        "number_of_visits": population // 3,  # says "number", but a measure
     })
     findings = find_issues(_parquet(tmp_path, frame))
     ids = {f.column for f in _by_kind(findings, "id_like_column")}
-    assert ids == {"row_id", "code", "station"}
+    assert ids == {"row_id", "code", "station", "CustomerID"}
     assert "Población" in {f.column for f in _by_kind(findings, "numbers_stored_as_text")}
 
 
