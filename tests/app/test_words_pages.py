@@ -1,9 +1,14 @@
 """AppTest: a dataset with time-zone timestamps, years, missing cells and big numbers shows
 without an apology, in words and numbers as people write them; Home names datasets."""
 
+import base64
+import json
 from pathlib import Path
 
+import numpy as np
+
 from services import datasets
+from services.charts import ChartSpec, spec_to_query_params
 from tests.app.helpers import all_text, open_page, sign_in
 from tests.factories import make_admin
 
@@ -59,3 +64,24 @@ def test_home_activity_names_datasets_without_internal_ids() -> None:
     assert activity, "creating a dataset shows in my recent activity"
     assert f"{view.id}:" not in activity[0]
     assert view.name.split()[0] in activity[0]
+
+
+def test_explore_by_day_on_zoned_times_draws_a_chart(tmp_path: Path) -> None:
+    admin = make_admin()
+    upload = tmp_path / "weather.csv"
+    upload.write_text(CSV)
+    view, _ = datasets.create_from_upload(admin, upload, original_name="weather.csv")
+    spec = ChartSpec(chart_type="bar", x="measured_at", bucket="day", y="rain_mm", agg="sum")
+    at = sign_in("ada")
+    at.query_params.update({"dataset": str(view.id), **spec_to_query_params(spec)})
+    open_page(at, "pages/explore.py")
+    assert not at.exception
+    assert not at.error, [e.value for e in at.error]
+    charts = list(at.get("plotly_chart"))
+    assert charts, "no chart on the page"
+    figure = json.loads(charts[0].proto.spec)
+    assert [str(x)[:10] for x in figure["data"][0]["x"]] == ["2024-03-01", "2024-03-02"]
+    y = figure["data"][0]["y"]
+    if isinstance(y, dict):  # plotly sends numbers as typed binary arrays
+        y = np.frombuffer(base64.b64decode(y["bdata"]), dtype=y["dtype"]).tolist()
+    assert y == [0.0, 12.5]  # rain on the UTC days: Oslo 0 and Rome missing, then Lima
