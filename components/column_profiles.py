@@ -31,7 +31,8 @@ def _top(column: ColumnProfile) -> str:
     def shown(value: object) -> str:  # 2500.0 reads as 2,500, as in the other columns
         if isinstance(value, int | float) and not isinstance(value, bool):
             return display_text.year(value) if as_year else number(value)
-        return display_text.moment(value) if isinstance(value, str) else str(value)
+        is_moment = isinstance(value, str) and column.dtype in ("date", "date and time")
+        return display_text.moment(value) if is_moment else str(value)  # text as typed
 
     return ", ".join(f"{shown(v.value)} ({number(v.count)})" for v in column.top_values[:3])
 

@@ -79,7 +79,8 @@ def _value(c: ColumnProfile, value: Any) -> str:
     """A value of `c` in a sentence: 2,500 not 2500.0, 2007 not 2,007, 1 Mar 2024."""
     if isinstance(value, int | float) and not isinstance(value, bool):
         return display_text.year(value) if _is_year(c) else display_text.number(value)
-    return display_text.moment(value) if isinstance(value, str) else str(value)
+    is_moment = isinstance(value, str) and c.dtype in ("date", "date and time", "time")
+    return display_text.moment(value) if is_moment else str(value)  # text stays as typed
 
 
 def _is_year(c: ColumnProfile) -> bool:

@@ -107,3 +107,20 @@ def test_a_preview_reads_as_people_write_it() -> None:
 def test_a_date_time_column_at_midnight_shows_dates_only() -> None:
     frame = pd.DataFrame({"d": pd.to_datetime(["2024-03-01", "2024-03-05"]).tz_localize(UTC)})
     assert frame_for_people(frame)["d"].tolist() == ["1 Mar 2024", "5 Mar 2024"]
+
+
+def test_columns_tab_writes_years_dates_and_keeps_text_as_typed() -> None:
+    from components.column_profiles import _stat, _top
+    from services.dataset_models import ColumnProfile, ValueCount
+
+    years = ColumnProfile(name="Year", sql_name="year", dtype="whole number", count=3,
+                          missing=0, distinct=3, min=1999, max=2007,
+                          top_values=[ValueCount(value=2007, count=2)])
+    assert _top(years) == "2007 (2)"
+    days = ColumnProfile(name="day", sql_name="day", dtype="date", count=2, missing=0,
+                         distinct=1, top_values=[ValueCount(value="2024-03-01", count=2)])
+    assert _top(days) == "1 Mar 2024 (2)"
+    assert _stat("2024-03-01T14:05:00") == "1 Mar 2024 14:05"
+    codes = ColumnProfile(name="code", sql_name="code", dtype="text", count=2, missing=0,
+                          distinct=1, top_values=[ValueCount(value="2024-03-01", count=2)])
+    assert _top(codes) == "2024-03-01 (2)"  # text is shown as typed
