@@ -79,7 +79,8 @@ def _label_text(value: object, spec: ChartSpec) -> str:
             return f"Q{value.quarter} {value.year}"
         return value.strftime(_DATE_FORMATS.get(spec.bucket, "%d %b %Y"))
     if isinstance(value, float):
-        return format_number(value)
+        is_year = display_text.is_year_column(spec.x or "", [value])
+        return display_text.year(value) if is_year else format_number(value)
     return str(value)
 
 

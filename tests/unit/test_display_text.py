@@ -124,3 +124,11 @@ def test_columns_tab_writes_years_dates_and_keeps_text_as_typed() -> None:
     codes = ColumnProfile(name="code", sql_name="code", dtype="text", count=2, missing=0,
                           distinct=1, top_values=[ValueCount(value="2024-03-01", count=2)])
     assert _top(codes) == "2024-03-01 (2)"  # text is shown as typed
+
+
+def test_chart_summaries_write_years_without_separators() -> None:
+    from components.chart_figure import _label_text
+    from services.charts import ChartSpec
+
+    assert _label_text(2007.0, ChartSpec(chart_type="bar", x="year")) == "2007"
+    assert _label_text(2007.0, ChartSpec(chart_type="bar", x="price")) == "2,007"
