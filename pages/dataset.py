@@ -37,7 +37,9 @@ def cached_findings(parquet_path: str) -> list[Finding]:
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def cached_preview(parquet_path: str):  # noqa: ANN201 - a DataFrame of at most 100 rows
-    return dataset_files.preview(Path(parquet_path), limit=100)
+    """The first rows written for people, and whether any column holds zoned times."""
+    first_rows = dataset_files.preview(Path(parquet_path), limit=100)
+    return display_text.frame_for_people(first_rows), display_text.has_time_zone(first_rows)
 
 
 PENDING_VERSION = "dataset_pending_version"
@@ -113,9 +115,9 @@ preview_tab, columns_tab, quality_tab, clean_tab, versions_tab, details_tab = st
 )
 
 with preview_tab, friendly_errors("dataset_preview"):
-    first_rows = cached_preview(path_key)
-    st.dataframe(display_text.frame_for_people(first_rows), hide_index=True)
-    zone_note = f" {TIME_ZONE_NOTE}" if display_text.has_time_zone(first_rows) else ""
+    first_rows, has_zoned_times = cached_preview(path_key)
+    st.dataframe(first_rows, hide_index=True)
+    zone_note = f" {TIME_ZONE_NOTE}" if has_zoned_times else ""
     st.caption(
         f"The first {number(min(100, summary.rows))} of {number(summary.rows)} rows; "
         f"empty cells have no value.{zone_note}"
