@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+from streamlit.testing.v1 import AppTest
 
 from services import datasets
 from services.charts import ChartSpec, spec_to_query_params
@@ -85,3 +86,20 @@ def test_explore_by_day_on_zoned_times_draws_a_chart(tmp_path: Path) -> None:
     if isinstance(y, dict):  # plotly sends numbers as typed binary arrays
         y = np.frombuffer(base64.b64decode(y["bdata"]), dtype=y["dtype"]).tolist()
     assert y == [0.0, 12.5]  # rain on the UTC days: Oslo 0 and Rome missing, then Lima
+
+
+def _answer_with_zoned_times() -> None:
+    import pandas as pd
+
+    from components.chat import show_table
+
+    frame = pd.DataFrame({"at": pd.to_datetime(["2024-03-01T14:05:00+02:00"], utc=True),
+                          "rain": [1.5]})
+    show_table(frame, 1, key="words_answer")
+
+
+def test_an_ask_answer_with_zoned_times_says_they_are_in_utc() -> None:
+    at = AppTest.from_function(_answer_with_zoned_times, default_timeout=60).run()
+    assert not at.exception
+    assert "Times are shown in UTC." in [c.value for c in at.caption]
+    assert str(at.dataframe[0].value["at"].iloc[0]).startswith("2024-03-01 12:05:00")
