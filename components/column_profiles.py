@@ -9,7 +9,7 @@ from services.dataset_models import ColumnProfile, DatasetProfile
 from services.time_zone import TIME_ZONE_NOTE, is_zoned
 
 SPREAD = "Typical spread (standard deviation)"
-QUARTERS = "Quarter, middle and three-quarter marks"
+QUARTERS = "Quarter marks (¼ / ½ / ¾)"
 
 
 def _distinct(column: ColumnProfile) -> str:

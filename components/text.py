@@ -26,7 +26,7 @@ def when(moment: datetime | date | None) -> str:
     """An app time (stored in UTC) as people write it: "1 Mar 2024 14:05"."""
     if moment is None:
         return "—"
-    return display_text.moment(moment, with_time=isinstance(moment, datetime))
+    return display_text.moment(moment, with_time=isinstance(moment, datetime), seconds=False)
 
 
 def file_size(size: int) -> str:

@@ -90,10 +90,11 @@ def year(value: float | int | None) -> str:
     return number(value, grouping=False)
 
 
-def moment(value: Any, *, with_time: bool | None = None) -> str:
+def moment(value: Any, *, with_time: bool | None = None, seconds: bool = True) -> str:
     """A date or date-time as people write it: "1 Mar 2024", "1 Mar 2024 14:05". Times with
     a time zone are shown in `TIME_ZONE` (UTC). `with_time=None` shows the time only when it
-    is not midnight. ISO text ("2024-03-01T00:00:00") is read first."""
+    is not midnight; seconds show when they are not zero, unless `seconds=False`. ISO text
+    ("2024-03-01T00:00:00") is read first."""
     if is_missing(value):
         return MISSING
     if isinstance(value, str):
@@ -112,7 +113,7 @@ def moment(value: Any, *, with_time: bool | None = None) -> str:
         shows_time = with_time if with_time is not None else value.time() != time(0)
         if not shows_time:
             return f"{value.day} {value:%b %Y}"
-        clock = "%H:%M:%S" if value.second else "%H:%M"
+        clock = "%H:%M:%S" if value.second and seconds else "%H:%M"
         return f"{value.day} {value:%b %Y} {value.strftime(clock)}"
     if isinstance(value, date):
         return f"{value.day} {value:%b %Y}"
