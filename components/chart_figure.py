@@ -25,6 +25,7 @@ from components.palette import (
     color_map,
     style_map,
 )
+from services import display_text
 from services.analytics import ChartData
 from services.charts import BAR_TYPES, CHART_NAMES, ChartSpec, as_drawn
 
@@ -44,15 +45,10 @@ _DATE_FORMATS = {
 
 
 def format_number(value: float | int | None) -> str:
-    """Thousands separators and sensible rounding: 1,234,567 · 1,234.5 · 0.478."""
+    """Numbers in charts follow the one rule for numbers (services.display_text)."""
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "no value"
-    number = float(value)
-    if number.is_integer():
-        return f"{number:,.0f}"
-    if abs(number) >= 100:
-        return f"{number:,.1f}"
-    return f"{number:,.3g}"
+    return display_text.number(value)
 
 
 def _x_label(data: ChartData, spec: ChartSpec) -> str:
@@ -86,7 +82,8 @@ def _label_text(value: object, spec: ChartSpec) -> str:
             return f"Q{value.quarter} {value.year}"
         return value.strftime(_DATE_FORMATS.get(spec.bucket, "%d %b %Y"))
     if isinstance(value, float):
-        return format_number(value)
+        is_year = display_text.is_year_column(spec.x or "", [value])
+        return display_text.year(value) if is_year else format_number(value)
     return str(value)
 
 
@@ -386,6 +383,28 @@ def _extremes(data: ChartData, spec: ChartSpec) -> str:
     return rank_phrase(labels, values, what="group")
 
 
+def histogram_sentence(frame: pd.DataFrame) -> str:
+    """Where the values lie, always true: "most values" only when one range holds more than
+    half of them; otherwise the ranges that hold the middle half (from the quartiles)."""
+    counts = frame["value"].astype("float64").to_numpy()
+    total = float(counts.sum())
+    start, end = frame["bin_start"].to_numpy(), frame["bin_end"].to_numpy()
+    whole = f"from {format_number(start.min())} to {format_number(end.max())}"
+    if total <= 0:
+        return f"no values, {whole}."
+    peak = int(np.argmax(counts))
+    low, high = format_number(start[peak]), format_number(end[peak])
+    if counts[peak] > display_text.MOST * total:
+        return (f"most values ({display_text.share(counts[peak], total)}) fall between "
+                f"{low} and {high}, {whole}.")
+    running = np.cumsum(counts)
+    first = int(np.searchsorted(running, 0.25 * total))
+    last = int(np.searchsorted(running, 0.75 * total))
+    return (f"the middle half of the values lie between {format_number(start[first])} and "
+            f"{format_number(end[last])}, {whole}; the most common range is {low} to {high} "
+            f"({format_number(counts[peak])} rows).")
+
+
 def summarize(data: ChartData, spec: ChartSpec) -> str:
     """One plain sentence describing the chart (also its alt text)."""
     spec = as_drawn(spec)[0]  # name the chart that is drawn: side by side, not stacked
@@ -416,17 +435,7 @@ def summarize(data: ChartData, spec: ChartSpec) -> str:
             f"relationship (correlation {format_number(r)})."
         )
     if spec.chart_type == "histogram":
-        peak = frame.iloc[int(np.argmax(frame["value"].to_numpy()))]
-        in_bins = int(frame["value"].sum())
-        share = f"{format_number(peak['value'])} of {in_bins:,} rows"
-        where = (f"{format_number(peak['bin_start'])} and {format_number(peak['bin_end'])}")
-        busiest = (f"most values fall between {where} ({share})" if peak["value"] * 2 > in_bins
-                   else f"the most common range is between {where} ({share})")
-        return (
-            f"{name} of {spec.x} over {rows}: {busiest}, from "
-            f"{format_number(frame['bin_start'].min())} to "
-            f"{format_number(frame['bin_end'].max())}."
-        )
+        return f"{name} of {spec.x} over {rows}: {histogram_sentence(frame)}"
     if spec.chart_type == "box":
         if len(frame) == 1:
             only = frame.iloc[0]

@@ -12,8 +12,10 @@ from services.ask import SqlAttempt, chart_for_result, frame_kinds
 from services.charts import ChartSpec, validate_spec
 from services.conversations import MessageView
 from services.dataset_files import frame_csv_bytes
+from services.display_text import has_time_zone
 from services.errors import InvalidInput
 from services.research import NewInsight
+from services.time_zone import TIME_ZONE_NOTE
 from services.users import UserView
 
 
@@ -28,6 +30,8 @@ def show_table(frame: pd.DataFrame, total_rows: int, *, key: str,
     if frame.empty:
         return
     st.dataframe(frame, hide_index=True, width="stretch")
+    if has_time_zone(frame):
+        st.caption(TIME_ZONE_NOTE)
     st.download_button(
         "Download these rows (CSV)", frame_csv_bytes(frame), file_name="answer.csv",
         mime="text/csv", key=f"{key}_csv", icon=":material/download:", on_click="ignore",

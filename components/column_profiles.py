@@ -4,7 +4,12 @@ import pandas as pd
 import streamlit as st
 
 from components.text import number
+from services import display_text
 from services.dataset_models import ColumnProfile, DatasetProfile
+from services.time_zone import TIME_ZONE_NOTE, is_zoned
+
+SPREAD = "Typical spread (standard deviation)"
+QUARTERS = "Quarter marks (¼ / ½ / ¾)"
 
 
 def _distinct(column: ColumnProfile) -> str:
@@ -12,35 +17,55 @@ def _distinct(column: ColumnProfile) -> str:
     return f"about {shown}" if column.distinct_is_approximate else shown
 
 
+def _is_year(column: ColumnProfile) -> bool:
+    """Whole numbers 1000–2999 in a column named like a year read as years: 2007, not 2,007."""
+    if column.dtype not in ("number", "whole number"):
+        return False
+    ends = [v for v in (column.min, column.max) if isinstance(v, int | float)]
+    return display_text.is_year_column(column.name, ends or None)
+
+
 def _top(column: ColumnProfile) -> str:
+    as_year = _is_year(column)
+
     def shown(value: object) -> str:  # 2500.0 reads as 2,500, as in the other columns
-        return number(value) if isinstance(value, float) else str(value)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return display_text.year(value) if as_year else number(value)
+        is_moment = isinstance(value, str) and column.dtype in ("date", "date and time")
+        return display_text.moment(value) if is_moment else str(value)  # text as typed
 
     return ", ".join(f"{shown(v.value)} ({number(v.count)})" for v in column.top_values[:3])
 
 
-def _stat(value: float | str | None) -> str:
+def _stat(value: float | str | None, *, as_year: bool = False) -> str:
     if isinstance(value, str):
-        return value
-    return number(value)
+        return display_text.moment(value)  # ISO dates and times as people write them
+    return display_text.year(value) if as_year else number(value)
+
+
+def missing_text(column: ColumnProfile) -> str:
+    """The share of rows with no value, written exactly as the Quality tab writes it."""
+    return display_text.share(column.missing, column.count + column.missing) \
+        if column.missing else "none"
 
 
 def show(profile: DatasetProfile) -> None:
     rows = []
     for column in profile.columns:
+        as_year = _is_year(column)
         rows.append(
             {
                 "Column": column.name,
                 "Type": column.dtype,
                 "Values present": number(column.count),
-                "Missing": f"{column.missing_pct:.0f}%" if column.missing else "none",
+                "Missing": missing_text(column),
                 "Different values": _distinct(column),
-                "Smallest": _stat(column.min),
-                "Largest": _stat(column.max),
-                "Average": _stat(column.mean),
-                "Spread (std)": _stat(column.std),
-                "Quartiles (25/50/75%)": " / ".join(
-                    _stat(q) for q in (column.q25, column.q50, column.q75)
+                "Smallest": _stat(column.min, as_year=as_year),
+                "Largest": _stat(column.max, as_year=as_year),
+                "Average": _stat(column.mean, as_year=as_year),
+                SPREAD: _stat(column.std),
+                QUARTERS: " / ".join(
+                    _stat(q, as_year=as_year) for q in (column.q25, column.q50, column.q75)
                 )
                 if column.q50 is not None
                 else "",
@@ -56,11 +81,23 @@ def show(profile: DatasetProfile) -> None:
                 "Distribution", help="How the values spread from smallest to largest."
             ),
             "Missing": st.column_config.TextColumn(help="Share of rows with no value."),
-            "Spread (std)": st.column_config.TextColumn(
-                help="Standard deviation: how far values typically are from the average."
+            "Different values": st.column_config.TextColumn(
+                help="How many different values the column holds."
+            ),
+            QUARTERS: st.column_config.TextColumn(
+                help="A quarter of the values are below the first mark, half below the middle "
+                "one (the median) and three quarters below the last (the quartiles)."
+            ),
+            "Most common": st.column_config.TextColumn(
+                help="The most frequent values, with how many rows have each."
+            ),
+            SPREAD: st.column_config.TextColumn(
+                help="How far values typically are from the average (the standard deviation)."
             ),
         },
     )
+    if any(is_zoned(c.duckdb_type) for c in profile.columns):
+        st.caption(TIME_ZONE_NOTE)
     approximate = [c.name for c in profile.columns if c.distinct_is_approximate]
     if approximate:
         st.caption(

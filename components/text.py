@@ -1,8 +1,9 @@
 """Formatting for people: numbers with separators, dates as people write them, safe text."""
 
-import math
 import re
 from datetime import date, datetime
+
+from services import display_text
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~<$:])")
 
@@ -13,33 +14,19 @@ def escape_markdown(text: str) -> str:
 
 
 def number(value: float | int | None, *, digits: int = 2) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
-    if isinstance(value, int) or float(value).is_integer() and abs(value) < 1e15:
-        return f"{int(value):,}"
-    magnitude = abs(value)
-    if magnitude >= 1000:
-        return f"{value:,.0f}"
-    if magnitude >= 1:
-        return f"{value:,.{digits}f}".rstrip("0").rstrip(".")
-    return f"{value:.{digits + 1}g}"
+    """Numbers for people; the rule lives in services.display_text (one home)."""
+    return display_text.number(value, digits=digits)
 
 
 def percent(part: float, whole: float) -> str:
-    if not whole:
-        return "0%"
-    share = 100 * part / whole
-    if 0 < share < 1:
-        return "<1%"
-    return f"{share:.0f}%"
+    return display_text.share(part, whole)
 
 
 def when(moment: datetime | date | None) -> str:
+    """An app time (stored in UTC) as people write it: "1 Mar 2024 14:05"."""
     if moment is None:
         return "—"
-    if isinstance(moment, datetime):
-        return moment.strftime("%-d %b %Y, %H:%M")
-    return moment.strftime("%-d %b %Y")
+    return display_text.moment(moment, with_time=isinstance(moment, datetime), seconds=False)
 
 
 def file_size(size: int) -> str:

@@ -8,11 +8,12 @@ from components import column_profiles, read_options, recipe, share
 from components.feedback import empty_state, flash, friendly_errors, show_flash
 from components.session import require_page
 from components.text import escape_markdown, file_size, number, when
-from services import dataset_access, dataset_files, datasets, profile, quality
+from services import dataset_access, dataset_files, datasets, display_text, profile, quality
 from services.cleaning import describe_step
 from services.dataset_models import DatasetProfile, Finding
 from services.errors import NotFound
 from services.permissions import Role, can
+from services.time_zone import TIME_ZONE_NOTE
 
 user = require_page("dataset")
 
@@ -36,7 +37,9 @@ def cached_findings(parquet_path: str) -> list[Finding]:
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def cached_preview(parquet_path: str):  # noqa: ANN201 - a DataFrame of at most 100 rows
-    return dataset_files.preview(Path(parquet_path), limit=100)
+    """The first rows written for people, and whether any column holds zoned times."""
+    first_rows = dataset_files.preview(Path(parquet_path), limit=100)
+    return display_text.frame_for_people(first_rows), display_text.has_time_zone(first_rows)
 
 
 PENDING_VERSION = "dataset_pending_version"
@@ -125,8 +128,13 @@ preview_tab, columns_tab, quality_tab, clean_tab, versions_tab, details_tab = st
 )
 
 with preview_tab, friendly_errors("dataset_preview"):
-    st.dataframe(cached_preview(path_key), hide_index=True)
-    st.caption(f"The first {min(100, summary.rows):,} of {summary.rows:,} rows.")
+    first_rows, has_zoned_times = cached_preview(path_key)
+    st.dataframe(first_rows, hide_index=True)
+    zone_note = f" {TIME_ZONE_NOTE}" if has_zoned_times else ""
+    st.caption(
+        f"The first {number(min(100, summary.rows))} of {number(summary.rows)} rows; "
+        f"empty cells have no value.{zone_note}"
+    )
 
 with columns_tab, friendly_errors("dataset_columns"):
     column_profiles.show(summary)
@@ -136,7 +144,8 @@ with quality_tab, friendly_errors("dataset_quality"):
     if not findings:
         st.success("No problems found: this data looks clean.", icon=":material/verified:")
     else:
-        st.write(f"{len(findings)} things to know about this data, most important first.")
+        things = "1 thing" if len(findings) == 1 else f"{number(len(findings))} things"
+        st.write(f"{things} to know about this data, most important first.")
     for index, finding in enumerate(findings):
         with st.container(border=True):
             label, colour = SEVERITY.get(finding.severity, ("Note", "gray"))

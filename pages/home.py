@@ -34,7 +34,8 @@ with friendly_errors("home"):
         for dataset in mine:
             st.page_link(
                 "pages/dataset.py",
-                label=f"{dataset.name} — {number(dataset.rows)} rows",
+                label=f"{dataset.name} — {number(dataset.rows)} "
+                + ("row" if dataset.rows == 1 else "rows"),
                 icon=":material/table_view:",
                 query_params={"id": str(dataset.id)},
             )
@@ -44,7 +45,8 @@ with friendly_errors("home"):
         if not activity:
             empty_state("Nothing here yet.", hint="Start by opening Datasets and uploading a file.")
         for entry in activity:
-            target = f" · {entry.target}" if entry.target and entry.target != user.username else ""
+            label = entry.target_label
+            target = f" · {label}" if label and entry.target != user.username else ""
             st.markdown(
                 f"- {when(entry.created_at)} — {entry.action_label}{escape_markdown(target)}"
             )

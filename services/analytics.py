@@ -17,6 +17,7 @@ import duckdb
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
+from services import time_zone
 from services.charts import AGG_NAMES, BAR_TYPES, BUCKETS, ChartSpec, Filter, as_drawn
 from services.column_roles import ColumnStats
 from services.errors import InvalidInput, NotFound, QueryFailed
@@ -232,7 +233,7 @@ def _engine() -> duckdb.DuckDBPyConnection:
     cursor (thread-safe) and so skips ~10 ms of start-up. It holds no tables: queries read
     only the Parquet file they are given, and versions are immutable, so caching Parquet
     metadata is safe."""
-    con = duckdb.connect()
+    con = time_zone.connect()  # "by day" means a UTC day wherever the server runs
     con.execute("SET parquet_metadata_cache = true")
     return con
 

@@ -1,5 +1,6 @@
 """The audit log: who did what, when, to what. Written by services, read by admins."""
 
+import re
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
@@ -9,6 +10,8 @@ from sqlalchemy.orm import Session
 from services.db import session_scope
 from services.models import AuditEntry
 from services.permissions import require
+
+_ID_PREFIX = re.compile(r"^\d+: ")
 
 ACTIONS: dict[str, str] = {
     "sign_in": "Signed in",
@@ -42,6 +45,12 @@ class AuditRecord(BaseModel):
     @property
     def action_label(self) -> str:
         return ACTIONS.get(self.action, self.action.replace("_", " ").capitalize())
+
+    @property
+    def target_label(self) -> str:
+        """What was acted on, as people know it: a dataset's name, never its internal id
+        (targets are stored as “17: penguins” so admins can still tell datasets apart)."""
+        return _ID_PREFIX.sub("", self.target)
 
 
 class AuditFilter(BaseModel):

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from services import date_text
+from services import date_text, duckdb_errors, time_zone
 from services.dataset_models import ColumnInfo, IngestResult, ReadOptions
 from services.errors import InvalidInput
 from services.settings import get_settings
@@ -87,9 +87,7 @@ def ingest_file(path: Path, *, original_name: str, dest_dir: Path,
         result = reader(path, tmp, options)
         os.replace(tmp, final)
     except duckdb.Error as error:
-        raise InvalidInput(f"“{original_name}” could not be read: {_first_line(error)}. "
-                           "Check that it is the file you meant, or change the read options."
-                           ) from error
+        raise InvalidInput(duckdb_errors.explain(error, what=f"“{original_name}”")) from error
     finally:
         tmp.unlink(missing_ok=True)
     return result.model_copy(update={"parquet_path": final})
@@ -169,7 +167,7 @@ def _reader_for(original_name: str, path: Path) -> Reader:
 
 
 def _connect() -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect()
+    con = time_zone.connect()
     con.execute("SET enable_progress_bar = false")
     return con
 

@@ -22,6 +22,7 @@ from typing import Any, NamedTuple
 import duckdb
 import numpy as np
 
+from services import time_zone
 from services.dataset_models import (
     ColumnInfo,
     ColumnProfile,
@@ -44,7 +45,7 @@ _ORDERED = ("date", "date and time", "time")
 
 def profile_dataset(parquet_path: Path) -> DatasetProfile:
     """Rows, duplicate rows, size and a `ColumnProfile` per column of a Parquet file."""
-    con = duckdb.connect()
+    con = time_zone.connect()
     try:
         columns = read_columns(parquet_path, con)
         source = f"read_parquet({path_literal(parquet_path)})"
@@ -168,7 +169,8 @@ def _column_profile(con: duckdb.DuckDBPyConnection, source: str, column: ColumnI
         # the full value counts give exact quartiles, histogram and outliers cheaply
         arrays = con.execute(
             f"SELECT CAST({c} AS DOUBLE) AS v, count(*) AS n FROM {source} "
-            f"WHERE {c} IS NOT NULL GROUP BY v ORDER BY v").fetchnumpy()
+            f"WHERE {c} IS NOT NULL GROUP BY 1 ORDER BY 1").fetchnumpy()  # by position: a
+        # column may itself be called "v"
         table = _Frequencies(np.asarray(arrays["v"], dtype=float),
                              np.asarray(arrays["n"], dtype=np.int64))
         _from_frequencies(profile, table)
@@ -287,8 +289,16 @@ def _binned_skewness(bins: list[HistogramBin]) -> float | None:
 
 
 def outlier_fences(profile: ColumnProfile) -> tuple[float, float]:
-    """Tukey's fences: values outside q25 - 1.5·IQR .. q75 + 1.5·IQR are outliers."""
-    return _fences(profile)
+    """Tukey's fences: values outside q25 - 1.5·IQR .. q75 + 1.5·IQR are outliers. Each
+    fence is kept within the values seen: a column that is never negative (rain, GDP) never
+    gets a bound below zero; a fence at the smallest (largest) value means no outlier on that
+    side, and the same values fall outside as with the open fences."""
+    low, high = _fences(profile)
+    if isinstance(profile.min, int | float) and not isinstance(profile.min, bool):
+        low = max(low, float(profile.min))
+    if isinstance(profile.max, int | float) and not isinstance(profile.max, bool):
+        high = min(high, float(profile.max))
+    return low, high
 
 
 def _fences(p: ColumnProfile) -> tuple[float, float]:

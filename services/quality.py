@@ -5,11 +5,14 @@ text checks run as one compact query over a random sample of the text columns to
 candidates, and exact counts are computed only for the columns that look affected.
 """
 
+import math
+import re
 from pathlib import Path
 from typing import Any, Literal
 
 import duckdb
 
+from services import display_text, time_zone
 from services.dataset_models import (
     ColumnProfile,
     DatasetProfile,
@@ -17,6 +20,7 @@ from services.dataset_models import (
     DropDuplicates,
     DropMissing,
     Finding,
+    FlagMissing,
     Impute,
     MapCategories,
     ParseDate,
@@ -29,6 +33,9 @@ from services.sql_names import path_literal, quote_ident, sql_literal
 
 SAMPLE_ROWS = 20_000
 CATEGORY_LIMIT = 1_000  # spelling check only for columns with at most this many values
+MOSTLY_MISSING = 0.5  # above this share missing, filling in would invent most of a column
+_ID_NAME = re.compile(r"(^|[^a-z])(id|ids|key|code|no|nr|index|idx|rownames?|uuid|guid)"
+                      r"($|[^a-z])|^unnamed", re.IGNORECASE)
 _CURRENCY = r"(?:[$€£¥₹]|CHF|EUR|USD|GBP)"
 NUMBER_RE = (rf"^[-+(]?\s*{_CURRENCY}?\s*[-+]?\d[\d.,' \x{{a0}}\x{{202f}}]*\s*(?:%|{_CURRENCY})?"
              r"\s*\)?$")
@@ -49,7 +56,7 @@ def find_issues(parquet_path: Path, profile: DatasetProfile | None = None) -> li
     findings = _dataset_findings(profile)
     for column in profile.columns:
         findings += _column_findings(column, profile.rows)
-    con = duckdb.connect()
+    con = time_zone.connect()
     try:
         findings += _outliers(con, source, profile)
         text_columns = [c for c in profile.columns if c.dtype in _TEXT_TYPES and c.count > 0]
@@ -59,15 +66,52 @@ def find_issues(parquet_path: Path, profile: DatasetProfile | None = None) -> li
                 findings += _spellings(con, source, column)
     finally:
         con.close()
+    findings = _without_false_ids(findings)
     order = {"high": 0, "medium": 1, "low": 2}
     return sorted(findings, key=lambda f: order[f.severity])
 
 
 def _share(part: int, whole: int) -> str:
-    if whole == 0 or part == 0:
-        return "0%"
-    pct = 100 * part / whole
-    return "<1%" if pct < 1 else f"{pct:.0f}%"
+    return display_text.share(part, whole)
+
+
+def _value(c: ColumnProfile, value: Any) -> str:
+    """A value of `c` in a sentence: 2,500 not 2500.0, 2007 not 2,007, 1 Mar 2024."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return display_text.year(value) if _is_year(c) else display_text.number(value)
+    is_moment = isinstance(value, str) and c.dtype in ("date", "date and time", "time")
+    return display_text.moment(value) if is_moment else str(value)  # text stays as typed
+
+
+def _is_year(c: ColumnProfile) -> bool:
+    ends = [v for v in (c.min, c.max) if isinstance(v, int | float) and not isinstance(v, bool)]
+    return c.dtype in _NUMERIC and display_text.is_year_column(c.name, ends or None)
+
+
+def looks_like_id(c: ColumnProfile, rows: int) -> bool:
+    """A different value in every row is an ID only for labels, not for measures: a text
+    column, or whole numbers named like an ID (id, code, rownames…) or counting up in a run
+    (1, 2, 3…). Unique populations, prices or years are measures, not IDs."""
+    is_unique = c.distinct >= c.count and c.missing == 0 and rows >= 20
+    if not is_unique:
+        return False
+    if c.dtype == "text":
+        return True
+    if c.dtype != "whole number" or _is_year(c):
+        return False
+    if _ID_NAME.search(re.sub(r"([a-z])([A-Z])", r"\1 \2", c.name).replace("_", " ")):
+        return True
+    low, high = c.min, c.max
+    if not isinstance(low, int | float) or not isinstance(high, int | float):
+        return False
+    return high - low + 1 <= 1.1 * c.count  # a run of counting numbers, with few gaps
+
+
+def _without_false_ids(findings: list[Finding]) -> list[Finding]:
+    """Numbers or dates written as text (“8.425.333”) are values, not IDs."""
+    typed = {f.column for f in findings
+             if f.kind in ("numbers_stored_as_text", "dates_stored_as_text")}
+    return [f for f in findings if not (f.kind == "id_like_column" and f.column in typed)]
 
 
 def _rows(n: int) -> str:
@@ -97,23 +141,14 @@ def _column_findings(c: ColumnProfile, rows: int) -> list[Finding]:
                         fix=DropColumns(columns=[c.name]))]
     found: list[Finding] = []
     if c.missing:
-        pct = c.missing / rows
-        severity: Severity = "high" if pct >= 0.2 else "medium" if pct >= 0.05 else "low"
-        fix: Any = DropMissing(columns=[c.name]) if pct < 0.05 else (
-            Impute(column=c.name, method="median") if c.dtype in _NUMERIC
-            else Impute(column=c.name, method="mode"))
-        found.append(Finding(kind="missing_values", column=c.name, severity=severity,
-                             affected_rows=c.missing, fix=fix,
-                             message=f"{_rows(c.missing)} ({_share(c.missing, rows)}) "
-                                     f"{_have(c.missing)} no value in {name}."))
+        found.append(_missing(c, rows))
     if c.distinct == 1 and rows > 1:
-        value = c.top_values[0].value if c.top_values else ""
+        value = _value(c, c.top_values[0].value) if c.top_values else ""
         found.append(Finding(kind="constant_column", column=c.name, severity="low",
                              fix=DropColumns(columns=[c.name]),
                              message=f"{name} has the same value (“{value}”) in every row that "
                                      "has one, so it tells you nothing."))
-    is_unique = c.distinct >= c.count and c.missing == 0 and rows >= 20
-    if is_unique and c.dtype in ("whole number", "text"):
+    if looks_like_id(c, rows):
         found.append(Finding(kind="id_like_column", column=c.name, severity="low",
                              message=f"{name} has a different value in every row, so it looks "
                                      "like an ID: use it to find rows, not to average or chart."))
@@ -135,10 +170,31 @@ def _column_findings(c: ColumnProfile, rows: int) -> list[Finding]:
         if top.count >= 0.9 * c.count:
             found.append(Finding(kind="imbalanced_column", column=c.name, severity="low",
                                  affected_rows=c.count - top.count,
-                                 message=f"{name} is “{top.value}” in {_share(top.count, c.count)}"
+                                 message=f"{name} is “{_value(c, top.value)}” in "
+                                         f"{_share(top.count, c.count)}"
                                          " of rows, so the other values are rare; comparisons "
                                          "between groups will be shaky."))
     return found
+
+
+def _missing(c: ColumnProfile, rows: int) -> Finding:
+    """Missing values, with a fix that never invents most of a column: drop the few rows,
+    fill a minority in, or, when most values are missing, mark which rows have none."""
+    pct = c.missing / rows
+    severity: Severity = "high" if pct >= 0.2 else "medium" if pct >= 0.05 else "low"
+    counted = (f"{_rows(c.missing)} ({display_text.missing_share(c.missing, c.count)}) "
+               f"{_have(c.missing)} no value in “{c.name}”")
+    if pct > MOSTLY_MISSING:
+        return Finding(kind="missing_values", column=c.name, severity=severity,
+                       affected_rows=c.missing, fix=FlagMissing(column=c.name),
+                       message=f"{counted}. Filling them in would invent most of the column, "
+                               "so mark which rows have no value instead, or remove the "
+                               "column if you do not need it.")
+    fix: Any = DropMissing(columns=[c.name]) if pct < 0.05 else (
+        Impute(column=c.name, method="median") if c.dtype in _NUMERIC
+        else Impute(column=c.name, method="mode"))
+    return Finding(kind="missing_values", column=c.name, severity=severity,
+                   affected_rows=c.missing, fix=fix, message=f"{counted}.")
 
 
 def _outliers(con: duckdb.DuckDBPyConnection, source: str, profile: DatasetProfile,
@@ -163,14 +219,30 @@ def _outliers(con: duckdb.DuckDBPyConnection, source: str, profile: DatasetProfi
         n = int(c.outliers or 0)
         if not n:
             continue
-        low, high = outlier_fences(c)
         severity: Severity = "medium" if n > 0.05 * c.count else "low"
         found.append(Finding(kind="outliers", column=c.name, severity=severity, affected_rows=n,
-                             message=f"{_rows(n)} ({_share(n, c.count)}) in “{c.name}” "
-                                     f"{'is' if n == 1 else 'are'} far from the rest (below "
-                                     f"{low:,.4g} or above {high:,.4g}); check whether "
-                                     f"{'it is a mistake' if n == 1 else 'they are mistakes'}."))
+                             message=_outlier_message(c, n)))
     return found
+
+
+def _outlier_message(c: ColumnProfile, n: int) -> str:
+    """Only the sides that have outliers, with bounds inside the values seen: “far above the
+    rest: above 12.5, up to 80”, never “below -3” for a column that is never negative."""
+    low, high = outlier_fences(c)
+    smallest = float(c.min) if isinstance(c.min, int | float) else -math.inf
+    largest = float(c.max) if isinstance(c.max, int | float) else math.inf
+    below = f"below {_value(c, low)}" + (
+        f", down to {_value(c, smallest)}" if math.isfinite(smallest) else "")
+    above = f"above {_value(c, high)}" + (
+        f", up to {_value(c, largest)}" if math.isfinite(largest) else "")
+    has_low, has_high = low > smallest, high < largest
+    where = (f"far below the rest ({below})" if has_low and not has_high else
+             f"far above the rest ({above})" if has_high and not has_low else
+             f"far from the rest ({below}; or {above})")
+    verb = "is" if n == 1 else "are"
+    check = "it is a mistake" if n == 1 else "they are mistakes"
+    return (f"{_rows(n)} ({_share(n, c.count)}) in “{c.name}” {verb} {where}; "
+            f"check whether {check}.")
 
 
 def _text_findings(con: duckdb.DuckDBPyConnection, source: str, columns: list[ColumnProfile],

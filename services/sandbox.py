@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict
 from services.errors import InvalidInput, NotFound, QueryFailed, QueryTimeout, UnsafeQuery
 from services.settings import get_settings
 from services.sql_guard import check_sql
+from services.time_zone import pin_time_zone
 
 # After the first interrupt, keep interrupting until the caller stops the watchdog, so a
 # query that starts a moment after the deadline is still stopped.
@@ -136,7 +137,7 @@ def _limits() -> tuple[int, str]:
 
 def _new_instance(limits: tuple[int, str]) -> duckdb.DuckDBPyConnection:
     threads, memory_limit = limits
-    return duckdb.connect(
+    con = duckdb.connect(
         ":memory:",
         config={
             "autoinstall_known_extensions": False,
@@ -149,6 +150,7 @@ def _new_instance(limits: tuple[int, str]) -> duckdb.DuckDBPyConnection:
             "memory_limit": memory_limit,
         },
     )
+    return pin_time_zone(con)  # zoned times come back in UTC, before the lock
 
 
 def _take_instance() -> duckdb.DuckDBPyConnection:
