@@ -402,7 +402,7 @@ def histogram_sentence(frame: pd.DataFrame) -> str:
     last = int(np.searchsorted(running, 0.75 * total))
     return (f"the middle half of the values lie between {format_number(start[first])} and "
             f"{format_number(end[last])}, {whole}; the most common range is {low} to {high} "
-            f"({format_number(counts[peak])} rows).")
+            f"({format_number(counts[peak])} of {format_number(total)} rows).")
 
 
 def summarize(data: ChartData, spec: ChartSpec) -> str:

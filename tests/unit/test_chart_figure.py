@@ -122,7 +122,7 @@ def test_histogram_and_box_summaries(sales: Path) -> None:
     sentence = summarize(aggregate(sales, hist), hist)  # no range holds most of the values
     assert "most values" not in sentence
     assert "the middle half of the values lie between 32.11 and 107.04" in sentence
-    assert "the most common range is 0 to 3.57 (500 rows)" in sentence
+    assert "the most common range is 0 to 3.57 (500 of 20,000 rows)" in sentence
     box = ChartSpec(chart_type="box", x="Channel", y="Price")
     data = aggregate(sales, box)
     assert "the median is highest for" in summarize(data, box)
