@@ -17,10 +17,11 @@ from services.conversations import ConversationView, NewMessage, TurnDetails
 from services.datasets import DatasetView
 from services.errors import BudgetExceeded, ClaudeUnavailable
 from services.permissions import can
-from services.sandbox import run_sandboxed
+from services.sandbox import run_sandboxed, warm_up
 from services.settings import get_settings
 
 claude_wiring.install()  # idempotent; AppTest runs this file without app.py
+warm_up()  # start the sandbox's worker processes (idempotent, does not wait)
 user = require_page("ask")
 
 CURRENT = "ask_conversation"  # id of the open conversation, or None for a new one
