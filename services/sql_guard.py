@@ -121,6 +121,7 @@ def check_sql(sql: str, allowed_tables: set[str]) -> str:
 
 
 def _checked_by_sqlglot(sql: str, allowed_tables: set[str]) -> str:
+    statement: exp.Expr | None
     try:
         statement = _parse_single(sql)
     except UnsafeQuery:
