@@ -18,13 +18,13 @@ MSG_NOT_VISIBLE = "One of the datasets picked does not exist or is not shared wi
 
 
 def resolve_actor(user: str | None, actor: UserView | None) -> UserView:
-    """The caller as stored now (role and disabled flag are read fresh when only a username
-    is given); an unknown or disabled account is refused."""
-    if actor is None:
-        actor = users.get_user(user) if user else None
-    if actor is None or actor.disabled:
+    """The caller as stored now: role and disabled flag are read fresh, so a change made by
+    an admin a moment ago counts; an unknown or disabled account is refused."""
+    username = actor.username if actor is not None else user
+    stored = users.get_user(username) if username else None
+    if stored is None or stored.disabled:
         raise PermissionDenied(MSG_SIGN_IN)
-    return actor
+    return stored
 
 
 def require_claude(user: str | None = None, actor: UserView | None = None) -> UserView:
