@@ -105,6 +105,16 @@ def statement_kinds(sql: str) -> list[str]:
     return [str(s.type).rsplit(".", 1)[-1].upper() for s in statements]
 
 
+def too_deep_for_duckdb(sql: str) -> bool:
+    """True when DuckDB's parser gives up on the depth (long operator chains included);
+    checked before sqlglot, which would take seconds to find the same."""
+    try:
+        statement_kinds(sql)
+    except duckdb.Error as error:
+        return "expression depth" in str(error)
+    return False
+
+
 def _serialise(select_sql: str) -> dict[str, Any]:
     with _LOCK:
         row = _scratch().execute("SELECT json_serialize_sql(?)", [select_sql]).fetchone()

@@ -110,7 +110,7 @@ def check_sql(sql: str, allowed_tables: set[str]) -> str:
         raise UnsafeQuery(MSG_EMPTY)
     if len(sql) > MAX_SQL_CHARS:
         raise UnsafeQuery(MSG_TOO_LONG)
-    if nesting_depth(sql) > MAX_NESTING:
+    if nesting_depth(sql) > MAX_NESTING or sql_engine_check.too_deep_for_duckdb(sql):
         raise UnsafeQuery(MSG_TOO_DEEP)
     try:
         normalised = _checked_by_sqlglot(sql, allowed_tables)
