@@ -194,10 +194,7 @@ class Pool:
 
     def run(self, request: dict[str, Any], *, hard_limit_s: float, wait_s: float,
             max_body: int) -> tuple[dict, bytes]:
-        try:
-            worker = self._idle.get(timeout=wait_s)
-        except queue.Empty as error:
-            raise PoolBusy() from error
+        worker = self._checkout(wait_s)
         deadline = time.monotonic() + hard_limit_s
         try:
             reply = worker.ask(request, deadline, max_body)
@@ -206,6 +203,18 @@ class Pool:
             raise
         self._give_back(worker)
         return reply
+
+    def _checkout(self, wait_s: float) -> Worker:
+        """An idle, live worker; one that died while idle is replaced and skipped."""
+        give_up = time.monotonic() + wait_s
+        while True:
+            try:
+                worker = self._idle.get(timeout=max(0.0, give_up - time.monotonic()))
+            except queue.Empty as error:
+                raise PoolBusy() from error
+            if worker.alive:
+                return worker
+            self._replace(worker)
 
     def _give_back(self, worker: Worker) -> None:
         """Back to the idle queue once it says a fresh instance is open (in the background:
