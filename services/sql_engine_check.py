@@ -13,6 +13,7 @@ it; this module then asks DuckDB itself, on exactly the text that will run:
   `PIVOT … ORDER BY`), comment-free, to be checked like any other.
 """
 
+import atexit
 import json
 import re
 import threading
@@ -30,6 +31,7 @@ MSG_CATALOG = (
 )
 MSG_NOT_READ = "Only queries that read data (SELECT) are allowed here."
 MSG_UNREADABLE = "I could not understand this query; please check the SQL and try again."
+MSG_MULTIPLE = "Only one query at a time, please."
 MSG_TOO_DEEP = (
     "This query is nested too deeply to check; please write it more simply, "
     "with fewer levels of brackets, subqueries or CASE."
@@ -79,6 +81,7 @@ def _scratch() -> duckdb.DuckDBPyConnection:
         })
         con.execute("SET lock_configuration = true")
         _SCRATCH.append(con)
+        atexit.register(con.close)
     return _SCRATCH[0]
 
 
@@ -103,6 +106,19 @@ def statement_kinds(sql: str) -> list[str]:
     with _LOCK:
         statements = _scratch().extract_statements(sql)
     return [str(s.type).rsplit(".", 1)[-1].upper() for s in statements]
+
+
+def check_as_written(sql: str) -> None:
+    """DuckDB must read the text as written as one read query too: a text only sqlglot can
+    read would otherwise run as sqlglot's guess (`… LIMIT 3 UNION ALL …` is one)."""
+    try:
+        kinds = statement_kinds(sql)
+    except duckdb.Error as error:
+        raise UnsafeQuery(MSG_UNREADABLE) from error
+    if len(kinds) > 1:
+        raise UnsafeQuery(MSG_MULTIPLE)
+    if len(kinds) != 1 or kinds[0] not in READ_TYPES:
+        raise UnsafeQuery(MSG_NOT_READ)
 
 
 def too_deep_for_duckdb(sql: str) -> bool:

@@ -114,6 +114,7 @@ def check_sql(sql: str, allowed_tables: set[str]) -> str:
         raise UnsafeQuery(MSG_TOO_DEEP)
     try:
         normalised = _checked_by_sqlglot(sql, allowed_tables)
+        sql_engine_check.check_as_written(sql)
         sql_engine_check.check_engine_tree(normalised, allowed_tables)
     except RecursionError as error:
         raise UnsafeQuery(MSG_TOO_DEEP) from error
