@@ -108,27 +108,33 @@ def statement_kinds(sql: str) -> list[str]:
     return [str(s.type).rsplit(".", 1)[-1].upper() for s in statements]
 
 
-def check_as_written(sql: str) -> None:
-    """DuckDB must read the text as written as one read query too: a text only sqlglot can
-    read would otherwise run as sqlglot's guess (`… LIMIT 3 UNION ALL …` is one)."""
-    try:
-        kinds = statement_kinds(sql)
-    except duckdb.Error as error:
-        raise UnsafeQuery(MSG_UNREADABLE) from error
-    if len(kinds) > 1:
-        raise UnsafeQuery(MSG_MULTIPLE)
-    if len(kinds) != 1 or kinds[0] not in READ_TYPES:
-        raise UnsafeQuery(MSG_NOT_READ)
+class AsWritten:
+    """How DuckDB reads the text as written: its statement types, or why it cannot."""
+
+    def __init__(self, kinds: list[str] | None, error: duckdb.Error | None) -> None:
+        self.kinds = kinds
+        self.error = error
+
+    def require_one_read(self) -> None:
+        """DuckDB must read the text as written as one read query too: a text only sqlglot
+        can read would otherwise run as sqlglot's guess (`… LIMIT 3 UNION ALL …` is one)."""
+        if self.kinds is None:
+            raise UnsafeQuery(MSG_UNREADABLE) from self.error
+        if len(self.kinds) > 1:
+            raise UnsafeQuery(MSG_MULTIPLE)
+        if len(self.kinds) != 1 or self.kinds[0] not in READ_TYPES:
+            raise UnsafeQuery(MSG_NOT_READ)
 
 
-def too_deep_for_duckdb(sql: str) -> bool:
-    """True when DuckDB's parser gives up on the depth (long operator chains included);
-    checked before sqlglot, which would take seconds to find the same."""
+def read_as_written(sql: str) -> AsWritten:
+    """DuckDB's reading of `sql`; refuses at once if DuckDB gives up on its depth (long
+    operator chains included), which sqlglot would take seconds to find."""
     try:
-        statement_kinds(sql)
+        return AsWritten(statement_kinds(sql), None)
     except duckdb.Error as error:
-        return "expression depth" in str(error)
-    return False
+        if "expression depth" in str(error):
+            raise UnsafeQuery(MSG_TOO_DEEP) from error
+        return AsWritten(None, error)
 
 
 def _serialise(select_sql: str) -> dict[str, Any]:
@@ -165,24 +171,28 @@ def check_engine_tree(sql: str, allowed_tables: set[str]) -> None:
     """Refuse `sql` (to be run as `SELECT * FROM (sql)`) unless DuckDB's parse tree is one
     read-only query that calls only allowed functions over the allowed tables."""
     try:
+        tree = _serialise(f"SELECT * FROM (\n{sql}\n)")
+    except duckdb.Error as error:
+        raise UnsafeQuery(MSG_UNREADABLE) from error
+    statements = tree.get("statements") or []
+    if tree.get("error") or len(statements) != 1:
+        _check_without_tree(sql)  # a bare PIVOT has no JSON tree; anything else is refused
+        return
+    allowed = {name.lower() for name in allowed_tables} | _cte_names(statements[0])
+    _walk(statements[0], allowed, allowed_functions())
+
+
+def _check_without_tree(sql: str) -> None:
+    try:
         kinds = statement_kinds(sql)
     except duckdb.Error as error:
         too_deep = "expression depth" in str(error)
         raise UnsafeQuery(MSG_TOO_DEEP if too_deep else MSG_UNREADABLE) from error
     if len(kinds) != 1 or kinds[0] not in READ_TYPES:
         raise UnsafeQuery(MSG_NOT_READ)
-    if kinds[0] == "MULTI":
-        _check_multi(sql)
-        return
-    try:
-        tree = _serialise(f"SELECT * FROM (\n{sql}\n)")
-    except duckdb.Error as error:
-        raise UnsafeQuery(MSG_UNREADABLE) from error
-    statements = tree.get("statements") or []
-    if tree.get("error") or len(statements) != 1:
+    if kinds[0] != "MULTI":
         raise UnsafeQuery(MSG_UNREADABLE)
-    allowed = {name.lower() for name in allowed_tables} | _cte_names(statements[0])
-    _walk(statements[0], allowed, allowed_functions())
+    _check_multi(sql)
 
 
 def _cte_names(tree: Any) -> set[str]:

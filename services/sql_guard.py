@@ -110,11 +110,12 @@ def check_sql(sql: str, allowed_tables: set[str]) -> str:
         raise UnsafeQuery(MSG_EMPTY)
     if len(sql) > MAX_SQL_CHARS:
         raise UnsafeQuery(MSG_TOO_LONG)
-    if nesting_depth(sql) > MAX_NESTING or sql_engine_check.too_deep_for_duckdb(sql):
+    if nesting_depth(sql) > MAX_NESTING:
         raise UnsafeQuery(MSG_TOO_DEEP)
+    as_written = sql_engine_check.read_as_written(sql)  # DuckDB first: fails fast on depth
     try:
         normalised = _checked_by_sqlglot(sql, allowed_tables)
-        sql_engine_check.check_as_written(sql)
+        as_written.require_one_read()
         sql_engine_check.check_engine_tree(normalised, allowed_tables)
     except RecursionError as error:
         raise UnsafeQuery(MSG_TOO_DEEP) from error
