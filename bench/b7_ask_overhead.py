@@ -1,9 +1,10 @@
 """B7: what Ask costs besides waiting for Claude, over the raw DuckDB query.
 
 On a generated 1M-row Parquet file, a typical Ask query (filtered group-by) is timed
-(a) end to end through `run_sandboxed` (guard + fresh locked instance + query + pandas
-frame) and (b) raw, on a pre-opened DuckDB connection with a view over the same file,
-fetched to pandas too; the sandbox's helper thread is idle before each timing.
+(a) end to end through `run_sandboxed` (guard + a warm worker process's fresh locked
+instance + query + the result back as Arrow bytes + pandas frame) and (b) raw, on a
+pre-opened DuckDB connection with a view over the same file, fetched to pandas too; the
+sandbox's workers are idle before each timing.
 Value = median(a) - median(b) over RUNS runs, in ms.
 (a) also chooses a chart for the result by rules (`ask.chart_for_result`) and builds the
 plotly figure the Ask page shows (`components.ask_chart.build_chart`), as Ask does.
@@ -52,10 +53,10 @@ def _make_dataset(work_dir: Path) -> Path:
 
 
 def _time_ms(action: Callable[[], object]) -> float:
-    # Let the sandbox's helper finish opening/closing spare instances first, so neither
+    # Let the sandbox's workers finish opening their next fresh instances first, so neither
     # side is slowed by the other's background work (in Ask, Claude's seconds-long reply
-    # gives the helper that time anyway).
-    sandbox._HELPER.submit(lambda: None).result()
+    # gives the workers that time anyway).
+    sandbox.pool().wait_ready()
     started = time.perf_counter()
     action()
     return (time.perf_counter() - started) * 1000
@@ -74,8 +75,10 @@ def run(work_dir: Path) -> dict[str, dict]:
     raw = duckdb.connect()
     raw.execute(f"CREATE VIEW sales AS SELECT * FROM read_parquet('{path}')")
 
-    # warm both paths once (imports, OS file cache)
-    _ask_path(tables)
+    # warm both paths once (imports, OS file cache), and every sandbox worker
+    sandbox.warm_up(wait=True)
+    for _ in range(sandbox.pool().config.concurrency + 1):
+        _time_ms(lambda: _ask_path(tables))
     raw.execute(ASK_SQL).fetchdf()
 
     sandboxed: list[float] = []

@@ -40,7 +40,8 @@ def build(user: UserView, picked: list[DatasetView]) -> list[AskTable]:
         version = datasets.get_version(user, dataset.id)
         profile = _profile(dataset.id, version.version, str(version.parquet_path))
         tables.append(AskTable(sql_name=sql_name, display_name=dataset.name,
-                               parquet_path=version.parquet_path, profile=profile))
+                               parquet_path=version.parquet_path, profile=profile,
+                               dataset_id=dataset.id))
     return tables
 
 

@@ -17,10 +17,11 @@ from services.conversations import ConversationView, NewMessage, TurnDetails
 from services.datasets import DatasetView
 from services.errors import BudgetExceeded, ClaudeUnavailable
 from services.permissions import can
-from services.sandbox import run_sandboxed
+from services.sandbox import run_sandboxed, warm_up
 from services.settings import get_settings
 
 claude_wiring.install()  # idempotent; AppTest runs this file without app.py
+warm_up()  # start the sandbox's worker processes (idempotent, does not wait)
 user = require_page("ask")
 
 CURRENT = "ask_conversation"  # id of the open conversation, or None for a new one
@@ -169,8 +170,7 @@ def _answer_chunks(question: str, result: AskResult, records: list[CallUsage],
                    problems: list[str]) -> Iterator[str]:
     """The streamed answer; Claude failing now keeps the table and chart (said below)."""
     try:
-        yield from ask.stream_answer(question, result, user=user.username,
-                                     on_usage=records.append)
+        yield from ask.stream_answer(question, result, actor=user, on_usage=records.append)
     except (ClaudeUnavailable, BudgetExceeded) as err:
         problems.append(str(err))
 
@@ -206,11 +206,11 @@ def _answer(question: str, thread: ConversationView | None,
     with st.chat_message("assistant"):
         try:
             with st.spinner("Claude is writing a query for your question…"):
-                plan = ask.plan_query(question, tables, history, user=user.username,
+                plan = ask.plan_query(question, tables, history, actor=user,
                                       send_samples=send_samples, on_usage=records.append)
             with st.spinner("Running the query in the sandbox…"):
                 result = ask.run_with_repairs(question, plan, tables, history,
-                                              user=user.username, send_samples=send_samples,
+                                              actor=user, send_samples=send_samples,
                                               on_usage=records.append)
         except (ClaudeUnavailable, BudgetExceeded) as err:
             st.error(str(err), icon=":material/cloud_off:")

@@ -22,7 +22,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from services import ask_prompts as prompts
-from services import claude
+from services import caller_checks, claude
 from services.charts import ChartSpec, is_additive, validate_spec
 from services.claude import CallUsage
 from services.column_roles import (
@@ -40,12 +40,14 @@ from services.errors import (
     InvalidInput,
     QueryFailed,
     QueryTimeout,
+    QueryTooBig,
     UnsafeQuery,
 )
 from services.sandbox import run_sandboxed
 from services.settings import get_settings
 from services.sql_guard import check_sql
 from services.sql_names import path_literal, read_columns
+from services.users import UserView
 
 MAX_REPAIRS = 2
 FEATURE_PLAN = "ask.sql"
@@ -63,6 +65,7 @@ class AskTable(BaseModel):
     sql_name: str
     display_name: str
     parquet_path: Path
+    dataset_id: int | None = None  # checked against the caller's access before any work
     columns: list[ColumnInfo] | None = None  # read from the Parquet file when absent
     profile: DatasetProfile | None = None
 
@@ -121,12 +124,26 @@ class AskResult(BaseModel):
 # --- planning --------------------------------------------------------------------------
 
 def plan_query(question: str, tables: Sequence[AskTable], history: Sequence[AskTurn] = (),
-               *, user: str, send_samples: bool = True, on_usage: UsageSink | None = None,
+               *, user: str | None = None, actor: UserView | None = None,
+               send_samples: bool = True, on_usage: UsageSink | None = None,
                model: str | None = None) -> SqlPlan:
-    """Claude's `{sql, chart, explanation}` for the question (not yet checked or run)."""
+    """Claude's `{sql, chart, explanation}` for the question (not yet checked or run).
+
+    The caller is `actor` (or the account named `user`): their role and access to every
+    table are checked first, before any Claude token is spent."""
+    username = _check_caller(user, actor, tables)
     _require_question(question, tables)
-    return _request_plan(_plan_messages(question, history), tables, user=user,
+    return _request_plan(_plan_messages(question, history), tables, user=username,
                          send_samples=send_samples, on_usage=on_usage, model=model)
+
+
+def _check_caller(user: str | None, actor: UserView | None,
+                  tables: Sequence[AskTable] = ()) -> str:
+    """Role (may use Claude) and dataset access, before anything else; the username."""
+    caller = caller_checks.require_claude(user, actor)
+    caller_checks.require_dataset_files(caller,
+                                        [(t.dataset_id, t.parquet_path) for t in tables])
+    return caller.username
 
 
 def _require_question(question: str, tables: Sequence[AskTable]) -> None:
@@ -215,11 +232,14 @@ def _sample_rows(parquet_path: Path) -> dict[str, Any]:
 # --- running with repairs --------------------------------------------------------------
 
 def run_with_repairs(question: str, plan: SqlPlan, tables: Sequence[AskTable],
-                     history: Sequence[AskTurn] = (), *, user: str, send_samples: bool = True,
+                     history: Sequence[AskTurn] = (), *, user: str | None = None,
+                     actor: UserView | None = None, send_samples: bool = True,
                      on_usage: UsageSink | None = None, model: str | None = None,
                      max_repairs: int = MAX_REPAIRS) -> AskResult:
-    """Guard + sandbox the plan; on a refused/failed/slow query ask Claude to fix it (at most
-    `max_repairs` times); then an honest result. Claude failing mid-way keeps the work."""
+    """Guard + sandbox the plan; on a refused or failed query ask Claude to fix it (at most
+    `max_repairs` times); then an honest result. Claude failing mid-way keeps the work.
+    A query stopped for time or memory is not tried again: it would only be stopped again."""
+    username = _check_caller(user, actor, tables)
     settings = get_settings()
     paths = {t.sql_name: t.parquet_path for t in tables}
     messages = _plan_messages(question, history)
@@ -231,7 +251,11 @@ def run_with_repairs(question: str, plan: SqlPlan, tables: Sequence[AskTable],
             safe_sql = check_sql(plan.sql, set(paths))
             ran = run_sandboxed(safe_sql, paths, timeout_s=settings.query_timeout_s,
                                 max_rows=settings.query_max_rows)
-        except (UnsafeQuery, QueryFailed, QueryTimeout) as err:
+        except (QueryTimeout, QueryTooBig) as err:
+            attempt.error = str(err)
+            result.status, result.error = "could_not_answer", str(err)
+            return result
+        except (UnsafeQuery, QueryFailed) as err:
             attempt.error = str(err)
         else:
             return _answered(result, plan, safe_sql, ran)
@@ -239,7 +263,7 @@ def run_with_repairs(question: str, plan: SqlPlan, tables: Sequence[AskTable],
             return _could_not_answer(result)
         messages = [*messages, *prompts.repair_messages(plan.sql, attempt.error or "")]
         try:
-            plan = _request_plan(messages, tables, user=user, send_samples=send_samples,
+            plan = _request_plan(messages, tables, user=username, send_samples=send_samples,
                                  on_usage=on_usage, model=model)
         except (ClaudeUnavailable, BudgetExceeded) as err:
             result.status, result.error = "unavailable", str(err)
@@ -350,25 +374,31 @@ def chart_for_result(frame: pd.DataFrame) -> ChartSpec | None:
 
 # --- answering -------------------------------------------------------------------------
 
-def stream_answer(question: str, result: AskResult, *, user: str,
-                  on_usage: UsageSink | None = None, model: str | None = None,
-                  cancel_event: Any = None) -> Iterator[str]:
+def stream_answer(question: str, result: AskResult, *, user: str | None = None,
+                  actor: UserView | None = None, on_usage: UsageSink | None = None,
+                  model: str | None = None, cancel_event: Any = None) -> Iterator[str]:
     """A short plain-language answer grounded in the result rows (streamed). Without an
     answered result, the honest explanation instead (no Claude call)."""
+    username = _check_caller(user, actor)
     if result.status != "answered" or result.frame is None:
         return iter([result.error or "I could not answer that."])
     message = prompts.answer_message(question, result.explanation, result.frame,
                                      result.total_rows, result.truncated)
     return claude.stream_text([{"role": "user", "content": message}],
-                              system=prompts.ANSWER_SYSTEM, feature=FEATURE_ANSWER, user=user,
+                              system=prompts.ANSWER_SYSTEM, feature=FEATURE_ANSWER,
+                              user=username,
                               model=model, on_usage=on_usage, cancel_event=cancel_event)
 
 
 def ask(question: str, tables: Sequence[AskTable], history: Sequence[AskTurn] = (), *,
-        user: str, send_samples: bool = True, on_usage: UsageSink | None = None,
-        model: str | None = None, max_repairs: int = MAX_REPAIRS) -> AskResult:
+        user: str | None = None, actor: UserView | None = None, send_samples: bool = True,
+        on_usage: UsageSink | None = None, model: str | None = None,
+        max_repairs: int = MAX_REPAIRS) -> AskResult:
     """Plan, run (with repairs) and answer, without streaming. Claude being unavailable or
-    the budget being spent gives status "unavailable" with the question and work kept."""
+    the budget being spent gives status "unavailable" with the question and work kept.
+    The caller's role and dataset access are checked first (`PermissionDenied`)."""
+    actor = caller_checks.require_claude(user, actor)
+    caller_checks.require_dataset_files(actor, [(t.dataset_id, t.parquet_path) for t in tables])
     usage: list[CallUsage] = []
 
     def collect(record: CallUsage) -> None:
@@ -377,16 +407,16 @@ def ask(question: str, tables: Sequence[AskTable], history: Sequence[AskTurn] = 
             on_usage(record)
 
     try:
-        plan = plan_query(question, tables, history, user=user, send_samples=send_samples,
+        plan = plan_query(question, tables, history, actor=actor, send_samples=send_samples,
                           on_usage=collect, model=model)
     except (ClaudeUnavailable, BudgetExceeded) as err:
         return AskResult(question=question, status="unavailable", error=str(err), usage=usage)
-    result = run_with_repairs(question, plan, tables, history, user=user,
+    result = run_with_repairs(question, plan, tables, history, actor=actor,
                               send_samples=send_samples, on_usage=collect, model=model,
                               max_repairs=max_repairs)
     if result.status == "answered":
         try:
-            result.answer_text = "".join(stream_answer(question, result, user=user,
+            result.answer_text = "".join(stream_answer(question, result, actor=actor,
                                                        on_usage=collect, model=model))
         except (ClaudeUnavailable, BudgetExceeded) as err:
             result.error = str(err)  # the table, chart and SQL are still worth showing

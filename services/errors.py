@@ -42,6 +42,10 @@ class QueryFailed(ResearchDeskError):
     """A sandboxed query was valid but DuckDB could not run it."""
 
 
+class QueryTooBig(QueryFailed):
+    """A sandboxed query needed more memory, or gave a larger answer, than allowed."""
+
+
 class BudgetExceeded(ResearchDeskError):
     """The user's monthly Claude budget is used up."""
 

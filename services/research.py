@@ -12,6 +12,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import or_, select
 
+from services.caller_checks import require_dataset
 from services.db import session_scope
 from services.errors import InvalidInput, NotFound
 from services.labels import clean_label
@@ -100,6 +101,7 @@ def _snapshot(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 def save_insight(actor: UserView, insight: NewInsight, data: pd.DataFrame) -> InsightView:
     require(actor.role, "save_insight")
+    require_dataset(actor, insight.dataset_id, insight.dataset_version)
     if not insight.title.strip():
         raise InvalidInput("Give the saved chart or answer a title.")
     with session_scope(write=True) as session:

@@ -1,51 +1,57 @@
 """Run SQL we did not write in a throw-away DuckDB instance that sees only the given files.
 
-Second wall after `services.sql_guard`: a fresh in-memory instance per call (nothing is
-shared between callers or threads), views over exactly the given Parquet files, then
-`allowed_paths` limited to those files, external access off (no other file, no network,
-no Python variables), no extension auto-install/auto-load, no spilling to disk, memory and
-thread limits from settings, and the configuration locked so the SQL cannot undo any of
-it. A watchdog thread interrupts the query at the time limit; rows are capped.
+Second wall after `services.sql_guard`, and it runs where the operating system bounds it:
+in one of a few warm worker processes (`services.sandbox_pool`, `services.sandbox_worker`),
+never in the server process. Each worker caps its own memory with `RLIMIT_AS`
+(`RESEARCH_DESK_QUERY_MEMORY_MB` above its start-up size); the server kills a worker whose
+query outlives the time limit by more than `HARD_KILL_GRACE_S` and starts a new one; at most
+`RESEARCH_DESK_QUERY_CONCURRENCY` queries run at once. Inside the worker: a fresh in-memory
+instance per query, views over exactly the given Parquet files, then `allowed_paths` limited
+to those files, external access off, no extensions, no spilling to disk, DuckDB's own memory
+and thread limits, and the configuration locked. Rows and result bytes are capped.
 """
 
-import queue
 import re
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from types import TracebackType
 
 import duckdb
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
-from services.errors import InvalidInput, NotFound, QueryFailed, QueryTimeout, UnsafeQuery
+from services import sandbox_pool, sandbox_worker
+from services.errors import (
+    InvalidInput,
+    NotFound,
+    QueryFailed,
+    QueryTimeout,
+    QueryTooBig,
+    UnsafeQuery,
+)
 from services.settings import get_settings
 from services.sql_guard import check_sql
-from services.time_zone import pin_time_zone
 
-# After the first interrupt, keep interrupting until the caller stops the watchdog, so a
-# query that starts a moment after the deadline is still stopped.
-REINTERRUPT_EVERY_S = 0.05
 # Counting the full result of a truncated query is a courtesy: it gets at most this long.
 COUNT_BUDGET_S = 2.0
-# Opening a DuckDB instance is most of the set-up cost (~10 ms), so a helper thread keeps
-# a few blank ones ready. Each is handed out once, gets its views and locks, and is closed
-# (in the background) after that one query: nothing is ever shared between callers.
-SPARE_INSTANCES = 2
-_SPARES: "queue.Queue[tuple[tuple[int, str], duckdb.DuckDBPyConnection]]" = queue.Queue(
-    maxsize=SPARE_INSTANCES
-)
-_HELPER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sandbox-helper")
+# The server kills a worker this long after the time limit if DuckDB has not stopped.
+HARD_KILL_GRACE_S = 1.0
+# How long a query may wait for a free worker, beyond its own time limit.
+WAIT_FOR_WORKER_S = 10.0
+# The result handed to the server is capped in bytes as well as rows.
+MAX_RESULT_MB = 64
+# DuckDB's own (soft) limit inside a worker: this share of the worker's hard cap at most.
+DUCKDB_SHARE = 0.75
 _SAFE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
-MSG_OUTSIDE = (
-    "This query tries to reach something outside the datasets you picked, "
-    "which is not allowed here."
+_SIZE = re.compile(r"^\s*([0-9.]+)\s*([KMGT]?)i?B?\s*$", re.IGNORECASE)
+MSG_OUTSIDE = sandbox_worker.MSG_OUTSIDE
+MSG_MEMORY = sandbox_worker.MSG_MEMORY
+MSG_TOO_LARGE = (
+    "The answer is larger than {mb} MB, too large to show here; "
+    "try a question that returns fewer or shorter values."
 )
-MSG_MEMORY = (
-    "The query needed more memory than allowed and was stopped. "
-    "Try a narrower question or add a filter."
+MSG_BUSY = (
+    "Other queries are using the sandbox just now and this one could not start; "
+    "try again in a moment."
 )
 
 
@@ -84,99 +90,99 @@ def _run_unchecked(
     max_rows: int,
     started: float | None = None,
 ) -> SandboxResult:
-    """Run `sql` in the sandbox without the parser check (tests prove the walls hold alone)."""
+    """Run `sql` in a worker without the parser check (tests prove the walls hold alone)."""
     started = time.perf_counter() if started is None else started
-    con = _open_sandbox(tables)
+    files = {name: _checked_file(name, path) for name, path in tables.items()}
+    request = {"sql": sql, "files": files, "timeout_s": timeout_s, "max_rows": max_rows,
+               "count_budget_s": COUNT_BUDGET_S, "max_bytes": MAX_RESULT_MB << 20}
     try:
-        frame = _fetch_capped(con, sql, max_rows, timeout_s)
-        truncated = len(frame) > max_rows
-        if truncated:
-            frame = frame.iloc[:max_rows]
-            remaining = timeout_s - (time.perf_counter() - started)
-            total_rows = _count_rows(con, sql, min(remaining, COUNT_BUDGET_S))
-        else:
-            total_rows = len(frame)
-    finally:
-        _HELPER.submit(con.close)
+        header, body = pool().run(request, hard_limit_s=timeout_s + HARD_KILL_GRACE_S,
+                                  wait_s=timeout_s + WAIT_FOR_WORKER_S,
+                                  max_body=(MAX_RESULT_MB + 1) << 20)
+    except sandbox_pool.WorkerTimedOut as error:
+        raise QueryTimeout(_timeout_message(timeout_s)) from error
+    except sandbox_pool.WorkerDied as error:
+        raise QueryTooBig(MSG_MEMORY) from error
+    except sandbox_pool.PoolBusy as error:
+        raise QueryTimeout(MSG_BUSY) from error
+    if not header.get("ok"):
+        raise _error_for(header, timeout_s)
+    frame = sandbox_worker.ipc_to_frame(body)
+    total = header.get("total_rows")
     return SandboxResult(
         frame=frame,
         columns=[str(c) for c in frame.columns],
-        total_rows=total_rows,
-        truncated=truncated,
+        total_rows=int(total) if total is not None else None,
+        truncated=bool(header.get("truncated")),
         elapsed_ms=(time.perf_counter() - started) * 1000,
         sql=sql,
     )
 
 
-def _open_sandbox(tables: dict[str, Path]) -> duckdb.DuckDBPyConnection:
-    files = {name: _checked_file(name, path) for name, path in tables.items()}
-    con = _take_instance()
-    try:
-        # Views are bound while files are still readable; the locks come after.
-        for name, path in files.items():
-            con.execute(
-                f"CREATE VIEW {_ident(name)} AS SELECT * FROM read_parquet({_literal(path)})"
-            )
-        paths = ", ".join(_literal(path) for path in files.values())
-        con.execute(f"SET allowed_paths = [{paths}]")
-        con.execute("SET enable_external_access = false")
-        con.execute("SET lock_configuration = true")
-    except duckdb.Error as error:
-        con.close()
-        raise QueryFailed(
-            "A dataset file could not be opened for this query; "
-            "try again, or ask an admin to check the dataset."
-        ) from error
-    return con
+def _timeout_message(timeout_s: float) -> str:
+    return (f"The query took longer than {timeout_s:g} seconds and was stopped; "
+            "try a narrower question or add a filter.")
 
 
-def _limits() -> tuple[int, str]:
+def _error_for(header: dict, timeout_s: float) -> Exception:
+    kind, message = header.get("kind"), str(header.get("message") or "")
+    if kind == "timeout":
+        return QueryTimeout(_timeout_message(timeout_s))
+    if kind == "memory":
+        return QueryTooBig(MSG_MEMORY)
+    if kind == "too_big":
+        return QueryTooBig(MSG_TOO_LARGE.format(mb=MAX_RESULT_MB))
+    if kind == "unsafe":
+        return UnsafeQuery(message or MSG_OUTSIDE)
+    return QueryFailed(message or "The query could not run.")
+
+
+def pool_config() -> sandbox_pool.PoolConfig:
+    """Worker limits from settings (a change starts fresh workers)."""
     settings = get_settings()
-    return settings.sandbox_threads, settings.sandbox_memory_limit
+    limit_mb = max(64, int(settings.query_memory_mb))
+    duckdb_mb = max(32, int(limit_mb * DUCKDB_SHARE))
+    configured = _megabytes(settings.sandbox_memory_limit)
+    if configured is not None:
+        duckdb_mb = min(duckdb_mb, configured)
+    return sandbox_pool.PoolConfig(threads=max(1, settings.sandbox_threads),
+                                   duckdb_mb=duckdb_mb, limit_mb=limit_mb,
+                                   concurrency=max(1, settings.query_concurrency))
 
 
-def _new_instance(limits: tuple[int, str]) -> duckdb.DuckDBPyConnection:
-    threads, memory_limit = limits
-    con = duckdb.connect(
-        ":memory:",
-        config={
-            "autoinstall_known_extensions": False,
-            "autoload_known_extensions": False,
-            "allow_community_extensions": False,
-            "allow_persistent_secrets": False,
-            "python_enable_replacements": False,
-            "temp_directory": "",  # never spill to disk: no file writes at all
-            "threads": threads,
-            "memory_limit": memory_limit,
-        },
-    )
-    return pin_time_zone(con)  # zoned times come back in UTC, before the lock
+def pool() -> sandbox_pool.Pool:
+    return sandbox_pool.get_pool(pool_config())
 
 
-def _take_instance() -> duckdb.DuckDBPyConnection:
-    """A blank, never-used instance with the current limits: a spare if one is ready."""
-    limits = _limits()
-    con: duckdb.DuckDBPyConnection | None = None
+def warm_up(wait: bool = False) -> bool:
+    """Start the workers now (app start-up, benchmarks); `wait` until all are ready."""
+    started = pool()
+    # The server's side of a result (Arrow → pandas) has a first-use cost too.
+    sandbox_worker.ipc_to_frame(sandbox_worker.frame_to_ipc(pd.DataFrame({"x": [1], "y": ["a"]})))
+    return started.wait_ready() if wait else True
+
+
+def _megabytes(text: str) -> int | None:
+    match = _SIZE.match(text or "")
+    if not match:
+        return None
+    if not match.group(2):
+        return None  # plain bytes or no unit: leave DuckDB's limit to the worker's share
+    power = {"K": -1, "M": 0, "G": 1, "T": 2}[match.group(2).upper()]
+    return max(1, int(float(match.group(1)) * 1024 ** power))
+
+
+def _open_sandbox(tables: dict[str, Path]) -> duckdb.DuckDBPyConnection:
+    """A locked sandbox connection in this process (tests check the DuckDB walls with it)."""
+    files = {name: _checked_file(name, path) for name, path in tables.items()}
+    config = pool_config()
+    con = sandbox_worker.new_instance(config.threads, f"{config.duckdb_mb}MB")
     try:
-        spare_limits, spare = _SPARES.get_nowait()
-        if spare_limits == limits:
-            con = spare
-        else:
-            _HELPER.submit(spare.close)  # settings changed since it was opened
-    except queue.Empty:
-        pass
-    _HELPER.submit(_refill_spares, limits)
-    return con if con is not None else _new_instance(limits)
-
-
-def _refill_spares(limits: tuple[int, str]) -> None:
-    while not _SPARES.full():
-        spare = _new_instance(limits)
-        try:
-            _SPARES.put_nowait((limits, spare))
-        except queue.Full:
-            spare.close()
-            return
+        sandbox_worker.lock_down(con, files)
+    except sandbox_worker.WorkerError as error:
+        con.close()
+        raise QueryFailed(error.message) from error
+    return con
 
 
 def _checked_file(name: str, path: Path) -> str:
@@ -186,97 +192,3 @@ def _checked_file(name: str, path: Path) -> str:
     if resolved.suffix.lower() != ".parquet" or not resolved.is_file():
         raise NotFound(f"The data file for “{name}” is missing; ask an admin to check it.")
     return str(resolved)
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def _fetch_capped(
-    con: duckdb.DuckDBPyConnection, sql: str, max_rows: int, timeout_s: float
-) -> pd.DataFrame:
-    capped = f"SELECT * FROM ({sql}) LIMIT {max_rows + 1}"
-    try:
-        with _Watchdog(con, timeout_s):
-            return con.execute(capped).fetchdf()
-    except duckdb.InterruptException as error:
-        raise QueryTimeout(
-            f"The query took longer than {timeout_s:g} seconds and was stopped. "
-            "Try a narrower question or add a filter."
-        ) from error
-    except duckdb.Error as error:
-        raise _translate(error) from error
-
-
-def _count_rows(con: duckdb.DuckDBPyConnection, sql: str, budget_s: float) -> int | None:
-    if budget_s <= 0:
-        return None
-    try:
-        with _Watchdog(con, budget_s):
-            row = con.execute(f"SELECT count(*) FROM ({sql})").fetchone()
-    except duckdb.Error:
-        return None  # the capped rows are already in hand; the total is optional
-    return int(row[0]) if row else None
-
-
-def _translate(error: duckdb.Error) -> Exception:
-    if isinstance(error, duckdb.PermissionException):
-        return UnsafeQuery(MSG_OUTSIDE)
-    text = str(error)
-    if "configuration has been locked" in text or "disabled by configuration" in text:
-        return UnsafeQuery(MSG_OUTSIDE)
-    if isinstance(error, duckdb.OutOfMemoryException):
-        return QueryFailed(MSG_MEMORY)
-    return QueryFailed(f"The query could not run: {_short_reason(text)}")
-
-
-def _short_reason(text: str) -> str:
-    """DuckDB's first line without its "Binder Error:" prefix, plus any hint it gives.
-
-    This sentence also goes back to Claude for a repair, so the key detail stays.
-    """
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    if not lines:
-        return "DuckDB gave no reason."
-    first = re.sub(r"^[A-Za-z ]*Error:\s*", "", lines[0])
-    hints = [ln for ln in lines[1:3] if ln.startswith(("Candidate", "Did you mean"))]
-    reason = " ".join([first, *hints])
-    return reason.replace("VARCHAR", "text")
-
-
-class _Watchdog:
-    """Interrupts `con` once `timeout_s` has passed, until stopped (a context manager)."""
-
-    def __init__(self, con: duckdb.DuckDBPyConnection, timeout_s: float) -> None:
-        self._con = con
-        self._timeout_s = timeout_s
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._watch, name="sandbox-watchdog", daemon=True)
-
-    def __enter__(self) -> "_Watchdog":
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _watch(self) -> None:
-        if self._stop.wait(self._timeout_s):
-            return
-        while True:
-            try:
-                self._con.interrupt()
-            except duckdb.Error:
-                return  # connection already closed: nothing left to stop
-            if self._stop.wait(REINTERRUPT_EVERY_S):
-                return

@@ -133,6 +133,14 @@ class Settings(BaseSettings):
     sandbox_threads: int = Field(
         default=2, validation_alias=_alias("RESEARCH_DESK_SANDBOX_THREADS")
     )
+    # Hard cap on what one sandbox worker process may add to its start-up memory (MB), and
+    # how many sandboxed queries may run at once (one worker process each).
+    query_memory_mb: int = Field(
+        default=2048, validation_alias=_alias("RESEARCH_DESK_QUERY_MEMORY_MB")
+    )
+    query_concurrency: int = Field(
+        default=2, validation_alias=_alias("RESEARCH_DESK_QUERY_CONCURRENCY")
+    )
     login_max_attempts: int = Field(
         default=5, validation_alias=_alias("RESEARCH_DESK_LOGIN_MAX_ATTEMPTS")
     )

@@ -12,6 +12,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
+from services import sql_engine_check
 from services.errors import UnsafeQuery
 
 MSG_EMPTY = "The query is empty; please write one SELECT query."
@@ -82,6 +83,16 @@ KEYWORD_MESSAGES = {
     "PREPARE": MSG_CHANGE, "EXECUTE": MSG_CHANGE, "DEALLOCATE": MSG_CHANGE,
 }
 _FILE_LIKE = re.compile(r"[./\\:*~]")
+# sqlglot recurses once per level and gives up near 35 levels; real questions need few.
+MAX_NESTING = 30
+MAX_SQL_CHARS = 100_000
+MSG_TOO_DEEP = sql_engine_check.MSG_TOO_DEEP
+MSG_TOO_LONG = "This query is too long to check; please write a shorter one."
+_NESTING_TOKENS = re.compile(
+    r"'(?:[^']|'')*'?|\"(?:[^\"]|\"\")*\"?|--[^\n]*|/\*.*?(?:\*/|$)|\$\$.*?(?:\$\$|$)"
+    r"|[()\[\]]|\b(?:CASE|END)\b",
+    re.IGNORECASE | re.DOTALL,
+)
 _RENDERED_CALL = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*\(")
 _KNOWN_FUNCTION_NAMES: dict[type[exp.Func], frozenset[str]] = {}
 
@@ -89,15 +100,77 @@ _KNOWN_FUNCTION_NAMES: dict[type[exp.Func], frozenset[str]] = {}
 def check_sql(sql: str, allowed_tables: set[str]) -> str:
     """Return the normalised SQL if it is one read-only query over `allowed_tables`.
 
+    sqlglot checks first (for the clearest sentence) and renders the query without comments;
+    DuckDB's own parser then has the last word on that exact text (`sql_engine_check`), so
+    the guard and the engine never disagree. A query sqlglot cannot read but DuckDB can (such
+    as `PIVOT … ORDER BY`) is rendered by DuckDB instead and checked the same way.
     Raises `UnsafeQuery` with a plain-language sentence otherwise.
     """
-    statement = _parse_single(sql)
+    if not sql or not sql.strip():
+        raise UnsafeQuery(MSG_EMPTY)
+    if len(sql) > MAX_SQL_CHARS:
+        raise UnsafeQuery(MSG_TOO_LONG)
+    if nesting_depth(sql) > MAX_NESTING:
+        raise UnsafeQuery(MSG_TOO_DEEP)
+    as_written = sql_engine_check.read_as_written(sql)  # DuckDB first: fails fast on depth
+    try:
+        normalised = _checked_by_sqlglot(sql, allowed_tables)
+        as_written.require_one_read()
+        sql_engine_check.check_engine_tree(normalised, allowed_tables)
+    except RecursionError as error:
+        raise UnsafeQuery(MSG_TOO_DEEP) from error
+    return normalised
+
+
+def _checked_by_sqlglot(sql: str, allowed_tables: set[str]) -> str:
+    statement: exp.Expr | None
+    try:
+        statement = _parse_single(sql)
+    except UnsafeQuery:
+        statement = _as_subquery_with_order(sql)
+        if statement is None:
+            rendered = sql_engine_check.duckdb_normalised(sql)
+            if rendered is None:
+                raise
+            return rendered  # sqlglot cannot read it; DuckDB's tree is checked by the caller
     if not isinstance(statement, READ_ROOTS):
         raise UnsafeQuery(_message_for_keyword(sql) or MSG_NOT_READ)
     allowed = {name.lower() for name in allowed_tables}
     for node in statement.walk():
         _check_node(node, allowed)
     return statement.sql(dialect="duckdb", comments=False)
+
+
+def _as_subquery_with_order(sql: str) -> exp.Expr | None:
+    """`PIVOT … ORDER BY x` (valid DuckDB, beyond sqlglot) read as the same query
+    `SELECT * FROM (PIVOT …) ORDER BY x`, so sqlglot can check it."""
+    split = sql_engine_check.split_trailing_order(sql)
+    if split is None:
+        return None
+    head, tail = split
+    try:
+        return _parse_single(f"SELECT * FROM ({head}) {tail}")
+    except UnsafeQuery:
+        return None
+
+
+def nesting_depth(sql: str) -> int:
+    """The deepest nesting of brackets and CASE … END, outside strings and comments."""
+    depth = deepest = 0
+    for token in _NESTING_TOKENS.finditer(sql):
+        text = token.group(0)
+        if text in ("(", "["):
+            depth += 1
+        elif text in (")", "]"):
+            depth = max(0, depth - 1)
+        elif text[0] in "'\"-/$":
+            continue  # a string, quoted name or comment: skipped whole
+        elif text.upper() == "CASE":
+            depth += 1
+        elif text.upper() == "END":
+            depth = max(0, depth - 1)
+        deepest = max(deepest, depth)
+    return deepest
 
 
 def _parse_single(sql: str) -> exp.Expr:

@@ -4,6 +4,11 @@
 `BOMBS`: pass the guard (they only read allowed tables) and must be stopped by the timeout.
 `SANDBOX_ONLY`: statements run straight on a locked sandbox connection (guard bypassed);
 each must fail there. `{other}` is replaced by the path of a Parquet file not given.
+`PLAN_AND_SETTINGS`: functions that take SQL text or reveal settings, paths, the session or
+the catalog; each must be refused by `check_sql` (they are part of `REFUSED_BY_GUARD`).
+`MEMORY_BOMBS` / `CPU_BOMBS`: pass the guard (only allowed tables and plain functions) and
+must be stopped by the worker's memory cap or the hard time limit, in bounded time.
+`DEEP_NESTING`: must be refused by `check_sql` with one sentence, never a RecursionError.
 """
 
 REFUSED_BY_GUARD: list[str] = [
@@ -113,6 +118,12 @@ REFUSED_BY_GUARD: list[str] = [
     "SELECT query('SELECT 1')",
     "SELECT json_execute_serialized_sql('{}')",
     "SELECT * FROM sales WHERE region = current_setting('threads')",
+    # DESCRIBE / SHOW / SUMMARIZE hidden in a subquery (DuckDB reads them as SELECTs)
+    "SELECT * FROM (DESCRIBE sales)",
+    "SELECT * FROM (SHOW TABLES)",
+    "SELECT * FROM (SUMMARIZE sales)",
+    "SELECT * FROM repeat(1, 10)",
+    "SELECT * FROM histogram('sales', amount)",
     # tables of another user, or unknown
     "SELECT * FROM ds_99",
     "SELECT * FROM users",
@@ -122,6 +133,72 @@ REFUSED_BY_GUARD: list[str] = [
     "SELECT FROM WHERE (",
     "",
     "   ;  ",
+]
+
+PLAN_AND_SETTINGS: list[str] = [
+    "SELECT json_serialize_plan('SELECT 1')",
+    "SELECT json_serialize_plan('SELECT * FROM sales', format := true)",
+    "SELECT * FROM sales WHERE json_serialize_plan('SELECT 1') IS NOT NULL",
+    "SELECT json_serialize_sql('SELECT 1')",
+    "SELECT json_deserialize_sql(json_serialize_sql('SELECT 1'))",
+    "SELECT json_execute_serialized_sql(json_serialize_sql('SELECT 1'))",
+    "SELECT * FROM json_execute_serialized_sql('{}')",
+    "SELECT current_setting('allowed_paths')",
+    "SELECT current_setting('temp_directory') AS t FROM sales",
+    "SELECT version()",
+    "SELECT current_database(), current_schema()",
+    "SELECT current_schemas(true)",
+    "SELECT current_query()",
+    "SELECT current_user, session_user",
+    "SELECT in_search_path('main', 'main')",
+    "SELECT get_block_size('memory')",
+    "SELECT sleep_ms(60000)",
+    "SELECT pg_sleep(60)",
+    "SELECT write_log('x')",
+    "SELECT nextval('s')",
+    "SELECT txid_current()",
+    "SELECT has_table_privilege('sales', 'select')",
+    "SELECT pg_typeof(1)",
+    "SELECT * FROM (SELECT * FROM duckdb_settings()) s",
+    "SELECT (SELECT value FROM duckdb_settings() WHERE name = 'allowed_paths')",
+    "SELECT * FROM duckdb_logs_parsed('query')",
+    "SELECT * FROM duckdb_memory()",
+    "SELECT * FROM pragma_show('sales')",
+    "SELECT * FROM pragma_table_info('sales')",
+    "SELECT * FROM pragma_platform()",
+    "SELECT * FROM pragma_user_agent()",
+    "PIVOT sales ON product USING max(json_serialize_plan('SELECT 1')) GROUP BY region",
+    "PIVOT sales ON product USING sum(amount) GROUP BY region ORDER BY current_setting('x')",
+    "PIVOT duckdb_settings() ON name USING count(*)",
+]
+REFUSED_BY_GUARD += PLAN_AND_SETTINGS
+
+MEMORY_BOMBS: list[str] = [
+    "SELECT len(range(0, 1000000000)) AS n",
+    "SELECT max(length(repeat('x', 100000000) || order_id)) AS n FROM sales",
+    "SELECT string_agg(repeat('x', 10000000), '') AS s FROM sales",
+    "SELECT list_sum(range(0, 500000000)) AS s",
+    "SELECT count(*) FROM (SELECT list(repeat('y', 1000000)) AS l FROM range(2000) GROUP BY ALL)",
+]
+
+CPU_BOMBS: list[str] = [
+    "SELECT max(levenshtein(repeat(region, 20000), repeat(product, 20000))) AS d "
+    "FROM sales",
+    "SELECT count(*) FROM sales a, sales b, sales c, sales d, sales e, sales f",
+    "SELECT max(damerau_levenshtein(repeat('ab', 10000), repeat('ba', 10000))) AS d "
+    "FROM sales",
+    "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) SELECT count(*) FROM r",
+]
+
+DEEP_NESTING: list[str] = [
+    "SELECT " + "(" * 5000 + "1" + ")" * 5000,
+    "SELECT " + "(SELECT " * 500 + "1" + ")" * 500,
+    "SELECT " + "CASE WHEN amount > 1 THEN " * 2000 + "1" + " END" * 2000 + " FROM sales",
+    "SELECT " + "abs(" * 3000 + "1" + ")" * 3000,
+    "SELECT 1" + " + 1" * 20000,
+    "SELECT * FROM " + "(SELECT * FROM " * 300 + "sales" + ") t" * 300,
+    "SELECT [" * 3000 + "1" + "]" * 3000,
+    "SELECT " + "NOT " * 20000 + "true",
 ]
 
 BOMBS: list[str] = [

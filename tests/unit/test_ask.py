@@ -15,6 +15,8 @@ from services.ask import AskTable, AskTurn, SqlPlan
 from services.charts import ChartSpec
 from services.dataset_models import ColumnInfo, ColumnProfile, DatasetProfile, ValueCount
 from services.errors import InvalidInput
+from services.users import UserView
+from tests.factories import make_admin, make_user
 from tests.fakes.claude_server import FakeClaude
 
 QUESTION = "Which region grew fastest last year?"
@@ -25,6 +27,12 @@ DATA_BLOCK = re.compile(r"<data>.*?</data>", re.DOTALL)
 
 
 pytestmark = pytest.mark.usefixtures("claude_at_fake")
+
+
+@pytest.fixture(autouse=True)
+def ann() -> UserView:
+    """The analyst asking (Ask checks the caller's role in the metadata store first)."""
+    return make_user(make_admin(), "ann")
 
 
 def _write(frame: pd.DataFrame, path: Path) -> Path:
@@ -126,8 +134,8 @@ def test_at_most_two_repairs_then_an_honest_could_not_answer(fake: FakeClaude,
     assert len(fake.message_requests) == 3
 
 
-def test_query_timeout_is_sent_for_repair(fake: FakeClaude, sales: AskTable,
-                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_query_timeout_is_not_retried_and_says_what_happened(
+        fake: FakeClaude, sales: AskTable, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RESEARCH_DESK_QUERY_TIMEOUT_S", "0.3")
     settings.reset_settings_cache()
     slow = ('SELECT count(*) FROM "sales" a, "sales" b, "sales" c, "sales" d, "sales" e, '
@@ -135,9 +143,21 @@ def test_query_timeout_is_sent_for_repair(fake: FakeClaude, sales: AskTable,
             '"sales" m, "sales" n WHERE a.amount + b.amount + c.amount + n.amount > 0')
     fake.enqueue(_plan(slow), _plan('SELECT count(*) AS "rows" FROM "sales"'))
     result = ask.ask("How many rows?", [sales], user="ann")
-    assert result.status == "answered"
-    assert result.attempts[0].error is not None
-    assert "took longer than" in result.attempts[0].error
+    assert result.status == "could_not_answer"
+    assert len(result.attempts) == 1  # a stopped query would only be stopped again
+    assert len(fake.message_requests) == 1  # the plan; no repair, no answer call
+    assert result.error == ("The query took longer than 0.3 seconds and was stopped; "
+                            "try a narrower question or add a filter.")
+    assert result.attempts[0].error == result.error
+
+
+def test_query_over_the_memory_cap_is_not_retried(fake: FakeClaude, sales: AskTable) -> None:
+    fake.enqueue(_plan("SELECT len(range(0, 1000000000)) AS n"),
+                 _plan('SELECT count(*) AS "rows" FROM "sales"'))
+    result = ask.ask("How many rows?", [sales], user="ann")
+    assert result.status == "could_not_answer"
+    assert len(result.attempts) == 1 and len(fake.message_requests) == 1
+    assert result.error is not None and "more memory than allowed" in result.error
 
 
 def test_injection_stays_inside_data_and_drop_never_runs(

@@ -102,6 +102,10 @@ HARMLESS: dict[str, tuple[str, list[tuple[Any, ...]], int]] = {
         "PIVOT (SELECT product, quantity FROM sales) ON product USING sum(quantity)",
         [(120, 120, 120)], 1,
     ),
+    "pivot_order_by": (
+        "PIVOT sales ON product USING sum(amount) GROUP BY region ORDER BY region",
+        [("East", 500, 500, 500), ("North", 500, 500, 500), ("South", 600, 600, 600)], 4,
+    ),
     "pivot_standard": (
         "SELECT * FROM (SELECT region, product, quantity FROM sales) PIVOT "
         "(sum(quantity) FOR product IN ('Apple', 'Banana')) ORDER BY region",

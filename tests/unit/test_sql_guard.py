@@ -1,10 +1,21 @@
 """The parser check: hostile SQL is refused with a plain sentence, harmless SQL passes."""
 
+import time
+
+import duckdb
 import pytest
 
+from services import sql_engine_check
 from services.errors import UnsafeQuery
-from services.sql_guard import MSG_FILE, MSG_MULTIPLE, check_sql
-from tests.unit.hostile_sql import BOMBS, REFUSED_BY_GUARD
+from services.sql_guard import MSG_FILE, MSG_MULTIPLE, MSG_TOO_DEEP, check_sql, nesting_depth
+from tests.unit.hostile_sql import (
+    BOMBS,
+    CPU_BOMBS,
+    DEEP_NESTING,
+    MEMORY_BOMBS,
+    PLAN_AND_SETTINGS,
+    REFUSED_BY_GUARD,
+)
 
 ALLOWED = {"sales", "regions"}
 
@@ -88,3 +99,88 @@ def test_no_tables_allowed_still_allows_pure_expressions() -> None:
     assert check_sql("SELECT 1 + 1 AS two", set()) == "SELECT 1 + 1 AS two"
     with pytest.raises(UnsafeQuery):
         check_sql("SELECT * FROM sales", set())
+
+
+@pytest.mark.parametrize("sql", PLAN_AND_SETTINGS)
+def test_plan_settings_and_sql_text_functions_are_refused(sql: str) -> None:
+    with pytest.raises(UnsafeQuery) as caught:
+        check_sql(sql, ALLOWED)
+    message = str(caught.value)
+    assert message.endswith(".") and "/" not in message  # no path leaks into the sentence
+
+
+def test_json_serialize_plan_no_longer_reveals_the_sandbox() -> None:
+    with pytest.raises(UnsafeQuery, match="settings"):
+        check_sql("SELECT json_serialize_plan('SELECT * FROM sales')", ALLOWED)
+
+
+@pytest.mark.parametrize("sql", MEMORY_BOMBS + CPU_BOMBS)
+def test_resource_bombs_pass_the_guard_and_are_left_to_the_worker(sql: str) -> None:
+    assert check_sql(sql, ALLOWED)
+
+
+@pytest.mark.parametrize("sql", DEEP_NESTING, ids=lambda s: f"{s[:24]}…{len(s)}")
+def test_deep_nesting_is_refused_in_one_sentence(sql: str) -> None:
+    started = time.perf_counter()
+    with pytest.raises(UnsafeQuery) as caught:
+        check_sql(sql, ALLOWED)
+    assert str(caught.value) == MSG_TOO_DEEP
+    assert time.perf_counter() - started < 5
+
+
+def test_nesting_depth_ignores_strings_and_comments() -> None:
+    assert nesting_depth("SELECT ((1)), '(((((', \"((\" -- ((((\n /* ((( */") == 2
+    assert nesting_depth("SELECT CASE WHEN a THEN CASE WHEN b THEN 1 END END") == 2
+    assert check_sql("SELECT '" + "(" * 500 + "' AS brackets", ALLOWED)
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "PIVOT sales ON product USING sum(amount) GROUP BY region ORDER BY region",
+        "PIVOT sales ON product USING sum(amount) GROUP BY region ORDER BY region LIMIT 2;",
+        "PIVOT sales ON product IN ('Apple', 'Banana') USING sum(amount) GROUP BY region "
+        "ORDER BY region -- by region",
+    ],
+)
+def test_valid_duckdb_pivot_with_order_by_is_accepted(sql: str) -> None:
+    normalised = check_sql(sql, ALLOWED)
+    assert "ORDER BY region" in normalised and "--" not in normalised
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT current_date, current_timestamp, today(), now()",
+        "SELECT [1, 2][1], {'a': 1}.a, 'ab'[1], [x * 2 FOR x IN [1, 2]] AS l",
+        "SELECT region ILIKE 'n%', region SIMILAR TO 'N.*', amount::VARCHAR FROM sales",
+        "SELECT COLUMNS('am.*') FROM sales",
+        "SELECT region, sum(amount) FROM sales GROUP BY ALL ORDER BY ALL",
+        "SELECT * FROM sales USING SAMPLE 10%",
+        "SELECT * FROM sales ASOF JOIN regions USING (region)",
+        "SELECT list_filter([1, 2], lambda x: x > 1), list_transform([1], x -> x + 1)",
+        "SELECT levenshtein(region, product), struct_pack(a := 1), coalesce(NULL, 1)",
+        "SELECT '{\"a\": 1}'::JSON->>'a', json_extract('{\"a\": 1}', '$.a')",
+    ],
+)
+def test_everyday_duckdb_passes_both_parsers(sql: str) -> None:
+    assert check_sql(sql, ALLOWED)
+
+
+def test_the_allow_list_is_duckdbs_own_and_excludes_what_reveals_or_runs_sql() -> None:
+    allowed = sql_engine_check.allowed_functions()
+    assert {"sum", "levenshtein", "date_trunc", "regexp_matches", "list_sum"} <= allowed
+    for name in ("json_serialize_plan", "json_serialize_sql", "json_deserialize_sql",
+                 "json_execute_serialized_sql", "query", "query_table", "current_setting",
+                 "getvariable", "version", "current_query", "read_csv", "glob", "sleep_ms"):
+        assert name not in allowed
+    listed = {str(r[0]).lower() for r in duckdb.connect().execute(
+        "SELECT function_name FROM duckdb_functions()").fetchall()}
+    assert allowed - sql_engine_check.SPECIAL_FUNCTIONS <= listed
+
+
+def test_statements_duckdb_reads_differently_are_refused() -> None:
+    # sqlglot alone would see one statement in each; DuckDB decides.
+    for sql in ("SELECT 1; SELECT 2", "DESCRIBE sales", "SELECT * FROM (SHOW TABLES)"):
+        with pytest.raises(UnsafeQuery):
+            check_sql(sql, ALLOWED)
