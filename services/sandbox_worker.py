@@ -39,7 +39,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.ipc as pa_ipc
 
-from services.time_zone import TIME_ZONE
+from services.time_zone import pin_time_zone
 
 REINTERRUPT_EVERY_S = 0.05
 PARENT_CHECK_EVERY_S = 1.0
@@ -70,7 +70,7 @@ class WorkerError(Exception):
 # --- DuckDB lockdown (also used in-process by tests, through services.sandbox) ----------
 
 def new_instance(threads: int, memory_limit: str) -> duckdb.DuckDBPyConnection:
-    return duckdb.connect(
+    con = duckdb.connect(
         ":memory:",
         config={
             "autoinstall_known_extensions": False,
@@ -81,9 +81,9 @@ def new_instance(threads: int, memory_limit: str) -> duckdb.DuckDBPyConnection:
             "temp_directory": "",  # never spill to disk: no file writes at all
             "threads": threads,
             "memory_limit": memory_limit,
-            "TimeZone": TIME_ZONE,  # zoned times come back in one stated zone
         },
     )
+    return pin_time_zone(con)  # zoned times come back in one stated zone, before the lock
 
 
 def lock_down(con: duckdb.DuckDBPyConnection, files: dict[str, str]) -> None:
