@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 import duckdb
 
+from services import text_reading
 from services.dataset_models import (
     ColumnProfile,
     DatasetProfile,
@@ -243,13 +244,15 @@ def _typed_text(con: duckdb.DuckDBPyConnection, source: str, c: ColumnProfile,
     name = f"“{c.name}”"
     example = next((str(v.value) for v in c.top_values if v.value is not None), "")
     if iso + dmy >= 0.9 * n:
-        fmt = _date_format(shares, iso >= dmy)
+        decision = text_reading.decide_date_format(_values(con, source, c))
+        fmt = decision.format if decision else "%Y-%m-%d"
         return [Finding(kind="dates_stored_as_text", column=c.name, severity="medium",
                         affected_rows=c.count, fix=ParseDate(column=c.name, format=fmt),
                         message=f"{name} holds dates written as text (like “{example}”); turn "
                                 "them into dates to sort and chart them by time.")]
     if numbers >= 0.9 * n:
-        decimal: Literal[".", ","] = "," if int(shares["decimal_comma"]) > 0 else "."
+        reading = text_reading.decide_column_number(_values(con, source, c))
+        decimal: Literal[".", ","] = reading.decimal if reading else "."
         return [Finding(kind="numbers_stored_as_text", column=c.name, severity="medium",
                         affected_rows=c.count, fix=ParseNumber(column=c.name, decimal=decimal),
                         message=f"{name} holds numbers written as text (like “{example}”); "
@@ -262,13 +265,14 @@ def _typed_text(con: duckdb.DuckDBPyConnection, source: str, c: ColumnProfile,
     return []
 
 
-def _date_format(shares: dict[str, Any], is_iso: bool) -> str:
-    if is_iso:
-        return "%Y-%m-%d"
-    sep = shares.get("sep") or "/"
-    year = "%Y" if shares.get("year4") else "%y"
-    day_first = (shares.get("first_max") or 0) > 12 or sep == "."
-    return f"%d{sep}%m{sep}{year}" if day_first else f"%m{sep}%d{sep}{year}"
+def _values(con: duckdb.DuckDBPyConnection, source: str, c: ColumnProfile) -> list[str]:
+    """Distinct values from a sample of one column: what text_reading decides the format
+    from, as cleaning does, so the fix reads the column as a cleaning step would."""
+    col = quote_ident(c.sql_name)
+    rows = con.execute(
+        f"SELECT DISTINCT v FROM (SELECT trim(CAST({col} AS VARCHAR)) AS v FROM {source} "
+        f"WHERE {col} IS NOT NULL LIMIT 50000) WHERE v <> '' LIMIT 2000").fetchall()
+    return [str(r[0]) for r in rows]
 
 
 def _spellings(con: duckdb.DuckDBPyConnection, source: str, c: ColumnProfile) -> list[Finding]:
