@@ -108,7 +108,7 @@ class ColumnEvidence:
     def proven(self) -> Decimal | None:
         """The decimal mark the values prove, when only one fits and it makes a difference."""
         if self.matters and len(self.fits) == 1:
-            return next(iter(self.fits))  # type: ignore[return-value]
+            return "," if "," in self.fits else "."
         return None
 
 
