@@ -365,7 +365,7 @@ def _copy_csv(source: Path, tmp: Path, options: ReadOptions, detected: ReadOptio
             listed = ", ".join(f"“{display[i]}”" for i in sorted(convert))
             warnings.append(f"Read {listed} as numbers (written like "
                             f"“{_example(data_rows, min(convert))}”).")
-            warnings += _number_style_warnings(numbers, convert, display, data_rows)
+        warnings += _number_style_warnings(numbers, convert, display, data_rows)
         warnings += _ambiguous_dates_warning(dates, orders, display, options)
         return IngestResult(parquet_path=tmp, rows=count, columns=columns, detected=detected,
                             warnings=warnings, format="csv")
@@ -422,7 +422,9 @@ def _number_style_warnings(numbers: text_reading.NumberDecision, convert: set[in
     other = "," if chosen == "." else "."
     option = (f"choose “{'Comma' if other == ',' else 'Point'}” for “Decimal mark” under "
               "Read options and read the file again")
-    guessed = [i for i in numbers.guessed if i in convert]
+    # a plain 1.234 read with a decimal point is DuckDB's reading too: only worth a word
+    # when the file also proves the other mark somewhere
+    guessed = [i for i in numbers.guessed if i in convert or numbers.split]
     if numbers.split:
         commas, points = numbers.split[","], numbers.split["."]
         sentence = (f"The file writes numbers two ways: {names(commas)} with a decimal comma "
@@ -439,8 +441,7 @@ def _number_style_warnings(numbers: text_reading.NumberDecision, convert: set[in
     if not guessed:
         return []
     example = _example(rows, guessed[0])
-    fmt = numbers.columns[guessed[0]]
-    value = text_reading.parse_number(example, fmt.decimal)
+    value = text_reading.parse_number(example, chosen)
     shown = f"{value:,.10g}" if value is not None else example
     return [f"Numbers in {names(guessed)} such as “{example}” could be read two ways; they "
             f"were read with a decimal {marks[chosen]} (as {shown}). If that is wrong, "

@@ -204,13 +204,13 @@ def decide_numbers(evidence: list[ColumnEvidence], *, delimiter: str = ",",
             continue
         group = thousands if thousands is not None else (
             result.thousands if result.thousands in marks else _preferred(marks))
+        if e.matters and not e.proven and decimal is None and (not votes or result.split):
+            result.guessed.append(e.index)
         if e.plain and mark == ".":
             continue  # DuckDB reads 12.5 and 1234 itself, and faster
         result.columns[e.index] = NumberFormat(decimal=mark, thousands=group)  # type: ignore[arg-type]
         if e.has_units:
             result.units.add(e.index)
-        if e.matters and not e.proven and decimal is None and (not votes or result.split):
-            result.guessed.append(e.index)
     return result
 
 
