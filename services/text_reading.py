@@ -84,6 +84,12 @@ _STYLE_RE = {(d, t): re.compile(_body_pattern(d, t)) for d in DECIMALS for t in 
              if t != d}
 
 
+_ANY_STYLE = {d: frozenset(t for t in THOUSANDS if t != d) for d in DECIMALS}
+_POINT_ONLY = {".": _ANY_STYLE["."]}
+_POINT_FRACTION = re.compile(r"\d+\.\d+")
+_AMBIGUOUS_POINT = re.compile(r"[1-9]\d{0,2}\.\d{3}")  # 1.234: also 1234 with dot thousands
+
+
 @dataclass(frozen=True)
 class NumberFormat:
     """A decided way to read one column: its decimal mark and thousands mark."""
@@ -139,9 +145,17 @@ def split_affixes(text: str) -> tuple[str, bool, bool] | None:
     return match["body"], negative, had_units
 
 
-@lru_cache(maxsize=4096)
 def fitting_styles(body: str) -> dict[str, frozenset[str]]:
     """decimal mark → the thousands marks under which `body` is a well-written number."""
+    if body.isdigit():
+        return _ANY_STYLE  # 1234 reads the same in every style
+    if _POINT_FRACTION.fullmatch(body) and not _AMBIGUOUS_POINT.fullmatch(body):
+        return _POINT_ONLY  # 12.5, 0.125, 1234.567: only a decimal point
+    return _fitting_styles(body)
+
+
+@lru_cache(maxsize=4096)
+def _fitting_styles(body: str) -> dict[str, frozenset[str]]:
     found: dict[str, set[str]] = {}
     for (decimal, thousands), pattern in _STYLE_RE.items():
         if pattern.fullmatch(body):
