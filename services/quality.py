@@ -34,7 +34,6 @@ _CURRENCY = r"(?:[$€£¥₹]|CHF|EUR|USD|GBP)"
 NUMBER_RE = (rf"^[-+(]?\s*{_CURRENCY}?\s*[-+]?\d[\d.,' \x{{a0}}\x{{202f}}]*\s*(?:%|{_CURRENCY})?"
              r"\s*\)?$")
 PLAIN_NUMBER_RE = r"^[-+]?\d+(\.\d+)?$"
-DECIMAL_COMMA_RE = r"(^|[^\d])\d{1,3}(\.\d{3})+,\d+|^[-+]?\d+,\d{1,2}\D*$"
 ISO_DATE_RE = r"^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2})?)?$"
 DMY_DATE_RE = r"^\d{1,2}[/.-]\d{1,2}[/.-](\d{4}|\d{2})$"
 _TEXT_TYPES = ("text", "category")
@@ -201,8 +200,8 @@ def _text_findings(con: duckdb.DuckDBPyConnection, source: str, columns: list[Co
     return found
 
 
-_SHARE_KEYS = ("n", "number", "plain", "decimal_comma", "iso", "dmy", "first_max", "second_max",
-               "sep", "year4", "other")
+# which mark or date order a column uses is decided by text_reading from its values
+_SHARE_KEYS = ("n", "number", "plain", "iso", "dmy", "other")
 
 
 def _sample_shares(con: duckdb.DuckDBPyConnection, source: str, columns: list[ColumnProfile],
@@ -214,14 +213,8 @@ def _sample_shares(con: duckdb.DuckDBPyConnection, source: str, columns: list[Co
             f"count({v})",
             f"count(*) FILTER (WHERE regexp_full_match({v}, {sql_literal(NUMBER_RE)}))",
             f"count(*) FILTER (WHERE regexp_full_match({v}, {sql_literal(PLAIN_NUMBER_RE)}))",
-            f"count(*) FILTER (WHERE regexp_matches({v}, {sql_literal(DECIMAL_COMMA_RE)}))",
             f"count(*) FILTER (WHERE regexp_full_match({v}, {sql_literal(ISO_DATE_RE)}))",
             f"count(*) FILTER (WHERE regexp_full_match({v}, {sql_literal(DMY_DATE_RE)}))",
-            f"max(TRY_CAST(regexp_extract({v}, '^(\\d{{1,2}})[/.-]', 1) AS INTEGER))",
-            f"max(TRY_CAST(regexp_extract({v}, '^\\d{{1,2}}[/.-](\\d{{1,2}})[/.-]', 1) "
-            "AS INTEGER))",
-            f"mode(regexp_extract({v}, '^\\d{{1,2}}([/.-])', 1))",
-            f"bool_or(regexp_matches({v}, '[/.-]\\d{{4}}$'))",
             f"any_value({v}) FILTER (WHERE NOT regexp_full_match({v}, {sql_literal(NUMBER_RE)}))",
         ]
     cols = ", ".join(quote_ident(c.sql_name) for c in columns)

@@ -84,8 +84,9 @@ _STYLE_RE = {(d, t): re.compile(_body_pattern(d, t)) for d in DECIMALS for t in 
              if t != d}
 
 
-_ANY_STYLE = {d: frozenset(t for t in THOUSANDS if t != d) for d in DECIMALS}
-_POINT_ONLY = {".": _ANY_STYLE["."]}
+_ANY_STYLE: dict[str, frozenset[str]] = {
+    d: frozenset(t for t in THOUSANDS if t != d) for d in DECIMALS}
+_POINT_ONLY: dict[str, frozenset[str]] = {".": _ANY_STYLE["."]}
 _POINT_FRACTION = re.compile(r"\d+\.\d+")
 _AMBIGUOUS_POINT = re.compile(r"[1-9]\d{0,2}\.\d{3}")  # 1.234: also 1234 with dot thousands
 
