@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from services import date_text, text_reading
+from services import text_reading
 from services.dataset_models import ColumnInfo, IngestResult, ReadOptions
 from services.errors import InvalidInput
 from services.settings import get_settings
@@ -317,15 +317,15 @@ def _copy_csv(source: Path, tmp: Path, options: ReadOptions, detected: ReadOptio
         numbers = _decide_numbers(data_rows, detected, options)
         convert = set(numbers.columns)
         sql_names = derive_sql_names(display)
-        dates = {c.index: c for c in date_text.find_date_columns(data_rows, skip=convert)}
-        orders = {i: date_text.order_for(c, options.date_order, list(dates.values()))
+        dates = {c.index: c for c in text_reading.find_date_columns(data_rows, skip=convert)}
+        orders = {i: text_reading.order_for(c, options.date_order, list(dates.values()))
                   for i, c in dates.items()}
         detected.date_order = next(iter(orders.values()), None)
         forced_text: set[str] = {sql_names[i] for i in (*convert, *dates)}
         for _ in range(TYPE_RETRIES):
             exprs = [text_reading.number_sql(quote_ident(s), numbers.columns[i], strict=True,
                                              units=i in numbers.units) if i in convert
-                     else date_text.date_expr(quote_ident(s), dates[i], orders[i]) if i in dates
+                     else text_reading.date_expr(quote_ident(s), dates[i], orders[i]) if i in dates
                      else quote_ident(s) for i, s in enumerate(sql_names)]
             try:
                 count, columns = _copy_select(
@@ -373,21 +373,21 @@ def _copy_csv(source: Path, tmp: Path, options: ReadOptions, detected: ReadOptio
         con.close()
 
 
-def _ambiguous_dates_warning(dates: dict[int, date_text.DateColumn],
-                             orders: dict[int, date_text.DateOrder],
+def _ambiguous_dates_warning(dates: dict[int, text_reading.DateColumn],
+                             orders: dict[int, text_reading.DateOrder],
                              display: list[str], options: ReadOptions) -> list[str]:
     """Say how dates that could mean two days were read, and how to change it."""
     columns = list(dates.values())
     unsure = [i for i, c in sorted(dates.items())
-              if date_text.is_guess(c, options.date_order, columns)]
+              if text_reading.is_guess(c, options.date_order, columns)]
     if not unsure:
         return []
     first = dates[unsure[0]]
     order = orders[unsure[0]]
-    other = "month first" if order == date_text.DAY_FIRST else "day first"
+    other = "month first" if order == text_reading.DAY_FIRST else "day first"
     listed = ", ".join(f"“{display[i]}”" for i in unsure)
     return [f"Dates in {listed} such as “{first.example}” could be read two ways; they were "
-            f"read {order.replace('_', ' ')} ({date_text.spelled_out(first, order)}). If that "
+            f"read {order.replace('_', ' ')} ({text_reading.spelled_out(first, order)}). If that "
             f"is wrong, choose “{other.capitalize()}” for “Dates written” under Read options "
             "and read the file again."]
 
