@@ -80,14 +80,15 @@ def show_preview(result: StepPreview) -> None:
     for effect in result.effects:
         parts = []
         if effect.changed:
-            parts.append(f"{effect.changed:,} value{'' if effect.changed == 1 else 's'} change")
+            parts.append("1 value changes" if effect.changed == 1
+                         else f"{effect.changed:,} values change")
         if effect.unreadable:
             parts.append(f"**{effect.unreadable:,} can't be read and would become missing**")
         if effect.rows_removed:
             parts.append(f"{effect.rows_removed:,} row{'' if effect.rows_removed == 1 else 's'}"
                          " would be removed")
-        st.markdown(f"**{effect.step}.** {effect.description}: "
-                    + ("; ".join(parts) if parts else "nothing changes") + ".")
+        counts = f": {'; '.join(parts)}" if parts else ""
+        st.markdown(f"**{effect.step}.** {effect.description}{counts}.")
     if result.examples:
         st.dataframe(
             [{"Step": e.step, "Column": e.column, "Before": e.before or "(empty)",

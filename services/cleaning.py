@@ -454,16 +454,19 @@ def preview_steps(parquet_path: Path, steps: list[Step], *, examples: int = EXAM
 def _column_effect(con: duckdb.DuckDBPyConnection, ctes: str, prev: str, column: str,
                    expr: str, examples: int,
                    ) -> tuple[int, int, list[tuple[str | None, str | None, bool]]]:
-    pairs = (f"pairs AS (SELECT CAST({column} AS VARCHAR) AS b, CAST({expr} AS VARCHAR) AS a "
-             f"FROM {prev})")
+    # "1234" → 1234.0 is the same value in another type: not a change
+    pairs = (f"raw AS (SELECT CAST({column} AS VARCHAR) AS b, CAST({expr} AS VARCHAR) AS a "
+             f"FROM {prev}), pairs AS (SELECT b, a, b IS DISTINCT FROM a AND NOT "
+             "coalesce(TRY_CAST(b AS DOUBLE) = TRY_CAST(a AS DOUBLE), false) AS changed "
+             "FROM raw)")
     lost = "(b IS NOT NULL AND trim(b) <> '' AND a IS NULL)"
     row = con.execute(
-        f"{ctes}, {pairs} SELECT count(*) FILTER (WHERE b IS DISTINCT FROM a), "
+        f"{ctes}, {pairs} SELECT count(*) FILTER (WHERE changed), "
         f"count(*) FILTER (WHERE {lost}) FROM pairs").fetchone()
     changed, unreadable = (int(row[0]), int(row[1])) if row else (0, 0)
     shown = con.execute(
         f"{ctes}, {pairs} (SELECT b, a, true FROM pairs WHERE {lost} LIMIT {examples}) "
-        f"UNION ALL (SELECT b, a, false FROM pairs WHERE b IS DISTINCT FROM a AND NOT {lost} "
+        f"UNION ALL (SELECT b, a, false FROM pairs WHERE changed AND NOT {lost} "
         f"LIMIT {examples})").fetchall()
     return changed, unreadable, [(r[0], r[1], bool(r[2])) for r in shown]
 
