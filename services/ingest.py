@@ -534,8 +534,10 @@ def _read_excel(path: Path, tmp: Path, options: ReadOptions) -> IngestResult:
         scratch = tmp.with_name(tmp.name + ".csv")
         try:
             _sheet_to_csv(workbook[sheet], scratch, options.skip_rows)
+            # Excel's own numbers arrive as 1234.5; text cells such as "1,234" are read
+            # with the thousands mark their values show.
             csv_options = ReadOptions(delimiter=",", quote='"', encoding="utf-8", decimal=".",
-                                      thousands="", header=options.header,
+                                      thousands=options.thousands, header=options.header,
                                       skip_bad_rows=options.skip_bad_rows)
             result = _read_csv(scratch, tmp, csv_options)
         finally:

@@ -90,3 +90,18 @@ def test_whole_file_round_trip_in_every_country_style(
     read = [r[0] for r in con.execute(
         f"SELECT amount FROM '{result.parquet_path}'").fetchall()]
     assert [float(v) for v in read] == [expected(w, f, n) for w, f, n in values], texts
+
+
+def test_excel_text_cells_with_thousands_marks_become_numbers(tmp_path: Path) -> None:
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["name", "amount", "weight"])
+    sheet.append(["a", "1,234", 1.234])
+    sheet.append(["b", "12,345,678", 2.5])
+    path = tmp_path / "book.xlsx"
+    workbook.save(path)
+    result = ingest_file(path, original_name="book.xlsx", dest_dir=tmp_path / "out")
+    assert rows_of(result) == [("a", 1234.0, 1.234), ("b", 12345678.0, 2.5)]
