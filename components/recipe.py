@@ -87,8 +87,9 @@ def show_preview(result: StepPreview) -> None:
         if effect.rows_removed:
             parts.append(f"{effect.rows_removed:,} row{'' if effect.rows_removed == 1 else 's'}"
                          " would be removed")
-        counts = f": {'; '.join(parts)}" if parts else ""
-        st.markdown(f"**{effect.step}.** {effect.description}{counts}.")
+        # the step's own sentence is in the list above: here only what it does
+        counts = "; ".join(parts) if parts else "no values are changed or removed"
+        st.markdown(f"**Step {effect.step}:** {counts}.")
     if result.examples:
         st.dataframe(
             [{"Step": e.step, "Column": e.column, "Before": e.before or "(empty)",
