@@ -9,6 +9,7 @@ never leaves a readable half file (stray `.*.tmp` files can be deleted at start-
 import codecs
 import csv
 import io
+import math
 import os
 import re
 import shutil
@@ -432,7 +433,8 @@ def _number_style_warnings(numbers: text_reading.NumberDecision, convert: set[in
                     f"point (like “{_example(rows, points[0])}”); each was read as its values "
                     "show.")
         if guessed:
-            sentence += (f" {names(guessed)} could be read either way and were read with a "
+            verb = "was" if len(guessed) == 1 else "were"
+            sentence += (f" {names(guessed)} could be read either way and {verb} read with a "
                          f"decimal {marks[chosen]}; if that is wrong, {option}.")
         else:
             sentence += (" If one of them is wrong, choose its mark for “Decimal mark” and "
@@ -442,7 +444,13 @@ def _number_style_warnings(numbers: text_reading.NumberDecision, convert: set[in
         return []
     example = _example(rows, guessed[0])
     value = text_reading.parse_number(example, chosen)
-    shown = f"{value:,.10g}" if value is not None else example
+    if value is None:
+        shown = example
+    elif value.is_integer():
+        shown = f"the whole number {value:.0f}"
+    else:
+        low = math.floor(value)
+        shown = f"{value:.10g}, between {low} and {low + 1}"
     return [f"Numbers in {names(guessed)} such as “{example}” could be read two ways; they "
             f"were read with a decimal {marks[chosen]} (as {shown}). If that is wrong, "
             f"{option}."]
