@@ -109,7 +109,8 @@ def describe_step(step: Step) -> str:
             mark = "comma" if step.decimal == "," else "point"
             return f"Turn “{step.column}” into numbers (decimal {mark})"
         case ParseDate():
-            written = f" written as {step.format}" if step.format else ""
+            written = f" written as {step.format}" if step.format else \
+                " (in the one order its values show)"
             return f"Turn “{step.column}” into dates{written}"
         case Cast():
             return f"Change the type of “{step.column}” to {step.to}"

@@ -108,3 +108,22 @@ def test_findings_fix_for_eu_numbers_is_unchanged_by_the_preview(tmp_path: Path)
     path = _parquet(tmp_path, pd.DataFrame({"eu": ["1.234,50 €", "2,50 €"] * 10}))
     fixes = [f.fix for f in find_issues(path) if isinstance(f, Finding) and f.fix is not None]
     assert preview_steps(path, fixes).unreadable == 0
+
+
+def test_a_step_on_a_missing_column_is_refused_in_one_friendly_sentence(
+        tmp_path: Path) -> None:
+    import pytest
+
+    from services.errors import InvalidInput
+
+    path = _parquet(tmp_path, pd.DataFrame({"v": ["1"]}))
+    before = sorted(p.name for p in tmp_path.iterdir())
+    with pytest.raises(InvalidInput, match="There is no column called “nope”"):
+        preview_steps(path, [ParseNumber(column="nope")])
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_number_and_date_steps_on_columns_that_already_are_do_nothing(tmp_path: Path) -> None:
+    path = _parquet(tmp_path, pd.DataFrame({"n": [1.5, None], "d": [dt.date(2024, 1, 3)] * 2}))
+    preview = preview_steps(path, [ParseNumber(column="n"), ParseDate(column="d")])
+    assert preview.changed == 0 and preview.unreadable == 0
