@@ -1,6 +1,7 @@
 """Ingest decides the number format for the whole file from every column's values."""
 
 import csv
+import datetime as dt
 import io
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 from services.dataset_models import ReadOptions
 from services.ingest import ingest_file
 from tests.unit.datasets_fixtures import ingest_text, rows_of, write_bytes
-from tests.unit.number_styles import DECIMAL, STYLES, expected, write_number
+from tests.unit.number_styles import DECIMAL, STYLES, expected, write_date, write_number
 
 SPANISH = (
     "País;Esperanza de vida;Población;PIB per cápita\n"
@@ -105,3 +106,26 @@ def test_excel_text_cells_with_thousands_marks_become_numbers(tmp_path: Path) ->
     workbook.save(path)
     result = ingest_file(path, original_name="book.xlsx", dest_dir=tmp_path / "out")
     assert rows_of(result) == [("a", 1234.0, 1.234), ("b", 12345678.0, 2.5)]
+
+
+dates = st.dates(dt.date(1950, 1, 1), dt.date(2049, 12, 31))
+
+
+@settings(max_examples=20, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(order=st.sampled_from(["day_first", "month_first"]),
+       days=st.lists(dates, min_size=1, max_size=6), proof=st.booleans())
+def test_dates_round_trip_through_ingest(tmp_path: Path, order: str, days: list[dt.date],
+                                         proof: bool) -> None:
+    if proof:
+        days = [*days, dt.date(2024, 12, 25)]  # 25 can only be a day
+    proven = any(d.day > 12 and d.day != d.month for d in days)
+    text = "n;day\n" + "".join(f"{i};{write_date(d, order)}\n" for i, d in enumerate(days))
+    folder = tmp_path / f"d{abs(hash((order, tuple(days))))}"
+    folder.mkdir()
+    path = write_bytes(folder, "dates.csv", text.encode())
+    options = None if proven else ReadOptions(date_order=order)  # type: ignore[arg-type]
+    result = ingest_file(path, original_name="dates.csv", dest_dir=folder / "out",
+                         options=options)
+    assert [r[1] for r in rows_of(result)] == days
+    assert result.detected.date_order == order
