@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from services import text_reading
 from services.dataset_models import ReadOptions
 
 AUTO = "Detect automatically"
@@ -25,20 +26,22 @@ HEADERS = {
     "Yes, the first row has column names": True,
     "No, the first row is data": False,
 }
-DECIMALS = {AUTO: None, "Point (1234.5)": ".", "Comma (1234,5)": ","}
+# The marks text_reading can read, in words; ingest's warnings name these labels.
+DECIMAL_LABELS = {".": "Point (1234.5)", ",": "Comma (1234,5)"}
+THOUSANDS_LABELS = {
+    "": "None",
+    ",": "Comma (1,234 or 12,34,567)",
+    ".": "Point (1.234)",
+    " ": "Space (1 234)",
+    "'": "Apostrophe (1'234)",
+}
+DECIMALS = {AUTO: None} | {DECIMAL_LABELS[d]: d for d in text_reading.DECIMALS}
 DATE_ORDERS = {
     AUTO: None,
     "Day first (31/12/2024)": "day_first",
     "Month first (12/31/2024)": "month_first",
 }
-THOUSANDS = {
-    AUTO: None,
-    "None": "",
-    "Comma (1,234)": ",",
-    "Point (1.234)": ".",
-    "Space (1 234)": " ",
-    "Apostrophe (1'234)": "'",
-}
+THOUSANDS = {AUTO: None} | {THOUSANDS_LABELS[t]: t for t in text_reading.THOUSANDS}
 
 
 def _pick(label: str, choices: dict, *, key: str, help: str) -> object:
@@ -79,13 +82,15 @@ def show(*, key: str, sheets: list[str] | None = None) -> ReadOptions:
                 "Decimal mark",
                 DECIMALS,
                 key=f"{key}_decimal",
-                help="How the fraction part of numbers is written.",
+                help="How the fraction part of numbers is written. Detected from every "
+                "column: 8.425.333 can only mean a decimal comma, 779,45 too.",
             )
             thousands = _pick(
                 "Thousands separator",
                 THOUSANDS,
                 key=f"{key}_thousands",
-                help="The mark between groups of three digits, if any.",
+                help="The mark between groups of digits, if any. Space covers the narrow "
+                "spaces some programs write; comma covers Indian grouping (12,34,567).",
             )
             date_order = _pick(
                 "Dates written",

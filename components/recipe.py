@@ -3,13 +3,14 @@
 The recipe lives in session state as JSON-ready dicts, keyed per dataset.
 """
 
+from pathlib import Path
 from typing import Any
 
 import streamlit as st
 from pydantic import TypeAdapter
 
-from services.cleaning import describe_step
-from services.dataset_models import Step
+from services.cleaning import describe_step, preview_steps
+from services.dataset_models import Cast, ParseDate, ParseNumber, Recipe, Step, StepPreview
 
 _STEP = TypeAdapter(Step)
 
@@ -45,6 +46,116 @@ def add(dataset_id: int, step: Any) -> None:
 
 def clear(dataset_id: int) -> None:
     st.session_state[_key(dataset_id)] = []
+    st.session_state.pop(_confirm_key(dataset_id), None)
+
+
+# --- trying steps out before they change anything ---------------------------------------
+
+@st.cache_data(max_entries=16, show_spinner="Trying the steps out on the data…")
+def _cached_preview(parquet_path: str, recipe_json: str) -> StepPreview:
+    return preview_steps(Path(parquet_path), Recipe.model_validate_json(recipe_json).steps)
+
+
+def preview(parquet_path: str, recipe_steps: list[Any]) -> StepPreview:
+    """What the steps would do to this version (cached while the steps stay the same)."""
+    return _cached_preview(parquet_path, Recipe(steps=recipe_steps).model_dump_json())
+
+
+def reads_values(step: Any) -> bool:
+    """Steps that read text as numbers or dates: values they cannot read become missing."""
+    return isinstance(step, ParseNumber | ParseDate | Cast)
+
+
+def question(result: StepPreview, action: str = "apply anyway") -> str:
+    """“12 values can't be read as numbers and would become missing — apply anyway?”"""
+    n = result.unreadable
+    kinds = {e.what for e in result.effects if e.unreadable}
+    what = f" as {kinds.pop()}" if len(kinds) == 1 and "values" not in kinds else ""
+    values = "1 value" if n == 1 else f"{n:,} values"
+    return f"{values} can't be read{what} and would become missing — {action}?"
+
+
+def show_preview(result: StepPreview) -> None:
+    """Each step's counts, then a few rows before and after (unreadable ones first)."""
+    for effect in result.effects:
+        parts = []
+        if effect.changed:
+            parts.append("1 value changes" if effect.changed == 1
+                         else f"{effect.changed:,} values change")
+        if effect.unreadable:
+            parts.append(f"**{effect.unreadable:,} can't be read and would become missing**")
+        if effect.rows_removed:
+            parts.append(f"{effect.rows_removed:,} row{'' if effect.rows_removed == 1 else 's'}"
+                         " would be removed")
+        # the step's own sentence is in the list above: here only what it does
+        counts = "; ".join(parts) if parts else "no values are changed or removed"
+        st.markdown(f"**Step {effect.step}:** {counts}.")
+    if result.examples:
+        st.dataframe(
+            [{"Step": e.step, "Column": e.column, "Before": e.before or "(empty)",
+              "After": "(missing)" if e.after is None else e.after,
+              "Read?": "no, becomes missing" if e.unreadable else "yes"}
+             for e in result.examples],
+            hide_index=True,
+        )
+
+
+def fix_button(dataset_id: int, index: int, step: Any, parquet_path: str,
+               button_place: Any, message_place: Any) -> None:
+    """The quality report's “Add fix”: a fix that would blank values asks first."""
+    pending = f"dataset_fix_pending_{dataset_id}"
+    fix_text = describe_step(step)
+    if button_place.button("Add fix", key=f"dataset_fix_{dataset_id}_{index}",
+                           help=f"Adds this step to the recipe: {fix_text}"):
+        if not reads_values(step) or not preview(parquet_path, [step]).unreadable:
+            add(dataset_id, step)
+            message_place.success(f"Added to the recipe: {fix_text}.", icon=":material/check:")
+            return
+        st.session_state[pending] = index
+    if st.session_state.get(pending) != index:
+        return
+    result = preview(parquet_path, [step])
+    with message_place:
+        st.warning(question(result, "add it anyway"), icon=":material/warning:")
+        show_preview(result)
+        yes, no = st.columns(2)
+        if yes.button("Add anyway", key=f"dataset_fix_anyway_{dataset_id}_{index}"):
+            st.session_state.pop(pending, None)
+            add(dataset_id, step)
+            st.success(f"Added to the recipe: {fix_text}.", icon=":material/check:")
+        elif no.button("Don't add it", key=f"dataset_fix_cancel_{dataset_id}_{index}"):
+            st.session_state.pop(pending, None)
+            st.rerun()
+
+
+def _confirm_key(dataset_id: int) -> str:
+    return f"dataset_recipe_confirm_{dataset_id}"
+
+
+def apply_controls(dataset_id: int, parquet_path: str, place: Any) -> StepPreview | None:
+    """The “Apply recipe” button, with a before/after preview; when values with content
+    would become missing it asks first. Returns the preview when the recipe should run."""
+    current = steps(dataset_id)
+    result = preview(parquet_path, current)
+    with st.expander("What these steps change (before and after)",
+                     expanded=bool(result.unreadable)):
+        show_preview(result)
+    recipe_json = Recipe(steps=current).model_dump_json()
+    if place.button("Apply recipe", type="primary", key="dataset_apply"):
+        if not result.unreadable:
+            return result
+        st.session_state[_confirm_key(dataset_id)] = recipe_json
+    if st.session_state.get(_confirm_key(dataset_id)) != recipe_json:
+        return None
+    st.warning(question(result), icon=":material/warning:")
+    yes, no = st.columns(2)
+    if yes.button("Apply anyway", key="dataset_apply_anyway"):
+        st.session_state.pop(_confirm_key(dataset_id), None)
+        return result
+    if no.button("Don't apply", key="dataset_apply_cancel"):
+        st.session_state.pop(_confirm_key(dataset_id), None)
+        st.rerun()
+    return None
 
 
 def show_list(dataset_id: int) -> None:
@@ -119,16 +230,23 @@ def _fields(kind: str, columns: list[str]) -> dict[str, Any]:  # noqa: C901 - on
     if kind == "parse_number":
         decimal = st.radio(
             "Decimal mark",
-            [".", ","],
+            ["auto", ".", ","],
             horizontal=True,
-            format_func={".": "point (1,234.50)", ",": "comma (1.234,50)"}.get,
+            format_func={
+                "auto": "as the values show",
+                ".": "point (1,234.50)",
+                ",": "comma (1.234,50)",
+            }.get,
+            help="“As the values show” reads the column the way a file is read: 8.425.333 "
+            "can only use points between thousands, 779,45 only a decimal comma.",
         )
-        return {"column": column, "decimal": decimal}
+        return {"column": column, "decimal": None if decimal == "auto" else decimal}
     if kind == "parse_date":
         text = st.text_input(
             "Date format (optional)",
             placeholder="%d/%m/%Y",
-            help="Leave empty to recognise common formats automatically.",
+            help="Leave empty to use the one format the column's values show (a 25 can only "
+            "be a day); values written another way become missing and are counted first.",
         )
         return {"column": column, "format": text or None}
     if kind == "cast":

@@ -9,7 +9,7 @@ from components.feedback import empty_state, flash, friendly_errors, show_flash
 from components.session import require_page
 from components.text import escape_markdown, file_size, number, when
 from services import dataset_access, dataset_files, datasets, display_text, profile, quality
-from services.cleaning import describe_step
+from services.cleaning import preview_sentence
 from services.dataset_models import DatasetProfile, Finding
 from services.errors import NotFound
 from services.permissions import Role, can
@@ -153,16 +153,9 @@ with quality_tab, friendly_errors("dataset_quality"):
             badge_column.badge(label, color=colour)  # type: ignore[arg-type]
             text_column.write(finding.message)
             if finding.fix is not None and may_change:
-                fix_text = describe_step(finding.fix)
-                if fix_column.button(
-                    "Add fix",
-                    key=f"dataset_fix_{dataset.id}_{index}",
-                    help=f"Adds this step to the recipe: {fix_text}",
-                ):
-                    recipe.add(dataset.id, finding.fix)
-                    text_column.success(
-                        f"Added to the recipe: {fix_text}.", icon=":material/check:"
-                    )
+                recipe.fix_button(
+                    dataset.id, index, finding.fix, path_key, fix_column, text_column
+                )
 
 with clean_tab, friendly_errors("dataset_clean"):
     if not may_change:
@@ -180,14 +173,18 @@ with clean_tab, friendly_errors("dataset_clean"):
                     datasets.recipe_sql(user, dataset.id, version.version, steps), language="sql"
                 )
             apply_column, clear_column = st.columns([1, 1])
-            if apply_column.button("Apply recipe", type="primary", key="dataset_apply"):
+            tried = recipe.apply_controls(dataset.id, path_key, apply_column)
+            if tried is not None:
                 with st.spinner("Cleaning… this writes a new version"):
                     created = datasets.apply_steps(
                         user, dataset.id, steps, base_version=version.version
                     )
                 recipe.clear(dataset.id)
                 show_version_next_run(created.version)
-                flash(f"Version {created.version} is ready: {number(created.rows)} rows.")
+                flash(
+                    f"Version {created.version} is ready: {number(created.rows)} rows. "
+                    + preview_sentence(tried)
+                )
                 st.rerun()
             if clear_column.button("Clear recipe", key="dataset_clear"):
                 recipe.clear(dataset.id)

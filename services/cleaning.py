@@ -7,11 +7,13 @@ result to a temporary file and renames it, so an interrupted run leaves no new v
 """
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
+from services import text_reading
 from services.dataset_models import (
     Cast,
     ColumnInfo,
@@ -30,6 +32,9 @@ from services.dataset_models import (
     ReadOptions,
     RenameColumn,
     Step,
+    StepEffect,
+    StepExample,
+    StepPreview,
     Trim,
 )
 from services.errors import InvalidInput
@@ -37,7 +42,6 @@ from services.sql_names import (
     derive_sql_names,
     friendly_type,
     kv_metadata_clause,
-    number_expr,
     path_literal,
     quote_ident,
     read_columns,
@@ -47,8 +51,7 @@ from services.sql_names import (
 ROW_ID = "__rd_row"
 CAST_TYPES = {"number": "DOUBLE", "whole number": "BIGINT", "text": "VARCHAR", "date": "DATE",
               "date and time": "TIMESTAMP", "true/false": "BOOLEAN"}
-AUTO_DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%Y/%m/%d", "%d-%m-%Y",
-                     "%Y-%m-%d %H:%M:%S", "%d/%m/%Y %H:%M", "%m/%d/%Y %H:%M"]
+SAMPLE_VALUES = 2_000  # distinct values a number/date step looks at to decide the format
 _OPS = {"=": "=", "!=": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 
 
@@ -59,6 +62,12 @@ class _State:
     columns: list[ColumnInfo]
     categories: set[str] = field(default_factory=set)
     has_row_id: bool = False
+    replaced: dict[str, str] = field(default_factory=dict)  # by the step just compiled
+    replacements: list[dict[str, str]] = field(default_factory=list)  # of every step
+    sample: Callable[[str], list[str]] | None = None  # text values of a column, so far
+
+    def values(self, column: ColumnInfo) -> list[str]:
+        return self.sample(column.sql_name) if self.sample else []
 
     def find(self, name: str) -> ColumnInfo:
         for column in self.columns:
@@ -94,11 +103,14 @@ def describe_step(step: Step) -> str:
             shown = ", ".join(f"“{a}” → “{b}”" for a, b in pairs[:3])
             more = f" and {len(pairs) - 3} more" if len(pairs) > 3 else ""
             return f"Replace values in “{step.column}”: {shown}{more}"
+        case ParseNumber() if step.decimal is None:
+            return f"Turn “{step.column}” into numbers (written as its values show)"
         case ParseNumber():
             mark = "comma" if step.decimal == "," else "point"
             return f"Turn “{step.column}” into numbers (decimal {mark})"
         case ParseDate():
-            written = f" written as {step.format}" if step.format else ""
+            written = f" written as {step.format}" if step.format else \
+                " (in the one order its values show)"
             return f"Turn “{step.column}” into dates{written}"
         case Cast():
             return f"Change the type of “{step.column}” to {step.to}"
@@ -190,9 +202,24 @@ def _compile(parquet_path: Path, steps: list[Step]) -> tuple[_State, list[str]]:
                 f"FROM read_parquet({source}, file_row_number = true)" if state.has_row_id
                 else f"SELECT * FROM read_parquet({source})")
         selects = [base]
+
+        def sample(sql_name: str) -> list[str]:
+            ctes = ",\n".join(f"step_{i} AS ({sql})" for i, sql in enumerate(selects))
+            col = quote_ident(sql_name)
+            rows = con.execute(
+                f"WITH {ctes} SELECT DISTINCT v FROM (SELECT trim(CAST({col} AS VARCHAR)) AS v "
+                f"FROM step_{len(selects) - 1} WHERE {col} IS NOT NULL LIMIT 50000) "
+                f"WHERE v <> '' LIMIT {SAMPLE_VALUES}").fetchall()
+            return [str(r[0]) for r in rows]
+
+        state.sample = sample
+        state.replacements = []
         for index, step in enumerate(steps, start=1):
+            state.replaced = {}
             selects.append(_step_select(step, state, f"step_{index - 1}"))
+            state.replacements.append(state.replaced)
             _refresh_types(con, state, selects, index, step)
+        state.sample = None
         return state, selects
     finally:
         con.close()
@@ -227,7 +254,8 @@ def _check_new_name(state: _State, display: str) -> str:
     return name
 
 
-def _replace(prev: str, replacements: dict[str, str]) -> str:
+def _replace(state: _State, prev: str, replacements: dict[str, str]) -> str:
+    state.replaced = dict(replacements)
     parts = ", ".join(f"{expr} AS {quote_ident(sql)}" for sql, expr in replacements.items())
     return f"SELECT * REPLACE ({parts}) FROM {prev}"
 
@@ -264,11 +292,11 @@ def _step_select(step: Step, state: _State, prev: str) -> str:  # noqa: C901 - a
                     f"ORDER BY {ROW_ID}) = 1")
         case Trim():
             columns = _text_columns(state, step.columns)
-            return _replace(prev, {c.sql_name: f"trim({quote_ident(c.sql_name)})"
+            return _replace(state, prev, {c.sql_name: f"trim({quote_ident(c.sql_name)})"
                                    for c in columns})
         case NormaliseCase():
             columns = _text_columns(state, step.columns)
-            return _replace(prev, {c.sql_name: _case_expr(quote_ident(c.sql_name), step.case)
+            return _replace(state, prev, {c.sql_name: _case_expr(quote_ident(c.sql_name), step.case)
                                    for c in columns})
         case MapCategories():
             column = state.find(step.column)
@@ -278,21 +306,24 @@ def _step_select(step: Step, state: _State, prev: str) -> str:  # noqa: C901 - a
             text = f"CAST({c} AS VARCHAR)"
             whens = " ".join(f"WHEN {sql_literal(a)} THEN {sql_literal(b)}"
                              for a, b in step.mapping.items())
-            return _replace(prev, {column.sql_name: f"CASE {text} {whens} ELSE {text} END"})
+            return _replace(state, prev, {column.sql_name: f"CASE {text} {whens} ELSE {text} END"})
         case ParseNumber():
             column = state.find(step.column)
-            return _replace(prev, {column.sql_name: number_expr(quote_ident(column.sql_name),
-                                                                step.decimal)})
+            if column.dtype in ("number", "whole number"):
+                return f"SELECT * FROM {prev}"  # already numbers: nothing to read
+            fmt = text_reading.decide_column_number(state.values(column), step.decimal)
+            return _replace(state, prev, {column.sql_name: text_reading.number_sql(
+                quote_ident(column.sql_name), fmt, any_thousands=True)})
         case ParseDate():
             column = state.find(step.column)
             if column.dtype in ("date", "date and time"):
                 return f"SELECT * FROM {prev}"  # already dates: nothing to parse
-            return _replace(prev, {column.sql_name: _date_expr(quote_ident(column.sql_name),
-                                                               step.format)})
+            return _replace(state, prev, {column.sql_name: _date_expr(
+                quote_ident(column.sql_name), step.format, state.values(column))})
         case Cast():
             column = state.find(step.column)
             target = CAST_TYPES[step.to]
-            return _replace(prev, {column.sql_name:
+            return _replace(state, prev, {column.sql_name:
                                    f"TRY_CAST({quote_ident(column.sql_name)} AS {target})"})
         case DropColumns():
             targets = [state.find(n) for n in step.columns]
@@ -322,7 +353,7 @@ def _step_select(step: Step, state: _State, prev: str) -> str:  # noqa: C901 - a
         case ConvertToCategory():
             column = state.find(step.column)
             state.categories.add(column.sql_name)
-            return _replace(prev, {column.sql_name:
+            return _replace(state, prev, {column.sql_name:
                                    f"CAST({quote_ident(column.sql_name)} AS VARCHAR)"})
     raise InvalidInput("That cleaning step is not known.")
 
@@ -340,7 +371,7 @@ def _impute(step: Impute, state: _State, prev: str) -> str:
     else:
         aggregate = {"mean": f"avg({c})", "median": f"median({c})", "mode": f"mode({c})"}
         fill = f"(SELECT {aggregate[step.method]} FROM {prev})"
-    return _replace(prev, {column.sql_name: f"coalesce({c}, {fill})"})
+    return _replace(state, prev, {column.sql_name: f"coalesce({c}, {fill})"})
 
 
 def _case_expr(c: str, case: str) -> str:
@@ -352,14 +383,13 @@ def _case_expr(c: str, case: str) -> str:
             f"lambda w: upper(w[1]) || lower(w[2:])), ' ')")
 
 
-def _date_expr(c: str, fmt: str | None) -> str:
-    text = f"trim(CAST({c} AS VARCHAR))"
-    if fmt:
-        has_time = any(code in fmt for code in ("%H", "%I", "%M", "%S"))
-        target = "TIMESTAMP" if has_time else "DATE"
-        return f"CAST(try_strptime({text}, {sql_literal(fmt)}) AS {target})"
-    formats = "[" + ", ".join(sql_literal(f) for f in AUTO_DATE_FORMATS) + "]"
-    return f"coalesce(TRY_CAST({text} AS DATE), CAST(try_strptime({text}, {formats}) AS DATE))"
+def _date_expr(c: str, fmt: str | None, values: list[str]) -> str:
+    """One format for the whole column: the one given, else the one its values show
+    (text_reading), so no column is read in two orders row by row."""
+    if not fmt:
+        decision = text_reading.decide_date_format(values)
+        fmt = decision.format if decision else "%Y-%m-%d"
+    return text_reading.date_sql(c, fmt)
 
 
 def _filter_condition(step: FilterRows, state: _State) -> str:
@@ -376,3 +406,88 @@ def _filter_condition(step: FilterRows, state: _State) -> str:
         return test if step.op == "contains" else f"({c} IS NULL OR NOT {test})"
     value = f"CAST({sql_literal(step.value)} AS {column.duckdb_type or 'VARCHAR'})"
     return f"{c} {_OPS[step.op]} {value}"
+
+
+# --- what a recipe would do, before it is applied -----------------------------------------
+
+EXAMPLES_PER_STEP = 3
+
+
+def preview_steps(parquet_path: Path, steps: list[Step], *, examples: int = EXAMPLES_PER_STEP,
+                  ) -> StepPreview:
+    """For each step: how many values it changes, how many values with content it could
+    not read (they would become missing) and how many rows it removes, with a few
+    before/after examples (unreadable ones first). Nothing is written."""
+    state, selects = _compile(parquet_path, steps)
+    display = {c.sql_name: c.name for c in read_columns(parquet_path)}
+    preview = StepPreview()
+    con = duckdb.connect()
+    try:
+        for index, step in enumerate(steps, start=1):
+            ctes = "WITH " + ",\n".join(f"step_{i} AS ({sql})"
+                                        for i, sql in enumerate(selects[:index + 1]))
+            effect = StepEffect(step=index, description=describe_step(step),
+                                what=_unreadable_words(step))
+            replaced = state.replacements[index - 1]
+            if not replaced:
+                before, after = con.execute(
+                    f"{ctes} SELECT (SELECT count(*) FROM step_{index - 1}), "
+                    f"(SELECT count(*) FROM step_{index})").fetchone() or (0, 0)
+                effect.rows_removed = max(0, int(before) - int(after))
+            for sql_name, expr in replaced.items():
+                name = display.get(sql_name, sql_name)
+                changed, unreadable, shown = _column_effect(
+                    con, ctes, f"step_{index - 1}", quote_ident(sql_name), expr, examples)
+                effect.changed += changed
+                effect.unreadable += unreadable
+                preview.examples += [StepExample(step=index, column=name, before=b, after=a,
+                                                 unreadable=u) for b, a, u in shown]
+            preview.effects.append(effect)
+    except duckdb.Error as error:
+        raise InvalidInput("The cleaning steps could not be tried out: "
+                           f"{str(error).splitlines()[0]}. Check the values in the steps."
+                           ) from error
+    finally:
+        con.close()
+    return preview
+
+
+def _column_effect(con: duckdb.DuckDBPyConnection, ctes: str, prev: str, column: str,
+                   expr: str, examples: int,
+                   ) -> tuple[int, int, list[tuple[str | None, str | None, bool]]]:
+    # "1234" → 1234.0 is the same value in another type: not a change
+    pairs = (f"raw AS (SELECT CAST({column} AS VARCHAR) AS b, CAST({expr} AS VARCHAR) AS a "
+             f"FROM {prev}), pairs AS (SELECT b, a, b IS DISTINCT FROM a AND NOT "
+             "coalesce(TRY_CAST(b AS DOUBLE) = TRY_CAST(a AS DOUBLE), false) AS changed "
+             "FROM raw)")
+    lost = "(b IS NOT NULL AND trim(b) <> '' AND a IS NULL)"
+    row = con.execute(
+        f"{ctes}, {pairs} SELECT count(*) FILTER (WHERE changed), "
+        f"count(*) FILTER (WHERE {lost}) FROM pairs").fetchone()
+    changed, unreadable = (int(row[0]), int(row[1])) if row else (0, 0)
+    shown = con.execute(
+        f"{ctes}, {pairs} (SELECT b, a, true FROM pairs WHERE {lost} LIMIT {examples}) "
+        f"UNION ALL (SELECT b, a, false FROM pairs WHERE changed AND NOT {lost} "
+        f"LIMIT {examples})").fetchall()
+    return changed, unreadable, [(r[0], r[1], bool(r[2])) for r in shown]
+
+
+def _unreadable_words(step: Step) -> str:
+    match step:
+        case ParseNumber() | Cast(to="number") | Cast(to="whole number"):
+            return "numbers"
+        case ParseDate() | Cast(to="date") | Cast(to="date and time"):
+            return "dates"
+    return "values"
+
+
+def preview_sentence(preview: StepPreview) -> str:
+    """“3 values change; 12 values can't be read and would become missing; 2 rows go.”"""
+    parts = [f"{preview.changed:,} value{'s' if preview.changed != 1 else ''} changed"]
+    if preview.unreadable:
+        parts.append(f"{preview.unreadable:,} value{'s' if preview.unreadable != 1 else ''} "
+                     "could not be read and became missing")
+    if preview.rows_removed:
+        parts.append(f"{preview.rows_removed:,} row{'s' if preview.rows_removed != 1 else ''} "
+                     "removed")
+    return "; ".join(parts) + "."

@@ -136,7 +136,43 @@ class MapCategories(BaseModel):
 class ParseNumber(BaseModel):
     kind: Literal["parse_number"] = "parse_number"
     column: str
-    decimal: Literal[".", ","] = "."
+    decimal: Literal[".", ","] | None = None  # None: decided from the column's values
+
+
+class StepEffect(BaseModel):
+    """What one cleaning step would do to the data (see cleaning.preview_steps)."""
+
+    step: int  # 1-based position in the recipe
+    description: str
+    changed: int = 0  # values that change
+    unreadable: int = 0  # values with content that would become missing
+    rows_removed: int = 0
+    what: str = "values"  # "numbers", "dates": what the unreadable values could not be read as
+
+
+class StepExample(BaseModel):
+    step: int
+    column: str
+    before: str | None
+    after: str | None
+    unreadable: bool = False
+
+
+class StepPreview(BaseModel):
+    effects: list[StepEffect] = Field(default_factory=list)
+    examples: list[StepExample] = Field(default_factory=list)
+
+    @property
+    def changed(self) -> int:
+        return sum(e.changed for e in self.effects)
+
+    @property
+    def unreadable(self) -> int:
+        return sum(e.unreadable for e in self.effects)
+
+    @property
+    def rows_removed(self) -> int:
+        return sum(e.rows_removed for e in self.effects)
 
 
 class ParseDate(BaseModel):

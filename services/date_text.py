@@ -22,6 +22,7 @@ _DATE = re.compile(
     r"(?P<a>\d{1,2})(?P<sep>[./-])(?P<b>\d{1,2})(?P=sep)(?P<year>\d{4}|\d{2})"
     r"(?:(?P<tsep>[ T])(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2}))?)?"
 )
+DATE_RE = _DATE  # read by services.text_reading
 
 
 @dataclass(frozen=True)

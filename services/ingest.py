@@ -9,6 +9,7 @@ never leaves a readable half file (stray `.*.tmp` files can be deleted at start-
 import codecs
 import csv
 import io
+import math
 import os
 import re
 import shutil
@@ -19,14 +20,13 @@ from pathlib import Path
 
 import duckdb
 
-from services import date_text, duckdb_errors, time_zone
+from services import duckdb_errors, text_reading, time_zone
 from services.dataset_models import ColumnInfo, IngestResult, ReadOptions
 from services.errors import InvalidInput
 from services.settings import get_settings
 from services.sql_names import (
     derive_sql_names,
     kv_metadata_clause,
-    number_expr,
     path_literal,
     quote_ident,
     read_columns,
@@ -41,17 +41,6 @@ TYPE_RETRIES = 8
 TEXT_EXTENSIONS = {".csv", ".tsv", ".txt", ".tab", ".dat"}
 JSON_EXTENSIONS = {".json", ".ndjson", ".jsonl"}
 DELIMITERS = [",", ";", "\t", "|"]
-_CURRENCY = r"(?:[$€£¥₹]|CHF|EUR|USD|GBP|Fr\.?)"
-_SPACES = " \u00a0\u202f"
-_UNIT_STRIP = re.compile(rf"^\s*{_CURRENCY}?\s*(.*?)\s*{_CURRENCY}?\s*$")
-_NUMBER_STYLES: dict[str, re.Pattern[str]] = {
-    # decimal mark + thousands mark -> pattern of a number written that way
-    ".|,": re.compile(r"^[-+]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$"),
-    ",|.": re.compile(r"^[-+]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?$"),
-    ",| ": re.compile(rf"^[-+]?(\d{{1,3}}([{_SPACES}]\d{{3}})+|\d+)(,\d+)?$"),
-    ".|'": re.compile(r"^[-+]?(\d{1,3}('\d{3})+|\d+)(\.\d+)?$"),
-}
-
 SAMPLES: dict[str, str] = {
     "gapminder": "Gapminder: life expectancy, population and GDP by country",
     "tips": "Restaurant tips",
@@ -268,51 +257,6 @@ def _guess_delimiter(lines: list[str], quote: str) -> str:
     return best
 
 
-def _number_style(rows: list[list[str]], delimiter: str) -> tuple[str, str]:
-    """(decimal, thousands) voted by sample values that can only be read one way."""
-    votes: Counter[str] = Counter()
-    for row in rows:
-        for cell in row:
-            value = _UNIT_STRIP.sub(r"\1", cell)
-            if re.fullmatch(r"-?\d{1,3}(\.\d{3})+,\d+|-?\d+,\d{1,2}|-?\d+,\d{4,}", value):
-                votes[",|."] += 1
-            elif re.fullmatch(rf"-?\d{{1,3}}([{_SPACES}]\d{{3}})+(,\d+)?", value):
-                votes[",| "] += 1
-            elif re.fullmatch(r"-?\d{1,3}('\d{3})+(\.\d+)?", value):
-                votes[".|'"] += 1
-            elif re.fullmatch(r"-?\d{1,3}(,\d{3})+(\.\d+)?|-?\d+\.\d{1,2}|-?\d+\.\d{4,}", value):
-                votes[".|,"] += 1
-    if not votes:
-        return (".", "")
-    style = votes.most_common(1)[0][0]
-    if style.startswith(",") and delimiter == "," and votes[".|,"]:
-        style = ".|,"
-    decimal, thousands = style.split("|")
-    return decimal, thousands
-
-
-def _formatted_number_columns(rows: list[list[str]], decimal: str, thousands: str) -> list[int]:
-    """Columns whose sample values are all numbers written with separators or currency."""
-    pattern = _NUMBER_STYLES.get(f"{decimal}|{thousands}", _NUMBER_STYLES[".|,"])
-    if not rows:
-        return []
-    found = []
-    for index in range(max(len(r) for r in rows)):
-        values = [r[index].strip() for r in rows if index < len(r) and r[index].strip()]
-        if not values:
-            continue
-        stripped = [_UNIT_STRIP.sub(r"\1", v) for v in values]
-        if not all(pattern.fullmatch(s) for s in stripped):
-            continue
-        # "1.234" is plain only where "." is the decimal mark; in a 1.234,50 file it is 1234.
-        plain_number = r"[-+]?\d+(\.\d+)?" if decimal == "." else r"[-+]?\d+"
-        plain = all(re.fullmatch(plain_number, s) for s in stripped)
-        has_unit = any(s != v for s, v in zip(stripped, values, strict=True))
-        if has_unit or not plain:
-            found.append(index)
-    return found
-
-
 def _sniff_header(con: duckdb.DuckDBPyConnection, path: Path, opts: ReadOptions) -> bool:
     try:
         row = con.execute(
@@ -343,14 +287,11 @@ def _read_csv(path: Path, tmp: Path, options: ReadOptions) -> IngestResult:
     if len(rows[0]) > MAX_COLUMNS:
         raise InvalidInput(f"This file has {len(rows[0]):,} columns; Research Desk reads up to "
                            f"{MAX_COLUMNS:,}. Keep the columns you need and upload it again.")
-    decimal, thousands = _number_style(rows[1:], delimiter)
-    decimal = options.decimal or decimal
-    thousands = options.thousands if options.thousands is not None else thousands
     scratch = tmp.with_name(tmp.name + ".utf8")
     try:
         source, duck_encoding = _duckdb_encoding(path, encoding, scratch)
         detected = ReadOptions(delimiter=delimiter, quote=quote, encoding=encoding,
-                               decimal=decimal, thousands=thousands, skip_rows=options.skip_rows,
+                               decimal=".", thousands="", skip_rows=options.skip_rows,
                                skip_bad_rows=options.skip_bad_rows)
         return _copy_csv(source, tmp, options, detected, rows, duck_encoding)
     finally:
@@ -372,19 +313,18 @@ def _copy_csv(source: Path, tmp: Path, options: ReadOptions, detected: ReadOptio
             display = [f"Column {i}" for i in range(1, width + 1)]
             warnings = []
         data_rows = rows[1:] if header else rows
-        convert = set(_formatted_number_columns(data_rows, detected.decimal or ".",
-                                                detected.thousands or ""))
-        with_units = {i for i in convert if any(
-            _UNIT_STRIP.sub(r"\1", r[i]) != r[i] for r in data_rows if i < len(r) and r[i])}
+        numbers = _decide_numbers(data_rows, detected, options)
+        convert = set(numbers.columns)
         sql_names = derive_sql_names(display)
-        dates = {c.index: c for c in date_text.find_date_columns(data_rows, skip=convert)}
-        orders = {i: date_text.order_for(c, options.date_order, list(dates.values()))
+        dates = {c.index: c for c in text_reading.find_date_columns(data_rows, skip=convert)}
+        orders = {i: text_reading.order_for(c, options.date_order, list(dates.values()))
                   for i, c in dates.items()}
         detected.date_order = next(iter(orders.values()), None)
         forced_text: set[str] = {sql_names[i] for i in (*convert, *dates)}
         for _ in range(TYPE_RETRIES):
-            exprs = [_convert_expr(quote_ident(s), detected, i in with_units) if i in convert
-                     else date_text.date_expr(quote_ident(s), dates[i], orders[i]) if i in dates
+            exprs = [text_reading.number_sql(quote_ident(s), numbers.columns[i], strict=True,
+                                             units=i in numbers.units) if i in convert
+                     else text_reading.date_expr(quote_ident(s), dates[i], orders[i]) if i in dates
                      else quote_ident(s) for i, s in enumerate(sql_names)]
             try:
                 count, columns = _copy_select(
@@ -424,6 +364,7 @@ def _copy_csv(source: Path, tmp: Path, options: ReadOptions, detected: ReadOptio
             listed = ", ".join(f"“{display[i]}”" for i in sorted(convert))
             warnings.append(f"Read {listed} as numbers (written like "
                             f"“{_example(data_rows, min(convert))}”).")
+        warnings += _number_style_warnings(numbers, convert, display, data_rows)
         warnings += _ambiguous_dates_warning(dates, orders, display, options)
         return IngestResult(parquet_path=tmp, rows=count, columns=columns, detected=detected,
                             warnings=warnings, format="csv")
@@ -431,36 +372,86 @@ def _copy_csv(source: Path, tmp: Path, options: ReadOptions, detected: ReadOptio
         con.close()
 
 
-def _ambiguous_dates_warning(dates: dict[int, date_text.DateColumn],
-                             orders: dict[int, date_text.DateOrder],
+def _ambiguous_dates_warning(dates: dict[int, text_reading.DateColumn],
+                             orders: dict[int, text_reading.DateOrder],
                              display: list[str], options: ReadOptions) -> list[str]:
     """Say how dates that could mean two days were read, and how to change it."""
     columns = list(dates.values())
     unsure = [i for i, c in sorted(dates.items())
-              if date_text.is_guess(c, options.date_order, columns)]
+              if text_reading.is_guess(c, options.date_order, columns)]
     if not unsure:
         return []
     first = dates[unsure[0]]
     order = orders[unsure[0]]
-    other = "month first" if order == date_text.DAY_FIRST else "day first"
+    other = "month first" if order == text_reading.DAY_FIRST else "day first"
     listed = ", ".join(f"“{display[i]}”" for i in unsure)
     return [f"Dates in {listed} such as “{first.example}” could be read two ways; they were "
-            f"read {order.replace('_', ' ')} ({date_text.spelled_out(first, order)}). If that "
+            f"read {order.replace('_', ' ')} ({text_reading.spelled_out(first, order)}). If that "
             f"is wrong, choose “{other.capitalize()}” for “Dates written” under Read options "
             "and read the file again."]
 
 
-def _convert_expr(column_sql: str, detected: ReadOptions, has_units: bool) -> str:
-    """Strict text-to-number conversion; plain separators skip the (slower) regex."""
-    decimal = detected.decimal or "."
-    if has_units:
-        return number_expr(column_sql, decimal, strict=True)
-    text = column_sql
-    for mark in (detected.thousands or "").replace(" ", _SPACES):
-        text = f"replace({text}, {sql_literal(mark)}, '')"
-    if decimal == ",":
-        text = f"replace({text}, ',', '.')"
-    return f"CAST(trim({text}) AS DOUBLE)"
+def _decide_numbers(rows: list[list[str]], detected: ReadOptions, options: ReadOptions,
+                    ) -> text_reading.NumberDecision:
+    """Decide the number format for the whole file from the sample values of every column
+    (text_reading); the person's read options win. Sets the detected marks."""
+    evidence = []
+    width = max((len(r) for r in rows), default=0)
+    for index in range(width):
+        values = [r[index].strip() for r in rows if index < len(r) and r[index].strip()]
+        found = text_reading.column_evidence(index, values) if values else None
+        if found is not None:
+            evidence.append(found)
+    decision = text_reading.decide_numbers(
+        evidence, delimiter=detected.delimiter or ",", decimal=options.decimal,
+        thousands=options.thousands)
+    detected.decimal = decision.decimal
+    detected.thousands = decision.thousands
+    return decision
+
+
+def _number_style_warnings(numbers: text_reading.NumberDecision, convert: set[int],
+                           display: list[str], rows: list[list[str]]) -> list[str]:
+    """Say when numbers could be read two ways, or columns disagree, and how to change it."""
+    def names(indexes: list[int]) -> str:
+        return ", ".join(f"“{display[i]}”" for i in indexes)
+
+    marks = text_reading.DECIMAL_NAMES
+    chosen = numbers.decimal
+    other = "," if chosen == "." else "."
+    option = (f"choose “{'Comma' if other == ',' else 'Point'}” for “Decimal mark” under "
+              "Read options and read the file again")
+    # a plain 1.234 read with a decimal point is DuckDB's reading too: only worth a word
+    # when the file also proves the other mark somewhere
+    guessed = [i for i in numbers.guessed if i in convert or numbers.split]
+    if numbers.split:
+        commas, points = numbers.split[","], numbers.split["."]
+        sentence = (f"The file writes numbers two ways: {names(commas)} with a decimal comma "
+                    f"(like “{_example(rows, commas[0])}”) and {names(points)} with a decimal "
+                    f"point (like “{_example(rows, points[0])}”); each was read as its values "
+                    "show.")
+        if guessed:
+            verb = "was" if len(guessed) == 1 else "were"
+            sentence += (f" {names(guessed)} could be read either way and {verb} read with a "
+                         f"decimal {marks[chosen]}; if that is wrong, {option}.")
+        else:
+            sentence += (" If one of them is wrong, choose its mark for “Decimal mark” and "
+                         "“Thousands separator” under Read options and read the file again.")
+        return [sentence]
+    if not guessed:
+        return []
+    example = _example(rows, guessed[0])
+    value = text_reading.parse_number(example, chosen)
+    if value is None:
+        shown = example
+    elif value.is_integer():
+        shown = f"the whole number {value:.0f}"
+    else:
+        low = math.floor(value)
+        shown = f"{value:.10g}, between {low} and {low + 1}"
+    return [f"Numbers in {names(guessed)} such as “{example}” could be read two ways; they "
+            f"were read with a decimal {marks[chosen]} (as {shown}). If that is wrong, "
+            f"{option}."]
 
 
 def _example(rows: list[list[str]], index: int) -> str:
@@ -549,8 +540,10 @@ def _read_excel(path: Path, tmp: Path, options: ReadOptions) -> IngestResult:
         scratch = tmp.with_name(tmp.name + ".csv")
         try:
             _sheet_to_csv(workbook[sheet], scratch, options.skip_rows)
+            # Excel's own numbers arrive as 1234.5; text cells such as "1,234" are read
+            # with the thousands mark their values show.
             csv_options = ReadOptions(delimiter=",", quote='"', encoding="utf-8", decimal=".",
-                                      thousands="", header=options.header,
+                                      thousands=options.thousands, header=options.header,
                                       skip_bad_rows=options.skip_bad_rows)
             result = _read_csv(scratch, tmp, csv_options)
         finally:

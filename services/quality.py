@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 import duckdb
 
-from services import display_text, time_zone
+from services import display_text, text_reading, time_zone
 from services.dataset_models import (
     ColumnProfile,
     DatasetProfile,
@@ -40,7 +40,6 @@ _CURRENCY = r"(?:[$€£¥₹]|CHF|EUR|USD|GBP)"
 NUMBER_RE = (rf"^[-+(]?\s*{_CURRENCY}?\s*[-+]?\d[\d.,' \x{{a0}}\x{{202f}}]*\s*(?:%|{_CURRENCY})?"
              r"\s*\)?$")
 PLAIN_NUMBER_RE = r"^[-+]?\d+(\.\d+)?$"
-DECIMAL_COMMA_RE = r"(^|[^\d])\d{1,3}(\.\d{3})+,\d+|^[-+]?\d+,\d{1,2}\D*$"
 ISO_DATE_RE = r"^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2})?)?$"
 DMY_DATE_RE = r"^\d{1,2}[/.-]\d{1,2}[/.-](\d{4}|\d{2})$"
 _TEXT_TYPES = ("text", "category")
@@ -272,8 +271,8 @@ def _text_findings(con: duckdb.DuckDBPyConnection, source: str, columns: list[Co
     return found
 
 
-_SHARE_KEYS = ("n", "number", "plain", "decimal_comma", "iso", "dmy", "first_max", "second_max",
-               "sep", "year4", "other")
+# which mark or date order a column uses is decided by text_reading from its values
+_SHARE_KEYS = ("n", "number", "plain", "iso", "dmy", "other")
 
 
 def _sample_shares(con: duckdb.DuckDBPyConnection, source: str, columns: list[ColumnProfile],
@@ -285,14 +284,8 @@ def _sample_shares(con: duckdb.DuckDBPyConnection, source: str, columns: list[Co
             f"count({v})",
             f"count(*) FILTER (WHERE regexp_full_match({v}, {sql_literal(NUMBER_RE)}))",
             f"count(*) FILTER (WHERE regexp_full_match({v}, {sql_literal(PLAIN_NUMBER_RE)}))",
-            f"count(*) FILTER (WHERE regexp_matches({v}, {sql_literal(DECIMAL_COMMA_RE)}))",
             f"count(*) FILTER (WHERE regexp_full_match({v}, {sql_literal(ISO_DATE_RE)}))",
             f"count(*) FILTER (WHERE regexp_full_match({v}, {sql_literal(DMY_DATE_RE)}))",
-            f"max(TRY_CAST(regexp_extract({v}, '^(\\d{{1,2}})[/.-]', 1) AS INTEGER))",
-            f"max(TRY_CAST(regexp_extract({v}, '^\\d{{1,2}}[/.-](\\d{{1,2}})[/.-]', 1) "
-            "AS INTEGER))",
-            f"mode(regexp_extract({v}, '^\\d{{1,2}}([/.-])', 1))",
-            f"bool_or(regexp_matches({v}, '[/.-]\\d{{4}}$'))",
             f"any_value({v}) FILTER (WHERE NOT regexp_full_match({v}, {sql_literal(NUMBER_RE)}))",
         ]
     cols = ", ".join(quote_ident(c.sql_name) for c in columns)
@@ -315,13 +308,15 @@ def _typed_text(con: duckdb.DuckDBPyConnection, source: str, c: ColumnProfile,
     name = f"“{c.name}”"
     example = next((str(v.value) for v in c.top_values if v.value is not None), "")
     if iso + dmy >= 0.9 * n:
-        fmt = _date_format(shares, iso >= dmy)
+        decision = text_reading.decide_date_format(_values(con, source, c))
+        fmt = decision.format if decision else "%Y-%m-%d"
         return [Finding(kind="dates_stored_as_text", column=c.name, severity="medium",
                         affected_rows=c.count, fix=ParseDate(column=c.name, format=fmt),
                         message=f"{name} holds dates written as text (like “{example}”); turn "
                                 "them into dates to sort and chart them by time.")]
     if numbers >= 0.9 * n:
-        decimal: Literal[".", ","] = "," if int(shares["decimal_comma"]) > 0 else "."
+        reading = text_reading.decide_column_number(_values(con, source, c))
+        decimal: Literal[".", ","] = reading.decimal if reading else "."
         return [Finding(kind="numbers_stored_as_text", column=c.name, severity="medium",
                         affected_rows=c.count, fix=ParseNumber(column=c.name, decimal=decimal),
                         message=f"{name} holds numbers written as text (like “{example}”); "
@@ -334,13 +329,14 @@ def _typed_text(con: duckdb.DuckDBPyConnection, source: str, c: ColumnProfile,
     return []
 
 
-def _date_format(shares: dict[str, Any], is_iso: bool) -> str:
-    if is_iso:
-        return "%Y-%m-%d"
-    sep = shares.get("sep") or "/"
-    year = "%Y" if shares.get("year4") else "%y"
-    day_first = (shares.get("first_max") or 0) > 12 or sep == "."
-    return f"%d{sep}%m{sep}{year}" if day_first else f"%m{sep}%d{sep}{year}"
+def _values(con: duckdb.DuckDBPyConnection, source: str, c: ColumnProfile) -> list[str]:
+    """Distinct values from a sample of one column: what text_reading decides the format
+    from, as cleaning does, so the fix reads the column as a cleaning step would."""
+    col = quote_ident(c.sql_name)
+    rows = con.execute(
+        f"SELECT DISTINCT v FROM (SELECT trim(CAST({col} AS VARCHAR)) AS v FROM {source} "
+        f"WHERE {col} IS NOT NULL LIMIT 50000) WHERE v <> '' LIMIT 2000").fetchall()
+    return [str(r[0]) for r in rows]
 
 
 def _spellings(con: duckdb.DuckDBPyConnection, source: str, c: ColumnProfile) -> list[Finding]:

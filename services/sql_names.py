@@ -167,20 +167,13 @@ def read_columns(parquet_path: Path, con: duckdb.DuckDBPyConnection | None = Non
 
 
 def number_expr(column_sql: str, decimal: str = ".", *, strict: bool = False) -> str:
-    """SQL turning text like "1,234", "$5", "12 %", "1.234,50 €", "(3)" into a DOUBLE.
+    """SQL turning text like "1,234", "$5", "12 %", "1.234,50 €", "(3)" into a DOUBLE, read
+    with this decimal mark and any thousands mark (see services.text_reading, which decides
+    and reads every number written as text). Unreadable text becomes missing, or raises an
+    error when `strict`."""
+    from services import text_reading  # text_reading builds on this module
 
-    Keeps digits, minus signs and the decimal mark; thousands marks (the other of "." and
-    ",", spaces, apostrophes), currency and percent signs are dropped; "(5)" means -5.
-    Unparseable text becomes missing, or raises an error when `strict` (used at ingest so
-    a column is only converted when every value is a number).
-    """
     if decimal not in (".", ","):
         raise ValueError("decimal must be '.' or ','")
-    text = f"trim(CAST({column_sql} AS VARCHAR))"
-    negative = f"regexp_matches({text}, '^\\(.*\\)$')"
-    cleaned = f"regexp_replace({text}, '[^0-9{re.escape(decimal)}-]', '', 'g')"
-    if decimal == ",":
-        cleaned = f"replace({cleaned}, ',', '.')"
-    value = f"{'CAST' if strict else 'TRY_CAST'}({cleaned} AS DOUBLE)"
-    return (f"(CASE WHEN {text} = '' THEN NULL WHEN {negative} THEN -{value} "
-            f"ELSE {value} END)")
+    fmt = text_reading.NumberFormat(decimal=decimal)  # type: ignore[arg-type]
+    return text_reading.number_sql(column_sql, fmt, strict=strict, any_thousands=True)
