@@ -17,12 +17,11 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-import duckdb
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from services import ask_prompts as prompts
-from services import claude
+from services import claude, duck
 from services.charts import ChartSpec, validate_spec
 from services.claude import CallUsage
 from services.dataset_models import ColumnInfo, DatasetProfile
@@ -197,7 +196,7 @@ def _short(value: Any) -> Any:
 
 def _sample_rows(parquet_path: Path) -> dict[str, Any]:
     # Our own SQL over one known file, in a throwaway instance.
-    with duckdb.connect() as con:
+    with duck.connect() as con:
         frame = con.execute(f"SELECT * FROM read_parquet({path_literal(parquet_path)}) "
                             f"LIMIT {prompts.MAX_SAMPLE_ROWS}").df()
     columns, rows = prompts.frame_rows(frame, prompts.MAX_SAMPLE_ROWS)

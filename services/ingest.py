@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from services import date_text
+from services import date_text, duck
 from services.dataset_models import ColumnInfo, IngestResult, ReadOptions
 from services.errors import InvalidInput
 from services.settings import get_settings
@@ -131,7 +131,7 @@ def ingest_sample(name: str, *, dest_dir: Path) -> IngestResult:
     dest_dir.mkdir(parents=True, exist_ok=True)
     final = dest_dir / f"{uuid.uuid4().hex}.parquet"
     tmp = dest_dir / f".{final.stem}.parquet.tmp"
-    con = duckdb.connect()
+    con = duck.connect()
     try:
         con.register("sample_frame", frame)
         source = "sample_frame"
@@ -169,9 +169,7 @@ def _reader_for(original_name: str, path: Path) -> Reader:
 
 
 def _connect() -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect()
-    con.execute("SET enable_progress_bar = false")
-    return con
+    return duck.connect()
 
 
 def _first_line(error: BaseException) -> str:

@@ -5,11 +5,13 @@ text checks run as one compact query over a random sample of the text columns to
 candidates, and exact counts are computed only for the columns that look affected.
 """
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
 import duckdb
 
+from services import duck
 from services.dataset_models import (
     ColumnProfile,
     DatasetProfile,
@@ -24,10 +26,17 @@ from services.dataset_models import (
     Severity,
     Trim,
 )
-from services.profile import outlier_fences, profile_dataset
+from services.profile import (
+    MAX_BATCH_COLUMNS,
+    WIDE_COLUMNS,
+    column_batches,
+    outlier_fences,
+    profile_dataset,
+)
 from services.sql_names import path_literal, quote_ident, sql_literal
 
 SAMPLE_ROWS = 20_000
+SHARE_COLUMNS = 25
 CATEGORY_LIMIT = 1_000  # spelling check only for columns with at most this many values
 _CURRENCY = r"(?:[$€£¥₹]|CHF|EUR|USD|GBP)"
 NUMBER_RE = (rf"^[-+(]?\s*{_CURRENCY}?\s*[-+]?\d[\d.,' \x{{a0}}\x{{202f}}]*\s*(?:%|{_CURRENCY})?"
@@ -49,18 +58,37 @@ def find_issues(parquet_path: Path, profile: DatasetProfile | None = None) -> li
     findings = _dataset_findings(profile)
     for column in profile.columns:
         findings += _column_findings(column, profile.rows)
-    con = duckdb.connect()
+    con = duck.connect()
     try:
         findings += _outliers(con, source, profile)
         text_columns = [c for c in profile.columns if c.dtype in _TEXT_TYPES and c.count > 0]
-        findings += _text_findings(con, source, text_columns, profile.rows)
-        for column in text_columns:
-            if column.distinct <= CATEGORY_LIMIT and not column.distinct_is_approximate:
-                findings += _spellings(con, source, column)
+        for batch, batch_source in _text_batches(con, source, text_columns, profile):
+            findings += _text_findings(con, batch_source, batch, profile.rows)
+            for column in batch:
+                if column.distinct <= CATEGORY_LIMIT and not column.distinct_is_approximate:
+                    findings += _spellings(con, batch_source, column)
     finally:
         con.close()
     order = {"high": 0, "medium": 1, "low": 2}
     return sorted(findings, key=lambda f: order[f.severity])
+
+
+def _text_batches(con: duckdb.DuckDBPyConnection, source: str, columns: list[ColumnProfile],
+                  profile: DatasetProfile) -> Iterator[tuple[list[ColumnProfile], str]]:
+    """The text columns with the source to check them in. A wide table's text columns are
+    checked a batch at a time, each batch copied once into a small in-memory table, so memory
+    and query size stay bounded and a thousand columns do not mean a thousand file scans."""
+    if len(profile.columns) <= WIDE_COLUMNS:
+        if columns:
+            yield columns, source
+        return
+    for batch in column_batches(columns, profile.rows):
+        names = ", ".join(quote_ident(c.sql_name) for c in batch)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE quality_batch AS SELECT {names} FROM {source}")
+        try:
+            yield batch, "quality_batch"
+        finally:
+            con.execute("DROP TABLE IF EXISTS quality_batch")
 
 
 def _share(part: int, whole: int) -> str:
@@ -147,15 +175,18 @@ def _outliers(con: duckdb.DuckDBPyConnection, source: str, profile: DatasetProfi
     targets = [c for c in profile.columns if c.dtype in _NUMERIC and c.q25 is not None
                and c.q75 is not None and c.q75 > c.q25]
     missing = [c for c in targets if c.outliers is None]
-    if missing:
+    counts: dict[str, Any] = {}
+    for start in range(0, len(missing), MAX_BATCH_COLUMNS):  # bounded query size when wide
+        batch = missing[start:start + MAX_BATCH_COLUMNS]
         selects = []
-        for c in missing:
+        for c in batch:
             low, high = outlier_fences(c)
             x = f"CAST({quote_ident(c.sql_name)} AS DOUBLE)"
             selects.append(f"count(*) FILTER (WHERE {x} < {low!r} OR {x} > {high!r})")
         row = con.execute(f"SELECT {', '.join(selects)} FROM {source}").fetchone()
         assert row is not None
-        counts = dict(zip((c.sql_name for c in missing), row, strict=True))
+        counts.update(zip((c.sql_name for c in batch), row, strict=True))
+    if missing:
         targets = [c.model_copy(update={"outliers": int(counts[c.sql_name])})
                    if c.sql_name in counts else c for c in targets]
     found = []
@@ -206,6 +237,17 @@ _SHARE_KEYS = ("n", "number", "plain", "decimal_comma", "iso", "dmy", "first_max
 
 def _sample_shares(con: duckdb.DuckDBPyConnection, source: str, columns: list[ColumnProfile],
                    ) -> list[dict[str, Any]]:
+    """Shares of number- and date-like values, SHARE_COLUMNS columns per query (eleven
+    aggregates each, several with regular expressions: a query over hundreds of columns
+    at once needs gigabytes)."""
+    shares: list[dict[str, Any]] = []
+    for start in range(0, len(columns), SHARE_COLUMNS):
+        shares += _sample_shares_of(con, source, columns[start:start + SHARE_COLUMNS])
+    return shares
+
+
+def _sample_shares_of(con: duckdb.DuckDBPyConnection, source: str,
+                      columns: list[ColumnProfile]) -> list[dict[str, Any]]:
     parts = []
     for c in columns:
         v = f"trim({quote_ident(c.sql_name)})"
