@@ -6,6 +6,7 @@ import streamlit as st
 
 from components import column_profiles, read_options, recipe
 from components.feedback import empty_state, flash, friendly_errors, show_flash
+from components.params import id_from_text
 from components.session import require_page
 from components.text import escape_markdown, file_size, number, when
 from services import dataset_files, datasets, profile, quality
@@ -49,7 +50,7 @@ def show_version_next_run(number: int) -> None:
 
 def _dataset_id() -> int | None:
     raw = st.query_params.get("id", "")
-    return int(raw) if raw.isdigit() else None
+    return id_from_text(raw)
 
 
 dataset_id = _dataset_id()

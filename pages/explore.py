@@ -8,6 +8,7 @@ from components import explore_chart, explore_controls, explore_data, explore_fi
 from components.chart_figure import default_title
 from components.explore_controls import key
 from components.feedback import empty_state, friendly_errors
+from components.params import id_from_text
 from components.session import require_page
 from services import datasets
 from services.charts import ChartSpec, validate_spec
@@ -40,7 +41,7 @@ def _stale_link(message: str) -> NoReturn:
 
 def _int_param(name: str) -> int | None:
     raw = st.query_params.get(name, "")
-    return int(raw) if raw.isdigit() else None
+    return id_from_text(raw)
 
 
 visible = datasets.list_datasets(user)
