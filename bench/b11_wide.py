@@ -16,7 +16,7 @@ PEAK_MB = 1024
 SECONDS = 15.0
 
 _CHILD = textwrap.dedent("""
-    import json, resource, sys, time
+    import json, sys, time
     from pathlib import Path
     from services.profile import profile_dataset
     from services.quality import find_issues
@@ -26,7 +26,9 @@ _CHILD = textwrap.dedent("""
     profiled = time.perf_counter() - started
     findings = find_issues(path, profile)
     total = time.perf_counter() - started
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # VmHWM, not ru_maxrss: ru_maxrss keeps the forking parent's peak across exec
+    with open("/proc/self/status") as status:
+        peak_mb = next(int(l.split()[1]) for l in status if l.startswith("VmHWM:")) / 1024
     print(json.dumps({"seconds": total, "profile_s": profiled, "peak_mb": peak_mb,
                       "findings": len(findings), "columns": len(profile.columns)}))
 """)

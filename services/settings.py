@@ -140,7 +140,7 @@ class Settings(BaseSettings):
         default=2, validation_alias=_alias("RESEARCH_DESK_DUCKDB_THREADS")
     )
     excel_max_cells: int = Field(
-        default=2_000_000, validation_alias=_alias("RESEARCH_DESK_EXCEL_MAX_CELLS")
+        default=1_000_000, validation_alias=_alias("RESEARCH_DESK_EXCEL_MAX_CELLS")
     )
     snapshot_max_rows: int = Field(
         default=1_000, validation_alias=_alias("RESEARCH_DESK_SNAPSHOT_MAX_ROWS")

@@ -20,8 +20,11 @@ _WRAPPER = textwrap.dedent("""
         outcome = "MemoryError"
     except Exception as error:
         outcome = type(error).__name__ + ": " + str(error).splitlines()[0][:300]
+    # VmHWM, not ru_maxrss: ru_maxrss keeps the forking parent's peak across exec
+    with open("/proc/self/status") as status:
+        peak_kb = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
     print(json.dumps({"outcome": outcome, "seconds": time.perf_counter() - started,
-                      "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                      "peak_mb": peak_kb / 1024}))
 """)
 
 
