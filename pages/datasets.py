@@ -40,7 +40,7 @@ def _upload() -> None:
             sheets = ingest.list_sheets(path)
     name = st.text_input(
         "Dataset name",
-        value=file.name.rsplit(".", 1)[0],
+        value=file.name.rsplit(".", 1)[0][:200],  # a file name can be longer than max_chars
         max_chars=200,
         key=f"datasets_name_{file.file_id}",
     )

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from services import audit, cleaning, ingest
+from services import audit, cleaning, ingest, uploads
 from services.dataset_models import IngestResult, ReadOptions, Step
 from services.db import session_scope
 from services.errors import InvalidInput, NotFound, PermissionDenied
@@ -230,7 +230,7 @@ def create_from_upload(
     The original file is kept beside the versions, so it can be re-read with other options.
     """
     require(actor.role, "upload_data")
-    dataset_name = _clean_name(name or Path(original_name).stem)
+    dataset_name = _clean_name(name or Path(original_name).stem[:MAX_NAME])
     folder = _new_folder()
     try:
         result = ingest.ingest_file(
@@ -252,7 +252,7 @@ def create_from_upload(
 def _keep_original(upload_path: Path, folder: Path, original_name: str) -> None:
     originals = folder / ORIGINALS
     originals.mkdir(exist_ok=True)
-    shutil.copyfile(upload_path, originals / Path(original_name).name)
+    shutil.copyfile(upload_path, originals / uploads.safe_file_name(original_name))
 
 
 def original_file(actor: UserView, dataset_id: int) -> Path | None:

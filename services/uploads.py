@@ -12,9 +12,21 @@ from services.settings import get_settings
 ACCEPTED = ("csv", "tsv", "txt", "xlsx", "parquet", "json", "ndjson", "jsonl")
 
 
+MAX_NAME_BYTES = 200  # file systems allow 255 bytes per name; leave room for suffixes
+
+
 def safe_file_name(name: str) -> str:
-    stem = re.sub(r"[^\w.\- ]+", "_", Path(name).name).strip(" .") or "upload"
-    return stem[:120]
+    """A name safe to store on disk: no path parts, no odd characters, at most 200 bytes
+    in UTF-8 (a 255-byte limit applies to bytes, not characters), keeping the extension."""
+    cleaned = re.sub(r"[^\w.\- ]+", "_", Path(name.replace("\\", "/")).name).strip(" .")
+    cleaned = cleaned or "upload"
+    suffix = Path(cleaned).suffix
+    if len(suffix.encode()) > 16:
+        suffix = ""
+    stem = cleaned[: len(cleaned) - len(suffix)] if suffix else cleaned
+    room = MAX_NAME_BYTES - len(suffix.encode())
+    stem = stem.encode()[:room].decode("utf-8", errors="ignore").strip(" .") or "upload"
+    return stem + suffix
 
 
 def save_upload(stream: BinaryIO, original_name: str, size: int) -> Path:
