@@ -151,6 +151,9 @@ class Settings(BaseSettings):
     ask_session_max_results: int = Field(
         default=20, validation_alias=_alias("RESEARCH_DESK_ASK_SESSION_MAX_RESULTS")
     )
+    ask_session_max_mb: int = Field(
+        default=200, validation_alias=_alias("RESEARCH_DESK_ASK_SESSION_MAX_MB")
+    )
     upload_abandoned_minutes: float = Field(
         default=60, validation_alias=_alias("RESEARCH_DESK_UPLOAD_ABANDONED_MINUTES")
     )
