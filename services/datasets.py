@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from services import audit, cleaning, ingest, uploads
+from services import audit, cleaning, duck, ingest, uploads
 from services.dataset_models import IngestResult, ReadOptions, Step
 from services.db import session_scope
 from services.errors import InvalidInput, NotFound, PermissionDenied
@@ -470,15 +470,26 @@ def remove_partial_files(*, older_than_s: float = 600) -> int:
     was interrupted. The age guard leaves alone files another process is writing now.
     """
     root = get_settings().datasets_dir
-    if not root.is_dir():
-        return 0
     cutoff = time.time() - older_than_s
     removed = 0
-    for leftover in root.glob("*/.*.tmp"):
-        if leftover.stat().st_mtime < cutoff:
+    # half-written versions and their scratch files (".x.parquet.tmp", ".x.parquet.tmp.csv")
+    for leftover in root.glob("*/.*.tmp*") if root.is_dir() else []:
+        if leftover.is_file() and leftover.stat().st_mtime < cutoff:
             leftover.unlink(missing_ok=True)
             removed += 1
-    return removed
+    # DuckDB's spill folders of connections that never closed
+    spill = duck.spill_root()
+    for folder in spill.iterdir() if spill.is_dir() else []:
+        if folder.is_dir() and folder.stat().st_mtime < cutoff:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+    # DuckDB's default spill folder (".tmp" where the server started), from older versions
+    default_spill = Path.cwd() / ".tmp"
+    for leftover in default_spill.glob("duckdb_temp*") if default_spill.is_dir() else []:
+        if leftover.is_file() and leftover.stat().st_mtime < cutoff:
+            leftover.unlink(missing_ok=True)
+            removed += 1
+    return removed + uploads.remove_abandoned()
 
 
 def delete_dataset(actor: UserView, dataset_id: int) -> None:
