@@ -16,7 +16,7 @@ def connect(*, memory_mb: int | None = None, threads: int | None = None,
     """An in-memory DuckDB connection with a memory limit, a thread cap and no progress bar."""
     settings = get_settings()
     limit = int(memory_mb or settings.duckdb_memory_mb)
-    config: dict[str, str | int | bool] = {
+    config: dict[str, str | bool | int | float | list[str]] = {
         "memory_limit": f"{max(limit, 64)}MiB",
         "threads": int(threads or settings.duckdb_threads),
     }
