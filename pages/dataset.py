@@ -108,20 +108,27 @@ with friendly_errors("dataset_profile"):
         f" · version {version.version} made by {version.created_by} on {when(version.created_at)}"
     )
 
+# on_change="rerun": only the open tab's content is computed (a wide table's quality report
+# costs far more than the page around it), so each tab says whether it is open.
 preview_tab, columns_tab, quality_tab, clean_tab, versions_tab, details_tab = st.tabs(
-    ["Preview", "Columns", "Quality", "Clean", "Versions", "Details"]
+    ["Preview", "Columns", "Quality", "Clean", "Versions", "Details"],
+    key="dataset_tab", on_change="rerun",
 )
 
 with preview_tab, friendly_errors("dataset_preview"):
-    st.dataframe(cached_preview(path_key), hide_index=True)
-    st.caption(f"The first {min(100, summary.rows):,} of {summary.rows:,} rows.")
+    if preview_tab.open:
+        st.dataframe(cached_preview(path_key), hide_index=True)
+        st.caption(f"The first {min(100, summary.rows):,} of {summary.rows:,} rows.")
 
 with columns_tab, friendly_errors("dataset_columns"):
-    column_profiles.show(summary)
+    if columns_tab.open:
+        column_profiles.show(summary)
 
 with quality_tab, friendly_errors("dataset_quality"):
-    findings = cached_findings(path_key)
-    if not findings:
+    findings = cached_findings(path_key) if quality_tab.open else []
+    if not quality_tab.open:
+        pass
+    elif not findings:
         st.success("No problems found: this data looks clean.", icon=":material/verified:")
     else:
         st.write(f"{len(findings)} things to know about this data, most important first.")
