@@ -64,9 +64,9 @@ def find_issues(parquet_path: Path, profile: DatasetProfile | None = None) -> li
         text_columns = [c for c in profile.columns if c.dtype in _TEXT_TYPES and c.count > 0]
         for batch, batch_source in _text_batches(con, source, text_columns, profile):
             findings += _text_findings(con, batch_source, batch, profile.rows)
-            for column in batch:
-                if column.distinct <= CATEGORY_LIMIT and not column.distinct_is_approximate:
-                    findings += _spellings(con, batch_source, column)
+            findings += _spelling_findings(
+                con, batch_source, [c for c in batch if c.distinct <= CATEGORY_LIMIT
+                                    and not c.distinct_is_approximate])
     finally:
         con.close()
     order = {"high": 0, "medium": 1, "low": 2}
@@ -320,17 +320,32 @@ def _date_format(shares: dict[str, Any], is_iso: bool) -> str:
     return f"%d{sep}%m{sep}{year}" if day_first else f"%m{sep}%d{sep}{year}"
 
 
-def _spellings(con: duckdb.DuckDBPyConnection, source: str, c: ColumnProfile) -> list[Finding]:
-    """Values that differ only in case, spaces or punctuation ("NY", "ny ", "N.Y.")."""
-    col = quote_ident(c.sql_name)
-    groups = con.execute(
-        f"WITH v AS (SELECT {col} AS v, count(*) AS n FROM {source} WHERE {col} IS NOT NULL "
-        f"GROUP BY {col}), k AS (SELECT v, n, regexp_replace(lower(v), '[^\\p{{L}}\\p{{N}}]', "
-        "'', 'g') AS key FROM v) SELECT list(v ORDER BY n DESC, v), list(n ORDER BY n DESC, v) "
-        "FROM k WHERE key <> '' GROUP BY key HAVING count(*) > 1 ORDER BY sum(n) DESC"
-    ).fetchall()
-    if not groups:
-        return []
+def _spelling_findings(con: duckdb.DuckDBPyConnection, source: str,
+                       columns: list[ColumnProfile]) -> list[Finding]:
+    """`_spellings` for many columns, SHARE_COLUMNS per query (one scan, not one each)."""
+    found: list[Finding] = []
+    for start in range(0, len(columns), SHARE_COLUMNS):
+        batch = columns[start:start + SHARE_COLUMNS]
+        names = [quote_ident(c.sql_name) for c in batch]
+        as_text = ", ".join(f"CAST({n} AS VARCHAR) AS {n}" for n in names)
+        rows = con.execute(
+            f"WITH u AS (UNPIVOT (SELECT {as_text} FROM {source}) ON {', '.join(names)} "
+            "INTO NAME col VALUE v), c AS (SELECT col, v, count(*) AS n FROM u GROUP BY ALL), "
+            "k AS (SELECT col, v, n, regexp_replace(lower(v), '[^\\p{L}\\p{N}]', '', 'g') "
+            "AS key FROM c) SELECT col, list(v ORDER BY n DESC, v), list(n ORDER BY n DESC, v) "
+            "FROM k WHERE key <> '' GROUP BY col, key HAVING count(*) > 1 "
+            "ORDER BY col, sum(n) DESC, key"
+        ).fetchall()
+        groups: dict[str, list[tuple[list[Any], list[Any]]]] = {}
+        for name, values, counts in rows:
+            groups.setdefault(str(name), []).append((values, counts))
+        found += [finding for c in batch if c.sql_name in groups
+                  for finding in _spelling_finding(c, groups[c.sql_name])]
+    return found
+
+
+def _spelling_finding(c: ColumnProfile, groups: list[tuple[list[Any], list[Any]]],
+                      ) -> list[Finding]:
     mapping: dict[str, str] = {}
     affected = 0
     for values, counts in groups:
