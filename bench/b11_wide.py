@@ -72,14 +72,13 @@ def run(work_dir: Path) -> dict[str, dict]:
     path = work_dir / "wide.parquet"
     write_wide(path)
     figures = measure(path)
-    ok = figures["peak_mb"] <= PEAK_MB and figures["seconds"] <= SECONDS
     detail = (f"{COLUMNS:,} columns × {ROWS:,} rows; profile {figures['profile_s']:.1f} s, "
               f"profile + quality {figures['seconds']:.1f} s ({figures['cpu_s']:.1f} s of CPU), "
               f"peak {figures['peak_mb']:.0f} MB "
               f"(targets ≤ {PEAK_MB:,} MB and ≤ {SECONDS:.0f} s), {figures['findings']} findings")
     return {
         "B11_wide_peak_mb": {"value": figures["peak_mb"], "target": PEAK_MB, "unit": "MB",
-                             "ok": ok, "detail": detail},
+                             "ok": figures["peak_mb"] <= PEAK_MB, "detail": detail},
         "B11_wide_seconds": {"value": figures["seconds"], "target": SECONDS, "unit": "s",
-                             "ok": ok, "detail": detail},
+                             "ok": figures["seconds"] <= SECONDS, "detail": detail},
     }
