@@ -15,6 +15,7 @@ from services.dataset_files import frame_csv_bytes
 from services.display_text import has_time_zone
 from services.errors import InvalidInput
 from services.research import NewInsight
+from services.snapshots import kept_rows_note
 from services.time_zone import TIME_ZONE_NOTE
 from services.users import UserView
 
@@ -23,10 +24,11 @@ def show_table(frame: pd.DataFrame, total_rows: int, *, key: str,
                kept_note: str = "") -> None:
     """The rows, how many there are, and a CSV download that spreadsheets cannot run."""
     shown = len(frame)
+    kept_note = kept_note.rstrip()
     if total_rows > shown:
         st.caption(f"Showing the first {shown:,} of {total_rows:,} rows.{kept_note}")
     else:
-        st.caption(f"{total_rows:,} row{'s' if total_rows != 1 else ''}.")
+        st.caption(f"{total_rows:,} row{'s' if total_rows != 1 else ''}.{kept_note}")
     if frame.empty:
         return
     st.dataframe(frame, hide_index=True, width="stretch")
@@ -111,7 +113,8 @@ def show_answer(user: UserView, message: MessageView, question: str, *,
     rows = frame if frame is not None else message.snapshot_frame()
     key = f"ask_msg_{message.id}"
     if message.status == "answered":
-        kept = "" if frame is not None else " The conversation keeps the first rows only."
+        kept = "" if frame is not None else " " + kept_rows_note(message.row_count or len(rows),
+                                                                 len(rows))
         show_table(rows, message.row_count or len(rows), key=key, kept_note=kept)
         show_chart(rows, details.chart, key=key)
     show_how(message.sql, details.attempts, details.explanation, details.tables)

@@ -10,7 +10,7 @@ from components import ask_tables, chat
 from components.feedback import empty_state, friendly_errors
 from components.session import require_page
 from components.text import escape_markdown
-from services import ask, claude, claude_wiring, conversations, datasets, usage
+from services import ask, claude, claude_wiring, conversations, datasets, snapshots, usage
 from services.ask import AskResult, AskTable
 from services.claude import CallUsage
 from services.conversations import ConversationView, NewMessage, TurnDetails
@@ -224,12 +224,15 @@ def _answer(question: str, thread: ConversationView | None,
         if result.status == "unavailable":
             st.session_state[RETRY] = question
         saved = _save_turn(thread.id if thread else None, question, result, answer, records)
-        if result.frame is not None:
-            st.session_state.setdefault(FRAMES, {})[saved.id] = result.frame
+        if result.frame is not None:  # the full rows, for this session only (capped)
+            snapshots.remember_result(st.session_state.setdefault(FRAMES, {}), saved.id,
+                                      result.frame)
         if result.error and result.status == "answered":
             st.warning(result.error, icon=":material/warning:")
         if result.status == "answered" and result.frame is not None:
-            chat.show_table(result.frame, result.total_rows, key=f"ask_msg_{saved.id}")
+            chat.show_table(result.frame, result.total_rows, key=f"ask_msg_{saved.id}",
+                            kept_note=" " + snapshots.kept_rows_note(result.total_rows,
+                                                                     len(saved.rows)))
             chat.show_chart(result.frame, result.chart, key=f"ask_msg_{saved.id}")
         chat.show_how(result.sql, result.attempts, result.explanation, table_labels,
                       elapsed_ms=result.elapsed_ms if result.sql else None)

@@ -6,6 +6,7 @@ import streamlit as st
 
 from components import column_profiles, read_options, recipe, share
 from components.feedback import empty_state, flash, friendly_errors, show_flash
+from components.params import id_from_text
 from components.session import require_page
 from components.text import escape_markdown, file_size, number, when
 from services import dataset_access, dataset_files, datasets, display_text, profile, quality
@@ -52,7 +53,7 @@ def show_version_next_run(number: int) -> None:
 
 def _dataset_id() -> int | None:
     raw = st.query_params.get("id", "")
-    return int(raw) if raw.isdigit() else None
+    return id_from_text(raw)
 
 
 dataset_id = _dataset_id()
@@ -121,6 +122,8 @@ with friendly_errors("dataset_profile"):
         f" · version {version.version} made by {version.created_by} on {when(version.created_at)}"
     )
 
+# on_change="rerun": only the open tab's content is computed (a wide table's quality report
+# costs far more than the page around it), so each tab says whether it is open.
 preview_tab, columns_tab, quality_tab, clean_tab, versions_tab, details_tab = st.tabs(
     ["Preview", "Columns", "Quality", "Clean", "Versions", "Details"],
     key=f"dataset_tab_{dataset.id}",  # the open tab survives reruns (a changed read option)
@@ -128,20 +131,24 @@ preview_tab, columns_tab, quality_tab, clean_tab, versions_tab, details_tab = st
 )
 
 with preview_tab, friendly_errors("dataset_preview"):
-    first_rows, has_zoned_times = cached_preview(path_key)
-    st.dataframe(first_rows, hide_index=True)
-    zone_note = f" {TIME_ZONE_NOTE}" if has_zoned_times else ""
-    st.caption(
-        f"The first {number(min(100, summary.rows))} of {number(summary.rows)} rows; "
-        f"empty cells have no value.{zone_note}"
-    )
+    if preview_tab.open:
+        first_rows, has_zoned_times = cached_preview(path_key)
+        st.dataframe(first_rows, hide_index=True)
+        zone_note = f" {TIME_ZONE_NOTE}" if has_zoned_times else ""
+        st.caption(
+            f"The first {number(min(100, summary.rows))} of {number(summary.rows)} rows; "
+            f"empty cells have no value.{zone_note}"
+        )
 
 with columns_tab, friendly_errors("dataset_columns"):
-    column_profiles.show(summary)
+    if columns_tab.open:
+        column_profiles.show(summary)
 
 with quality_tab, friendly_errors("dataset_quality"):
-    findings = cached_findings(path_key)
-    if not findings:
+    findings = cached_findings(path_key) if quality_tab.open else []
+    if not quality_tab.open:
+        pass
+    elif not findings:
         st.success("No problems found: this data looks clean.", icon=":material/verified:")
     else:
         things = "1 thing" if len(findings) == 1 else f"{number(len(findings))} things"

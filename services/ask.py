@@ -17,12 +17,11 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-import duckdb
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from services import ask_prompts as prompts
-from services import caller_checks, claude
+from services import caller_checks, claude, duck
 from services.charts import ChartSpec, is_additive, validate_spec
 from services.claude import CallUsage
 from services.column_roles import (
@@ -222,7 +221,7 @@ def _short(value: Any) -> Any:
 
 def _sample_rows(parquet_path: Path) -> dict[str, Any]:
     # Our own SQL over one known file, in a throwaway instance.
-    with duckdb.connect() as con:
+    with duck.connect() as con:
         frame = con.execute(f"SELECT * FROM read_parquet({path_literal(parquet_path)}) "
                             f"LIMIT {prompts.MAX_SAMPLE_ROWS}").df()
     columns, rows = prompts.frame_rows(frame, prompts.MAX_SAMPLE_ROWS)

@@ -141,6 +141,30 @@ class Settings(BaseSettings):
     query_concurrency: int = Field(
         default=2, validation_alias=_alias("RESEARCH_DESK_QUERY_CONCURRENCY")
     )
+    duckdb_memory_mb: int = Field(
+        default=1024, validation_alias=_alias("RESEARCH_DESK_DUCKDB_MEMORY_MB")
+    )
+    duckdb_threads: int = Field(
+        default=2, validation_alias=_alias("RESEARCH_DESK_DUCKDB_THREADS")
+    )
+    excel_max_cells: int = Field(
+        default=1_000_000, validation_alias=_alias("RESEARCH_DESK_EXCEL_MAX_CELLS")
+    )
+    snapshot_max_rows: int = Field(
+        default=1_000, validation_alias=_alias("RESEARCH_DESK_SNAPSHOT_MAX_ROWS")
+    )
+    snapshot_max_bytes: int = Field(
+        default=1_000_000, validation_alias=_alias("RESEARCH_DESK_SNAPSHOT_MAX_BYTES")
+    )
+    ask_session_max_results: int = Field(
+        default=20, validation_alias=_alias("RESEARCH_DESK_ASK_SESSION_MAX_RESULTS")
+    )
+    ask_session_max_mb: int = Field(
+        default=200, validation_alias=_alias("RESEARCH_DESK_ASK_SESSION_MAX_MB")
+    )
+    upload_abandoned_minutes: float = Field(
+        default=60, validation_alias=_alias("RESEARCH_DESK_UPLOAD_ABANDONED_MINUTES")
+    )
     login_max_attempts: int = Field(
         default=5, validation_alias=_alias("RESEARCH_DESK_LOGIN_MAX_ATTEMPTS")
     )
