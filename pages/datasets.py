@@ -18,13 +18,19 @@ st.write("Your own datasets and the ones colleagues share with you.")
 
 
 PENDING = "datasets_pending_upload"  # the picked file, saved on disk: id, name, size, path
-CREATED = "datasets_created"  # (dataset id, name) made from the last picked file
+CREATED = "datasets_created"  # (file id, dataset id, name) made from the last picked file
 
 
 def _discard_pending() -> None:
     pending = st.session_state.pop(PENDING, None)
     if pending is not None:
         uploads.discard_upload(pending["path"])
+
+
+def _handled_file_ids() -> set[str | None]:
+    """The picked file waiting to be read, and the one a dataset was already made from."""
+    return {st.session_state.get(PENDING, {}).get("id"),
+            st.session_state.get(CREATED, (None,))[0]}
 
 
 def _upload() -> None:
@@ -35,7 +41,7 @@ def _upload() -> None:
         help="CSV, TSV or TXT (any separator and encoding), Excel .xlsx, Parquet, JSON or "
         "NDJSON. Large files are fine: they are streamed to disk.",
     )
-    if file is not None and st.session_state.get(PENDING, {}).get("id") != file.file_id:
+    if file is not None and file.file_id not in _handled_file_ids():
         _discard_pending()
         st.session_state.pop(CREATED, None)
         with friendly_errors("datasets_save_upload"):
@@ -46,7 +52,7 @@ def _upload() -> None:
     pending = st.session_state.get(PENDING)
     if pending is None:
         if CREATED in st.session_state:  # a second click must not make a second dataset
-            _already_added(*st.session_state[CREATED])
+            _already_added(*st.session_state[CREATED][1:])
         return
     file_id, file_name, file_size_bytes, path = (pending["id"], pending["name"],
                                                  pending["size"], pending["path"])
@@ -77,7 +83,7 @@ def _upload() -> None:
             view, result = datasets.create_from_upload(
                 user, path, original_name=file_name, name=name, options=options
             )
-            st.session_state[CREATED] = (view.id, view.name)
+            st.session_state[CREATED] = (file_id, view.id, view.name)
             box.update(label=f"“{view.name}” is ready", state="complete", expanded=False)
         st.success(
             f"“{view.name}” is ready: {number(result.rows)} rows and {len(result.columns)} "

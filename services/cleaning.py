@@ -421,7 +421,7 @@ def preview_steps(parquet_path: Path, steps: list[Step], *, examples: int = EXAM
     state, selects = _compile(parquet_path, steps)
     display = {c.sql_name: c.name for c in read_columns(parquet_path)}
     preview = StepPreview()
-    con = duckdb.connect()
+    con = duck.connect()
     try:
         for index, step in enumerate(steps, start=1):
             ctes = "WITH " + ",\n".join(f"step_{i} AS ({sql})"

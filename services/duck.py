@@ -23,10 +23,12 @@ def connect(*, memory_mb: int | None = None, threads: int | None = None,
         "threads": int(threads or settings.duckdb_threads),
     }
     spill = spill_root()
+    data_dir = get_settings().data_dir
     try:
-        spill.mkdir(parents=True, exist_ok=True, mode=0o700)
-        # one folder per connection: DuckDB creates it and removes it again on close
-        config["temp_directory"] = str(spill / uuid.uuid4().hex)
+        if data_dir.is_dir():  # made at start-up; a query alone never creates the data folder
+            spill.mkdir(parents=True, exist_ok=True, mode=0o700)
+            # one folder per connection: DuckDB creates it and removes it again on close
+            config["temp_directory"] = str(spill / uuid.uuid4().hex)
     except OSError:
         pass  # no spill folder: DuckDB then fails cleanly when a query does not fit
     con = duckdb.connect(config=config)
