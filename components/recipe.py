@@ -8,6 +8,7 @@ from typing import Any
 import streamlit as st
 from pydantic import TypeAdapter
 
+from components.text import escape_markdown
 from services.cleaning import describe_step
 from services.dataset_models import Step
 
@@ -57,7 +58,7 @@ def show_list(dataset_id: int) -> None:
         return
     for index, step in enumerate(current):
         text_column, button_column = st.columns([6, 1])
-        text_column.markdown(f"**{index + 1}.** {describe_step(step)}")
+        text_column.markdown(f"**{index + 1}.** {escape_markdown(describe_step(step))}")
         if button_column.button(
             "Remove",
             key=f"dataset_recipe_remove_{dataset_id}_{index}",

@@ -257,8 +257,9 @@ with chat_tab:
             starters = ask.starter_questions(tables)
             columns = st.columns(max(1, len(starters)))
             for number, (column, starter) in enumerate(zip(columns, starters, strict=False)):
-                column.button(starter, key=f"ask_starter_{number}", on_click=_queue,
-                              args=(starter,), disabled=not has_key, width="stretch",
+                column.button(escape_markdown(starter), key=f"ask_starter_{number}",
+                              on_click=_queue, args=(starter,), disabled=not has_key,
+                              width="stretch",
                               help="Ask this question about the datasets picked above.")
         retry = st.session_state.get(RETRY)
         if retry:
@@ -311,7 +312,7 @@ with thread_list:
         st.caption("Your questions and answers are kept here so you can come back to them.")
     for thread in threads[:50]:
         is_open = thread.id == open_id
-        st.button(thread.title, key=f"ask_open_{thread.id}", width="stretch",
+        st.button(escape_markdown(thread.title), key=f"ask_open_{thread.id}", width="stretch",
                   type="primary" if is_open else "secondary",
                   icon=":material/forum:" if is_open else ":material/chat_bubble:",
                   on_click=_open_conversation, args=(thread, set(by_id)),

@@ -63,7 +63,7 @@ try:
     dataset = datasets.get_dataset(user, dataset_id)
 except NotFound as missing:
     st.title("Dataset not found")
-    st.info(str(missing), icon=":material/search_off:")
+    st.info(escape_markdown(str(missing)), icon=":material/search_off:")
     st.page_link("pages/datasets.py", label="Back to Datasets", icon=":material/table_view:")
     st.stop()
 
@@ -76,7 +76,7 @@ if PENDING_VERSION in st.session_state:  # a version made last run becomes the o
     st.session_state[version_key] = st.session_state.pop(PENDING_VERSION)
 version_numbers = [v.version for v in versions]
 
-st.title(dataset.name)
+st.title(escape_markdown(dataset.name))
 show_flash()
 if dataset.description:
     st.write(escape_markdown(dataset.description))
@@ -129,9 +129,9 @@ with quality_tab, friendly_errors("dataset_quality"):
             label, colour = SEVERITY.get(finding.severity, ("Note", "gray"))
             badge_column, text_column, fix_column = st.columns([1.2, 6, 2])
             badge_column.badge(label, color=colour)  # type: ignore[arg-type]
-            text_column.write(finding.message)
+            text_column.markdown(escape_markdown(finding.message))
             if finding.fix is not None and may_change:
-                fix_text = describe_step(finding.fix)
+                fix_text = escape_markdown(describe_step(finding.fix))
                 if fix_column.button(
                     "Add fix",
                     key=f"dataset_fix_{dataset.id}_{index}",
@@ -179,7 +179,7 @@ with versions_tab, friendly_errors("dataset_versions"):
             current = " · current" if item.version == dataset.current_version else ""
             head.markdown(f"**Version {item.version}**{current}")
             head.caption(
-                f"{when(item.created_at)} by {item.created_by} · {item.source} · "
+                f"{when(item.created_at)} by {item.created_by} · {escape_markdown(item.source)} · "
                 f"{number(item.rows)} rows, {number(item.columns)} columns"
             )
             if item.note:
@@ -221,8 +221,8 @@ with versions_tab, friendly_errors("dataset_versions"):
     if original is not None:
         st.subheader("Read the original file again")
         st.write(
-            f"If “{original.name}” was read wrongly, change the options and read it again "
-            "as a new version."
+            f"If “{escape_markdown(original.name)}” was read wrongly, change the options and "
+            "read it again as a new version."
         )
         options = read_options.show(key=f"dataset_reread_{dataset.id}")
         if st.button("Read again", key="dataset_reread"):
@@ -259,7 +259,7 @@ with details_tab, friendly_errors("dataset_details"):
             st.rerun()
         st.subheader("Delete this dataset")
         confirm = st.text_input(
-            f"Type the dataset's name ({dataset.name}) to confirm",
+            f"Type the dataset's name ({escape_markdown(dataset.name)}) to confirm",
             key=f"dataset_delete_confirm_{dataset.id}",
             help="Deleting removes every version and cannot be undone.",
         )

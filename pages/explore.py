@@ -9,6 +9,7 @@ from components.chart_figure import default_title
 from components.explore_controls import key
 from components.feedback import empty_state, friendly_errors
 from components.session import require_page
+from components.text import escape_markdown
 from services import datasets
 from services.charts import ChartSpec, validate_spec
 from services.errors import InvalidInput, NotFound
@@ -31,7 +32,8 @@ def _dataset_changed() -> None:
 
 
 def _stale_link(message: str) -> NoReturn:
-    st.warning(f"This chart link no longer works: {message}", icon=":material/link_off:")
+    st.warning(f"This chart link no longer works: {escape_markdown(message)}",
+               icon=":material/link_off:")
     st.button("Reset the chart", key=key("reset"), on_click=_reset_chart, type="primary",
               help="Start again from a suggested chart of this dataset.")
     st.stop()
