@@ -227,7 +227,7 @@ def _answer(question: str, thread: ConversationView | None,
         if result.frame is not None:
             st.session_state.setdefault(FRAMES, {})[saved.id] = result.frame
         if result.error and result.status == "answered":
-            st.warning(result.error, icon=":material/warning:")
+            st.warning(escape_markdown(result.error), icon=":material/warning:")
         if result.status == "answered" and result.frame is not None:
             chat.show_table(result.frame, result.total_rows, key=f"ask_msg_{saved.id}")
             chat.show_chart(result.frame, result.chart, key=f"ask_msg_{saved.id}")
