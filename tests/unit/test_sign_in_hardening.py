@@ -4,10 +4,10 @@
 import pytest
 
 from services import users
+from services.db import session_scope
 from services.errors import AuthenticationFailed, InvalidInput
 from services.models import User
 from services.permissions import Role
-from services.db import session_scope
 from services.users import NewUser
 from tests.factories import PASSWORD, make_admin, make_user
 
