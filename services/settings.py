@@ -150,6 +150,11 @@ class Settings(BaseSettings):
     login_window_s: float = Field(
         default=900, validation_alias=_alias("RESEARCH_DESK_LOGIN_WINDOW_S")
     )
+    # Behind a reverse proxy every browser shares the proxy's address: take the client from the
+    # last X-Forwarded-For entry (the one the proxy added) instead. Only set it behind a proxy.
+    trust_forwarded_for: bool = Field(
+        default=False, validation_alias=_alias("RESEARCH_DESK_TRUST_FORWARDED_FOR")
+    )
     # Mark the sign-in cookie Secure (HTTPS only); on by itself when the page came over HTTPS.
     cookie_secure: bool = Field(
         default=False, validation_alias=_alias("RESEARCH_DESK_COOKIE_SECURE")
