@@ -90,7 +90,7 @@ def show_how(sql: str | None, attempts: list[SqlAttempt], explanation: str,
                 "attempt did not work and was"
             st.markdown(f"**{len(failed)} {verb} sent back to Claude to fix:**")
             for number, attempt in enumerate(failed, start=1):
-                st.caption(f"Attempt {number}: {escape_markdown(attempt.error)}")
+                st.caption(f"Attempt {number}: {escape_markdown(attempt.error or '')}")
                 st.code(attempt.sql, language=None, wrap_lines=True)
 
 
