@@ -9,15 +9,18 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 T = TypeVar("T")
 POLL_S = 0.25
 
 
 def wait_for(work: Callable[[], T], *, label: str,
-             cancel_event: threading.Event | None = None) -> T:
-    """`work()`'s result (or its exception), showing `label` and the seconds waited. If this
-    run is stopped meanwhile, `cancel_event` is set so the work can give up early."""
+             cancel_event: threading.Event | None = None,
+             note: DeltaGenerator | None = None) -> T:
+    """`work()`'s result (or its exception), showing `label` and the seconds waited in `note`
+    (an `st.empty()`; a new one here when not given). If this run is stopped meanwhile,
+    `cancel_event` is set so the work can give up early."""
     box: dict[str, object] = {}
     done = threading.Event()
 
@@ -30,7 +33,7 @@ def wait_for(work: Callable[[], T], *, label: str,
             done.set()
 
     threading.Thread(target=run, name="research-desk-wait", daemon=True).start()
-    note = st.empty()
+    note = note if note is not None else st.empty()
     started = time.monotonic()
     try:
         while not done.wait(POLL_S):

@@ -234,20 +234,24 @@ def _answer(question: str, thread: ConversationView | None,
     send_samples = usage.sends_sample_rows()
     history = conversations.history(earlier)
     cancel = threading.Event()
-    with st.chat_message("assistant"):
-        stop_area = st.empty()
-        stop_area.button("Stop", key="ask_stop", on_click=_stop, args=(question,),
-                         icon=":material/stop_circle:",
-                         help="Stop waiting for this answer. Your question is kept.")
+    answer_box = st.chat_message("assistant")
+    # Stop and the waiting note sit below the answer, so the answer's own elements keep the
+    # places they have when the turn is shown again from the store (its Save popover too).
+    progress = st.container()
+    stop_area, note = progress.empty(), progress.empty()
+    stop_area.button("Stop", key="ask_stop", on_click=_stop, args=(question,),
+                     icon=":material/stop_circle:",
+                     help="Stop waiting for this answer. Your question is kept.")
+    with answer_box:
         try:
             plan = wait_for(lambda: ask.plan_query(
                 question, tables, history, user=user.username, send_samples=send_samples,
                 on_usage=records.append), label="Claude is writing a query for your question…",
-                cancel_event=cancel)
+                cancel_event=cancel, note=note)
             result = wait_for(lambda: ask.run_with_repairs(
                 question, plan, tables, history, user=user.username, send_samples=send_samples,
                 on_usage=records.append), label="Running the query in the sandbox…",
-                cancel_event=cancel)
+                cancel_event=cancel, note=note)
         except (ClaudeUnavailable, BudgetExceeded) as err:
             stop_area.empty()
             st.error(escape_markdown(str(err)), icon=":material/cloud_off:")
