@@ -7,7 +7,7 @@ import sqlglot.errors
 import streamlit as st
 
 from components import ask_chart, save_to_item
-from components.text import escape_markdown
+from components.text import escape_markdown, model_markdown
 from services.ask import SqlAttempt, chart_for_result, frame_kinds
 from services.charts import ChartSpec, validate_spec
 from services.conversations import MessageView
@@ -63,9 +63,9 @@ def show_chart(frame: pd.DataFrame, spec: ChartSpec | None, *, key: str) -> None
         st.caption("This result could not be drawn as a chart; the table above has it all.")
         return
     st.plotly_chart(chart.figure, key=f"{key}_chart", width="stretch")
-    st.caption(chart.summary)
+    st.caption(escape_markdown(chart.summary))
     if chart.note:
-        st.caption(chart.note)
+        st.caption(escape_markdown(chart.note))
 
 
 def readable_sql(sql: str) -> str:
@@ -98,7 +98,7 @@ def show_how(sql: str | None, attempts: list[SqlAttempt], explanation: str,
                 "attempt did not work and was"
             st.markdown(f"**{len(failed)} {verb} sent back to Claude to fix:**")
             for number, attempt in enumerate(failed, start=1):
-                st.caption(f"Attempt {number}: {attempt.error}")
+                st.caption(f"Attempt {number}: {escape_markdown(attempt.error or '')}")
                 st.code(attempt.sql, language=None, wrap_lines=True)
 
 
@@ -107,9 +107,9 @@ def show_answer(user: UserView, message: MessageView, question: str, *,
     """An assistant turn from the store (`frame`: the full rows, if this session has them)."""
     details = message.details
     if message.content:
-        st.markdown(message.content)
+        st.markdown(model_markdown(message.content))
     if details.error and details.error != message.content:
-        st.warning(details.error, icon=":material/warning:")
+        st.warning(escape_markdown(details.error), icon=":material/warning:")
     rows = frame if frame is not None else message.snapshot_frame()
     key = f"ask_msg_{message.id}"
     if message.status == "answered":

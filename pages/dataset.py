@@ -71,7 +71,7 @@ except NotFound as missing:
         hidden_owner = escape_markdown(hidden_owner)
     if hidden_owner is None:
         st.title("Dataset not found")
-        st.info(str(missing), icon=":material/search_off:")
+        st.info(escape_markdown(str(missing)), icon=":material/search_off:")
     else:
         st.title("This dataset is not shared with you")
         st.info(f"It belongs to {hidden_owner}, who keeps it private. Ask {hidden_owner} to "
@@ -89,7 +89,7 @@ if PENDING_VERSION in st.session_state:  # a version made last run becomes the o
     st.session_state[version_key] = st.session_state.pop(PENDING_VERSION)
 version_numbers = [v.version for v in versions]
 
-st.title(dataset.name)
+st.title(escape_markdown(dataset.name))
 if may_change:
     share.button(user, dataset)
 show_flash()
@@ -158,7 +158,7 @@ with quality_tab, friendly_errors("dataset_quality"):
             label, colour = SEVERITY.get(finding.severity, ("Note", "gray"))
             badge_column, text_column, fix_column = st.columns([1.2, 6, 2])
             badge_column.badge(label, color=colour)  # type: ignore[arg-type]
-            text_column.write(finding.message)
+            text_column.markdown(escape_markdown(finding.message))
             if finding.fix is not None and may_change:
                 recipe.fix_button(
                     dataset.id, index, finding.fix, path_key, fix_column, text_column
@@ -205,7 +205,7 @@ with versions_tab, friendly_errors("dataset_versions"):
             current = " · current" if item.version == dataset.current_version else ""
             head.markdown(f"**Version {item.version}**{current}")
             head.caption(
-                f"{when(item.created_at)} by {item.created_by} · {item.source} · "
+                f"{when(item.created_at)} by {item.created_by} · {escape_markdown(item.source)} · "
                 f"{number(item.rows)} rows, {number(item.columns)} columns"
             )
             if item.note:
@@ -247,8 +247,8 @@ with versions_tab, friendly_errors("dataset_versions"):
     if original is not None:
         st.subheader("Read the original file again")
         st.write(
-            f"If “{original.name}” was read wrongly, change the options and read it again "
-            "as a new version."
+            f"If “{escape_markdown(original.name)}” was read wrongly, change the options and "
+            "read it again as a new version."
         )
         options = read_options.show(key=f"dataset_reread_{dataset.id}")
         if st.button("Read again", key="dataset_reread"):
@@ -285,7 +285,7 @@ with details_tab, friendly_errors("dataset_details"):
             st.rerun()
         st.subheader("Delete this dataset")
         confirm = st.text_input(
-            f"Type the dataset's name ({dataset.name}) to confirm",
+            f"Type the dataset's name ({escape_markdown(dataset.name)}) to confirm",
             key=f"dataset_delete_confirm_{dataset.id}",
             help="Deleting removes every version and cannot be undone.",
         )

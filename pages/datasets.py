@@ -78,23 +78,25 @@ def _upload() -> None:
         return
     with friendly_errors("datasets_create"):
         with st.status("Reading your file…", expanded=True) as box:
-            st.write(f"Reading “{file_name}” ({file_size(file_size_bytes)}) and checking its "
-                     "columns…")
+            st.write(f"Reading “{escape_markdown(file_name)}” ({file_size(file_size_bytes)}) "
+                     "and checking its columns…")
             view, result = datasets.create_from_upload(
                 user, path, original_name=file_name, name=name, options=options
             )
             st.session_state[CREATED] = (file_id, view.id, view.name)
-            box.update(label=f"“{view.name}” is ready", state="complete", expanded=False)
+            box.update(label=f"“{escape_markdown(view.name)}” is ready", state="complete",
+                       expanded=False)
         st.success(
-            f"“{view.name}” is ready: {number(result.rows)} rows and {len(result.columns)} "
-            f"columns. {read_options.describe(result.detected)}",
+            escape_markdown(f"“{view.name}” is ready: {number(result.rows)} rows and "
+                            f"{len(result.columns)} columns. "
+                            f"{read_options.describe(result.detected)}"),
             icon=":material/check_circle:",
         )
         for warning in result.warnings:
-            st.warning(warning, icon=":material/info:")
+            st.warning(escape_markdown(warning), icon=":material/info:")
         st.page_link(
             "pages/dataset.py",
-            label=f"Open “{view.name}”",
+            label=f"Open “{escape_markdown(view.name)}”",
             icon=":material/arrow_forward:",
             query_params={"id": str(view.id)},
         )
@@ -121,10 +123,10 @@ def _samples() -> None:
     if st.button("Add this sample", key="datasets_add_sample"):
         with friendly_errors("datasets_sample"), st.spinner("Adding the sample…"):
             view = datasets.create_from_sample(user, choice)
-            st.success(f"“{view.name}” is ready: {number(view.rows)} rows.")
+            st.success(f"“{escape_markdown(view.name)}” is ready: {number(view.rows)} rows.")
             st.page_link(
                 "pages/dataset.py",
-                label=f"Open “{view.name}”",
+                label=f"Open “{escape_markdown(view.name)}”",
                 icon=":material/arrow_forward:",
                 query_params={"id": str(view.id)},
             )
@@ -153,7 +155,7 @@ with friendly_errors("datasets_list"):
             title_column, facts_column, status_column = st.columns([3, 4, 2])
             title_column.page_link(
                 "pages/dataset.py",
-                label=dataset.name,
+                label=escape_markdown(dataset.name),
                 icon=":material/table_view:",
                 query_params={"id": str(dataset.id)},
             )

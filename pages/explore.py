@@ -33,7 +33,8 @@ def _dataset_changed() -> None:
 
 
 def _stale_link(message: str) -> NoReturn:
-    st.warning(f"This chart link no longer works: {message}", icon=":material/link_off:")
+    st.warning(f"This chart link no longer works: {escape_markdown(message)}",
+               icon=":material/link_off:")
     st.button("Reset the chart", key=key("reset"), on_click=_reset_chart, type="primary",
               help="Start again from a suggested chart of this dataset.")
     st.stop()

@@ -107,6 +107,10 @@ class Settings(BaseSettings):
     claude_timeout_s: float = Field(
         default=60, validation_alias=_alias("RESEARCH_DESK_CLAUDE_TIMEOUT_S")
     )
+    # One Claude call, all retries included, never holds the page longer than this.
+    claude_deadline_s: float = Field(
+        default=120, validation_alias=_alias("RESEARCH_DESK_CLAUDE_DEADLINE_S")
+    )
     claude_max_retries: int = Field(
         default=3, validation_alias=_alias("RESEARCH_DESK_CLAUDE_MAX_RETRIES")
     )
@@ -170,6 +174,22 @@ class Settings(BaseSettings):
     )
     login_lockout_s: float = Field(
         default=60, validation_alias=_alias("RESEARCH_DESK_LOGIN_LOCKOUT_S")
+    )
+    # Failed sign-ins from one client (browser address) within the window before it waits.
+    login_client_max_attempts: int = Field(
+        default=20, validation_alias=_alias("RESEARCH_DESK_LOGIN_CLIENT_MAX_ATTEMPTS")
+    )
+    login_window_s: float = Field(
+        default=900, validation_alias=_alias("RESEARCH_DESK_LOGIN_WINDOW_S")
+    )
+    # Behind a reverse proxy every browser shares the proxy's address: take the client from the
+    # last X-Forwarded-For entry (the one the proxy added) instead. Only set it behind a proxy.
+    trust_forwarded_for: bool = Field(
+        default=False, validation_alias=_alias("RESEARCH_DESK_TRUST_FORWARDED_FOR")
+    )
+    # Mark the sign-in cookie Secure (HTTPS only); on by itself when the page came over HTTPS.
+    cookie_secure: bool = Field(
+        default=False, validation_alias=_alias("RESEARCH_DESK_COOKIE_SECURE")
     )
     bcrypt_rounds: int = Field(default=12, validation_alias=_alias("RESEARCH_DESK_BCRYPT_ROUNDS"))
     log_level: str = Field(default="INFO", validation_alias=_alias("RESEARCH_DESK_LOG_LEVEL"))
