@@ -103,7 +103,8 @@ def _upload() -> None:
         _discard_pending()
 
 
-def _already_added(dataset_id: int, name: str) -> None:
+def _already_added(dataset_id: int, raw_name: str) -> None:
+    name = escape_markdown(raw_name)
     st.info(f"This file was already added as “{name}”. To add it again, choose the file once "
             "more.", icon=":material/info:")
     st.page_link("pages/dataset.py", label=f"Open “{name}”", icon=":material/arrow_forward:",
