@@ -9,6 +9,7 @@ from services import ask, claude, settings
 from services.ask import AskResult
 from services.claude import CallUsage, ClaudeIncomplete
 from services.errors import ClaudeUnavailable
+from tests.factories import make_admin, make_user
 from tests.fakes.claude_server import FakeClaude
 
 USER_MESSAGE = [{"role": "user", "content": "Which region grew fastest?"}]
@@ -85,6 +86,7 @@ def test_a_slow_trickle_stream_stops_at_the_deadline(fake: FakeClaude,
 def test_stream_answer_passes_the_incomplete_mark_on(fake: FakeClaude) -> None:
     import pandas as pd
 
+    make_user(make_admin(), "ann")  # the caller must be a real account (checked first)
     fake.script([{"text": "z" * 200, "chunk_size": 10, "end_after_events": 5}])
     result = AskResult(question="q", status="answered", frame=pd.DataFrame({"a": [1]}),
                        total_rows=1)

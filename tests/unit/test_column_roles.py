@@ -160,12 +160,12 @@ def _table(path: Path, name: str) -> AskTable:
 
 def test_ask_starters_for_penguins_use_a_measure(penguins: Path) -> None:
     questions = ask.starter_questions([_table(penguins, "penguins")])
-    assert "What is the average bill_length_mm by species?" in questions
+    assert "What is the average “bill_length_mm” by “species”?" in questions
     assert not any("rownames" in q or "average year" in q for q in questions)
 
 
 def test_ask_starters_for_flights_use_a_measure(flights: Path) -> None:
     questions = ask.starter_questions([_table(flights, "flights")])
-    assert "What is the average dep_delay by carrier?" in questions
+    assert "What is the average “dep_delay” by “carrier”?" in questions
     assert not any("rownames" in q for q in questions)
     assert not any(w in q for q in questions for w in ("average year", "average month"))
