@@ -280,13 +280,15 @@ def _sample_shares(con: duckdb.DuckDBPyConnection, source: str, columns: list[Co
     parts = []
     for c in columns:
         v = f"trim({quote_ident(c.sql_name)})"
+        marker = text_reading.missing_marker_sql(v)  # "NA", "N/A", …: missing already
         parts += [
-            f"count({v})",
+            f"count(*) FILTER (WHERE NOT {marker})",
             f"count(*) FILTER (WHERE regexp_full_match({v}, {sql_literal(NUMBER_RE)}))",
             f"count(*) FILTER (WHERE regexp_full_match({v}, {sql_literal(PLAIN_NUMBER_RE)}))",
             f"count(*) FILTER (WHERE regexp_full_match({v}, {sql_literal(ISO_DATE_RE)}))",
             f"count(*) FILTER (WHERE regexp_full_match({v}, {sql_literal(DMY_DATE_RE)}))",
-            f"any_value({v}) FILTER (WHERE NOT regexp_full_match({v}, {sql_literal(NUMBER_RE)}))",
+            f"any_value({v}) FILTER (WHERE NOT regexp_full_match({v}, {sql_literal(NUMBER_RE)})"
+            f" AND NOT {marker})",
         ]
     cols = ", ".join(quote_ident(c.sql_name) for c in columns)
     row = con.execute(
@@ -306,7 +308,8 @@ def _typed_text(con: duckdb.DuckDBPyConnection, source: str, c: ColumnProfile,
         return []
     numbers, iso, dmy = int(shares["number"]), int(shares["iso"]), int(shares["dmy"])
     name = f"“{c.name}”"
-    example = next((str(v.value) for v in c.top_values if v.value is not None), "")
+    example = next((str(v.value) for v in c.top_values if v.value is not None
+                    and not text_reading.is_missing_marker(str(v.value))), "")
     if iso + dmy >= 0.9 * n:
         decision = text_reading.decide_date_format(_values(con, source, c))
         fmt = decision.format if decision else "%Y-%m-%d"
@@ -336,7 +339,7 @@ def _values(con: duckdb.DuckDBPyConnection, source: str, c: ColumnProfile) -> li
     rows = con.execute(
         f"SELECT DISTINCT v FROM (SELECT trim(CAST({col} AS VARCHAR)) AS v FROM {source} "
         f"WHERE {col} IS NOT NULL LIMIT 50000) WHERE v <> '' LIMIT 2000").fetchall()
-    return [str(r[0]) for r in rows]
+    return [str(r[0]) for r in rows if not text_reading.is_missing_marker(str(r[0]))]
 
 
 def _spellings(con: duckdb.DuckDBPyConnection, source: str, c: ColumnProfile) -> list[Finding]:
@@ -345,8 +348,10 @@ def _spellings(con: duckdb.DuckDBPyConnection, source: str, c: ColumnProfile) ->
     groups = con.execute(
         f"WITH v AS (SELECT {col} AS v, count(*) AS n FROM {source} WHERE {col} IS NOT NULL "
         f"GROUP BY {col}), k AS (SELECT v, n, regexp_replace(lower(v), '[^\\p{{L}}\\p{{N}}]', "
-        "'', 'g') AS key FROM v) SELECT list(v ORDER BY n DESC, v), list(n ORDER BY n DESC, v) "
-        "FROM k WHERE key <> '' GROUP BY key HAVING count(*) > 1 ORDER BY sum(n) DESC"
+        "'', 'g') AS key, regexp_extract_all(v, '[-+]?\\d[\\d.,]*') AS numbers "
+        "FROM v WHERE regexp_matches(v, '\\p{L}')) "
+        "SELECT list(v ORDER BY n DESC, v), list(n ORDER BY n DESC, v) "
+        "FROM k WHERE key <> '' GROUP BY key, numbers HAVING count(*) > 1 ORDER BY sum(n) DESC"
     ).fetchall()
     if not groups:
         return []
