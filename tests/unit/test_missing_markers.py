@@ -185,3 +185,20 @@ def test_spellings_never_merge_numbers_of_different_sign_or_size(tmp_path: Path)
     fixes = [f.fix for f in find_issues(path) if isinstance(f.fix, MapCategories)]
     mapping = {k: v for fix in fixes for k, v in fix.mapping.items()}
     assert mapping == {"ny ": "NY"}
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(cells=st.lists(st.one_of(st.integers(-10**9, 10**9).map(str),
+                                st.decimals(-10**6, 10**6, places=2, allow_nan=False,
+                                            allow_infinity=False).map(str),
+                                st.sampled_from(MARKERS)), min_size=2, max_size=40)
+       .filter(lambda c: any(not text_reading.is_missing_marker(v) for v in c)))
+def test_ingest_round_trip_numbers_come_back_and_markers_become_missing(
+        tmp_path: Path, cells: list[str]) -> None:
+    text = "n,label\n" + "".join(f"{v},row{i}\n" for i, v in enumerate(cells))
+    result = _ingest(tmp_path, text, name=f"r{abs(hash(text))}.csv")
+    assert _kinds(result)["n"] in ("number", "whole number")
+    expected = [None if text_reading.is_missing_marker(v) else float(v) for v in cells]
+    assert [None if v is None else float(v) for v in _column(result, "n")] == expected
+    assert _column(result, "label") == [f"row{i}" for i in range(len(cells))]
