@@ -332,7 +332,7 @@ def _copy_csv(source: Path, tmp: Path, options: ReadOptions, detected: ReadOptio
                      else text_reading.date_expr(quote_ident(s), dates[i], orders[i]) if i in dates
                      else quote_ident(s) for i, s in enumerate(sql_names)]
             exprs = [_blank_markers(e, quote_ident(s), missing.only_in[i])
-                     if i in missing.only_in and i in convert else e
+                     if i in missing.only_in and (i in convert or i in dates) else e
                      for i, (e, s) in enumerate(zip(exprs, sql_names, strict=True))]
             try:
                 count, columns = _copy_select(

@@ -135,6 +135,15 @@ def test_none_is_missing_among_numbers_but_kept_as_a_category(tmp_path: Path) ->
     assert _column(result, "heating") == ["Gas", "None", "Electric"]
 
 
+def test_none_is_missing_among_day_month_dates_but_kept_as_a_category(
+        tmp_path: Path) -> None:
+    result = _ingest(tmp_path, "plan,start\nGas,25/01/2024\nNone,None\nOil,03/02/2024\n")
+    assert _kinds(result)["start"] == "date"
+    assert [str(v) if v else v for v in _column(result, "start")] == [
+        "2024-01-25", None, "2024-02-03"]
+    assert _column(result, "plan") == ["Gas", "None", "Oil"]
+
+
 def test_north_america_written_na_is_not_blanked_without_proof(tmp_path: Path) -> None:
     result = _ingest(tmp_path, "continent,countries\nEU,44\nNA,23\nAS,48\n")
     assert _column(result, "continent") == ["EU", "NA", "AS"]
