@@ -1,17 +1,27 @@
-"""Sign-in, first-run and sign-out, around streamlit-authenticator's cookie flow.
+"""Sign-in, first-run and sign-out, around streamlit-authenticator's session state.
 
-Our own form checks the password through `services.users.verify_login` (bcrypt, lock-out,
-audit); streamlit-authenticator then owns the session state and the signed cookie, so a
-browser refresh signs the person back in.
+Our own form checks the password through `services.users.verify_login` (bcrypt, throttling,
+audit); streamlit-authenticator holds the session state, and its browser component writes
+the signed cookie (HS256) that signs the person back in after a refresh. The cookie names the
+account's `session_version`: signing out, changing or resetting the password and disabling
+the account raise it, and every run compares it, so a copied cookie stops working at once.
+A cookie this app cannot read (another key or algorithm, expired, garbled) means signed out.
+
+What a cookie can do here: it is written by page script (a Streamlit component), so it
+cannot be HttpOnly; it is SameSite=Strict, and Secure when the page came over HTTPS.
 """
 
+from datetime import datetime, timedelta
+from typing import Any
+
+import jwt
 import streamlit as st
 import streamlit_authenticator as stauth
 from streamlit.navigation.page import StreamlitPage
 from streamlit_authenticator.utilities import LoginError
 
 from components.feedback import friendly_errors
-from components.session import set_current_user
+from components.session import VERSION_KEY, set_current_user
 from services import users
 from services.auth_keys import cookie_key
 from services.settings import get_settings
@@ -19,6 +29,7 @@ from services.users import NewUser, UserView
 
 SIGN_OUT_KEY = "auth_sign_out_requested"
 MOVED_KEY = "auth_sign_out_moved_to_front_door"
+REISSUE_KEY = "auth_reissue_cookie"  # after a password change here: a cookie with the new one
 
 
 def build_authenticator() -> stauth.Authenticate:
@@ -77,40 +88,131 @@ def _sign_in_form(authenticator: stauth.Authenticate) -> UserView | None:
         st.error("Enter your username and password.")
         return None
     with friendly_errors("sign_in"):
-        user = users.verify_login(username, password)
-        authenticator.authentication_controller.login(token={"username": user.username})
-        authenticator.cookie_controller.set_cookie()
+        user = users.verify_login(username, password, client=client_address())
+        _start_session(authenticator, user)
+        _write_cookie(authenticator, user)
         form_area.empty()
         return user
     return None
 
 
+def client_address() -> str | None:
+    """Who is signing in, for throttling: the connection's address, or behind a trusted
+    proxy the address the proxy saw (the last X-Forwarded-For entry)."""
+    if get_settings().trust_forwarded_for:
+        forwarded = st.context.headers.get("X-Forwarded-For") or ""
+        last = forwarded.split(",")[-1].strip()
+        if last:
+            return last
+    return st.context.ip_address
+
+
+def _is_https() -> bool:
+    if get_settings().cookie_secure:
+        return True
+    url = st.context.url or ""
+    proto = (st.context.headers.get("X-Forwarded-Proto") or "").lower()
+    return url.startswith("https://") or proto == "https"
+
+
+def _write_cookie(authenticator: stauth.Authenticate, user: UserView) -> None:
+    settings = get_settings()
+    if not settings.cookie_expiry_days:
+        return
+    expires = datetime.now() + timedelta(days=settings.cookie_expiry_days)
+    token = jwt.encode({"username": user.username, "exp_date": expires.timestamp(),
+                        "sv": user.session_version}, cookie_key(), algorithm="HS256")
+    manager = authenticator.cookie_controller.cookie_model.cookie_manager
+    manager.set(settings.cookie_name, token, expires_at=expires, same_site="strict",
+                secure=_is_https())
+
+
+def _raw_cookie() -> str | None:
+    return st.context.cookies.get(get_settings().cookie_name)
+
+
+def cookie_payload() -> dict[str, Any] | None:
+    """The sign-in cookie's content if this app signed it and it has not expired; None for
+    no cookie and for any cookie it cannot trust (other key or algorithm, garbled, old)."""
+    raw = _raw_cookie()
+    if not raw:
+        return None
+    try:
+        payload = jwt.decode(raw, cookie_key(), algorithms=["HS256"])
+    except (jwt.PyJWTError, ValueError, TypeError):
+        return None
+    if not isinstance(payload, dict):
+        return None
+    expires = payload.get("exp_date")
+    if not isinstance(expires, int | float) or expires <= datetime.now().timestamp():
+        return None
+    if not isinstance(payload.get("username"), str) or not isinstance(payload.get("sv"), int):
+        return None  # includes cookies from before session versions existed
+    return payload
+
+
+def _start_session(authenticator: stauth.Authenticate, user: UserView) -> None:
+    authenticator.authentication_controller.login(token={"username": user.username})
+    st.session_state["logout"] = None
+    st.session_state[VERSION_KEY] = user.session_version
+
+
+def _restore_from_cookie(authenticator: stauth.Authenticate) -> None:
+    """A refresh or a new tab: sign back in from the cookie if it is still current."""
+    if st.session_state.get("authentication_status") or st.session_state.get("logout"):
+        return
+    payload = cookie_payload()
+    if payload is None or not users.is_session_current(payload["username"], payload["sv"]):
+        return
+    user = users.get_user(payload["username"])
+    if user is None:
+        return
+    try:
+        _start_session(authenticator, user)
+    except LoginError:  # not among the enabled accounts the authenticator was given
+        return
+
+
+def keep_signed_in_here(user: UserView) -> None:
+    """After changing the password in this browser: stay signed in here (other browsers are
+    signed out); the next run writes a cookie with the new session version."""
+    st.session_state[VERSION_KEY] = user.session_version
+    st.session_state[REISSUE_KEY] = True
+
+
 def signed_in_user(authenticator: stauth.Authenticate) -> UserView | None:
-    """The signed-in, enabled user, or None after showing the sign-in form."""
+    """The signed-in, enabled user whose session is still current (checked on every run),
+    or None after showing the sign-in form."""
     if st.session_state.pop(SIGN_OUT_KEY, False):
         _sign_out(authenticator)
-    try:
-        authenticator.login(location="unrendered")  # restores the session from the cookie
-    except LoginError:
-        st.session_state["authentication_status"] = None  # cookie of a removed/disabled user
+    _restore_from_cookie(authenticator)
     username = st.session_state.get("username")
     if st.session_state.get("authentication_status") and username:
         user = users.get_user(username)
-        if user is not None and not user.disabled:
+        version = st.session_state.get(VERSION_KEY)
+        if user is not None and not user.disabled and version == user.session_version:
+            if st.session_state.pop(REISSUE_KEY, False):
+                _write_cookie(authenticator, user)
             set_current_user(user)
             return user
-        authenticator.logout(location="unrendered")
+        _end_session(authenticator)  # signed out elsewhere, password changed, disabled
     set_current_user(None)
     user = _sign_in_form(authenticator)
     set_current_user(user)
     return user
 
 
+def _end_session(authenticator: stauth.Authenticate) -> None:
+    authenticator.logout(location="unrendered")  # clears the session and the cookie
+    st.session_state.pop(VERSION_KEY, None)
+    st.session_state.pop(REISSUE_KEY, None)
+
+
 def _sign_out(authenticator: stauth.Authenticate) -> None:
     username = st.session_state.get("username")
     if st.session_state.get("authentication_status") and username:
-        users.record_sign_out(username)
-        authenticator.logout(location="unrendered")  # clears the session and the cookie
+        users.record_sign_out(username)  # every cookie of this account stops working
+        _end_session(authenticator)
     set_current_user(None)
 
 

@@ -7,7 +7,7 @@ import sqlglot.errors
 import streamlit as st
 
 from components import ask_chart, save_to_item
-from components.text import escape_markdown
+from components.text import escape_markdown, model_markdown
 from services.ask import SqlAttempt, chart_for_result, frame_kinds
 from services.charts import ChartSpec, validate_spec
 from services.conversations import MessageView
@@ -15,6 +15,7 @@ from services.dataset_files import frame_csv_bytes
 from services.display_text import has_time_zone
 from services.errors import InvalidInput
 from services.research import NewInsight
+from services.snapshots import kept_rows_note
 from services.time_zone import TIME_ZONE_NOTE
 from services.users import UserView
 
@@ -23,10 +24,11 @@ def show_table(frame: pd.DataFrame, total_rows: int, *, key: str,
                kept_note: str = "") -> None:
     """The rows, how many there are, and a CSV download that spreadsheets cannot run."""
     shown = len(frame)
+    kept_note = kept_note.rstrip()
     if total_rows > shown:
         st.caption(f"Showing the first {shown:,} of {total_rows:,} rows.{kept_note}")
     else:
-        st.caption(f"{total_rows:,} row{'s' if total_rows != 1 else ''}.")
+        st.caption(f"{total_rows:,} row{'s' if total_rows != 1 else ''}.{kept_note}")
     if frame.empty:
         return
     st.dataframe(frame, hide_index=True, width="stretch")
@@ -61,9 +63,9 @@ def show_chart(frame: pd.DataFrame, spec: ChartSpec | None, *, key: str) -> None
         st.caption("This result could not be drawn as a chart; the table above has it all.")
         return
     st.plotly_chart(chart.figure, key=f"{key}_chart", width="stretch")
-    st.caption(chart.summary)
+    st.caption(escape_markdown(chart.summary))
     if chart.note:
-        st.caption(chart.note)
+        st.caption(escape_markdown(chart.note))
 
 
 def readable_sql(sql: str) -> str:
@@ -96,7 +98,7 @@ def show_how(sql: str | None, attempts: list[SqlAttempt], explanation: str,
                 "attempt did not work and was"
             st.markdown(f"**{len(failed)} {verb} sent back to Claude to fix:**")
             for number, attempt in enumerate(failed, start=1):
-                st.caption(f"Attempt {number}: {attempt.error}")
+                st.caption(f"Attempt {number}: {escape_markdown(attempt.error or '')}")
                 st.code(attempt.sql, language=None, wrap_lines=True)
 
 
@@ -105,13 +107,14 @@ def show_answer(user: UserView, message: MessageView, question: str, *,
     """An assistant turn from the store (`frame`: the full rows, if this session has them)."""
     details = message.details
     if message.content:
-        st.markdown(message.content)
+        st.markdown(model_markdown(message.content))
     if details.error and details.error != message.content:
-        st.warning(details.error, icon=":material/warning:")
+        st.warning(escape_markdown(details.error), icon=":material/warning:")
     rows = frame if frame is not None else message.snapshot_frame()
     key = f"ask_msg_{message.id}"
     if message.status == "answered":
-        kept = "" if frame is not None else " The conversation keeps the first rows only."
+        kept = "" if frame is not None else " " + kept_rows_note(message.row_count or len(rows),
+                                                                 len(rows))
         show_table(rows, message.row_count or len(rows), key=key, kept_note=kept)
         show_chart(rows, details.chart, key=key)
     show_how(message.sql, details.attempts, details.explanation, details.tables)

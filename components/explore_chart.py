@@ -8,6 +8,7 @@ import streamlit as st
 
 from components import save_to_item
 from components.chart_figure import build_figure, default_title, for_export, summarize
+from components.text import escape_markdown
 from services.analytics import ChartData
 from services.chart_png import can_render_png, render_png
 from services.charts import ChartSpec
@@ -43,9 +44,9 @@ def show_chart(user: UserView, data: ChartData, spec: ChartSpec, *, dataset_id: 
     stem = file_stem(f"{dataset_name} {title}")
     st.plotly_chart(fig, theme="streamlit", alt=summary, config=plot_config(stem),
                     key="explore_figure")
-    st.caption(summary)
+    st.caption(escape_markdown(summary))
     if data.note:
-        st.info(data.note, icon=":material/info:")
+        st.info(escape_markdown(data.note), icon=":material/info:")
     frame = data.display_frame()
     with st.expander("View the data behind this chart"):
         st.dataframe(frame, hide_index=True)
@@ -75,8 +76,8 @@ def show_chart(user: UserView, data: ChartData, spec: ChartSpec, *, dataset_id: 
 
 def show_table(table_data: pd.DataFrame, title: str, dataset_name: str) -> None:
     """The group-by / pivot view of the same selection, downloadable as CSV."""
-    st.write(f"The same selection as a table: **{title}**. Groups go down the side and, "
-             "when the chart has colours, each colour group gets a column.")
+    st.write(f"The same selection as a table: **{escape_markdown(title)}**. Groups go down the "
+             "side and, when the chart has colours, each colour group gets a column.")
     st.dataframe(table_data, hide_index=True)
     st.download_button(
         "Download table (CSV)", data=frame_csv_bytes(table_data),

@@ -9,6 +9,7 @@ import streamlit as st
 from components import explore_data
 from components.chart_figure import format_number
 from components.explore_controls import key
+from components.text import escape_markdown
 from services.charts import Filter
 
 FILTERS = key("filters")
@@ -64,7 +65,8 @@ def chips(rows_left: int, rows_total: int) -> None:
         return
     st.pills(
         "Filters (click one to remove it)", list(range(len(filters))), key=key("chips"),
-        format_func=lambda i: f"{describe(filters[i])}  ✕", on_change=_remove_chosen,
+        format_func=lambda i: f"{escape_markdown(describe(filters[i]))}  ✕",
+        on_change=_remove_chosen,
         help="Each filter keeps only some rows; click a filter to remove it.",
     )
 
@@ -93,7 +95,7 @@ def add_filter_popover(dataset_id: int, version: int, columns: dict[str, str],
 def _number_filter(dataset_id: int, version: int, column: str, path: Path) -> Filter | None:
     bounds = explore_data.number_range(dataset_id, version, column, path)
     if bounds is None:
-        st.info(f"“{column}” has no numbers to filter on.")
+        st.info(f"“{escape_markdown(column)}” has no numbers to filter on.")
         return None
     low_col, high_col = st.columns(2)
     low = low_col.number_input("From", value=bounds[0], key=key(f"f_low_{column}"),
@@ -107,7 +109,7 @@ def _number_filter(dataset_id: int, version: int, column: str, path: Path) -> Fi
 def _date_filter(dataset_id: int, version: int, column: str, path: Path) -> Filter | None:
     bounds = explore_data.date_range(dataset_id, version, column, path)
     if bounds is None:
-        st.info(f"“{column}” has no dates to filter on.")
+        st.info(f"“{escape_markdown(column)}” has no dates to filter on.")
         return None
     first, last = bounds[0].date(), bounds[1].date()
     chosen = st.date_input("Between", value=(first, last), min_value=first, max_value=last,

@@ -7,6 +7,7 @@ import streamlit as st
 from components import explore_data
 from components.explore_controls import key
 from components.feedback import empty_state, friendly_errors
+from components.text import escape_markdown
 
 VIEWS = {
     "distribution": "Distribution of a column",
@@ -70,4 +71,4 @@ def show(dataset_id: int, version: int, columns: dict[str, str], parquet_path: P
 
 
 def _image(png: bytes, caption: str) -> None:
-    st.image(png, caption=caption, alt=caption)
+    st.image(png, caption=escape_markdown(caption), alt=caption)

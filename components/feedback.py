@@ -5,6 +5,7 @@ from contextlib import contextmanager
 
 import streamlit as st
 
+from components.text import escape_markdown
 from services.errors import ResearchDeskError
 from services.logs import report_unexpected
 
@@ -15,7 +16,7 @@ def friendly_errors(where: str) -> Iterator[None]:
     try:
         yield
     except ResearchDeskError as error:
-        st.error(str(error), icon=":material/error:")
+        st.error(escape_markdown(str(error)), icon=":material/error:")  # names data
     except Exception as error:  # the last line of defence: never a stack trace
         reference = report_unexpected(error, where=where, user=st.session_state.get("username"))
         st.error(
@@ -26,7 +27,7 @@ def friendly_errors(where: str) -> Iterator[None]:
 
 
 def empty_state(message: str, *, hint: str = "") -> None:
-    st.info(message + (f" {hint}" if hint else ""), icon=":material/lightbulb:")
+    st.info(escape_markdown(message + (f" {hint}" if hint else "")), icon=":material/lightbulb:")
 
 
 FLASH_KEY = "feedback_flash"
@@ -40,4 +41,4 @@ def flash(message: str) -> None:
 def show_flash() -> None:
     message = st.session_state.pop(FLASH_KEY, None)
     if message:
-        st.success(message, icon=":material/check_circle:")
+        st.success(escape_markdown(message), icon=":material/check_circle:")

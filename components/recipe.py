@@ -9,6 +9,7 @@ from typing import Any
 import streamlit as st
 from pydantic import TypeAdapter
 
+from components.text import escape_markdown
 from services.cleaning import describe_step, preview_steps
 from services.dataset_models import Cast, ParseDate, ParseNumber, Recipe, Step, StepPreview
 
@@ -104,7 +105,7 @@ def fix_button(dataset_id: int, index: int, step: Any, parquet_path: str,
                button_place: Any, message_place: Any) -> None:
     """The quality report's “Add fix”: a fix that would blank values asks first."""
     pending = f"dataset_fix_pending_{dataset_id}"
-    fix_text = describe_step(step)
+    fix_text = escape_markdown(describe_step(step))
     if button_place.button("Add fix", key=f"dataset_fix_{dataset_id}_{index}",
                            help=f"Adds this step to the recipe: {fix_text}"):
         if not reads_values(step) or not preview(parquet_path, [step]).unreadable:
@@ -168,7 +169,7 @@ def show_list(dataset_id: int) -> None:
         return
     for index, step in enumerate(current):
         text_column, button_column = st.columns([6, 1])
-        text_column.markdown(f"**{index + 1}.** {describe_step(step)}")
+        text_column.markdown(f"**{index + 1}.** {escape_markdown(describe_step(step))}")
         if button_column.button(
             "Remove",
             key=f"dataset_recipe_remove_{dataset_id}_{index}",

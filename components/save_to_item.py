@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from components.feedback import friendly_errors
+from components.text import escape_markdown
 from services import research
 from services.permissions import can
 from services.research import NewInsight
@@ -51,4 +52,4 @@ def show(
                 )
                 insight = make_insight(item_id).model_copy(update={"title": name})
                 research.save_insight(user, insight, data)
-                st.success(f"Saved to “{labels.get(item_id, new_title)}”.")
+                st.success(f"Saved to “{escape_markdown(labels.get(item_id, new_title))}”.")

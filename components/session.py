@@ -2,10 +2,12 @@
 
 import streamlit as st
 
+from services import users
 from services.permissions import can_open
 from services.users import UserView
 
 USER_KEY = "research_desk_user"
+VERSION_KEY = "auth_session_version"  # the account's session_version this browser signed in at
 
 
 def set_current_user(user: UserView | None) -> None:
@@ -14,6 +16,10 @@ def set_current_user(user: UserView | None) -> None:
 
 def current_user() -> UserView:
     user = st.session_state.get(USER_KEY)
+    if user is not None and not users.is_session_current(
+            user.username, st.session_state.get(VERSION_KEY)):
+        user = None  # signed out elsewhere, password changed or reset, or disabled
+        set_current_user(None)
     if user is None:
         st.warning("Please sign in to continue.")
         st.stop()

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from components.auth_gate import keep_signed_in_here
 from components.feedback import friendly_errors
 from components.session import require_page
 from components.text import when
@@ -25,5 +26,7 @@ if submitted:
         if new != repeat:
             st.error("The two new passwords are not the same. Please type them again.")
         else:
-            users.change_password(user.username, current, new)
-            st.success("Your password is changed. Use it next time you sign in.")
+            changed = users.change_password(user.username, current, new)
+            keep_signed_in_here(changed)  # other browsers with this account are signed out
+            st.success("Your password is changed. Use it next time you sign in. Any other "
+                       "browser signed in as you has been signed out.")

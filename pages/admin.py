@@ -8,6 +8,7 @@ import streamlit as st
 from components import claude_admin
 from components.feedback import friendly_errors
 from components.session import require_page
+from components.text import escape_markdown
 from services import audit, users
 from services.audit import ACTIONS, AuditFilter
 from services.permissions import ROLE_LABELS, Role
@@ -62,7 +63,8 @@ with people_tab, friendly_errors("admin_people"):
                     username=username, name=name, email=email, password=password, role=role
                 )
                 users.create_user(user, new_user)
-                st.success(f"{new_user.name} can now sign in as “{new_user.username}”.")
+                st.success(f"{escape_markdown(new_user.name)} can now sign in as "
+                           f"“{new_user.username}”.")
                 st.rerun()
 
     with manage_column:

@@ -1,6 +1,7 @@
 """Ask: questions in plain English about my datasets, answered by Claude with SQL that runs in
 a sandbox; conversations in the sidebar; a SQL tab for people who write their own."""
 
+import threading
 from collections.abc import Iterator
 
 import pandas as pd
@@ -9,10 +10,11 @@ import streamlit as st
 from components import ask_tables, chat
 from components.feedback import empty_state, friendly_errors
 from components.session import require_page
-from components.text import escape_markdown
-from services import ask, claude, claude_wiring, conversations, datasets, usage
+from components.text import escape_markdown, model_markdown
+from components.waiting import wait_for
+from services import ask, claude, claude_wiring, conversations, datasets, snapshots, usage
 from services.ask import AskResult, AskTable
-from services.claude import CallUsage
+from services.claude import CallUsage, ClaudeIncomplete
 from services.conversations import ConversationView, NewMessage, TurnDetails
 from services.datasets import DatasetView
 from services.errors import BudgetExceeded, ClaudeUnavailable
@@ -30,6 +32,8 @@ PENDING = "ask_pending"  # a question waiting to be answered in this run
 RETRY = "ask_retry"  # a question Claude could not take; kept for "Try again"
 FRAMES = "ask_frames"  # message id → full result rows seen in this session
 SQL_RESULT = "ask_sql_result"
+STOPPED = "ask_stopped"  # the question whose answer the person stopped
+QUESTION_PARAM = "question"  # the question being answered, in the URL so a reload keeps it
 
 
 # --- state helpers (callbacks run before the script, so widgets see the new state) -------
@@ -41,11 +45,20 @@ def _open_conversation(conversation: ConversationView | None, visible: set[int])
         if kept:
             st.session_state[PICKED] = kept
     st.session_state.pop(RETRY, None)
+    st.query_params.pop(QUESTION_PARAM, None)
 
 
 def _queue(question: str) -> None:
     st.session_state[PENDING] = question
     st.session_state.pop(RETRY, None)
+    st.session_state.pop(STOPPED, None)
+    st.query_params[QUESTION_PARAM] = question
+
+
+def _stop(question: str) -> None:
+    """Clicking Stop ends the running answer (Streamlit stops that run); keep the question."""
+    st.session_state[RETRY] = question
+    st.session_state[STOPPED] = question
 
 
 def _queue_from_input() -> None:
@@ -167,12 +180,30 @@ def _tokens(records: list[CallUsage]) -> tuple[int, int]:
 
 
 def _answer_chunks(question: str, result: AskResult, records: list[CallUsage],
-                   problems: list[str]) -> Iterator[str]:
+                   problems: list[str], cancel: threading.Event) -> Iterator[str]:
     """The streamed answer; Claude failing now keeps the table and chart (said below)."""
     try:
-        yield from ask.stream_answer(question, result, actor=user, on_usage=records.append)
+        yield from ask.stream_answer(question, result, actor=user,
+                                     on_usage=records.append, cancel_event=cancel)
+    except ClaudeIncomplete as err:
+        problems.append(str(err))
+        st.session_state[RETRY] = question  # "Try again" below, for a whole answer
     except (ClaudeUnavailable, BudgetExceeded) as err:
         problems.append(str(err))
+
+
+def _show_streamed(chunks: Iterator[str]) -> str:
+    """Claude's words as they arrive, rendered safely (no images, links or HTML)."""
+    area = st.empty()
+    text = ""
+    for chunk in chunks:
+        text += chunk
+        area.markdown(model_markdown(text) + " ▌")
+    if text:
+        area.markdown(model_markdown(text))
+    else:
+        area.empty()
+    return text
 
 
 def _save_turn(thread_id: int | None, question: str, result: AskResult, answer: str,
@@ -203,33 +234,53 @@ def _answer(question: str, thread: ConversationView | None,
     records: list[CallUsage] = []
     send_samples = usage.sends_sample_rows()
     history = conversations.history(earlier)
-    with st.chat_message("assistant"):
+    cancel = threading.Event()
+    answer_box = st.chat_message("assistant")
+    # Stop and the waiting note sit below the answer, so the answer's own elements keep the
+    # places they have when the turn is shown again from the store (its Save popover too).
+    progress = st.container()
+    stop_area, note = progress.empty(), progress.empty()
+    stop_area.button("Stop", key="ask_stop", on_click=_stop, args=(question,),
+                     icon=":material/stop_circle:",
+                     help="Stop waiting for this answer. Your question is kept.")
+    with answer_box:
         try:
-            with st.spinner("Claude is writing a query for your question…"):
-                plan = ask.plan_query(question, tables, history, actor=user,
-                                      send_samples=send_samples, on_usage=records.append)
-            with st.spinner("Running the query in the sandbox…"):
-                result = ask.run_with_repairs(question, plan, tables, history,
-                                              actor=user, send_samples=send_samples,
-                                              on_usage=records.append)
+            plan = wait_for(lambda: ask.plan_query(
+                question, tables, history, actor=user, send_samples=send_samples,
+                on_usage=records.append), label="Claude is writing a query for your question…",
+                cancel_event=cancel, note=note)
+            result = wait_for(lambda: ask.run_with_repairs(
+                question, plan, tables, history, actor=user, send_samples=send_samples,
+                on_usage=records.append), label="Running the query in the sandbox…",
+                cancel_event=cancel, note=note)
         except (ClaudeUnavailable, BudgetExceeded) as err:
-            st.error(str(err), icon=":material/cloud_off:")
+            stop_area.empty()
+            st.error(escape_markdown(str(err)), icon=":material/cloud_off:")
             st.session_state[RETRY] = question
             return
         problems: list[str] = []
-        streamed = st.write_stream(_answer_chunks(question, result, records, problems))
-        answer = streamed if isinstance(streamed, str) else "".join(map(str, streamed))
+        try:
+            answer = _show_streamed(_answer_chunks(question, result, records, problems,
+                                                   cancel))
+        finally:
+            cancel.set()  # a stopped run closes the stream too
+        stop_area.empty()
+        if RETRY not in st.session_state and result.status == "answered":
+            st.query_params.pop(QUESTION_PARAM, None)  # answered in full: nothing to keep
         if problems:
             result.error = problems[0] + " The table and chart below are complete."
         if result.status == "unavailable":
             st.session_state[RETRY] = question
         saved = _save_turn(thread.id if thread else None, question, result, answer, records)
-        if result.frame is not None:
-            st.session_state.setdefault(FRAMES, {})[saved.id] = result.frame
+        if result.frame is not None:  # the full rows, for this session only (capped)
+            snapshots.remember_result(st.session_state.setdefault(FRAMES, {}), saved.id,
+                                      result.frame)
         if result.error and result.status == "answered":
-            st.warning(result.error, icon=":material/warning:")
+            st.warning(escape_markdown(result.error), icon=":material/warning:")
         if result.status == "answered" and result.frame is not None:
-            chat.show_table(result.frame, result.total_rows, key=f"ask_msg_{saved.id}")
+            chat.show_table(result.frame, result.total_rows, key=f"ask_msg_{saved.id}",
+                            kept_note=" " + snapshots.kept_rows_note(result.total_rows,
+                                                                     len(saved.rows)))
             chat.show_chart(result.frame, result.chart, key=f"ask_msg_{saved.id}")
         chat.show_how(result.sql, result.attempts, result.explanation, table_labels,
                       elapsed_ms=result.elapsed_ms if result.sql else None)
@@ -250,6 +301,9 @@ with chat_tab:
             _conversation_header(current)
             earlier = _show_history(current)
         pending = st.session_state.pop(PENDING, None)
+        kept = st.query_params.get(QUESTION_PARAM)
+        if kept and not pending and RETRY not in st.session_state:
+            st.session_state[RETRY] = kept  # the page was reloaded while it was answering
         if pending and has_key:
             _answer(pending, current, earlier)
         if not earlier and not pending:
@@ -257,12 +311,15 @@ with chat_tab:
             starters = ask.starter_questions(tables)
             columns = st.columns(max(1, len(starters)))
             for number, (column, starter) in enumerate(zip(columns, starters, strict=False)):
-                column.button(starter, key=f"ask_starter_{number}", on_click=_queue,
-                              args=(starter,), disabled=not has_key, width="stretch",
+                column.button(escape_markdown(starter), key=f"ask_starter_{number}",
+                              on_click=_queue, args=(starter,), disabled=not has_key,
+                              width="stretch",
                               help="Ask this question about the datasets picked above.")
         retry = st.session_state.get(RETRY)
         if retry:
-            st.info(f"Your question: “{escape_markdown(retry)}”", icon=":material/history:")
+            stopped = "You stopped the answer. " if st.session_state.get(STOPPED) == retry else ""
+            st.info(f"{stopped}Your question: “{escape_markdown(retry)}”",
+                    icon=":material/history:")
             st.button("Try again", key="ask_retry_button", on_click=_queue, args=(retry,),
                       icon=":material/refresh:", disabled=not has_key,
                       help="Send the same question to Claude again.")
@@ -311,7 +368,7 @@ with thread_list:
         st.caption("Your questions and answers are kept here so you can come back to them.")
     for thread in threads[:50]:
         is_open = thread.id == open_id
-        st.button(thread.title, key=f"ask_open_{thread.id}", width="stretch",
+        st.button(escape_markdown(thread.title), key=f"ask_open_{thread.id}", width="stretch",
                   type="primary" if is_open else "secondary",
                   icon=":material/forum:" if is_open else ":material/chat_bubble:",
                   on_click=_open_conversation, args=(thread, set(by_id)),

@@ -6,6 +6,7 @@ import streamlit as st
 
 from components import column_profiles, read_options, recipe, share
 from components.feedback import empty_state, flash, friendly_errors, show_flash
+from components.params import id_from_text
 from components.session import require_page
 from components.text import escape_markdown, file_size, number, when
 from services import dataset_access, dataset_files, datasets, display_text, profile, quality
@@ -52,7 +53,7 @@ def show_version_next_run(number: int) -> None:
 
 def _dataset_id() -> int | None:
     raw = st.query_params.get("id", "")
-    return int(raw) if raw.isdigit() else None
+    return id_from_text(raw)
 
 
 dataset_id = _dataset_id()
@@ -70,7 +71,7 @@ except NotFound as missing:
         hidden_owner = escape_markdown(hidden_owner)
     if hidden_owner is None:
         st.title("Dataset not found")
-        st.info(str(missing), icon=":material/search_off:")
+        st.info(escape_markdown(str(missing)), icon=":material/search_off:")
     else:
         st.title("This dataset is not shared with you")
         st.info(f"It belongs to {hidden_owner}, who keeps it private. Ask {hidden_owner} to "
@@ -88,7 +89,7 @@ if PENDING_VERSION in st.session_state:  # a version made last run becomes the o
     st.session_state[version_key] = st.session_state.pop(PENDING_VERSION)
 version_numbers = [v.version for v in versions]
 
-st.title(dataset.name)
+st.title(escape_markdown(dataset.name))
 if may_change:
     share.button(user, dataset)
 show_flash()
@@ -121,6 +122,8 @@ with friendly_errors("dataset_profile"):
         f" · version {version.version} made by {version.created_by} on {when(version.created_at)}"
     )
 
+# on_change="rerun": only the open tab's content is computed (a wide table's quality report
+# costs far more than the page around it), so each tab says whether it is open.
 preview_tab, columns_tab, quality_tab, clean_tab, versions_tab, details_tab = st.tabs(
     ["Preview", "Columns", "Quality", "Clean", "Versions", "Details"],
     key=f"dataset_tab_{dataset.id}",  # the open tab survives reruns (a changed read option)
@@ -128,20 +131,24 @@ preview_tab, columns_tab, quality_tab, clean_tab, versions_tab, details_tab = st
 )
 
 with preview_tab, friendly_errors("dataset_preview"):
-    first_rows, has_zoned_times = cached_preview(path_key)
-    st.dataframe(first_rows, hide_index=True)
-    zone_note = f" {TIME_ZONE_NOTE}" if has_zoned_times else ""
-    st.caption(
-        f"The first {number(min(100, summary.rows))} of {number(summary.rows)} rows; "
-        f"empty cells have no value.{zone_note}"
-    )
+    if preview_tab.open:
+        first_rows, has_zoned_times = cached_preview(path_key)
+        st.dataframe(first_rows, hide_index=True)
+        zone_note = f" {TIME_ZONE_NOTE}" if has_zoned_times else ""
+        st.caption(
+            f"The first {number(min(100, summary.rows))} of {number(summary.rows)} rows; "
+            f"empty cells have no value.{zone_note}"
+        )
 
 with columns_tab, friendly_errors("dataset_columns"):
-    column_profiles.show(summary)
+    if columns_tab.open:
+        column_profiles.show(summary)
 
 with quality_tab, friendly_errors("dataset_quality"):
-    findings = cached_findings(path_key)
-    if not findings:
+    findings = cached_findings(path_key) if quality_tab.open else []
+    if not quality_tab.open:
+        pass
+    elif not findings:
         st.success("No problems found: this data looks clean.", icon=":material/verified:")
     else:
         things = "1 thing" if len(findings) == 1 else f"{number(len(findings))} things"
@@ -151,7 +158,7 @@ with quality_tab, friendly_errors("dataset_quality"):
             label, colour = SEVERITY.get(finding.severity, ("Note", "gray"))
             badge_column, text_column, fix_column = st.columns([1.2, 6, 2])
             badge_column.badge(label, color=colour)  # type: ignore[arg-type]
-            text_column.write(finding.message)
+            text_column.markdown(escape_markdown(finding.message))
             if finding.fix is not None and may_change:
                 recipe.fix_button(
                     dataset.id, index, finding.fix, path_key, fix_column, text_column
@@ -198,7 +205,7 @@ with versions_tab, friendly_errors("dataset_versions"):
             current = " · current" if item.version == dataset.current_version else ""
             head.markdown(f"**Version {item.version}**{current}")
             head.caption(
-                f"{when(item.created_at)} by {item.created_by} · {item.source} · "
+                f"{when(item.created_at)} by {item.created_by} · {escape_markdown(item.source)} · "
                 f"{number(item.rows)} rows, {number(item.columns)} columns"
             )
             if item.note:
@@ -240,8 +247,8 @@ with versions_tab, friendly_errors("dataset_versions"):
     if original is not None:
         st.subheader("Read the original file again")
         st.write(
-            f"If “{original.name}” was read wrongly, change the options and read it again "
-            "as a new version."
+            f"If “{escape_markdown(original.name)}” was read wrongly, change the options and "
+            "read it again as a new version."
         )
         options = read_options.show(key=f"dataset_reread_{dataset.id}")
         if st.button("Read again", key="dataset_reread"):
@@ -278,7 +285,7 @@ with details_tab, friendly_errors("dataset_details"):
             st.rerun()
         st.subheader("Delete this dataset")
         confirm = st.text_input(
-            f"Type the dataset's name ({dataset.name}) to confirm",
+            f"Type the dataset's name ({escape_markdown(dataset.name)}) to confirm",
             key=f"dataset_delete_confirm_{dataset.id}",
             help="Deleting removes every version and cannot be undone.",
         )

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from components import read_options
+from components import read_options, upload_memory
 from components.feedback import empty_state, friendly_errors
 from components.session import require_page
 from components.text import escape_markdown, file_size, number, when
@@ -17,6 +17,22 @@ st.title("Datasets")
 st.write("Your own datasets and the ones colleagues share with you.")
 
 
+PENDING = "datasets_pending_upload"  # the picked file, saved on disk: id, name, size, path
+CREATED = "datasets_created"  # (file id, dataset id, name) made from the last picked file
+
+
+def _discard_pending() -> None:
+    pending = st.session_state.pop(PENDING, None)
+    if pending is not None:
+        uploads.discard_upload(pending["path"])
+
+
+def _handled_file_ids() -> set[str | None]:
+    """The picked file waiting to be read, and the one a dataset was already made from."""
+    return {st.session_state.get(PENDING, {}).get("id"),
+            st.session_state.get(CREATED, (None,))[0]}
+
+
 def _upload() -> None:
     file = st.file_uploader(
         "Choose a file",
@@ -25,58 +41,70 @@ def _upload() -> None:
         help="CSV, TSV or TXT (any separator and encoding), Excel .xlsx, Parquet, JSON or "
         "NDJSON. Large files are fine: they are streamed to disk.",
     )
-    if file is None:
-        return
-    created_key = f"datasets_created_{file.file_id}"
-    if created_key in st.session_state:  # a second click must not make a second dataset
-        _already_added(*st.session_state[created_key])
-        return
-    saved_key = f"datasets_saved_{file.file_id}"
-    if saved_key not in st.session_state:
+    if file is not None and file.file_id not in _handled_file_ids():
+        _discard_pending()
+        st.session_state.pop(CREATED, None)
         with friendly_errors("datasets_save_upload"):
-            st.session_state[saved_key] = uploads.save_upload(file, file.name, file.size)
-    path = st.session_state.get(saved_key)
-    if path is None:
+            path = uploads.save_upload(file, file.name, file.size)
+            st.session_state[PENDING] = {"id": file.file_id, "name": file.name,
+                                         "size": file.size, "path": path}
+        upload_memory.release(file)  # on disk now: Streamlit's in-memory copy can go
+    pending = st.session_state.get(PENDING)
+    if pending is None:
+        if CREATED in st.session_state:  # a second click must not make a second dataset
+            _already_added(*st.session_state[CREATED][1:])
+        return
+    file_id, file_name, file_size_bytes, path = (pending["id"], pending["name"],
+                                                 pending["size"], pending["path"])
+    if not path.is_file():  # removed as abandoned, or after it was read
+        del st.session_state[PENDING]
         return
     sheets = None
-    if file.name.lower().endswith(".xlsx"):
+    if file_name.lower().endswith(".xlsx"):
         with friendly_errors("datasets_sheets"):
             sheets = ingest.list_sheets(path)
     name = st.text_input(
         "Dataset name",
-        value=file.name.rsplit(".", 1)[0],
+        value=file_name.rsplit(".", 1)[0][:200],  # a file name can be longer than max_chars
         max_chars=200,
-        key=f"datasets_name_{file.file_id}",
+        key=f"datasets_name_{file_id}",
     )
     options = read_options.show(key="datasets_read", sheets=sheets)
-    if not st.button("Create dataset", type="primary", key="datasets_create"):
+    create_column, cancel_column = st.columns([1, 4])
+    if cancel_column.button("Choose another file", key="datasets_cancel_upload"):
+        _discard_pending()
+        st.rerun()
+    if not create_column.button("Create dataset", type="primary", key="datasets_create"):
         return
     with friendly_errors("datasets_create"):
         with st.status("Reading your file…", expanded=True) as box:
-            st.write(f"Reading “{file.name}” ({file_size(file.size)}) and checking its columns…")
+            st.write(f"Reading “{escape_markdown(file_name)}” ({file_size(file_size_bytes)}) "
+                     "and checking its columns…")
             view, result = datasets.create_from_upload(
-                user, path, original_name=file.name, name=name, options=options
+                user, path, original_name=file_name, name=name, options=options
             )
-            st.session_state[created_key] = (view.id, view.name)
-            box.update(label=f"“{view.name}” is ready", state="complete", expanded=False)
+            st.session_state[CREATED] = (file_id, view.id, view.name)
+            box.update(label=f"“{escape_markdown(view.name)}” is ready", state="complete",
+                       expanded=False)
         st.success(
-            f"“{view.name}” is ready: {number(result.rows)} rows and {len(result.columns)} "
-            f"columns. {read_options.describe(result.detected)}",
+            escape_markdown(f"“{view.name}” is ready: {number(result.rows)} rows and "
+                            f"{len(result.columns)} columns. "
+                            f"{read_options.describe(result.detected)}"),
             icon=":material/check_circle:",
         )
         for warning in result.warnings:
-            st.warning(warning, icon=":material/info:")
+            st.warning(escape_markdown(warning), icon=":material/info:")
         st.page_link(
             "pages/dataset.py",
-            label=f"Open “{view.name}”",
+            label=f"Open “{escape_markdown(view.name)}”",
             icon=":material/arrow_forward:",
             query_params={"id": str(view.id)},
         )
-        uploads.discard_upload(path)
-        del st.session_state[saved_key]
+        _discard_pending()
 
 
-def _already_added(dataset_id: int, name: str) -> None:
+def _already_added(dataset_id: int, raw_name: str) -> None:
+    name = escape_markdown(raw_name)
     st.info(f"This file was already added as “{name}”. To add it again, choose the file once "
             "more.", icon=":material/info:")
     st.page_link("pages/dataset.py", label=f"Open “{name}”", icon=":material/arrow_forward:",
@@ -96,10 +124,10 @@ def _samples() -> None:
     if st.button("Add this sample", key="datasets_add_sample"):
         with friendly_errors("datasets_sample"), st.spinner("Adding the sample…"):
             view = datasets.create_from_sample(user, choice)
-            st.success(f"“{view.name}” is ready: {number(view.rows)} rows.")
+            st.success(f"“{escape_markdown(view.name)}” is ready: {number(view.rows)} rows.")
             st.page_link(
                 "pages/dataset.py",
-                label=f"Open “{view.name}”",
+                label=f"Open “{escape_markdown(view.name)}”",
                 icon=":material/arrow_forward:",
                 query_params={"id": str(view.id)},
             )
@@ -128,7 +156,7 @@ with friendly_errors("datasets_list"):
             title_column, facts_column, status_column = st.columns([3, 4, 2])
             title_column.page_link(
                 "pages/dataset.py",
-                label=dataset.name,
+                label=escape_markdown(dataset.name),
                 icon=":material/table_view:",
                 query_params={"id": str(dataset.id)},
             )

@@ -8,6 +8,7 @@ from components import explore_chart, explore_controls, explore_data, explore_fi
 from components.chart_figure import default_title
 from components.explore_controls import key
 from components.feedback import empty_state, friendly_errors
+from components.params import id_from_text
 from components.session import require_page
 from components.text import escape_markdown
 from services import dataset_access, datasets
@@ -32,7 +33,8 @@ def _dataset_changed() -> None:
 
 
 def _stale_link(message: str) -> NoReturn:
-    st.warning(f"This chart link no longer works: {message}", icon=":material/link_off:")
+    st.warning(f"This chart link no longer works: {escape_markdown(message)}",
+               icon=":material/link_off:")
     st.button("Reset the chart", key=key("reset"), on_click=_reset_chart, type="primary",
               help="Start again from a suggested chart of this dataset.")
     st.stop()
@@ -41,7 +43,7 @@ def _stale_link(message: str) -> NoReturn:
 
 def _int_param(name: str) -> int | None:
     raw = st.query_params.get(name, "")
-    return int(raw) if raw.isdigit() else None
+    return id_from_text(raw)
 
 
 def _not_shared(owner: str) -> NoReturn:

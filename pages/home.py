@@ -34,7 +34,7 @@ with friendly_errors("home"):
         for dataset in mine:
             st.page_link(
                 "pages/dataset.py",
-                label=f"{dataset.name} — {number(dataset.rows)} "
+                label=f"{escape_markdown(dataset.name)} — {number(dataset.rows)} "
                 + ("row" if dataset.rows == 1 else "rows"),
                 icon=":material/table_view:",
                 query_params={"id": str(dataset.id)},

@@ -17,7 +17,7 @@ import duckdb
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from services import time_zone
+from services import duck
 from services.charts import AGG_NAMES, BAR_TYPES, BUCKETS, ChartSpec, Filter, as_drawn
 from services.column_roles import ColumnStats
 from services.errors import InvalidInput, NotFound, QueryFailed
@@ -98,7 +98,7 @@ def _schema(parquet_path: Path) -> dict[str, _Column]:
 @lru_cache(maxsize=256)
 def _schema_of(path: str, mtime_ns: int, size: int) -> tuple[tuple[str, _Column], ...]:
     """Dataset versions are immutable files, so the schema is read once per file state."""
-    with duckdb.connect() as con:
+    with duck.connect() as con:
         infos = read_columns(Path(path), con)
     return tuple((c.name, _Column(c.name, quote_ident(c.sql_name), _kind(c.duckdb_type),
                                   c.duckdb_type)) for c in infos)
@@ -233,7 +233,7 @@ def _engine() -> duckdb.DuckDBPyConnection:
     cursor (thread-safe) and so skips ~10 ms of start-up. It holds no tables: queries read
     only the Parquet file they are given, and versions are immutable, so caching Parquet
     metadata is safe."""
-    con = time_zone.connect()  # "by day" means a UTC day wherever the server runs
+    con = duck.connect()  # "by day" means a UTC day wherever the server runs
     con.execute("SET parquet_metadata_cache = true")
     return con
 

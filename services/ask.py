@@ -13,16 +13,16 @@ Split API for the page (so the answer can stream):
 """
 
 import datetime as dt
+import re
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-import duckdb
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from services import ask_prompts as prompts
-from services import caller_checks, claude
+from services import caller_checks, claude, duck
 from services.charts import ChartSpec, is_additive, validate_spec
 from services.claude import CallUsage
 from services.column_roles import (
@@ -222,7 +222,7 @@ def _short(value: Any) -> Any:
 
 def _sample_rows(parquet_path: Path) -> dict[str, Any]:
     # Our own SQL over one known file, in a throwaway instance.
-    with duckdb.connect() as con:
+    with duck.connect() as con:
         frame = con.execute(f"SELECT * FROM read_parquet({path_literal(parquet_path)}) "
                             f"LIMIT {prompts.MAX_SAMPLE_ROWS}").df()
     columns, rows = prompts.frame_rows(frame, prompts.MAX_SAMPLE_ROWS)
@@ -446,6 +446,7 @@ def _starters_for(table: AskTable) -> list[str]:
                   or 1 < (stats[name].distinct or 0) <= STARTER_MAX_DISTINCT)]
     numbers = [n for n in measures(kinds, stats) if not is_time_part(n, stats.get(n))]
     dates = [name for name, kind, _ in described if kind in ("date", "date and time")]
+    groups, numbers = [_quoted(n) for n in groups], [_quoted(n) for n in numbers]
     questions: list[str] = []
     if groups:
         questions.append(f"How many rows are there by {groups[0]}?")
@@ -459,8 +460,15 @@ def _starters_for(table: AskTable) -> list[str]:
     if len(groups) > 1:
         questions.append(f"Which {groups[1]} values are most common?")
     if not questions:
-        questions.append(f"What does a typical row of {table.display_name} look like?")
+        questions.append(f"What does a typical row of {_quoted(table.display_name)} look like?")
     return questions
+
+
+def _quoted(name: str) -> str:
+    """A name from the data inside a suggested question: in quotation marks, which the
+    prompt turns into quoted data (`ask_prompts.question_message`), never instructions."""
+    clean = re.sub(r"[“”\x00-\x1f\x7f]", "", name).strip()[:80]
+    return f"“{clean}”"
 
 
 def _described_columns(table: AskTable) -> list[tuple[str, str, int | None]]:

@@ -8,6 +8,7 @@ holding "</data>" cannot close the block early.
 """
 
 import json
+import re
 from typing import Any
 
 import pandas as pd
@@ -90,8 +91,19 @@ def plan_system(schema: dict[str, Any]) -> str:
     return f"{PLAN_SYSTEM}\n\nSchema:\n{quote_data(schema)}"
 
 
+_QUOTED_NAME = re.compile(r"“([^“”\n]{1,200})”")
+
+
 def question_message(question: str) -> str:
-    return f"Question: {question}"
+    """The question; names in “quotation marks” (suggested questions quote column and dataset
+    names, which other people chose) travel as data, referred to as “name 1”, “name 2”…"""
+    names = list(dict.fromkeys(_QUOTED_NAME.findall(question)))
+    if not names:
+        return f"Question: {question}"
+    refs = {name: f"name {number}" for number, name in enumerate(names, start=1)}
+    text = _QUOTED_NAME.sub(lambda m: f"“{refs[m.group(1)]}”", question)
+    return (f"Question: {text}\n\nThe quoted names in the question, as data:\n"
+            f"{quote_data({ref: name for name, ref in refs.items()})}")
 
 
 def history_messages(turns: list[tuple[str, str | None, str | None]]) -> list[dict[str, Any]]:

@@ -62,6 +62,10 @@ BAD_REQUEST = ("Claude could not accept this request (it may be too long). Try a
 BAD_REPLY = ("Claude's reply did not have the expected shape, so it was not used. Try asking "
              "again, perhaps more simply.")
 CANCELLED = "The request to Claude was cancelled."
+CUT_SHORT = ("Claude's answer stopped before it was finished, so it is incomplete. Your "
+             "question is kept — try asking again.")
+DEADLINE = ("Claude did not finish within the time allowed, so Research Desk stopped waiting. "
+            "Your question is kept — try again, or ask a simpler question.")
 
 
 class CallUsage(BaseModel):
@@ -84,6 +88,11 @@ class CallUsage(BaseModel):
 
 class ClaudeCancelled(ClaudeUnavailable):
     """The caller cancelled (cancel event set) before Claude finished."""
+
+
+class ClaudeIncomplete(ClaudeUnavailable):
+    """A streamed answer ended before Claude said it was finished (no `message_stop`: the
+    connection dropped or the deadline passed). The text received so far is not the answer."""
 
 
 _usage_sink: UsageSink | None = None
@@ -214,11 +223,22 @@ class _Call:
             raise ClaudeUnavailable(NO_KEY)
         if _budget_check is not None:
             _budget_check(user)  # raises BudgetExceeded: no request is sent
-        self.client = _client(self.settings)
+        self.base_client = _client(self.settings)
+        self.client = self.base_client
         self.usage = CallUsage(user=user, feature=feature, model=model or self.settings.model)
         self.on_usage = on_usage
         self.started = time.perf_counter()
+        # One deadline for the whole call, all attempts and waits included.
+        self.deadline = time.monotonic() + max(0.1, self.settings.claude_deadline_s)
         self.done = False
+
+    def remaining_s(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def bound_attempt(self) -> None:
+        """The next attempt may take no longer than the deadline leaves."""
+        timeout = min(self.settings.claude_timeout_s, self.remaining_s())
+        self.client = self.base_client.with_options(timeout=max(0.1, timeout))
 
     def params(self, messages: list[Message], *, system: str, max_tokens: int | None,
                **extra: Any) -> dict[str, Any]:
@@ -273,6 +293,9 @@ def _with_retries(send: Callable[[], T], call: _Call,
     while True:
         if cancel_event is not None and cancel_event.is_set():
             raise ClaudeCancelled(CANCELLED)
+        if call.remaining_s() <= 0:
+            raise ClaudeUnavailable(DEADLINE)
+        call.bound_attempt()
         call.usage.attempts += 1
         try:
             return send()
@@ -289,6 +312,8 @@ def _with_retries(send: Callable[[], T], call: _Call,
         wait = _backoff(call.usage.attempts, retry_after)
         if wait is None:  # asked to wait longer than we are willing to hold the user
             raise ClaudeUnavailable(message)
+        if wait >= call.remaining_s():  # the retry could not finish in time anyway
+            raise ClaudeUnavailable(DEADLINE if kind == "timeout" else message)
         log.info("Claude call (%s) failed with %s; retry %d in %.2f s.", call.usage.feature,
                  kind, call.usage.attempts, wait)
         if cancel_event is not None:
@@ -362,6 +387,7 @@ class _OpenStream:
         self.first = ""
         self.input_usage: Any = None
         self.output_tokens = 0
+        self.finished = False  # saw message_stop: Claude said the message is complete
         try:
             for event in self.events:
                 self.note(event)
@@ -377,6 +403,8 @@ class _OpenStream:
             self.input_usage = event.message.usage
         elif event.type == "message_delta" and event.usage is not None:
             self.output_tokens = int(event.usage.output_tokens or 0)
+        elif event.type == "message_stop":
+            self.finished = True
 
 
 def _stream(call: _Call, params: dict[str, Any],
@@ -390,15 +418,21 @@ def _stream(call: _Call, params: dict[str, Any],
         for event in opened.events:
             if cancel_event is not None and cancel_event.is_set():
                 break
+            if call.remaining_s() <= 0:
+                status, error = "failed", DEADLINE
+                raise ClaudeIncomplete(DEADLINE)
             opened.note(event)
             text = _text_of(event)
             if text:
                 yield text
         else:
+            if not opened.finished:  # the stream ended without Claude's "message_stop"
+                status, error = "failed", CUT_SHORT
+                raise ClaudeIncomplete(CUT_SHORT)
             status, error = "succeeded", None
     except (anthropic.AnthropicError, httpx2.HTTPError):
         status, error = "failed", DROPPED
-        raise ClaudeUnavailable(DROPPED) from None
+        raise ClaudeIncomplete(DROPPED) from None
     finally:
         opened.stream.close()
         call.take_usage(opened.input_usage)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 
-from services import text_reading
+from services import duck, text_reading
 from services.dataset_models import (
     Cast,
     ColumnInfo,
@@ -154,7 +154,7 @@ def apply_recipe(parquet_path: Path, steps: list[Step], dest: Path) -> IngestRes
     query = _assemble(state, selects)
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(f".{dest.name}.tmp")
-    con = duckdb.connect()
+    con = duck.connect()
     try:
         written = con.execute(
             f"COPY ({query}) TO {path_literal(tmp)} "
@@ -191,7 +191,7 @@ def _assemble(state: _State, selects: list[str]) -> str:
 def _compile(parquet_path: Path, steps: list[Step]) -> tuple[_State, list[str]]:
     if not parquet_path.is_file():
         raise InvalidInput("That dataset version's file is missing; restore an earlier version.")
-    con = duckdb.connect()
+    con = duck.connect()
     try:
         columns = read_columns(parquet_path, con)
         state = _State(columns=columns,
@@ -422,7 +422,7 @@ def preview_steps(parquet_path: Path, steps: list[Step], *, examples: int = EXAM
     state, selects = _compile(parquet_path, steps)
     display = {c.sql_name: c.name for c in read_columns(parquet_path)}
     preview = StepPreview()
-    con = duckdb.connect()
+    con = duck.connect()
     try:
         for index, step in enumerate(steps, start=1):
             ctes = "WITH " + ",\n".join(f"step_{i} AS ({sql})"

@@ -7,7 +7,6 @@ the answer text, the SQL that ran, the row count, a result snapshot (at most
 chart, attempts and repairs without a schema change.
 """
 
-import json
 from datetime import datetime
 from typing import Any, Literal
 
@@ -16,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from services import snapshots
 from services.ask import AskTurn, SqlAttempt
 from services.charts import ChartSpec
 from services.db import session_scope
@@ -23,6 +23,7 @@ from services.errors import InvalidInput, NotFound
 from services.labels import clean_label
 from services.models import Conversation, Message, utcnow
 from services.permissions import require
+from services.settings import get_settings
 from services.users import UserView
 
 MAX_SNAPSHOT_ROWS = 200
@@ -107,13 +108,10 @@ def title_from_question(question: str) -> str:
 
 
 def snapshot_rows(frame: pd.DataFrame | None) -> list[dict[str, Any]]:
-    """At most `MAX_SNAPSHOT_ROWS` JSON-safe rows (dates as ISO text, NaN as null)."""
-    if frame is None or frame.empty:
-        return []
-    head = frame.head(MAX_SNAPSHOT_ROWS)
-    head = head.loc[:, ~head.columns.duplicated()]
-    return list(json.loads(head.to_json(orient="records", date_format="iso",
-                                        default_handler=str)))
+    """At most `MAX_SNAPSHOT_ROWS` JSON-safe rows (dates as ISO text, NaN as null), and at
+    most the configured snapshot bytes (settings.snapshot_max_bytes)."""
+    return snapshots.snapshot_records(
+        frame, max_rows=min(MAX_SNAPSHOT_ROWS, get_settings().snapshot_max_rows))
 
 
 def _own(session: Session, actor: UserView, conversation_id: int) -> Conversation:

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from services import audit, cleaning, ingest
+from services import audit, cleaning, duck, ingest, uploads
 from services.dataset_models import IngestResult, ReadOptions, Step
 from services.db import session_scope
 from services.errors import InvalidInput, NotFound, PermissionDenied
@@ -230,7 +230,7 @@ def create_from_upload(
     The original file is kept beside the versions, so it can be re-read with other options.
     """
     require(actor.role, "upload_data")
-    dataset_name = _clean_name(name or Path(original_name).stem)
+    dataset_name = _clean_name(name or Path(original_name).stem[:MAX_NAME])
     folder = _new_folder()
     try:
         result = ingest.ingest_file(
@@ -252,7 +252,7 @@ def create_from_upload(
 def _keep_original(upload_path: Path, folder: Path, original_name: str) -> None:
     originals = folder / ORIGINALS
     originals.mkdir(exist_ok=True)
-    shutil.copyfile(upload_path, originals / Path(original_name).name)
+    shutil.copyfile(upload_path, originals / uploads.safe_file_name(original_name))
 
 
 def original_file(actor: UserView, dataset_id: int) -> Path | None:
@@ -470,15 +470,26 @@ def remove_partial_files(*, older_than_s: float = 600) -> int:
     was interrupted. The age guard leaves alone files another process is writing now.
     """
     root = get_settings().datasets_dir
-    if not root.is_dir():
-        return 0
     cutoff = time.time() - older_than_s
     removed = 0
-    for leftover in root.glob("*/.*.tmp"):
-        if leftover.stat().st_mtime < cutoff:
+    # half-written versions and their scratch files (".x.parquet.tmp", ".x.parquet.tmp.csv")
+    for leftover in root.glob("*/.*.tmp*") if root.is_dir() else []:
+        if leftover.is_file() and leftover.stat().st_mtime < cutoff:
             leftover.unlink(missing_ok=True)
             removed += 1
-    return removed
+    # DuckDB's spill folders of connections that never closed
+    spill = duck.spill_root()
+    for folder in spill.iterdir() if spill.is_dir() else []:
+        if folder.is_dir() and folder.stat().st_mtime < cutoff:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+    # DuckDB's default spill folder (".tmp" where the server started), from older versions
+    default_spill = Path.cwd() / ".tmp"
+    for leftover in default_spill.glob("duckdb_temp*") if default_spill.is_dir() else []:
+        if leftover.is_file() and leftover.stat().st_mtime < cutoff:
+            leftover.unlink(missing_ok=True)
+            removed += 1
+    return removed + uploads.remove_abandoned()
 
 
 def delete_dataset(actor: UserView, dataset_id: int) -> None:

@@ -37,8 +37,10 @@ def _is_duckdb(url: str) -> bool:
 
 
 def _ensure_data_dir(data_dir: Path) -> None:
+    """Create the data folder owner-only: it holds password hashes and everyone's data."""
     try:
-        data_dir.mkdir(parents=True, exist_ok=True)
+        data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        restrict_to_owner(data_dir)
     except OSError as error:
         raise StorageUnavailable(
             f"Research Desk cannot create its data folder ({data_dir}). Check that the path "
@@ -49,6 +51,26 @@ def _ensure_data_dir(data_dir: Path) -> None:
             f"Research Desk cannot write to its data folder ({data_dir}). Fix its permissions "
             "or set RESEARCH_DESK_DATA_DIR to another folder."
         )
+
+
+def restrict_to_owner(data_dir: Path) -> None:
+    """Folders 0700 and files 0600 throughout the data folder (also one made by an older
+    version or copied in with default permissions); new files get the same via umask."""
+    os.umask(0o077)  # files DuckDB and the app create from now on: owner-only
+    data_dir.chmod(0o700)
+    for folder, subfolders, files in os.walk(data_dir):
+        for name in subfolders:
+            _chmod(Path(folder) / name, 0o700)
+        for name in files:
+            _chmod(Path(folder) / name, 0o600)
+
+
+def _chmod(path: Path, mode: int) -> None:
+    try:
+        if not path.is_symlink():
+            path.chmod(mode)
+    except OSError:
+        log.warning("could not restrict permissions", extra={"path": str(path)})
 
 
 def get_engine() -> Engine:

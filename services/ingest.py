@@ -20,7 +20,7 @@ from pathlib import Path
 
 import duckdb
 
-from services import duckdb_errors, text_reading, time_zone
+from services import duck, duckdb_errors, excel_bounds, text_reading
 from services.dataset_models import ColumnInfo, IngestResult, ReadOptions
 from services.errors import InvalidInput
 from services.settings import get_settings
@@ -118,7 +118,7 @@ def ingest_sample(name: str, *, dest_dir: Path) -> IngestResult:
     dest_dir.mkdir(parents=True, exist_ok=True)
     final = dest_dir / f"{uuid.uuid4().hex}.parquet"
     tmp = dest_dir / f".{final.stem}.parquet.tmp"
-    con = duckdb.connect()
+    con = duck.connect()
     try:
         con.register("sample_frame", frame)
         source = "sample_frame"
@@ -156,9 +156,7 @@ def _reader_for(original_name: str, path: Path) -> Reader:
 
 
 def _connect() -> duckdb.DuckDBPyConnection:
-    con = time_zone.connect()
-    con.execute("SET enable_progress_bar = false")
-    return con
+    return duck.connect()
 
 
 def _first_line(error: BaseException) -> str:
@@ -239,6 +237,8 @@ def _complete_lines(text: str, is_whole_file: bool) -> list[str]:
 
 
 def _parse_sample(lines: list[str], delimiter: str, quote: str) -> list[list[str]]:
+    # a cell may be as long as the whole sample; Python's default limit is 131,072
+    csv.field_size_limit(max(csv.field_size_limit(), 4 * SAMPLE_BYTES))
     reader = csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiter, quotechar=quote)
     return [row for row in reader if any(cell.strip() for cell in row)]
 
@@ -565,10 +565,11 @@ def _skipped_rows_warning(con: duckdb.DuckDBPyConnection) -> list[str]:
 def _read_excel(path: Path, tmp: Path, options: ReadOptions) -> IngestResult:
     import openpyxl
 
+    excel_bounds.check_archive(path)
     try:
-        # data_only=True: formulas come back as the values Excel saved with the file.
-        workbook = openpyxl.load_workbook(path, data_only=True,
-                                          read_only=path.stat().st_size > 30 * 1024 * 1024)
+        # read_only: rows stream from the XML and merged ranges are not expanded into cells;
+        # data_only: formulas come back as the values Excel saved with the file.
+        workbook = openpyxl.load_workbook(path, data_only=True, read_only=True)
     except Exception as error:  # openpyxl raises many kinds for a non-workbook
         raise InvalidInput("This file is not an Excel workbook (.xlsx) we can open.") from error
     warnings: list[str] = []
@@ -581,9 +582,13 @@ def _read_excel(path: Path, tmp: Path, options: ReadOptions) -> IngestResult:
         if len(names) > 1 and options.sheet is None:
             warnings.append(f"This workbook has {len(names)} sheets; read “{sheet}”. "
                             "Pick another sheet to read that one instead.")
+        worksheet = workbook[sheet]
+        layout = excel_bounds.inspect_sheet(path, str(getattr(worksheet, "_worksheet_path", "")),
+                                            max_cells=get_settings().excel_max_cells)
         scratch = tmp.with_name(tmp.name + ".csv")
         try:
-            _sheet_to_csv(workbook[sheet], scratch, options.skip_rows)
+            skipped, notes = _sheet_to_csv(worksheet, layout, scratch, options.skip_rows)
+            warnings += notes
             # Excel's own numbers arrive as 1234.5; text cells such as "1,234" are read
             # with the thousands mark their values show.
             csv_options = ReadOptions(delimiter=",", quote='"', encoding="utf-8", decimal=".",
@@ -594,41 +599,88 @@ def _read_excel(path: Path, tmp: Path, options: ReadOptions) -> IngestResult:
             scratch.unlink(missing_ok=True)
     finally:
         workbook.close()
-    detected = result.detected.model_copy(update={"sheet": sheet, "skip_rows": options.skip_rows})
+    detected = result.detected.model_copy(update={"sheet": sheet, "skip_rows": skipped})
     return result.model_copy(update={"detected": detected, "format": "excel",
                                      "warnings": warnings + result.warnings})
 
 
-def _sheet_to_csv(worksheet: object, scratch: Path, skip_rows: int) -> None:
-    merged = getattr(worksheet, "merged_cells", None)
-    if merged is not None:  # fill every cell of a merged range with its top-left value
-        for cell_range in list(merged.ranges):
-            value = worksheet.cell(cell_range.min_row, cell_range.min_col).value  # type: ignore[attr-defined]
-            worksheet.unmerge_cells(str(cell_range))  # type: ignore[attr-defined]
-            for row in worksheet.iter_rows(min_row=cell_range.min_row,  # type: ignore[attr-defined]
-                                           max_row=cell_range.max_row,
-                                           min_col=cell_range.min_col,
-                                           max_col=cell_range.max_col):
-                for cell in row:
-                    cell.value = value
-    rows = worksheet.iter_rows(values_only=True)  # type: ignore[attr-defined]
+TITLE_SCAN_ROWS = 20
+
+
+def _sheet_to_csv(worksheet: object, layout: excel_bounds.SheetLayout, scratch: Path,
+                  skip_rows: int) -> tuple[int, list[str]]:
+    """Write the sheet's table as CSV, its full width (the last column holding a value
+    anywhere), merged ranges filled with their top-left value. With no rows to skip chosen,
+    a title above the table (rows with a single filled cell above the first row that fills
+    several) is left out, and said so. Returns (rows skipped above the table, warnings)."""
+    if layout.rows == 0 or layout.columns == 0:
+        raise InvalidInput("That sheet is empty; pick a sheet that contains a table.")
+    width = layout.columns
+    rows = worksheet.iter_rows(min_row=1, max_row=layout.rows,  # type: ignore[attr-defined]
+                               max_col=width, values_only=True)
+    merged = sorted(layout.merged)
+    active: list[tuple[int, int, int, int, object]] = []  # ranges covering the current row
+    pending = 0
+    filled: list[tuple[int, list[object], int]] = []  # (row number, values, raw filled cells)
+    for number, values in enumerate(rows, start=1):
+        cells = list(values)[:width] + [None] * max(0, width - len(values))
+        raw_filled = sum(1 for v in cells if v is not None and str(v).strip())
+        while pending < len(merged) and merged[pending][0] == number:
+            r1, c1, r2, c2 = merged[pending]
+            active.append((r1, c1, r2, c2, cells[c1 - 1]))
+            pending += 1
+        active = [a for a in active if a[2] >= number]
+        for _, c1, _, c2, value in active:
+            cells[c1 - 1:c2] = [value] * (c2 - c1 + 1)
+        filled.append((number, cells, raw_filled))
+        if len(filled) > TITLE_SCAN_ROWS + skip_rows:
+            break
+    start, warnings = _table_start(filled[skip_rows:], skip_rows)
     with scratch.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
-        skipped = 0
-        width = 0
-        for values in rows:
-            if skipped < skip_rows:
-                skipped += 1
-                continue
-            if width == 0:
-                present = [i for i, v in enumerate(values) if v is not None and str(v).strip()]
-                if not present:
-                    continue  # blank rows above the table
-                width = present[-1] + 1
-            cells = [_excel_text(v) for v in list(values)[:width]]
-            writer.writerow(cells + [""] * (width - len(cells)))
-    if width == 0:
+        for number, cells, _ in filled:
+            if number > start:
+                writer.writerow([_excel_text(v) for v in cells])
+        last = filled[-1][0] if filled else 0
+        for number, values in enumerate(rows, start=last + 1):
+            cells = list(values)[:width] + [None] * max(0, width - len(values))
+            active = [a for a in active if a[2] >= number]
+            while pending < len(merged) and merged[pending][0] == number:
+                r1, c1, r2, c2 = merged[pending]
+                active.append((r1, c1, r2, c2, cells[c1 - 1]))
+                pending += 1
+            for _, c1, _, c2, value in active:
+                cells[c1 - 1:c2] = [value] * (c2 - c1 + 1)
+            writer.writerow([_excel_text(v) for v in cells])
+    return start, warnings
+
+
+def _table_start(rows: list[tuple[int, list[object], int]], skip_rows: int,
+                 ) -> tuple[int, list[str]]:
+    """(rows above the table, warnings): blank rows at the top are always left out; rows
+    holding one filled cell above a row that fills several are a title."""
+    present = [(number, cells, count) for number, cells, count in rows if count]
+    if not present:
         raise InvalidInput("That sheet is empty; pick a sheet that contains a table.")
+    first = present[0][0] - 1
+    if skip_rows:
+        return first, []
+    widest = max(count for _, _, count in present)
+    header = next((item for item in present if item[2] >= max(2, (widest + 1) // 2)), None)
+    if header is None or header[0] == present[0][0]:
+        return first, []
+    title = [item for item in present if item[0] < header[0]]
+    text = " · ".join(_excel_text(next(v for v in cells if v is not None and str(v).strip()))
+                      for _, cells, _ in title)[:120]
+    above = header[0] - 1
+    return above, [f"The table starts at row {header[0]:,}; the {_plural(above, 'row')} above "
+                   f"it (“{text}”) looked like a title and were left out. If they belong to "
+                   "the table, set “Skip lines at the top” under Read options and read the "
+                   "file again."]
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
 
 
 def _excel_text(value: object) -> str:

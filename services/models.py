@@ -41,6 +41,8 @@ class User(Base):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # Goes up on sign-out, password change or reset and disabling: older cookies stop working.
+    session_version: Mapped[int | None] = mapped_column(Integer, default=0, server_default="0")
 
 
 audit_seq = Sequence("audit_log_id_seq")

@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 import duckdb
 import numpy as np
 
-from services import time_zone
+from services import duck
 from services.dataset_models import (
     ColumnInfo,
     ColumnProfile,
@@ -43,22 +43,86 @@ _NUMERIC = ("number", "whole number")
 _ORDERED = ("date", "date and time", "time")
 
 
+WIDE_COLUMNS = 150  # more columns than this are profiled in batches
+BATCH_CELLS = 4_000_000  # values per batch copied into memory (rows × columns)
+MAX_BATCH_COLUMNS = 200
+
+
 def profile_dataset(parquet_path: Path) -> DatasetProfile:
-    """Rows, duplicate rows, size and a `ColumnProfile` per column of a Parquet file."""
-    con = time_zone.connect()
+    """Rows, duplicate rows, size and a `ColumnProfile` per column of a Parquet file.
+
+    A wide table (hundreds or thousands of columns) is profiled a batch of columns at a
+    time, so memory and query size stay bounded however many columns there are."""
+    con = duck.connect()
     try:
         columns = read_columns(parquet_path, con)
         source = f"read_parquet({path_literal(parquet_path)})"
-        rows, duplicates, stats = _first_pass(con, source, columns)
-        tables: dict[str, _Frequencies] = {}
-        profiles = [_column_profile(con, source, c, stats[c.sql_name], rows, tables)
-                    for c in columns]
-        _add_quartiles(con, source, [p for p in profiles if p.sql_name not in tables])
-        _add_histograms(con, source, profiles, tables)
+        if len(columns) <= WIDE_COLUMNS:
+            rows, duplicates, profiles = _profile_columns(con, source, columns)
+        else:
+            rows, duplicates, profiles = _profile_wide(con, source, columns)
     finally:
         con.close()
     return DatasetProfile(rows=rows, duplicate_rows=duplicates, bytes=parquet_path.stat().st_size,
                           columns=profiles)
+
+
+def column_batches(columns: list[Any], rows: int) -> list[list[Any]]:
+    """Columns in groups small enough to hold `BATCH_CELLS` values in memory at once."""
+    size = max(1, min(MAX_BATCH_COLUMNS, BATCH_CELLS // max(rows, 1)))
+    return [columns[i:i + size] for i in range(0, len(columns), size)]
+
+
+def _profile_columns(con: duckdb.DuckDBPyConnection, source: str, columns: list[ColumnInfo],
+                     *, duplicates: bool = True, approximate: bool = True,
+                     ) -> tuple[int, int, list[ColumnProfile]]:
+    rows, duplicate_rows, stats = _first_pass(con, source, columns, duplicates=duplicates,
+                                              approximate=approximate)
+    tables: dict[str, _Frequencies] = {}
+    profiles = [_column_profile(con, source, c, stats[c.sql_name], rows, tables)
+                for c in columns]
+    _add_quartiles(con, source, [p for p in profiles if p.sql_name not in tables])
+    _add_histograms(con, source, profiles, tables)
+    return rows, duplicate_rows, profiles
+
+
+def _profile_wide(con: duckdb.DuckDBPyConnection, source: str, columns: list[ColumnInfo],
+                  ) -> tuple[int, int, list[ColumnProfile]]:
+    """Each batch of columns is copied into a small in-memory table once and profiled there
+    (one Parquet scan per batch instead of several per column); duplicate rows come from a
+    row hash combined across batches."""
+    counted = con.execute(f"SELECT count(*) FROM {source}").fetchone()
+    rows = int(counted[0]) if counted else 0
+    profiles: list[ColumnProfile] = []
+    row_hash = np.zeros(rows, dtype=np.uint64)
+    for batch in column_batches(columns, rows):
+        names = ", ".join(quote_ident(c.sql_name) for c in batch)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE profile_batch AS SELECT {names} FROM {source}")
+        try:
+            # with at most 100,000 rows no column can be "nearly unique", so numeric columns
+            # are profiled exactly from their values and the rest skip approximate counts
+            small = rows <= EXACT_DISTINCT_LIMIT
+            numeric = [c for c in batch if small and c.dtype in _NUMERIC]
+            tables: dict[str, _Frequencies] = {}
+            found = {p.sql_name: p for p in
+                     _numeric_in_memory(con, "profile_batch", numeric, rows, tables)}
+            _add_histograms(con, "profile_batch", list(found.values()), tables)
+            others = [c for c in batch if c.sql_name not in found]
+            if others:
+                _, _, rest = _profile_columns(con, "profile_batch", others, duplicates=False,
+                                              approximate=not small)
+                found.update((p.sql_name, p) for p in rest)
+            profiles += [found[c.sql_name] for c in batch]
+            if rows > 1:
+                hashed = con.execute(f"SELECT hash({names}) AS h FROM profile_batch ORDER BY rowid"
+                                     ).fetchnumpy()["h"]
+                with np.errstate(over="ignore"):
+                    row_hash = row_hash * np.uint64(1_000_003) + np.asarray(hashed,
+                                                                             dtype=np.uint64)
+        finally:
+            con.execute("DROP TABLE IF EXISTS profile_batch")
+    duplicates = rows - len(np.unique(row_hash)) if rows > 1 else 0
+    return rows, duplicates, profiles
 
 
 def _aggregates(column: ColumnInfo) -> list[tuple[str, str]]:
@@ -78,11 +142,13 @@ def _aggregates(column: ColumnInfo) -> list[tuple[str, str]]:
 
 
 def _first_pass(con: duckdb.DuckDBPyConnection, source: str, columns: list[ColumnInfo],
+                *, duplicates: bool = True, approximate: bool = True,
                 ) -> tuple[int, int, dict[str, dict[str, Any]]]:
     """Streaming aggregates in one query; quartiles and the duplicate count run separately
     because mixing holistic (quantile) or DISTINCT aggregates with the rest makes DuckDB fall
     back to a much slower plan for all of them."""
-    streaming = [(c.sql_name, key, expr) for c in columns for key, expr in _aggregates(c)]
+    streaming = [(c.sql_name, key, expr) for c in columns for key, expr in _aggregates(c)
+                 if approximate or key != "approx"]
     stats: dict[str, dict[str, Any]] = {c.sql_name: {} for c in columns}
     selects = ["count(*)"] + [expr for _, _, expr in streaming]
     row = con.execute(f"SELECT {', '.join(selects)} FROM {source}").fetchone()
@@ -90,7 +156,12 @@ def _first_pass(con: duckdb.DuckDBPyConnection, source: str, columns: list[Colum
     rows = int(row[0])
     for (sql_name, key, _), value in zip(streaming, row[1:], strict=True):
         stats[sql_name][key] = value
+    if not approximate:  # the caller counts distinct values exactly afterwards
+        for found in stats.values():
+            found["approx"] = found["count"]
     _add_exact_integer_distinct(con, source, columns, stats)
+    if not duplicates:
+        return rows, 0, stats
     return rows, _duplicate_rows(con, source, columns, rows, stats), stats
 
 
@@ -148,6 +219,32 @@ class _Frequencies(NamedTuple):
 def _column_profile(con: duckdb.DuckDBPyConnection, source: str, column: ColumnInfo,
                     stats: dict[str, Any], rows: int,
                     tables: dict[str, _Frequencies]) -> ColumnProfile:
+    profile, needs = _base_profile(column, stats, rows)
+    if needs == "frequencies":
+        c = quote_ident(column.sql_name)
+        arrays = con.execute(
+            f"SELECT CAST({c} AS DOUBLE) AS v, count(*) AS n FROM {source} "
+            f"WHERE {c} IS NOT NULL GROUP BY 1 ORDER BY 1").fetchnumpy()  # by position: a
+        # column may itself be called "v"
+        table = _Frequencies(np.asarray(arrays["v"], dtype=float),
+                             np.asarray(arrays["n"], dtype=np.int64))
+        _from_frequencies(profile, table)
+        tables[column.sql_name] = table
+    elif needs == "top":
+        c = quote_ident(column.sql_name)
+        groups = (f"SELECT {c} AS v, count(*) AS n FROM {source} WHERE {c} IS NOT NULL "
+                  f"GROUP BY {c}")
+        result = con.execute(
+            f"SELECT v, n, count(*) OVER () FROM ({groups}) ORDER BY n DESC, v LIMIT {TOP_N}"
+        ).fetchall()
+        _from_top(profile, [(v, n) for v, n, _ in result], int(result[0][2]) if result else 0)
+    return profile
+
+
+def _base_profile(column: ColumnInfo, stats: dict[str, Any], rows: int,
+                  ) -> tuple[ColumnProfile, str]:
+    """The profile from the first pass, and what it still needs: "done", "frequencies" (a
+    numeric column's whole value → count table) or "top" (its most common values)."""
     count = int(stats["count"])
     approx = int(stats["approx"])
     profile = ColumnProfile(
@@ -162,26 +259,48 @@ def _column_profile(con: duckdb.DuckDBPyConnection, source: str, column: ColumnI
     if nearly_unique:
         profile.distinct = stats.get("exact", approx)
         profile.distinct_is_approximate = "exact" not in stats
-        return profile
-    c = quote_ident(column.sql_name)
-    groups = f"SELECT {c} AS v, count(*) AS n FROM {source} WHERE {c} IS NOT NULL GROUP BY {c}"
+        return profile, "done"
     if column.dtype in _NUMERIC and approx <= FREQUENCY_LIMIT:
         # the full value counts give exact quartiles, histogram and outliers cheaply
-        arrays = con.execute(
-            f"SELECT CAST({c} AS DOUBLE) AS v, count(*) AS n FROM {source} "
-            f"WHERE {c} IS NOT NULL GROUP BY 1 ORDER BY 1").fetchnumpy()  # by position: a
-        # column may itself be called "v"
-        table = _Frequencies(np.asarray(arrays["v"], dtype=float),
-                             np.asarray(arrays["n"], dtype=np.int64))
+        return profile, "frequencies"
+    return profile, "top"
+
+
+def _from_top(profile: ColumnProfile, top: list[tuple[Any, Any]], distinct: int) -> None:
+    profile.distinct = distinct
+    profile.top_values = [ValueCount(value=_plain(v), count=int(n)) for v, n in top]
+
+
+def _numeric_in_memory(con: duckdb.DuckDBPyConnection, source: str,
+                       columns: list[ColumnInfo], rows: int,
+                       tables: dict[str, _Frequencies]) -> list[ColumnProfile]:
+    """Profiles of numeric columns of a small batch table, from the values themselves
+    (numpy): a thousand numeric columns would otherwise take a thousand GROUP BY queries."""
+    if not columns:
+        return []
+    casts = ", ".join(f"CAST({quote_ident(c.sql_name)} AS DOUBLE) AS {quote_ident(c.sql_name)}"
+                      for c in columns)
+    arrays = con.execute(f"SELECT {casts} FROM {source}").fetchnumpy()
+    profiles = []
+    for column in columns:
+        raw = arrays[column.sql_name]
+        present = raw.compressed() if isinstance(raw, np.ma.MaskedArray) else np.asarray(raw)
+        values = present.astype(float)
+        distinct, counts = np.unique(values, return_counts=True)
+        with np.errstate(all="ignore"):
+            stats: dict[str, Any] = {
+                "count": len(values), "approx": len(distinct),
+                "min": float(values.min()) if len(values) else None,
+                "max": float(values.max()) if len(values) else None,
+                "mean": float(values.mean()) if len(values) else None,
+                "std": float(values.std(ddof=1)) if len(values) > 1 else None,
+            }
+        profile, _ = _base_profile(column, stats, rows)
+        table = _Frequencies(distinct, counts.astype(np.int64))
         _from_frequencies(profile, table)
         tables[column.sql_name] = table
-        return profile
-    result = con.execute(
-        f"SELECT v, n, count(*) OVER () FROM ({groups}) ORDER BY n DESC, v LIMIT {TOP_N}"
-    ).fetchall()
-    profile.distinct = int(result[0][2]) if result else 0
-    profile.top_values = [ValueCount(value=_plain(v), count=int(n)) for v, n, _ in result]
-    return profile
+        profiles.append(profile)
+    return profiles
 
 
 def _from_frequencies(profile: ColumnProfile, table: _Frequencies) -> None:

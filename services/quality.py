@@ -7,12 +7,13 @@ candidates, and exact counts are computed only for the columns that look affecte
 
 import math
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
 import duckdb
 
-from services import display_text, text_reading, time_zone
+from services import display_text, duck, text_reading
 from services.dataset_models import (
     ColumnProfile,
     DatasetProfile,
@@ -28,10 +29,17 @@ from services.dataset_models import (
     Severity,
     Trim,
 )
-from services.profile import outlier_fences, profile_dataset
+from services.profile import (
+    MAX_BATCH_COLUMNS,
+    WIDE_COLUMNS,
+    column_batches,
+    outlier_fences,
+    profile_dataset,
+)
 from services.sql_names import path_literal, quote_ident, sql_literal
 
 SAMPLE_ROWS = 20_000
+SHARE_COLUMNS = 100
 CATEGORY_LIMIT = 1_000  # spelling check only for columns with at most this many values
 MOSTLY_MISSING = 0.5  # above this share missing, filling in would invent most of a column
 _ID_NAME = re.compile(r"(^|[^a-z])(id|ids|key|code|no|nr|index|idx|rownames?|uuid|guid)"
@@ -55,19 +63,38 @@ def find_issues(parquet_path: Path, profile: DatasetProfile | None = None) -> li
     findings = _dataset_findings(profile)
     for column in profile.columns:
         findings += _column_findings(column, profile.rows)
-    con = time_zone.connect()
+    con = duck.connect()
     try:
         findings += _outliers(con, source, profile)
         text_columns = [c for c in profile.columns if c.dtype in _TEXT_TYPES and c.count > 0]
-        findings += _text_findings(con, source, text_columns, profile.rows)
-        for column in text_columns:
-            if column.distinct <= CATEGORY_LIMIT and not column.distinct_is_approximate:
-                findings += _spellings(con, source, column)
+        for batch, batch_source in _text_batches(con, source, text_columns, profile):
+            findings += _text_findings(con, batch_source, batch, profile.rows)
+            findings += _spelling_findings(
+                con, batch_source, [c for c in batch if c.distinct <= CATEGORY_LIMIT
+                                    and not c.distinct_is_approximate])
     finally:
         con.close()
     findings = _without_false_ids(findings)
     order = {"high": 0, "medium": 1, "low": 2}
     return sorted(findings, key=lambda f: order[f.severity])
+
+
+def _text_batches(con: duckdb.DuckDBPyConnection, source: str, columns: list[ColumnProfile],
+                  profile: DatasetProfile) -> Iterator[tuple[list[ColumnProfile], str]]:
+    """The text columns with the source to check them in. A wide table's text columns are
+    checked a batch at a time, each batch copied once into a small in-memory table, so memory
+    and query size stay bounded and a thousand columns do not mean a thousand file scans."""
+    if len(profile.columns) <= WIDE_COLUMNS:
+        if columns:
+            yield columns, source
+        return
+    for batch in column_batches(columns, profile.rows):
+        names = ", ".join(quote_ident(c.sql_name) for c in batch)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE quality_batch AS SELECT {names} FROM {source}")
+        try:
+            yield batch, "quality_batch"
+        finally:
+            con.execute("DROP TABLE IF EXISTS quality_batch")
 
 
 def _share(part: int, whole: int) -> str:
@@ -202,15 +229,18 @@ def _outliers(con: duckdb.DuckDBPyConnection, source: str, profile: DatasetProfi
     targets = [c for c in profile.columns if c.dtype in _NUMERIC and c.q25 is not None
                and c.q75 is not None and c.q75 > c.q25]
     missing = [c for c in targets if c.outliers is None]
-    if missing:
+    counts: dict[str, Any] = {}
+    for start in range(0, len(missing), MAX_BATCH_COLUMNS):  # bounded query size when wide
+        batch = missing[start:start + MAX_BATCH_COLUMNS]
         selects = []
-        for c in missing:
+        for c in batch:
             low, high = outlier_fences(c)
             x = f"CAST({quote_ident(c.sql_name)} AS DOUBLE)"
             selects.append(f"count(*) FILTER (WHERE {x} < {low!r} OR {x} > {high!r})")
         row = con.execute(f"SELECT {', '.join(selects)} FROM {source}").fetchone()
         assert row is not None
-        counts = dict(zip((c.sql_name for c in missing), row, strict=True))
+        counts.update(zip((c.sql_name for c in batch), row, strict=True))
+    if missing:
         targets = [c.model_copy(update={"outliers": int(counts[c.sql_name])})
                    if c.sql_name in counts else c for c in targets]
     found = []
@@ -277,28 +307,38 @@ _SHARE_KEYS = ("n", "number", "plain", "iso", "dmy", "other")
 
 def _sample_shares(con: duckdb.DuckDBPyConnection, source: str, columns: list[ColumnProfile],
                    ) -> list[dict[str, Any]]:
-    parts = []
-    for c in columns:
-        v = f"trim({quote_ident(c.sql_name)})"
-        marker = text_reading.missing_marker_sql(v)  # "NA", "N/A", …: missing already
-        parts += [
-            f"count(*) FILTER (WHERE NOT {marker})",
-            f"count(*) FILTER (WHERE regexp_full_match({v}, {sql_literal(NUMBER_RE)}))",
-            f"count(*) FILTER (WHERE regexp_full_match({v}, {sql_literal(PLAIN_NUMBER_RE)}))",
-            f"count(*) FILTER (WHERE regexp_full_match({v}, {sql_literal(ISO_DATE_RE)}))",
-            f"count(*) FILTER (WHERE regexp_full_match({v}, {sql_literal(DMY_DATE_RE)}))",
-            f"any_value({v}) FILTER (WHERE NOT regexp_full_match({v}, {sql_literal(NUMBER_RE)})"
-            f" AND NOT {marker})",
-        ]
-    cols = ", ".join(quote_ident(c.sql_name) for c in columns)
-    row = con.execute(
-        f"WITH s AS (SELECT {cols} FROM {source} USING SAMPLE {SAMPLE_ROWS} ROWS) "
-        f"SELECT {', '.join(parts)} FROM s"
-    ).fetchone()
-    assert row is not None
-    width = len(_SHARE_KEYS)
-    return [dict(zip(_SHARE_KEYS, row[i * width:(i + 1) * width], strict=True))
-            for i in range(len(columns))]
+    """Shares of number- and date-like values, SHARE_COLUMNS columns per query (a query over
+    hundreds of columns at once needs gigabytes)."""
+    shares: list[dict[str, Any]] = []
+    for start in range(0, len(columns), SHARE_COLUMNS):
+        shares += _sample_shares_of(con, source, columns[start:start + SHARE_COLUMNS])
+    return shares
+
+
+def _sample_shares_of(con: duckdb.DuckDBPyConnection, source: str,
+                      columns: list[ColumnProfile]) -> list[dict[str, Any]]:
+    """The checks run once per distinct value of the sample, weighted by how often it
+    occurs (a column of twelve categories needs twelve regex tests, not 20,000)."""
+    def rows_matching(pattern: str) -> str:
+        return f"coalesce(sum(n) FILTER (WHERE regexp_full_match(v, {sql_literal(pattern)})), 0)"
+
+    marker = text_reading.missing_marker_sql("v")  # "NA", "N/A", …: missing already
+    parts = [f"coalesce(sum(n) FILTER (WHERE NOT {marker}), 0)", rows_matching(NUMBER_RE),
+             rows_matching(PLAIN_NUMBER_RE), rows_matching(ISO_DATE_RE),
+             rows_matching(DMY_DATE_RE),
+             f"any_value(v) FILTER (WHERE NOT regexp_full_match(v, {sql_literal(NUMBER_RE)}) "
+             f"AND NOT {marker})"]
+    names = [quote_ident(c.sql_name) for c in columns]
+    as_text = ", ".join(f"CAST({n} AS VARCHAR) AS {n}" for n in names)
+    rows = con.execute(
+        f"WITH s AS (SELECT {as_text} FROM {source} USING SAMPLE {SAMPLE_ROWS} ROWS), "
+        f"u AS (UNPIVOT s ON {', '.join(names)} INTO NAME col VALUE raw), "
+        "d AS (SELECT col, trim(raw) AS v, count(*) AS n FROM u GROUP BY ALL) "
+        f"SELECT col, {', '.join(parts)} FROM d GROUP BY col"
+    ).fetchall()
+    found = {str(row[0]): dict(zip(_SHARE_KEYS, row[1:], strict=True)) for row in rows}
+    empty = dict.fromkeys(_SHARE_KEYS, 0) | {"other": None}
+    return [found.get(c.sql_name, empty) for c in columns]
 
 
 def _typed_text(con: duckdb.DuckDBPyConnection, source: str, c: ColumnProfile,
@@ -342,19 +382,36 @@ def _values(con: duckdb.DuckDBPyConnection, source: str, c: ColumnProfile) -> li
     return [str(r[0]) for r in rows if not text_reading.is_missing_marker(str(r[0]))]
 
 
-def _spellings(con: duckdb.DuckDBPyConnection, source: str, c: ColumnProfile) -> list[Finding]:
-    """Values that differ only in case, spaces or punctuation ("NY", "ny ", "N.Y.")."""
-    col = quote_ident(c.sql_name)
-    groups = con.execute(
-        f"WITH v AS (SELECT {col} AS v, count(*) AS n FROM {source} WHERE {col} IS NOT NULL "
-        f"GROUP BY {col}), k AS (SELECT v, n, regexp_replace(lower(v), '[^\\p{{L}}\\p{{N}}]', "
-        "'', 'g') AS key, regexp_extract_all(v, '[-+]?\\d[\\d.,]*') AS numbers "
-        "FROM v WHERE regexp_matches(v, '\\p{L}')) "
-        "SELECT list(v ORDER BY n DESC, v), list(n ORDER BY n DESC, v) "
-        "FROM k WHERE key <> '' GROUP BY key, numbers HAVING count(*) > 1 ORDER BY sum(n) DESC"
-    ).fetchall()
-    if not groups:
-        return []
+def _spelling_findings(con: duckdb.DuckDBPyConnection, source: str,
+                       columns: list[ColumnProfile]) -> list[Finding]:
+    """`_spellings` for many columns, SHARE_COLUMNS per query (one scan, not one each)."""
+    found: list[Finding] = []
+    for start in range(0, len(columns), SHARE_COLUMNS):
+        batch = columns[start:start + SHARE_COLUMNS]
+        names = [quote_ident(c.sql_name) for c in batch]
+        as_text = ", ".join(f"CAST({n} AS VARCHAR) AS {n}" for n in names)
+        rows = con.execute(
+            f"WITH u AS (UNPIVOT (SELECT {as_text} FROM {source}) ON {', '.join(names)} "
+            "INTO NAME col VALUE v), c AS (SELECT col, v, count(*) AS n FROM u GROUP BY ALL), "
+            # only text with letters, and never two values whose numbers differ ("2" and
+            # "-2", "1.5 kg" and "15 kg" are different values, not two spellings of one)
+            "k AS (SELECT col, v, n, regexp_replace(lower(v), '[^\\p{L}\\p{N}]', '', 'g') "
+            "AS key, regexp_extract_all(v, '[-+]?\\d[\\d.,]*') AS numbers FROM c "
+            "WHERE regexp_matches(v, '\\p{L}')) "
+            "SELECT col, list(v ORDER BY n DESC, v), list(n ORDER BY n DESC, v) "
+            "FROM k WHERE key <> '' GROUP BY col, key, numbers HAVING count(*) > 1 "
+            "ORDER BY col, sum(n) DESC, key"
+        ).fetchall()
+        groups: dict[str, list[tuple[list[Any], list[Any]]]] = {}
+        for name, values, counts in rows:
+            groups.setdefault(str(name), []).append((values, counts))
+        found += [finding for c in batch if c.sql_name in groups
+                  for finding in _spelling_finding(c, groups[c.sql_name])]
+    return found
+
+
+def _spelling_finding(c: ColumnProfile, groups: list[tuple[list[Any], list[Any]]],
+                      ) -> list[Finding]:
     mapping: dict[str, str] = {}
     affected = 0
     for values, counts in groups:

@@ -4,7 +4,6 @@ This is the small slice that Explore and Ask need to save their work; the full R
 pages (notes, templates, export) build on the same tables.
 """
 
-import json
 from datetime import datetime
 from typing import Any
 
@@ -12,12 +11,14 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import or_, select
 
+from services import snapshots
 from services.caller_checks import require_dataset
 from services.db import session_scope
 from services.errors import InvalidInput, NotFound
 from services.labels import clean_label
 from services.models import Insight, ResearchItem, utcnow
 from services.permissions import require
+from services.settings import get_settings
 from services.users import UserView
 
 MAX_SNAPSHOT_ROWS = 1_000
@@ -94,9 +95,10 @@ def create_item(actor: UserView, title: str, description: str = "") -> ItemView:
 
 
 def _snapshot(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """JSON-safe rows (dates as ISO text, NaN as null), capped so an item stays small."""
-    head = frame.head(MAX_SNAPSHOT_ROWS)
-    return json.loads(head.to_json(orient="records", date_format="iso"))
+    """JSON-safe rows (dates as ISO text, NaN as null), capped in rows and bytes so an
+    item stays small."""
+    return snapshots.snapshot_records(
+        frame, max_rows=min(MAX_SNAPSHOT_ROWS, get_settings().snapshot_max_rows))
 
 
 def save_insight(actor: UserView, insight: NewInsight, data: pd.DataFrame) -> InsightView:

@@ -107,6 +107,10 @@ class Settings(BaseSettings):
     claude_timeout_s: float = Field(
         default=60, validation_alias=_alias("RESEARCH_DESK_CLAUDE_TIMEOUT_S")
     )
+    # One Claude call, all retries included, never holds the page longer than this.
+    claude_deadline_s: float = Field(
+        default=120, validation_alias=_alias("RESEARCH_DESK_CLAUDE_DEADLINE_S")
+    )
     claude_max_retries: int = Field(
         default=3, validation_alias=_alias("RESEARCH_DESK_CLAUDE_MAX_RETRIES")
     )
@@ -141,11 +145,51 @@ class Settings(BaseSettings):
     query_concurrency: int = Field(
         default=2, validation_alias=_alias("RESEARCH_DESK_QUERY_CONCURRENCY")
     )
+    duckdb_memory_mb: int = Field(
+        default=1024, validation_alias=_alias("RESEARCH_DESK_DUCKDB_MEMORY_MB")
+    )
+    duckdb_threads: int = Field(
+        default=2, validation_alias=_alias("RESEARCH_DESK_DUCKDB_THREADS")
+    )
+    excel_max_cells: int = Field(
+        default=1_000_000, validation_alias=_alias("RESEARCH_DESK_EXCEL_MAX_CELLS")
+    )
+    snapshot_max_rows: int = Field(
+        default=1_000, validation_alias=_alias("RESEARCH_DESK_SNAPSHOT_MAX_ROWS")
+    )
+    snapshot_max_bytes: int = Field(
+        default=1_000_000, validation_alias=_alias("RESEARCH_DESK_SNAPSHOT_MAX_BYTES")
+    )
+    ask_session_max_results: int = Field(
+        default=20, validation_alias=_alias("RESEARCH_DESK_ASK_SESSION_MAX_RESULTS")
+    )
+    ask_session_max_mb: int = Field(
+        default=200, validation_alias=_alias("RESEARCH_DESK_ASK_SESSION_MAX_MB")
+    )
+    upload_abandoned_minutes: float = Field(
+        default=60, validation_alias=_alias("RESEARCH_DESK_UPLOAD_ABANDONED_MINUTES")
+    )
     login_max_attempts: int = Field(
         default=5, validation_alias=_alias("RESEARCH_DESK_LOGIN_MAX_ATTEMPTS")
     )
     login_lockout_s: float = Field(
         default=60, validation_alias=_alias("RESEARCH_DESK_LOGIN_LOCKOUT_S")
+    )
+    # Failed sign-ins from one client (browser address) within the window before it waits.
+    login_client_max_attempts: int = Field(
+        default=20, validation_alias=_alias("RESEARCH_DESK_LOGIN_CLIENT_MAX_ATTEMPTS")
+    )
+    login_window_s: float = Field(
+        default=900, validation_alias=_alias("RESEARCH_DESK_LOGIN_WINDOW_S")
+    )
+    # Behind a reverse proxy every browser shares the proxy's address: take the client from the
+    # last X-Forwarded-For entry (the one the proxy added) instead. Only set it behind a proxy.
+    trust_forwarded_for: bool = Field(
+        default=False, validation_alias=_alias("RESEARCH_DESK_TRUST_FORWARDED_FOR")
+    )
+    # Mark the sign-in cookie Secure (HTTPS only); on by itself when the page came over HTTPS.
+    cookie_secure: bool = Field(
+        default=False, validation_alias=_alias("RESEARCH_DESK_COOKIE_SECURE")
     )
     bcrypt_rounds: int = Field(default=12, validation_alias=_alias("RESEARCH_DESK_BCRYPT_ROUNDS"))
     log_level: str = Field(default="INFO", validation_alias=_alias("RESEARCH_DESK_LOG_LEVEL"))

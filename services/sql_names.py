@@ -14,6 +14,7 @@ from pathlib import Path
 
 import duckdb
 
+from services import duck
 from services.dataset_models import ColumnInfo
 
 COLUMNS_KEY = "research_desk_columns"
@@ -51,7 +52,7 @@ def path_literal(path: Path) -> str:
 
 @lru_cache(maxsize=1)
 def _reserved_words() -> frozenset[str]:
-    con = duckdb.connect()
+    con = duck.connect()
     try:
         rows = con.execute("SELECT keyword_name FROM duckdb_keywords() "
                            "WHERE keyword_category <> 'unreserved'").fetchall()
@@ -144,7 +145,7 @@ def kv_metadata_clause(columns: list[ColumnInfo]) -> str:
 def read_columns(parquet_path: Path, con: duckdb.DuckDBPyConnection | None = None,
                  ) -> list[ColumnInfo]:
     """Columns of a Parquet file with their display names (falls back to the raw names)."""
-    db = con or duckdb.connect()
+    db = con or duck.connect()
     source = path_literal(parquet_path)
     schema = db.execute(f"DESCRIBE SELECT * FROM read_parquet({source})").fetchall()
     meta = db.execute(

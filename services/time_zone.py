@@ -14,11 +14,6 @@ def pin_time_zone(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def connect() -> duckdb.DuckDBPyConnection:
-    """A fresh in-memory DuckDB that works in `TIME_ZONE`."""
-    return pin_time_zone(duckdb.connect())
-
-
 def is_zoned(duckdb_type: str) -> bool:
     return duckdb_type.upper() in ("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ", "TIME WITH TIME ZONE",
                                    "TIMETZ")

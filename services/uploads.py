@@ -2,6 +2,7 @@
 
 import re
 import shutil
+import time
 import uuid
 from pathlib import Path
 from typing import BinaryIO
@@ -12,9 +13,21 @@ from services.settings import get_settings
 ACCEPTED = ("csv", "tsv", "txt", "xlsx", "parquet", "json", "ndjson", "jsonl")
 
 
+MAX_NAME_BYTES = 200  # file systems allow 255 bytes per name; leave room for suffixes
+
+
 def safe_file_name(name: str) -> str:
-    stem = re.sub(r"[^\w.\- ]+", "_", Path(name).name).strip(" .") or "upload"
-    return stem[:120]
+    """A name safe to store on disk: no path parts, no odd characters, at most 200 bytes
+    in UTF-8 (a 255-byte limit applies to bytes, not characters), keeping the extension."""
+    cleaned = re.sub(r"[^\w.\- ]+", "_", Path(name.replace("\\", "/")).name).strip(" .")
+    cleaned = cleaned or "upload"
+    suffix = Path(cleaned).suffix
+    if len(suffix.encode()) > 16:
+        suffix = ""
+    stem = cleaned[: len(cleaned) - len(suffix)] if suffix else cleaned
+    room = MAX_NAME_BYTES - len(suffix.encode())
+    stem = stem.encode()[:room].decode("utf-8", errors="ignore").strip(" .") or "upload"
+    return stem + suffix
 
 
 def save_upload(stream: BinaryIO, original_name: str, size: int) -> Path:
@@ -30,12 +43,40 @@ def save_upload(stream: BinaryIO, original_name: str, size: int) -> Path:
             "This kind of file is not supported. Upload CSV, TSV, TXT, Excel (.xlsx), Parquet, "
             "JSON or NDJSON."
         )
+    remove_abandoned()
     folder = get_settings().uploads_dir / uuid.uuid4().hex
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     target = folder / safe_file_name(original_name)
-    with target.open("wb") as handle:
-        shutil.copyfileobj(stream, handle, length=8 * 1024 * 1024)
+    try:
+        with target.open("wb") as handle:  # 1 MB at a time, never a second whole copy
+            if hasattr(stream, "seek"):
+                stream.seek(0)
+            shutil.copyfileobj(stream, handle, length=1024 * 1024)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)  # a failed copy leaves nothing behind
+        raise
     return target
+
+
+def remove_abandoned(*, older_than_minutes: float | None = None) -> int:
+    """Delete uploads nobody turned into a dataset (the page was closed, the reading
+    failed, the server stopped) once they are older than `upload_abandoned_minutes`."""
+    settings = get_settings()
+    minutes = (settings.upload_abandoned_minutes if older_than_minutes is None
+               else older_than_minutes)
+    root = settings.uploads_dir
+    if not root.is_dir():
+        return 0
+    cutoff = time.time() - minutes * 60
+    removed = 0
+    for folder in root.iterdir():
+        try:
+            if folder.is_dir() and not folder.is_symlink() and folder.stat().st_mtime < cutoff:
+                shutil.rmtree(folder, ignore_errors=True)
+                removed += 1
+        except OSError:
+            continue  # removed by another session meanwhile
+    return removed
 
 
 def discard_upload(path: Path) -> None:

@@ -3,17 +3,19 @@
 Callers pass the acting user (`actor`); the role check happens here, not only in pages.
 """
 
+import math
 import re
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import lru_cache
 from typing import Self
 
 import bcrypt
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from services import audit
+from services import audit, password_rules
+from services import sign_in_throttle as throttle
 from services.db import session_scope
 from services.errors import AuthenticationFailed, Conflict, InvalidInput, NotFound
 from services.models import User, utcnow
@@ -21,7 +23,7 @@ from services.permissions import Role, require
 from services.settings import get_settings
 
 USERNAME_RULE = "3–32 characters: lowercase letters, digits, dots, dashes or underscores"
-PASSWORD_RULE = "at least 10 characters, with at least one letter and one digit"
+PASSWORD_RULE = password_rules.PASSWORD_RULE
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,31}$")
 _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 
@@ -37,15 +39,22 @@ class UserView(BaseModel):
     role: Role
     disabled: bool
     created_at: datetime
+    session_version: int = 0  # a signed-in browser holding an older number is signed out
+
+    @field_validator("session_version", mode="before")
+    @classmethod
+    def _version(cls, value: object) -> object:
+        return 0 if value is None else value
 
     @property
     def is_admin(self) -> bool:
         return self.role == Role.ADMIN
 
 
-def validate_password(password: str) -> str:
-    if len(password) < 10 or not re.search(r"[A-Za-z]", password) or not re.search(r"\d", password):
-        raise InvalidInput(f"Choose a stronger password: {PASSWORD_RULE}.")
+def validate_password(password: str, *, username: str = "") -> str:
+    problem = password_rules.weakness(password, username=username)
+    if problem:
+        raise InvalidInput(problem)
     if len(password.encode()) > 72:
         raise InvalidInput("Passwords can be at most 72 bytes long; choose a shorter one.")
     if password != password.strip():
@@ -94,6 +103,11 @@ class NewUser(BaseModel):
     @classmethod
     def _password(cls, value: str) -> str:
         return validate_password(value)
+
+    @model_validator(mode="after")
+    def _password_not_username(self) -> Self:
+        validate_password(self.password, username=self.username)
+        return self
 
     @classmethod
     def parse(cls, **fields: object) -> Self:
@@ -212,6 +226,8 @@ def set_disabled(actor: UserView, username: str, disabled: bool) -> UserView:
         if disabled and is_active_admin and _active_admins(session) <= 1:
             raise Conflict("This is the last active admin; make someone else an admin first.")
         user.disabled = disabled
+        if disabled:
+            _revoke_sessions(user)
         action = "user_disabled" if disabled else "user_enabled"
         audit.record(session, actor=actor.username, action=action, target=username)
         return UserView.model_validate(user)
@@ -239,17 +255,20 @@ def change_role(actor: UserView, username: str, role: Role) -> UserView:
 
 def reset_password(actor: UserView, username: str, new_password: str) -> None:
     require(actor.role, "manage_users")
-    validate_password(new_password)
+    validate_password(new_password, username=username)
     with session_scope(write=True) as session:
         user = _get(session, username)
         user.password_hash = hash_password(new_password)
         user.failed_logins = 0
         user.locked_until = None
+        _revoke_sessions(user)
         audit.record(session, actor=actor.username, action="password_reset", target=username)
 
 
-def change_password(username: str, current_password: str, new_password: str) -> None:
-    validate_password(new_password)
+def change_password(username: str, current_password: str, new_password: str) -> UserView:
+    """Changes the password and signs out every other browser; returns the account with its
+    new session version, so the browser that changed it can stay signed in."""
+    validate_password(new_password, username=username)
     with session_scope(write=True) as session:
         user = _get(session, username)
         if not _check_password(current_password, user.password_hash):
@@ -257,17 +276,31 @@ def change_password(username: str, current_password: str, new_password: str) -> 
         if current_password == new_password:
             raise InvalidInput("The new password must differ from the current one.")
         user.password_hash = hash_password(new_password)
+        _revoke_sessions(user)
         audit.record(session, actor=username, action="password_changed", target=username)
+        return UserView.model_validate(user)
 
 
-def verify_login(username: str, password: str) -> UserView:
-    """Check a sign-in attempt, with a lock-out after repeated failures. Audited.
+def verify_login(username: str, password: str, *, client: str | None = None) -> UserView:
+    """Check a sign-in attempt from `client` (the browser's address). Audited.
 
-    Failures are committed (audit entry, failure count) before the error is raised.
+    Three brakes (see services/sign_in_throttle.py): a client with too many recent failures
+    waits before any password is checked; an account with too many recent failures answers
+    "wait" to clients that failed at it, real and unknown usernames alike, so the answer never
+    tells whether a username exists; and the right password from a client with no failures
+    there still gets in, so nobody can lock an account's owner out by guessing.
     """
     username = username.strip().lower()[:64]
+    settings = get_settings()
+    client_id = throttle.client_key(client)
+    wait = throttle.clients.wait_s(client_id, settings.login_window_s,
+                                   settings.login_client_max_attempts)
+    if wait > 0:  # refused before any work: no password check, no audit row per attempt
+        raise AuthenticationFailed(
+            f"Too many failed sign-ins from this device or network. Wait {math.ceil(wait)} "
+            "seconds, then try again.")
     with session_scope(write=True) as session:
-        outcome = _login_outcome(session, username, password)
+        outcome = _login_outcome(session, username, password, client_id)
         detail = outcome if isinstance(outcome, str) else ""
         action = "sign_in" if isinstance(outcome, UserView) else "sign_in_failed"
         audit.record(session, actor=username or "-", action=action, target=username, detail=detail)
@@ -284,33 +317,50 @@ _LOGIN_MESSAGES = {
 }
 
 
-def _login_outcome(session: Session, username: str, password: str) -> UserView | str:
-    """The signed-in user, or a short reason for the audit log."""
+def _login_outcome(session: Session, username: str, password: str,
+                   client: str) -> UserView | str:
+    """The signed-in user, or a short reason for the audit log (the same for real and
+    unknown usernames until the password has been found right)."""
     settings = get_settings()
-    now = utcnow()
+    pair = throttle.pair_key(client, username)
+    lock_wait = throttle.accounts.wait_s(username, settings.login_lockout_s,
+                                         settings.login_max_attempts)
+    if lock_wait > 0 and throttle.client_accounts.count(pair, settings.login_window_s):
+        return f"Too many failed attempts. Wait {math.ceil(lock_wait)} seconds, then try again."
     user = session.get(User, username) if username else None
-    if user is None:
-        _check_password(password, _dummy_hash(get_settings().bcrypt_rounds))
-        return "unknown user"
-    if user.locked_until is not None and user.locked_until > now:
-        seconds = int((user.locked_until - now).total_seconds()) + 1
-        return f"Too many failed attempts. Wait {seconds} seconds, then try again."
-    if not _check_password(password, user.password_hash):
-        user.failed_logins += 1
-        if user.failed_logins >= settings.login_max_attempts:
-            user.locked_until = now + timedelta(seconds=settings.login_lockout_s)
-            user.failed_logins = 0
-        return "wrong password"
+    password_hash = user.password_hash if user else _dummy_hash(settings.bcrypt_rounds)
+    if user is None or not _check_password(password, password_hash):
+        throttle.clients.add(client)
+        throttle.accounts.add(username)
+        throttle.client_accounts.add(pair)
+        if user is not None:
+            user.failed_logins = (user.failed_logins or 0) + 1
+        return "unknown user" if user is None else "wrong password"
     if user.disabled:
         return "disabled"
+    throttle.client_accounts.forget(pair)
     user.failed_logins = 0
     user.locked_until = None
     return UserView.model_validate(user)
 
 
 def record_sign_out(username: str) -> None:
+    """Signing out ends every signed-in browser of this account (their cookies stop working)."""
     with session_scope(write=True) as session:
+        user = session.get(User, username)
+        if user is not None:
+            _revoke_sessions(user)
         audit.record(session, actor=username, action="sign_out", target=username)
+
+
+def _revoke_sessions(user: User) -> None:
+    user.session_version = (user.session_version or 0) + 1
+
+
+def is_session_current(username: str, version: int | None) -> bool:
+    """Whether a browser signed in at `version` may still act for this enabled account."""
+    user = get_user(username)
+    return user is not None and not user.disabled and version == user.session_version
 
 
 def authenticator_credentials() -> dict:

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from services import sign_in_throttle
 from services.db import dispose_engines
 from services.settings import reset_settings_cache
 
@@ -27,6 +28,7 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("RESEARCH_DESK_SECRETS_FILE", str(tmp_path / "no-secrets.toml"))
     reset_settings_cache()
     dispose_engines()
+    sign_in_throttle.reset()  # failed sign-ins are counted per process
     yield folder
     dispose_engines()
     reset_settings_cache()

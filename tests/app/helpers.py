@@ -1,5 +1,6 @@
 """Drive the real app.py in AppTest: sign in through the form, then open pages."""
 
+import re
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
@@ -44,4 +45,9 @@ def all_text(at: AppTest) -> str:
     parts += [e.value for e in at.error] + [e.value for e in at.info]
     parts += [e.value for e in at.warning] + [e.value for e in at.success]
     parts += [e.value for e in at.caption] + [e.value for e in at.text]
-    return "\n".join(str(p) for p in parts)
+    return as_read("\n".join(str(p) for p in parts))
+
+
+def as_read(markdown: str) -> str:
+    """Markdown source as a person reads it: backslash escapes (components.text) removed."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown)

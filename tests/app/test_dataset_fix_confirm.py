@@ -25,6 +25,8 @@ def test_number_fix_asks_before_blanking_and_reports_counts(tmp_path: Path) -> N
     at = sign_in("ada")
     at.query_params["id"] = str(view.id)
     open_page(at, "pages/dataset.py")
+    at.session_state[f"dataset_tab_{view.id}"] = "Quality"  # tabs compute only when opened
+    at.run()
     at.button(key=f"dataset_fix_{view.id}_{index}").click().run()
     assert not at.exception
     text = all_text(at)
@@ -64,6 +66,8 @@ def test_cancelling_the_fix_adds_nothing(tmp_path: Path) -> None:
     at = sign_in("ada")
     at.query_params["id"] = str(view.id)
     open_page(at, "pages/dataset.py")
+    at.session_state[f"dataset_tab_{view.id}"] = "Quality"  # tabs compute only when opened
+    at.run()
     at.button(key=f"dataset_fix_{view.id}_{index}").click().run()
     button(at, "Don't add it").click().run()
     assert not at.exception

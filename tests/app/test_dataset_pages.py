@@ -64,6 +64,9 @@ def test_quality_fix_then_apply_makes_a_new_version() -> None:
     at = sign_in("ada")
     at.query_params["id"] = str(view.id)
     open_page(at, "pages/dataset.py")
+    assert not [b for b in at.button if b.label == "Add fix"]  # computed only when opened
+    at.session_state[f"dataset_tab_{view.id}"] = "Quality"
+    at.run()
     fixes = [b for b in at.button if b.label == "Add fix"]
     assert fixes, "the tips sample has one repeated row, which offers a fix"
     fixes[0].click().run()

@@ -36,8 +36,19 @@ def test_dataset_page_with_zoned_times_shows_everything_as_people_write_it(
     assert not at.error, [e.value for e in at.error]  # no apology boxes
     text = all_text(at)
     assert "Times are shown in UTC." in text
+    preview = at.dataframe[0].value
 
-    preview, columns = at.dataframe[0].value, at.dataframe[1].value
+    tabs = {}  # each tab computes only when opened
+    for tab in ("Columns", "Quality"):
+        at.session_state[f"dataset_tab_{view.id}"] = tab
+        at.run()
+        assert not at.exception
+        assert not at.error, [e.value for e in at.error]
+        tabs[tab] = all_text(at)
+        if tab == "Columns":
+            columns = at.dataframe[0].value
+            assert "Times are shown in UTC." in tabs[tab]
+    text = tabs["Quality"]
     assert preview["year"].tolist() == ["2007", "2008", "2009"]
     assert preview["measured_at"].tolist() == ["1 Mar 2024 12:05", "1 Mar 2024 23:30",
                                                "2 Mar 2024 00:15"]

@@ -15,7 +15,8 @@ Standalone (for `streamlit run` in browser tests):
 A reply is a dict: `text` (a text reply) or `tool_use` ({"name", "input"}), optional
 `match` (regex on the last user message), `when_tools` (true/false: only when the request
 does / does not carry tools), `usage` (token counts), `delay` (seconds before replying),
-`chunk_delay` (seconds between streamed events), `chunk_size` (characters per text delta).
+`chunk_delay` (seconds between streamed events), `chunk_size` (characters per text delta),
+`end_after_events` (a stream that ends cleanly after that many events, before message_stop).
 Without a matching reply the default responder answers: with a tool it plans a SQL query
 from the table and column names it can read in the prompt; without one it writes a short
 answer from the result rows in the prompt.
@@ -379,11 +380,14 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         chunk_delay = float(reply.get("chunk_delay", 0))
         chunk_size = int(reply.get("chunk_size", 12))
+        end_after = int(reply.get("end_after_events", 0))
         try:
             for number, (event, data) in enumerate(sse_events(message, chunk_size)):
                 if drop_after and number == drop_after:  # part-way: the socket goes away
                     self._drop()
                     return
+                if end_after and number == end_after:  # a tidy end, but no message_stop
+                    break
                 frame = f"event: {event}\ndata: {json.dumps(data)}\n\n".encode()
                 self.wfile.write(f"{len(frame):x}\r\n".encode() + frame + b"\r\n")
                 self.wfile.flush()

@@ -41,7 +41,7 @@ def test_password_is_bcrypt_hashed_not_stored_plain() -> None:
         ({"username": "UPPER"}, "Usernames must be"),
         ({"name": "   "}, "Enter the person's name"),
         ({"name": "<script>alert(1)</script>"}, "cannot contain"),
-        ({"password": "short1"}, "at least 10 characters"),
+        ({"password": "short1"}, "at least 12 characters"),
         ({"password": "onlyletterslong"}, "at least one letter and one digit"),
         ({"email": "not-an-email"}, "email address"),
         ({"role": "owner"}, "Choose one of the roles"),
