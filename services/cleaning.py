@@ -387,7 +387,8 @@ def _date_expr(c: str, fmt: str | None, values: list[str]) -> str:
     """One format for the whole column: the one given, else the one its values show
     (text_reading), so no column is read in two orders row by row."""
     if not fmt:
-        decision = text_reading.decide_date_format(values)
+        decision = text_reading.decide_date_format(
+            [v for v in values if not text_reading.is_missing_marker(v)])
         fmt = decision.format if decision else "%Y-%m-%d"
     return text_reading.date_sql(c, fmt)
 
@@ -460,7 +461,8 @@ def _column_effect(con: duckdb.DuckDBPyConnection, ctes: str, prev: str, column:
              f"FROM {prev}), pairs AS (SELECT b, a, b IS DISTINCT FROM a AND NOT "
              "coalesce(TRY_CAST(b AS DOUBLE) = TRY_CAST(a AS DOUBLE), false) AS changed "
              "FROM raw)")
-    lost = "(b IS NOT NULL AND trim(b) <> '' AND a IS NULL)"
+    # a marker such as "NA" or "N/A" was missing already: blanking it loses nothing
+    lost = f"(NOT {text_reading.missing_marker_sql('b')} AND a IS NULL)"
     row = con.execute(
         f"{ctes}, {pairs} SELECT count(*) FILTER (WHERE changed), "
         f"count(*) FILTER (WHERE {lost}) FROM pairs").fetchone()

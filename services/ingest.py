@@ -313,10 +313,15 @@ def _copy_csv(source: Path, tmp: Path, options: ReadOptions, detected: ReadOptio
             display = [f"Column {i}" for i in range(1, width + 1)]
             warnings = []
         data_rows = rows[1:] if header else rows
-        numbers = _decide_numbers(data_rows, detected, options)
+        missing = text_reading.decide_missing_markers(_sample_columns(data_rows, width))
+        typed_rows = missing.blank(data_rows)  # markers read as missing count as empty
+        numbers = _decide_numbers(typed_rows, detected, options)
+        for index in missing.only_in:  # "None" is a value elsewhere: read it here ourselves
+            if index not in numbers.columns and _is_number_column(typed_rows, index):
+                numbers.columns[index] = text_reading.NumberFormat(decimal=numbers.decimal)
         convert = set(numbers.columns)
         sql_names = derive_sql_names(display)
-        dates = {c.index: c for c in text_reading.find_date_columns(data_rows, skip=convert)}
+        dates = {c.index: c for c in text_reading.find_date_columns(typed_rows, skip=convert)}
         orders = {i: text_reading.order_for(c, options.date_order, list(dates.values()))
                   for i, c in dates.items()}
         detected.date_order = next(iter(orders.values()), None)
@@ -326,9 +331,13 @@ def _copy_csv(source: Path, tmp: Path, options: ReadOptions, detected: ReadOptio
                                              units=i in numbers.units) if i in convert
                      else text_reading.date_expr(quote_ident(s), dates[i], orders[i]) if i in dates
                      else quote_ident(s) for i, s in enumerate(sql_names)]
+            exprs = [_blank_markers(e, quote_ident(s), missing.only_in[i])
+                     if i in missing.only_in and (i in convert or i in dates) else e
+                     for i, (e, s) in enumerate(zip(exprs, sql_names, strict=True))]
             try:
                 count, columns = _copy_select(
-                    con, _read_csv_sql(source, probe, header, sql_names, forced_text),
+                    con, _read_csv_sql(source, probe, header, sql_names, forced_text,
+                                       missing.markers),
                     display, exprs, tmp)
                 break
             except duckdb.ConversionException as error:
@@ -363,8 +372,9 @@ def _copy_csv(source: Path, tmp: Path, options: ReadOptions, detected: ReadOptio
         if convert:
             listed = ", ".join(f"“{display[i]}”" for i in sorted(convert))
             warnings.append(f"Read {listed} as numbers (written like "
-                            f"“{_example(data_rows, min(convert))}”).")
-        warnings += _number_style_warnings(numbers, convert, display, data_rows)
+                            f"“{_example(typed_rows, min(convert))}”).")
+        warnings += _number_style_warnings(numbers, convert, display, typed_rows)
+        warnings += _missing_markers_warning(missing, display)
         warnings += _ambiguous_dates_warning(dates, orders, display, options)
         return IngestResult(parquet_path=tmp, rows=count, columns=columns, detected=detected,
                             warnings=warnings, format="csv")
@@ -458,8 +468,40 @@ def _example(rows: list[list[str]], index: int) -> str:
     return next((r[index].strip() for r in rows if index < len(r) and r[index].strip()), "")
 
 
+def _sample_columns(rows: list[list[str]], width: int) -> list[list[str]]:
+    """Each column's stripped, non-empty sample values."""
+    return [[r[i].strip() for r in rows if i < len(r) and r[i].strip()] for i in range(width)]
+
+
+def _is_number_column(rows: list[list[str]], index: int) -> bool:
+    values = [r[index].strip() for r in rows if index < len(r) and r[index].strip()]
+    return bool(values) and text_reading.column_evidence(index, values) is not None
+
+
+def _blank_markers(expr: str, column_sql: str, spellings: list[str]) -> str:
+    """`expr`, but missing where the column holds one of these marker spellings."""
+    listed = ", ".join(sql_literal(m) for m in spellings)
+    return f"(CASE WHEN trim({column_sql}) IN ({listed}) THEN NULL ELSE {expr} END)"
+
+
+def _missing_markers_warning(missing: text_reading.MissingDecision,
+                             display: list[str]) -> list[str]:
+    """“NA” was read as a missing value in 5 columns: “a”, “b”, …."""
+    sentences = []
+    for spelling in missing.spellings():
+        indexes = missing.columns_for(spelling)
+        names = [f"“{display[i]}”" for i in indexes if i < len(display)]
+        if not names:
+            continue
+        shown = ", ".join(names[:6]) + (f" and {len(names) - 6:,} more" if len(names) > 6
+                                        else "")
+        where = f"1 column ({shown})" if len(names) == 1 else f"{len(names):,} columns: {shown}"
+        sentences.append(f"“{spelling}” was read as a missing value in {where}.")
+    return sentences
+
+
 def _read_csv_sql(source: Path, opts: ReadOptions, header: bool, sql_names: list[str],
-                  forced_text: set[str]) -> str:
+                  forced_text: set[str], missing: list[str] | None = None) -> str:
     names = "[" + ", ".join(sql_literal(n) for n in sql_names) + "]"
     types = "{" + ", ".join(f"{sql_literal(n)}: 'VARCHAR'" for n in sorted(forced_text)) + "}"
     parts = [
@@ -471,6 +513,8 @@ def _read_csv_sql(source: Path, opts: ReadOptions, header: bool, sql_names: list
     ]
     if forced_text:
         parts.append(f"types={types}")
+    if missing:  # the file's missing-value markers (text_reading decides which)
+        parts.append("nullstr=[" + ", ".join(sql_literal(m) for m in ["", *missing]) + "]")
     if opts.skip_bad_rows:
         parts += ["ignore_errors=true", "store_rejects=true"]
     return "read_csv(" + ", ".join(parts) + ")"

@@ -322,9 +322,12 @@ def _sample_shares_of(con: duckdb.DuckDBPyConnection, source: str,
     def rows_matching(pattern: str) -> str:
         return f"coalesce(sum(n) FILTER (WHERE regexp_full_match(v, {sql_literal(pattern)})), 0)"
 
-    parts = ["sum(n)", rows_matching(NUMBER_RE), rows_matching(PLAIN_NUMBER_RE),
-             rows_matching(ISO_DATE_RE), rows_matching(DMY_DATE_RE),
-             f"any_value(v) FILTER (WHERE NOT regexp_full_match(v, {sql_literal(NUMBER_RE)}))"]
+    marker = text_reading.missing_marker_sql("v")  # "NA", "N/A", …: missing already
+    parts = [f"coalesce(sum(n) FILTER (WHERE NOT {marker}), 0)", rows_matching(NUMBER_RE),
+             rows_matching(PLAIN_NUMBER_RE), rows_matching(ISO_DATE_RE),
+             rows_matching(DMY_DATE_RE),
+             f"any_value(v) FILTER (WHERE NOT regexp_full_match(v, {sql_literal(NUMBER_RE)}) "
+             f"AND NOT {marker})"]
     names = [quote_ident(c.sql_name) for c in columns]
     as_text = ", ".join(f"CAST({n} AS VARCHAR) AS {n}" for n in names)
     rows = con.execute(
@@ -345,7 +348,8 @@ def _typed_text(con: duckdb.DuckDBPyConnection, source: str, c: ColumnProfile,
         return []
     numbers, iso, dmy = int(shares["number"]), int(shares["iso"]), int(shares["dmy"])
     name = f"“{c.name}”"
-    example = next((str(v.value) for v in c.top_values if v.value is not None), "")
+    example = next((str(v.value) for v in c.top_values if v.value is not None
+                    and not text_reading.is_missing_marker(str(v.value))), "")
     if iso + dmy >= 0.9 * n:
         decision = text_reading.decide_date_format(_values(con, source, c))
         fmt = decision.format if decision else "%Y-%m-%d"
@@ -375,7 +379,7 @@ def _values(con: duckdb.DuckDBPyConnection, source: str, c: ColumnProfile) -> li
     rows = con.execute(
         f"SELECT DISTINCT v FROM (SELECT trim(CAST({col} AS VARCHAR)) AS v FROM {source} "
         f"WHERE {col} IS NOT NULL LIMIT 50000) WHERE v <> '' LIMIT 2000").fetchall()
-    return [str(r[0]) for r in rows]
+    return [str(r[0]) for r in rows if not text_reading.is_missing_marker(str(r[0]))]
 
 
 def _spelling_findings(con: duckdb.DuckDBPyConnection, source: str,
@@ -389,9 +393,13 @@ def _spelling_findings(con: duckdb.DuckDBPyConnection, source: str,
         rows = con.execute(
             f"WITH u AS (UNPIVOT (SELECT {as_text} FROM {source}) ON {', '.join(names)} "
             "INTO NAME col VALUE v), c AS (SELECT col, v, count(*) AS n FROM u GROUP BY ALL), "
+            # only text with letters, and never two values whose numbers differ ("2" and
+            # "-2", "1.5 kg" and "15 kg" are different values, not two spellings of one)
             "k AS (SELECT col, v, n, regexp_replace(lower(v), '[^\\p{L}\\p{N}]', '', 'g') "
-            "AS key FROM c) SELECT col, list(v ORDER BY n DESC, v), list(n ORDER BY n DESC, v) "
-            "FROM k WHERE key <> '' GROUP BY col, key HAVING count(*) > 1 "
+            "AS key, regexp_extract_all(v, '[-+]?\\d[\\d.,]*') AS numbers FROM c "
+            "WHERE regexp_matches(v, '\\p{L}')) "
+            "SELECT col, list(v ORDER BY n DESC, v), list(n ORDER BY n DESC, v) "
+            "FROM k WHERE key <> '' GROUP BY col, key, numbers HAVING count(*) > 1 "
             "ORDER BY col, sum(n) DESC, key"
         ).fetchall()
         groups: dict[str, list[tuple[list[Any], list[Any]]]] = {}

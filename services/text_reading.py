@@ -388,3 +388,106 @@ def date_sql(column_sql: str, fmt: str) -> str:
     has_time = any(code in fmt for code in ("%H", "%I", "%M", "%S"))
     target = "TIMESTAMP" if has_time else "DATE"
     return f"CAST(try_strptime({text}, {sql_literal(fmt)}) AS {target})"
+
+
+# --- missing markers --------------------------------------------------------------------
+#
+# Files write a missing value as an empty cell, or as a marker: R's NA, Excel's #N/A,
+# N/A, NULL, None, NaN, a dash. A marker is read as missing in a column whose other
+# values are all numbers, dates or true/false (the marker cannot be a real value there),
+# and then, as the file's own convention, in its text columns too ("NA" for an unknown
+# sex). The exception is a marker that is also an ordinary word, "None": a text column
+# keeps it as a value (a category "None"), and only typed columns read it as missing.
+# Ingest decides from its sample; quality fixes and cleaning steps read every marker as
+# missing when they turn a column into numbers or dates (it was missing already, so it
+# is never counted as a value that "could not be read").
+
+MISSING_MARKERS: tuple[str, ...] = (
+    "NA", "N/A", "n/a", "NULL", "null", "None", "NaN", "-", "—", "–", "#N/A")
+_MISSING = frozenset(m.casefold() for m in MISSING_MARKERS) | {""}
+_WORD_MARKERS = frozenset({"none"})  # ordinary words: a text column may mean them
+_ISO_MOMENT = re.compile(
+    r"\d{4}-\d{1,2}-\d{1,2}(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?")
+_BOOLEAN = frozenset({"true", "false"})
+
+
+def is_missing_marker(text: str | None) -> bool:
+    """True for an empty cell or a missing-value marker (“NA”, “N/A”, “NULL”, “—”, …)."""
+    return text is None or text.strip().casefold() in _MISSING
+
+
+def missing_marker_sql(text_sql: str) -> str:
+    """SQL that is true where `text_sql` is missing or a missing-value marker."""
+    listed = ", ".join(sql_literal(m) for m in sorted(_MISSING))
+    return f"coalesce(lower(trim(CAST({text_sql} AS VARCHAR))) IN ({listed}), true)"
+
+
+def reads_as_typed(values: list[str]) -> bool:
+    """True when every value is a number, a date (or date and time) or true/false."""
+    if not values:
+        return False
+    if column_evidence(0, values) is not None:
+        return True
+    if all(_ISO_MOMENT.fullmatch(v) or date_text.DATE_RE.fullmatch(v) for v in values):
+        return True
+    return all(v.casefold() in _BOOLEAN for v in values)
+
+
+@dataclass
+class MissingDecision:
+    """Which marker spellings a file's sample reads as missing, and where.
+
+    `markers` are read as missing in every column (DuckDB's null strings); `by_column`
+    maps a column to the spellings it holds that are read as missing (for the warning);
+    `only_in` maps a typed column to spellings read as missing there only, because a text
+    column of the same file keeps them as values (a category “None”)."""
+
+    markers: list[str] = field(default_factory=list)
+    by_column: dict[int, list[str]] = field(default_factory=dict)
+    only_in: dict[int, list[str]] = field(default_factory=dict)
+
+    def columns_for(self, spelling: str) -> list[int]:
+        return [i for i, found in self.by_column.items() if spelling in found]
+
+    def spellings(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for found in self.by_column.values():
+            seen.update(dict.fromkeys(found))
+        return list(seen)
+
+    def blank(self, rows: list[list[str]]) -> list[list[str]]:
+        """The sample rows with every value read as missing made empty."""
+        if not self.by_column:
+            return rows
+        return [[("" if i in self.by_column and cell.strip() in self.by_column[i] else cell)
+                 for i, cell in enumerate(row)] for row in rows]
+
+
+def decide_missing_markers(columns: list[list[str]]) -> MissingDecision:
+    """Decide from each column's sample values (stripped, non-empty) which marker
+    spellings are missing values (see the section comment above)."""
+    proven: dict[str, None] = {}
+    typed: dict[int, list[str]] = {}
+    text: dict[int, list[str]] = {}
+    for index, values in enumerate(columns):
+        found = list(dict.fromkeys(v for v in values if v.casefold() in _MISSING))
+        if not found:
+            continue
+        rest = [v for v in values if v.casefold() not in _MISSING]
+        if reads_as_typed(rest):
+            typed[index] = found
+            proven.update(dict.fromkeys(found))
+        else:
+            text[index] = found
+    decision = MissingDecision(by_column=dict(typed))
+    kept: set[str] = set()
+    for index, found in text.items():
+        missing = [s for s in found if s in proven and s.casefold() not in _WORD_MARKERS]
+        kept.update(s for s in found if s in proven and s.casefold() in _WORD_MARKERS)
+        if missing:
+            decision.by_column[index] = missing
+    decision.by_column = dict(sorted(decision.by_column.items()))
+    decision.markers = [s for s in proven if s not in kept]
+    decision.only_in = {i: [s for s in found if s in kept]
+                        for i, found in typed.items() if any(s in kept for s in found)}
+    return decision

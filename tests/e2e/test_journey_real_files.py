@@ -63,8 +63,17 @@ def test_real_files_read_right_and_explore(server: Server, page: Page) -> None:
     wait_ready(page)
     versions = page.get_by_role("tabpanel", name="Versions")
     versions.get_by_text("Read options").click()
-    versions.get_by_role("combobox", name="Column separator").click()
-    page.get_by_role("option", name="Semicolon ( ; )").click()
+    separator = versions.get_by_role("combobox", name="Column separator")
+    expect(separator).to_be_visible()
+    semicolon = page.get_by_role("option", name="Semicolon ( ; )")
+    for _ in range(3):  # a click during the expander's opening can land before the list opens
+        separator.click()
+        try:
+            expect(semicolon).to_be_visible(timeout=5_000)
+            break
+        except AssertionError:
+            page.keyboard.press("Escape")
+    semicolon.click()
     wait_ready(page)
     expect(page.get_by_role("tab", name="Versions")).to_have_attribute("aria-selected", "true")
     expect(page.get_by_role("tabpanel", name="Versions").get_by_role(

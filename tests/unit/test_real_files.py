@@ -25,6 +25,7 @@ from services.dataset_models import (
     DropDuplicates,
     DropMissing,
     Finding,
+    Impute,
     IngestResult,
     MapCategories,
 )
@@ -306,6 +307,12 @@ def test_each_offered_fix_keeps_every_value_it_does_not_say_it_removes(
             lost = before[original] - count
             assert lost <= 0 or re.search(rf"(?<![\d.,]){lost:,}(?![\d.,]\d)", finding.message), (
                 f"“{finding.message}” blanks {lost:,} values of {shown} without saying so")
+            if isinstance(finding.fix, Impute) and finding.fix.column == shown:
+                # a fill keeps every value and invents the missing ones: the values that
+                # were there are unchanged, row by row, and only the missing ones are filled
+                _assert_only_missing_filled(got.result.parquet_path, result.parquet_path,
+                                            original, sql_name, finding.affected_rows)
+                continue
             if shown in got.spec.numeric and kinds.get(shown) in NUMERIC:
                 with duckdb.connect() as con:
                     mean = con.execute(
@@ -314,6 +321,19 @@ def test_each_offered_fix_keeps_every_value_it_does_not_say_it_removes(
                 assert mean is not None
                 expected = float(got.expected[shown].mean())
                 assert mean[0] == pytest.approx(expected), f"{shown} after “{finding.message}”"
+
+
+def _assert_only_missing_filled(before_path: Path, after_path: Path, before_col: str,
+                                after_col: str, missing: int) -> None:
+    with duckdb.connect() as con:
+        before = con.execute(f"SELECT {quote_ident(before_col)} AS v "
+                             f"FROM read_parquet({path_literal(before_path)})").df()["v"]
+        after = con.execute(f"SELECT {quote_ident(after_col)} AS v "
+                            f"FROM read_parquet({path_literal(after_path)})").df()["v"]
+    had = before.notna()
+    assert int((~had).sum()) == missing
+    assert list(after[had]) == list(before[had]), f"{after_col}: a fill changed kept values"
+    assert int(after[~had].notna().sum()) == missing, f"{after_col}: not every gap was filled"
 
 
 # --- charts -----------------------------------------------------------------------------
