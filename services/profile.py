@@ -75,12 +75,21 @@ def column_batches(columns: list[Any], rows: int) -> list[list[Any]]:
 
 def _profile_columns(con: duckdb.DuckDBPyConnection, source: str, columns: list[ColumnInfo],
                      *, duplicates: bool = True, approximate: bool = True,
-                     ) -> tuple[int, int, list[ColumnProfile]]:
+                     batch_text: bool = False) -> tuple[int, int, list[ColumnProfile]]:
     rows, duplicate_rows, stats = _first_pass(con, source, columns, duplicates=duplicates,
                                               approximate=approximate)
     tables: dict[str, _Frequencies] = {}
-    profiles = [_column_profile(con, source, c, stats[c.sql_name], rows, tables)
-                for c in columns]
+    profiles: list[ColumnProfile] = []
+    text_tops: list[ColumnProfile] = []  # text columns whose top values one query finds
+    for c in columns:
+        if batch_text and c.duckdb_type == "VARCHAR":
+            profile, needs = _base_profile(c, stats[c.sql_name], rows)
+            if needs == "top":
+                text_tops.append(profile)
+            profiles.append(profile)
+            continue
+        profiles.append(_column_profile(con, source, c, stats[c.sql_name], rows, tables))
+    _add_text_tops(con, source, text_tops)
     _add_quartiles(con, source, [p for p in profiles if p.sql_name not in tables])
     _add_histograms(con, source, profiles, tables)
     return rows, duplicate_rows, profiles
@@ -110,7 +119,7 @@ def _profile_wide(con: duckdb.DuckDBPyConnection, source: str, columns: list[Col
             others = [c for c in batch if c.sql_name not in found]
             if others:
                 _, _, rest = _profile_columns(con, "profile_batch", others, duplicates=False,
-                                              approximate=not small)
+                                              approximate=not small, batch_text=True)
                 found.update((p.sql_name, p) for p in rest)
             profiles += [found[c.sql_name] for c in batch]
             if rows > 1:
@@ -239,6 +248,29 @@ def _column_profile(con: duckdb.DuckDBPyConnection, source: str, column: ColumnI
         ).fetchall()
         _from_top(profile, [(v, n) for v, n, _ in result], int(result[0][2]) if result else 0)
     return profile
+
+
+def _add_text_tops(con: duckdb.DuckDBPyConnection, source: str,
+                   profiles: list[ColumnProfile]) -> None:
+    """Top values and distinct counts of many text columns in one query (a wide table
+    would otherwise need a GROUP BY query per column)."""
+    if not profiles:
+        return
+    names = ", ".join(quote_ident(p.sql_name) for p in profiles)
+    found = con.execute(
+        f"WITH u AS (UNPIVOT (SELECT {names} FROM {source}) ON {names} "
+        "INTO NAME col VALUE v), g AS (SELECT col, v, count(*) AS n FROM u GROUP BY ALL), "
+        "r AS (SELECT col, v, n, count(*) OVER (PARTITION BY col) AS d, "
+        "row_number() OVER (PARTITION BY col ORDER BY n DESC, v) AS k FROM g) "
+        f"SELECT col, v, n, d FROM r WHERE k <= {TOP_N} ORDER BY col, k"
+    ).fetchall()
+    tops: dict[str, list[tuple[Any, Any]]] = {}
+    distinct: dict[str, int] = {}
+    for col, value, n, d in found:
+        tops.setdefault(str(col), []).append((value, n))
+        distinct[str(col)] = int(d)
+    for profile in profiles:
+        _from_top(profile, tops.get(profile.sql_name, []), distinct.get(profile.sql_name, 0))
 
 
 def _base_profile(column: ColumnInfo, stats: dict[str, Any], rows: int,

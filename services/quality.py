@@ -40,6 +40,7 @@ from services.sql_names import path_literal, quote_ident, sql_literal
 
 SAMPLE_ROWS = 20_000
 SHARE_COLUMNS = 100
+DISTINCT_VALUES = 2_000  # per column, for deciding how its text is written
 CATEGORY_LIMIT = 1_000  # spelling check only for columns with at most this many values
 MOSTLY_MISSING = 0.5  # above this share missing, filling in would invent most of a column
 _ID_NAME = re.compile(r"(^|[^a-z])(id|ids|key|code|no|nr|index|idx|rownames?|uuid|guid)"
@@ -289,7 +290,10 @@ def _text_findings(con: duckdb.DuckDBPyConnection, source: str, columns: list[Co
         assert row is not None
         counts.update(zip((c.sql_name for c in padded), (int(v) for v in row), strict=True))
     spaces = [counts[c.sql_name] for c in columns]
-    sample = _sample_shares(con, source, columns)
+    checked = [c for c in columns if not _plainly_words(c)]
+    shares_of = dict(zip((c.sql_name for c in checked), _sample_shares(con, source, checked, rows),
+                         strict=True))
+    sample = [shares_of.get(c.sql_name, {"n": 0}) for c in columns]
     found = []
     for c, n_spaces, shares in zip(columns, spaces, sample, strict=True):
         if n_spaces:
@@ -301,22 +305,38 @@ def _text_findings(con: duckdb.DuckDBPyConnection, source: str, columns: list[Co
     return found
 
 
+# the start every number or date written as text has (NUMBER_RE, ISO_DATE_RE, DMY_DATE_RE)
+_NUMBER_OR_DATE_START = re.compile(rf"^[-+(]?\s*{_CURRENCY}?\s*[-+]?\d")
+
+
+def _plainly_words(c: ColumnProfile) -> bool:
+    """True when the profile already proves the column holds words, not numbers or dates:
+    its most common values cover 90 % of it and none of them starts like a number or date
+    (nor is a missing marker). Then at most 10 % could be numbers — too few for any finding
+    — and the column's sample need not be checked (most of a wide table's categories)."""
+    top = [v for v in c.top_values if v.value is not None]
+    if not top or sum(v.count for v in top) < 0.9 * c.count:
+        return False
+    return not any(_NUMBER_OR_DATE_START.match(str(v.value).strip(" "))
+                   or text_reading.is_missing_marker(str(v.value)) for v in top)
+
+
 # which mark or date order a column uses is decided by text_reading from its values
-_SHARE_KEYS = ("n", "number", "plain", "iso", "dmy", "other")
+_SHARE_KEYS = ("n", "number", "plain", "iso", "dmy", "other", "values")
 
 
 def _sample_shares(con: duckdb.DuckDBPyConnection, source: str, columns: list[ColumnProfile],
-                   ) -> list[dict[str, Any]]:
+                   rows: int) -> list[dict[str, Any]]:
     """Shares of number- and date-like values, SHARE_COLUMNS columns per query (a query over
     hundreds of columns at once needs gigabytes)."""
     shares: list[dict[str, Any]] = []
     for start in range(0, len(columns), SHARE_COLUMNS):
-        shares += _sample_shares_of(con, source, columns[start:start + SHARE_COLUMNS])
+        shares += _sample_shares_of(con, source, columns[start:start + SHARE_COLUMNS], rows)
     return shares
 
 
 def _sample_shares_of(con: duckdb.DuckDBPyConnection, source: str,
-                      columns: list[ColumnProfile]) -> list[dict[str, Any]]:
+                      columns: list[ColumnProfile], rows: int) -> list[dict[str, Any]]:
     """The checks run once per distinct value of the sample, weighted by how often it
     occurs (a column of twelve categories needs twelve regex tests, not 20,000)."""
     def rows_matching(pattern: str) -> str:
@@ -327,17 +347,21 @@ def _sample_shares_of(con: duckdb.DuckDBPyConnection, source: str,
              rows_matching(PLAIN_NUMBER_RE), rows_matching(ISO_DATE_RE),
              rows_matching(DMY_DATE_RE),
              f"any_value(v) FILTER (WHERE NOT regexp_full_match(v, {sql_literal(NUMBER_RE)}) "
-             f"AND NOT {marker})"]
+             f"AND NOT {marker})",
+             # the distinct values text_reading decides a column's format from, as cleaning
+             # does, so the fix reads the column as a cleaning step would
+             f"list(v ORDER BY n DESC, v) FILTER (WHERE NOT {marker})[1:{DISTINCT_VALUES}]"]
     names = [quote_ident(c.sql_name) for c in columns]
     as_text = ", ".join(f"CAST({n} AS VARCHAR) AS {n}" for n in names)
-    rows = con.execute(
-        f"WITH s AS (SELECT {as_text} FROM {source} USING SAMPLE {SAMPLE_ROWS} ROWS), "
+    sample = f" USING SAMPLE {SAMPLE_ROWS} ROWS" if rows > SAMPLE_ROWS else ""  # else all
+    rows_found = con.execute(
+        f"WITH s AS (SELECT {as_text} FROM {source}{sample}), "
         f"u AS (UNPIVOT s ON {', '.join(names)} INTO NAME col VALUE raw), "
         "d AS (SELECT col, trim(raw) AS v, count(*) AS n FROM u GROUP BY ALL) "
         f"SELECT col, {', '.join(parts)} FROM d GROUP BY col"
     ).fetchall()
-    found = {str(row[0]): dict(zip(_SHARE_KEYS, row[1:], strict=True)) for row in rows}
-    empty = dict.fromkeys(_SHARE_KEYS, 0) | {"other": None}
+    found = {str(row[0]): dict(zip(_SHARE_KEYS, row[1:], strict=True)) for row in rows_found}
+    empty: dict[str, Any] = dict.fromkeys(_SHARE_KEYS, 0) | {"other": None, "values": []}
     return [found.get(c.sql_name, empty) for c in columns]
 
 
@@ -351,14 +375,14 @@ def _typed_text(con: duckdb.DuckDBPyConnection, source: str, c: ColumnProfile,
     example = next((str(v.value) for v in c.top_values if v.value is not None
                     and not text_reading.is_missing_marker(str(v.value))), "")
     if iso + dmy >= 0.9 * n:
-        decision = text_reading.decide_date_format(_values(con, source, c))
+        decision = text_reading.decide_date_format(shares["values"] or [])
         fmt = decision.format if decision else "%Y-%m-%d"
         return [Finding(kind="dates_stored_as_text", column=c.name, severity="medium",
                         affected_rows=c.count, fix=ParseDate(column=c.name, format=fmt),
                         message=f"{name} holds dates written as text (like “{example}”); turn "
                                 "them into dates to sort and chart them by time.")]
     if numbers >= 0.9 * n:
-        reading = text_reading.decide_column_number(_values(con, source, c))
+        reading = text_reading.decide_column_number(shares["values"] or [])
         decimal: Literal[".", ","] = reading.decimal if reading else "."
         return [Finding(kind="numbers_stored_as_text", column=c.name, severity="medium",
                         affected_rows=c.count, fix=ParseNumber(column=c.name, decimal=decimal),
@@ -370,16 +394,6 @@ def _typed_text(con: duckdb.DuckDBPyConnection, source: str, c: ColumnProfile,
                         message=f"{name} mixes numbers ({_share(numbers, n)} of values) with "
                                 f"text such as “{example}”; decide which one it should hold.")]
     return []
-
-
-def _values(con: duckdb.DuckDBPyConnection, source: str, c: ColumnProfile) -> list[str]:
-    """Distinct values from a sample of one column: what text_reading decides the format
-    from, as cleaning does, so the fix reads the column as a cleaning step would."""
-    col = quote_ident(c.sql_name)
-    rows = con.execute(
-        f"SELECT DISTINCT v FROM (SELECT trim(CAST({col} AS VARCHAR)) AS v FROM {source} "
-        f"WHERE {col} IS NOT NULL LIMIT 50000) WHERE v <> '' LIMIT 2000").fetchall()
-    return [str(r[0]) for r in rows if not text_reading.is_missing_marker(str(r[0]))]
 
 
 def _spelling_findings(con: duckdb.DuckDBPyConnection, source: str,

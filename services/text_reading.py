@@ -131,6 +131,7 @@ class NumberDecision:
     guessed: list[int] = field(default_factory=list)  # ambiguous columns read by a default
 
 
+@lru_cache(maxsize=65_536)  # the same values recur across columns and calls
 def split_affixes(text: str) -> tuple[str, bool, bool] | None:
     """(body, negative, had_units) for text shaped like a number, else None."""
     text = text.strip()
@@ -250,15 +251,13 @@ def decide_column_number(values: list[str], decimal: str | None = None) -> Numbe
     """The format for one column from its own values (a sample), as cleaning uses it:
     a proven mark wins; ambiguous values ("1.234") are read with a decimal point. Values
     that are not numbers are left out (they become missing and are counted)."""
-    numbers = [v for v in values if split_affixes(v) is not None]
+    numbers = [parts for parts in map(split_affixes, values) if parts is not None]
     if decimal in DECIMALS:
         return NumberFormat(decimal=decimal)  # type: ignore[arg-type]
     counts: Counter[str] = Counter()
-    for value in numbers:
-        parts = split_affixes(value)
-        assert parts is not None
-        fits = fitting_styles(parts[0])
-        if len(fits) == 1 and ("." in parts[0] or "," in parts[0]):
+    for body, _, _ in numbers:
+        fits = fitting_styles(body)
+        if len(fits) == 1 and ("." in body or "," in body):
             counts[next(iter(fits))] += 1
     if not numbers:
         return None
