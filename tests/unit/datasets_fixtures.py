@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 
 from services.dataset_models import IngestResult
 from services.ingest import ingest_file
@@ -31,3 +32,15 @@ def parquet_files(folder: Path) -> list[Path]:
     """Every file left in the output folder (including hidden temporary ones)."""
     out = folder / "out"
     return sorted(out.iterdir()) if out.exists() else []
+
+
+def frame_parquet(tmp_path: Path, frame: pd.DataFrame, name: str = "in.parquet") -> Path:
+    """`frame` written as a Parquet file in `tmp_path` (DuckDB, as the app writes them)."""
+    path = tmp_path / name
+    con = duckdb.connect()
+    try:
+        con.register("frame", frame)
+        con.execute(f"COPY frame TO '{path}' (FORMAT parquet)")
+    finally:
+        con.close()
+    return path

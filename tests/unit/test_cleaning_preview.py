@@ -17,14 +17,11 @@ from services.dataset_models import (
 )
 from services.ingest import ingest_file
 from services.quality import find_issues
+from tests.unit.datasets_fixtures import frame_parquet
 
 
 def _parquet(tmp_path: Path, frame: pd.DataFrame, name: str = "in.parquet") -> Path:
-    path = tmp_path / name
-    con = duckdb.connect()
-    con.register("frame", frame)
-    con.execute(f"COPY frame TO '{path}'")
-    return path
+    return frame_parquet(tmp_path, frame, name)
 
 
 def _values(path: Path, column: str) -> list:

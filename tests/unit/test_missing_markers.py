@@ -14,6 +14,7 @@ from services.cleaning import apply_recipe, preview_steps
 from services.dataset_models import MapCategories, ParseDate, ParseNumber
 from services.ingest import ingest_file
 from services.quality import find_issues
+from tests.unit.datasets_fixtures import frame_parquet
 
 MARKERS = ["NA", "N/A", "n/a", "NULL", "null", "None", "NaN", "-", "—", "#N/A"]
 
@@ -35,11 +36,7 @@ def _kinds(result) -> dict[str, str]:  # noqa: ANN001
 
 
 def _parquet(tmp_path: Path, frame: pd.DataFrame, name: str = "in.parquet") -> Path:
-    path = tmp_path / name
-    con = duckdb.connect()
-    con.register("frame", frame)
-    con.execute(f"COPY frame TO '{path}'")
-    return path
+    return frame_parquet(tmp_path, frame, name)
 
 
 # --- the rule ----------------------------------------------------------------------------

@@ -14,14 +14,11 @@ from services.dataset_models import (
 )
 from services.profile import profile_dataset
 from services.quality import find_issues
+from tests.unit.datasets_fixtures import frame_parquet
 
 
 def _parquet(tmp_path: Path, frame: pd.DataFrame, name: str = "q.parquet") -> Path:
-    path = tmp_path / name
-    con = duckdb.connect()
-    con.register("frame", frame)
-    con.execute(f"COPY frame TO '{path}' (FORMAT parquet)")
-    return path
+    return frame_parquet(tmp_path, frame, name)
 
 
 def _by_kind(findings: list, kind: str) -> list:

@@ -3,7 +3,6 @@ most of a column, no "ID" for measures, the same missing share as the Columns ta
 
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pandas as pd
 
@@ -11,14 +10,11 @@ from components.column_profiles import missing_text
 from services.dataset_models import FlagMissing, Impute
 from services.profile import outlier_fences, profile_dataset
 from services.quality import find_issues
+from tests.unit.datasets_fixtures import frame_parquet
 
 
 def _parquet(tmp_path: Path, frame: pd.DataFrame, name: str = "q.parquet") -> Path:
-    path = tmp_path / name
-    con = duckdb.connect()
-    con.register("frame", frame)
-    con.execute(f"COPY frame TO '{path}' (FORMAT parquet)")
-    return path
+    return frame_parquet(tmp_path, frame, name)
 
 
 def _by_kind(findings: list, kind: str) -> list:
