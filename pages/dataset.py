@@ -4,7 +4,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from components import column_profiles, read_options, recipe, share
+from components import column_profiles, read_options, recipe, share, version_cache
+from components.column_progress import column_progress
 from components.feedback import empty_state, flash, friendly_errors, show_flash
 from components.params import id_from_text
 from components.session import require_page
@@ -25,15 +26,24 @@ SEVERITY = {
 }
 
 
-@st.cache_data(max_entries=32, show_spinner="Summarising the columns…")
-def cached_profile(parquet_path: str) -> DatasetProfile:
-    return profile.profile_dataset(Path(parquet_path))
+def cached_profile(parquet_path: str, columns: int) -> DatasetProfile:
+    """The version's profile, computed once with a spinner (or, for a wide table, a bar)."""
+    def compute() -> DatasetProfile:
+        with st.spinner("Summarising the columns…"), \
+                column_progress("Summarising the columns", columns) as on_progress:
+            return profile.profile_dataset(Path(parquet_path), on_progress=on_progress)
+
+    return version_cache.remember("profile", parquet_path, compute)
 
 
-@st.cache_data(max_entries=32, show_spinner="Checking the data's quality…")
-def cached_findings(parquet_path: str) -> list[Finding]:
-    path = Path(parquet_path)
-    return quality.find_issues(path, cached_profile(parquet_path))
+def cached_findings(parquet_path: str, columns: int) -> list[Finding]:
+    def compute() -> list[Finding]:
+        summary = cached_profile(parquet_path, columns)
+        with st.spinner("Checking the data's quality…"), \
+                column_progress("Checking the data's quality", columns) as on_progress:
+            return quality.find_issues(Path(parquet_path), summary, on_progress=on_progress)
+
+    return version_cache.remember("findings", parquet_path, compute)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -107,7 +117,7 @@ version = next(v for v in versions if v.version == chosen_number)
 path_key = str(version.parquet_path)
 
 with friendly_errors("dataset_profile"):
-    summary = cached_profile(path_key)
+    summary = cached_profile(path_key, version.columns)
     rows_metric, columns_metric, duplicates_metric, size_metric = st.columns(4)
     rows_metric.metric("Rows", number(summary.rows))
     columns_metric.metric("Columns", number(len(summary.columns)))
@@ -145,7 +155,7 @@ with columns_tab, friendly_errors("dataset_columns"):
         column_profiles.show(summary)
 
 with quality_tab, friendly_errors("dataset_quality"):
-    findings = cached_findings(path_key) if quality_tab.open else []
+    findings = cached_findings(path_key, version.columns) if quality_tab.open else []
     if not quality_tab.open:
         pass
     elif not findings:

@@ -15,6 +15,7 @@ Three kinds of query, each reading only the columns it needs from Parquet:
 """
 
 import math
+from collections.abc import Callable
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -44,15 +45,18 @@ _ORDERED = ("date", "date and time", "time")
 
 
 WIDE_COLUMNS = 150  # more columns than this are profiled in batches
+Progress = Callable[[int, int], None]  # (columns done, columns in all)
 BATCH_CELLS = 4_000_000  # values per batch copied into memory (rows × columns)
 MAX_BATCH_COLUMNS = 200
 
 
-def profile_dataset(parquet_path: Path) -> DatasetProfile:
+def profile_dataset(parquet_path: Path, *, on_progress: Progress | None = None,
+                    ) -> DatasetProfile:
     """Rows, duplicate rows, size and a `ColumnProfile` per column of a Parquet file.
 
     A wide table (hundreds or thousands of columns) is profiled a batch of columns at a
-    time, so memory and query size stay bounded however many columns there are."""
+    time, so memory and query size stay bounded however many columns there are;
+    `on_progress(columns done, columns in all)` hears after each batch."""
     con = duck.connect()
     try:
         columns = read_columns(parquet_path, con)
@@ -60,7 +64,7 @@ def profile_dataset(parquet_path: Path) -> DatasetProfile:
         if len(columns) <= WIDE_COLUMNS:
             rows, duplicates, profiles = _profile_columns(con, source, columns)
         else:
-            rows, duplicates, profiles = _profile_wide(con, source, columns)
+            rows, duplicates, profiles = _profile_wide(con, source, columns, on_progress)
     finally:
         con.close()
     return DatasetProfile(rows=rows, duplicate_rows=duplicates, bytes=parquet_path.stat().st_size,
@@ -96,7 +100,7 @@ def _profile_columns(con: duckdb.DuckDBPyConnection, source: str, columns: list[
 
 
 def _profile_wide(con: duckdb.DuckDBPyConnection, source: str, columns: list[ColumnInfo],
-                  ) -> tuple[int, int, list[ColumnProfile]]:
+                  on_progress: Progress | None) -> tuple[int, int, list[ColumnProfile]]:
     """Each batch of columns is copied into a small in-memory table once and profiled there
     (one Parquet scan per batch instead of several per column); duplicate rows come from a
     row hash combined across batches."""
@@ -130,6 +134,8 @@ def _profile_wide(con: duckdb.DuckDBPyConnection, source: str, columns: list[Col
                                                                              dtype=np.uint64)
         finally:
             con.execute("DROP TABLE IF EXISTS profile_batch")
+        if on_progress is not None:
+            on_progress(len(profiles), len(columns))
     duplicates = rows - len(np.unique(row_hash)) if rows > 1 else 0
     return rows, duplicates, profiles
 

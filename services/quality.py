@@ -32,6 +32,7 @@ from services.dataset_models import (
 from services.profile import (
     MAX_BATCH_COLUMNS,
     WIDE_COLUMNS,
+    Progress,
     column_batches,
     outlier_fences,
     profile_dataset,
@@ -55,8 +56,10 @@ _TEXT_TYPES = ("text", "category")
 _NUMERIC = ("number", "whole number")
 
 
-def find_issues(parquet_path: Path, profile: DatasetProfile | None = None) -> list[Finding]:
-    """All findings for a dataset version, most severe first."""
+def find_issues(parquet_path: Path, profile: DatasetProfile | None = None, *,
+                on_progress: Progress | None = None) -> list[Finding]:
+    """All findings for a dataset version, most severe first. A wide table's text columns
+    are checked a batch at a time; `on_progress(done, in all)` hears after each batch."""
     profile = profile or profile_dataset(parquet_path)
     if profile.rows == 0:
         return []
@@ -68,11 +71,15 @@ def find_issues(parquet_path: Path, profile: DatasetProfile | None = None) -> li
     try:
         findings += _outliers(con, source, profile)
         text_columns = [c for c in profile.columns if c.dtype in _TEXT_TYPES and c.count > 0]
+        done = 0
         for batch, batch_source in _text_batches(con, source, text_columns, profile):
             findings += _text_findings(con, batch_source, batch, profile.rows)
             findings += _spelling_findings(
                 con, batch_source, [c for c in batch if c.distinct <= CATEGORY_LIMIT
                                     and not c.distinct_is_approximate])
+            done += len(batch)
+            if on_progress is not None:
+                on_progress(done, len(text_columns))
     finally:
         con.close()
     findings = _without_false_ids(findings)

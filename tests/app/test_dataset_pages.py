@@ -98,3 +98,24 @@ def test_reading_the_original_again_with_month_first_dates(tmp_path) -> None:  #
     version = datasets.get_version(admin, view.id, 2)
     read = duckdb.sql(f"SELECT visited FROM '{version.parquet_path}'").fetchall()
     assert read == [(dt.date(2024, 3, 1),), (dt.date(2024, 4, 2),)]
+
+
+def test_a_wide_table_is_summarised_and_checked_with_a_progress_bar_that_goes_away(
+        tmp_path) -> None:  # noqa: ANN001
+    admin = make_admin()
+    columns = 320  # more than one batch of columns
+    header = ",".join(f"c{i}" for i in range(columns))
+    lines = [",".join(f" v{r % 3}" if i % 2 else str(r * i) for i in range(columns))
+             for r in range(12)]
+    upload = tmp_path / "wide.csv"
+    upload.write_text(header + "\n" + "\n".join(lines) + "\n")
+    view, _ = datasets.create_from_upload(admin, upload, original_name="wide.csv")
+    at = sign_in("ada")
+    at.query_params["id"] = str(view.id)
+    open_page(at, "pages/dataset.py")
+    at.session_state[f"dataset_tab_{view.id}"] = "Quality"
+    at.run()
+    assert not at.exception
+    assert "320" in all_text(at)  # the Columns metric
+    assert "extra spaces at the start or end" in all_text(at)  # findings of the last batch
+    assert not at.get("progress")  # the bar is gone once the work is done

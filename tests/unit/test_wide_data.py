@@ -120,3 +120,24 @@ def test_no_service_opens_duckdb_without_the_limits() -> None:
         if re.search(r"duckdb\.connect\(", path.read_text()):
             offenders.append(path.name)
     assert offenders == []
+
+
+def test_wide_work_reports_progress_batch_by_batch(tmp_path: Path) -> None:
+    path = _parquet(tmp_path / "wide.parquet", _wide_frame(420, 30))
+    heard: list[tuple[int, int]] = []
+    found = profile_dataset(path, on_progress=lambda done, total: heard.append((done, total)))
+    assert len(heard) >= 3  # 420 columns: more than one batch of MAX_BATCH_COLUMNS
+    assert [t for _, t in heard] == [420] * len(heard)
+    assert [d for d, _ in heard] == sorted(d for d, _ in heard) and heard[-1][0] == 420
+
+    checked: list[tuple[int, int]] = []
+    find_issues(path, found, on_progress=lambda done, total: checked.append((done, total)))
+    text_columns = sum(1 for c in found.columns if c.dtype in ("text", "category") and c.count)
+    assert checked and checked[-1] == (text_columns, text_columns)
+
+
+def test_narrow_work_needs_no_progress(tmp_path: Path) -> None:
+    path = _parquet(tmp_path / "narrow.parquet", _wide_frame(12, 30))
+    heard: list[tuple[int, int]] = []
+    profile_dataset(path, on_progress=lambda done, total: heard.append((done, total)))
+    assert heard == []  # one quick query: the page's spinner says enough
