@@ -16,6 +16,7 @@ Three kinds of query, each reading only the columns it needs from Parquet:
 
 import math
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -31,6 +32,7 @@ from services.dataset_models import (
     HistogramBin,
     ValueCount,
 )
+from services.settings import get_settings
 from services.sql_names import path_literal, quote_ident, read_columns
 
 EXACT_DISTINCT_LIMIT = 100_000
@@ -102,42 +104,61 @@ def _profile_columns(con: duckdb.DuckDBPyConnection, source: str, columns: list[
 def _profile_wide(con: duckdb.DuckDBPyConnection, source: str, columns: list[ColumnInfo],
                   on_progress: Progress | None) -> tuple[int, int, list[ColumnProfile]]:
     """Each batch of columns is copied into a small in-memory table once and profiled there
-    (one Parquet scan per batch instead of several per column); duplicate rows come from a
-    row hash combined across batches."""
+    (one Parquet scan per batch instead of several per column), as many batches at once as
+    the connection has threads (a small file's scan uses one thread); duplicate rows come
+    from a row hash combined across batches, in column order."""
     counted = con.execute(f"SELECT count(*) FROM {source}").fetchone()
     rows = int(counted[0]) if counted else 0
     profiles: list[ColumnProfile] = []
     row_hash = np.zeros(rows, dtype=np.uint64)
-    for batch in column_batches(columns, rows):
-        names = ", ".join(quote_ident(c.sql_name) for c in batch)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE profile_batch AS SELECT {names} FROM {source}")
+    threads = max(1, int(get_settings().duckdb_threads))
+
+    def one_batch(batch: list[ColumnInfo]) -> tuple[list[ColumnProfile], np.ndarray | None]:
+        cursor = con.cursor()  # a cursor per thread; its temp table is its own
         try:
-            # with at most 100,000 rows no column can be "nearly unique", so numeric columns
-            # are profiled exactly from their values and the rest skip approximate counts
-            small = rows <= EXACT_DISTINCT_LIMIT
-            numeric = [c for c in batch if small and c.dtype in _NUMERIC]
-            tables: dict[str, _Frequencies] = {}
-            found = {p.sql_name: p for p in
-                     _numeric_in_memory(con, "profile_batch", numeric, rows, tables)}
-            _add_histograms(con, "profile_batch", list(found.values()), tables)
-            others = [c for c in batch if c.sql_name not in found]
-            if others:
-                _, _, rest = _profile_columns(con, "profile_batch", others, duplicates=False,
-                                              approximate=not small, batch_text=True)
-                found.update((p.sql_name, p) for p in rest)
-            profiles += [found[c.sql_name] for c in batch]
-            if rows > 1:
-                hashed = con.execute(f"SELECT hash({names}) AS h FROM profile_batch ORDER BY rowid"
-                                     ).fetchnumpy()["h"]
-                with np.errstate(over="ignore"):
-                    row_hash = row_hash * np.uint64(1_000_003) + np.asarray(hashed,
-                                                                             dtype=np.uint64)
+            return _profile_batch(cursor, source, batch, rows)
         finally:
-            con.execute("DROP TABLE IF EXISTS profile_batch")
-        if on_progress is not None:
-            on_progress(len(profiles), len(columns))
+            cursor.close()
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        for found, hashed in pool.map(one_batch, column_batches(columns, rows)):
+            profiles += found
+            if hashed is not None:
+                with np.errstate(over="ignore"):
+                    row_hash = row_hash * np.uint64(1_000_003) + hashed
+            if on_progress is not None:
+                on_progress(len(profiles), len(columns))
     duplicates = rows - len(np.unique(row_hash)) if rows > 1 else 0
     return rows, duplicates, profiles
+
+
+def _profile_batch(con: duckdb.DuckDBPyConnection, source: str, batch: list[ColumnInfo],
+                   rows: int) -> tuple[list[ColumnProfile], np.ndarray | None]:
+    """The batch's column profiles and its row hashes (None for fewer than two rows)."""
+    names = ", ".join(quote_ident(c.sql_name) for c in batch)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE profile_batch AS SELECT {names} FROM {source}")
+    try:
+        # with at most 100,000 rows no column can be "nearly unique", so numeric columns
+        # are profiled exactly from their values and the rest skip approximate counts
+        small = rows <= EXACT_DISTINCT_LIMIT
+        numeric = [c for c in batch if small and c.dtype in _NUMERIC]
+        tables: dict[str, _Frequencies] = {}
+        found = {p.sql_name: p for p in
+                 _numeric_in_memory(con, "profile_batch", numeric, rows, tables)}
+        _add_histograms(con, "profile_batch", list(found.values()), tables)
+        others = [c for c in batch if c.sql_name not in found]
+        if others:
+            _, _, rest = _profile_columns(con, "profile_batch", others, duplicates=False,
+                                          approximate=not small, batch_text=True)
+            found.update((p.sql_name, p) for p in rest)
+        hashed = None
+        if rows > 1:
+            hashed = np.asarray(con.execute(
+                f"SELECT hash({names}) AS h FROM profile_batch ORDER BY rowid"
+            ).fetchnumpy()["h"], dtype=np.uint64)
+        return [found[c.sql_name] for c in batch], hashed
+    finally:
+        con.execute("DROP TABLE IF EXISTS profile_batch")
 
 
 def _aggregates(column: ColumnInfo) -> list[tuple[str, str]]:
