@@ -7,7 +7,7 @@ candidates, and exact counts are computed only for the columns that look affecte
 
 import math
 import re
-from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Literal
 
@@ -37,6 +37,7 @@ from services.profile import (
     outlier_fences,
     profile_dataset,
 )
+from services.settings import get_settings
 from services.sql_names import path_literal, quote_ident, sql_literal
 
 SAMPLE_ROWS = 20_000
@@ -71,15 +72,7 @@ def find_issues(parquet_path: Path, profile: DatasetProfile | None = None, *,
     try:
         findings += _outliers(con, source, profile)
         text_columns = [c for c in profile.columns if c.dtype in _TEXT_TYPES and c.count > 0]
-        done = 0
-        for batch, batch_source in _text_batches(con, source, text_columns, profile):
-            findings += _text_findings(con, batch_source, batch, profile.rows)
-            findings += _spelling_findings(
-                con, batch_source, [c for c in batch if c.distinct <= CATEGORY_LIMIT
-                                    and not c.distinct_is_approximate])
-            done += len(batch)
-            if on_progress is not None:
-                on_progress(done, len(text_columns))
+        findings += _text_column_findings(con, source, text_columns, profile, on_progress)
     finally:
         con.close()
     findings = _without_false_ids(findings)
@@ -87,22 +80,42 @@ def find_issues(parquet_path: Path, profile: DatasetProfile | None = None, *,
     return sorted(findings, key=lambda f: order[f.severity])
 
 
-def _text_batches(con: duckdb.DuckDBPyConnection, source: str, columns: list[ColumnProfile],
-                  profile: DatasetProfile) -> Iterator[tuple[list[ColumnProfile], str]]:
-    """The text columns with the source to check them in. A wide table's text columns are
-    checked a batch at a time, each batch copied once into a small in-memory table, so memory
-    and query size stay bounded and a thousand columns do not mean a thousand file scans."""
+def _text_column_findings(con: duckdb.DuckDBPyConnection, source: str,
+                          columns: list[ColumnProfile], profile: DatasetProfile,
+                          on_progress: Progress | None) -> list[Finding]:
+    """Whitespace, numbers or dates as text, mixed types and spellings of the text columns.
+    A wide table's are checked a batch at a time, each batch copied once into a small
+    in-memory table (bounded memory and query size, one file scan per batch), as many
+    batches at once as the connection has threads; findings stay in column order."""
     if len(profile.columns) <= WIDE_COLUMNS:
-        if columns:
-            yield columns, source
-        return
-    for batch in column_batches(columns, profile.rows):
+        return _batch_findings(con, source, columns, profile.rows) if columns else []
+
+    def one_batch(batch: list[ColumnProfile]) -> list[Finding]:
+        cursor = con.cursor()  # a cursor per thread; its temp table is its own
         names = ", ".join(quote_ident(c.sql_name) for c in batch)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE quality_batch AS SELECT {names} FROM {source}")
         try:
-            yield batch, "quality_batch"
+            cursor.execute(f"CREATE TEMP TABLE quality_batch AS SELECT {names} FROM {source}")
+            return _batch_findings(cursor, "quality_batch", batch, profile.rows)
         finally:
-            con.execute("DROP TABLE IF EXISTS quality_batch")
+            cursor.close()
+
+    found: list[Finding] = []
+    done = 0
+    batches = column_batches(columns, profile.rows)
+    with ThreadPoolExecutor(max_workers=max(1, int(get_settings().duckdb_threads))) as pool:
+        for batch, batch_found in zip(batches, pool.map(one_batch, batches), strict=True):
+            found += batch_found
+            done += len(batch)
+            if on_progress is not None:
+                on_progress(done, len(columns))
+    return found
+
+
+def _batch_findings(con: duckdb.DuckDBPyConnection, source: str,
+                    columns: list[ColumnProfile], rows: int) -> list[Finding]:
+    return _text_findings(con, source, columns, rows) + _spelling_findings(
+        con, source, [c for c in columns if c.distinct <= CATEGORY_LIMIT
+                      and not c.distinct_is_approximate])
 
 
 def _share(part: int, whole: int) -> str:
