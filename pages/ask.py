@@ -19,7 +19,7 @@ from services.conversations import ConversationView, NewMessage, TurnDetails
 from services.datasets import DatasetView
 from services.errors import BudgetExceeded, ClaudeUnavailable
 from services.permissions import can
-from services.sandbox import run_sandboxed, warm_up
+from services.sandbox import warm_up
 from services.settings import get_settings
 
 claude_wiring.install()  # idempotent; AppTest runs this file without app.py
@@ -330,10 +330,7 @@ with chat_tab:
 # --- SQL -------------------------------------------------------------------------------
 
 def _run_sql(sql: str) -> None:
-    settings = get_settings()
-    paths = {t.sql_name: t.parquet_path for t in tables}
-    ran = run_sandboxed(sql, paths, timeout_s=settings.query_timeout_s,
-                        max_rows=settings.query_max_rows)
+    ran = ask.run_sql(sql, tables, actor=user)
     st.session_state[SQL_RESULT] = (ran.frame, int(ran.total_rows if ran.total_rows is not None
                                                    else len(ran.frame)), ran.elapsed_ms)
 

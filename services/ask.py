@@ -38,12 +38,14 @@ from services.errors import (
     BudgetExceeded,
     ClaudeUnavailable,
     InvalidInput,
+    PermissionDenied,
     QueryFailed,
     QueryTimeout,
     QueryTooBig,
     UnsafeQuery,
 )
-from services.sandbox import run_sandboxed
+from services.permissions import can_open
+from services.sandbox import SandboxResult, run_sandboxed
 from services.settings import get_settings
 from services.sql_guard import check_sql
 from services.sql_names import path_literal, read_columns
@@ -144,6 +146,20 @@ def _check_caller(user: str | None, actor: UserView | None,
     caller_checks.require_dataset_files(caller,
                                         [(t.dataset_id, t.parquet_path) for t in tables])
     return caller.username
+
+
+def run_sql(sql: str, tables: Sequence[AskTable], *, actor: UserView) -> SandboxResult:
+    """A query the person typed in Ask's SQL tab. Their role (the Ask page's) and their
+    access to every picked table are checked first; then it runs in the sandbox with the
+    usual time and row limits."""
+    caller = caller_checks.resolve_actor(None, actor)
+    if not can_open(caller.role, "ask"):
+        raise PermissionDenied("Your role cannot run queries; ask an admin for analyst access.")
+    caller_checks.require_dataset_files(caller,
+                                        [(t.dataset_id, t.parquet_path) for t in tables])
+    settings = get_settings()
+    return run_sandboxed(sql, {t.sql_name: t.parquet_path for t in tables},
+                         timeout_s=settings.query_timeout_s, max_rows=settings.query_max_rows)
 
 
 def _require_question(question: str, tables: Sequence[AskTable]) -> None:

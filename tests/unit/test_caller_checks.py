@@ -121,3 +121,17 @@ def test_save_insight_refuses_a_dataset_the_person_cannot_see(
     with pytest.raises(PermissionDenied):
         research.save_insight(ann, wrong_version, pd.DataFrame({"day": ["Sun"]}))
     assert len(research.list_insights(ann, item.id)) == 1
+
+
+def test_the_sql_tab_checks_role_and_access_before_running(
+        admin: UserView, tips: datasets.DatasetView) -> None:
+    own = _table(admin, tips)
+    ran = ask.run_sql("SELECT count(*) AS n FROM tips", [own], actor=admin)
+    assert ran.frame["n"].tolist() == [244]
+    ann = make_user(admin, "ann")
+    with pytest.raises(PermissionDenied, match="not shared with you"):
+        ask.run_sql("SELECT * FROM tips", [own], actor=ann)  # the admin's private file
+    viewer = make_user(admin, "vera", role=Role.VIEWER)
+    datasets.set_shared(admin, tips.id, True)
+    with pytest.raises(PermissionDenied, match="cannot run queries"):
+        ask.run_sql("SELECT * FROM tips", [_table(viewer, tips)], actor=viewer)
