@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 from pydantic import BaseModel, ConfigDict
 
 from components.chart_figure import rank_phrase, spec_title
+from components.figure_text import plain_figure_text
 from components.palette import (
     BAR_PATTERNS,
     DASH_PATTERNS,
@@ -190,7 +191,7 @@ def build_chart(frame: pd.DataFrame, spec: ChartSpec) -> AskChart:
     _style(figure, title, summary)
     if spec.log_y:
         figure.update_yaxes(type="log")
-    return AskChart(figure=figure, title=title, summary=summary, note=note)
+    return AskChart(figure=plain_figure_text(figure), title=title, summary=summary, note=note)
 
 
 def _style(figure: go.Figure, title: str, summary: str) -> None:

@@ -13,6 +13,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from components.figure_text import plain_figure_text, plotly_text
 from components.palette import (
     BAR_PATTERNS,
     DASH_PATTERNS,
@@ -234,10 +235,10 @@ def _heatmap_figure(data: ChartData, spec: ChartSpec, frame: pd.DataFrame) -> go
         "x": x_labels,
         "y": y_labels,
         "colorscale": SEQUENTIAL_SCALE,
-        "colorbar": {"title": {"text": value_label}, "tickformat": ","},
-        "hovertemplate": f"{data.labels.get('x', 'x')}: %{{x}}<br>"
-        f"{data.labels.get('y', 'y')}: %{{y}}<br>"
-        f"{value_label}: %{{z:,.4~g}}<extra></extra>",
+        "colorbar": {"title": {"text": plotly_text(value_label)}, "tickformat": ","},
+        "hovertemplate": f"{plotly_text(data.labels.get('x', 'x'))}: %{{x}}<br>"
+        f"{plotly_text(data.labels.get('y', 'y'))}: %{{y}}<br>"
+        f"{plotly_text(value_label)}: %{{z:,.4~g}}<extra></extra>",
         "hoverongaps": False,
     }
     if spec.chart_type == "correlation":
@@ -304,7 +305,7 @@ def build_figure(data: ChartData, spec: ChartSpec, *, title: str | None = None) 
         fig.update_yaxes(type="log")
     if spec.bucket:
         fig.update_xaxes(tickformat=_DATE_FORMATS[spec.bucket])
-    return fig
+    return plain_figure_text(fig)
 
 
 def for_export(fig: go.Figure) -> go.Figure:
