@@ -22,6 +22,7 @@ from typing import Any
 
 import duckdb
 
+from services import sandbox_worker
 from services.errors import UnsafeQuery
 
 MSG_FILE = "This query tries to read a file, which is not allowed here."
@@ -74,11 +75,8 @@ _SCRATCH: list[duckdb.DuckDBPyConnection] = []
 def _scratch() -> duckdb.DuckDBPyConnection:
     """One in-memory instance that only ever parses (call with `_LOCK` held)."""
     if not _SCRATCH:
-        con = duckdb.connect(":memory:", config={
-            "autoinstall_known_extensions": False, "autoload_known_extensions": False,
-            "enable_external_access": False, "python_enable_replacements": False,
-            "threads": 1, "memory_limit": "64MB",
-        })
+        con = sandbox_worker.new_instance(threads=1, memory_limit="64MB")  # the sandbox's
+        con.execute("SET enable_external_access = false")  # own locked instance, parse only
         con.execute("SET lock_configuration = true")
         _SCRATCH.append(con)
         atexit.register(con.close)
