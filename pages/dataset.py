@@ -154,15 +154,13 @@ with columns_tab, friendly_errors("dataset_columns"):
     if columns_tab.open:
         column_profiles.show(summary)
 
-with quality_tab, friendly_errors("dataset_quality"):
-    findings = cached_findings(path_key, version.columns) if quality_tab.open else []
-    if not quality_tab.open:
-        pass
-    elif not findings:
+
+def _quality_report(findings: list[Finding]) -> None:
+    if not findings:
         st.success("No problems found: this data looks clean.", icon=":material/verified:")
-    else:
-        things = "1 thing" if len(findings) == 1 else f"{number(len(findings))} things"
-        st.write(f"{things} to know about this data, most important first.")
+        return
+    things = "1 thing" if len(findings) == 1 else f"{number(len(findings))} things"
+    st.write(f"{things} to know about this data, most important first.")
     for index, finding in enumerate(findings):
         with st.container(border=True):
             label, colour = SEVERITY.get(finding.severity, ("Note", "gray"))
@@ -173,6 +171,11 @@ with quality_tab, friendly_errors("dataset_quality"):
                 recipe.fix_button(
                     dataset.id, index, finding.fix, path_key, fix_column, text_column
                 )
+
+
+with quality_tab, friendly_errors("dataset_quality"):
+    if quality_tab.open:
+        _quality_report(cached_findings(path_key, version.columns))
 
 with clean_tab, friendly_errors("dataset_clean"):
     if not may_change:

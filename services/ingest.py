@@ -159,11 +159,6 @@ def _connect() -> duckdb.DuckDBPyConnection:
     return duck.connect()
 
 
-def _first_line(error: BaseException) -> str:
-    text = str(error).split("\n")[0]
-    return re.sub(r"^[A-Za-z ]*Error: ", "", text).rstrip(".")
-
-
 def _copy_select(con: duckdb.DuckDBPyConnection, source: str, display: list[str],
                  exprs: list[str], tmp: Path) -> tuple[int, list[ColumnInfo]]:
     """COPY (SELECT exprs AS sql_names FROM source) to tmp; returns rows and columns."""
