@@ -14,13 +14,13 @@ from components.auth_gate import (
 )
 from components.feedback import friendly_errors
 from components.text import escape_markdown
-from services import claude_wiring
-from services.datasets import remove_partial_files
-from services.db import get_engine
+from services.access.permissions import can_open
+from services.access.users import has_users
+from services.claude import wiring as claude_wiring
 from services.errors import StorageUnavailable
 from services.logs import configure_logging
-from services.permissions import can_open
-from services.users import has_users
+from services.store.datasets import remove_partial_files
+from services.store.db import get_engine
 
 st.set_page_config(page_title="Research Desk", page_icon=":material/science:", layout="wide")
 configure_logging()

@@ -18,8 +18,8 @@ SECONDS = 15.0
 _CHILD = textwrap.dedent("""
     import json, resource, sys, time
     from pathlib import Path
-    from services.profile import profile_dataset
-    from services.quality import find_issues
+    from services.data.profile import profile_dataset
+    from services.data.quality import find_issues
     path = Path(sys.argv[1])
     started = time.perf_counter()
     profile = profile_dataset(path)

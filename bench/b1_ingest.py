@@ -47,7 +47,7 @@ def generate_csv(path: Path, rows: int = ROWS) -> None:
 _INGEST = """
 import sys, time
 from pathlib import Path
-from services.ingest import ingest_file
+from services.data.ingest import ingest_file
 t = time.perf_counter()
 r = ingest_file(Path(sys.argv[1]), original_name='orders.csv', dest_dir=Path(sys.argv[2]))
 seconds = time.perf_counter() - t

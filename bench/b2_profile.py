@@ -11,8 +11,8 @@ import duckdb
 import pandas as pd
 
 from bench.b1_ingest import DATA_SQL
-from services.profile import profile_dataset
-from services.quality import find_issues
+from services.data.profile import profile_dataset
+from services.data.quality import find_issues
 
 YDATA_NOTE = ("ydata-profiling not installable here: pip reports ResolutionImpossible for every "
               "ydata-profiling release (4.1.0-4.18.4) together with pandas==3.1.1, so it is "

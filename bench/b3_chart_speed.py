@@ -13,8 +13,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from services.analytics import aggregate
-from services.charts import ChartSpec, Filter
+from services.charts.aggregate import aggregate
+from services.charts.spec import ChartSpec, Filter
 
 ROWS = 10_000_000
 SPEC = ChartSpec(

@@ -1,4 +1,4 @@
-"""B6: 200 prompts at concurrency 8 through services.claude against the fake Messages API
+"""B6: 200 prompts at concurrency 8 through services.claude.client against the fake Messages API
 (250 ms latency, 10 % of requests refused with 429 + retry-after). Target: wall ≤ 1.3 × the
 ideal 200 / 8 × 0.25 s = 6.25 s, and no result lost."""
 
@@ -9,7 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
-from services import claude, settings
+from services import settings
+from services.claude import client as claude
 from services.errors import ResearchDeskError
 from tests.fakes.claude_server import FakeClaude
 

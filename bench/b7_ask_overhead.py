@@ -20,10 +20,10 @@ from pathlib import Path
 import duckdb
 
 from components.ask_chart import build_chart
-from services import sandbox
-from services.ask import chart_for_result
-from services.sandbox import run_sandboxed
-from services.sql_guard import check_sql
+from services.claude.ask import chart_for_result
+from services.untrusted_sql import sandbox
+from services.untrusted_sql.sandbox import run_sandboxed
+from services.untrusted_sql.sql_guard import check_sql
 
 ROWS = 1_000_000
 RUNS = 21

@@ -1,6 +1,6 @@
 """A chart of an Ask result (a small DataFrame already in memory) from a validated ChartSpec.
 
-Explore's `chart_figure.build_figure` draws `ChartData` that `services.analytics` aggregates
+Explore's `chart_figure.build_figure` draws `ChartData` that `services.charts.aggregate` aggregates
 from a Parquet file; an Ask result is a few thousand rows at most, so it is aggregated here
 with vectorized pandas and drawn with the same palette rules: Okabe-Ito colours, plus marker
 shapes, dash or bar patterns, transparent backgrounds (light and dark themes), a title, axis
@@ -25,7 +25,7 @@ from components.palette import (
     color_map,
     style_map,
 )
-from services.charts import AGG_NAMES, BAR_TYPES, CHART_NAMES, ChartSpec, as_drawn
+from services.charts.spec import AGG_NAMES, BAR_TYPES, CHART_NAMES, ChartSpec, as_drawn
 
 MAX_POINTS = 10_000
 MAX_GROUPS = 50

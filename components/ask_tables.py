@@ -1,7 +1,7 @@
 """The datasets picked on the Ask page, as tables with short safe SQL names (and profiles).
 
 A table name is derived from the dataset's name — the part before any colon, first words
-only — made safe by `services.sql_names` and deduplicated ("sales", "sales_2"), so Claude and
+only — made safe by `services.data.sql_names` and deduplicated ("sales", "sales_2"), so Claude and
 the SQL tab use the same readable names. The page shows which name stands for which dataset.
 """
 
@@ -10,13 +10,13 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from services import datasets
-from services.ask import AskTable
-from services.dataset_models import DatasetProfile
-from services.datasets import DatasetView
-from services.profile import profile_dataset
-from services.sql_names import derive_sql_names
-from services.users import UserView
+from services.access.users import UserView
+from services.claude.ask import AskTable
+from services.data.dataset_models import DatasetProfile
+from services.data.profile import profile_dataset
+from services.data.sql_names import derive_sql_names
+from services.store import datasets
+from services.store.datasets import DatasetView
 
 NAME_WORDS = 3
 

@@ -1,6 +1,6 @@
 """Sign-in, first-run and sign-out, around streamlit-authenticator's session state.
 
-Our own form checks the password through `services.users.verify_login` (bcrypt, throttling,
+Our own form checks the password through `services.access.users.verify_login` (bcrypt, throttling,
 audit); streamlit-authenticator holds the session state, and its browser component writes
 the signed cookie (HS256) that signs the person back in after a refresh. The cookie names the
 account's `session_version`: signing out, changing or resetting the password and disabling
@@ -22,10 +22,10 @@ from streamlit_authenticator.utilities import LoginError
 
 from components.feedback import friendly_errors
 from components.session import VERSION_KEY, set_current_user
-from services import users
-from services.auth_keys import cookie_key
+from services.access import users
+from services.access.auth_keys import cookie_key
+from services.access.users import NewUser, UserView
 from services.settings import get_settings
-from services.users import NewUser, UserView
 
 SIGN_OUT_KEY = "auth_sign_out_requested"
 MOVED_KEY = "auth_sign_out_moved_to_front_door"

@@ -26,9 +26,9 @@ from components.palette import (
     color_map,
     style_map,
 )
-from services import display_text
-from services.analytics import ChartData
-from services.charts import BAR_TYPES, CHART_NAMES, ChartSpec, as_drawn
+from services.charts.aggregate import ChartData
+from services.charts.spec import BAR_TYPES, CHART_NAMES, ChartSpec, as_drawn
+from services.data import display_text
 
 FACET_WRAP = 3  # small panels per row, as plotly express's facet_col_wrap
 
@@ -46,7 +46,7 @@ _DATE_FORMATS = {
 
 
 def format_number(value: float | int | None) -> str:
-    """Numbers in charts follow the one rule for numbers (services.display_text)."""
+    """Numbers in charts follow the one rule for numbers (services.data.display_text)."""
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "no value"
     return display_text.number(value)

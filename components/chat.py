@@ -8,16 +8,16 @@ import streamlit as st
 
 from components import ask_chart, save_to_item
 from components.text import escape_markdown, model_markdown
-from services.ask import SqlAttempt, chart_for_result, frame_kinds
-from services.charts import ChartSpec, validate_spec
-from services.conversations import MessageView
-from services.dataset_files import frame_csv_bytes
-from services.display_text import has_time_zone
+from services.access.users import UserView
+from services.charts.spec import ChartSpec, validate_spec
+from services.claude.ask import SqlAttempt, chart_for_result, frame_kinds
+from services.claude.conversations import MessageView
+from services.data.dataset_files import frame_csv_bytes
+from services.data.display_text import has_time_zone
+from services.data.time_zone import TIME_ZONE_NOTE
 from services.errors import InvalidInput
-from services.research import NewInsight
-from services.snapshots import kept_rows_note
-from services.time_zone import TIME_ZONE_NOTE
-from services.users import UserView
+from services.store.research import NewInsight
+from services.store.snapshots import kept_rows_note
 
 
 def show_table(frame: pd.DataFrame, total_rows: int, *, key: str,

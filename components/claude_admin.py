@@ -5,10 +5,11 @@ import pandas as pd
 import streamlit as st
 
 from components.feedback import friendly_errors
-from services import claude, usage
+from services.access.users import UserView
+from services.claude import client as claude
+from services.claude import usage
+from services.claude.usage import BudgetChange
 from services.settings import get_settings
-from services.usage import BudgetChange
-from services.users import UserView
 
 
 @st.cache_data(ttl=600, show_spinner=False)

@@ -4,9 +4,9 @@ import pandas as pd
 import streamlit as st
 
 from components.text import number
-from services import display_text
-from services.dataset_models import ColumnProfile, DatasetProfile
-from services.time_zone import TIME_ZONE_NOTE, is_zoned
+from services.data import display_text
+from services.data.dataset_models import ColumnProfile, DatasetProfile
+from services.data.time_zone import TIME_ZONE_NOTE, is_zoned
 
 SPREAD = "Typical spread (standard deviation)"
 QUARTERS = "Quarter marks (¼ / ½ / ¾)"

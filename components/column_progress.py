@@ -5,7 +5,7 @@ from contextlib import contextmanager
 
 import streamlit as st
 
-from services.profile import WIDE_COLUMNS, Progress
+from services.data.profile import WIDE_COLUMNS, Progress
 
 
 @contextmanager

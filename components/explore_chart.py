@@ -9,12 +9,12 @@ import streamlit as st
 from components import save_to_item
 from components.chart_figure import build_figure, default_title, for_export, summarize
 from components.text import escape_markdown
-from services.analytics import ChartData
-from services.chart_png import can_render_png, render_png
-from services.charts import ChartSpec
-from services.dataset_files import frame_csv_bytes
-from services.research import NewInsight
-from services.users import UserView
+from services.access.users import UserView
+from services.charts.aggregate import ChartData
+from services.charts.chart_png import can_render_png, render_png
+from services.charts.spec import ChartSpec
+from services.data.dataset_files import frame_csv_bytes
+from services.store.research import NewInsight
 
 PNG_SIZE = {"width": 1200, "height": 700, "scale": 2}
 

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 
 import streamlit as st
 
-from services.charts import (
+from services.charts.spec import (
     AGG_NAMES,
     AGGS,
     BAR_TYPES,
@@ -25,7 +25,7 @@ from services.charts import (
     spec_to_query_params,
     suggest_fields,
 )
-from services.column_roles import ColumnStats
+from services.data.column_roles import ColumnStats
 
 PREFIX = "explore_"
 FIELDS = ("x", "y", "color", "facet")

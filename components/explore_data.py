@@ -9,10 +9,11 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from services import analytics, stat_views
-from services.analytics import ChartData
-from services.charts import ChartSpec, Filter
-from services.column_roles import ColumnStats
+from services.charts import aggregate as analytics
+from services.charts import stat_views
+from services.charts.aggregate import ChartData
+from services.charts.spec import ChartSpec, Filter
+from services.data.column_roles import ColumnStats
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

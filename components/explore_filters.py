@@ -10,7 +10,7 @@ from components import explore_data
 from components.chart_figure import format_number
 from components.explore_controls import key
 from components.text import escape_markdown
-from services.charts import Filter
+from services.charts.spec import Filter
 
 FILTERS = key("filters")
 

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from services import text_reading
-from services.dataset_models import ReadOptions
+from services.data import text_reading
+from services.data.dataset_models import ReadOptions
 
 AUTO = "Detect automatically"
 DELIMITERS = {

@@ -10,8 +10,8 @@ import streamlit as st
 from pydantic import TypeAdapter
 
 from components.text import escape_markdown
-from services.cleaning import describe_step, preview_steps
-from services.dataset_models import Cast, ParseDate, ParseNumber, Recipe, Step, StepPreview
+from services.data.cleaning import describe_step, preview_steps
+from services.data.dataset_models import Cast, ParseDate, ParseNumber, Recipe, Step, StepPreview
 
 _STEP = TypeAdapter(Step)
 

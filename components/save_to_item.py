@@ -7,10 +7,10 @@ import streamlit as st
 
 from components.feedback import friendly_errors
 from components.text import escape_markdown
-from services import research
-from services.permissions import can
-from services.research import NewInsight
-from services.users import UserView
+from services.access.permissions import can
+from services.access.users import UserView
+from services.store import research
+from services.store.research import NewInsight
 
 NEW_ITEM = "➕ New research item…"
 

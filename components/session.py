@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from services import users
-from services.permissions import can_open
-from services.users import UserView
+from services.access import users
+from services.access.permissions import can_open
+from services.access.users import UserView
 
 USER_KEY = "research_desk_user"
 VERSION_KEY = "auth_session_version"  # the account's session_version this browser signed in at

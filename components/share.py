@@ -3,9 +3,9 @@
 import streamlit as st
 
 from components.feedback import flash
-from services import datasets
-from services.datasets import DatasetView
-from services.users import UserView
+from services.access.users import UserView
+from services.store import datasets
+from services.store.datasets import DatasetView
 
 
 def dataset_link(dataset_id: int) -> str:

@@ -3,7 +3,7 @@
 import re
 from datetime import date, datetime
 
-from services import display_text
+from services.data import display_text
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~<$:&=\"'%@/])")
 # In Claude's text only emphasis stays: * and _ are left for **bold** and _italics_.
@@ -39,7 +39,7 @@ def model_markdown(text: str) -> str:
 
 
 def number(value: float | int | None, *, digits: int = 2) -> str:
-    """Numbers for people; the rule lives in services.display_text (one home)."""
+    """Numbers for people; the rule lives in services.data.display_text (one home)."""
     return display_text.number(value, digits=digits)
 
 

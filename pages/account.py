@@ -6,8 +6,8 @@ from components.auth_gate import keep_signed_in_here
 from components.feedback import friendly_errors
 from components.session import require_page
 from components.text import when
-from services import users
-from services.permissions import ROLE_LABELS
+from services.access import users
+from services.access.permissions import ROLE_LABELS
 
 user = require_page("account")
 

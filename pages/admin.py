@@ -9,11 +9,11 @@ from components import claude_admin
 from components.feedback import friendly_errors
 from components.session import require_page
 from components.text import escape_markdown
-from services import audit, users
-from services.audit import ACTIONS, AuditFilter
-from services.permissions import ROLE_LABELS, Role
+from services.access import audit, users
+from services.access.audit import ACTIONS, AuditFilter
+from services.access.permissions import ROLE_LABELS, Role
+from services.access.users import NewUser
 from services.settings import get_settings
-from services.users import NewUser
 
 user = require_page("admin")
 

@@ -12,15 +12,18 @@ from components.feedback import empty_state, friendly_errors
 from components.session import require_page
 from components.text import escape_markdown, model_markdown
 from components.waiting import wait_for
-from services import ask, claude, claude_wiring, conversations, datasets, snapshots, usage
-from services.ask import AskResult, AskTable
-from services.claude import CallUsage, ClaudeIncomplete
-from services.conversations import ConversationView, NewMessage, TurnDetails
-from services.datasets import DatasetView
+from services.access.permissions import can
+from services.claude import ask, conversations, usage
+from services.claude import client as claude
+from services.claude import wiring as claude_wiring
+from services.claude.ask import AskResult, AskTable
+from services.claude.client import CallUsage, ClaudeIncomplete
+from services.claude.conversations import ConversationView, NewMessage, TurnDetails
 from services.errors import BudgetExceeded, ClaudeUnavailable
-from services.permissions import can
-from services.sandbox import warm_up
 from services.settings import get_settings
+from services.store import datasets, snapshots
+from services.store.datasets import DatasetView
+from services.untrusted_sql.sandbox import warm_up
 
 claude_wiring.install()  # idempotent; AppTest runs this file without app.py
 warm_up()  # start the sandbox's worker processes (idempotent, does not wait)

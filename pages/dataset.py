@@ -10,12 +10,14 @@ from components.feedback import empty_state, flash, friendly_errors, show_flash
 from components.params import id_from_text
 from components.session import require_page
 from components.text import escape_markdown, file_size, number, when
-from services import dataset_access, dataset_files, datasets, display_text, profile, quality
-from services.cleaning import preview_sentence
-from services.dataset_models import DatasetProfile, Finding
+from services.access import dataset_access
+from services.access.permissions import Role, can
+from services.data import dataset_files, display_text, profile, quality
+from services.data.cleaning import preview_sentence
+from services.data.dataset_models import DatasetProfile, Finding
+from services.data.time_zone import TIME_ZONE_NOTE
 from services.errors import NotFound
-from services.permissions import Role, can
-from services.time_zone import TIME_ZONE_NOTE
+from services.store import datasets
 
 user = require_page("dataset")
 

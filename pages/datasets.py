@@ -6,9 +6,10 @@ from components import read_options, upload_memory
 from components.feedback import empty_state, friendly_errors
 from components.session import require_page
 from components.text import escape_markdown, file_size, number, when
-from services import datasets, ingest, uploads
-from services.permissions import can
-from services.uploads import ACCEPTED
+from services.access.permissions import can
+from services.data import ingest, uploads
+from services.data.uploads import ACCEPTED
+from services.store import datasets
 
 user = require_page("datasets")
 may_upload = can(user.role, "upload_data")

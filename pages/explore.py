@@ -11,9 +11,10 @@ from components.feedback import empty_state, friendly_errors
 from components.params import id_from_text
 from components.session import require_page
 from components.text import escape_markdown
-from services import dataset_access, datasets
-from services.charts import ChartSpec, validate_spec
+from services.access import dataset_access
+from services.charts.spec import ChartSpec, validate_spec
 from services.errors import InvalidInput, NotFound
+from services.store import datasets
 
 user = require_page("explore")
 st.title("Explore")

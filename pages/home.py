@@ -5,9 +5,10 @@ import streamlit as st
 from components.feedback import empty_state, friendly_errors
 from components.session import require_page
 from components.text import escape_markdown, number, when
-from services import audit, datasets
-from services.permissions import can
+from services.access import audit
+from services.access.permissions import can
 from services.settings import get_settings
+from services.store import datasets
 
 user = require_page("home")
 

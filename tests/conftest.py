@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from services import sign_in_throttle
-from services.db import dispose_engines
+from services.access import sign_in_throttle
 from services.settings import reset_settings_cache
+from services.store.db import dispose_engines
 
 ENV_TO_CLEAR = (
     "ANTHROPIC_API_KEY",

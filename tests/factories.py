@@ -1,8 +1,8 @@
 """Small helpers to create accounts in tests."""
 
-from services import users
-from services.permissions import Role
-from services.users import NewUser, UserView
+from services.access import users
+from services.access.permissions import Role
+from services.access.users import NewUser, UserView
 
 PASSWORD = "correct-horse-42"
 

@@ -6,10 +6,13 @@ from collections.abc import Iterator
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from services import claude, conversations, datasets, settings, usage
-from services.permissions import Role
-from services.usage import BudgetChange
-from services.users import UserView
+from services import settings
+from services.access.permissions import Role
+from services.access.users import UserView
+from services.claude import client as claude
+from services.claude import conversations, usage
+from services.claude.usage import BudgetChange
+from services.store import datasets
 from tests.app.helpers import all_text, button, open_page, sign_in
 from tests.factories import make_admin, make_user
 from tests.fakes.claude_server import FakeClaude, point_claude_at
@@ -181,7 +184,7 @@ def test_no_datasets_offers_a_sample(fake: FakeClaude) -> None:
 
 def _claude_tab() -> None:
     from components import claude_admin
-    from services import users
+    from services.access import users
 
     admin_user = users.get_user("ada")
     assert admin_user is not None

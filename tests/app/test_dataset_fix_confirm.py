@@ -4,7 +4,8 @@ from pathlib import Path
 
 import duckdb
 
-from services import datasets, quality
+from services.data import quality
+from services.store import datasets
 from tests.app.helpers import all_text, button, open_page, sign_in
 from tests.factories import make_admin
 

@@ -9,9 +9,9 @@ import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from services import datasets
-from services.datasets import DatasetView
-from services.users import UserView
+from services.access.users import UserView
+from services.store import datasets
+from services.store.datasets import DatasetView
 from tests.app.helpers import all_text, open_page, sign_in
 from tests.factories import make_admin
 

@@ -3,11 +3,11 @@
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from services import datasets
-from services.charts import ChartSpec, Filter, spec_to_query_params
-from services.datasets import DatasetView
-from services.permissions import Role
-from services.users import UserView
+from services.access.permissions import Role
+from services.access.users import UserView
+from services.charts.spec import ChartSpec, Filter, spec_to_query_params
+from services.store import datasets
+from services.store.datasets import DatasetView
 from tests.app.helpers import all_text, as_read, open_page, sign_in
 from tests.factories import make_admin, make_user
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from services import users
-from services.permissions import Role
+from services.access import users
+from services.access.permissions import Role
 from tests.app.helpers import all_text, button, new_app, open_page, sign_in, text_input
 from tests.factories import PASSWORD, make_admin, make_user
 

@@ -9,8 +9,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from components import auth_gate
-from services import users
-from services.auth_keys import cookie_key
+from services.access import users
+from services.access.auth_keys import cookie_key
 from tests.app.helpers import all_text, button, new_app, open_page, sign_in, text_input
 from tests.factories import PASSWORD, make_admin
 

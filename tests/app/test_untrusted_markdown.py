@@ -9,8 +9,11 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from services import claude, conversations, datasets, settings
-from services.users import UserView
+from services import settings
+from services.access.users import UserView
+from services.claude import client as claude
+from services.claude import conversations
+from services.store import datasets
 from tests.app.helpers import button, open_page, sign_in
 from tests.factories import make_admin, make_user
 from tests.fakes.claude_server import FakeClaude, point_claude_at

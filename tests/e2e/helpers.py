@@ -6,12 +6,13 @@ from pathlib import Path
 
 from playwright.sync_api import Locator, Page, expect
 
-from services import datasets, users
-from services.datasets import DatasetView
-from services.db import dispose_engines
-from services.permissions import Role
+from services.access import users
+from services.access.permissions import Role
+from services.access.users import NewUser, UserView
 from services.settings import reset_settings_cache
-from services.users import NewUser, UserView
+from services.store import datasets
+from services.store.datasets import DatasetView
+from services.store.db import dispose_engines
 from tests.e2e.conftest import wait_ready
 
 ADMIN_PASSWORD = "first-admin-pass-1"

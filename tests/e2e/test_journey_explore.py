@@ -62,7 +62,7 @@ def test_chart_download_and_save(server: Server, page: Page, tmp_path: Path) -> 
     assert lines[0].startswith("sex,day") and len(lines) == 9  # 2 × 4 groups + header
     wait_ready(page)
 
-    # up to two 45 s attempts: a hung renderer is killed and tried again (services.chart_png)
+    # up to two 45 s attempts: a hung renderer is killed and tried again (services.charts.chart_png)
     with page.expect_download(timeout=120_000) as png_download:
         page.get_by_role("button", name="Download chart (PNG)").click()
     png_path = tmp_path / "chart.png"

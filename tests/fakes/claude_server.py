@@ -525,7 +525,8 @@ if __name__ == "__main__":
 def point_claude_at(fake: FakeClaude, monkeypatch: Any, *, key: str = "sk-test-fake",
                     timeout_s: float = 5, max_retries: int = 3) -> None:
     """Test helper: settings (via environment) aimed at `fake`, with fast retries."""
-    from services import claude, settings
+    from services import settings
+    from services.claude import client as claude
 
     monkeypatch.setenv("RESEARCH_DESK_SECRETS_FILE", "/nonexistent/secrets.toml")
     monkeypatch.setenv("ANTHROPIC_API_KEY", key)

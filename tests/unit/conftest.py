@@ -4,7 +4,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from services import claude, settings
+from services import settings
+from services.claude import client as claude
 from tests.fakes.claude_server import FakeClaude, point_claude_at
 
 

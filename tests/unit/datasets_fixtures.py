@@ -5,8 +5,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from services.dataset_models import IngestResult
-from services.ingest import ingest_file
+from services.data.dataset_models import IngestResult
+from services.data.ingest import ingest_file
 
 
 def write_bytes(folder: Path, name: str, data: bytes) -> Path:

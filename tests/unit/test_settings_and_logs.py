@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from services import auth_keys, db, users
+from services.access import auth_keys, users
 from services.errors import StorageUnavailable
 from services.logs import JsonFormatter, RedactingFilter, redact, report_unexpected
 from services.settings import get_settings, reset_settings_cache
+from services.store import db
 from tests.factories import PASSWORD, make_admin
 
 

@@ -1,0 +1,380 @@
+"""Accounts: creation, roles, passwords, sign-in checks. Every change is audited.
+
+Callers pass the acting user (`actor`); the role check happens here, not only in pages.
+"""
+
+import math
+import re
+from datetime import datetime
+from functools import lru_cache
+from typing import Self
+
+import bcrypt
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from services.access import audit, password_rules
+from services.access import sign_in_throttle as throttle
+from services.access.permissions import Role, require
+from services.errors import AuthenticationFailed, Conflict, InvalidInput, NotFound
+from services.settings import get_settings
+from services.store.db import session_scope
+from services.store.models import User, utcnow
+
+USERNAME_RULE = "3–32 characters: lowercase letters, digits, dots, dashes or underscores"
+PASSWORD_RULE = password_rules.PASSWORD_RULE
+_USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,31}$")
+_EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+
+
+class UserView(BaseModel):
+    """What the app may know about a user: never the password hash."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    username: str
+    name: str
+    email: str
+    role: Role
+    disabled: bool
+    created_at: datetime
+    session_version: int = 0  # a signed-in browser holding an older number is signed out
+
+    @field_validator("session_version", mode="before")
+    @classmethod
+    def _version(cls, value: object) -> object:
+        return 0 if value is None else value
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+
+def validate_password(password: str, *, username: str = "") -> str:
+    problem = password_rules.weakness(password, username=username)
+    if problem:
+        raise InvalidInput(problem)
+    if len(password.encode()) > 72:
+        raise InvalidInput("Passwords can be at most 72 bytes long; choose a shorter one.")
+    if password != password.strip():
+        raise InvalidInput("Passwords cannot start or end with a space.")
+    return password
+
+
+class NewUser(BaseModel):
+    username: str
+    name: str
+    email: str = ""
+    password: str
+    role: Role = Role.ANALYST
+
+    @field_validator("username")
+    @classmethod
+    def _username(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("Enter a username.")
+        if not _USERNAME.match(value):
+            raise ValueError(f"Usernames must be {USERNAME_RULE}.")
+        return value
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("Enter the person's name.")
+        if len(value) > 200:
+            raise ValueError("Names can be at most 200 characters long.")
+        if re.search(r"[<>]", value):
+            raise ValueError("Names cannot contain < or > characters.")
+        return value
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        value = value.strip()
+        if value and not _EMAIL.match(value):
+            raise ValueError("That email address does not look right (name@example.org).")
+        return value
+
+    @field_validator("password")
+    @classmethod
+    def _password(cls, value: str) -> str:
+        return validate_password(value)
+
+    @model_validator(mode="after")
+    def _password_not_username(self) -> Self:
+        validate_password(self.password, username=self.username)
+        return self
+
+    @classmethod
+    def parse(cls, **fields: object) -> Self:
+        """Validate and turn pydantic's errors into one friendly InvalidInput sentence."""
+        try:
+            return cls.model_validate(fields)
+        except InvalidInput:
+            raise
+        except ValidationError as error:
+            errors = error.errors()
+            message = errors[0]["msg"].removeprefix("Value error, ") if errors else str(error)
+            if errors and errors[0].get("type") == "enum":
+                message = "Choose one of the roles: admin, analyst or viewer."
+            raise InvalidInput(message) from error
+
+
+def hash_password(password: str) -> str:
+    rounds = get_settings().bcrypt_rounds
+    return bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=rounds)).decode()
+
+
+@lru_cache(maxsize=4)
+def _dummy_hash(rounds: int) -> str:
+    """Checked when the username is unknown, so response time does not reveal it."""
+    return bcrypt.hashpw(b"not-a-real-password", bcrypt.gensalt(rounds=rounds)).decode()
+
+
+def _check_password(password: str, password_hash: str) -> bool:
+    try:
+        return bcrypt.checkpw(password.encode(), password_hash.encode())
+    except ValueError:
+        return False
+
+
+def _get(session: Session, username: str) -> User:
+    user = session.get(User, username)
+    if user is None:
+        raise NotFound(f"There is no user called “{username}”.")
+    return user
+
+
+def _active_admins(session: Session) -> int:
+    statement = (
+        select(func.count())
+        .select_from(User)
+        .where(User.role == Role.ADMIN.value, User.disabled.is_(False))
+    )
+    return int(session.scalar(statement) or 0)
+
+
+def has_users() -> bool:
+    with session_scope() as session:
+        return bool(session.scalar(select(func.count()).select_from(User)))
+
+
+def get_user(username: str) -> UserView | None:
+    with session_scope() as session:
+        user = session.get(User, username)
+        return UserView.model_validate(user) if user else None
+
+
+def list_users(actor: UserView) -> list[UserView]:
+    require(actor.role, "manage_users")
+    with session_scope() as session:
+        rows = session.scalars(select(User).order_by(User.username))
+        return [UserView.model_validate(row) for row in rows]
+
+
+def _insert(session: Session, new_user: NewUser, *, actor: str) -> UserView:
+    if session.get(User, new_user.username) is not None:
+        raise Conflict(f"The username “{new_user.username}” is taken; choose another.")
+    user = User(
+        username=new_user.username,
+        name=new_user.name,
+        email=new_user.email,
+        password_hash=hash_password(new_user.password),
+        role=new_user.role.value,
+        disabled=False,
+        failed_logins=0,
+        created_at=utcnow(),
+    )
+    session.add(user)
+    audit.record(
+        session,
+        actor=actor,
+        action="user_created",
+        target=user.username,
+        detail=f"role={user.role}",
+    )
+    session.flush()
+    return UserView.model_validate(user)
+
+
+def create_first_admin(new_user: NewUser) -> UserView:
+    """Only possible while there are no accounts at all (fresh install)."""
+    admin = new_user.model_copy(update={"role": Role.ADMIN})
+    with session_scope(write=True) as session:
+        if session.scalar(select(func.count()).select_from(User)):
+            raise Conflict("An admin account already exists. Please sign in instead.")
+        return _insert(session, admin, actor=admin.username)
+
+
+def create_user(actor: UserView, new_user: NewUser) -> UserView:
+    require(actor.role, "manage_users")
+    with session_scope(write=True) as session:
+        return _insert(session, new_user, actor=actor.username)
+
+
+def set_disabled(actor: UserView, username: str, disabled: bool) -> UserView:
+    require(actor.role, "manage_users")
+    with session_scope(write=True) as session:
+        user = _get(session, username)
+        if user.disabled == disabled:
+            return UserView.model_validate(user)
+        is_active_admin = user.role == Role.ADMIN.value and not user.disabled
+        if disabled and is_active_admin and _active_admins(session) <= 1:
+            raise Conflict("This is the last active admin; make someone else an admin first.")
+        user.disabled = disabled
+        if disabled:
+            _revoke_sessions(user)
+        action = "user_disabled" if disabled else "user_enabled"
+        audit.record(session, actor=actor.username, action=action, target=username)
+        return UserView.model_validate(user)
+
+
+def change_role(actor: UserView, username: str, role: Role) -> UserView:
+    require(actor.role, "manage_users")
+    with session_scope(write=True) as session:
+        user = _get(session, username)
+        if user.role == role.value:
+            return UserView.model_validate(user)
+        is_active_admin = user.role == Role.ADMIN.value and not user.disabled
+        if is_active_admin and _active_admins(session) <= 1:
+            raise Conflict("This is the last active admin; make someone else an admin first.")
+        audit.record(
+            session,
+            actor=actor.username,
+            action="role_changed",
+            target=username,
+            detail=f"{user.role} → {role.value}",
+        )
+        user.role = role.value
+        return UserView.model_validate(user)
+
+
+def reset_password(actor: UserView, username: str, new_password: str) -> None:
+    require(actor.role, "manage_users")
+    validate_password(new_password, username=username)
+    with session_scope(write=True) as session:
+        user = _get(session, username)
+        user.password_hash = hash_password(new_password)
+        user.failed_logins = 0
+        user.locked_until = None
+        _revoke_sessions(user)
+        audit.record(session, actor=actor.username, action="password_reset", target=username)
+
+
+def change_password(username: str, current_password: str, new_password: str) -> UserView:
+    """Changes the password and signs out every other browser; returns the account with its
+    new session version, so the browser that changed it can stay signed in."""
+    validate_password(new_password, username=username)
+    with session_scope(write=True) as session:
+        user = _get(session, username)
+        if not _check_password(current_password, user.password_hash):
+            raise AuthenticationFailed("Your current password is not right; nothing was changed.")
+        if current_password == new_password:
+            raise InvalidInput("The new password must differ from the current one.")
+        user.password_hash = hash_password(new_password)
+        _revoke_sessions(user)
+        audit.record(session, actor=username, action="password_changed", target=username)
+        return UserView.model_validate(user)
+
+
+def verify_login(username: str, password: str, *, client: str | None = None) -> UserView:
+    """Check a sign-in attempt from `client` (the browser's address). Audited.
+
+    Three brakes (see services/access/sign_in_throttle.py): a client with too many recent failures
+    waits before any password is checked; an account with too many recent failures answers
+    "wait" to clients that failed at it, real and unknown usernames alike, so the answer never
+    tells whether a username exists; and the right password from a client with no failures
+    there still gets in, so nobody can lock an account's owner out by guessing.
+    """
+    username = username.strip().lower()[:64]
+    settings = get_settings()
+    client_id = throttle.client_key(client)
+    wait = throttle.clients.wait_s(client_id, settings.login_window_s,
+                                   settings.login_client_max_attempts)
+    if wait > 0:  # refused before any work: no password check, no audit row per attempt
+        raise AuthenticationFailed(
+            f"Too many failed sign-ins from this device or network. Wait {math.ceil(wait)} "
+            "seconds, then try again.")
+    with session_scope(write=True) as session:
+        outcome = _login_outcome(session, username, password, client_id)
+        detail = outcome if isinstance(outcome, str) else ""
+        action = "sign_in" if isinstance(outcome, UserView) else "sign_in_failed"
+        audit.record(session, actor=username or "-", action=action, target=username, detail=detail)
+    if isinstance(outcome, UserView):
+        return outcome
+    raise AuthenticationFailed(_LOGIN_MESSAGES.get(outcome, outcome))
+
+
+_NO_MATCH = "That username and password do not match. Please try again."
+_LOGIN_MESSAGES = {
+    "unknown user": _NO_MATCH,
+    "wrong password": _NO_MATCH,
+    "disabled": "This account is disabled. Ask an admin to enable it.",
+}
+
+
+def _login_outcome(session: Session, username: str, password: str,
+                   client: str) -> UserView | str:
+    """The signed-in user, or a short reason for the audit log (the same for real and
+    unknown usernames until the password has been found right)."""
+    settings = get_settings()
+    pair = throttle.pair_key(client, username)
+    lock_wait = throttle.accounts.wait_s(username, settings.login_lockout_s,
+                                         settings.login_max_attempts)
+    if lock_wait > 0 and throttle.client_accounts.count(pair, settings.login_window_s):
+        return f"Too many failed attempts. Wait {math.ceil(lock_wait)} seconds, then try again."
+    user = session.get(User, username) if username else None
+    password_hash = user.password_hash if user else _dummy_hash(settings.bcrypt_rounds)
+    if user is None or not _check_password(password, password_hash):
+        throttle.clients.add(client)
+        throttle.accounts.add(username)
+        throttle.client_accounts.add(pair)
+        if user is not None:
+            user.failed_logins = (user.failed_logins or 0) + 1
+        return "unknown user" if user is None else "wrong password"
+    if user.disabled:
+        return "disabled"
+    throttle.client_accounts.forget(pair)
+    user.failed_logins = 0
+    user.locked_until = None
+    return UserView.model_validate(user)
+
+
+def record_sign_out(username: str) -> None:
+    """Signing out ends every signed-in browser of this account (their cookies stop working)."""
+    with session_scope(write=True) as session:
+        user = session.get(User, username)
+        if user is not None:
+            _revoke_sessions(user)
+        audit.record(session, actor=username, action="sign_out", target=username)
+
+
+def _revoke_sessions(user: User) -> None:
+    user.session_version = (user.session_version or 0) + 1
+
+
+def is_session_current(username: str, version: int | None) -> bool:
+    """Whether a browser signed in at `version` may still act for this enabled account."""
+    user = get_user(username)
+    return user is not None and not user.disabled and version == user.session_version
+
+
+def authenticator_credentials() -> dict:
+    """Active users in the shape streamlit-authenticator expects (it re-checks cookies)."""
+    with session_scope() as session:
+        rows = session.scalars(select(User).where(User.disabled.is_(False)))
+        return {
+            "usernames": {
+                row.username: {
+                    "name": row.name,
+                    "email": row.email,
+                    "password": row.password_hash,
+                    "roles": [row.role],
+                }
+                for row in rows
+            }
+        }

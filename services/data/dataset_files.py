@@ -1,0 +1,87 @@
+"""Reading a version's file for people: a preview, and downloads that are safe to open.
+
+CSV exports neutralise spreadsheet formula injection (OWASP "CSV Injection"): wherever a
+text cell, or any line inside it, starts with = + - @ tab or carriage return, an apostrophe is
+put in front, so a spreadsheet shows it instead of running it. `neutralise_formulas` is the
+rule; every download (whole version, Ask answers, Explore charts and tables) goes through it.
+"""
+
+import re
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+from services.data import duck
+from services.data.sql_names import path_literal, quote_ident, read_columns
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_RISKY = r"=+\-@\t\r"
+# Before a risky character at the start of the cell or right after a line break inside it.
+_FORMULA = re.compile(rf"(?:^|(?<=[\r\n]))(?=[{_RISKY}])")
+_SQL_AFTER_BREAK = rf"([\r\n])([{_RISKY}])"  # DuckDB's RE2 has no look-behind: run twice
+
+
+def neutralise_formulas(text: str) -> str:
+    """The one rule for exported text: "South\\r=cmd|…" becomes "South\\r'=cmd|…"."""
+    return _FORMULA.sub("'", text)
+
+
+def preview(parquet_path: Path, *, limit: int = 100) -> pd.DataFrame:
+    """The first rows, with the column names people see."""
+    columns = read_columns(parquet_path)
+    select = ", ".join(f"{quote_ident(c.sql_name)} AS {quote_ident(c.name)}" for c in columns)
+    with duck.connect() as con:
+        return con.execute(
+            f"SELECT {select} FROM read_parquet({path_literal(parquet_path)}) LIMIT {int(limit)}"
+        ).df()
+
+
+def _safe_text(column_sql: str) -> str:
+    """`neutralise_formulas` in DuckDB SQL, so a whole version never passes through pandas."""
+    starts = ", ".join(f"'{c}'" for c in FORMULA_STARTS)
+    inner = column_sql
+    for _ in range(2):  # the second pass catches breaks whose neighbour the first one used
+        inner = f"regexp_replace({inner}, '{_SQL_AFTER_BREAK}', '\\1''\\2', 'g')"
+    return (
+        f"CASE WHEN left({column_sql}, 1) IN ({starts}) THEN '''' || {inner} "
+        f"ELSE {inner} END"
+    )
+
+
+def csv_bytes(parquet_path: Path) -> bytes:
+    """The whole version as UTF-8 CSV with the display names as header, formula-safe."""
+    columns = read_columns(parquet_path)
+    parts = []
+    for column in columns:
+        source = quote_ident(column.sql_name)
+        is_text = column.duckdb_type.upper().startswith("VARCHAR")
+        expression = _safe_text(source) if is_text else source
+        parts.append(f"{expression} AS {quote_ident(_safe_header(column.name))}")
+    with tempfile.TemporaryDirectory() as folder, duck.connect() as con:
+        target = Path(folder) / "export.csv"
+        con.execute(
+            f"COPY (SELECT {', '.join(parts)} FROM read_parquet({path_literal(parquet_path)})) "
+            f"TO {path_literal(target)} (HEADER, DELIMITER ',')"
+        )
+        return target.read_bytes()
+
+
+def frame_csv_bytes(frame: pd.DataFrame) -> bytes:
+    """A small in-memory table (chart data, query result) as formula-safe CSV."""
+    safe = frame.copy()
+    safe.columns = [_safe_header(str(c)) for c in safe.columns]
+    for name in safe.columns:
+        if safe[name].dtype == object or pd.api.types.is_string_dtype(safe[name]):
+            values = safe[name].astype("string")
+            safe[name] = values.str.replace(_FORMULA, "'", regex=True)
+    # CRLF row ends (RFC 4180) make pandas quote any cell holding \r, as DuckDB does.
+    return safe.to_csv(index=False, lineterminator="\r\n").encode("utf-8")
+
+
+def _safe_header(name: str) -> str:
+    return neutralise_formulas(name)
+
+
+def parquet_bytes(parquet_path: Path) -> bytes:
+    return parquet_path.read_bytes()

@@ -1,0 +1,167 @@
+"""How numbers, shares, years, dates and missing cells are written for people: one home.
+
+Pages, components and services (quality messages) all call these functions, so 99.95 reads
+the same everywhere, a year never gets a thousands separator ("2007", not "2,007"), dates read
+as people write them ("1 Mar 2024", "1 Mar 2024 14:05") and no value ever shows as "None",
+"NaN" or in scientific notation ("-1.098e+04").
+"""
+
+import math
+import re
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from services.data.time_zone import TIME_ZONE
+
+MISSING = "—"
+_YEAR_NAME = re.compile(r"(^|[^a-z])(year|years|yr|yrs|yyyy|jahr|año|ano|annee|année|anno)"
+                        r"($|[^a-z])|year$", re.IGNORECASE)
+_ISO_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?"
+                         r"(Z|[+-]\d{2}(:?\d{2})?)?$")
+MOST = 0.5  # "most" means more than half
+
+
+def is_missing(value: Any) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    if isinstance(value, float | np.floating):
+        return bool(math.isnan(value))
+    return False
+
+
+def number(value: float | int | None, *, digits: int = 2, grouping: bool = True) -> str:
+    """Thousands separators and sensible rounding, never scientific notation:
+    1,234,567 · 123,457 (from 123,456.7) · 1,234.6 · 99.95 · 0.00123 · "—" for no value."""
+    if is_missing(value) or not math.isfinite(float(value)):  # type: ignore[arg-type]
+        return MISSING
+    sep = "," if grouping else ""
+    x = float(value)  # type: ignore[arg-type]
+    if isinstance(value, int | np.integer) and not isinstance(value, bool):
+        return f"{int(value):{sep}d}"
+    magnitude = abs(x)
+    if x.is_integer() or magnitude >= 100_000:
+        shown = f"{x:{sep}.0f}"
+    elif magnitude >= 1000:
+        shown = f"{x:{sep}.1f}".removesuffix(".0")
+    elif magnitude >= 1:
+        shown = f"{x:{sep}.{digits}f}".rstrip("0").rstrip(".")
+    else:  # small values keep `digits + 1` significant digits: 0.478, 0.00123
+        decimals = min(12, digits - int(math.floor(math.log10(magnitude))))
+        shown = f"{x:.{decimals}f}".rstrip("0").rstrip(".")
+    return "0" if shown in ("-0", "") else shown
+
+
+def share(part: float, whole: float) -> str:
+    """A part of a whole as a percentage that is never rounded to a false 0% or 100%."""
+    if not whole or not part:
+        return "0%"
+    pct = 100 * part / whole
+    if pct < 1:
+        return "<1%"
+    if 99 < pct < 100:
+        return ">99%"
+    return f"{pct:.0f}%"
+
+
+def missing_share(missing: int, present: int) -> str:
+    """The share of rows with no value: the Columns and the Quality tab both write this."""
+    return share(missing, missing + present)
+
+
+def is_year_column(name: str, values: Any = None) -> bool:
+    """A column of years: its name says year (year, Year, yr, birth_year, Jahr…) and, when
+    values are given, every value is a whole number from 1000 to 2999."""
+    if not _YEAR_NAME.search(name.replace("_", " ")):
+        return False
+    if values is None:
+        return True
+    series = pd.to_numeric(pd.Series(values), errors="coerce").dropna()
+    if series.empty:
+        return True
+    return bool(((series % 1 == 0) & (series >= 1000) & (series <= 2999)).all())
+
+
+def year(value: float | int | None) -> str:
+    """A year as people write it: 2007, never 2,007 (and 2007.5 as 2007.5)."""
+    return number(value, grouping=False)
+
+
+def moment(value: Any, *, with_time: bool | None = None, seconds: bool = True) -> str:
+    """A date or date-time as people write it: "1 Mar 2024", "1 Mar 2024 14:05". Times with
+    a time zone are shown in `TIME_ZONE` (UTC). `with_time=None` shows the time only when it
+    is not midnight; seconds show when they are not zero, unless `seconds=False`. ISO text
+    ("2024-03-01T00:00:00") is read first."""
+    if is_missing(value):
+        return MISSING
+    if isinstance(value, str):
+        if not _ISO_MOMENT.match(value.strip()):
+            return value
+        value = pd.Timestamp(value.strip())
+    if isinstance(value, pd.Timestamp):
+        value = value.to_pydatetime()
+    if isinstance(value, np.datetime64):
+        value = pd.Timestamp(value).to_pydatetime()
+    if isinstance(value, time):
+        return value.strftime("%H:%M:%S" if value.second else "%H:%M")
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = pd.Timestamp(value).tz_convert(TIME_ZONE).to_pydatetime()
+        shows_time = with_time if with_time is not None else value.time() != time(0)
+        if not shows_time:
+            return f"{value.day} {value:%b %Y}"
+        clock = "%H:%M:%S" if value.second and seconds else "%H:%M"
+        return f"{value.day} {value:%b %Y} {value.strftime(clock)}"
+    if isinstance(value, date):
+        return f"{value.day} {value:%b %Y}"
+    return str(value)
+
+
+def cell(value: Any) -> str:
+    """Any single value for a table cell or a sentence."""
+    if is_missing(value):
+        return MISSING
+    if isinstance(value, bool | np.bool_):
+        return "yes" if value else "no"
+    if isinstance(value, int | float | np.integer | np.floating | Decimal):
+        return number(float(value))
+    if isinstance(value, datetime | date | time | pd.Timestamp | np.datetime64):
+        return moment(value)
+    return str(value)
+
+
+def has_time_zone(frame: pd.DataFrame) -> bool:
+    return any(isinstance(t, pd.DatetimeTZDtype) for t in frame.dtypes)
+
+
+def frame_for_people(frame: pd.DataFrame, *, missing: str = "") -> pd.DataFrame:
+    """A small table (a preview) as text written for people: numbers with separators,
+    years without, dates as people write them, missing cells blank. Vectorised per column."""
+    shown = pd.DataFrame(index=frame.index)
+    for position, name in enumerate(frame.columns):
+        column = frame.iloc[:, position]
+        shown[position] = _column_for_people(str(name), column, missing)
+    shown.columns = frame.columns
+    return shown
+
+
+def _column_for_people(name: str, column: pd.Series, missing: str) -> pd.Series:
+    present = column.notna()
+    if pd.api.types.is_bool_dtype(column.dtype):
+        text = column.map(lambda v: "yes" if v else "no")
+    elif pd.api.types.is_numeric_dtype(column.dtype):
+        as_year = is_year_column(name, column[present])
+        text = column.map(lambda v: MISSING if is_missing(v) else
+                          year(v) if as_year else number(v))
+    elif pd.api.types.is_datetime64_any_dtype(column.dtype):
+        values = column[present]
+        if isinstance(column.dtype, pd.DatetimeTZDtype):
+            values = values.dt.tz_convert(TIME_ZONE)
+        with_time = bool((values.dt.normalize() != values).any())
+        text = values.map(lambda v: moment(v, with_time=with_time))
+    else:
+        text = column.map(lambda v: MISSING if is_missing(v) else cell(v))
+    return text.reindex(column.index).astype(object).where(present, missing)

@@ -1,0 +1,517 @@
+"""Datasets and their versions in the metadata store: who sees what, who changes what.
+
+Each version is an immutable Parquet file written by the ingest or cleaning engine; this
+module records it, so a crash before the record commits leaves no visible half version.
+"""
+
+import shutil
+import time
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from services.access import audit
+from services.access.permissions import Role, require
+from services.access.users import UserView
+from services.data import cleaning, duck, ingest, uploads
+from services.data.dataset_models import IngestResult, ReadOptions, Step
+from services.errors import InvalidInput, NotFound, PermissionDenied
+from services.settings import get_settings
+from services.store.db import session_scope
+from services.store.labels import clean_label
+from services.store.models import Dataset, DatasetVersion, utcnow
+
+MAX_NAME = 200
+ORIGINALS = "original"
+
+
+class DatasetView(BaseModel):
+    id: int
+    name: str
+    description: str
+    owner: str
+    visibility: str
+    current_version: int
+    versions: int
+    rows: int
+    columns: int
+    bytes: int
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def is_shared(self) -> bool:
+        return self.visibility == "shared"
+
+
+class VersionView(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    dataset_id: int
+    version: int
+    parquet_path: Path
+    rows: int
+    columns: int
+    bytes: int
+    source: str
+    recipe: list | None
+    recipe_sql: str
+    note: str
+    created_by: str
+    created_at: datetime
+
+
+def _clean_name(name: str) -> str:
+    return clean_label(name, what="dataset name", limit=MAX_NAME)
+
+
+def _visible(actor: UserView):  # noqa: ANN202 - a SQLAlchemy clause
+    return or_(Dataset.owner == actor.username, Dataset.visibility == "shared")
+
+
+def _view(session: Session, dataset: Dataset) -> DatasetView:
+    current = session.get(DatasetVersion, (dataset.id, dataset.current_version))
+    count = session.scalar(
+        select(func.count())
+        .select_from(DatasetVersion)
+        .where(DatasetVersion.dataset_id == dataset.id)
+    )
+    return DatasetView(
+        id=dataset.id,
+        name=dataset.name,
+        description=dataset.description,
+        owner=dataset.owner,
+        visibility=dataset.visibility,
+        current_version=dataset.current_version,
+        versions=int(count or 0),
+        rows=current.rows if current else 0,
+        columns=current.columns if current else 0,
+        bytes=current.bytes if current else 0,
+        created_at=dataset.created_at,
+        updated_at=dataset.updated_at,
+    )
+
+
+def _load(session: Session, actor: UserView, dataset_id: int) -> Dataset:
+    dataset = session.get(Dataset, dataset_id)
+    if dataset is None or not (dataset.owner == actor.username or dataset.visibility == "shared"):
+        raise NotFound("This dataset does not exist or is not shared with you.")
+    return dataset
+
+
+def _load_for_change(session: Session, actor: UserView, dataset_id: int) -> Dataset:
+    require(actor.role, "change_data")
+    dataset = _load(session, actor, dataset_id)
+    if dataset.owner != actor.username and actor.role != Role.ADMIN:
+        raise PermissionDenied("Only the dataset's owner or an admin can change it.")
+    return dataset
+
+
+def _new_folder() -> Path:
+    folder = get_settings().datasets_dir / uuid.uuid4().hex
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+class _VersionFile(BaseModel):
+    """The facts of a version's Parquet file that its record keeps."""
+
+    parquet_path: Path
+    rows: int
+    columns: int
+    bytes: int
+
+    @classmethod
+    def of(cls, result: IngestResult) -> "_VersionFile":
+        return cls(
+            parquet_path=result.parquet_path,
+            rows=result.rows,
+            columns=len(result.columns),
+            bytes=result.parquet_path.stat().st_size,
+        )
+
+
+def _record(
+    session: Session,
+    dataset: Dataset,
+    file: _VersionFile,
+    *,
+    version: int,
+    actor: str,
+    source: str,
+    recipe: list | None = None,
+    recipe_sql: str = "",
+    note: str = "",
+) -> DatasetVersion:
+    """Add a version record and make it the dataset's current version."""
+    row = DatasetVersion(
+        dataset_id=dataset.id,
+        version=version,
+        parquet_path=str(file.parquet_path),
+        rows=file.rows,
+        columns=file.columns,
+        bytes=file.bytes,
+        source=source[:300],
+        recipe=recipe,
+        recipe_sql=recipe_sql,
+        note=note,
+        created_by=actor,
+        created_at=utcnow(),
+    )
+    session.add(row)
+    dataset.current_version = version
+    dataset.updated_at = utcnow()
+    return row
+
+
+def _audit_version(session: Session, actor: str, dataset: Dataset, detail: str) -> None:
+    audit.record(
+        session,
+        actor=actor,
+        action="dataset_version_created",
+        target=f"{dataset.id}: {dataset.name}",
+        detail=detail,
+    )
+
+
+def _create(
+    actor: UserView, name: str, result: IngestResult, *, source: str, description: str = ""
+) -> DatasetView:
+    try:
+        with session_scope(write=True) as session:
+            dataset = Dataset(
+                name=name,
+                description=description,
+                owner=actor.username,
+                visibility="private",
+                current_version=1,
+                created_at=utcnow(),
+                updated_at=utcnow(),
+            )
+            session.add(dataset)
+            session.flush()
+            _record(
+                session,
+                dataset,
+                _VersionFile.of(result),
+                version=1,
+                actor=actor.username,
+                source=source,
+                note=" ".join(result.warnings),  # each warning is a sentence
+            )
+            audit.record(
+                session,
+                actor=actor.username,
+                action="dataset_created",
+                target=f"{dataset.id}: {name}",
+                detail=source,
+            )
+            session.flush()
+            return _view(session, dataset)
+    except Exception:
+        shutil.rmtree(result.parquet_path.parent, ignore_errors=True)
+        raise
+
+
+def create_from_upload(
+    actor: UserView,
+    upload_path: Path,
+    *,
+    original_name: str,
+    name: str | None = None,
+    options: ReadOptions | None = None,
+) -> tuple[DatasetView, IngestResult]:
+    """Read an uploaded file into a new private dataset (version 1).
+
+    The original file is kept beside the versions, so it can be re-read with other options.
+    """
+    require(actor.role, "upload_data")
+    dataset_name = _clean_name(name or Path(original_name).stem[:MAX_NAME])
+    folder = _new_folder()
+    try:
+        result = ingest.ingest_file(
+            upload_path, original_name=original_name, dest_dir=folder, options=options
+        )
+        _keep_original(upload_path, folder, original_name)
+    except Exception:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    view = _create(
+        actor,
+        dataset_name,
+        result,
+        source=f"upload: {original_name}",
+    )
+    return view, result
+
+
+def _keep_original(upload_path: Path, folder: Path, original_name: str) -> None:
+    originals = folder / ORIGINALS
+    originals.mkdir(exist_ok=True)
+    shutil.copyfile(upload_path, originals / uploads.safe_file_name(original_name))
+
+
+def original_file(actor: UserView, dataset_id: int) -> Path | None:
+    """The file the dataset was first read from, if it was uploaded."""
+    first = get_version(actor, dataset_id, 1)
+    originals = Path(first.parquet_path).parent / ORIGINALS
+    files = sorted(originals.glob("*")) if originals.is_dir() else []
+    return files[0] if files else None
+
+
+def reread_original(actor: UserView, dataset_id: int, options: ReadOptions) -> VersionView:
+    """Read the original upload again with other options, as a new version."""
+    source = original_file(actor, dataset_id)
+    if source is None:
+        raise NotFound("This dataset was not uploaded from a file, so there is nothing to re-read.")
+    with session_scope() as session:
+        _load_for_change(session, actor, dataset_id)
+    return _add_version(
+        actor,
+        dataset_id,
+        lambda folder: ingest.ingest_file(
+            source, original_name=source.name, dest_dir=folder, options=options
+        ),
+        source=f"re-read {source.name}",
+    )
+
+
+def _add_version(
+    actor: UserView,
+    dataset_id: int,
+    write_file: Callable[[Path], IngestResult],
+    *,
+    source: str,
+    recipe: list | None = None,
+    recipe_sql: str = "",
+    note: str = "",
+) -> VersionView:
+    """Write a new version's file into a fresh folder, then record it as the current version.
+
+    The file is complete before the record commits; if anything fails, the folder goes.
+    """
+    folder = _new_folder()
+    try:
+        result = write_file(folder)
+        with session_scope(write=True) as session:
+            dataset = _load_for_change(session, actor, dataset_id)
+            number = _next_version(session, dataset_id)
+            row = _record(
+                session,
+                dataset,
+                _VersionFile.of(result),
+                version=number,
+                actor=actor.username,
+                source=source,
+                recipe=recipe,
+                recipe_sql=recipe_sql,
+                note=note or " ".join(result.warnings),
+            )
+            _audit_version(session, actor.username, dataset, f"v{number}: {note or source}")
+            session.flush()
+            return VersionView.model_validate(row)
+    except Exception:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+
+
+def create_from_sample(actor: UserView, sample: str) -> DatasetView:
+    require(actor.role, "upload_data")
+    folder = _new_folder()
+    try:
+        result = ingest.ingest_sample(sample, dest_dir=folder)
+    except Exception:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    title = ingest.sample_title(sample)
+    return _create(
+        actor,
+        _clean_name(title),
+        result,
+        source=f"sample: {sample}",
+        description=f"Sample dataset “{title}”, bundled with Plotly.",
+    )
+
+
+def list_datasets(actor: UserView, *, mine_only: bool = False) -> list[DatasetView]:
+    """Datasets this person may see: their own and every shared one, newest change first."""
+    with session_scope() as session:
+        statement = select(Dataset).where(_visible(actor)).order_by(Dataset.updated_at.desc())
+        if mine_only:
+            statement = statement.where(Dataset.owner == actor.username)
+        return [_view(session, d) for d in session.scalars(statement)]
+
+
+def get_dataset(actor: UserView, dataset_id: int) -> DatasetView:
+    with session_scope() as session:
+        return _view(session, _load(session, actor, dataset_id))
+
+
+def list_versions(actor: UserView, dataset_id: int) -> list[VersionView]:
+    with session_scope() as session:
+        _load(session, actor, dataset_id)
+        rows = session.scalars(
+            select(DatasetVersion)
+            .where(DatasetVersion.dataset_id == dataset_id)
+            .order_by(DatasetVersion.version.desc())
+        )
+        return [VersionView.model_validate(r) for r in rows]
+
+
+def get_version(actor: UserView, dataset_id: int, version: int | None = None) -> VersionView:
+    with session_scope() as session:
+        dataset = _load(session, actor, dataset_id)
+        row = session.get(DatasetVersion, (dataset_id, version or dataset.current_version))
+        if row is None:
+            raise NotFound(f"Version {version} of this dataset does not exist.")
+        return VersionView.model_validate(row)
+
+
+def apply_steps(
+    actor: UserView, dataset_id: int, steps: list[Step], *, base_version: int | None = None
+) -> VersionView:
+    """Run a cleaning recipe on a version; the result becomes the new current version."""
+    if not steps:
+        raise InvalidInput("Add at least one step before applying the recipe.")
+    with session_scope() as session:
+        dataset = _load_for_change(session, actor, dataset_id)
+        base = session.get(DatasetVersion, (dataset_id, base_version or dataset.current_version))
+        if base is None:
+            raise NotFound("That version of the dataset does not exist.")
+        base_path, base_number = Path(base.parquet_path), base.version
+    return _add_version(
+        actor,
+        dataset_id,
+        lambda folder: cleaning.apply_recipe(base_path, steps, folder / "data.parquet"),
+        source=f"cleaned from version {base_number}",
+        recipe=[step.model_dump(mode="json") for step in steps],
+        recipe_sql=cleaning.recipe_sql(base_path, steps),
+        note="; ".join(cleaning.describe_step(step) for step in steps),
+    )
+
+
+def recipe_sql(actor: UserView, dataset_id: int, version: int, steps: list[Step]) -> str:
+    """The SQL a recipe would run on a version, to show people before they apply it."""
+    base = get_version(actor, dataset_id, version)
+    return cleaning.recipe_sql(Path(base.parquet_path), steps)
+
+
+def _next_version(session: Session, dataset_id: int) -> int:
+    latest = session.scalar(
+        select(func.max(DatasetVersion.version)).where(DatasetVersion.dataset_id == dataset_id)
+    )
+    return int(latest or 0) + 1
+
+
+def restore_version(actor: UserView, dataset_id: int, version: int) -> VersionView:
+    """Make an earlier version current again, as a new version (history is never rewritten)."""
+    with session_scope(write=True) as session:
+        dataset = _load_for_change(session, actor, dataset_id)
+        old = session.get(DatasetVersion, (dataset_id, version))
+        if old is None:
+            raise NotFound(f"Version {version} of this dataset does not exist.")
+        number = _next_version(session, dataset_id)
+        same_file = _VersionFile(
+            parquet_path=Path(old.parquet_path), rows=old.rows, columns=old.columns, bytes=old.bytes
+        )
+        row = _record(
+            session,
+            dataset,
+            same_file,
+            version=number,
+            actor=actor.username,
+            source=f"restored version {version}",
+            note=f"Same data as version {version}.",
+        )
+        _audit_version(session, actor.username, dataset, f"v{number}: restored v{version}")
+        session.flush()
+        return VersionView.model_validate(row)
+
+
+def update_details(actor: UserView, dataset_id: int, *, name: str, description: str) -> DatasetView:
+    with session_scope(write=True) as session:
+        dataset = _load_for_change(session, actor, dataset_id)
+        dataset.name = _clean_name(name)
+        dataset.description = description.strip()[:5000]
+        dataset.updated_at = utcnow()
+        audit.record(
+            session,
+            actor=actor.username,
+            action="dataset_updated",
+            target=f"{dataset_id}: {dataset.name}",
+            detail="name/description",
+        )
+        return _view(session, dataset)
+
+
+def set_shared(actor: UserView, dataset_id: int, shared: bool) -> DatasetView:
+    with session_scope(write=True) as session:
+        dataset = _load_for_change(session, actor, dataset_id)
+        dataset.visibility = "shared" if shared else "private"
+        dataset.updated_at = utcnow()
+        audit.record(
+            session,
+            actor=actor.username,
+            action="dataset_updated",
+            target=f"{dataset_id}: {dataset.name}",
+            detail=dataset.visibility,
+        )
+        return _view(session, dataset)
+
+
+def remove_partial_files(*, older_than_s: float = 600) -> int:
+    """Delete half-written files a crash (kill -9) left behind; never a finished version.
+
+    Finished versions are renamed into place atomically, so anything still named `*.tmp`
+    was interrupted. The age guard leaves alone files another process is writing now.
+    """
+    root = get_settings().datasets_dir
+    cutoff = time.time() - older_than_s
+    removed = 0
+    # half-written versions and their scratch files (".x.parquet.tmp", ".x.parquet.tmp.csv")
+    for leftover in root.glob("*/.*.tmp*") if root.is_dir() else []:
+        if leftover.is_file() and leftover.stat().st_mtime < cutoff:
+            leftover.unlink(missing_ok=True)
+            removed += 1
+    # DuckDB's spill folders of connections that never closed
+    spill = duck.spill_root()
+    for folder in spill.iterdir() if spill.is_dir() else []:
+        if folder.is_dir() and folder.stat().st_mtime < cutoff:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+    # DuckDB's default spill folder (".tmp" where the server started), from older versions
+    default_spill = Path.cwd() / ".tmp"
+    for leftover in default_spill.glob("duckdb_temp*") if default_spill.is_dir() else []:
+        if leftover.is_file() and leftover.stat().st_mtime < cutoff:
+            leftover.unlink(missing_ok=True)
+            removed += 1
+    return removed + uploads.remove_abandoned()
+
+
+def delete_dataset(actor: UserView, dataset_id: int) -> None:
+    """Remove the dataset, its versions and their files. Files go only after the commit."""
+    with session_scope(write=True) as session:
+        dataset = _load_for_change(session, actor, dataset_id)
+        versions = session.scalars(
+            select(DatasetVersion).where(DatasetVersion.dataset_id == dataset_id)
+        ).all()
+        folders = {Path(v.parquet_path).parent for v in versions}
+        for version in versions:
+            session.delete(version)
+        session.flush()
+        session.delete(dataset)
+        audit.record(
+            session,
+            actor=actor.username,
+            action="dataset_deleted",
+            target=f"{dataset_id}: {dataset.name}",
+        )
+    root = get_settings().datasets_dir.resolve()
+    for folder in folders:
+        if folder.resolve().parent == root:  # never delete outside our own data folder
+            shutil.rmtree(folder, ignore_errors=True)

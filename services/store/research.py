@@ -1,0 +1,139 @@
+"""Research items and the insights saved to them (a chart or an answer, with its data).
+
+This is the small slice that Explore and Ask need to save their work; the full Research
+pages (notes, templates, export) build on the same tables.
+"""
+
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import or_, select
+
+from services.access.caller_checks import require_dataset
+from services.access.permissions import require
+from services.access.users import UserView
+from services.errors import InvalidInput, NotFound
+from services.settings import get_settings
+from services.store import snapshots
+from services.store.db import session_scope
+from services.store.labels import clean_label
+from services.store.models import Insight, ResearchItem, utcnow
+
+MAX_SNAPSHOT_ROWS = 1_000
+
+
+class ItemView(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    title: str
+    description: str
+    status: str
+    tags: list[str]
+    owner: str
+    visibility: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class InsightView(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    item_id: int
+    kind: str
+    title: str
+    summary: str
+    spec: dict
+    data_snapshot: list
+    dataset_id: int | None
+    dataset_version: int | None
+    created_by: str
+    created_at: datetime
+
+
+class NewInsight(BaseModel):
+    item_id: int
+    kind: str  # "chart" | "answer"
+    title: str
+    summary: str = ""
+    spec: dict[str, Any]
+    dataset_id: int | None = None
+    dataset_version: int | None = None
+
+
+def list_items(actor: UserView) -> list[ItemView]:
+    """Items this person may see: their own and shared ones, most recently changed first."""
+    with session_scope() as session:
+        rows = session.scalars(
+            select(ResearchItem)
+            .where(or_(ResearchItem.owner == actor.username, ResearchItem.visibility == "shared"))
+            .order_by(ResearchItem.updated_at.desc())
+        )
+        return [ItemView.model_validate(r) for r in rows]
+
+
+def create_item(actor: UserView, title: str, description: str = "") -> ItemView:
+    require(actor.role, "save_insight")
+    title = clean_label(title, what="title for the research item", limit=300)
+    with session_scope(write=True) as session:
+        item = ResearchItem(
+            title=title,
+            description=description.strip(),
+            status="idea",
+            tags=[],
+            owner=actor.username,
+            visibility="private",
+            created_at=utcnow(),
+            updated_at=utcnow(),
+        )
+        session.add(item)
+        session.flush()
+        return ItemView.model_validate(item)
+
+
+def _snapshot(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """JSON-safe rows (dates as ISO text, NaN as null), capped in rows and bytes so an
+    item stays small."""
+    return snapshots.snapshot_records(
+        frame, max_rows=min(MAX_SNAPSHOT_ROWS, get_settings().snapshot_max_rows))
+
+
+def save_insight(actor: UserView, insight: NewInsight, data: pd.DataFrame) -> InsightView:
+    require(actor.role, "save_insight")
+    require_dataset(actor, insight.dataset_id, insight.dataset_version)
+    if not insight.title.strip():
+        raise InvalidInput("Give the saved chart or answer a title.")
+    with session_scope(write=True) as session:
+        item = session.get(ResearchItem, insight.item_id)
+        if item is None or item.owner != actor.username:
+            raise NotFound("That research item does not exist or is not yours to add to.")
+        row = Insight(
+            item_id=item.id,
+            kind=insight.kind,
+            title=insight.title.strip()[:300],
+            summary=insight.summary,
+            spec=insight.spec,
+            data_snapshot=_snapshot(data),
+            dataset_id=insight.dataset_id,
+            dataset_version=insight.dataset_version,
+            created_by=actor.username,
+            created_at=utcnow(),
+        )
+        session.add(row)
+        item.updated_at = utcnow()
+        session.flush()
+        return InsightView.model_validate(row)
+
+
+def list_insights(actor: UserView, item_id: int) -> list[InsightView]:
+    with session_scope() as session:
+        item = session.get(ResearchItem, item_id)
+        if item is None or not (item.owner == actor.username or item.visibility == "shared"):
+            raise NotFound("That research item does not exist or is not shared with you.")
+        rows = session.scalars(
+            select(Insight).where(Insight.item_id == item_id).order_by(Insight.id.desc())
+        )
+        return [InsightView.model_validate(r) for r in rows]

@@ -1,0 +1,61 @@
+"""Seaborn statistics figures: PNG bytes from a DuckDB sample, clear errors otherwise."""
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from services.charts.stat_views import (
+    correlation_png,
+    distribution_png,
+    pairplot_png,
+    regression_png,
+)
+from services.errors import InvalidInput, NotFound
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("s") / "data.parquet"
+    duckdb.sql(f"""COPY (SELECT i % 97 * 1.5 AS "Price", i % 7 AS "Qty",
+        (i % 97) * 3.0 + i % 5 AS "Revenue", ['a','b','c'][1 + i % 3] AS "Group",
+        CAST(i AS VARCHAR) AS "Amount as text",
+        CASE WHEN i = 3 THEN 'inf'::DOUBLE ELSE i / 10.0 END AS "Odd"
+        FROM range(3000) t(i)) TO '{path}' (FORMAT parquet)""")
+    return path
+
+
+def test_distribution_of_numbers_and_text(data: Path) -> None:
+    assert distribution_png(data, "Odd").startswith(PNG)
+    assert distribution_png(data, "Group").startswith(PNG)
+
+
+def test_correlation_heatmap(data: Path) -> None:
+    assert correlation_png(data, ["Price", "Qty", "Revenue"]).startswith(PNG)
+
+
+def test_pairplot_reports_its_sample_size(data: Path) -> None:
+    image, drawn = pairplot_png(data, ["Price", "Revenue"], sample_size=500)
+    assert image.startswith(PNG) and drawn == 500
+    _, everything = pairplot_png(data, ["Price", "Odd"], sample_size=10_000)
+    assert everything == 2999  # the infinite value is left out
+
+
+def test_regression(data: Path) -> None:
+    assert regression_png(data, "Price", "Revenue", sample_size=1000).startswith(PNG)
+
+
+def test_text_column_gets_the_numbers_stored_as_text_hint(data: Path) -> None:
+    with pytest.raises(InvalidInput, match="numbers stored as text"):
+        regression_png(data, "Price", "Amount as text")
+
+
+def test_bad_requests(data: Path, tmp_path: Path) -> None:
+    with pytest.raises(InvalidInput, match="at least 2"):
+        correlation_png(data, ["Price", "Price"])
+    with pytest.raises(InvalidInput, match="renamed or removed"):
+        distribution_png(data, "Gone")
+    with pytest.raises(NotFound):
+        distribution_png(tmp_path / "gone.parquet", "Price")

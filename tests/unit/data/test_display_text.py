@@ -1,0 +1,134 @@
+"""One rule for how numbers, shares, years, dates and missing cells are written for people."""
+
+from datetime import UTC, date, datetime, time, timedelta, timezone
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from components.chart_figure import format_number
+from components.text import number as page_number
+from components.text import when
+from services.data.display_text import (
+    cell,
+    frame_for_people,
+    is_year_column,
+    missing_share,
+    moment,
+    number,
+    share,
+    year,
+)
+
+
+@pytest.mark.parametrize(("value", "shown"), [
+    (1234567, "1,234,567"), (2500.0, "2,500"), (1234.56, "1,234.6"), (123456.7, "123,457"),
+    (99.95, "99.95"), (0.47791, "0.478"), (0.0000123, "0.0000123"), (-10980.0, "-10,980"),
+    (-10983.4, "-10,983.4"), (1.5e20, "150,000,000,000,000,000,000"), (-0.0, "0"),
+    (np.int64(7), "7"), (np.float64(3.25), "3.25"), (None, "—"), (float("nan"), "—"),
+    (float("inf"), "—"), (pd.NA, "—"),
+])
+def test_numbers_have_separators_sensible_rounding_and_never_an_exponent(
+        value: object, shown: str) -> None:
+    assert number(value) == shown  # type: ignore[arg-type]
+    assert "e+" not in number(value) and "e-" not in number(value)  # type: ignore[arg-type]
+
+
+def test_every_screen_shows_a_number_the_same_way() -> None:
+    for value in (99.95, 1234.56, 0.47791, 2500.0, -10980.0):
+        assert page_number(value) == format_number(value) == number(value)
+
+
+def test_shares_are_never_falsely_zero_or_complete() -> None:
+    assert share(0, 10) == "0%" and share(1, 1000) == "<1%" and share(998, 1000) == ">99%"
+    assert share(10, 10) == "100%" and share(1, 3) == "33%" and share(3, 0) == "0%"
+    assert missing_share(217, 54) == "80%"  # 217 of 271 rows
+
+
+def test_years_have_no_thousands_separator() -> None:
+    assert year(2007) == "2007" and year(2007.0) == "2007" and year(2007.5) == "2007.5"
+    for name in ("year", "Year", "birth_year", "yr", "Fiscal Year", "Jahr", "año"):
+        assert is_year_column(name, [1990, 2007, 2024]), name
+    assert not is_year_column("population", [1990, 2007])
+    assert is_year_column("birthyear", [1950]) and is_year_column("Year", None)
+    assert not is_year_column("yearly_income", [1500, 2400])  # income, not a year
+    assert not is_year_column("year", [1990, 45_000])  # not years: outside 1000–2999
+    assert not is_year_column("year", [2007.5])
+    assert not is_year_column("payer", [2007])
+
+
+def test_dates_and_times_read_as_people_write_them() -> None:
+    assert moment("2024-03-01T00:00:00") == "1 Mar 2024"
+    assert moment("2024-03-01T14:05:00") == "1 Mar 2024 14:05"
+    assert moment("2024-03-01T14:05:09") == "1 Mar 2024 14:05:09"
+    assert moment("2024-03-01") == "1 Mar 2024"
+    assert moment(date(2024, 12, 25)) == "25 Dec 2024"
+    assert moment(time(9, 30)) == "09:30"
+    assert moment("not a date") == "not a date"
+    plus_two = datetime(2024, 3, 2, 1, 30, tzinfo=timezone(timedelta(hours=2)))
+    assert moment(plus_two) == "1 Mar 2024 23:30"  # shown in UTC
+    assert moment("2024-03-01T12:05:00+00:00") == "1 Mar 2024 12:05"
+    assert moment("2024-03-01T12:05:00Z") == "1 Mar 2024 12:05"
+    assert moment(datetime(2024, 3, 1), with_time=True) == "1 Mar 2024 00:00"
+    assert when(datetime(2024, 3, 1, 14, 5, 34)) == "1 Mar 2024 14:05"  # app times: no seconds
+    assert when(date(2024, 3, 1)) == "1 Mar 2024"
+
+
+def test_cells_never_say_none_or_nan() -> None:
+    for missing in (None, float("nan"), pd.NA, pd.NaT, np.nan):
+        assert cell(missing) == "—"
+    assert cell(True) == "yes" and cell(Decimal("1234.50")) == "1,234.5"
+    assert cell("text") == "text"
+
+
+def test_a_preview_reads_as_people_write_it() -> None:
+    frame = pd.DataFrame({
+        "year": pd.array([2007, None, 2024], dtype="Int64"),
+        "population": [8425333.0, None, 1234.5],
+        "change": [-10980.4, 0.000012, 3.0],
+        "name": ["Oslo", None, "Rome"],
+        "day": pd.to_datetime(["2024-03-01", None, "2024-03-02"]),
+        "at": pd.to_datetime(["2024-03-01T12:05:00Z", "2024-03-02T01:30:00+02:00", None],
+                             utc=True),
+    })
+    shown = frame_for_people(frame)
+    assert list(shown.columns) == list(frame.columns)
+    assert shown["year"].tolist() == ["2007", "", "2024"]
+    assert shown["population"].tolist() == ["8,425,333", "", "1,234.5"]
+    assert shown["change"].tolist() == ["-10,980.4", "0.000012", "3"]
+    assert shown["name"].tolist() == ["Oslo", "", "Rome"]
+    assert shown["day"].tolist() == ["1 Mar 2024", "", "2 Mar 2024"]
+    assert shown["at"].tolist() == ["1 Mar 2024 12:05", "1 Mar 2024 23:30", ""]
+    text = " ".join(shown.to_numpy().ravel().tolist())
+    assert "None" not in text and "nan" not in text and "e+" not in text and "T00" not in text
+
+
+def test_a_date_time_column_at_midnight_shows_dates_only() -> None:
+    frame = pd.DataFrame({"d": pd.to_datetime(["2024-03-01", "2024-03-05"]).tz_localize(UTC)})
+    assert frame_for_people(frame)["d"].tolist() == ["1 Mar 2024", "5 Mar 2024"]
+
+
+def test_columns_tab_writes_years_dates_and_keeps_text_as_typed() -> None:
+    from components.column_profiles import _stat, _top
+    from services.data.dataset_models import ColumnProfile, ValueCount
+
+    years = ColumnProfile(name="Year", sql_name="year", dtype="whole number", count=3,
+                          missing=0, distinct=3, min=1999, max=2007,
+                          top_values=[ValueCount(value=2007, count=2)])
+    assert _top(years) == "2007 (2)"
+    days = ColumnProfile(name="day", sql_name="day", dtype="date", count=2, missing=0,
+                         distinct=1, top_values=[ValueCount(value="2024-03-01", count=2)])
+    assert _top(days) == "1 Mar 2024 (2)"
+    assert _stat("2024-03-01T14:05:00") == "1 Mar 2024 14:05"
+    codes = ColumnProfile(name="code", sql_name="code", dtype="text", count=2, missing=0,
+                          distinct=1, top_values=[ValueCount(value="2024-03-01", count=2)])
+    assert _top(codes) == "2024-03-01 (2)"  # text is shown as typed
+
+
+def test_chart_summaries_write_years_without_separators() -> None:
+    from components.chart_figure import _label_text
+    from services.charts.spec import ChartSpec
+
+    assert _label_text(2007.0, ChartSpec(chart_type="bar", x="year")) == "2007"
+    assert _label_text(2007.0, ChartSpec(chart_type="bar", x="price")) == "2,007"
