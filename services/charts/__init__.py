@@ -1,0 +1,1 @@
+"""Charts: the ChartSpec, aggregation for Explore, statistics views and PNG images."""

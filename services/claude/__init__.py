@@ -1,0 +1,1 @@
+"""Claude: the one SDK client, Ask, its prompts, conversations and usage."""

@@ -1,0 +1,1 @@
+"""The data engine: reading files, numbers and dates, profiles, quality, cleaning, DuckDB."""

@@ -1,0 +1,1 @@
+"""The metadata store: engine, tables, migrations, dataset and research metadata."""
