@@ -173,6 +173,7 @@ def create_conversation(actor: UserView, title: str, dataset_ids: list[int]) -> 
 
 def list_conversations(actor: UserView) -> list[ConversationView]:
     """My conversations, most recently used first (nobody else's, whatever their role)."""
+    require(actor.role, "use_claude")
     with session_scope() as session:
         rows = session.scalars(select(Conversation).where(Conversation.owner == actor.username)
                                .order_by(Conversation.updated_at.desc(), Conversation.id.desc()))
@@ -180,11 +181,13 @@ def list_conversations(actor: UserView) -> list[ConversationView]:
 
 
 def get_conversation(actor: UserView, conversation_id: int) -> ConversationView:
+    require(actor.role, "use_claude")
     with session_scope() as session:
         return ConversationView.model_validate(_own(session, actor, conversation_id))
 
 
 def rename_conversation(actor: UserView, conversation_id: int, title: str) -> ConversationView:
+    require(actor.role, "use_claude")
     title = _clean_title(title)
     with session_scope(write=True) as session:
         row = _own(session, actor, conversation_id)
@@ -196,12 +199,14 @@ def rename_conversation(actor: UserView, conversation_id: int, title: str) -> Co
 
 def set_datasets(actor: UserView, conversation_id: int, dataset_ids: list[int]) -> None:
     """Remember which datasets the thread is about (the page reopens it with them)."""
+    require(actor.role, "use_claude")
     with session_scope(write=True) as session:
         row = _own(session, actor, conversation_id)
         row.dataset_ids = [int(i) for i in dataset_ids]
 
 
 def delete_conversation(actor: UserView, conversation_id: int) -> None:
+    require(actor.role, "use_claude")
     with session_scope(write=True) as session:
         row = _own(session, actor, conversation_id)
         session.execute(delete(Message).where(Message.conversation_id == row.id))
@@ -274,6 +279,7 @@ def _insert_message(session: Session, conversation: Conversation,
 
 
 def list_messages(actor: UserView, conversation_id: int) -> list[MessageView]:
+    require(actor.role, "use_claude")
     with session_scope() as session:
         _own(session, actor, conversation_id)
         rows = session.scalars(select(Message).where(Message.conversation_id == conversation_id)
@@ -295,6 +301,7 @@ def history(messages: list[MessageView]) -> list[AskTurn]:
 
 def usage_totals(actor: UserView, conversation_id: int) -> tuple[int, int]:
     """(input tokens, output tokens) spent on this conversation."""
+    require(actor.role, "use_claude")
     with session_scope() as session:
         _own(session, actor, conversation_id)
         row = session.execute(
