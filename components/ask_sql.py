@@ -7,6 +7,7 @@ import streamlit as st
 from components import ask_tables, chat
 from components.feedback import friendly_errors
 from services.access.users import UserView
+from services.claude import ask_tables as ask_table_rules
 from services.claude import ask_turns
 from services.claude.ask import AskTable
 from services.settings import get_settings
@@ -22,7 +23,7 @@ def show(user: UserView, tables: list[AskTable], picked_ids: list[int]) -> None:
                f"a {settings.query_timeout_s:,.0f}-second time limit and at most "
                f"{settings.query_max_rows:,} rows.")
     sql_text = st.text_area(
-        "SQL query", value=f'SELECT *\nFROM "{tables[0].sql_name}"\nLIMIT 10', height=160,
+        "SQL query", value=ask_table_rules.example_sql(tables), height=160,
         key="ask_sql_text",
         help="DuckDB SQL. Only reading is allowed: queries that change data, read files or "
              "settings are refused with an explanation.")

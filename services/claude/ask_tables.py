@@ -60,3 +60,9 @@ def tables_for(actor: UserView, dataset_ids: Sequence[int], *,
 def table_labels(tables: Sequence[AskTable]) -> dict[str, str]:
     """SQL table name → dataset name, as an answer's "How this was computed" lists them."""
     return {t.sql_name: t.display_name for t in tables}
+
+
+def example_sql(tables: Sequence[AskTable]) -> str:
+    """The query the SQL tab starts with: the first rows of the first table."""
+    first = tables[0].sql_name if tables else "table"
+    return f'SELECT *\nFROM "{first}"\nLIMIT 10'
