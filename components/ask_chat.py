@@ -17,7 +17,7 @@ from services.claude import client as claude
 from services.claude.ask import AskTable
 from services.claude.ask_turns import TurnRequest
 from services.claude.conversations import ConversationView, MessageView
-from services.errors import BudgetExceeded, ClaudeUnavailable
+from services.errors import BudgetExceeded, ClaudeUnavailable, ResearchDeskError
 from services.store import snapshots
 
 
@@ -97,6 +97,9 @@ def _answer(user: UserView, question: str, thread: ConversationView | None,
             st.error(escape_markdown(str(err)), icon=":material/cloud_off:")
             ask_state.keep_for_retry(question)
             return
+        except ResearchDeskError:  # said by the page's friendly_errors; nothing to stop
+            stop_area.empty()
+            raise
         stop_area.empty()
         st.session_state[ask_state.CURRENT] = turn.conversation_id
         if turn.offer_retry:

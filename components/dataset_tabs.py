@@ -102,7 +102,7 @@ def _apply(user: UserView, dataset: DatasetView, version: VersionView, steps: li
         st.rerun()
     if clear_column.button("Clear recipe", key="dataset_clear"):
         recipe.clear(dataset.id)
-        st.rerun(scope="fragment")
+        st.rerun()
 
 
 @st.fragment
