@@ -1,21 +1,21 @@
 """Pieces of an Ask answer: the result table with a safe CSV download, the chart, "How this
-was computed" (SQL, attempts and repairs) and "Save to research item"."""
+was computed" (SQL, attempts and repairs) and "Save to research item".
+
+Everything here draws what the Ask service decided and stored: the chart spec it chose, the
+SQL it laid out for reading. Nothing here parses SQL or picks a chart."""
 
 import pandas as pd
-import sqlglot
-import sqlglot.errors
 import streamlit as st
 
 from components import ask_chart, save_to_item
 from components.text import escape_markdown, model_markdown
 from services.access.users import UserView
-from services.charts.spec import ChartSpec, validate_spec
-from services.claude.ask import SqlAttempt, chart_for_result, frame_kinds
+from services.charts.spec import ChartSpec
+from services.claude.ask import SqlAttempt
 from services.claude.conversations import MessageView
 from services.data.dataset_files import frame_csv_bytes
 from services.data.display_text import has_time_zone
 from services.data.time_zone import TIME_ZONE_NOTE
-from services.errors import InvalidInput
 from services.store.research import NewInsight
 from services.store.snapshots import kept_rows_note
 
@@ -41,24 +41,12 @@ def show_table(frame: pd.DataFrame, total_rows: int, *, key: str,
              "get a leading ' so the spreadsheet shows them instead of running them.")
 
 
-def pick_chart(frame: pd.DataFrame, spec: ChartSpec | None) -> ChartSpec | None:
-    """Claude's chart when it still fits the rows, else one chosen from the result's shape."""
-    if frame.empty:
-        return None
-    if spec is not None:
-        try:
-            return validate_spec(spec, frame_kinds(frame))
-        except InvalidInput:
-            pass
-    return chart_for_result(frame)
-
-
 def show_chart(frame: pd.DataFrame, spec: ChartSpec | None, *, key: str) -> None:
-    chosen = pick_chart(frame, spec)
-    if chosen is None:
+    """The chart the Ask service chose for this answer (none when it chose none)."""
+    if spec is None or frame.empty:
         return
     try:
-        chart = ask_chart.build_chart(frame, chosen)
+        chart = ask_chart.build_chart(frame, spec)
     except (KeyError, TypeError, ValueError):
         st.caption("This result could not be drawn as a chart; the table above has it all.")
         return
@@ -68,17 +56,10 @@ def show_chart(frame: pd.DataFrame, spec: ChartSpec | None, *, key: str) -> None
         st.caption(escape_markdown(chart.note))
 
 
-def readable_sql(sql: str) -> str:
-    """The query laid out on several lines for reading (display only; what ran is unchanged)."""
-    try:
-        return ";\n".join(sqlglot.transpile(sql, read="duckdb", write="duckdb", pretty=True))
-    except sqlglot.errors.SqlglotError:
-        return sql
-
-
 def show_how(sql: str | None, attempts: list[SqlAttempt], explanation: str,
              tables: dict[str, str], *, elapsed_ms: float | None = None) -> None:
-    """The SQL that ran, what it does in words, and any attempts that failed on the way."""
+    """The SQL that ran (as laid out for reading by the service), what it does in words,
+    and any attempts that failed on the way."""
     with st.expander("How this was computed", icon=":material/code:"):
         if explanation:
             st.markdown(escape_markdown(explanation))
@@ -88,7 +69,7 @@ def show_how(sql: str | None, attempts: list[SqlAttempt], explanation: str,
         if sql:
             # Plain, wrapped text: Streamlit's SQL colours fail WCAG contrast on the light
             # theme, and a horizontally scrolling block cannot be reached by keyboard.
-            st.code(readable_sql(sql), language=None, wrap_lines=True)
+            st.code(sql, language=None, wrap_lines=True)
             if elapsed_ms is not None:
                 st.caption(f"The query ran in {elapsed_ms:,.0f} ms in a locked-down sandbox "
                            "that can only read the datasets picked above.")
@@ -103,21 +84,23 @@ def show_how(sql: str | None, attempts: list[SqlAttempt], explanation: str,
 
 
 def show_answer(user: UserView, message: MessageView, question: str, *,
-                frame: pd.DataFrame | None = None, dataset_id: int | None = None) -> None:
-    """An assistant turn from the store (`frame`: the full rows, if this session has them)."""
+                frame: pd.DataFrame | None = None, dataset_id: int | None = None,
+                with_text: bool = True) -> None:
+    """An assistant turn as stored (`frame`: the full rows, if this session has them;
+    `with_text=False` when the answer's words were already streamed above)."""
     details = message.details
-    if message.content:
+    if message.content and with_text:
         st.markdown(model_markdown(message.content))
     if details.error and details.error != message.content:
         st.warning(escape_markdown(details.error), icon=":material/warning:")
     rows = frame if frame is not None else message.snapshot_frame()
     key = f"ask_msg_{message.id}"
     if message.status == "answered":
-        kept = "" if frame is not None else " " + kept_rows_note(message.row_count or len(rows),
-                                                                 len(rows))
-        show_table(rows, message.row_count or len(rows), key=key, kept_note=kept)
+        total = message.row_count or len(rows)
+        show_table(rows, total, key=key, kept_note=" " + kept_rows_note(total, len(message.rows)))
         show_chart(rows, details.chart, key=key)
-    show_how(message.sql, details.attempts, details.explanation, details.tables)
+    show_how(message.readable_sql, details.attempts, details.explanation, details.tables,
+             elapsed_ms=details.elapsed_ms)
     if message.status == "answered":
         show_save(user, key=key, question=question, answer=message.content, sql=message.sql,
                   chart=details.chart, tables=details.tables,

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from services.access import users
-from services.access.permissions import require
+from services.access.permissions import can_open, require
 from services.access.users import UserView
 from services.errors import NotFound, PermissionDenied
 from services.settings import get_settings
@@ -32,6 +32,15 @@ def require_claude(user: str | None = None, actor: UserView | None = None) -> Us
     """The caller, if their role may use Claude; `PermissionDenied` otherwise."""
     caller = resolve_actor(user, actor)
     require(caller.role, "use_claude")
+    return caller
+
+
+def require_page(actor: UserView, page: str) -> UserView:
+    """The caller as stored now, if their role may open `page` (its work, not only its
+    screen: Ask's SQL tab and its tables); `PermissionDenied` otherwise."""
+    caller = resolve_actor(None, actor)
+    if not can_open(caller.role, page):
+        raise PermissionDenied("Your role cannot run queries; ask an admin for analyst access.")
     return caller
 
 

@@ -22,7 +22,6 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from services.access import caller_checks
-from services.access.permissions import can_open
 from services.access.users import UserView
 from services.charts.spec import ChartSpec, is_additive, validate_spec
 from services.claude import ask_prompts as prompts
@@ -43,7 +42,6 @@ from services.errors import (
     BudgetExceeded,
     ClaudeUnavailable,
     InvalidInput,
-    PermissionDenied,
     QueryFailed,
     QueryTimeout,
     QueryTooBig,
@@ -154,9 +152,7 @@ def run_sql(sql: str, tables: Sequence[AskTable], *, actor: UserView) -> Sandbox
     """A query the person typed in Ask's SQL tab. Their role (the Ask page's) and their
     access to every picked table are checked first; then it runs in the sandbox with the
     usual time and row limits."""
-    caller = caller_checks.resolve_actor(None, actor)
-    if not can_open(caller.role, "ask"):
-        raise PermissionDenied("Your role cannot run queries; ask an admin for analyst access.")
+    caller = caller_checks.require_page(actor, "ask")
     caller_checks.require_dataset_files(caller,
                                         [(t.dataset_id, t.parquet_path) for t in tables])
     settings = get_settings()

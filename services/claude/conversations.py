@@ -5,12 +5,16 @@ the answer text, the SQL that ran, the row count, a result snapshot (at most
 `MAX_SNAPSHOT_ROWS` rows) and the tokens the turn used. The `chart` column holds the chart
 *and* how the answer was computed (`TurnDetails`), so reopening a thread shows the same
 chart, attempts and repairs without a schema change.
+
+`save_turn` stores one Ask turn (a new thread if needed, the question, the answer with its
+attempts and tokens) in one transaction: all of it or nothing.
 """
 
 from datetime import datetime
 from typing import Any, Literal
 
 import pandas as pd
+from pandas.api.types import is_datetime64_any_dtype
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -18,13 +22,14 @@ from sqlalchemy.orm import Session
 from services.access.permissions import require
 from services.access.users import UserView
 from services.charts.spec import ChartSpec
-from services.claude.ask import AskTurn, SqlAttempt
+from services.claude.ask import AskTurn, SqlAttempt, frame_kinds
 from services.errors import InvalidInput, NotFound
 from services.settings import get_settings
 from services.store import snapshots
 from services.store.db import session_scope
 from services.store.labels import clean_label
 from services.store.models import Conversation, Message, utcnow
+from services.untrusted_sql.sql_layout import readable_sql
 
 MAX_SNAPSHOT_ROWS = 200
 MAX_TITLE = 300
@@ -56,6 +61,8 @@ class TurnDetails(BaseModel):
     columns: list[str] = Field(default_factory=list)
     tables: dict[str, str] = Field(default_factory=dict)  # SQL table name → dataset name
     error: str | None = None
+    elapsed_ms: float | None = None  # how long the query ran in the sandbox
+    date_columns: list[str] = Field(default_factory=list)  # read back as dates from the snapshot
 
 
 class NewMessage(BaseModel):
@@ -85,12 +92,32 @@ class MessageView(BaseModel):
     input_tokens: int
     output_tokens: int
     created_at: datetime
+    readable_sql: str | None = None  # `sql` laid out on several lines, for reading
 
     def snapshot_frame(self) -> pd.DataFrame:
-        """The saved result rows, columns in their original order."""
+        """The saved result rows, columns in their original order, dates as dates again
+        (the snapshot holds them as ISO text), so the stored chart draws as it did."""
         frame = pd.DataFrame.from_records(self.rows)
+        for name in self.details.date_columns:
+            if name in frame.columns and not is_datetime64_any_dtype(frame[name]):
+                frame[name] = pd.to_datetime(frame[name], errors="coerce", format="ISO8601")
         ordered = [c for c in self.details.columns if c in frame.columns]
         return frame[ordered] if ordered else frame
+
+
+class NewTurn(BaseModel):
+    """One Ask turn to store: the question and its answer, in a thread (new if None)."""
+
+    conversation_id: int | None = None
+    dataset_ids: list[int]
+    question: str
+    answer: NewMessage
+
+
+class SavedTurn(BaseModel):
+    conversation: ConversationView
+    question: MessageView
+    answer: MessageView
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -127,7 +154,8 @@ def _message_view(row: Message) -> MessageView:
                        content=row.content, sql=row.sql, status=row.status,
                        row_count=row.row_count, rows=row.result_snapshot or [],
                        details=details, input_tokens=row.input_tokens,
-                       output_tokens=row.output_tokens, created_at=row.created_at)
+                       output_tokens=row.output_tokens, created_at=row.created_at,
+                       readable_sql=readable_sql(row.sql) if row.sql else None)
 
 
 # --- conversations -------------------------------------------------------------------------
@@ -145,6 +173,7 @@ def create_conversation(actor: UserView, title: str, dataset_ids: list[int]) -> 
 
 def list_conversations(actor: UserView) -> list[ConversationView]:
     """My conversations, most recently used first (nobody else's, whatever their role)."""
+    require(actor.role, "use_claude")
     with session_scope() as session:
         rows = session.scalars(select(Conversation).where(Conversation.owner == actor.username)
                                .order_by(Conversation.updated_at.desc(), Conversation.id.desc()))
@@ -152,11 +181,13 @@ def list_conversations(actor: UserView) -> list[ConversationView]:
 
 
 def get_conversation(actor: UserView, conversation_id: int) -> ConversationView:
+    require(actor.role, "use_claude")
     with session_scope() as session:
         return ConversationView.model_validate(_own(session, actor, conversation_id))
 
 
 def rename_conversation(actor: UserView, conversation_id: int, title: str) -> ConversationView:
+    require(actor.role, "use_claude")
     title = _clean_title(title)
     with session_scope(write=True) as session:
         row = _own(session, actor, conversation_id)
@@ -168,12 +199,14 @@ def rename_conversation(actor: UserView, conversation_id: int, title: str) -> Co
 
 def set_datasets(actor: UserView, conversation_id: int, dataset_ids: list[int]) -> None:
     """Remember which datasets the thread is about (the page reopens it with them)."""
+    require(actor.role, "use_claude")
     with session_scope(write=True) as session:
         row = _own(session, actor, conversation_id)
         row.dataset_ids = [int(i) for i in dataset_ids]
 
 
 def delete_conversation(actor: UserView, conversation_id: int) -> None:
+    require(actor.role, "use_claude")
     with session_scope(write=True) as session:
         row = _own(session, actor, conversation_id)
         session.execute(delete(Message).where(Message.conversation_id == row.id))
@@ -184,29 +217,69 @@ def delete_conversation(actor: UserView, conversation_id: int) -> None:
 
 def add_message(actor: UserView, conversation_id: int, message: NewMessage) -> MessageView:
     require(actor.role, "use_claude")
-    if message.role == "user" and not message.content.strip():
-        raise InvalidInput("Type a question about your data first.")
-    if len(message.content) > MAX_QUESTION and message.role == "user":
-        raise InvalidInput(f"Questions can be at most {MAX_QUESTION:,} characters long.")
-    details = message.details or TurnDetails()
-    if message.result is not None and not details.columns:
-        details = details.model_copy(update={"columns": [str(c) for c in message.result]})
+    _check_message(message)
     with session_scope(write=True) as session:
         conversation = _own(session, actor, conversation_id)
-        row = Message(conversation_id=conversation.id, role=message.role,
-                      content=message.content, sql=message.sql,
-                      chart=details.model_dump(mode="json"),
-                      result_snapshot=snapshot_rows(message.result),
-                      row_count=message.row_count, status=message.status,
-                      input_tokens=message.input_tokens, output_tokens=message.output_tokens,
-                      created_at=utcnow())
-        session.add(row)
-        conversation.updated_at = utcnow()
+        row = _insert_message(session, conversation, message)
         session.flush()
         return _message_view(row)
 
 
+def save_turn(actor: UserView, turn: NewTurn) -> SavedTurn:
+    """Store one Ask turn in one transaction: the thread (created, named after the question,
+    when `conversation_id` is None; else its datasets updated), the question, and the answer
+    with its SQL, attempts, snapshot and tokens. If any part fails, nothing is stored."""
+    require(actor.role, "use_claude")
+    question = NewMessage(role="user", content=turn.question)
+    _check_message(question)
+    if turn.answer.role != "assistant":
+        raise InvalidInput("A turn's answer must be the assistant's message.")
+    with session_scope(write=True) as session:
+        if turn.conversation_id is None:
+            conversation = Conversation(
+                title=_clean_title(title_from_question(turn.question)), owner=actor.username,
+                dataset_ids=[], created_at=utcnow(), updated_at=utcnow())
+            session.add(conversation)
+            session.flush()
+        else:
+            conversation = _own(session, actor, turn.conversation_id)
+        conversation.dataset_ids = [int(i) for i in turn.dataset_ids]
+        asked = _insert_message(session, conversation, question)
+        answered = _insert_message(session, conversation, turn.answer)
+        session.flush()
+        return SavedTurn(conversation=ConversationView.model_validate(conversation),
+                         question=_message_view(asked), answer=_message_view(answered))
+
+
+def _check_message(message: NewMessage) -> None:
+    if message.role == "user" and not message.content.strip():
+        raise InvalidInput("Type a question about your data first.")
+    if len(message.content) > MAX_QUESTION and message.role == "user":
+        raise InvalidInput(f"Questions can be at most {MAX_QUESTION:,} characters long.")
+
+
+def _insert_message(session: Session, conversation: Conversation,
+                    message: NewMessage) -> Message:
+    details = message.details or TurnDetails()
+    if message.result is not None and not details.columns:
+        kinds = frame_kinds(message.result)
+        details = details.model_copy(update={
+            "columns": [str(c) for c in message.result],
+            "date_columns": [name for name, kind in kinds.items() if kind == "date"]})
+    row = Message(conversation_id=conversation.id, role=message.role,
+                  content=message.content, sql=message.sql,
+                  chart=details.model_dump(mode="json"),
+                  result_snapshot=snapshot_rows(message.result),
+                  row_count=message.row_count, status=message.status,
+                  input_tokens=message.input_tokens, output_tokens=message.output_tokens,
+                  created_at=utcnow())
+    session.add(row)
+    conversation.updated_at = utcnow()
+    return row
+
+
 def list_messages(actor: UserView, conversation_id: int) -> list[MessageView]:
+    require(actor.role, "use_claude")
     with session_scope() as session:
         _own(session, actor, conversation_id)
         rows = session.scalars(select(Message).where(Message.conversation_id == conversation_id)
@@ -228,6 +301,7 @@ def history(messages: list[MessageView]) -> list[AskTurn]:
 
 def usage_totals(actor: UserView, conversation_id: int) -> tuple[int, int]:
     """(input tokens, output tokens) spent on this conversation."""
+    require(actor.role, "use_claude")
     with session_scope() as session:
         _own(session, actor, conversation_id)
         row = session.execute(

@@ -266,6 +266,7 @@ def original_file(actor: UserView, dataset_id: int) -> Path | None:
 
 def reread_original(actor: UserView, dataset_id: int, options: ReadOptions) -> VersionView:
     """Read the original upload again with other options, as a new version."""
+    require(actor.role, "change_data")
     source = original_file(actor, dataset_id)
     if source is None:
         raise NotFound("This dataset was not uploaded from a file, so there is nothing to re-read.")
@@ -376,6 +377,7 @@ def apply_steps(
     actor: UserView, dataset_id: int, steps: list[Step], *, base_version: int | None = None
 ) -> VersionView:
     """Run a cleaning recipe on a version; the result becomes the new current version."""
+    require(actor.role, "change_data")
     if not steps:
         raise InvalidInput("Add at least one step before applying the recipe.")
     with session_scope() as session:
@@ -410,6 +412,7 @@ def _next_version(session: Session, dataset_id: int) -> int:
 
 def restore_version(actor: UserView, dataset_id: int, version: int) -> VersionView:
     """Make an earlier version current again, as a new version (history is never rewritten)."""
+    require(actor.role, "change_data")
     with session_scope(write=True) as session:
         dataset = _load_for_change(session, actor, dataset_id)
         old = session.get(DatasetVersion, (dataset_id, version))
@@ -434,6 +437,7 @@ def restore_version(actor: UserView, dataset_id: int, version: int) -> VersionVi
 
 
 def update_details(actor: UserView, dataset_id: int, *, name: str, description: str) -> DatasetView:
+    require(actor.role, "change_data")
     with session_scope(write=True) as session:
         dataset = _load_for_change(session, actor, dataset_id)
         dataset.name = _clean_name(name)
@@ -450,6 +454,7 @@ def update_details(actor: UserView, dataset_id: int, *, name: str, description: 
 
 
 def set_shared(actor: UserView, dataset_id: int, shared: bool) -> DatasetView:
+    require(actor.role, "change_data")
     with session_scope(write=True) as session:
         dataset = _load_for_change(session, actor, dataset_id)
         dataset.visibility = "shared" if shared else "private"
@@ -495,6 +500,7 @@ def remove_partial_files(*, older_than_s: float = 600) -> int:
 
 def delete_dataset(actor: UserView, dataset_id: int) -> None:
     """Remove the dataset, its versions and their files. Files go only after the commit."""
+    require(actor.role, "change_data")
     with session_scope(write=True) as session:
         dataset = _load_for_change(session, actor, dataset_id)
         versions = session.scalars(

@@ -135,6 +135,8 @@ def test_owner_shares_from_the_share_button_and_the_colleague_can_open_the_link(
     assert datasets.get_dataset(admin, view.id).is_shared
     assert "now shared with everyone" in all_text(at)
     assert not [b for b in at.button if b.label == "Share with everyone"]
+    at.session_state[f"dataset_tab_{view.id}"] = "Details"  # only the open tab runs
+    at.run()
     toggle = next(t for t in at.toggle if t.label == "Share with everyone")
     assert toggle.value is True  # the Details toggle agrees, and does not unshare it
     at.run()

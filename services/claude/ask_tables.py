@@ -1,0 +1,68 @@
+"""Which tables Ask may use: the picked datasets this person can see, each under a short safe
+SQL name, with its current version's file and profile.
+
+A table name is derived from the dataset's name — the part before any colon, first words
+only — made safe by `services.data.sql_names` and deduplicated ("sales", "sales_2"), so Claude
+and the SQL tab use the same readable names. The caller's role (Ask's) and their access to
+every dataset are checked first; a dataset they cannot see is refused, never skipped.
+"""
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from services.access import caller_checks
+from services.access.users import UserView
+from services.claude.ask import AskTable
+from services.data.dataset_models import DatasetProfile
+from services.data.profile import profile_dataset
+from services.data.sql_names import derive_sql_names
+from services.errors import InvalidInput, NotFound, PermissionDenied
+from services.store import datasets
+
+NAME_WORDS = 3
+MAX_TABLES = 20
+
+ProfileReader = Callable[[int, int, Path], DatasetProfile]  # (dataset id, version, file)
+
+
+def short_name(dataset_name: str) -> str:
+    head = dataset_name.split(":", 1)[0]
+    return " ".join(head.split()[:NAME_WORDS]) or "dataset"
+
+
+def read_profile(dataset_id: int, version: int, parquet_path: Path) -> DatasetProfile:
+    """The default profile reader (uncached; pages pass a cached one)."""
+    return profile_dataset(parquet_path)
+
+
+def tables_for(actor: UserView, dataset_ids: Sequence[int], *,
+               profile_of: ProfileReader = read_profile) -> list[AskTable]:
+    """One AskTable per picked dataset, in the order picked (the current version of each)."""
+    caller = caller_checks.require_page(actor, "ask")
+    ids = list(dict.fromkeys(int(i) for i in dataset_ids))
+    if not ids:
+        raise InvalidInput("Choose at least one dataset to ask about.")
+    if len(ids) > MAX_TABLES:
+        raise InvalidInput(f"Ask can use at most {MAX_TABLES} datasets at once.")
+    try:
+        picked = [datasets.get_dataset(caller, i) for i in ids]
+        versions = [datasets.get_version(caller, i) for i in ids]
+    except NotFound as error:
+        raise PermissionDenied(caller_checks.MSG_NOT_VISIBLE) from error
+    names = derive_sql_names([short_name(d.name) for d in picked])
+    return [AskTable(sql_name=sql_name, display_name=dataset.name,
+                     parquet_path=version.parquet_path, dataset_id=dataset.id,
+                     profile=profile_of(dataset.id, version.version,
+                                        Path(version.parquet_path)))
+            for dataset, version, sql_name in zip(picked, versions, names, strict=True)]
+
+
+def table_labels(tables: Sequence[AskTable]) -> dict[str, str]:
+    """SQL table name → dataset name, as an answer's "How this was computed" lists them."""
+    return {t.sql_name: t.display_name for t in tables}
+
+
+def example_sql(tables: Sequence[AskTable]) -> str:
+    """The query the SQL tab starts with: the first rows of the first table."""
+    first = tables[0].sql_name if tables else "table"
+    return f'SELECT *\nFROM "{first}"\nLIMIT 10'
