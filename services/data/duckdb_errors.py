@@ -99,7 +99,7 @@ SCHEMA = Task("The dataset's columns", "could not be read",
 CHART = Task("The chart data", "could not be computed from this file",
              "try a different column or remove a filter",
              "add a filter, or choose a column with fewer values",
-             value_advice="check the filters (for example text in a number range)")
+             value_advice="check the filter values (for example text in a number range)")
 PREVIEW = Task("The first rows", "could not be shown",
                "check that the dataset still has this version, or restore an earlier one")
 STATISTICS = Task("The statistics", "could not be computed", "try other columns",
