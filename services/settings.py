@@ -151,6 +151,19 @@ class Settings(BaseSettings):
     duckdb_threads: int = Field(
         default=2, validation_alias=_alias("RESEARCH_DESK_DUCKDB_THREADS")
     )
+    # Time limits of our own DuckDB work (services.data.duck): work on a whole file (reading
+    # an upload, column summaries, quality checks, cleaning, downloads), and a query whose
+    # answer goes to a screen (charts, preview, statistics); 0 means no limit.
+    own_query_seconds: float = Field(
+        default=300, validation_alias=_alias("RESEARCH_DESK_OWN_QUERY_SECONDS")
+    )
+    screen_query_seconds: float = Field(
+        default=30, validation_alias=_alias("RESEARCH_DESK_SCREEN_QUERY_SECONDS")
+    )
+    # Rows at most that one of our own queries hands to a screen when it names no limit.
+    screen_max_rows: int = Field(
+        default=10_000, validation_alias=_alias("RESEARCH_DESK_SCREEN_MAX_ROWS")
+    )
     excel_max_cells: int = Field(
         default=1_000_000, validation_alias=_alias("RESEARCH_DESK_EXCEL_MAX_CELLS")
     )

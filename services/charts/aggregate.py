@@ -8,20 +8,18 @@ histograms, box plots, heatmaps and correlations are computed as summaries in SQ
 """
 
 import math
-import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.charts.spec import AGG_NAMES, BAR_TYPES, BUCKETS, ChartSpec, Filter, as_drawn
-from services.data import duck
+from services.data import duck, duckdb_errors
 from services.data.column_roles import ColumnStats
 from services.data.sql_names import quote_ident, read_columns
-from services.errors import InvalidInput, NotFound, QueryFailed
+from services.errors import InvalidInput, NotFound, QueryFailed, QueryTimeout
 
 MAX_MARKS = 10_000
 DEFAULT_TOP_N = 30  # bars shown before the rest become "Other"
@@ -98,8 +96,7 @@ def _schema(parquet_path: Path) -> dict[str, _Column]:
 @lru_cache(maxsize=256)
 def _schema_of(path: str, mtime_ns: int, size: int) -> tuple[tuple[str, _Column], ...]:
     """Dataset versions are immutable files, so the schema is read once per file state."""
-    with duck.connect() as con:
-        infos = read_columns(Path(path), con)
+    infos = read_columns(Path(path))
     return tuple((c.name, _Column(c.name, quote_ident(c.sql_name), _kind(c.duckdb_type),
                                   c.duckdb_type)) for c in infos)
 
@@ -134,7 +131,7 @@ def column_stats(parquet_path: Path) -> dict[str, ColumnStats]:
            f"LIMIT {STATS_SAMPLE_ROWS})")
     try:
         row = _run(sql, params).iloc[0]
-    except (InvalidInput, QueryFailed):
+    except (InvalidInput, QueryFailed, QueryTimeout):
         return {}  # column names alone still keep IDs out of the first chart
     out: dict[str, ColumnStats] = {}
     for i, col in enumerate(wanted):
@@ -224,32 +221,11 @@ def _finite(col: _Column) -> str:
     return col.sql
 
 
-_ENGINE_LOCK = threading.Lock()
-
-
-@lru_cache(maxsize=1)
-def _engine() -> duckdb.DuckDBPyConnection:
-    """One in-memory DuckDB for this process's own chart queries; each query gets its own
-    cursor (thread-safe) and so skips ~10 ms of start-up. It holds no tables: queries read
-    only the Parquet file they are given, and versions are immutable, so caching Parquet
-    metadata is safe."""
-    con = duck.connect()  # "by day" means a UTC day wherever the server runs
-    con.execute("SET parquet_metadata_cache = true")
-    return con
-
-
 def _run(sql: str, params: _Params) -> pd.DataFrame:
-    with _ENGINE_LOCK:  # lru_cache does not stop two threads creating the engine at once
-        engine = _engine()
-    try:
-        with engine.cursor() as con:
-            return con.execute(sql, params.values).df()
-    except duckdb.ConversionException as error:
-        raise InvalidInput("A filter value does not fit its column (for example text in a "
-                           "number range); check the filters.") from error
-    except duckdb.Error as error:
-        raise QueryFailed("The chart data could not be computed from this file; try a "
-                          "different column or remove a filter.") from error
+    """One chart query through the door: its own cursor of the process's DuckDB (where "by
+    day" means a UTC day wherever the server runs), the screen's time limit, and DuckDB's
+    errors worded for a chart (duckdb_errors.CHART)."""
+    return duck.query_frame(sql, params.values, task=duckdb_errors.CHART)
 
 
 # --- grouped charts (bar, line, area, histogram, heatmap) -----------------------------------

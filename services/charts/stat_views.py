@@ -17,7 +17,7 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from services.data import duck
+from services.data import duck, duckdb_errors
 from services.data.sql_names import quote_ident, read_columns  # noqa: E402
 from services.errors import InvalidInput, NotFound  # noqa: E402
 
@@ -36,9 +36,8 @@ def _columns(parquet_path: Path) -> dict[str, tuple[str, str]]:
     """Display name → (quoted SQL name, DuckDB type)."""
     if not Path(parquet_path).is_file():
         raise NotFound("This dataset's file is missing — the dataset may have been deleted.")
-    with duck.connect() as con:
-        return {c.name: (quote_ident(c.sql_name), c.duckdb_type.upper())
-                for c in read_columns(Path(parquet_path), con)}
+    return {c.name: (quote_ident(c.sql_name), c.duckdb_type.upper())
+            for c in read_columns(Path(parquet_path))}
 
 
 def _is_number(duck_type: str) -> bool:
@@ -70,8 +69,7 @@ def _sample(parquet_path: Path, columns: dict[str, str], size: int) -> pd.DataFr
     sql = (f"WITH f AS (SELECT {picks} FROM read_parquet($path) WHERE {finite}) "
            f"SELECT * FROM f USING SAMPLE reservoir({int(size)} ROWS) REPEATABLE "
            f"({SAMPLE_SEED})")
-    with duck.connect() as con:
-        return con.execute(sql, {"path": str(parquet_path)}).df()
+    return duck.query_frame(sql, {"path": str(parquet_path)}, task=duckdb_errors.STATISTICS)
 
 
 def _png(fig: Figure) -> bytes:
@@ -107,8 +105,8 @@ def distribution_png(parquet_path: Path, column: str) -> bytes:
             sql = (f"SELECT COALESCE(CAST({sql_name} AS VARCHAR), '(missing)') AS value, "
                    f"COUNT(*) AS n FROM read_parquet($path) GROUP BY ALL ORDER BY n DESC, "
                    f"value LIMIT 20")
-            with duck.connect() as con:
-                frame = con.execute(sql, {"path": str(parquet_path)}).df()
+            frame = duck.query_frame(sql, {"path": str(parquet_path)},
+                                     task=duckdb_errors.STATISTICS)
             sns.barplot(frame, y="value", x="n", ax=ax, color=OKABE_ITO_BLUE, orient="h")
             ax.set_xlabel("Count of rows")
             ax.set_ylabel(column)
@@ -125,9 +123,8 @@ def correlation_png(parquet_path: Path, columns: list[str]) -> bytes:
         f"corr(CASE WHEN isfinite(CAST({chosen[a]} AS DOUBLE)) THEN CAST({chosen[a]} AS DOUBLE)"
         f" END, CASE WHEN isfinite(CAST({chosen[b]} AS DOUBLE)) THEN "
         f"CAST({chosen[b]} AS DOUBLE) END) AS r{i}" for i, (a, b) in enumerate(pairs))
-    with duck.connect() as con:
-        row = con.execute(f"SELECT {selects} FROM read_parquet($path)",
-                          {"path": str(parquet_path)}).fetchone()
+    row = duck.query_row(f"SELECT {selects} FROM read_parquet($path)",
+                         {"path": str(parquet_path)}, task=duckdb_errors.STATISTICS)
     matrix = pd.DataFrame(np.eye(len(names)), index=names, columns=names)
     for i, (a, b) in enumerate(pairs):
         value = row[i] if row is not None and row[i] is not None else np.nan

@@ -27,7 +27,7 @@ from services.charts.spec import ChartSpec, is_additive, validate_spec
 from services.claude import ask_prompts as prompts
 from services.claude import client as claude
 from services.claude.client import CallUsage
-from services.data import duck
+from services.data import duck, duckdb_errors
 from services.data.column_roles import (
     ColumnStats,
     categories,
@@ -235,10 +235,10 @@ def _short(value: Any) -> Any:
 
 
 def _sample_rows(parquet_path: Path) -> dict[str, Any]:
-    # Our own SQL over one known file, in a throwaway instance.
-    with duck.connect() as con:
-        frame = con.execute(f"SELECT * FROM read_parquet({path_literal(parquet_path)}) "
-                            f"LIMIT {prompts.MAX_SAMPLE_ROWS}").df()
+    # Our own SQL over one known file, through the door.
+    frame = duck.query_frame(f"SELECT * FROM read_parquet({path_literal(parquet_path)}) "
+                             f"LIMIT {prompts.MAX_SAMPLE_ROWS}",
+                             row_limit=prompts.MAX_SAMPLE_ROWS, task=duckdb_errors.ASK_SAMPLE)
     columns, rows = prompts.frame_rows(frame, prompts.MAX_SAMPLE_ROWS)
     return {"columns": columns, "rows": rows}
 

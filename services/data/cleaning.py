@@ -13,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 
-from services.data import duck, text_reading
+from services.data import duck, duckdb_errors, text_reading
 from services.data.dataset_models import (
     Cast,
     ColumnInfo,
@@ -154,20 +154,15 @@ def apply_recipe(parquet_path: Path, steps: list[Step], dest: Path) -> IngestRes
     query = _assemble(state, selects)
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(f".{dest.name}.tmp")
-    con = duck.connect()
     try:
-        written = con.execute(
-            f"COPY ({query}) TO {path_literal(tmp)} "
-            f"(FORMAT parquet, {kv_metadata_clause(_final_columns(state))})"
-        ).fetchall()
-        columns = read_columns(tmp, con)
-        os.replace(tmp, dest)
-    except duckdb.Error as error:
-        raise InvalidInput("The cleaning steps could not be applied: "
-                           f"{str(error).splitlines()[0]}. Check the values in the steps."
-                           ) from error
+        with duck.session(task=duckdb_errors.CLEANING) as con:
+            written = con.execute(
+                f"COPY ({query}) TO {path_literal(tmp)} "
+                f"(FORMAT parquet, {kv_metadata_clause(_final_columns(state))})"
+            ).fetchall()
+            columns = read_columns(tmp, con)
+            os.replace(tmp, dest)
     finally:
-        con.close()
         tmp.unlink(missing_ok=True)
     return IngestResult(parquet_path=dest, rows=int(written[0][0]), columns=columns,
                         detected=ReadOptions(), format="recipe")
@@ -191,8 +186,7 @@ def _assemble(state: _State, selects: list[str]) -> str:
 def _compile(parquet_path: Path, steps: list[Step]) -> tuple[_State, list[str]]:
     if not parquet_path.is_file():
         raise InvalidInput("That dataset version's file is missing; restore an earlier version.")
-    con = duck.connect()
-    try:
+    with duck.session(task=duckdb_errors.CLEANING) as con:
         columns = read_columns(parquet_path, con)
         state = _State(columns=columns,
                        categories={c.sql_name for c in columns if c.dtype == "category"})
@@ -221,8 +215,6 @@ def _compile(parquet_path: Path, steps: list[Step]) -> tuple[_State, list[str]]:
             _refresh_types(con, state, selects, index, step)
         state.sample = None
         return state, selects
-    finally:
-        con.close()
 
 
 def _refresh_types(con: duckdb.DuckDBPyConnection, state: _State, selects: list[str],
@@ -232,8 +224,8 @@ def _refresh_types(con: duckdb.DuckDBPyConnection, state: _State, selects: list[
     try:
         schema = con.execute(f"DESCRIBE WITH {ctes} SELECT * FROM step_{index}").fetchall()
     except duckdb.Error as error:
-        raise InvalidInput(f"Step {index} (“{describe_step(step)}”) cannot be applied: "
-                           f"{str(error).splitlines()[0]}.") from error
+        raise duckdb_errors.translate(
+            error, duckdb_errors.cleaning_step(index, describe_step(step))) from error
     by_sql = {c.sql_name: c for c in state.columns}
     state.columns = [by_sql[str(r[0])].model_copy(update={
         "duckdb_type": str(r[1]), "dtype": friendly_type(str(r[1]))})
@@ -422,8 +414,7 @@ def preview_steps(parquet_path: Path, steps: list[Step], *, examples: int = EXAM
     state, selects = _compile(parquet_path, steps)
     display = {c.sql_name: c.name for c in read_columns(parquet_path)}
     preview = StepPreview()
-    con = duck.connect()
-    try:
+    with duck.session(task=duckdb_errors.CLEANING_PREVIEW) as con:
         for index, step in enumerate(steps, start=1):
             ctes = "WITH " + ",\n".join(f"step_{i} AS ({sql})"
                                         for i, sql in enumerate(selects[:index + 1]))
@@ -444,12 +435,6 @@ def preview_steps(parquet_path: Path, steps: list[Step], *, examples: int = EXAM
                 preview.examples += [StepExample(step=index, column=name, before=b, after=a,
                                                  unreadable=u) for b, a, u in shown]
             preview.effects.append(effect)
-    except duckdb.Error as error:
-        raise InvalidInput("The cleaning steps could not be tried out: "
-                           f"{str(error).splitlines()[0]}. Check the values in the steps."
-                           ) from error
-    finally:
-        con.close()
     return preview
 
 

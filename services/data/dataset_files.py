@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from services.data import duck
+from services.data import duck, duckdb_errors
 from services.data.sql_names import path_literal, quote_ident, read_columns
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -31,10 +31,9 @@ def preview(parquet_path: Path, *, limit: int = 100) -> pd.DataFrame:
     """The first rows, with the column names people see."""
     columns = read_columns(parquet_path)
     select = ", ".join(f"{quote_ident(c.sql_name)} AS {quote_ident(c.name)}" for c in columns)
-    with duck.connect() as con:
-        return con.execute(
-            f"SELECT {select} FROM read_parquet({path_literal(parquet_path)}) LIMIT {int(limit)}"
-        ).df()
+    return duck.query_frame(
+        f"SELECT {select} FROM read_parquet({path_literal(parquet_path)}) LIMIT {int(limit)}",
+        row_limit=int(limit), task=duckdb_errors.PREVIEW)
 
 
 def _safe_text(column_sql: str) -> str:
@@ -58,7 +57,8 @@ def csv_bytes(parquet_path: Path) -> bytes:
         is_text = column.duckdb_type.upper().startswith("VARCHAR")
         expression = _safe_text(source) if is_text else source
         parts.append(f"{expression} AS {quote_ident(_safe_header(column.name))}")
-    with tempfile.TemporaryDirectory() as folder, duck.connect() as con:
+    with (tempfile.TemporaryDirectory() as folder,
+          duck.session(task=duckdb_errors.DOWNLOAD) as con):
         target = Path(folder) / "export.csv"
         con.execute(
             f"COPY (SELECT {', '.join(parts)} FROM read_parquet({path_literal(parquet_path)})) "

@@ -16,6 +16,7 @@ import shutil
 import uuid
 from collections import Counter
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import duckdb
@@ -76,7 +77,7 @@ def ingest_file(path: Path, *, original_name: str, dest_dir: Path,
         result = reader(path, tmp, options)
         os.replace(tmp, final)
     except duckdb.Error as error:
-        raise InvalidInput(duckdb_errors.explain(error, what=f"“{original_name}”")) from error
+        raise duckdb_errors.translate(error, duckdb_errors.reading(original_name)) from error
     finally:
         tmp.unlink(missing_ok=True)
     return result.model_copy(update={"parquet_path": final})
@@ -118,16 +119,16 @@ def ingest_sample(name: str, *, dest_dir: Path) -> IngestResult:
     dest_dir.mkdir(parents=True, exist_ok=True)
     final = dest_dir / f"{uuid.uuid4().hex}.parquet"
     tmp = dest_dir / f".{final.stem}.parquet.tmp"
-    con = duck.connect()
     try:
-        con.register("sample_frame", frame)
-        source = "sample_frame"
-        names = [str(c) for c in frame.columns]
-        rows, columns = _copy_select(con, source, names, [quote_ident(n) for n in names], tmp)
-        os.replace(tmp, final)
+        with duck.session() as con:
+            con.register("sample_frame", frame)
+            source = "sample_frame"
+            names = [str(c) for c in frame.columns]
+            rows, columns = _copy_select(con, source, names, [quote_ident(n) for n in names],
+                                         tmp)
+            os.replace(tmp, final)
     finally:
         tmp.unlink(missing_ok=True)
-        con.close()
     return IngestResult(parquet_path=final, rows=rows, columns=columns,
                         detected=ReadOptions(), format="sample")
 
@@ -155,8 +156,10 @@ def _reader_for(original_name: str, path: Path) -> Reader:
                        "Excel (.xlsx), Parquet, JSON or NDJSON.")
 
 
-def _connect() -> duckdb.DuckDBPyConnection:
-    return duck.connect()
+def _session() -> AbstractContextManager[duckdb.DuckDBPyConnection]:
+    """A session for reading an upload: DuckDB's errors leave it as they are, so
+    `ingest_file` words them with the file's name."""
+    return duck.session(task=duckdb_errors.UPLOAD, translate=False)
 
 
 def _copy_select(con: duckdb.DuckDBPyConnection, source: str, display: list[str],
@@ -295,8 +298,7 @@ def _read_csv(path: Path, tmp: Path, options: ReadOptions) -> IngestResult:
 
 def _copy_csv(source: Path, tmp: Path, options: ReadOptions, detected: ReadOptions,
               rows: list[list[str]], duck_encoding: str) -> IngestResult:
-    con = _connect()
-    try:
+    with _session() as con:
         probe = detected.model_copy(update={"encoding": duck_encoding})
         header = options.header if options.header is not None else _sniff_header(con, source,
                                                                                    probe)
@@ -373,8 +375,6 @@ def _copy_csv(source: Path, tmp: Path, options: ReadOptions, detected: ReadOptio
         warnings += _ambiguous_dates_warning(dates, orders, display, options)
         return IngestResult(parquet_path=tmp, rows=count, columns=columns, detected=detected,
                             warnings=warnings, format="csv")
-    finally:
-        con.close()
 
 
 def _ambiguous_dates_warning(dates: dict[int, text_reading.DateColumn],
@@ -740,22 +740,18 @@ def _write_flat(con: duckdb.DuckDBPyConnection, source: str, tmp: Path, fmt: str
 
 
 def _read_parquet(path: Path, tmp: Path, options: ReadOptions) -> IngestResult:
-    con = _connect()
-    try:
+    with _session() as con:
         try:
             con.execute(f"SELECT * FROM read_parquet({path_literal(path)}) LIMIT 0").fetchall()
         except duckdb.Error as error:
             raise InvalidInput("This is not a Parquet file we can read; it may be damaged."
                                ) from error
         return _write_flat(con, f"read_parquet({path_literal(path)})", tmp, "parquet")
-    finally:
-        con.close()
 
 
 def _read_json(path: Path, tmp: Path, options: ReadOptions) -> IngestResult:
-    con = _connect()
     source = f"read_json({path_literal(path)}, format='auto', sample_size=20480)"
-    try:
+    with _session() as con:
         try:
             schema = con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
             rows = con.execute(f"SELECT count(*) FROM (FROM {source} LIMIT 2)").fetchone()
@@ -773,8 +769,6 @@ def _read_json(path: Path, tmp: Path, options: ReadOptions) -> IngestResult:
             raise InvalidInput("This JSON file is not a table; we need a list of objects such "
                                'as [{"name": "Ann", "age": 31}, ...] or one object per line.')
         return _write_flat(con, source, tmp, "json")
-    finally:
-        con.close()
 
 
 def _is_not_tabular(schema: list[tuple[object, ...]], n_rows: int) -> bool:

@@ -24,7 +24,7 @@ from typing import Any, NamedTuple
 import duckdb
 import numpy as np
 
-from services.data import duck
+from services.data import duck, duckdb_errors
 from services.data.dataset_models import (
     ColumnInfo,
     ColumnProfile,
@@ -59,16 +59,13 @@ def profile_dataset(parquet_path: Path, *, on_progress: Progress | None = None,
     A wide table (hundreds or thousands of columns) is profiled a batch of columns at a
     time, so memory and query size stay bounded however many columns there are;
     `on_progress(columns done, columns in all)` hears after each batch."""
-    con = duck.connect()
-    try:
+    with duck.session(task=duckdb_errors.PROFILE) as con:
         columns = read_columns(parquet_path, con)
         source = f"read_parquet({path_literal(parquet_path)})"
         if len(columns) <= WIDE_COLUMNS:
             rows, duplicates, profiles = _profile_columns(con, source, columns)
         else:
             rows, duplicates, profiles = _profile_wide(con, source, columns, on_progress)
-    finally:
-        con.close()
     return DatasetProfile(rows=rows, duplicate_rows=duplicates, bytes=parquet_path.stat().st_size,
                           columns=profiles)
 
@@ -114,7 +111,7 @@ def _profile_wide(con: duckdb.DuckDBPyConnection, source: str, columns: list[Col
     threads = max(1, int(get_settings().duckdb_threads))
 
     def one_batch(batch: list[ColumnInfo]) -> tuple[list[ColumnProfile], np.ndarray | None]:
-        cursor = con.cursor()  # a cursor per thread; its temp table is its own
+        cursor = duck.cursor(con)  # a cursor per thread; its temp table is its own
         try:
             return _profile_batch(cursor, source, batch, rows)
         finally:

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 import duckdb
 
-from services.data import display_text, duck, text_reading
+from services.data import display_text, duck, duckdb_errors, text_reading
 from services.data.dataset_models import (
     ColumnProfile,
     DatasetProfile,
@@ -68,13 +68,10 @@ def find_issues(parquet_path: Path, profile: DatasetProfile | None = None, *,
     findings = _dataset_findings(profile)
     for column in profile.columns:
         findings += _column_findings(column, profile.rows)
-    con = duck.connect()
-    try:
+    with duck.session(task=duckdb_errors.QUALITY) as con:
         findings += _outliers(con, source, profile)
         text_columns = [c for c in profile.columns if c.dtype in _TEXT_TYPES and c.count > 0]
         findings += _text_column_findings(con, source, text_columns, profile, on_progress)
-    finally:
-        con.close()
     findings = _without_false_ids(findings)
     order = {"high": 0, "medium": 1, "low": 2}
     return sorted(findings, key=lambda f: order[f.severity])
@@ -91,7 +88,7 @@ def _text_column_findings(con: duckdb.DuckDBPyConnection, source: str,
         return _batch_findings(con, source, columns, profile.rows) if columns else []
 
     def one_batch(batch: list[ColumnProfile]) -> list[Finding]:
-        cursor = con.cursor()  # a cursor per thread; its temp table is its own
+        cursor = duck.cursor(con)  # a cursor per thread; its temp table is its own
         names = ", ".join(quote_ident(c.sql_name) for c in batch)
         try:
             cursor.execute(f"CREATE TEMP TABLE quality_batch AS SELECT {names} FROM {source}")

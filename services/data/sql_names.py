@@ -11,10 +11,11 @@ import re
 import unicodedata
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
-from services.data import duck
+from services.data import duck, duckdb_errors
 from services.data.dataset_models import ColumnInfo
 
 COLUMNS_KEY = "research_desk_columns"
@@ -52,12 +53,8 @@ def path_literal(path: Path) -> str:
 
 @lru_cache(maxsize=1)
 def _reserved_words() -> frozenset[str]:
-    con = duck.connect()
-    try:
-        rows = con.execute("SELECT keyword_name FROM duckdb_keywords() "
-                           "WHERE keyword_category <> 'unreserved'").fetchall()
-    finally:
-        con.close()
+    rows = duck.query_rows("SELECT keyword_name FROM duckdb_keywords() "
+                           "WHERE keyword_category <> 'unreserved'")
     return frozenset(str(r[0]).lower() for r in rows)
 
 
@@ -144,14 +141,19 @@ def kv_metadata_clause(columns: list[ColumnInfo]) -> str:
 
 def read_columns(parquet_path: Path, con: duckdb.DuckDBPyConnection | None = None,
                  ) -> list[ColumnInfo]:
-    """Columns of a Parquet file with their display names (falls back to the raw names)."""
-    db = con or duck.connect()
+    """Columns of a Parquet file with their display names (falls back to the raw names);
+    on `con` when given (a session's), else through the door."""
+    def rows(sql: str) -> list[tuple[Any, ...]]:
+        if con is not None:
+            return con.execute(sql).fetchall()
+        return duck.query_rows(sql, task=duckdb_errors.SCHEMA)
+
     source = path_literal(parquet_path)
-    schema = db.execute(f"DESCRIBE SELECT * FROM read_parquet({source})").fetchall()
-    meta = db.execute(
+    schema = rows(f"DESCRIBE SELECT * FROM read_parquet({source})")
+    meta = rows(
         f"SELECT decode(value) FROM parquet_kv_metadata({source}) "
         f"WHERE decode(key) = {sql_literal(COLUMNS_KEY)}"
-    ).fetchall()
+    )
     known: dict[str, dict[str, str]] = {}
     if meta:
         known = {entry["sql_name"]: entry for entry in json.loads(meta[0][0])}

@@ -103,23 +103,41 @@ def test_every_connection_has_a_memory_and_thread_limit(monkeypatch: pytest.Monk
     from services.settings import reset_settings_cache
 
     reset_settings_cache()
-    con = duck.connect()
-    limit, threads = con.execute("SELECT current_setting('memory_limit'), "
-                                 "current_setting('threads')").fetchone() or ("", 0)
-    con.close()
+    settings_sql = "SELECT current_setting('memory_limit'), current_setting('threads')"
+    with duck.session() as con:  # work on a whole file
+        limit, threads = con.execute(settings_sql).fetchone() or ("", 0)
     assert limit.startswith("300") and threads == 1
+    limit, threads = duck.query_row(settings_sql) or ("", 0)  # one query
+    assert limit.startswith("300") and threads == 1
+
+
+# Ways to reach DuckDB without the door: a connection of one's own, the module-level
+# functions (DuckDB's default connection has no limits), or the door's private opener.
+_AROUND_THE_DOOR = re.compile(r"duckdb\.(connect|sql|query|execute|default_connection|"
+                              r"read_csv|read_parquet|read_json|from_\w+)\(|\b_connect\(")
 
 
 def test_no_service_opens_duckdb_without_the_limits() -> None:
     """Only services/data/duck.py (and the sandbox worker, whose instances the guard's parser
-    also uses, with stricter limits of their own) may call duckdb.connect directly."""
+    also uses, with stricter limits of their own) may open DuckDB; every other module goes
+    through the door (duck.query_* or duck.session)."""
     offenders = []
-    for path in sorted((ROOT / "services").glob("*.py")):
+    for path in sorted((ROOT / "services").rglob("*.py")):
         if path.name in ("duck.py", "sandbox_worker.py"):
             continue
-        if re.search(r"duckdb\.connect\(", path.read_text()):
-            offenders.append(path.name)
+        if _AROUND_THE_DOOR.search(path.read_text()):
+            offenders.append(str(path.relative_to(ROOT)))
     assert offenders == []
+    door = (ROOT / "services" / "data" / "duck.py").read_text()
+    assert door.count("duckdb.connect(") == 1  # the door itself opens in one place
+
+
+def test_the_guard_would_catch_a_module_that_goes_around_the_door() -> None:
+    for sneaky in ("con = duckdb.connect()", "duckdb.sql('SELECT 1')",
+                   "con = duck._connect()", "duckdb.read_parquet(path)"):
+        assert _AROUND_THE_DOOR.search(sneaky), sneaky
+    for fine in ("duck.session()", "duck.query_frame(sql)", "read_parquet($path)"):
+        assert not _AROUND_THE_DOOR.search(fine), fine
 
 
 def test_wide_work_reports_progress_batch_by_batch(tmp_path: Path) -> None:
