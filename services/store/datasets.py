@@ -26,7 +26,7 @@ from services.store.db import session_scope
 from services.store.labels import clean_label
 from services.store.models import Dataset, DatasetVersion, utcnow
 
-MAX_NAME = 200
+MAX_NAME = uploads.MAX_DATASET_NAME
 ORIGINALS = "original"
 
 
@@ -231,7 +231,7 @@ def create_from_upload(
     The original file is kept beside the versions, so it can be re-read with other options.
     """
     require(actor.role, "upload_data")
-    dataset_name = _clean_name(name or Path(original_name).stem[:MAX_NAME])
+    dataset_name = _clean_name(name or uploads.default_dataset_name(original_name))
     folder = _new_folder()
     try:
         result = ingest.ingest_file(
