@@ -11,7 +11,6 @@ from components.params import id_from_text
 from components.session import require_page
 from components.text import escape_markdown, file_size, number, when
 from services.access import dataset_access
-from services.access.permissions import Role, can
 from services.data import dataset_files, display_text, profile, quality
 from services.data.cleaning import preview_sentence
 from services.data.dataset_models import DatasetProfile, Finding
@@ -92,9 +91,7 @@ except NotFound as missing:
     st.page_link("pages/datasets.py", label="Back to Datasets", icon=":material/table_view:")
     st.stop()
 
-may_change = can(user.role, "change_data") and (
-    dataset.owner == user.username or user.role == Role.ADMIN
-)
+may_change = dataset_access.can_change(user, dataset)
 versions = datasets.list_versions(user, dataset.id)
 version_key = f"dataset_version_{dataset.id}"
 if PENDING_VERSION in st.session_state:  # a version made last run becomes the one shown

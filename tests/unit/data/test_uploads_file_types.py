@@ -1,4 +1,4 @@
-"""The files Research Desk reads and the name a new dataset gets: one home, services.data.uploads."""
+"""The files Research Desk reads and the name a new dataset gets: one home (uploads)."""
 
 import io
 import re
