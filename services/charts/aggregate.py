@@ -810,3 +810,23 @@ def count_rows(parquet_path: Path, filters: list[Filter]) -> int:
     for item in filters:
         _column(schema, item.column)
     return _count(Path(parquet_path), ChartSpec(filters=filters), schema)
+
+
+def column_range(parquet_path: Path, column: str) -> tuple[float, float] | tuple[
+        pd.Timestamp, pd.Timestamp] | None:
+    """The smallest and largest value of a number or date column (NaN and infinity left
+    out), for the filter controls; None when the column has no such value."""
+    schema = _schema(parquet_path)
+    col = _column(schema, column)
+    if col.kind not in ("number", "date"):
+        raise InvalidInput(f"“{column}” is {'text' if col.kind == 'text' else 'yes/no'}, so it "
+                           "has no smallest or largest value; filter it by its values instead.")
+    value = _finite(col)
+    params = _Params(parquet_path)
+    sql = f"SELECT MIN({value}) AS low, MAX({value}) AS high FROM {SOURCE}"
+    row = _run(sql, params).iloc[0]
+    if pd.isna(row["low"]) or pd.isna(row["high"]):
+        return None
+    if col.kind == "date":
+        return pd.Timestamp(row["low"]), pd.Timestamp(row["high"])
+    return float(row["low"]), float(row["high"])
