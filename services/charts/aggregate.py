@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.charts.spec import AGG_NAMES, BAR_TYPES, BUCKETS, ChartSpec, Filter, as_drawn
 from services.data import duck
+from services.data.column_kinds import duckdb_chart_kind, friendly_type, is_float_type
 from services.data.column_roles import ColumnStats
 from services.data.sql_names import quote_ident, read_columns
 from services.errors import InvalidInput, NotFound, QueryFailed
@@ -36,10 +37,6 @@ SAMPLE_SEED = 42
 OTHER = "Other"
 MISSING = "(missing)"
 
-_NUMBER_PREFIXES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT",
-                    "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE",
-                    "REAL", "DECIMAL")
-_FLOAT_TYPES = ("FLOAT", "DOUBLE", "REAL")
 
 
 class ChartData(BaseModel):
@@ -73,18 +70,7 @@ class _Column:
 
     @property
     def is_float(self) -> bool:
-        return self.duck_type.upper() in _FLOAT_TYPES
-
-
-def _kind(duck_type: str) -> str:
-    t = duck_type.upper()
-    if t.startswith(_NUMBER_PREFIXES):
-        return "number"
-    if t == "DATE" or t.startswith("TIMESTAMP"):
-        return "date"
-    if t == "BOOLEAN":
-        return "boolean"
-    return "text"
+        return is_float_type(self.duck_type)
 
 
 def _schema(parquet_path: Path) -> dict[str, _Column]:
@@ -100,7 +86,7 @@ def _schema_of(path: str, mtime_ns: int, size: int) -> tuple[tuple[str, _Column]
     """Dataset versions are immutable files, so the schema is read once per file state."""
     with duck.connect() as con:
         infos = read_columns(Path(path), con)
-    return tuple((c.name, _Column(c.name, quote_ident(c.sql_name), _kind(c.duckdb_type),
+    return tuple((c.name, _Column(c.name, quote_ident(c.sql_name), duckdb_chart_kind(c.duckdb_type),
                                   c.duckdb_type)) for c in infos)
 
 
@@ -372,12 +358,8 @@ def _binned_key(alias: str, col: _Column, bins: int) -> _Key:
     return _Key(alias, expr, drop_missing=True, bins=bins, column=col)
 
 
-_WHOLE_PREFIXES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT",
-                   "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT")
-
-
 def _is_whole(col: _Column) -> bool:
-    return col.duck_type.upper().startswith(_WHOLE_PREFIXES)
+    return friendly_type(col.duck_type) == "whole number"
 
 
 def whole_bin_width(lo: float, hi: float, bins: int) -> int:

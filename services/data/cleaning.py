@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 
 from services.data import duck, text_reading
+from services.data.column_kinds import friendly_type, is_moment, is_number, is_text
 from services.data.dataset_models import (
     Cast,
     ColumnInfo,
@@ -39,7 +40,6 @@ from services.data.dataset_models import (
 )
 from services.data.sql_names import (
     derive_sql_names,
-    friendly_type,
     kv_metadata_clause,
     path_literal,
     quote_ident,
@@ -263,7 +263,7 @@ def _replace(state: _State, prev: str, replacements: dict[str, str]) -> str:
 def _text_columns(state: _State, names: list[str]) -> list[ColumnInfo]:
     columns = [state.find(n) for n in names]
     for column in columns:
-        if column.dtype not in ("text", "category"):
+        if not is_text(column.dtype):
             raise InvalidInput(f"“{column.name}” is not text, so this step does not apply to it.")
     if not columns:
         raise InvalidInput("Pick at least one column for this step.")
@@ -309,14 +309,14 @@ def _step_select(step: Step, state: _State, prev: str) -> str:  # noqa: C901 - a
             return _replace(state, prev, {column.sql_name: f"CASE {text} {whens} ELSE {text} END"})
         case ParseNumber():
             column = state.find(step.column)
-            if column.dtype in ("number", "whole number"):
+            if is_number(column.dtype):
                 return f"SELECT * FROM {prev}"  # already numbers: nothing to read
             fmt = text_reading.decide_column_number(state.values(column), step.decimal)
             return _replace(state, prev, {column.sql_name: text_reading.number_sql(
                 quote_ident(column.sql_name), fmt, any_thousands=True)})
         case ParseDate():
             column = state.find(step.column)
-            if column.dtype in ("date", "date and time"):
+            if is_moment(column.dtype):
                 return f"SELECT * FROM {prev}"  # already dates: nothing to parse
             return _replace(state, prev, {column.sql_name: _date_expr(
                 quote_ident(column.sql_name), step.format, state.values(column))})
@@ -361,7 +361,7 @@ def _step_select(step: Step, state: _State, prev: str) -> str:  # noqa: C901 - a
 def _impute(step: Impute, state: _State, prev: str) -> str:
     column = state.find(step.column)
     c = quote_ident(column.sql_name)
-    if step.method in ("mean", "median") and column.dtype not in ("number", "whole number"):
+    if step.method in ("mean", "median") and not is_number(column.dtype):
         raise InvalidInput(f"“{column.name}” is not a number, so it has no {step.method}; "
                            "use the most common value or a fixed value instead.")
     if step.method == "constant":

@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from services.data.column_kinds import ORDERED_TYPES, is_number
+from services.data.dataset_models import ColumnProfile
 from services.data.time_zone import TIME_ZONE
 
 MISSING = "—"
@@ -83,6 +85,25 @@ def is_year_column(name: str, values: Any = None) -> bool:
     if series.empty:
         return True
     return bool(((series % 1 == 0) & (series >= 1000) & (series <= 2999)).all())
+
+
+def shows_years(column: ColumnProfile) -> bool:
+    """A number column of years (by its name and its smallest and largest value)."""
+    if not is_number(column.dtype):
+        return False
+    ends = [v for v in (column.min, column.max)
+            if isinstance(v, int | float) and not isinstance(v, bool)]
+    return is_year_column(column.name, ends or None)
+
+
+def column_value(column: ColumnProfile, value: Any) -> str:
+    """A value of a profiled column in a sentence or a table: 2,500 not 2500.0, 2007 not
+    2,007, 1 Mar 2024 not 2024-03-01; text stays as typed."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return year(value) if shows_years(column) else number(value)
+    if isinstance(value, str) and column.dtype in ORDERED_TYPES:
+        return moment(value)
+    return cell(value)
 
 
 def year(value: float | int | None) -> str:
