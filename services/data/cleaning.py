@@ -405,8 +405,30 @@ def _filter_condition(step: FilterRows, state: _State) -> str:
     if step.op in ("contains", "not_contains"):
         test = f"contains(lower(CAST({c} AS VARCHAR)), lower({sql_literal(str(step.value))}))"
         return test if step.op == "contains" else f"({c} IS NULL OR NOT {test})"
-    value = f"CAST({sql_literal(step.value)} AS {column.duckdb_type or 'VARCHAR'})"
-    return f"{c} {_OPS[step.op]} {value}"
+    value = _filter_value(step, column)
+    if isinstance(value, float | int) and not isinstance(value, bool):
+        return f"{c} {_OPS[step.op]} {sql_literal(value)}"  # 12.5 against whole numbers too
+    return f"{c} {_OPS[step.op]} CAST({sql_literal(value)} AS {column.duckdb_type or 'VARCHAR'})"
+
+
+def _filter_value(step: FilterRows, column: ColumnInfo) -> str | float | int | bool:
+    """The value to compare with, read as the column's type by text_reading."""
+    value = step.value
+    if isinstance(value, float) and value.is_integer() and is_text(column.dtype):
+        return str(int(value))  # an older form stored "code is 12" as 12.0
+    if not isinstance(value, str):
+        return value  # type: ignore[return-value]  # None was refused above
+    read = text_reading.typed_value(value, column.dtype)
+    if read is None:
+        one, many = _TYPE_WORDS.get(column.dtype, ("a value", "values"))
+        raise InvalidInput(f"“{value}” is not {one}, and “{column.name}” holds {many}: type "
+                           f"{one} to compare with.")
+    return read
+
+
+_TYPE_WORDS = {"number": ("a number", "numbers"), "whole number": ("a number", "numbers"),
+               "date": ("a date", "dates"), "date and time": ("a date", "dates"),
+               "true/false": ("yes or no", "yes/no values")}
 
 
 # --- what a recipe would do, before it is applied -----------------------------------------

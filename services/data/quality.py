@@ -6,7 +6,6 @@ candidates, and exact counts are computed only for the columns that look affecte
 """
 
 import math
-import re
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Literal
@@ -46,12 +45,10 @@ SHARE_COLUMNS = 100
 DISTINCT_VALUES = 2_000  # per column, for deciding how its text is written
 CATEGORY_LIMIT = 1_000  # spelling check only for columns with at most this many values
 MOSTLY_MISSING = 0.5  # above this share missing, filling in would invent most of a column
-_CURRENCY = r"(?:[$€£¥₹]|CHF|EUR|USD|GBP)"
-NUMBER_RE = (rf"^[-+(]?\s*{_CURRENCY}?\s*[-+]?\d[\d.,' \x{{a0}}\x{{202f}}]*\s*(?:%|{_CURRENCY})?"
-             r"\s*\)?$")
-PLAIN_NUMBER_RE = r"^[-+]?\d+(\.\d+)?$"
-ISO_DATE_RE = r"^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2})?)?$"
-DMY_DATE_RE = r"^\d{1,2}[/.-]\d{1,2}[/.-](\d{4}|\d{2})$"
+# how numbers and dates are written is decided by text_reading: these are its shapes
+NUMBER_RE = text_reading.NUMBER_SQL_RE
+ISO_DATE_RE = text_reading.ISO_DATE_SQL_RE
+DMY_DATE_RE = text_reading.DAY_MONTH_DATE_SQL_RE
 _TEXT_TYPES = TEXT_TYPES
 _NUMERIC = NUMBER_TYPES
 
@@ -296,10 +293,6 @@ def _text_findings(con: duckdb.DuckDBPyConnection, source: str, columns: list[Co
     return found
 
 
-# the start every number or date written as text has (NUMBER_RE, ISO_DATE_RE, DMY_DATE_RE)
-_NUMBER_OR_DATE_START = re.compile(rf"^[-+(]?\s*{_CURRENCY}?\s*[-+]?\d")
-
-
 def _plainly_words(c: ColumnProfile) -> bool:
     """True when the profile already proves the column holds words, not numbers or dates:
     its most common values cover 90 % of it and none of them starts like a number or date
@@ -308,12 +301,12 @@ def _plainly_words(c: ColumnProfile) -> bool:
     top = [v for v in c.top_values if v.value is not None]
     if not top or sum(v.count for v in top) < 0.9 * c.count:
         return False
-    return not any(_NUMBER_OR_DATE_START.match(str(v.value).strip(" "))
+    return not any(text_reading.starts_like_number_or_date(str(v.value))
                    or text_reading.is_missing_marker(str(v.value)) for v in top)
 
 
 # which mark or date order a column uses is decided by text_reading from its values
-_SHARE_KEYS = ("n", "number", "plain", "iso", "dmy", "other", "values")
+_SHARE_KEYS = ("n", "number", "iso", "dmy", "other", "values")
 
 
 def _sample_shares(con: duckdb.DuckDBPyConnection, source: str, columns: list[ColumnProfile],
@@ -335,7 +328,7 @@ def _sample_shares_of(con: duckdb.DuckDBPyConnection, source: str,
 
     marker = text_reading.missing_marker_sql("v")  # "NA", "N/A", …: missing already
     parts = [f"coalesce(sum(n) FILTER (WHERE NOT {marker}), 0)", rows_matching(NUMBER_RE),
-             rows_matching(PLAIN_NUMBER_RE), rows_matching(ISO_DATE_RE),
+             rows_matching(ISO_DATE_RE),
              rows_matching(DMY_DATE_RE),
              f"any_value(v) FILTER (WHERE NOT regexp_full_match(v, {sql_literal(NUMBER_RE)}) "
              f"AND NOT {marker})",
