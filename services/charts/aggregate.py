@@ -18,7 +18,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.charts.spec import AGG_NAMES, BAR_TYPES, BUCKETS, ChartSpec, Filter, as_drawn
-from services.data import duck
+from services.data import display_text, duck
 from services.data.column_kinds import duckdb_chart_kind, friendly_type, is_float_type
 from services.data.column_roles import ColumnStats
 from services.data.sql_names import quote_ident, read_columns
@@ -600,7 +600,8 @@ def _heatmap(parquet_path: Path, spec: ChartSpec, schema: dict[str, _Column]) ->
             if width > 1:  # each cell covers `width` whole numbers: say which
                 frame[f"{k.alias}_to"] = start + width - 1
                 labels[f"{k.alias}_to"] = f"{labels[k.alias]} (up to)"
-                notes.append(f"{labels[k.alias]} is grouped in steps of {width:,}.")
+                notes.append(f"{labels[k.alias]} is grouped in steps of "
+                             f"{display_text.number(width)}.")
             continue
         is_ranged = True
         widths[k.alias] = (hi - lo) / k.bins if hi > lo else 1.0

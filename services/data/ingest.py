@@ -20,7 +20,7 @@ from pathlib import Path
 
 import duckdb
 
-from services.data import duck, duckdb_errors, excel_bounds, text_reading
+from services.data import display_text, duck, duckdb_errors, excel_bounds, text_reading
 from services.data.dataset_models import ColumnInfo, IngestResult, ReadOptions
 from services.data.sql_names import (
     derive_sql_names,
@@ -454,10 +454,10 @@ def _number_style_warnings(numbers: text_reading.NumberDecision, convert: set[in
     if value is None:
         shown = example
     elif value.is_integer():
-        shown = f"the whole number {value:.0f}"
+        shown = f"the whole number {display_text.exact_number(value)}"
     else:
         low = math.floor(value)
-        shown = f"{value:.10g}, between {low} and {low + 1}"
+        shown = f"{display_text.exact_number(value)}, between {low} and {low + 1}"
     return [f"Numbers in {names(guessed)} such as “{example}” could be read two ways; they "
             f"were read with a decimal {marks[chosen]} (as {shown}). If that is wrong, "
             f"{option}."]

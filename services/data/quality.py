@@ -249,10 +249,12 @@ def _outlier_message(c: ColumnProfile, n: int) -> str:
     low, high = outlier_fences(c)
     smallest = float(c.min) if isinstance(c.min, int | float) else -math.inf
     largest = float(c.max) if isinstance(c.max, int | float) else math.inf
-    below = f"below {_value(c, low)}" + (
-        f", down to {_value(c, smallest)}" if math.isfinite(smallest) else "")
-    above = f"above {_value(c, high)}" + (
-        f", up to {_value(c, largest)}" if math.isfinite(largest) else "")
+    bounds = [v for v in (low, smallest, high, largest) if math.isfinite(v)]
+    shown = dict(zip(bounds, display_text.column_numbers(c, bounds), strict=True))
+    below = f"below {shown[low]}" + (
+        f", down to {shown[smallest]}" if math.isfinite(smallest) else "")
+    above = f"above {shown[high]}" + (
+        f", up to {shown[largest]}" if math.isfinite(largest) else "")
     has_low, has_high = low > smallest, high < largest
     where = (f"far below the rest ({below})" if has_low and not has_high else
              f"far above the rest ({above})" if has_high and not has_low else
