@@ -58,12 +58,14 @@ def count(dataset_id: int, version: int, filters: list[Filter], parquet_path: Pa
 
 # --- values offered by the filter controls -------------------------------------------------
 
+@st.cache_data(max_entries=64, show_spinner=False)
+def _common_values(dataset_id: int, version: int, column: str, parquet_path: str) -> list:
+    return analytics.common_values(Path(parquet_path), column)
+
+
 def category_values(dataset_id: int, version: int, column: str, parquet_path: Path) -> list:
     """The most common values of a column (at most 200), for the "is one of" filter."""
-    spec = ChartSpec(chart_type="bar", x=column, agg="count", top_n=200, sort="desc")
-    frame = get(dataset_id, version, spec, parquet_path).frame
-    values = frame["x"][~frame["x"].isin([analytics.OTHER, analytics.MISSING])]
-    return values.dropna().tolist()
+    return _common_values(dataset_id, version, column, str(parquet_path))
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

@@ -813,3 +813,14 @@ def column_range(parquet_path: Path, column: str) -> tuple[float, float] | tuple
     if col.kind == "date":
         return pd.Timestamp(row["low"]), pd.Timestamp(row["high"])
     return float(row["low"]), float(row["high"])
+
+
+def common_values(parquet_path: Path, column: str, limit: int = 200) -> list:
+    """A column's most common values (missing left out), most common first, at most
+    `limit`, for the "is one of" filter."""
+    schema = _schema(parquet_path)
+    col = _column(schema, column)
+    params = _Params(parquet_path)
+    sql = (f"SELECT {col.sql} AS v, COUNT(*) AS n FROM {SOURCE} WHERE {col.sql} IS NOT NULL "
+           f"GROUP BY ALL ORDER BY n DESC, v LIMIT {int(limit)}")
+    return _run(sql, params)["v"].tolist()

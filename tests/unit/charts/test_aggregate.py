@@ -1,4 +1,5 @@
-"""A column's smallest and largest value: one service call (aggregate.column_range)."""
+"""A column's smallest and largest value, and its most common values: one service call each
+(aggregate.column_range, aggregate.common_values), never a pretend chart."""
 
 from pathlib import Path
 
@@ -7,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from services.charts.aggregate import column_range
+from services.charts.aggregate import column_range, common_values
 from services.errors import InvalidInput
 from tests.unit.one_home import files_matching
 
@@ -47,7 +48,18 @@ def test_text_and_unknown_columns_are_refused_with_a_sentence(measures: Path) ->
         column_range(measures, "gone")
 
 
+def test_the_most_common_values_of_a_column(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"group": ["Other", "b", "a", "b", None, "Other", "b"],
+                          "flag": [True, False, True, True, None, True, False]})
+    path = _write(tmp_path / "groups.parquet", frame)
+    assert common_values(path, "group") == ["b", "Other", "a"]  # a real "Other" is a value
+    assert common_values(path, "group", limit=1) == ["b"]
+    assert common_values(path, "flag") == [True, False]
+    with pytest.raises(InvalidInput, match="not in this dataset"):
+        common_values(path, "gone")
+
+
 def test_no_range_is_read_by_drawing_a_pretend_chart() -> None:
-    assert files_matching(r"ChartSpec\(chart_type=\"box\", y=column\)") == []
+    assert files_matching(r"ChartSpec\(chart_type=\"(box|bar)\", (x|y)=column") == []
     assert files_matching(r"agg=\"min\", bucket=") == []
     assert files_matching(r"def column_range\(") == ["services/charts/aggregate.py"]
