@@ -120,12 +120,16 @@ def _px_common(data: ChartData, spec: ChartSpec, frame: pd.DataFrame) -> dict:
 
 def _series_figure(data: ChartData, spec: ChartSpec, frame: pd.DataFrame) -> go.Figure:
     common = _px_common(data, spec, frame)
+    # the hover shows each value as the one rule writes it (not plotly's own number format)
+    frame = frame.assign(value_text=[display_text.cell(v) for v in frame["value"]])
+    common["labels"]["value_text"] = common["labels"].get("value", "value")
+    hover = {"rows": ":,", "value": False, "value_text": True}
     has_groups = "color_discrete_map" in common
     groups = common["category_orders"].get("color", [])
     if spec.chart_type in BAR_TYPES or spec.chart_type == "histogram":
         if has_groups and spec.chart_type != "grouped_bar":
             common.update(pattern_shape="color", pattern_shape_map=style_map(groups, BAR_PATTERNS))
-        fig = px.bar(frame, x="x", y="value", hover_data={"rows": ":,"}, **common)
+        fig = px.bar(frame, x="x", y="value", hover_data=hover, **common)
         mode = "group" if spec.chart_type == "grouped_bar" else "stack"
         fig.update_layout(barmode=mode if has_groups else "relative")
         if spec.chart_type == "histogram":
@@ -145,14 +149,14 @@ def _series_figure(data: ChartData, spec: ChartSpec, frame: pd.DataFrame) -> go.
             common.pop("line_dash_map")
             common.update(pattern_shape="color", pattern_shape_map=style_map(groups, BAR_PATTERNS))
         return px.area(
-            frame, x="x", y="value", hover_data={"rows": ":,"}, markers=len(frame) <= 200, **common
+            frame, x="x", y="value", hover_data=hover, markers=len(frame) <= 200, **common
         )
     # SVG, not WebGL: WebGL lines cannot draw custom dash patterns (≤ 10,000 points anyway).
     return px.line(
         frame,
         x="x",
         y="value",
-        hover_data={"rows": ":,"},
+        hover_data=hover,
         render_mode="svg",
         markers=len(frame) <= 200,
         **common,
@@ -300,7 +304,7 @@ def build_figure(data: ChartData, spec: ChartSpec, *, title: str | None = None) 
     fig.update_xaxes(gridcolor=GRID_COLOR, zerolinecolor=GRID_COLOR)
     fig.update_yaxes(gridcolor=GRID_COLOR, zerolinecolor=GRID_COLOR)
     if spec.chart_type not in ("heatmap", "correlation", "box") and not frame.empty:
-        fig.update_yaxes(tickformat=",", hoverformat=",.4~f")
+        fig.update_yaxes(tickformat=",")
     if spec.chart_type == "box" and not frame.empty:
         fig.update_yaxes(tickformat=",")
     if spec.log_y and spec.chart_type not in ("heatmap", "correlation"):

@@ -167,11 +167,25 @@ def test_charts_and_filters_write_ranges_with_the_rule(monkeypatch: pytest.Monke
                                          "from 99.9 to 100.")
 
 
+def test_a_chart_hover_writes_values_with_the_rule() -> None:
+    from components.chart_figure import build_figure
+    from services.charts.aggregate import ChartData
+    from services.charts.spec import ChartSpec
+
+    frame = pd.DataFrame({"x": ["a", "b"], "value": [99.95, 1234.56], "rows": [3, 4000]})
+    data = ChartData(frame=frame, mark_count=2, rows_in=4003,
+                     labels={"x": "Region", "value": "Mean of price", "rows": "Rows"})
+    trace = build_figure(data, ChartSpec(chart_type="bar", x="Region", y="price",
+                                         agg="mean")).data[0]
+    assert [row[1] for row in trace.customdata] == ["99.95", "1,234.6"]
+    assert "Mean of price=%{customdata[1]}" in trace.hovertemplate
+
+
 def test_numbers_are_formatted_only_here() -> None:
     from tests.unit.one_home import files_matching
 
     # plotly's own number formats (d3) and Python's would be a second rule
-    assert files_matching(r"%\{[a-z]+:[,.0-9~]*[fgse]\}") == []
+    assert files_matching(r"%\{[a-z]+:[,.0-9~]*[fgse]\}|hoverformat=") == []
     assert files_matching(r"\{[a-z_.\[\]'\"]+:\.\d+[gf]\}") == ["services/data/display_text.py"]
     assert files_matching(r"def (number|numbers_apart|exact_number)\(") == [
         "services/data/display_text.py", "components/text.py"]  # text.py only calls it
