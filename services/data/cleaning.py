@@ -323,8 +323,17 @@ def _step_select(step: Step, state: _State, prev: str) -> str:  # noqa: C901 - a
         case Cast():
             column = state.find(step.column)
             target = CAST_TYPES[step.to]
-            return _replace(state, prev, {column.sql_name:
-                                   f"TRY_CAST({quote_ident(column.sql_name)} AS {target})"})
+            c = quote_ident(column.sql_name)
+            if is_text(column.dtype) and is_number(step.to):  # text is read by text_reading
+                fmt = text_reading.decide_column_number(state.values(column))
+                value = text_reading.number_sql(c, fmt, any_thousands=True)
+                if step.to == "whole number":  # 1.5 is not a whole number: missing, counted
+                    value = f"(CASE WHEN {value} = floor({value}) THEN CAST({value} AS BIGINT) END)"
+                return _replace(state, prev, {column.sql_name: value})
+            if is_text(column.dtype) and is_moment(step.to):
+                expr = _date_expr(c, None, state.values(column))
+                return _replace(state, prev, {column.sql_name: f"CAST({expr} AS {target})"})
+            return _replace(state, prev, {column.sql_name: f"TRY_CAST({c} AS {target})"})
         case DropColumns():
             targets = [state.find(n) for n in step.columns]
             if not targets:

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from services.data.cleaning import apply_recipe
-from services.data.dataset_models import FilterRows
+from services.data.dataset_models import Cast, FilterRows
 from services.errors import InvalidInput
 
 
@@ -54,3 +54,23 @@ def test_a_value_of_the_wrong_kind_is_refused_with_a_sentence(source: Path,
     with pytest.raises(InvalidInput, match="“soon” is not a date, and “day” holds dates"):
         _kept(source, FilterRows(column="day", op=">", value="soon"), tmp_path)
     assert not (tmp_path / "v2" / "data.parquet").exists()
+
+
+def test_changing_text_to_numbers_or_dates_reads_it_as_text_reading_does(tmp_path: Path,
+                                                                         ) -> None:
+    """“Change type” and “numbers stored as text” read a text column the same way."""
+    frame = pd.DataFrame({"amount": ["1.234,5 €", "3,25", "12"],
+                          "count": ["1.234", "7", "2,5"],
+                          "day": ["03/01/2024", "25/12/2024", "01/02/2024"]})
+    path = tmp_path / "text.parquet"
+    with duckdb.connect() as con:
+        con.register("frame", frame)
+        con.execute(f"COPY frame TO '{path}' (FORMAT parquet)")
+    steps = [Cast(column="amount", to="number"), Cast(column="count", to="whole number"),
+             Cast(column="day", to="date")]
+    out = apply_recipe(path, steps, tmp_path / "v2" / "data.parquet")
+    with duckdb.connect() as con:
+        rows = con.execute(f"SELECT * FROM '{out.parquet_path}'").fetchall()
+    assert [r[0] for r in rows] == [1234.5, 3.25, 12.0]
+    assert [r[1] for r in rows] == [1234, 7, None]  # 2,5 is not a whole number
+    assert [str(r[2]) for r in rows] == ["2024-01-03", "2024-12-25", "2024-02-01"]
