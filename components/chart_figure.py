@@ -121,7 +121,10 @@ def _px_common(data: ChartData, spec: ChartSpec, frame: pd.DataFrame) -> dict:
 def _series_figure(data: ChartData, spec: ChartSpec, frame: pd.DataFrame) -> go.Figure:
     common = _px_common(data, spec, frame)
     # the hover shows each value as the one rule writes it (not plotly's own number format)
-    frame = frame.assign(value_text=[display_text.cell(v) for v in frame["value"]])
+    shown = (display_text.number_texts(frame["value"])
+             if pd.api.types.is_numeric_dtype(frame["value"])
+             else [display_text.cell(v) for v in frame["value"]])
+    frame = frame.assign(value_text=shown)
     common["labels"]["value_text"] = common["labels"].get("value", "value")
     hover = {"rows": ":,", "value": False, "value_text": True}
     has_groups = "color_discrete_map" in common

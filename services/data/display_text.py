@@ -68,6 +68,28 @@ def number(value: float | int | None, *, digits: int = 2, grouping: bool = True,
     return "0" if shown in ("-0", "") else shown
 
 
+def number_texts(values: Sequence[float] | np.ndarray | pd.Series) -> list[str]:
+    """`number` for many floats at once (a chart's hover text): the same text, with the
+    rounding worked out for the whole array instead of value by value."""
+    x = np.asarray(values, dtype="float64")
+    finite = np.isfinite(x)
+    magnitude = np.abs(np.where(finite, x, 1.0))
+    small = 2 - np.floor(np.log10(np.where(magnitude > 0, magnitude, 1.0)))
+    decimals = np.select(
+        [~finite | (x == np.round(x)) | (magnitude >= 100_000), magnitude >= 1000,
+         magnitude >= 1], [0, 1, 2], np.minimum(MAX_DECIMALS, small)).astype(int)
+    texts = np.full(len(x), MISSING, dtype=object)
+    for places in np.unique(decimals[finite]).tolist():  # a few roundings: one pass each
+        at = np.flatnonzero(finite & (decimals == places))
+        spec = f",.{places}f"
+        shown = np.array([format(v, spec) for v in x[at].tolist()])
+        if places:
+            shown = np.char.rstrip(np.char.rstrip(shown, "0"), ".")
+        texts[at] = shown
+    texts[(texts == "-0") | (texts == "")] = "0"
+    return texts.tolist()
+
+
 def numbers_apart(values: Sequence[float | int | None], *, grouping: bool = True,
                   ) -> list[str]:
     """Numbers shown together (a range, the highest and the lowest, a chart's bins), each

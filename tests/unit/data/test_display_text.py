@@ -18,6 +18,7 @@ from services.data.display_text import (
     missing_share,
     moment,
     number,
+    number_texts,
     numbers_apart,
     share,
     year,
@@ -189,3 +190,12 @@ def test_numbers_are_formatted_only_here() -> None:
     assert files_matching(r"\{[a-z_.\[\]'\"]+:\.\d+[gf]\}") == ["services/data/display_text.py"]
     assert files_matching(r"def (number|numbers_apart|exact_number)\(") == [
         "services/data/display_text.py", "components/text.py"]  # text.py only calls it
+
+
+def test_many_numbers_at_once_read_exactly_as_one_at_a_time() -> None:
+    rng = np.random.default_rng(3)
+    values = np.concatenate([
+        rng.normal(100, 30, 500), rng.lognormal(0, 6, 500), -rng.lognormal(0, 4, 200),
+        [0.0, -0.0, np.nan, np.inf, -np.inf, 2500.0, -10983.4, 1.5e20, 99.95, 0.0000123,
+         123456.7, 1234.56, 0.47791, -0.0004, 999.995, 99_999.96]])
+    assert number_texts(values) == [number(float(v)) for v in values]
