@@ -120,12 +120,19 @@ def _px_common(data: ChartData, spec: ChartSpec, frame: pd.DataFrame) -> dict:
 
 def _series_figure(data: ChartData, spec: ChartSpec, frame: pd.DataFrame) -> go.Figure:
     common = _px_common(data, spec, frame)
+    # the hover shows each value as the one rule writes it (not plotly's own number format)
+    shown = (display_text.number_texts(frame["value"])
+             if pd.api.types.is_numeric_dtype(frame["value"])
+             else [display_text.cell(v) for v in frame["value"]])
+    frame = frame.assign(value_text=shown)
+    common["labels"]["value_text"] = common["labels"].get("value", "value")
+    hover = {"rows": ":,", "value": False, "value_text": True}
     has_groups = "color_discrete_map" in common
     groups = common["category_orders"].get("color", [])
     if spec.chart_type in BAR_TYPES or spec.chart_type == "histogram":
         if has_groups and spec.chart_type != "grouped_bar":
             common.update(pattern_shape="color", pattern_shape_map=style_map(groups, BAR_PATTERNS))
-        fig = px.bar(frame, x="x", y="value", hover_data={"rows": ":,"}, **common)
+        fig = px.bar(frame, x="x", y="value", hover_data=hover, **common)
         mode = "group" if spec.chart_type == "grouped_bar" else "stack"
         fig.update_layout(barmode=mode if has_groups else "relative")
         if spec.chart_type == "histogram":
@@ -145,14 +152,14 @@ def _series_figure(data: ChartData, spec: ChartSpec, frame: pd.DataFrame) -> go.
             common.pop("line_dash_map")
             common.update(pattern_shape="color", pattern_shape_map=style_map(groups, BAR_PATTERNS))
         return px.area(
-            frame, x="x", y="value", hover_data={"rows": ":,"}, markers=len(frame) <= 200, **common
+            frame, x="x", y="value", hover_data=hover, markers=len(frame) <= 200, **common
         )
     # SVG, not WebGL: WebGL lines cannot draw custom dash patterns (≤ 10,000 points anyway).
     return px.line(
         frame,
         x="x",
         y="value",
-        hover_data={"rows": ":,"},
+        hover_data=hover,
         render_mode="svg",
         markers=len(frame) <= 200,
         **common,
@@ -238,11 +245,13 @@ def _heatmap_figure(data: ChartData, spec: ChartSpec, frame: pd.DataFrame) -> go
         "colorbar": {"title": {"text": plotly_text(value_label)}, "tickformat": ","},
         "hovertemplate": f"{plotly_text(data.labels.get('x', 'x'))}: %{{x}}<br>"
         f"{plotly_text(data.labels.get('y', 'y'))}: %{{y}}<br>"
-        f"{plotly_text(value_label)}: %{{z:,.4~g}}<extra></extra>",
+        f"{plotly_text(value_label)}: %{{text}}<extra></extra>",
         "hoverongaps": False,
+        # the cells' numbers are written by the one rule for numbers, not by plotly's
+        "text": [["" if math.isnan(v) else display_text.number(v) for v in row] for row in z],
     }
     if spec.chart_type == "correlation":
-        trace.update(colorscale=DIVERGING_SCALE, zmin=-1, zmax=1, texttemplate="%{z:.2f}")
+        trace.update(colorscale=DIVERGING_SCALE, zmin=-1, zmax=1, texttemplate="%{text}")
     fig = go.Figure(go.Heatmap(**trace))
     fig.update_layout(xaxis_title=data.labels.get("x", ""), yaxis_title=data.labels.get("y", ""))
     fig.update_xaxes(type="category")
@@ -298,7 +307,7 @@ def build_figure(data: ChartData, spec: ChartSpec, *, title: str | None = None) 
     fig.update_xaxes(gridcolor=GRID_COLOR, zerolinecolor=GRID_COLOR)
     fig.update_yaxes(gridcolor=GRID_COLOR, zerolinecolor=GRID_COLOR)
     if spec.chart_type not in ("heatmap", "correlation", "box") and not frame.empty:
-        fig.update_yaxes(tickformat=",", hoverformat=",.4~f")
+        fig.update_yaxes(tickformat=",")
     if spec.chart_type == "box" and not frame.empty:
         fig.update_yaxes(tickformat=",")
     if spec.log_y and spec.chart_type not in ("heatmap", "correlation"):
@@ -356,13 +365,14 @@ def rank_phrase(labels: list[str], values: list[float], *, what: str = "group") 
         return f"there is only one {what}, {top[0]} ({format_number(high)})"
     if high == low:
         return f"all {count:,} {what}s are equal ({format_number(high)})"
+    high_text, low_text = display_text.numbers_apart([high, low])  # 99.95 is not 100
     if len(top) == 1 and len(bottom) == 1:
-        return (f"{top[0]} is highest ({format_number(high)}) and {bottom[0]} "
-                f"lowest ({format_number(low)})")
+        return (f"{top[0]} is highest ({high_text}) and {bottom[0]} "
+                f"lowest ({low_text})")
     verb_top = "is" if len(top) == 1 else "are"  # ties: one clause each, so “and” is clear
     verb_bottom = "is" if len(bottom) == 1 else "are"
-    return (f"{_names(top)} {verb_top} highest ({format_number(high)}); {_names(bottom)} "
-            f"{verb_bottom} lowest ({format_number(low)})")
+    return (f"{_names(top)} {verb_top} highest ({high_text}); {_names(bottom)} "
+            f"{verb_bottom} lowest ({low_text})")
 
 
 def _median_phrase(labels: list[str], medians: list[float]) -> str:
@@ -371,8 +381,9 @@ def _median_phrase(labels: list[str], medians: list[float]) -> str:
         return "no group has a median"
     if high == low:
         return f"the median is the same for all {count:,} groups ({format_number(high)})"
-    return (f"the median is highest for {_names(top)} ({format_number(high)}) and lowest "
-            f"for {_names(bottom)} ({format_number(low)})")
+    high_text, low_text = display_text.numbers_apart([high, low])
+    return (f"the median is highest for {_names(top)} ({high_text}) and lowest "
+            f"for {_names(bottom)} ({low_text})")
 
 
 def _extremes(data: ChartData, spec: ChartSpec) -> str:
@@ -390,19 +401,21 @@ def histogram_sentence(frame: pd.DataFrame) -> str:
     counts = frame["value"].astype("float64").to_numpy()
     total = float(counts.sum())
     start, end = frame["bin_start"].to_numpy(), frame["bin_end"].to_numpy()
-    whole = f"from {format_number(start.min())} to {format_number(end.max())}"
+    # the bin edges are written together, so neighbouring edges never look the same
+    edges = dict(zip([*start, *end], display_text.numbers_apart([*start, *end]), strict=True))
+    whole = f"from {edges[start.min()]} to {edges[end.max()]}"
     if total <= 0:
         return f"no values, {whole}."
     peak = int(np.argmax(counts))
-    low, high = format_number(start[peak]), format_number(end[peak])
+    low, high = edges[start[peak]], edges[end[peak]]
     if counts[peak] > display_text.MOST * total:
         return (f"most values ({display_text.share(counts[peak], total)}) fall between "
                 f"{low} and {high}, {whole}.")
     running = np.cumsum(counts)
     first = int(np.searchsorted(running, 0.25 * total))
     last = int(np.searchsorted(running, 0.75 * total))
-    return (f"the middle half of the values lie between {format_number(start[first])} and "
-            f"{format_number(end[last])}, {whole}; the most common range is {low} to {high} "
+    return (f"the middle half of the values lie between {edges[start[first]]} and "
+            f"{edges[end[last]]}, {whole}; the most common range is {low} to {high} "
             f"({format_number(counts[peak])} of {format_number(total)} rows).")
 
 

@@ -17,24 +17,9 @@ def _distinct(column: ColumnProfile) -> str:
     return f"about {shown}" if column.distinct_is_approximate else shown
 
 
-def _is_year(column: ColumnProfile) -> bool:
-    """Whole numbers 1000–2999 in a column named like a year read as years: 2007, not 2,007."""
-    if column.dtype not in ("number", "whole number"):
-        return False
-    ends = [v for v in (column.min, column.max) if isinstance(v, int | float)]
-    return display_text.is_year_column(column.name, ends or None)
-
-
 def _top(column: ColumnProfile) -> str:
-    as_year = _is_year(column)
-
-    def shown(value: object) -> str:  # 2500.0 reads as 2,500, as in the other columns
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return display_text.year(value) if as_year else number(value)
-        is_moment = isinstance(value, str) and column.dtype in ("date", "date and time")
-        return display_text.moment(value) if is_moment else str(value)  # text as typed
-
-    return ", ".join(f"{shown(v.value)} ({number(v.count)})" for v in column.top_values[:3])
+    return ", ".join(f"{display_text.column_value(column, v.value)} ({number(v.count)})"
+                     for v in column.top_values[:3])
 
 
 def _stat(value: float | str | None, *, as_year: bool = False) -> str:
@@ -52,7 +37,7 @@ def missing_text(column: ColumnProfile) -> str:
 def show(profile: DatasetProfile) -> None:
     rows = []
     for column in profile.columns:
-        as_year = _is_year(column)
+        as_year = display_text.shows_years(column)
         rows.append(
             {
                 "Column": column.name,

@@ -18,20 +18,24 @@ from services.charts.spec import (
     CHART_NAMES,
     CHART_TYPES,
     SERIES_TYPES,
+    SLOTS,
     ChartSpec,
     allowed_columns,
     is_additive,
+    required_slots,
     spec_from_query_params,
     spec_to_query_params,
     suggest_fields,
+    uses_agg,
+    uses_slot,
+    value_slot,
 )
 from services.data.column_roles import ColumnStats
 
 PREFIX = "explore_"
-FIELDS = ("x", "y", "color", "facet")
+FIELDS = SLOTS
 OPTION_KEYS = ("agg", "bucket", "top", "sort", "log")
 NONE = ""  # the "nothing chosen" option of optional menus
-_EVERY_KIND = {"n": "number", "t": "text", "d": "date", "b": "boolean"}
 
 CHART_HELP = {
     "bar": "Compare one value across categories, e.g. sales by region.",
@@ -54,19 +58,6 @@ SORT_NAMES = {NONE: "Automatic", "desc": "Largest first", "asc": "Smallest first
 
 def key(name: str) -> str:
     return PREFIX + name
-
-
-def uses_slot(chart_type: str, slot: str, agg: str = "count") -> bool:
-    return bool(allowed_columns(chart_type, slot, _EVERY_KIND, agg))
-
-
-def uses_agg(chart_type: str) -> bool:
-    return chart_type in SERIES_TYPES or chart_type == "heatmap"
-
-
-def value_slot(chart_type: str) -> str:
-    """The slot holding the column whose count / sum / mean … is shown."""
-    return "color" if chart_type == "heatmap" else "y"
 
 
 # --- URL ↔ session state ---------------------------------------------------------------------
@@ -204,9 +195,7 @@ def chart_controls(columns: dict[str, str],
         if is_value and agg == "count":
             continue  # counting rows needs no column
         options = allowed_columns(chart_type, slot, columns, agg)
-        required = (slot == "x" and chart_type not in ("box",)) or is_value or (
-            slot == "y" and chart_type in ("scatter", "box", "heatmap")) or (
-            slot == "color" and chart_type in ("grouped_bar", "stacked_bar"))
+        required = slot in required_slots(chart_type, agg)
         label, help_text = labels[slot]
         default = suggested.get(slot)
         if is_value and default is None and options:

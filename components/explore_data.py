@@ -58,32 +58,32 @@ def count(dataset_id: int, version: int, filters: list[Filter], parquet_path: Pa
 
 # --- values offered by the filter controls -------------------------------------------------
 
+@st.cache_data(max_entries=64, show_spinner=False)
+def _common_values(dataset_id: int, version: int, column: str, parquet_path: str) -> list:
+    return analytics.common_values(Path(parquet_path), column)
+
+
 def category_values(dataset_id: int, version: int, column: str, parquet_path: Path) -> list:
     """The most common values of a column (at most 200), for the "is one of" filter."""
-    spec = ChartSpec(chart_type="bar", x=column, agg="count", top_n=200, sort="desc")
-    frame = get(dataset_id, version, spec, parquet_path).frame
-    values = frame["x"][~frame["x"].isin([analytics.OTHER, analytics.MISSING])]
-    return values.dropna().tolist()
+    return _common_values(dataset_id, version, column, str(parquet_path))
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _column_range(dataset_id: int, version: int, column: str, parquet_path: str,
+                  ) -> tuple | None:
+    return analytics.column_range(Path(parquet_path), column)
 
 
 def number_range(dataset_id: int, version: int, column: str, parquet_path: Path,
                  ) -> tuple[float, float] | None:
-    spec = ChartSpec(chart_type="box", y=column)
-    frame = get(dataset_id, version, spec, parquet_path).frame
-    if frame.empty:
-        return None
-    return float(frame["min"].min()), float(frame["max"].max())
+    bounds = _column_range(dataset_id, version, column, str(parquet_path))
+    return (float(bounds[0]), float(bounds[1])) if bounds is not None else None
 
 
 def date_range(dataset_id: int, version: int, column: str, parquet_path: Path,
                ) -> tuple[pd.Timestamp, pd.Timestamp] | None:
-    lowest = ChartSpec(chart_type="line", x=column, y=column, agg="min", bucket="year")
-    highest = lowest.model_copy(update={"agg": "max"})
-    low = get(dataset_id, version, lowest, parquet_path).frame
-    high = get(dataset_id, version, highest, parquet_path).frame
-    if low.empty or high.empty:
-        return None
-    return pd.Timestamp(low["value"].min()), pd.Timestamp(high["value"].max())
+    bounds = _column_range(dataset_id, version, column, str(parquet_path))
+    return (pd.Timestamp(bounds[0]), pd.Timestamp(bounds[1])) if bounds is not None else None
 
 
 # --- seaborn statistics (PNG bytes) ------------------------------------------------------------

@@ -11,6 +11,7 @@ from components.chart_figure import format_number
 from components.explore_controls import key
 from components.text import escape_markdown
 from services.charts.spec import Filter
+from services.data import display_text
 
 FILTERS = key("filters")
 
@@ -102,7 +103,8 @@ def _number_filter(dataset_id: int, version: int, column: str, path: Path) -> Fi
                                help="The lowest value to keep.")
     high = high_col.number_input("To", value=bounds[1], key=key(f"f_high_{column}"),
                                  help="The highest value to keep.")
-    st.caption(f"Values run from {format_number(bounds[0])} to {format_number(bounds[1])}.")
+    low_text, high_text = display_text.numbers_apart(list(bounds))
+    st.caption(f"Values run from {low_text} to {high_text}.")
     return Filter(column=column, op="between", value=[float(low), float(high)])
 
 

@@ -11,6 +11,7 @@ from pydantic import TypeAdapter
 
 from components.text import escape_markdown
 from services.data.cleaning import describe_step, preview_steps
+from services.data.column_kinds import CAST_TARGETS
 from services.data.dataset_models import Cast, ParseDate, ParseNumber, Recipe, Step, StepPreview
 
 _STEP = TypeAdapter(Step)
@@ -251,9 +252,7 @@ def _fields(kind: str, columns: list[str]) -> dict[str, Any]:  # noqa: C901 - on
         )
         return {"column": column, "format": text or None}
     if kind == "cast":
-        to = st.selectbox(
-            "New type", ["number", "whole number", "text", "date", "date and time", "true/false"]
-        )
+        to = st.selectbox("New type", CAST_TARGETS)
         return {"column": column, "to": to}
     if kind == "rename_column":
         return {"column": column, "new_name": st.text_input("New name")}
@@ -272,14 +271,8 @@ def _fields(kind: str, columns: list[str]) -> dict[str, Any]:  # noqa: C901 - on
         }
         op = st.selectbox("Keep rows where the column", list(ops), format_func=lambda o: ops[o])
         value = st.text_input("Value")
-        return {"column": column, "op": op, "value": _number_or_text(value)}
+        # as typed: the cleaning service reads it the way the column holds values
+        return {"column": column, "op": op, "value": value or None}
     return {"column": column}
 
 
-def _number_or_text(value: str) -> float | str | None:
-    if not value:
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        return value

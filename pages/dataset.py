@@ -6,7 +6,7 @@ from components import dataset_tabs, dataset_view
 from components.feedback import empty_state, friendly_errors
 from components.params import id_from_text
 from components.session import require_page
-from services.access.permissions import Role, can
+from services.access import dataset_access
 from services.store import datasets
 
 user = require_page("dataset")
@@ -19,11 +19,7 @@ if dataset_id is None:
     st.stop()
 
 dataset = dataset_view.load_or_explain(user, dataset_id)
-# --- who may change this dataset: one expression. At merge it becomes
-# services.access.dataset_access.can_change(user, dataset) (branch `decisions`). ---
-may_change = can(user.role, "change_data") and (
-    dataset.owner == user.username or user.role == Role.ADMIN)
-
+may_change = dataset_access.can_change(user, dataset)
 versions = datasets.list_versions(user, dataset.id)
 version = dataset_view.header(user, dataset, versions, may_change=may_change)
 summary = None

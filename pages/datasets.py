@@ -8,7 +8,7 @@ from components.session import require_page
 from components.text import escape_markdown, file_size, number, when
 from services.access.permissions import can
 from services.data import ingest, uploads
-from services.data.uploads import ACCEPTED
+from services.data.uploads import ACCEPTED, ACCEPTED_WORDS, EXCEL_EXTENSIONS
 from services.store import datasets
 
 user = require_page("datasets")
@@ -39,8 +39,8 @@ def _upload() -> None:
         "Choose a file",
         type=list(ACCEPTED),
         key="datasets_upload",
-        help="CSV, TSV or TXT (any separator and encoding), Excel .xlsx, Parquet, JSON or "
-        "NDJSON. Large files are fine: they are streamed to disk.",
+        help=f"{ACCEPTED_WORDS}; text files in any separator and encoding. Large files are "
+        "fine: they are streamed to disk.",
     )
     if file is not None and file.file_id not in _handled_file_ids():
         _discard_pending()
@@ -61,13 +61,13 @@ def _upload() -> None:
         del st.session_state[PENDING]
         return
     sheets = None
-    if file_name.lower().endswith(".xlsx"):
+    if file_name.lower().endswith(EXCEL_EXTENSIONS):
         with friendly_errors("datasets_sheets"):
             sheets = ingest.list_sheets(path)
     name = st.text_input(
         "Dataset name",
-        value=file_name.rsplit(".", 1)[0][:200],  # a file name can be longer than max_chars
-        max_chars=200,
+        value=uploads.default_dataset_name(file_name),
+        max_chars=uploads.MAX_DATASET_NAME,
         key=f"datasets_name_{file_id}",
     )
     options = read_options.show(key="datasets_read", sheets=sheets)

@@ -16,7 +16,8 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.charts.spec import AGG_NAMES, BAR_TYPES, BUCKETS, ChartSpec, Filter, as_drawn
-from services.data import duck, duckdb_errors
+from services.data import display_text, duck, duckdb_errors
+from services.data.column_kinds import duckdb_chart_kind, friendly_type, is_float_type
 from services.data.column_roles import ColumnStats
 from services.data.sql_names import quote_ident, read_columns
 from services.errors import InvalidInput, NotFound, QueryFailed, QueryTimeout
@@ -34,10 +35,6 @@ SAMPLE_SEED = 42
 OTHER = "Other"
 MISSING = "(missing)"
 
-_NUMBER_PREFIXES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT",
-                    "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE",
-                    "REAL", "DECIMAL")
-_FLOAT_TYPES = ("FLOAT", "DOUBLE", "REAL")
 
 
 class ChartData(BaseModel):
@@ -71,18 +68,7 @@ class _Column:
 
     @property
     def is_float(self) -> bool:
-        return self.duck_type.upper() in _FLOAT_TYPES
-
-
-def _kind(duck_type: str) -> str:
-    t = duck_type.upper()
-    if t.startswith(_NUMBER_PREFIXES):
-        return "number"
-    if t == "DATE" or t.startswith("TIMESTAMP"):
-        return "date"
-    if t == "BOOLEAN":
-        return "boolean"
-    return "text"
+        return is_float_type(self.duck_type)
 
 
 def _schema(parquet_path: Path) -> dict[str, _Column]:
@@ -97,7 +83,7 @@ def _schema(parquet_path: Path) -> dict[str, _Column]:
 def _schema_of(path: str, mtime_ns: int, size: int) -> tuple[tuple[str, _Column], ...]:
     """Dataset versions are immutable files, so the schema is read once per file state."""
     infos = read_columns(Path(path))
-    return tuple((c.name, _Column(c.name, quote_ident(c.sql_name), _kind(c.duckdb_type),
+    return tuple((c.name, _Column(c.name, quote_ident(c.sql_name), duckdb_chart_kind(c.duckdb_type),
                                   c.duckdb_type)) for c in infos)
 
 
@@ -348,12 +334,8 @@ def _binned_key(alias: str, col: _Column, bins: int) -> _Key:
     return _Key(alias, expr, drop_missing=True, bins=bins, column=col)
 
 
-_WHOLE_PREFIXES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT",
-                   "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT")
-
-
 def _is_whole(col: _Column) -> bool:
-    return col.duck_type.upper().startswith(_WHOLE_PREFIXES)
+    return friendly_type(col.duck_type) == "whole number"
 
 
 def whole_bin_width(lo: float, hi: float, bins: int) -> int:
@@ -594,7 +576,8 @@ def _heatmap(parquet_path: Path, spec: ChartSpec, schema: dict[str, _Column]) ->
             if width > 1:  # each cell covers `width` whole numbers: say which
                 frame[f"{k.alias}_to"] = start + width - 1
                 labels[f"{k.alias}_to"] = f"{labels[k.alias]} (up to)"
-                notes.append(f"{labels[k.alias]} is grouped in steps of {width:,}.")
+                notes.append(f"{labels[k.alias]} is grouped in steps of "
+                             f"{display_text.number(width)}.")
             continue
         is_ranged = True
         widths[k.alias] = (hi - lo) / k.bins if hi > lo else 1.0
@@ -786,3 +769,34 @@ def count_rows(parquet_path: Path, filters: list[Filter]) -> int:
     for item in filters:
         _column(schema, item.column)
     return _count(Path(parquet_path), ChartSpec(filters=filters), schema)
+
+
+def column_range(parquet_path: Path, column: str) -> tuple[float, float] | tuple[
+        pd.Timestamp, pd.Timestamp] | None:
+    """The smallest and largest value of a number or date column (NaN and infinity left
+    out), for the filter controls; None when the column has no such value."""
+    schema = _schema(parquet_path)
+    col = _column(schema, column)
+    if col.kind not in ("number", "date"):
+        raise InvalidInput(f"“{column}” is {'text' if col.kind == 'text' else 'yes/no'}, so it "
+                           "has no smallest or largest value; filter it by its values instead.")
+    value = _finite(col)
+    params = _Params(parquet_path)
+    sql = f"SELECT MIN({value}) AS low, MAX({value}) AS high FROM {SOURCE}"
+    row = _run(sql, params).iloc[0]
+    if pd.isna(row["low"]) or pd.isna(row["high"]):
+        return None
+    if col.kind == "date":
+        return pd.Timestamp(row["low"]), pd.Timestamp(row["high"])
+    return float(row["low"]), float(row["high"])
+
+
+def common_values(parquet_path: Path, column: str, limit: int = 200) -> list:
+    """A column's most common values (missing left out), most common first, at most
+    `limit`, for the "is one of" filter."""
+    schema = _schema(parquet_path)
+    col = _column(schema, column)
+    params = _Params(parquet_path)
+    sql = (f"SELECT {col.sql} AS v, COUNT(*) AS n FROM {SOURCE} WHERE {col.sql} IS NOT NULL "
+           f"GROUP BY ALL ORDER BY n DESC, v LIMIT {int(limit)}")
+    return _run(sql, params)["v"].tolist()

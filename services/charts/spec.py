@@ -103,6 +103,40 @@ def allowed_columns(chart_type: str, slot: str, columns: dict[str, str],
     return [name for name, kind in columns.items() if kind in kinds]
 
 
+# --- which fields a chart type needs (the service's table; Explore's menus read it) -------
+
+SLOTS: tuple[str, ...] = Slot.__args__  # type: ignore[attr-defined]
+
+
+def uses_slot(chart_type: str, slot: str, agg: str = "count") -> bool:
+    """True when this chart type has a field for `slot` (with this summary)."""
+    return bool(_slot_kinds(chart_type, slot, agg))
+
+
+def uses_agg(chart_type: str) -> bool:
+    """True when the chart summarises rows per group (count, sum, mean …)."""
+    return chart_type in SERIES_TYPES or chart_type == "heatmap"
+
+
+def value_slot(chart_type: str) -> str:
+    """The slot holding the column whose count / sum / mean … is shown."""
+    return "color" if chart_type == "heatmap" else "y"
+
+
+def required_slots(chart_type: str, agg: str = "count") -> tuple[str, ...]:
+    """The fields this chart cannot be drawn without, in the order they are asked for."""
+    if chart_type == "correlation":
+        return ()
+    needed = [] if chart_type == "box" else ["x"]
+    if chart_type in ("scatter", "box", "heatmap"):
+        needed.append("y")
+    if uses_agg(chart_type) and agg != "count" and value_slot(chart_type) not in needed:
+        needed.append(value_slot(chart_type))
+    if chart_type in ("grouped_bar", "stacked_bar") and "color" not in needed:
+        needed.append("color")
+    return tuple(needed)
+
+
 # --- what may be stacked or added up --------------------------------------------------------
 
 ADDITIVE_AGGS = ("count", "sum")
@@ -259,26 +293,28 @@ def _kind_word(kind: str) -> str:
 
 def _check_required(spec: ChartSpec, columns: dict[str, str]) -> None:
     chart = CHART_NAMES[spec.chart_type]
-    needs_value = spec.agg not in ("count",)
     if spec.chart_type == "correlation":
         if sum(1 for k in columns.values() if k == "number") < 2:
             raise InvalidInput("A correlation matrix needs at least two number columns, and "
                                "this dataset has fewer.")
         return
-    if spec.chart_type in SERIES_TYPES + ("histogram",) and spec.x is None:
+    missing = [s for s in required_slots(spec.chart_type, spec.agg) if getattr(spec, s) is None]
+    if not missing:
+        return
+    slot = missing[0]
+    if spec.chart_type in ("scatter", "heatmap") and slot in ("x", "y"):
+        raise InvalidInput(f"A {chart.lower()} needs a column on both the x and the y axis.")
+    if slot == "x":
         raise InvalidInput(f"Choose a column for the x axis of the {chart.lower()}.")
-    if spec.chart_type in SERIES_TYPES and needs_value and spec.y is None:
+    if spec.chart_type == "box":
+        raise InvalidInput("Choose a number column for the box plot.")
+    if slot == "y":
         verb = AGG_NAMES[spec.agg].lower()
         raise InvalidInput(f"Choose a column to take the {verb} of, or count rows instead.")
-    if spec.chart_type in ("grouped_bar", "stacked_bar") and spec.color is None:
-        raise InvalidInput(f"A {chart.lower()} needs a column to group by in “Colour”.")
-    if spec.chart_type in ("scatter", "heatmap") and (spec.x is None or spec.y is None):
-        raise InvalidInput(f"A {chart.lower()} needs a column on both the x and the y axis.")
-    if spec.chart_type == "heatmap" and needs_value and spec.color is None:
+    if spec.chart_type == "heatmap":
         raise InvalidInput("Choose the column whose "
                            f"{AGG_NAMES[spec.agg].lower()} colours the heatmap, or count rows.")
-    if spec.chart_type == "box" and spec.y is None:
-        raise InvalidInput("Choose a number column for the box plot.")
+    raise InvalidInput(f"A {chart.lower()} needs a column to group by in “Colour”.")
 
 
 def validate_spec(spec: ChartSpec, columns: dict[str, str]) -> ChartSpec:

@@ -18,6 +18,7 @@ import seaborn as sns  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from services.data import duck, duckdb_errors
+from services.data.column_kinds import duckdb_chart_kind  # noqa: E402
 from services.data.sql_names import quote_ident, read_columns  # noqa: E402
 from services.errors import InvalidInput, NotFound  # noqa: E402
 
@@ -41,9 +42,7 @@ def _columns(parquet_path: Path) -> dict[str, tuple[str, str]]:
 
 
 def _is_number(duck_type: str) -> bool:
-    return duck_type.startswith(("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT",
-                                 "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "FLOAT",
-                                 "DOUBLE", "REAL", "DECIMAL"))
+    return duckdb_chart_kind(duck_type) == "number"
 
 
 def _number_columns(parquet_path: Path, names: list[str], least: int) -> dict[str, str]:

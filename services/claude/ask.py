@@ -12,7 +12,6 @@ Split API for the page (so the answer can stream):
 `ask(...)` does all three without streaming (tests, benchmarks, CLI).
 """
 
-import datetime as dt
 import re
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -28,12 +27,12 @@ from services.claude import ask_prompts as prompts
 from services.claude import client as claude
 from services.claude.client import CallUsage
 from services.data import duck, duckdb_errors
+from services.data.column_kinds import chart_kind, frame_kinds, is_moment
 from services.data.column_roles import (
     ColumnStats,
     categories,
     is_time_part,
     measures,
-    profile_kind,
     stats_from_profile,
 )
 from services.data.dataset_models import ColumnInfo, DatasetProfile
@@ -312,27 +311,6 @@ def _could_not_answer(result: AskResult) -> AskResult:
 
 # --- charts from the result's shape ----------------------------------------------------
 
-def frame_kinds(frame: pd.DataFrame) -> dict[str, str]:
-    """Column name → chart kind ("number", "date", "boolean", "text")."""
-    kinds: dict[str, str] = {}
-    for name in frame.columns:
-        column = frame[name]
-        if pd.api.types.is_bool_dtype(column):
-            kinds[str(name)] = "boolean"
-        elif pd.api.types.is_numeric_dtype(column):
-            kinds[str(name)] = "number"
-        elif pd.api.types.is_datetime64_any_dtype(column) or _holds_dates(column):
-            kinds[str(name)] = "date"
-        else:
-            kinds[str(name)] = "text"
-    return kinds
-
-
-def _holds_dates(column: pd.Series) -> bool:
-    present = column.dropna()
-    return not present.empty and isinstance(present.iloc[0], dt.date)
-
-
 def _checked_chart(spec: ChartSpec | None, frame: pd.DataFrame) -> ChartSpec | None:
     if spec is None or frame.empty:
         return None
@@ -450,7 +428,7 @@ def starter_questions(tables: Sequence[AskTable]) -> list[str]:
 
 def _starters_for(table: AskTable) -> list[str]:
     described = _described_columns(table)
-    kinds = {name: profile_kind(kind) for name, kind, _ in described}
+    kinds = {name: chart_kind(kind) for name, kind, _ in described}
     stats = stats_from_profile(table.profile) if table.profile is not None else {
         name: ColumnStats(kind=kind) for name, kind in kinds.items()}
     # Never an ID or row number as the measure ("the average rownames"), a year only last;
@@ -459,7 +437,7 @@ def _starters_for(table: AskTable) -> list[str]:
               if (stats[name].distinct is None
                   or 1 < (stats[name].distinct or 0) <= STARTER_MAX_DISTINCT)]
     numbers = [n for n in measures(kinds, stats) if not is_time_part(n, stats.get(n))]
-    dates = [name for name, kind, _ in described if kind in ("date", "date and time")]
+    dates = [name for name, kind, _ in described if is_moment(kind)]
     groups, numbers = [_quoted(n) for n in groups], [_quoted(n) for n in numbers]
     questions: list[str] = []
     if groups:

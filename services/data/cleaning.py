@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 
 from services.data import duck, duckdb_errors, text_reading
+from services.data.column_kinds import friendly_type, is_moment, is_number, is_text
 from services.data.dataset_models import (
     Cast,
     ColumnInfo,
@@ -39,7 +40,6 @@ from services.data.dataset_models import (
 )
 from services.data.sql_names import (
     derive_sql_names,
-    friendly_type,
     kv_metadata_clause,
     path_literal,
     quote_ident,
@@ -255,7 +255,7 @@ def _replace(state: _State, prev: str, replacements: dict[str, str]) -> str:
 def _text_columns(state: _State, names: list[str]) -> list[ColumnInfo]:
     columns = [state.find(n) for n in names]
     for column in columns:
-        if column.dtype not in ("text", "category"):
+        if not is_text(column.dtype):
             raise InvalidInput(f"“{column.name}” is not text, so this step does not apply to it.")
     if not columns:
         raise InvalidInput("Pick at least one column for this step.")
@@ -301,22 +301,31 @@ def _step_select(step: Step, state: _State, prev: str) -> str:  # noqa: C901 - a
             return _replace(state, prev, {column.sql_name: f"CASE {text} {whens} ELSE {text} END"})
         case ParseNumber():
             column = state.find(step.column)
-            if column.dtype in ("number", "whole number"):
+            if is_number(column.dtype):
                 return f"SELECT * FROM {prev}"  # already numbers: nothing to read
             fmt = text_reading.decide_column_number(state.values(column), step.decimal)
             return _replace(state, prev, {column.sql_name: text_reading.number_sql(
                 quote_ident(column.sql_name), fmt, any_thousands=True)})
         case ParseDate():
             column = state.find(step.column)
-            if column.dtype in ("date", "date and time"):
+            if is_moment(column.dtype):
                 return f"SELECT * FROM {prev}"  # already dates: nothing to parse
             return _replace(state, prev, {column.sql_name: _date_expr(
                 quote_ident(column.sql_name), step.format, state.values(column))})
         case Cast():
             column = state.find(step.column)
             target = CAST_TYPES[step.to]
-            return _replace(state, prev, {column.sql_name:
-                                   f"TRY_CAST({quote_ident(column.sql_name)} AS {target})"})
+            c = quote_ident(column.sql_name)
+            if is_text(column.dtype) and is_number(step.to):  # text is read by text_reading
+                fmt = text_reading.decide_column_number(state.values(column))
+                value = text_reading.number_sql(c, fmt, any_thousands=True)
+                if step.to == "whole number":  # 1.5 is not a whole number: missing, counted
+                    value = f"(CASE WHEN {value} = floor({value}) THEN CAST({value} AS BIGINT) END)"
+                return _replace(state, prev, {column.sql_name: value})
+            if is_text(column.dtype) and is_moment(step.to):
+                expr = _date_expr(c, None, state.values(column))
+                return _replace(state, prev, {column.sql_name: f"CAST({expr} AS {target})"})
+            return _replace(state, prev, {column.sql_name: f"TRY_CAST({c} AS {target})"})
         case DropColumns():
             targets = [state.find(n) for n in step.columns]
             if not targets:
@@ -353,7 +362,7 @@ def _step_select(step: Step, state: _State, prev: str) -> str:  # noqa: C901 - a
 def _impute(step: Impute, state: _State, prev: str) -> str:
     column = state.find(step.column)
     c = quote_ident(column.sql_name)
-    if step.method in ("mean", "median") and column.dtype not in ("number", "whole number"):
+    if step.method in ("mean", "median") and not is_number(column.dtype):
         raise InvalidInput(f"“{column.name}” is not a number, so it has no {step.method}; "
                            "use the most common value or a fixed value instead.")
     if step.method == "constant":
@@ -397,8 +406,30 @@ def _filter_condition(step: FilterRows, state: _State) -> str:
     if step.op in ("contains", "not_contains"):
         test = f"contains(lower(CAST({c} AS VARCHAR)), lower({sql_literal(str(step.value))}))"
         return test if step.op == "contains" else f"({c} IS NULL OR NOT {test})"
-    value = f"CAST({sql_literal(step.value)} AS {column.duckdb_type or 'VARCHAR'})"
-    return f"{c} {_OPS[step.op]} {value}"
+    value = _filter_value(step, column)
+    if isinstance(value, float | int) and not isinstance(value, bool):
+        return f"{c} {_OPS[step.op]} {sql_literal(value)}"  # 12.5 against whole numbers too
+    return f"{c} {_OPS[step.op]} CAST({sql_literal(value)} AS {column.duckdb_type or 'VARCHAR'})"
+
+
+def _filter_value(step: FilterRows, column: ColumnInfo) -> str | float | int | bool:
+    """The value to compare with, read as the column's type by text_reading."""
+    value = step.value
+    if isinstance(value, float) and value.is_integer() and is_text(column.dtype):
+        return str(int(value))  # an older form stored "code is 12" as 12.0
+    if not isinstance(value, str):
+        return value  # type: ignore[return-value]  # None was refused above
+    read = text_reading.typed_value(value, column.dtype)
+    if read is None:
+        one, many = _TYPE_WORDS.get(column.dtype, ("a value", "values"))
+        raise InvalidInput(f"“{value}” is not {one}, and “{column.name}” holds {many}: type "
+                           f"{one} to compare with.")
+    return read
+
+
+_TYPE_WORDS = {"number": ("a number", "numbers"), "whole number": ("a number", "numbers"),
+               "date": ("a date", "dates"), "date and time": ("a date", "dates"),
+               "true/false": ("yes or no", "yes/no values")}
 
 
 # --- what a recipe would do, before it is applied -----------------------------------------

@@ -1,10 +1,12 @@
-"""What a column is *for* in a chart: a measure worth averaging, a category worth grouping
-by, or an identifier / row number that must never be a default measure.
+"""What a column is *for*: a measure worth averaging, a category worth grouping by, or an
+identifier / row number that must never be a default measure.
 
-One place decides it, for Explore's first chart (`services.charts.spec.suggest_fields`) and Ask's
-starter questions. Names settle the obvious cases ("id", "rownames", "customer_id"); the
-values settle the rest when they are known: whole numbers that differ in every row and run
-almost without gaps (1, 2, 3, …) are row numbers, whatever they are called.
+One place decides it, for Explore's first chart (`services.charts.spec.suggest_fields`), Ask's
+starter questions and the quality report's "looks like an ID" finding (`is_unique_id`).
+Names settle the obvious cases ("id", "rownames", "customer_id"); the values settle the
+rest when they are known: whole numbers that differ in every row and run almost without
+gaps (1, 2, 3, …) are row numbers, whatever they are called — unless they are years,
+months or hours. The column's kind itself comes from `services.data.column_kinds`.
 """
 
 import re
@@ -12,7 +14,8 @@ from collections.abc import Mapping
 
 from pydantic import BaseModel
 
-from services.data.dataset_models import DatasetProfile
+from services.data.column_kinds import chart_kind, is_text
+from services.data.dataset_models import ColumnProfile, DatasetProfile
 
 MIN_ROWS_FOR_VALUES = 20  # fewer rows say too little about uniqueness
 FEW_CATEGORIES = 20  # a category people can read as bars or colours
@@ -27,8 +30,10 @@ _TIME_PARTS = {"year", "yr", "month", "mon", "day", "weekday", "week", "quarter"
 class ColumnStats(BaseModel):
     """What is known about a column's values (all optional: names alone still decide)."""
 
-    kind: str = ""  # "number", "text", "date", "boolean"
+    kind: str = ""  # a chart kind: "number", "text", "date", "boolean"
+    dtype: str = ""  # the type people see ("whole number", "time" …), when known
     count: int | None = None  # values present
+    missing: int | None = None  # rows without a value
     distinct: int | None = None
     is_whole: bool | None = None  # every present value is a whole number
     low: float | None = None
@@ -68,8 +73,28 @@ def is_row_number(stats: ColumnStats | None) -> bool:
 
 
 def is_id_like(name: str, stats: ColumnStats | None = None) -> bool:
-    """True when the column identifies rows, so a chart must not average or add it up."""
-    return has_id_name(name) or is_row_number(stats)
+    """True when the column identifies rows, so a chart must not average or add it up:
+    named like an ID, or a row number that is not a run of years, months or hours."""
+    return has_id_name(name) or (is_row_number(stats) and not is_time_part(name, stats))
+
+
+def is_unique(stats: ColumnStats | None) -> bool:
+    """A value in every row, a different one each time (on enough rows to tell)."""
+    if stats is None or stats.count is None or stats.distinct is None:
+        return False
+    return (stats.count >= MIN_ROWS_FOR_VALUES and stats.distinct >= stats.count
+            and not stats.missing)
+
+
+def is_unique_id(name: str, stats: ColumnStats | None) -> bool:
+    """A column the quality report calls an ID (use it to find rows, never to average or
+    chart): a different value in every row, and text labels, or whole numbers that
+    `is_id_like`. Unique measures (populations, prices) and years are not IDs."""
+    if stats is None or not is_unique(stats):
+        return False
+    if stats.kind == "text":
+        return not stats.dtype or is_text(stats.dtype)  # words, not times of day
+    return stats.kind == "number" and bool(stats.is_whole) and is_id_like(name, stats)
 
 
 def is_time_part(name: str, stats: ColumnStats | None = None) -> bool:
@@ -115,27 +140,25 @@ def categories(columns: Mapping[str, str], stats: Mapping[str, ColumnStats] | No
     return few + [name for _, _, name in sorted(many)]
 
 
-_PROFILE_KINDS = {"number": "number", "whole number": "number",
-                  "text": "text", "category": "text", "true/false": "boolean",
-                  "date": "date", "date and time": "date"}
-
-
-def profile_kind(dtype: str) -> str:
-    """A profile's friendly type (“whole number”, “true/false” …) as a chart kind."""
-    return _PROFILE_KINDS.get(dtype, "text")
+def stats_of(column: ColumnProfile) -> ColumnStats:
+    """What one column's profile says (an approximate distinct count as counted)."""
+    low = column.min if isinstance(column.min, int | float) else None
+    high = column.max if isinstance(column.max, int | float) else None
+    return ColumnStats(
+        kind=chart_kind(column.dtype), dtype=column.dtype, count=column.count,
+        missing=column.missing,
+        distinct=column.distinct, is_whole=column.dtype == "whole number",
+        low=float(low) if low is not None else None,
+        high=float(high) if high is not None else None)
 
 
 def stats_from_profile(profile: DatasetProfile) -> dict[str, ColumnStats]:
-    """Column name → what the profile knows, for `measures` and `categories`."""
+    """Column name → what the profile knows, for `measures` and `categories` (an
+    approximate count of "different in every row" is left unknown)."""
     out: dict[str, ColumnStats] = {}
     for column in profile.columns:
-        low = column.min if isinstance(column.min, int | float) else None
-        high = column.max if isinstance(column.max, int | float) else None
-        out[column.name] = ColumnStats(
-            kind=profile_kind(column.dtype), count=column.count,
-            distinct=None if column.distinct_is_approximate and column.distinct >= column.count
-            else column.distinct,
-            is_whole=column.dtype == "whole number",
-            low=float(low) if low is not None else None,
-            high=float(high) if high is not None else None)
+        stats = stats_of(column)
+        if column.distinct_is_approximate and column.distinct >= column.count:
+            stats.distinct = None
+        out[column.name] = stats
     return out

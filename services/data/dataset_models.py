@@ -5,6 +5,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
+from services.data import column_kinds
+
 FriendlyType = Literal[
     "number", "whole number", "text", "date", "date and time", "time", "true/false",
     "category", "other",
@@ -81,7 +83,7 @@ class ColumnProfile(BaseModel):
 
     @property
     def is_numeric(self) -> bool:
-        return self.dtype in ("number", "whole number")
+        return column_kinds.is_number(self.dtype)
 
 
 class DatasetProfile(BaseModel):

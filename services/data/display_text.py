@@ -8,6 +8,7 @@ as people write them ("1 Mar 2024", "1 Mar 2024 14:05") and no value ever shows 
 
 import math
 import re
+from collections.abc import Sequence
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
@@ -15,6 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from services.data.column_kinds import ORDERED_TYPES, is_number
+from services.data.dataset_models import ColumnProfile
 from services.data.time_zone import TIME_ZONE
 
 MISSING = "—"
@@ -23,6 +26,7 @@ _YEAR_NAME = re.compile(r"(^|[^a-z])(year|years|yr|yrs|yyyy|jahr|año|ano|annee|
 _ISO_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?"
                          r"(Z|[+-]\d{2}(:?\d{2})?)?$")
 MOST = 0.5  # "most" means more than half
+MAX_DECIMALS = 12
 
 
 def is_missing(value: Any) -> bool:
@@ -33,9 +37,13 @@ def is_missing(value: Any) -> bool:
     return False
 
 
-def number(value: float | int | None, *, digits: int = 2, grouping: bool = True) -> str:
-    """Thousands separators and sensible rounding, never scientific notation:
-    1,234,567 · 123,457 (from 123,456.7) · 1,234.6 · 99.95 · 0.00123 · "—" for no value."""
+def number(value: float | int | None, *, digits: int = 2, grouping: bool = True,
+           extra: int = 0) -> str:
+    """The one rule for a number on screen: thousands separators, never scientific notation,
+    whole numbers in full, and rounding by size — from 1 to 1,000 two decimals, to 100,000
+    one, beyond that none; below 1 three significant digits. Trailing zeros are dropped:
+    1,234,567 · 123,457 (from 123,456.7) · 1,234.6 · 99.95 · 3.25 · 0.478 · 0.00123 · "—"
+    for no value. `extra` adds decimals (see `numbers_apart`)."""
     if is_missing(value) or not math.isfinite(float(value)):  # type: ignore[arg-type]
         return MISSING
     sep = "," if grouping else ""
@@ -43,16 +51,78 @@ def number(value: float | int | None, *, digits: int = 2, grouping: bool = True)
     if isinstance(value, int | np.integer) and not isinstance(value, bool):
         return f"{int(value):{sep}d}"
     magnitude = abs(x)
-    if x.is_integer() or magnitude >= 100_000:
-        shown = f"{x:{sep}.0f}"
+    if x.is_integer():
+        decimals = 0
+    elif magnitude >= 100_000:
+        decimals = 0
     elif magnitude >= 1000:
-        shown = f"{x:{sep}.1f}".removesuffix(".0")
+        decimals = 1
     elif magnitude >= 1:
-        shown = f"{x:{sep}.{digits}f}".rstrip("0").rstrip(".")
+        decimals = digits
     else:  # small values keep `digits + 1` significant digits: 0.478, 0.00123
-        decimals = min(12, digits - int(math.floor(math.log10(magnitude))))
-        shown = f"{x:.{decimals}f}".rstrip("0").rstrip(".")
+        decimals = digits - int(math.floor(math.log10(magnitude)))
+    decimals = min(MAX_DECIMALS, decimals + extra) if not x.is_integer() else 0
+    shown = f"{x:{sep}.{decimals}f}"
+    if decimals:
+        shown = shown.rstrip("0").rstrip(".")
     return "0" if shown in ("-0", "") else shown
+
+
+def number_texts(values: Sequence[float] | np.ndarray | pd.Series) -> list[str]:
+    """`number` for many floats at once (a chart's hover text): the same text, with the
+    rounding worked out for the whole array instead of value by value."""
+    x = np.asarray(values, dtype="float64")
+    finite = np.isfinite(x)
+    magnitude = np.abs(np.where(finite, x, 1.0))
+    small = 2 - np.floor(np.log10(np.where(magnitude > 0, magnitude, 1.0)))
+    decimals = np.select(
+        [~finite | (x == np.round(x)) | (magnitude >= 100_000), magnitude >= 1000,
+         magnitude >= 1], [0, 1, 2], np.minimum(MAX_DECIMALS, small)).astype(int)
+    texts = np.full(len(x), MISSING, dtype=object)
+    for places in np.unique(decimals[finite]).tolist():  # a few roundings: one pass each
+        at = np.flatnonzero(finite & (decimals == places))
+        spec = f",.{places}f"
+        shown = np.array([format(v, spec) for v in x[at].tolist()])
+        if places:
+            shown = np.char.rstrip(np.char.rstrip(shown, "0"), ".")
+        texts[at] = shown
+    texts[(texts == "-0") | (texts == "")] = "0"
+    return texts.tolist()
+
+
+def numbers_apart(values: Sequence[float | int | None], *, grouping: bool = True,
+                  ) -> list[str]:
+    """Numbers shown together (a range, the highest and the lowest, a chart's bins), each
+    as `number` writes it — with as many more decimals as it takes for different values
+    never to look the same: 99.95 and 100 stay "99.95" and "100"; 1,234.56 and 1,234.61
+    read "1,234.56" and "1,234.61", not "1,234.6" twice."""
+    for extra in range(MAX_DECIMALS + 1):
+        texts = [number(v, grouping=grouping, extra=extra) for v in values]
+        seen: dict[str, float] = {}
+        is_apart = True
+        for value, text in zip(values, texts, strict=True):
+            if is_missing(value):
+                continue
+            first = seen.setdefault(text, float(value))  # type: ignore[arg-type]
+            if not math.isclose(first, float(value), rel_tol=1e-9):  # type: ignore[arg-type]
+                is_apart = False  # (a float's last bits are not a difference to show)
+                break
+        if is_apart:
+            return texts
+    return texts
+
+
+def exact_number(value: float | int, *, grouping: bool = False) -> str:
+    """A number read from a file, shown exactly as read (up to 12 significant digits, no
+    exponent): where the point is which number was read, 1.234 must not show as 1.23."""
+    if is_missing(value) or not math.isfinite(float(value)):
+        return MISSING
+    sep = "," if grouping else ""
+    x = float(value)
+    if x.is_integer():
+        return f"{x:{sep}.0f}"
+    decimals = max(0, 11 - int(math.floor(math.log10(abs(x)))))
+    return f"{x:{sep}.{min(MAX_DECIMALS, decimals)}f}".rstrip("0").rstrip(".")
 
 
 def share(part: float, whole: float) -> str:
@@ -83,6 +153,31 @@ def is_year_column(name: str, values: Any = None) -> bool:
     if series.empty:
         return True
     return bool(((series % 1 == 0) & (series >= 1000) & (series <= 2999)).all())
+
+
+def shows_years(column: ColumnProfile) -> bool:
+    """A number column of years (by its name and its smallest and largest value)."""
+    if not is_number(column.dtype):
+        return False
+    ends = [v for v in (column.min, column.max)
+            if isinstance(v, int | float) and not isinstance(v, bool)]
+    return is_year_column(column.name, ends or None)
+
+
+def column_value(column: ColumnProfile, value: Any) -> str:
+    """A value of a profiled column in a sentence or a table: 2,500 not 2500.0, 2007 not
+    2,007, 1 Mar 2024 not 2024-03-01; text stays as typed."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return year(value) if shows_years(column) else number(value)
+    if isinstance(value, str) and column.dtype in ORDERED_TYPES:
+        return moment(value)
+    return cell(value)
+
+
+def column_numbers(column: ColumnProfile, values: Sequence[float | int]) -> list[str]:
+    """Several numbers of one column shown together (a range, bounds): years as years,
+    other numbers kept apart as `numbers_apart` keeps them."""
+    return numbers_apart(values, grouping=not shows_years(column))
 
 
 def year(value: float | int | None) -> str:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import duckdb
 
-from services.data import duck, duckdb_errors, excel_bounds, text_reading
+from services.data import display_text, duck, duckdb_errors, excel_bounds, text_reading
 from services.data.dataset_models import ColumnInfo, IngestResult, ReadOptions
 from services.data.sql_names import (
     derive_sql_names,
@@ -32,6 +32,13 @@ from services.data.sql_names import (
     sql_literal,
     unique_display_names,
 )
+from services.data.uploads import (
+    ACCEPTED_WORDS,
+    EXCEL_EXTENSIONS,
+    JSON_EXTENSIONS,
+    PARQUET_EXTENSIONS,
+    TEXT_EXTENSIONS,
+)
 from services.errors import InvalidInput
 from services.settings import get_settings
 
@@ -39,8 +46,6 @@ MAX_COLUMNS = 2_000
 SAMPLE_BYTES = 1 << 20  # detection looks at the first 1 MB only
 SAMPLE_ROWS = 2_000
 TYPE_RETRIES = 8
-TEXT_EXTENSIONS = {".csv", ".tsv", ".txt", ".tab", ".dat"}
-JSON_EXTENSIONS = {".json", ".ndjson", ".jsonl"}
 DELIMITERS = [",", ";", "\t", "|"]
 SAMPLES: dict[str, str] = {
     "gapminder": "Gapminder: life expectancy, population and GDP by country",
@@ -142,18 +147,17 @@ def _reader_for(original_name: str, path: Path) -> Reader:
     suffix = Path(original_name).suffix.lower()
     with path.open("rb") as handle:
         magic = handle.read(4)
-    if suffix in (".xlsx", ".xlsm") or (magic == b"PK\x03\x04" and suffix not in TEXT_EXTENSIONS):
+    if suffix in EXCEL_EXTENSIONS or (magic == b"PK\x03\x04" and suffix not in TEXT_EXTENSIONS):
         return _read_excel
     if suffix == ".xls":
         raise InvalidInput("Old Excel files (.xls) are not supported; save it as .xlsx or CSV.")
-    if suffix == ".parquet" or magic == b"PAR1":
+    if suffix in PARQUET_EXTENSIONS or magic == b"PAR1":
         return _read_parquet
     if suffix in JSON_EXTENSIONS:
         return _read_json
     if suffix in TEXT_EXTENSIONS or not suffix:
         return _read_csv
-    raise InvalidInput(f"Files ending in “{suffix}” are not supported; use CSV, TSV, TXT, "
-                       "Excel (.xlsx), Parquet, JSON or NDJSON.")
+    raise InvalidInput(f"Files ending in “{suffix}” are not supported; use {ACCEPTED_WORDS}.")
 
 
 def _session() -> AbstractContextManager[duckdb.DuckDBPyConnection]:
@@ -450,10 +454,10 @@ def _number_style_warnings(numbers: text_reading.NumberDecision, convert: set[in
     if value is None:
         shown = example
     elif value.is_integer():
-        shown = f"the whole number {value:.0f}"
+        shown = f"the whole number {display_text.exact_number(value)}"
     else:
         low = math.floor(value)
-        shown = f"{value:.10g}, between {low} and {low + 1}"
+        shown = f"{display_text.exact_number(value)}, between {low} and {low + 1}"
     return [f"Numbers in {names(guessed)} such as “{example}” could be read two ways; they "
             f"were read with a decimal {marks[chosen]} (as {shown}). If that is wrong, "
             f"{option}."]

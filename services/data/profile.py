@@ -25,6 +25,7 @@ import duckdb
 import numpy as np
 
 from services.data import duck, duckdb_errors
+from services.data.column_kinds import INTEGER_TYPES, NUMBER_TYPES, ORDERED_TYPES, TEXT_TYPES
 from services.data.dataset_models import (
     ColumnInfo,
     ColumnProfile,
@@ -38,12 +39,12 @@ from services.settings import get_settings
 EXACT_DISTINCT_LIMIT = 100_000
 FREQUENCY_LIMIT = 250_000
 BITMAP_LIMIT = 1 << 28  # bits (32 MB) for an exact distinct count of an integer column
-_INTEGER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT",
-                  "UINTEGER", "UBIGINT")
+# bitstring_agg counts distinct values of integers up to 64 bits
+_BITMAP_TYPES = tuple(t for t in INTEGER_TYPES if "HUGEINT" not in t)
 TOP_N = 10
 BINS = 20
-_NUMERIC = ("number", "whole number")
-_ORDERED = ("date", "date and time", "time")
+_NUMERIC = NUMBER_TYPES
+_ORDERED = ORDERED_TYPES
 
 
 WIDE_COLUMNS = 150  # more columns than this are profiled in batches
@@ -165,7 +166,7 @@ def _aggregates(column: ColumnInfo) -> list[tuple[str, str]]:
         x = f"CAST({c} AS DOUBLE)"
         parts += [("min", f"min({x})"), ("max", f"max({x})"), ("mean", f"avg({x})"),
                   ("std", f"stddev_samp({x})")]
-    elif column.dtype in ("text", "category"):
+    elif column.dtype in TEXT_TYPES:
         # trim() removes spaces, so look for spaces (prefix tests beat a regex 3×)
         parts += [("padded", f"count(*) FILTER (WHERE starts_with({c}, ' ') OR "
                              f"ends_with({c}, ' '))")]
@@ -206,7 +207,7 @@ def _add_exact_integer_distinct(con: duckdb.DuckDBPyConnection, source: str,
     targets = []
     for column in columns:
         found = stats[column.sql_name]
-        if (column.duckdb_type.upper() in _INTEGER_TYPES and found.get("min") is not None
+        if (column.duckdb_type.upper() in _BITMAP_TYPES and found.get("min") is not None
                 and int(found["approx"]) > EXACT_DISTINCT_LIMIT
                 and found["max"] - found["min"] < BITMAP_LIMIT):
             targets.append((column.sql_name, int(found["min"]), int(found["max"])))

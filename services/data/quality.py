@@ -6,14 +6,14 @@ candidates, and exact counts are computed only for the columns that look affecte
 """
 
 import math
-import re
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Literal
 
 import duckdb
 
-from services.data import display_text, duck, duckdb_errors, text_reading
+from services.data import column_roles, display_text, duck, duckdb_errors, text_reading
+from services.data.column_kinds import NUMBER_TYPES, TEXT_TYPES
 from services.data.dataset_models import (
     ColumnProfile,
     DatasetProfile,
@@ -45,16 +45,12 @@ SHARE_COLUMNS = 100
 DISTINCT_VALUES = 2_000  # per column, for deciding how its text is written
 CATEGORY_LIMIT = 1_000  # spelling check only for columns with at most this many values
 MOSTLY_MISSING = 0.5  # above this share missing, filling in would invent most of a column
-_ID_NAME = re.compile(r"(^|[^a-z])(id|ids|key|code|no|nr|index|idx|rownames?|uuid|guid)"
-                      r"($|[^a-z])|^unnamed", re.IGNORECASE)
-_CURRENCY = r"(?:[$€£¥₹]|CHF|EUR|USD|GBP)"
-NUMBER_RE = (rf"^[-+(]?\s*{_CURRENCY}?\s*[-+]?\d[\d.,' \x{{a0}}\x{{202f}}]*\s*(?:%|{_CURRENCY})?"
-             r"\s*\)?$")
-PLAIN_NUMBER_RE = r"^[-+]?\d+(\.\d+)?$"
-ISO_DATE_RE = r"^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2})?)?$"
-DMY_DATE_RE = r"^\d{1,2}[/.-]\d{1,2}[/.-](\d{4}|\d{2})$"
-_TEXT_TYPES = ("text", "category")
-_NUMERIC = ("number", "whole number")
+# how numbers and dates are written is decided by text_reading: these are its shapes
+NUMBER_RE = text_reading.NUMBER_SQL_RE
+ISO_DATE_RE = text_reading.ISO_DATE_SQL_RE
+DMY_DATE_RE = text_reading.DAY_MONTH_DATE_SQL_RE
+_TEXT_TYPES = TEXT_TYPES
+_NUMERIC = NUMBER_TYPES
 
 
 def find_issues(parquet_path: Path, profile: DatasetProfile | None = None, *,
@@ -120,35 +116,7 @@ def _share(part: int, whole: int) -> str:
 
 
 def _value(c: ColumnProfile, value: Any) -> str:
-    """A value of `c` in a sentence: 2,500 not 2500.0, 2007 not 2,007, 1 Mar 2024."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return display_text.year(value) if _is_year(c) else display_text.number(value)
-    is_moment = isinstance(value, str) and c.dtype in ("date", "date and time", "time")
-    return display_text.moment(value) if is_moment else str(value)  # text stays as typed
-
-
-def _is_year(c: ColumnProfile) -> bool:
-    ends = [v for v in (c.min, c.max) if isinstance(v, int | float) and not isinstance(v, bool)]
-    return c.dtype in _NUMERIC and display_text.is_year_column(c.name, ends or None)
-
-
-def looks_like_id(c: ColumnProfile, rows: int) -> bool:
-    """A different value in every row is an ID only for labels, not for measures: a text
-    column, or whole numbers named like an ID (id, code, rownames…) or counting up in a run
-    (1, 2, 3…). Unique populations, prices or years are measures, not IDs."""
-    is_unique = c.distinct >= c.count and c.missing == 0 and rows >= 20
-    if not is_unique:
-        return False
-    if c.dtype == "text":
-        return True
-    if c.dtype != "whole number" or _is_year(c):
-        return False
-    if _ID_NAME.search(re.sub(r"([a-z])([A-Z])", r"\1 \2", c.name).replace("_", " ")):
-        return True
-    low, high = c.min, c.max
-    if not isinstance(low, int | float) or not isinstance(high, int | float):
-        return False
-    return high - low + 1 <= 1.1 * c.count  # a run of counting numbers, with few gaps
+    return display_text.column_value(c, value)
 
 
 def _without_false_ids(findings: list[Finding]) -> list[Finding]:
@@ -192,7 +160,7 @@ def _column_findings(c: ColumnProfile, rows: int) -> list[Finding]:
                              fix=DropColumns(columns=[c.name]),
                              message=f"{name} has the same value (“{value}”) in every row that "
                                      "has one, so it tells you nothing."))
-    if looks_like_id(c, rows):
+    if column_roles.is_unique_id(c.name, column_roles.stats_of(c)):
         found.append(Finding(kind="id_like_column", column=c.name, severity="low",
                              message=f"{name} has a different value in every row, so it looks "
                                      "like an ID: use it to find rows, not to average or chart."))
@@ -278,10 +246,12 @@ def _outlier_message(c: ColumnProfile, n: int) -> str:
     low, high = outlier_fences(c)
     smallest = float(c.min) if isinstance(c.min, int | float) else -math.inf
     largest = float(c.max) if isinstance(c.max, int | float) else math.inf
-    below = f"below {_value(c, low)}" + (
-        f", down to {_value(c, smallest)}" if math.isfinite(smallest) else "")
-    above = f"above {_value(c, high)}" + (
-        f", up to {_value(c, largest)}" if math.isfinite(largest) else "")
+    bounds = [v for v in (low, smallest, high, largest) if math.isfinite(v)]
+    shown = dict(zip(bounds, display_text.column_numbers(c, bounds), strict=True))
+    below = f"below {shown[low]}" + (
+        f", down to {shown[smallest]}" if math.isfinite(smallest) else "")
+    above = f"above {shown[high]}" + (
+        f", up to {shown[largest]}" if math.isfinite(largest) else "")
     has_low, has_high = low > smallest, high < largest
     where = (f"far below the rest ({below})" if has_low and not has_high else
              f"far above the rest ({above})" if has_high and not has_low else
@@ -322,10 +292,6 @@ def _text_findings(con: duckdb.DuckDBPyConnection, source: str, columns: list[Co
     return found
 
 
-# the start every number or date written as text has (NUMBER_RE, ISO_DATE_RE, DMY_DATE_RE)
-_NUMBER_OR_DATE_START = re.compile(rf"^[-+(]?\s*{_CURRENCY}?\s*[-+]?\d")
-
-
 def _plainly_words(c: ColumnProfile) -> bool:
     """True when the profile already proves the column holds words, not numbers or dates:
     its most common values cover 90 % of it and none of them starts like a number or date
@@ -334,12 +300,12 @@ def _plainly_words(c: ColumnProfile) -> bool:
     top = [v for v in c.top_values if v.value is not None]
     if not top or sum(v.count for v in top) < 0.9 * c.count:
         return False
-    return not any(_NUMBER_OR_DATE_START.match(str(v.value).strip(" "))
+    return not any(text_reading.starts_like_number_or_date(str(v.value))
                    or text_reading.is_missing_marker(str(v.value)) for v in top)
 
 
 # which mark or date order a column uses is decided by text_reading from its values
-_SHARE_KEYS = ("n", "number", "plain", "iso", "dmy", "other", "values")
+_SHARE_KEYS = ("n", "number", "iso", "dmy", "other", "values")
 
 
 def _sample_shares(con: duckdb.DuckDBPyConnection, source: str, columns: list[ColumnProfile],
@@ -361,7 +327,7 @@ def _sample_shares_of(con: duckdb.DuckDBPyConnection, source: str,
 
     marker = text_reading.missing_marker_sql("v")  # "NA", "N/A", …: missing already
     parts = [f"coalesce(sum(n) FILTER (WHERE NOT {marker}), 0)", rows_matching(NUMBER_RE),
-             rows_matching(PLAIN_NUMBER_RE), rows_matching(ISO_DATE_RE),
+             rows_matching(ISO_DATE_RE),
              rows_matching(DMY_DATE_RE),
              f"any_value(v) FILTER (WHERE NOT regexp_full_match(v, {sql_literal(NUMBER_RE)}) "
              f"AND NOT {marker})",

@@ -16,14 +16,12 @@ from typing import Any
 import duckdb
 
 from services.data import duck, duckdb_errors
+from services.data.column_kinds import friendly_type
 from services.data.dataset_models import ColumnInfo
 
 COLUMNS_KEY = "research_desk_columns"
 MAX_SQL_NAME = 60
 
-_INTEGER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT",
-                  "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT")
-_FLOAT_TYPES = ("FLOAT", "DOUBLE", "REAL")
 
 
 def quote_ident(name: str) -> str:
@@ -112,25 +110,6 @@ def unique_display_names(raw: list[str | None]) -> tuple[list[str], list[str]]:
         warnings.append("Some column names were repeated and were renamed: "
                         + ", ".join(renamed[:10]) + ".")
     return names, warnings
-
-
-def friendly_type(duckdb_type: str) -> str:
-    t = duckdb_type.upper()
-    if t in _INTEGER_TYPES:
-        return "whole number"
-    if t in _FLOAT_TYPES or t.startswith("DECIMAL"):
-        return "number"
-    if t == "VARCHAR" or t.startswith("ENUM"):
-        return "text"
-    if t == "DATE":
-        return "date"
-    if t.startswith("TIMESTAMP"):
-        return "date and time"
-    if t.startswith("TIME"):
-        return "time"
-    if t == "BOOLEAN":
-        return "true/false"
-    return "other"
 
 
 def kv_metadata_clause(columns: list[ColumnInfo]) -> str:

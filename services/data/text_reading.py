@@ -35,10 +35,11 @@ is never read row by row in mixed orders.
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import lru_cache
 from typing import Literal
 
-from services.data import date_text
+from services.data import column_kinds, date_text
 from services.data.dataset_models import DateOrder
 from services.data.date_text import (  # noqa: F401 - re-exported: dates are read from here
     DAY_FIRST,
@@ -335,6 +336,24 @@ def describe_format(fmt: NumberFormat) -> str:
 _ISO = re.compile(r"\d{4}-\d{1,2}-\d{1,2}(?P<time>[ T]\d{1,2}:\d{2}(?P<sec>:\d{2})?)?")
 
 
+# --- the same shapes as DuckDB patterns (RE2), to count candidates in a sample ---------
+#
+# The quality report counts, in SQL, how many of a text column's values are written like a
+# number or a date before `decide_column_number` / `decide_date_format` decide how to read
+# them. These patterns are built from the ones above, so both sides agree on the shapes.
+
+NUMBER_SQL_RE = (rf"^\(?\s*[-+]?\s*{CURRENCY}?\s*[-+]?\s*\d[\d.,'{SPACES}]*\s*"
+                 rf"(?:%|‰|{CURRENCY})?\s*\)?$")
+ISO_DATE_SQL_RE = f"^{_ISO.pattern}$"
+DAY_MONTH_DATE_SQL_RE = "^" + date_text.DATE_RE.pattern.replace("(?P=sep)", "[./-]") + "$"
+_NUMBER_OR_DATE_START = re.compile(rf"^\(?\s*[-+]?\s*{CURRENCY}?\s*[-+]?\s*\d")
+
+
+def starts_like_number_or_date(text: str) -> bool:
+    """True when `text` begins the way every number or date written as text begins."""
+    return _NUMBER_OR_DATE_START.match(text.strip()) is not None
+
+
 @dataclass(frozen=True)
 class DateDecision:
     """One strptime format for a whole column, and whether its order was proven."""
@@ -387,6 +406,38 @@ def date_sql(column_sql: str, fmt: str) -> str:
     has_time = any(code in fmt for code in ("%H", "%I", "%M", "%S"))
     target = "TIMESTAMP" if has_time else "DATE"
     return f"CAST(try_strptime({text}, {sql_literal(fmt)}) AS {target})"
+
+
+# --- one value a person typed (a filter's "12", "1,5", "03/01/2024") --------------------
+
+_TRUE, _FALSE = frozenset({"true", "yes", "y", "1"}), frozenset({"false", "no", "n", "0"})
+
+
+def typed_value(text: str, dtype: str) -> str | float | bool | None:
+    """`text` read the way a column of type `dtype` holds values: a number for a number
+    column ("1.234,5" and "1,5" too: a point first, then a comma), ISO text for a date
+    ("03/01/2024" → "2024-01-03", day first unless the value proves otherwise), True/False
+    for yes/no; a text column keeps it exactly as typed ("12" stays "12", never 12.0).
+    None when the text cannot be read as that type."""
+    if column_kinds.is_number(dtype):
+        for decimal in DECIMALS:
+            number = parse_number(text, decimal)
+            if number is not None:
+                return number
+        return None
+    if column_kinds.is_moment(dtype):
+        decision = decide_date_format([text])
+        if decision is None:
+            return None
+        try:
+            moment = datetime.strptime(text.strip(), decision.format)
+        except ValueError:
+            return None
+        return moment.isoformat(sep=" ") if dtype == "date and time" else moment.date().isoformat()
+    if dtype == "true/false":
+        word = text.strip().casefold()
+        return True if word in _TRUE else False if word in _FALSE else None
+    return text
 
 
 # --- missing markers --------------------------------------------------------------------

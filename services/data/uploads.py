@@ -10,10 +10,31 @@ from typing import BinaryIO
 from services.errors import InvalidInput
 from services.settings import get_settings
 
-ACCEPTED = ("csv", "tsv", "txt", "xlsx", "parquet", "json", "ndjson", "jsonl")
+# The one list of the files Research Desk reads, by how it reads them: the uploader, the
+# upload check and ingest's choice of reader all use it (and the words below say it).
+TEXT_EXTENSIONS = (".csv", ".tsv", ".txt", ".tab", ".dat")
+EXCEL_EXTENSIONS = (".xlsx", ".xlsm")
+PARQUET_EXTENSIONS = (".parquet",)
+JSON_EXTENSIONS = (".json", ".ndjson", ".jsonl")
+ACCEPTED = tuple(e.lstrip(".") for e in (*TEXT_EXTENSIONS, *EXCEL_EXTENSIONS,
+                                          *PARQUET_EXTENSIONS, *JSON_EXTENSIONS))
+ACCEPTED_WORDS = "CSV, TSV or TXT, Excel (.xlsx), Parquet, JSON or NDJSON"
+MAX_DATASET_NAME = 200  # characters
 
 
 MAX_NAME_BYTES = 200  # file systems allow 255 bytes per name; leave room for suffixes
+
+
+def is_accepted(file_name: str) -> bool:
+    """True when the file's ending is one Research Desk reads (see `ACCEPTED`)."""
+    return Path(file_name).suffix.lower().lstrip(".") in ACCEPTED
+
+
+def default_dataset_name(file_name: str) -> str:
+    """The name a new dataset gets from its file: the file name without folders or its
+    ending, at most `MAX_DATASET_NAME` characters ("sales 2024.csv" → "sales 2024")."""
+    stem = Path(file_name.replace("\\", "/")).stem
+    return stem.strip()[:MAX_DATASET_NAME].strip() or "Untitled dataset"
 
 
 def safe_file_name(name: str) -> str:
@@ -38,11 +59,8 @@ def save_upload(stream: BinaryIO, original_name: str, size: int) -> Path:
             f"The file is {size / 1024 / 1024:,.0f} MB, over the upload limit of {limit_mb:,} MB; "
             "split it or keep only the columns you need."
         )
-    if Path(original_name).suffix.lower().lstrip(".") not in ACCEPTED:
-        raise InvalidInput(
-            "This kind of file is not supported. Upload CSV, TSV, TXT, Excel (.xlsx), Parquet, "
-            "JSON or NDJSON."
-        )
+    if not is_accepted(original_name):
+        raise InvalidInput(f"This kind of file is not supported. Upload {ACCEPTED_WORDS}.")
     remove_abandoned()
     folder = get_settings().uploads_dir / uuid.uuid4().hex
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)

@@ -12,11 +12,11 @@ from datetime import datetime
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from services.access import audit
-from services.access.permissions import Role, require
+from services.access import audit, dataset_access
+from services.access.permissions import require
 from services.access.users import UserView
 from services.data import cleaning, duck, ingest, uploads
 from services.data.dataset_models import IngestResult, ReadOptions, Step
@@ -26,7 +26,7 @@ from services.store.db import session_scope
 from services.store.labels import clean_label
 from services.store.models import Dataset, DatasetVersion, utcnow
 
-MAX_NAME = 200
+MAX_NAME = uploads.MAX_DATASET_NAME
 ORIGINALS = "original"
 
 
@@ -46,7 +46,7 @@ class DatasetView(BaseModel):
 
     @property
     def is_shared(self) -> bool:
-        return self.visibility == "shared"
+        return self.visibility == dataset_access.SHARED
 
 
 class VersionView(BaseModel):
@@ -68,10 +68,6 @@ class VersionView(BaseModel):
 
 def _clean_name(name: str) -> str:
     return clean_label(name, what="dataset name", limit=MAX_NAME)
-
-
-def _visible(actor: UserView):  # noqa: ANN202 - a SQLAlchemy clause
-    return or_(Dataset.owner == actor.username, Dataset.visibility == "shared")
 
 
 def _view(session: Session, dataset: Dataset) -> DatasetView:
@@ -99,7 +95,7 @@ def _view(session: Session, dataset: Dataset) -> DatasetView:
 
 def _load(session: Session, actor: UserView, dataset_id: int) -> Dataset:
     dataset = session.get(Dataset, dataset_id)
-    if dataset is None or not (dataset.owner == actor.username or dataset.visibility == "shared"):
+    if dataset is None or not dataset_access.can_see(actor, dataset):
         raise NotFound("This dataset does not exist or is not shared with you.")
     return dataset
 
@@ -107,7 +103,7 @@ def _load(session: Session, actor: UserView, dataset_id: int) -> Dataset:
 def _load_for_change(session: Session, actor: UserView, dataset_id: int) -> Dataset:
     require(actor.role, "change_data")
     dataset = _load(session, actor, dataset_id)
-    if dataset.owner != actor.username and actor.role != Role.ADMIN:
+    if not dataset_access.can_change(actor, dataset):
         raise PermissionDenied("Only the dataset's owner or an admin can change it.")
     return dataset
 
@@ -188,7 +184,7 @@ def _create(
                 name=name,
                 description=description,
                 owner=actor.username,
-                visibility="private",
+                visibility=dataset_access.PRIVATE,
                 current_version=1,
                 created_at=utcnow(),
                 updated_at=utcnow(),
@@ -231,7 +227,7 @@ def create_from_upload(
     The original file is kept beside the versions, so it can be re-read with other options.
     """
     require(actor.role, "upload_data")
-    dataset_name = _clean_name(name or Path(original_name).stem[:MAX_NAME])
+    dataset_name = _clean_name(name or uploads.default_dataset_name(original_name))
     folder = _new_folder()
     try:
         result = ingest.ingest_file(
@@ -342,7 +338,8 @@ def create_from_sample(actor: UserView, sample: str) -> DatasetView:
 def list_datasets(actor: UserView, *, mine_only: bool = False) -> list[DatasetView]:
     """Datasets this person may see: their own and every shared one, newest change first."""
     with session_scope() as session:
-        statement = select(Dataset).where(_visible(actor)).order_by(Dataset.updated_at.desc())
+        statement = (select(Dataset).where(dataset_access.visible_clause(actor))
+                     .order_by(Dataset.updated_at.desc()))
         if mine_only:
             statement = statement.where(Dataset.owner == actor.username)
         return [_view(session, d) for d in session.scalars(statement)]
@@ -457,7 +454,7 @@ def set_shared(actor: UserView, dataset_id: int, shared: bool) -> DatasetView:
     require(actor.role, "change_data")
     with session_scope(write=True) as session:
         dataset = _load_for_change(session, actor, dataset_id)
-        dataset.visibility = "shared" if shared else "private"
+        dataset.visibility = dataset_access.SHARED if shared else dataset_access.PRIVATE
         dataset.updated_at = utcnow()
         audit.record(
             session,

@@ -12,4 +12,4 @@ def test_top_values_are_formatted_like_the_other_numbers() -> None:
     assert _top(column) == "2,500 (1,200), 3.25 (2), n/a (1)"
     flags = ColumnProfile(name="Paid", sql_name="paid", dtype="true/false", count=2, missing=0,
                           distinct=2, top_values=[ValueCount(value=True, count=2)])
-    assert _top(flags) == "True (2)"
+    assert _top(flags) == "yes (2)"  # as the preview writes true/false: yes and no

@@ -19,9 +19,11 @@ from services.data.column_roles import (
     is_id_like,
     is_row_number,
     is_time_part,
+    is_unique_id,
     measures,
 )
 from services.data.profile import profile_dataset
+from tests.unit.one_home import files_matching
 
 
 def _write(frame: pd.DataFrame, path: Path) -> Path:
@@ -170,3 +172,33 @@ def test_ask_starters_for_flights_use_a_measure(flights: Path) -> None:
     assert "What is the average “dep_delay” by “carrier”?" in questions
     assert not any("rownames" in q for q in questions)
     assert not any(w in q for q in questions for w in ("average year", "average month"))
+
+
+def test_one_id_rule_for_the_quality_report_and_the_charts() -> None:
+    """`is_unique_id` (the quality report's "looks like an ID") is `is_id_like` (what charts
+    never average) on columns with a different value in every row."""
+    counter = ColumnStats(kind="number", dtype="whole number", count=60, missing=0,
+                          distinct=60, is_whole=True, low=5001, high=5060)
+    assert is_unique_id("station", counter) and is_id_like("station", counter)
+    years = counter.model_copy(update={"low": 1960.0, "high": 2019.0})
+    assert not is_unique_id("year", years) and not is_id_like("year", years)
+    assert not is_id_like("season", years)  # a run of years is a time axis, not an ID
+    population = counter.model_copy(update={"low": 1_000.0, "high": 48_000_000.0})
+    assert not is_unique_id("population", population)
+    assert is_unique_id("CustomerID", population)  # named like one
+    labels = ColumnStats(kind="text", dtype="text", count=60, missing=0, distinct=60)
+    assert is_unique_id("code", labels)
+    times = labels.model_copy(update={"dtype": "time"})
+    assert not is_unique_id("start", times)  # times of day are values, not labels
+    with_gaps = counter.model_copy(update={"missing": 3})
+    assert not is_unique_id("station", with_gaps)
+    repeated = counter.model_copy(update={"distinct": 40})
+    assert not is_unique_id("customer_id", repeated) and is_id_like("customer_id", repeated)
+    few = counter.model_copy(update={"count": 10, "distinct": 10})
+    assert not is_unique_id("id", few)  # too few rows to tell
+
+
+def test_the_id_rule_is_written_once() -> None:
+    assert files_matching(r"def (looks_like_id|is_id_like|is_unique_id)\(") == [
+        "services/data/column_roles.py"]
+    assert files_matching(r"[\"']rownames?[\"']|rownames\?") == ["services/data/column_roles.py"]

@@ -12,11 +12,14 @@ from components.text import number as page_number
 from components.text import when
 from services.data.display_text import (
     cell,
+    exact_number,
     frame_for_people,
     is_year_column,
     missing_share,
     moment,
     number,
+    number_texts,
+    numbers_apart,
     share,
     year,
 )
@@ -132,3 +135,67 @@ def test_chart_summaries_write_years_without_separators() -> None:
 
     assert _label_text(2007.0, ChartSpec(chart_type="bar", x="year")) == "2007"
     assert _label_text(2007.0, ChartSpec(chart_type="bar", x="price")) == "2,007"
+
+
+# --- numbers shown together never round a difference away -----------------------------------
+
+@pytest.mark.parametrize(("values", "shown"), [
+    ([99.95, 100.0], ["99.95", "100"]),
+    ([99.951, 99.95], ["99.951", "99.95"]),  # alone both would read 99.95
+    ([1234.56, 1234.61], ["1,234.56", "1,234.61"]),  # alone both would read 1,234.6
+    ([123456.7, 123457.0], ["123,456.7", "123,457"]),
+    ([0.3, 0.1 + 0.2], ["0.3", "0.3"]),  # a float's last bits are not a difference
+    ([2500.0, 3.25, None], ["2,500", "3.25", "—"]),  # apart already: the usual rule
+    ([7, 7], ["7", "7"]),  # equal values may look equal
+])
+def test_numbers_shown_together_stay_apart(values: list, shown: list[str]) -> None:
+    assert numbers_apart(values) == shown
+
+
+def test_alone_a_number_keeps_the_one_rule_and_an_exact_reading_is_exact() -> None:
+    assert number(99.95) == "99.95" and number(99.951) == "99.95"
+    assert exact_number(1.234) == "1.234" and exact_number(1234.0) == "1234"
+    assert exact_number(0.1 + 0.2) == "0.3" and exact_number(-2.5) == "-2.5"
+
+
+def test_charts_and_filters_write_ranges_with_the_rule(monkeypatch: pytest.MonkeyPatch) -> None:
+    from components.chart_figure import histogram_sentence, rank_phrase
+
+    assert rank_phrase(["a", "b"], [100.0, 99.95]) == "a is highest (100) and b lowest (99.95)"
+    frame = pd.DataFrame({"bin_start": [99.90, 99.95], "bin_end": [99.95, 100.0],
+                          "value": [10, 1]})
+    assert histogram_sentence(frame) == ("most values (91%) fall between 99.9 and 99.95, "
+                                         "from 99.9 to 100.")
+
+
+def test_a_chart_hover_writes_values_with_the_rule() -> None:
+    from components.chart_figure import build_figure
+    from services.charts.aggregate import ChartData
+    from services.charts.spec import ChartSpec
+
+    frame = pd.DataFrame({"x": ["a", "b"], "value": [99.95, 1234.56], "rows": [3, 4000]})
+    data = ChartData(frame=frame, mark_count=2, rows_in=4003,
+                     labels={"x": "Region", "value": "Mean of price", "rows": "Rows"})
+    trace = build_figure(data, ChartSpec(chart_type="bar", x="Region", y="price",
+                                         agg="mean")).data[0]
+    assert [row[1] for row in trace.customdata] == ["99.95", "1,234.6"]
+    assert "Mean of price=%{customdata[1]}" in trace.hovertemplate
+
+
+def test_numbers_are_formatted_only_here() -> None:
+    from tests.unit.one_home import files_matching
+
+    # plotly's own number formats (d3) and Python's would be a second rule
+    assert files_matching(r"%\{[a-z]+:[,.0-9~]*[fgse]\}|hoverformat=") == []
+    assert files_matching(r"\{[a-z_.\[\]'\"]+:\.\d+[gf]\}") == ["services/data/display_text.py"]
+    assert files_matching(r"def (number|numbers_apart|exact_number)\(") == [
+        "services/data/display_text.py", "components/text.py"]  # text.py only calls it
+
+
+def test_many_numbers_at_once_read_exactly_as_one_at_a_time() -> None:
+    rng = np.random.default_rng(3)
+    values = np.concatenate([
+        rng.normal(100, 30, 500), rng.lognormal(0, 6, 500), -rng.lognormal(0, 4, 200),
+        [0.0, -0.0, np.nan, np.inf, -np.inf, 2500.0, -10983.4, 1.5e20, 99.95, 0.0000123,
+         123456.7, 1234.56, 0.47791, -0.0004, 999.995, 99_999.96]])
+    assert number_texts(values) == [number(float(v)) for v in values]

@@ -179,3 +179,57 @@ def test_date_round_trip_with_and_without_a_proving_value(
     assert decision is not None and decision.order == order
     assert decision.proven == proven
     assert _sql_dates(texts, decision.format) == days
+
+
+# --- the shapes the quality report counts in SQL are text_reading's shapes ------------------
+
+@pytest.mark.parametrize(("value", "number", "iso", "day_month"), [
+    ("1.234,5 €", True, False, False), ("(5)", True, False, False),
+    ("$ 12", True, False, False), ("12 %", True, False, False),
+    ("Rs. 100", True, False, False), ("CHF 1'234.50", True, False, False),
+    ("-3", True, False, False), ("1\u00a0234", True, False, False),
+    ("abc", False, False, False), ("12a", False, False, False),
+    ("2024-01-03", False, True, False), ("2024-01-03 14:05", False, True, False),
+    ("03/01/2024", False, False, True), ("25.12.24 08:30", False, False, True),
+    ("3-1-2024", False, False, True), ("March 3", False, False, False),
+])
+def test_sql_shapes_match_what_text_reading_reads(value: str, number: bool, iso: bool,
+                                                  day_month: bool) -> None:
+    with duckdb.connect() as con:
+        row = con.execute(
+            "SELECT regexp_full_match($v, $n), regexp_full_match($v, $i), "
+            "regexp_full_match($v, $d)",
+            {"v": value, "n": tr.NUMBER_SQL_RE, "i": tr.ISO_DATE_SQL_RE,
+             "d": tr.DAY_MONTH_DATE_SQL_RE}).fetchone()
+    assert row == (number, iso, day_month)
+    assert (tr.split_affixes(value) is not None) is number
+    assert (tr.decide_date_format([value]) is not None) is (iso or day_month)
+    if number or iso or day_month:  # the quick screen never skips a number or a date
+        assert tr.starts_like_number_or_date(value)
+    assert not tr.starts_like_number_or_date("abc") and not tr.starts_like_number_or_date("Mar 3")
+
+
+# --- one value a person typed, read as the column holds values ------------------------------
+
+@pytest.mark.parametrize(("text", "dtype", "value"), [
+    ("12", "text", "12"), ("12", "category", "12"), (" a b ", "text", " a b "),
+    ("12", "whole number", 12.0), ("1.234,5", "number", 1234.5), ("1,5", "number", 1.5),
+    ("$ 12", "number", 12.0), ("(5)", "number", -5.0), ("twelve", "number", None),
+    ("03/01/2024", "date", "2024-01-03"), ("12/25/2024", "date", "2024-12-25"),
+    ("2024-03-01", "date", "2024-03-01"), ("2024-03-01 14:05", "date and time",
+                                             "2024-03-01 14:05:00"),
+    ("soon", "date", None), ("31/02/2024", "date", None),
+    ("yes", "true/false", True), ("False", "true/false", False), ("maybe", "true/false", None),
+])
+def test_a_typed_value_is_read_the_way_its_column_holds_values(
+        text: str, dtype: str, value: object) -> None:
+    assert tr.typed_value(text, dtype) == value
+
+
+def test_no_other_module_reads_numbers_or_dates_from_text() -> None:
+    from tests.unit.one_home import files_matching
+
+    home = ["services/data/text_reading.py"]
+    assert files_matching(r"CHF|\bEUR\b") == home  # the currencies a number may carry
+    assert files_matching(r"\\d\{4\}-\\d\{1,2\}-\\d\{1,2\}") == home  # ISO dates in text
+    assert files_matching(r"return float\(value\)\s+except ValueError") == []
