@@ -11,6 +11,7 @@ allocator, so their address space, which the cap counts, stays close to what the
 """
 
 import atexit
+import collections
 import json
 import logging
 import os
@@ -62,6 +63,7 @@ class Worker:
     def __init__(self, config: PoolConfig) -> None:
         self.config = config
         self.limit_mb = 0
+        self.peak_mb = 0.0  # its peak resident memory, known once it has ended
         env = {k: os.environ[k] for k in _KEPT_ENV if k in os.environ}
         env.update({"PYTHONPATH": str(ROOT), "MALLOC_ARENA_MAX": "2",
                     "ARROW_DEFAULT_MEMORY_POOL": "system", "PYTHONDONTWRITEBYTECODE": "1",
@@ -84,7 +86,13 @@ class Worker:
 
     @property
     def alive(self) -> bool:
-        return self.proc.poll() is None
+        if self.proc.returncode is not None:
+            return False
+        try:  # WNOWAIT leaves an ended process to _reap, which reads its memory use
+            ended = os.waitid(os.P_PID, self.proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+        except ChildProcessError:
+            return False
+        return ended is None
 
     def ask(self, request: dict[str, Any], deadline: float, max_body: int) -> tuple[dict, bytes]:
         payload = json.dumps(request).encode()
@@ -125,11 +133,12 @@ class Worker:
         return b"".join(chunks)
 
     def kill(self) -> None:
-        if self.proc.poll() is None:
-            try:
-                self.proc.send_signal(signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        # os.kill, not Popen.send_signal: that polls first and would reap the process before
+        # _reap can read its resource usage
+        try:
+            os.kill(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
         self._reap()
 
     def close(self) -> None:
@@ -143,10 +152,21 @@ class Worker:
         self._reap()
 
     def _reap(self) -> None:
-        try:
-            self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            log.warning("sandbox worker %s did not exit", self.proc.pid)
+        """Wait for the ended process with wait4, which also says how much memory it used."""
+        give_up = time.monotonic() + 5
+        while True:
+            try:
+                pid, status, usage = os.wait4(self.proc.pid, os.WNOHANG)
+            except ChildProcessError:
+                break  # already reaped
+            if pid:
+                self.peak_mb = usage.ru_maxrss / 1024
+                self.proc.returncode = os.waitstatus_to_exitcode(status)
+                break
+            if time.monotonic() > give_up:
+                log.warning("sandbox worker %s did not exit", self.proc.pid)
+                break
+            time.sleep(0.01)
         for stream in (self.proc.stdin, self.proc.stdout):
             try:
                 if stream is not None:
@@ -165,6 +185,8 @@ class Pool:
         self._starting = 0
         self._settling = 0
         self._lock = threading.Lock()
+        # peak memory of replaced workers (a killed one cannot be read in /proc any more)
+        self.ended_peaks_mb: collections.deque[float] = collections.deque(maxlen=64)
         for _ in range(config.concurrency):
             self._start_one()
 
@@ -240,6 +262,7 @@ class Pool:
 
     def _replace(self, worker: Worker) -> None:
         worker.kill()
+        self.ended_peaks_mb.append(worker.peak_mb)
         if not self._closed:
             self._start_one()
 
