@@ -2,24 +2,25 @@
 
 Only a DuckDB sample (or a SQL summary, for correlations) reaches pandas. Figures are drawn
 on white with dark text, so the image reads the same inside a light or a dark page.
+
+Streamlit draws each session on its own thread, so nothing here touches process-wide state:
+no pyplot (its figure registry is shared), no seaborn themes and no rcParams writes (they
+are one dictionary for the whole process). Each figure is a plain ``Figure`` styled through
+its own axes, and is cleared once its PNG is written.
 """
 
 import io
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")  # no display: render straight to PNG
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import seaborn as sns  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
 from services.data import duck
-from services.data.sql_names import quote_ident, read_columns  # noqa: E402
-from services.errors import InvalidInput, NotFound  # noqa: E402
+from services.data.sql_names import quote_ident, read_columns
+from services.errors import InvalidInput, NotFound
 
 OKABE_ITO_BLUE = "#0072B2"
 OKABE_ITO_VERMILLION = "#D55E00"
@@ -27,9 +28,8 @@ SAMPLE_SEED = 42
 DISTRIBUTION_SAMPLE = 50_000
 MAX_STAT_COLUMNS = 12
 TEXT_COLOR = "#262730"
-_THEME = {"axes.facecolor": "white", "figure.facecolor": "white", "text.color": TEXT_COLOR,
-          "axes.labelcolor": TEXT_COLOR, "xtick.color": TEXT_COLOR, "ytick.color": TEXT_COLOR,
-          "axes.edgecolor": "#BBBBBB", "grid.color": "#E5E5E5"}
+EDGE_COLOR = "#BBBBBB"
+GRID_COLOR = "#E5E5E5"
 
 
 def _columns(parquet_path: Path) -> dict[str, tuple[str, str]]:
@@ -74,10 +74,28 @@ def _sample(parquet_path: Path, columns: dict[str, str], size: int) -> pd.DataFr
         return con.execute(sql, {"path": str(parquet_path)}).df()
 
 
+def _style(ax: Axes, grid: bool = True) -> None:
+    """White axes, dark text and light grid lines, set on this axes alone (see module doc)."""
+    ax.set_facecolor("white")
+    for spine in ax.spines.values():
+        spine.set_color(EDGE_COLOR)
+    ax.tick_params(colors=TEXT_COLOR, length=0 if grid else 3.5)
+    ax.xaxis.label.set_color(TEXT_COLOR)
+    ax.yaxis.label.set_color(TEXT_COLOR)
+    ax.title.set_color(TEXT_COLOR)
+    if grid:
+        ax.grid(True, color=GRID_COLOR)
+        ax.set_axisbelow(True)
+    else:
+        ax.grid(False)
+
+
 def _png(fig: Figure) -> bytes:
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight", facecolor="white")
-    plt.close(fig)
+    try:
+        fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight", facecolor="white")
+    finally:
+        fig.clear()  # the figure was never registered with pyplot; free its artists now
     return buffer.getvalue()
 
 
@@ -93,27 +111,29 @@ def distribution_png(parquet_path: Path, column: str) -> bytes:
         raise InvalidInput(f"The column “{column}” is not in this dataset — it may have been "
                            "renamed or removed.")
     sql_name, duck_type = known[column]
-    with sns.axes_style("whitegrid", _THEME):
-        fig, ax = plt.subplots(figsize=(7, 4))
-        if _is_number(duck_type):
-            frame = _sample(parquet_path, {column: sql_name}, DISTRIBUTION_SAMPLE)
-            if frame.empty:
-                plt.close(fig)
-                raise _nothing_to_plot(column)
-            sns.histplot(frame, x=column, kde=frame[column].nunique() > 1, ax=ax,
-                         color=OKABE_ITO_BLUE)
-            ax.set_ylabel("Count of rows")
-        else:
-            sql = (f"SELECT COALESCE(CAST({sql_name} AS VARCHAR), '(missing)') AS value, "
-                   f"COUNT(*) AS n FROM read_parquet($path) GROUP BY ALL ORDER BY n DESC, "
-                   f"value LIMIT 20")
-            with duck.connect() as con:
-                frame = con.execute(sql, {"path": str(parquet_path)}).df()
-            sns.barplot(frame, y="value", x="n", ax=ax, color=OKABE_ITO_BLUE, orient="h")
-            ax.set_xlabel("Count of rows")
-            ax.set_ylabel(column)
-        ax.set_title(f"Distribution of {column}")
-        return _png(fig)
+    if _is_number(duck_type):
+        frame = _sample(parquet_path, {column: sql_name}, DISTRIBUTION_SAMPLE)
+        if frame.empty:
+            raise _nothing_to_plot(column)
+    else:
+        sql = (f"SELECT COALESCE(CAST({sql_name} AS VARCHAR), '(missing)') AS value, "
+               f"COUNT(*) AS n FROM read_parquet($path) GROUP BY ALL ORDER BY n DESC, "
+               f"value LIMIT 20")
+        with duck.connect() as con:
+            frame = con.execute(sql, {"path": str(parquet_path)}).df()
+    fig = Figure(figsize=(7, 4))
+    ax = fig.subplots()
+    if _is_number(duck_type):
+        sns.histplot(frame, x=column, kde=frame[column].nunique() > 1, ax=ax, edgecolor="white",
+                     color=OKABE_ITO_BLUE)
+        ax.set_ylabel("Count of rows")
+    else:
+        sns.barplot(frame, y="value", x="n", ax=ax, color=OKABE_ITO_BLUE, orient="h")
+        ax.set_xlabel("Count of rows")
+        ax.set_ylabel(column)
+    ax.set_title(f"Distribution of {column}", color=TEXT_COLOR)
+    _style(ax)
+    return _png(fig)
 
 
 def correlation_png(parquet_path: Path, columns: list[str]) -> bytes:
@@ -133,13 +153,18 @@ def correlation_png(parquet_path: Path, columns: list[str]) -> bytes:
         value = row[i] if row is not None and row[i] is not None else np.nan
         matrix.loc[a, b] = matrix.loc[b, a] = value
     size = 1.2 + 0.7 * len(names)
-    with sns.axes_style("white", _THEME):
-        fig, ax = plt.subplots(figsize=(size + 1.5, size))
-        sns.heatmap(matrix, annot=True, fmt=".2f", vmin=-1, vmax=1, cmap="cividis",
-                    square=True, ax=ax, cbar_kws={"label": "Correlation"},
-                    annot_kws={"size": 9})
-        ax.set_title("Correlation between number columns")
-        return _png(fig)
+    fig = Figure(figsize=(size + 1.5, size))
+    ax = fig.subplots()
+    sns.heatmap(matrix, annot=True, fmt=".2f", vmin=-1, vmax=1, cmap="cividis",
+                square=True, ax=ax, cbar_kws={"label": "Correlation"},
+                annot_kws={"size": 9})
+    ax.set_title("Correlation between number columns", color=TEXT_COLOR)
+    _style(ax, grid=False)
+    colorbar = ax.collections[0].colorbar
+    if colorbar is not None:
+        colorbar.ax.tick_params(colors=TEXT_COLOR)
+        colorbar.ax.yaxis.label.set_color(TEXT_COLOR)
+    return _png(fig)
 
 
 def pairplot_png(parquet_path: Path, columns: list[str], sample_size: int = 2000,
@@ -149,13 +174,29 @@ def pairplot_png(parquet_path: Path, columns: list[str], sample_size: int = 2000
     frame = _sample(parquet_path, chosen, sample_size)
     if frame.empty:
         raise _nothing_to_plot(", ".join(chosen))
-    with sns.axes_style("whitegrid", _THEME):
-        grid = sns.pairplot(frame, corner=True, height=1.9,
-                            plot_kws={"s": 8, "alpha": 0.5, "color": OKABE_ITO_BLUE,
-                                      "edgecolor": "none"},
-                            diag_kws={"color": OKABE_ITO_BLUE})
-        grid.figure.suptitle(f"Pair plot of a {len(frame):,}-row sample", y=1.02)
-        return _png(grid.figure), len(frame)
+    # Drawn by hand rather than with sns.pairplot: PairGrid creates its figure through
+    # pyplot and flips an rcParam while doing so (see the module doc).
+    names = list(chosen)
+    count = len(names)
+    fig = Figure(figsize=(1.9 * count, 1.9 * count))
+    axes = fig.subplots(count, count, squeeze=False)
+    for row, y_name in enumerate(names):
+        for col, x_name in enumerate(names):
+            ax = axes[row][col]
+            if col > row:  # a corner plot: the upper triangle repeats the lower one
+                ax.remove()
+                continue
+            if row == col:
+                sns.histplot(frame, x=x_name, ax=ax, color=OKABE_ITO_BLUE, edgecolor="white")
+            else:
+                sns.scatterplot(frame, x=x_name, y=y_name, ax=ax, s=8, alpha=0.5,
+                                color=OKABE_ITO_BLUE, edgecolor="none")
+            ax.set_xlabel(x_name if row == count - 1 else "")
+            ax.set_ylabel(y_name if col == 0 and row > 0 else "")
+            _style(ax)
+    fig.suptitle(f"Pair plot of a {len(frame):,}-row sample", y=1.02, color=TEXT_COLOR)
+    fig.tight_layout()
+    return _png(fig), len(frame)
 
 
 def regression_png(parquet_path: Path, x: str, y: str, sample_size: int = 5000) -> bytes:
@@ -164,10 +205,11 @@ def regression_png(parquet_path: Path, x: str, y: str, sample_size: int = 5000) 
     frame = _sample(parquet_path, chosen, sample_size)
     if len(frame) < 3:
         raise _nothing_to_plot(f"{y} against {x}")
-    with sns.axes_style("whitegrid", _THEME):
-        fig, ax = plt.subplots(figsize=(7, 4.5))
-        sns.regplot(frame, x=x, y=y, ax=ax, n_boot=200, seed=SAMPLE_SEED,
-                    scatter_kws={"s": 8, "alpha": 0.4, "color": OKABE_ITO_BLUE},
-                    line_kws={"color": OKABE_ITO_VERMILLION})
-        ax.set_title(f"{y} against {x} ({len(frame):,}-row sample)")
-        return _png(fig)
+    fig = Figure(figsize=(7, 4.5))
+    ax = fig.subplots()
+    sns.regplot(frame, x=x, y=y, ax=ax, n_boot=200, seed=SAMPLE_SEED,
+                scatter_kws={"s": 8, "alpha": 0.4, "color": OKABE_ITO_BLUE},
+                line_kws={"color": OKABE_ITO_VERMILLION})
+    ax.set_title(f"{y} against {x} ({len(frame):,}-row sample)", color=TEXT_COLOR)
+    _style(ax)
+    return _png(fig)
