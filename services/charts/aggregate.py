@@ -810,3 +810,12 @@ def count_rows(parquet_path: Path, filters: list[Filter]) -> int:
     for item in filters:
         _column(schema, item.column)
     return _count(Path(parquet_path), ChartSpec(filters=filters), schema)
+
+
+def filter_condition(parquet_path: Path, filters: list[Filter],
+                     ) -> tuple[str, dict[str, object]]:
+    """Explore's filters as one SQL condition over `read_parquet($path)`, with its bound
+    values (`path` included), so the statistics keep the same rows as the chart."""
+    schema = _schema(parquet_path)
+    params = _Params(parquet_path)
+    return _where(filters, schema, params), params.values

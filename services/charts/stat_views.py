@@ -18,6 +18,8 @@ import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from services.charts.aggregate import filter_condition
+from services.charts.spec import Filter
 from services.data import duck
 from services.data.sql_names import quote_ident, read_columns
 from services.errors import InvalidInput, NotFound
@@ -62,16 +64,29 @@ def _number_columns(parquet_path: Path, names: list[str], least: int) -> dict[st
     return {name: known[name][0] for name in dict.fromkeys(names)}
 
 
-def _sample(parquet_path: Path, columns: dict[str, str], size: int) -> pd.DataFrame:
-    """A fixed-seed sample of rows where every chosen value is a finite number."""
+def _kept(parquet_path: Path, filters: list[Filter] | None) -> tuple[str, dict[str, object]]:
+    """The rows Explore's filters keep (all rows without filters), as SQL and bound values."""
+    if not filters:
+        return "TRUE", {"path": str(parquet_path)}
+    return filter_condition(parquet_path, filters)
+
+
+def _query(sql: str, params: dict[str, object]) -> pd.DataFrame:
+    with duck.connect() as con:
+        return con.execute(sql, params).df()
+
+
+def _sample(parquet_path: Path, columns: dict[str, str], size: int,
+            filters: list[Filter] | None = None) -> pd.DataFrame:
+    """A fixed-seed sample of the kept rows where every chosen value is a finite number."""
+    where, params = _kept(parquet_path, filters)
     picks = ", ".join(f"CAST({sql} AS DOUBLE) AS {quote_ident(name)}"
                       for name, sql in columns.items())
     finite = " AND ".join(f"isfinite(CAST({sql} AS DOUBLE))" for sql in columns.values())
-    sql = (f"WITH f AS (SELECT {picks} FROM read_parquet($path) WHERE {finite}) "
+    sql = (f"WITH f AS (SELECT {picks} FROM read_parquet($path) WHERE ({where}) AND {finite}) "
            f"SELECT * FROM f USING SAMPLE reservoir({int(size)} ROWS) REPEATABLE "
            f"({SAMPLE_SEED})")
-    with duck.connect() as con:
-        return con.execute(sql, {"path": str(parquet_path)}).df()
+    return _query(sql, params)
 
 
 def _style(ax: Axes, grid: bool = True) -> None:
@@ -104,23 +119,25 @@ def _nothing_to_plot(what: str) -> InvalidInput:
                         "not finite. Try another column or remove a filter.")
 
 
-def distribution_png(parquet_path: Path, column: str) -> bytes:
-    """Histogram with a density curve (numbers) or the 20 most common values (text)."""
+def distribution_png(parquet_path: Path, column: str,
+                     filters: list[Filter] | None = None) -> bytes:
+    """Histogram with a density curve (numbers) or the 20 most common values (text), over
+    the rows the filters keep."""
     known = _columns(parquet_path)
     if column not in known:
         raise InvalidInput(f"The column “{column}” is not in this dataset — it may have been "
                            "renamed or removed.")
     sql_name, duck_type = known[column]
     if _is_number(duck_type):
-        frame = _sample(parquet_path, {column: sql_name}, DISTRIBUTION_SAMPLE)
-        if frame.empty:
-            raise _nothing_to_plot(column)
+        frame = _sample(parquet_path, {column: sql_name}, DISTRIBUTION_SAMPLE, filters)
     else:
+        where, params = _kept(parquet_path, filters)
         sql = (f"SELECT COALESCE(CAST({sql_name} AS VARCHAR), '(missing)') AS value, "
-               f"COUNT(*) AS n FROM read_parquet($path) GROUP BY ALL ORDER BY n DESC, "
-               f"value LIMIT 20")
-        with duck.connect() as con:
-            frame = con.execute(sql, {"path": str(parquet_path)}).df()
+               f"COUNT(*) AS n FROM read_parquet($path) WHERE {where} GROUP BY ALL "
+               f"ORDER BY n DESC, value LIMIT 20")
+        frame = _query(sql, params)
+    if frame.empty:
+        raise _nothing_to_plot(column)
     fig = Figure(figsize=(7, 4))
     ax = fig.subplots()
     if _is_number(duck_type):
@@ -136,8 +153,9 @@ def distribution_png(parquet_path: Path, column: str) -> bytes:
     return _png(fig)
 
 
-def correlation_png(parquet_path: Path, columns: list[str]) -> bytes:
-    """Annotated correlation heatmap; correlations computed in SQL over every row."""
+def correlation_matrix(parquet_path: Path, columns: list[str],
+                       filters: list[Filter] | None = None) -> pd.DataFrame:
+    """Pearson correlations computed in SQL over every kept row (NaN where undefined)."""
     chosen = _number_columns(parquet_path, columns[:MAX_STAT_COLUMNS], least=2)
     names = list(chosen)
     pairs = [(a, b) for i, a in enumerate(names) for b in names[i + 1:]]
@@ -145,13 +163,22 @@ def correlation_png(parquet_path: Path, columns: list[str]) -> bytes:
         f"corr(CASE WHEN isfinite(CAST({chosen[a]} AS DOUBLE)) THEN CAST({chosen[a]} AS DOUBLE)"
         f" END, CASE WHEN isfinite(CAST({chosen[b]} AS DOUBLE)) THEN "
         f"CAST({chosen[b]} AS DOUBLE) END) AS r{i}" for i, (a, b) in enumerate(pairs))
+    where, params = _kept(parquet_path, filters)
     with duck.connect() as con:
-        row = con.execute(f"SELECT {selects} FROM read_parquet($path)",
-                          {"path": str(parquet_path)}).fetchone()
+        row = con.execute(f"SELECT {selects} FROM read_parquet($path) WHERE {where}",
+                          params).fetchone()
     matrix = pd.DataFrame(np.eye(len(names)), index=names, columns=names)
     for i, (a, b) in enumerate(pairs):
         value = row[i] if row is not None and row[i] is not None else np.nan
         matrix.loc[a, b] = matrix.loc[b, a] = value
+    return matrix
+
+
+def correlation_png(parquet_path: Path, columns: list[str],
+                    filters: list[Filter] | None = None) -> bytes:
+    """Annotated correlation heatmap over the kept rows."""
+    matrix = correlation_matrix(parquet_path, columns, filters)
+    names = list(matrix.columns)
     size = 1.2 + 0.7 * len(names)
     fig = Figure(figsize=(size + 1.5, size))
     ax = fig.subplots()
@@ -168,10 +195,11 @@ def correlation_png(parquet_path: Path, columns: list[str]) -> bytes:
 
 
 def pairplot_png(parquet_path: Path, columns: list[str], sample_size: int = 2000,
-                 ) -> tuple[bytes, int]:
-    """Pair plot of a fixed-seed sample; returns the image and the rows actually drawn."""
+                 filters: list[Filter] | None = None) -> tuple[bytes, int]:
+    """Pair plot of a fixed-seed sample of the kept rows; returns the image and the rows
+    actually drawn."""
     chosen = _number_columns(parquet_path, columns[:6], least=2)
-    frame = _sample(parquet_path, chosen, sample_size)
+    frame = _sample(parquet_path, chosen, sample_size, filters)
     if frame.empty:
         raise _nothing_to_plot(", ".join(chosen))
     # Drawn by hand rather than with sns.pairplot: PairGrid creates its figure through
@@ -199,10 +227,12 @@ def pairplot_png(parquet_path: Path, columns: list[str], sample_size: int = 2000
     return _png(fig), len(frame)
 
 
-def regression_png(parquet_path: Path, x: str, y: str, sample_size: int = 5000) -> bytes:
-    """Scatter of y on x from a sample, with the least-squares line and its 95 % band."""
+def regression_png(parquet_path: Path, x: str, y: str, sample_size: int = 5000,
+                   filters: list[Filter] | None = None) -> bytes:
+    """Scatter of y on x from a sample of the kept rows, with the least-squares line and its
+    95 % band."""
     chosen = _number_columns(parquet_path, [x, y], least=2)
-    frame = _sample(parquet_path, chosen, sample_size)
+    frame = _sample(parquet_path, chosen, sample_size, filters)
     if len(frame) < 3:
         raise _nothing_to_plot(f"{y} against {x}")
     fig = Figure(figsize=(7, 4.5))

@@ -9,7 +9,9 @@ import matplotlib.pyplot as plt
 import pytest
 import seaborn as sns
 
+from services.charts.spec import Filter
 from services.charts.stat_views import (
+    correlation_matrix,
     correlation_png,
     distribution_png,
     pairplot_png,
@@ -108,3 +110,27 @@ def test_eight_threads_drawing_at_once_leave_the_style_alone(data: Path) -> None
     assert dict(matplotlib.rcParams) == before
     assert sns.axes_style() == style_before
     assert plt.get_fignums() == []  # every figure closed (none left in pyplot's registry)
+
+
+QTY_ZERO = [Filter(column="Qty", op="between", value=[0, 0])]  # i % 7 == 0: 429 of 3000 rows
+
+
+def test_statistics_use_only_the_rows_the_filters_keep(data: Path) -> None:
+    _, drawn = pairplot_png(data, ["Price", "Revenue"], sample_size=10_000, filters=QTY_ZERO)
+    assert drawn == 429
+    everything = correlation_matrix(data, ["Price", "Odd"])
+    kept = correlation_matrix(data, ["Price", "Odd"], filters=[
+        Filter(column="Group", op="in", value=["a"]), *QTY_ZERO])
+    assert kept.loc["Price", "Odd"] != pytest.approx(everything.loc["Price", "Odd"])
+    assert distribution_png(data, "Group", filters=QTY_ZERO).startswith(PNG)
+    assert regression_png(data, "Price", "Revenue", filters=QTY_ZERO).startswith(PNG)
+
+
+def test_filters_that_keep_nothing_say_to_remove_a_filter(data: Path) -> None:
+    nothing = [Filter(column="Qty", op="between", value=[100, 200])]
+    with pytest.raises(InvalidInput, match="remove a filter"):
+        distribution_png(data, "Price", filters=nothing)
+    with pytest.raises(InvalidInput, match="remove a filter"):
+        pairplot_png(data, ["Price", "Revenue"], filters=nothing)
+    with pytest.raises(InvalidInput, match="renamed or removed"):
+        distribution_png(data, "Price", filters=[Filter(column="Gone", op="eq", value=1)])
