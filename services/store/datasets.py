@@ -4,6 +4,7 @@ Each version is an immutable Parquet file written by the ingest or cleaning engi
 module records it, so a crash before the record commits leaves no visible half version.
 """
 
+import logging
 import shutil
 import time
 import uuid
@@ -13,6 +14,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.access import audit
@@ -20,13 +22,16 @@ from services.access.permissions import Role, require
 from services.access.users import UserView
 from services.data import cleaning, duck, ingest, uploads
 from services.data.dataset_models import IngestResult, ReadOptions, Step
-from services.errors import InvalidInput, NotFound, PermissionDenied
+from services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from services.settings import get_settings
 from services.store.db import session_scope
 from services.store.labels import clean_label
 from services.store.models import Dataset, DatasetVersion, utcnow
 
+log = logging.getLogger(__name__)
+
 MAX_NAME = 200
+VERSION_ATTEMPTS = 5
 ORIGINALS = "original"
 
 
@@ -318,9 +323,8 @@ def _add_version(
     folder = _new_folder()
     try:
         result = write_file(folder)
-        with session_scope(write=True) as session:
-            dataset = _load_for_change(session, actor, dataset_id)
-            number = _next_version(session, dataset_id)
+
+        def record(session: Session, dataset: Dataset, number: int) -> DatasetVersion:
             row = _record(
                 session,
                 dataset,
@@ -333,11 +337,34 @@ def _add_version(
                 note=note or " ".join(result.warnings),
             )
             _audit_version(session, actor.username, dataset, f"v{number}: {note or source}")
-            session.flush()
-            return VersionView.model_validate(row)
+            return row
+
+        return _record_next_version(actor, dataset_id, record)
     except Exception:
         shutil.rmtree(folder, ignore_errors=True)
         raise
+
+
+def _record_next_version(
+    actor: UserView,
+    dataset_id: int,
+    record: Callable[[Session, Dataset, int], DatasetVersion],
+) -> VersionView:
+    """Record a version under the next free number. The number is `max + 1`, so another
+    writer (a second server on PostgreSQL) may take it first: (dataset, version) is the
+    table's primary key, the insert then fails, and we try again with the next number."""
+    for attempt in range(1, VERSION_ATTEMPTS + 1):
+        try:
+            with session_scope(write=True) as session:
+                dataset = _load_for_change(session, actor, dataset_id)
+                row = record(session, dataset, _next_version(session, dataset_id))
+                session.flush()
+                return VersionView.model_validate(row)
+        except IntegrityError:
+            log.info("version number taken by another writer; trying the next one",
+                     extra={"dataset_id": dataset_id, "attempt": attempt})
+    raise Conflict("Someone else saved new versions of this dataset at the same moment; "
+                   "try again.")
 
 
 def create_from_sample(actor: UserView, sample: str) -> DatasetView:
@@ -436,12 +463,11 @@ def _next_version(session: Session, dataset_id: int) -> int:
 
 def restore_version(actor: UserView, dataset_id: int, version: int) -> VersionView:
     """Make an earlier version current again, as a new version (history is never rewritten)."""
-    with session_scope(write=True) as session:
-        dataset = _load_for_change(session, actor, dataset_id)
+
+    def record(session: Session, dataset: Dataset, number: int) -> DatasetVersion:
         old = session.get(DatasetVersion, (dataset_id, version))
         if old is None:
             raise NotFound(f"Version {version} of this dataset does not exist.")
-        number = _next_version(session, dataset_id)
         same_file = _VersionFile(
             parquet_path=Path(old.parquet_path), rows=old.rows, columns=old.columns, bytes=old.bytes
         )
@@ -455,8 +481,9 @@ def restore_version(actor: UserView, dataset_id: int, version: int) -> VersionVi
             note=f"Same data as version {version}.",
         )
         _audit_version(session, actor.username, dataset, f"v{number}: restored v{version}")
-        session.flush()
-        return VersionView.model_validate(row)
+        return row
+
+    return _record_next_version(actor, dataset_id, record)
 
 
 def update_details(actor: UserView, dataset_id: int, *, name: str, description: str) -> DatasetView:
