@@ -272,14 +272,7 @@ def _fields(kind: str, columns: list[str]) -> dict[str, Any]:  # noqa: C901 - on
         }
         op = st.selectbox("Keep rows where the column", list(ops), format_func=lambda o: ops[o])
         value = st.text_input("Value")
-        return {"column": column, "op": op, "value": _number_or_text(value)}
+        # kept as typed: the recipe compares it in the column's own type ("12" on a text
+        # column is the text 12; on a number column, the number)
+        return {"column": column, "op": op, "value": value or None}
     return {"column": column}
-
-
-def _number_or_text(value: str) -> float | str | None:
-    if not value:
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        return value

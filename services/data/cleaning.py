@@ -133,7 +133,23 @@ def _op_words(step: FilterRows) -> str:
         return "is missing"
     if step.op == "is_not_missing":
         return "has a value"
-    return f"{words[step.op]} “{step.value}”"
+    return f"{words[step.op]} “{_as_written(step.value)}”"
+
+
+def _as_written(value: str | float | int | bool | None) -> str | float | int | bool | None:
+    """A whole number as a person writes it (12, not 12.0); anything else unchanged."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _comparable(value: str | float | int | bool, column: ColumnInfo,
+                ) -> str | float | int | bool:
+    """The filter value in the column's own terms: a text column compares text, so the
+    number 12 (or 12.0, as older recipes saved it) means the text “12”."""
+    if column.dtype in ("text", "category"):
+        return str(_as_written(value))
+    return value
 
 
 def steps_sql(parquet_path: Path, steps: list[Step]) -> list[str]:
@@ -405,7 +421,8 @@ def _filter_condition(step: FilterRows, state: _State) -> str:
     if step.op in ("contains", "not_contains"):
         test = f"contains(lower(CAST({c} AS VARCHAR)), lower({sql_literal(str(step.value))}))"
         return test if step.op == "contains" else f"({c} IS NULL OR NOT {test})"
-    value = f"CAST({sql_literal(step.value)} AS {column.duckdb_type or 'VARCHAR'})"
+    value = (f"CAST({sql_literal(_comparable(step.value, column))} AS "
+             f"{column.duckdb_type or 'VARCHAR'})")
     return f"{c} {_OPS[step.op]} {value}"
 
 
