@@ -500,6 +500,22 @@ def _unreadable_words(step: Step) -> str:
     return "values"
 
 
+def reads_values(step: Step) -> bool:
+    """Steps that read text as numbers or dates: values they cannot read become missing."""
+    return isinstance(step, ParseNumber | ParseDate | Cast)
+
+
+def unreadable_sentence(parquet_path: Path, steps: list[Step]) -> str:
+    """“2 values could not be read and became missing.” for a recipe that blanks values it
+    cannot read; "" when it blanks none (or reads no values at all)."""
+    if not any(reads_values(step) for step in steps):
+        return ""
+    count = preview_steps(parquet_path, steps, examples=0).unreadable
+    if not count:
+        return ""
+    return f"{count:,} value{'s' if count != 1 else ''} could not be read and became missing."
+
+
 def preview_sentence(preview: StepPreview) -> str:
     """“3 values change; 12 values can't be read and would become missing; 2 rows go.”"""
     parts = [f"{preview.changed:,} value{'s' if preview.changed != 1 else ''} changed"]

@@ -437,6 +437,8 @@ def apply_steps(
         if base is None:
             raise NotFound("That version of the dataset does not exist.")
         base_path, base_number = Path(base.parquet_path), base.version
+    done = "; ".join(cleaning.describe_step(step) for step in steps)
+    blanked = cleaning.unreadable_sentence(base_path, steps)  # never silent, even in history
     return _add_version(
         actor,
         dataset_id,
@@ -444,7 +446,7 @@ def apply_steps(
         source=f"cleaned from version {base_number}",
         recipe=[step.model_dump(mode="json") for step in steps],
         recipe_sql=cleaning.recipe_sql(base_path, steps),
-        note="; ".join(cleaning.describe_step(step) for step in steps),
+        note=f"{done}. {blanked}" if blanked else done,
     )
 
 
