@@ -8,16 +8,19 @@ import streamlit as st
 from components import claude_admin
 from components.feedback import flash, friendly_errors, show_flash
 from components.session import require_page
+from components.text import escape_markdown
 from services.access import audit, users
 from services.access.audit import ACTIONS, AuditFilter
 from services.access.permissions import ROLE_LABELS, Role
 from services.access.users import NewUser
-from services.settings import get_settings
+from services.settings import get_settings, secrets_file_problem
 
 user = require_page("admin")
 
 st.title("Admin")
 show_flash()  # what the last change did (it reran the page)
+if (secrets_problem := secrets_file_problem()) is not None:
+    st.warning(escape_markdown(secrets_problem), icon=":material/key_off:")
 people_tab, audit_tab, claude_tab = st.tabs(["People", "Audit log", "Claude"])
 
 with people_tab, friendly_errors("admin_people"):
