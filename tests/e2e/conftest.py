@@ -135,10 +135,52 @@ def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
     context.close()
 
 
+# The script has finished, every element of the previous run is replaced (Streamlit marks
+# those "stale" until the new run's deltas arrive) and no fade or transition is still
+# running (a half-faded element fails the contrast check). Endless animations (spinners)
+# do not count.
+_SETTLED = """() => {
+    const app = document.querySelector("[data-testid='stApp']");
+    return app !== null && app.getAttribute("data-test-script-state") === "notRunning"
+        && document.querySelector("[data-stale='true']") === null
+        && document.getAnimations().every(a => a.playState !== "running"
+            || a.effect === null || a.effect.getTiming().iterations === Infinity);
+}"""
+
+
 def wait_ready(page: Page) -> None:
     page.wait_for_selector(READY, timeout=30_000)
-    page.wait_for_timeout(300)  # let the last deltas paint
-    page.wait_for_selector(READY, timeout=30_000)
+    page.wait_for_function(_SETTLED, timeout=30_000, polling="raf")
+
+
+COOKIE = "research_desk_auth"
+_HAS_COOKIE = """([name, wanted]) =>
+    document.cookie.split("; ").some(c => c.startsWith(name + "=")) === wanted"""
+
+
+def wait_for_sign_in_cookie(page: Page, *, present: bool = True) -> None:
+    """The sign-in cookie is written (or deleted) by a browser component after the page
+    shows: wait until it is there (or gone)."""
+    page.wait_for_function(_HAS_COOKIE, arg=[COOKIE, present], timeout=30_000)
+
+
+_CHARTS_DRAWN = """() => [...document.querySelectorAll("[data-testid='stPlotlyChart']")]
+    .every(c => { const p = c.querySelector(".js-plotly-plot");
+                  return p !== null && p._fullLayout !== undefined
+                      && p.querySelector(".main-svg .plot") !== null; })"""
+
+
+def wait_for_charts(page: Page) -> None:
+    """Every Plotly chart on the page has finished its layout and drawn its plot area."""
+    page.wait_for_function(_CHARTS_DRAWN, timeout=30_000)
+
+
+_THEME_IS = """(scheme) => {
+    const app = document.querySelector("[data-testid='stApp']");
+    const rgb = getComputedStyle(app).backgroundColor.match(/\\d+/g).map(Number);
+    const dark = (rgb[0] + rgb[1] + rgb[2]) / 3 < 128;
+    return dark === (scheme === "dark");
+}"""
 
 
 def shoot(page: Page, name: str) -> Path:
@@ -155,7 +197,8 @@ def assert_accessible(page: Page, name: str) -> None:
     """No serious or critical axe-core violations, in light and in dark mode."""
     for scheme in ("light", "dark"):
         page.emulate_media(color_scheme=scheme)
-        page.wait_for_timeout(300)
+        page.wait_for_function(_THEME_IS, arg=scheme)  # the app has switched its colours
+        page.wait_for_function(_SETTLED, polling="raf")  # and finished fading them
         results = _axe.run(page)
         bad = [
             f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
