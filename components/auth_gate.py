@@ -20,7 +20,7 @@ import streamlit_authenticator as stauth
 from streamlit.navigation.page import StreamlitPage
 from streamlit_authenticator.utilities import LoginError
 
-from components.feedback import friendly_errors
+from components.feedback import flash, friendly_errors, show_flash
 from components.session import VERSION_KEY, set_current_user
 from services.access import users
 from services.access.auth_keys import cookie_key
@@ -69,7 +69,7 @@ def first_run() -> None:
             username=username, name=name, email=email, password=password, role="admin"
         )
         users.create_first_admin(new_user)
-        st.success("Your admin account is ready. Please sign in.")
+        flash("Your admin account is ready. Please sign in.")
         st.rerun()
 
 
@@ -78,6 +78,7 @@ def _sign_in_form(authenticator: stauth.Authenticate) -> UserView | None:
     with form_area.container():
         st.title("Research Desk")
         st.write("Sign in to see your team's research, data and questions.")
+        show_flash()
         with st.form("sign_in"):
             username = st.text_input("Username", autocomplete="username")
             password = st.text_input("Password", type="password", autocomplete="current-password")

@@ -16,6 +16,8 @@ from services.claude.conversations import MessageView
 from services.data.dataset_files import frame_csv_bytes
 from services.data.display_text import has_time_zone
 from services.data.time_zone import TIME_ZONE_NOTE
+from services.errors import ResearchDeskError
+from services.logs import report_unexpected
 from services.store.research import NewInsight
 from services.store.snapshots import kept_rows_note
 
@@ -45,10 +47,16 @@ def show_chart(frame: pd.DataFrame, spec: ChartSpec | None, *, key: str) -> None
     """The chart the Ask service chose for this answer (none when it chose none)."""
     if spec is None or frame.empty:
         return
+    cannot_draw = "This result could not be drawn as a chart; the table above has it all."
     try:
         chart = ask_chart.build_chart(frame, spec)
-    except (KeyError, TypeError, ValueError):
-        st.caption("This result could not be drawn as a chart; the table above has it all.")
+    except ResearchDeskError:  # expected: these rows do not fit this chart
+        st.caption(cannot_draw)
+        return
+    except Exception as error:  # a bug: logged with its traceback; the answer's table stays
+        reference = report_unexpected(error, where="ask_chart",
+                                      user=st.session_state.get("username"))
+        st.caption(f"{cannot_draw} Something went wrong on our side (reference {reference}).")
         return
     st.plotly_chart(chart.figure, key=f"{key}_chart", width="stretch")
     st.caption(escape_markdown(chart.summary))

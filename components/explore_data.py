@@ -88,23 +88,37 @@ def date_range(dataset_id: int, version: int, column: str, parquet_path: Path,
 
 # --- seaborn statistics (PNG bytes) ------------------------------------------------------------
 
+# The filters travel as JSON (a small, hashable cache key) and are checked again on the way in.
+
+def _filters(filters_json: str) -> list[Filter]:
+    return ChartSpec.model_validate_json(filters_json).filters
+
+
+def filters_key(filters: list[Filter]) -> str:
+    return ChartSpec(filters=filters).model_dump_json()
+
+
 @st.cache_data(max_entries=32, show_spinner="Drawing the figure…")
-def distribution(dataset_id: int, version: int, column: str, parquet_path: str) -> bytes:
-    return stat_views.distribution_png(Path(parquet_path), column)
+def distribution(dataset_id: int, version: int, column: str, parquet_path: str,
+                 filters_json: str) -> bytes:
+    return stat_views.distribution_png(Path(parquet_path), column, filters=_filters(filters_json))
 
 
 @st.cache_data(max_entries=32, show_spinner="Drawing the figure…")
 def correlation(dataset_id: int, version: int, columns: tuple[str, ...], parquet_path: str,
-                ) -> bytes:
-    return stat_views.correlation_png(Path(parquet_path), list(columns))
+                filters_json: str) -> bytes:
+    return stat_views.correlation_png(Path(parquet_path), list(columns),
+                                      filters=_filters(filters_json))
 
 
 @st.cache_data(max_entries=16, show_spinner="Drawing the pair plot…")
 def pair_plot(dataset_id: int, version: int, columns: tuple[str, ...], parquet_path: str,
-              ) -> tuple[bytes, int]:
-    return stat_views.pairplot_png(Path(parquet_path), list(columns))
+              filters_json: str) -> tuple[bytes, int]:
+    return stat_views.pairplot_png(Path(parquet_path), list(columns),
+                                   filters=_filters(filters_json))
 
 
 @st.cache_data(max_entries=32, show_spinner="Drawing the figure…")
-def regression(dataset_id: int, version: int, x: str, y: str, parquet_path: str) -> bytes:
-    return stat_views.regression_png(Path(parquet_path), x, y)
+def regression(dataset_id: int, version: int, x: str, y: str, parquet_path: str,
+               filters_json: str) -> bytes:
+    return stat_views.regression_png(Path(parquet_path), x, y, filters=_filters(filters_json))

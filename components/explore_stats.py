@@ -4,7 +4,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from components import explore_data
+from components import explore_data, explore_filters
 from components.explore_controls import key
 from components.feedback import empty_state, friendly_errors
 from components.text import escape_markdown
@@ -32,11 +32,15 @@ def show(dataset_id: int, version: int, columns: dict[str, str], parquet_path: P
     view = st.radio("Figure", list(VIEWS), key=key("stat_view"), horizontal=True,
                     format_func=lambda v: VIEWS[v], help=VIEW_HELP)
     path = str(parquet_path)
+    filters = explore_filters.current()
+    kept = explore_data.filters_key(filters)  # the figures keep the rows the chart keeps
+    if filters:
+        st.caption("Drawn from the rows the filters keep; remove a filter to include more.")
     with friendly_errors("explore_statistics"):
         if view == "distribution":
             column = st.selectbox("Column", numbers, key=key("stat_column"),
                                   help="The number column whose values are shown.")
-            png = explore_data.distribution(dataset_id, version, column, path)
+            png = explore_data.distribution(dataset_id, version, column, path, kept)
             _image(png, f"Histogram with a smoothed curve showing how the values of {column} "
                         "are spread.")
             return
@@ -49,7 +53,7 @@ def show(dataset_id: int, version: int, columns: dict[str, str], parquet_path: P
                                help="The column used to predict the other.")
             y = right.selectbox("y (is predicted)", numbers, index=1, key=key("stat_y"),
                                 help="The column being predicted.")
-            png = explore_data.regression(dataset_id, version, x, y, path)
+            png = explore_data.regression(dataset_id, version, x, y, path, kept)
             _image(png, f"{y} against {x} on a sample of rows, with the best straight line "
                         "and its 95% uncertainty band.")
             return
@@ -60,11 +64,12 @@ def show(dataset_id: int, version: int, columns: dict[str, str], parquet_path: P
             empty_state("Choose at least two number columns.")
             return
         if view == "correlation":
-            png = explore_data.correlation(dataset_id, version, tuple(chosen), path)
+            png = explore_data.correlation(dataset_id, version, tuple(chosen), path, kept)
             _image(png, "Correlation heatmap of " + ", ".join(chosen) + ": each cell shows "
                    "how strongly two columns move together, from −1 to 1.")
             return
-        png, drawn = explore_data.pair_plot(dataset_id, version, tuple(chosen[:6]), path)
+        png, drawn = explore_data.pair_plot(dataset_id, version, tuple(chosen[:6]), path,
+                                            kept)
         st.caption(f"Drawn from a random sample of {drawn:,} rows"
                    + (" (only the first 6 columns)." if len(chosen) > 6 else "."))
         _image(png, f"Pair plot of {', '.join(chosen[:6])} on a sample of {drawn:,} rows.")

@@ -10,9 +10,10 @@ import streamlit as st
 from pydantic import TypeAdapter
 
 from components.text import escape_markdown
+from services.data import cleaning
 from services.data.cleaning import describe_step, preview_steps
 from services.data.column_kinds import CAST_TARGETS
-from services.data.dataset_models import Cast, ParseDate, ParseNumber, Recipe, Step, StepPreview
+from services.data.dataset_models import Recipe, Step, StepPreview
 
 _STEP = TypeAdapter(Step)
 
@@ -65,7 +66,7 @@ def preview(parquet_path: str, recipe_steps: list[Any]) -> StepPreview:
 
 def reads_values(step: Any) -> bool:
     """Steps that read text as numbers or dates: values they cannot read become missing."""
-    return isinstance(step, ParseNumber | ParseDate | Cast)
+    return cleaning.reads_values(step)
 
 
 def question(result: StepPreview, action: str = "apply anyway") -> str:

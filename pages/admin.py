@@ -6,18 +6,21 @@ import pandas as pd
 import streamlit as st
 
 from components import claude_admin
-from components.feedback import friendly_errors
+from components.feedback import flash, friendly_errors, show_flash
 from components.session import require_page
 from components.text import escape_markdown
 from services.access import audit, users
 from services.access.audit import ACTIONS, AuditFilter
 from services.access.permissions import ROLE_LABELS, Role
 from services.access.users import NewUser
-from services.settings import get_settings
+from services.settings import get_settings, secrets_file_problem
 
 user = require_page("admin")
 
 st.title("Admin")
+show_flash()  # what the last change did (it reran the page)
+if (secrets_problem := secrets_file_problem()) is not None:
+    st.warning(escape_markdown(secrets_problem), icon=":material/key_off:")
 people_tab, audit_tab, claude_tab = st.tabs(["People", "Audit log", "Claude"])
 
 with people_tab, friendly_errors("admin_people"):
@@ -63,8 +66,7 @@ with people_tab, friendly_errors("admin_people"):
                     username=username, name=name, email=email, password=password, role=role
                 )
                 users.create_user(user, new_user)
-                st.success(f"{escape_markdown(new_user.name)} can now sign in as "
-                           f"“{new_user.username}”.")
+                flash(f"{new_user.name} can now sign in as “{new_user.username}”.")
                 st.rerun()
 
     with manage_column:
@@ -92,12 +94,15 @@ with people_tab, friendly_errors("admin_people"):
         ):
             with friendly_errors("admin_role"):
                 users.change_role(user, chosen, new_role)
-                st.success(f"{chosen} is now {new_role.value}.")
+                flash(f"{chosen} is now {new_role.value}.")
                 st.rerun()
         status_label = "Enable account" if account.disabled else "Disable account"
         if status_column.button(status_label, key="admin_toggle_status"):
             with friendly_errors("admin_status"):
                 users.set_disabled(user, chosen, not account.disabled)
+                flash(f"{chosen}'s account is enabled again: they can sign in."
+                      if account.disabled
+                      else f"{chosen}'s account is disabled: they can no longer sign in.")
                 st.rerun()
         with st.form("admin_reset_password", clear_on_submit=True):
             new_password = st.text_input(

@@ -9,8 +9,22 @@ from services.access import audit
 from services.access.permissions import can
 from services.settings import get_settings
 from services.store import datasets
+from services.store.datasets import DatasetView
 
 user = require_page("home")
+HOME_LIST = 5
+
+
+def _dataset_link(dataset: DatasetView, shared_by: str | None = None) -> None:
+    rows = f"{number(dataset.rows)} " + ("row" if dataset.rows == 1 else "rows")
+    by = f" · shared by {shared_by}" if shared_by else ""
+    st.page_link(
+        "pages/dataset.py",
+        label=f"{escape_markdown(dataset.name)} — {rows}{escape_markdown(by)}",
+        icon=":material/table_view:",
+        query_params={"id": str(dataset.id)},
+    )
+
 
 st.title(f"Welcome, {escape_markdown(user.name)}")
 st.write(
@@ -23,23 +37,23 @@ with friendly_errors("home"):
     data_column, side_column = st.columns([2, 1], gap="large")
     with data_column:
         st.header("My datasets")
-        mine = datasets.list_datasets(user)[:5]
+        listed = datasets.list_datasets(user)  # one query; split into mine and shared with me
+        mine = [d for d in listed if d.owner == user.username][:HOME_LIST]
+        shared_with_me = [d for d in listed if d.owner != user.username][:HOME_LIST]
         if not mine:
             hint = (
                 "Open Datasets to upload a file, or try one of the sample datasets."
                 if can(user.role, "upload_data")
-                else "When colleagues share datasets with you, they appear here."
+                else "When colleagues share datasets with you, they appear below."
             )
-            empty_state("No datasets yet.", hint=hint)
+            empty_state("No datasets of your own yet.", hint=hint)
             st.page_link("pages/datasets.py", label="Go to Datasets", icon=":material/upload:")
         for dataset in mine:
-            st.page_link(
-                "pages/dataset.py",
-                label=f"{escape_markdown(dataset.name)} — {number(dataset.rows)} "
-                + ("row" if dataset.rows == 1 else "rows"),
-                icon=":material/table_view:",
-                query_params={"id": str(dataset.id)},
-            )
+            _dataset_link(dataset)
+        if shared_with_me:
+            st.header("Shared with me")
+            for dataset in shared_with_me:
+                _dataset_link(dataset, shared_by=dataset.owner)
 
         st.header("My recent activity")
         activity = audit.my_activity(user.username, limit=10)

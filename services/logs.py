@@ -74,9 +74,9 @@ def configure_logging() -> None:
     handler.setFormatter(JsonFormatter())
     handler.addFilter(RedactingFilter())
     root = logging.getLogger("services")
-    root.setLevel(get_settings().log_level.upper())
-    root.addHandler(handler)
+    root.addHandler(handler)  # first: reading the settings may warn (a broken secrets file)
     root.addFilter(RedactingFilter())
+    root.setLevel(get_settings().log_level.upper())
     root.propagate = True
     for name in ("pages", "components", "app"):
         logging.getLogger(name).addHandler(handler)

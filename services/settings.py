@@ -5,7 +5,9 @@ Values come from, in order of precedence: environment variables, then
 Secrets are `SecretStr` so they never print in logs or reprs.
 """
 
+import logging
 import os
+import re
 import tomllib
 from functools import lru_cache
 from pathlib import Path
@@ -21,6 +23,10 @@ from pydantic_settings import (
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = PROJECT_ROOT / "data" / "runtime"
 SECRETS_FILE_ENV = "RESEARCH_DESK_SECRETS_FILE"
+
+log = logging.getLogger(__name__)
+_secrets_problem: str | None = None  # set each time the settings are read
+_unlogged_problem: str | None = None  # logged once the settings exist (logging reads them)
 
 # Estimated US$ per million tokens: (input, output, cache read, cache write).
 # Stated to users as estimates; admins can override with RESEARCH_DESK_PRICES (JSON).
@@ -58,14 +64,34 @@ class SecretsTomlSource(PydanticBaseSettingsSource):
 
 
 def _read_secrets_file() -> dict[str, Any]:
+    """The secrets file's values; a file that cannot be read is ignored, and that is said
+    (a log line at start-up, and `secrets_file_problem()` for the Admin page)."""
+    global _secrets_problem, _unlogged_problem
+    _secrets_problem = None
     path = Path(os.environ.get(SECRETS_FILE_ENV, PROJECT_ROOT / ".streamlit" / "secrets.toml"))
     if not path.is_file():
         return {}
     try:
         with path.open("rb") as handle:
             return tomllib.load(handle)
-    except (OSError, tomllib.TOMLDecodeError):
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        _secrets_problem = _unlogged_problem = _unreadable(path, error)
         return {}
+
+
+def _unreadable(path: Path, error: Exception) -> str:
+    """Where the file is broken, never what it says (the parser's message may quote it)."""
+    where = re.search(r"at line (\d+), column (\d+)", str(error))
+    at = f" at line {where.group(1)}, column {where.group(2)}" if where else ""
+    why = "is not valid TOML" if isinstance(error, tomllib.TOMLDecodeError) else "cannot be opened"
+    return (f"The secrets file {path} {why}{at}, so it is ignored: settings come from "
+            "environment variables and defaults. Fix the file and restart Research Desk.")
+
+
+def secrets_file_problem() -> str | None:
+    """Why the secrets file is being ignored, or None when it was read (or there is none)."""
+    get_settings()
+    return _secrets_problem
 
 
 def _alias(*names: str) -> AliasChoices:
@@ -238,10 +264,20 @@ class Settings(BaseSettings):
 
 
 @lru_cache(maxsize=1)
-def get_settings() -> Settings:
+def _cached_settings() -> Settings:
     return Settings()
+
+
+def get_settings() -> Settings:
+    global _unlogged_problem
+    settings = _cached_settings()
+    if _unlogged_problem is not None:
+        # logged only now: the log's redaction reads the settings, which exist at last
+        problem, _unlogged_problem = _unlogged_problem, None
+        log.warning(problem)
+    return settings
 
 
 def reset_settings_cache() -> None:
     """For tests and for admins changing configuration at run time."""
-    get_settings.cache_clear()
+    _cached_settings.cache_clear()

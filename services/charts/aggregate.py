@@ -800,3 +800,12 @@ def common_values(parquet_path: Path, column: str, limit: int = 200) -> list:
     sql = (f"SELECT {col.sql} AS v, COUNT(*) AS n FROM {SOURCE} WHERE {col.sql} IS NOT NULL "
            f"GROUP BY ALL ORDER BY n DESC, v LIMIT {int(limit)}")
     return _run(sql, params)["v"].tolist()
+
+
+def filter_condition(parquet_path: Path, filters: list[Filter],
+                     ) -> tuple[str, dict[str, object]]:
+    """Explore's filters as one SQL condition over `read_parquet($path)`, with its bound
+    values (`path` included), so the statistics keep the same rows as the chart."""
+    schema = _schema(parquet_path)
+    params = _Params(parquet_path)
+    return _where(filters, schema, params), params.values

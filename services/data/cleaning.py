@@ -133,7 +133,14 @@ def _op_words(step: FilterRows) -> str:
         return "is missing"
     if step.op == "is_not_missing":
         return "has a value"
-    return f"{words[step.op]} “{step.value}”"
+    return f"{words[step.op]} “{_as_written(step.value)}”"
+
+
+def _as_written(value: str | float | int | bool | None) -> str | float | int | bool | None:
+    """A whole number as a person writes it (12, not 12.0); anything else unchanged."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 def steps_sql(parquet_path: Path, steps: list[Step]) -> list[str]:
@@ -497,6 +504,22 @@ def _unreadable_words(step: Step) -> str:
         case ParseDate() | Cast(to="date") | Cast(to="date and time"):
             return "dates"
     return "values"
+
+
+def reads_values(step: Step) -> bool:
+    """Steps that read text as numbers or dates: values they cannot read become missing."""
+    return isinstance(step, ParseNumber | ParseDate | Cast)
+
+
+def unreadable_sentence(parquet_path: Path, steps: list[Step]) -> str:
+    """“2 values could not be read and became missing.” for a recipe that blanks values it
+    cannot read; "" when it blanks none (or reads no values at all)."""
+    if not any(reads_values(step) for step in steps):
+        return ""
+    count = preview_steps(parquet_path, steps, examples=0).unreadable
+    if not count:
+        return ""
+    return f"{count:,} value{'s' if count != 1 else ''} could not be read and became missing."
 
 
 def preview_sentence(preview: StepPreview) -> str:

@@ -4,6 +4,7 @@ Each version is an immutable Parquet file written by the ingest or cleaning engi
 module records it, so a crash before the record commits leaves no visible half version.
 """
 
+import logging
 import shutil
 import time
 import uuid
@@ -12,7 +13,8 @@ from datetime import datetime
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import func, select
+from sqlalchemy import Select, and_, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.access import audit, dataset_access
@@ -20,13 +22,16 @@ from services.access.permissions import require
 from services.access.users import UserView
 from services.data import cleaning, duck, ingest, uploads
 from services.data.dataset_models import IngestResult, ReadOptions, Step
-from services.errors import InvalidInput, NotFound, PermissionDenied
+from services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from services.settings import get_settings
 from services.store.db import session_scope
 from services.store.labels import clean_label
 from services.store.models import Dataset, DatasetVersion, utcnow
 
+log = logging.getLogger(__name__)
+
 MAX_NAME = uploads.MAX_DATASET_NAME
+VERSION_ATTEMPTS = 5
 ORIGINALS = "original"
 
 
@@ -70,6 +75,22 @@ def _clean_name(name: str) -> str:
     return clean_label(name, what="dataset name", limit=MAX_NAME)
 
 
+def _listing() -> Select:
+    """Each dataset with its current version and its number of versions, in one statement
+    (a page lists hundreds of datasets on every rerun: no query per dataset)."""
+    counts = (
+        select(DatasetVersion.dataset_id, func.count().label("versions"))
+        .group_by(DatasetVersion.dataset_id)
+        .subquery()
+    )
+    return (
+        select(Dataset, DatasetVersion, counts.c.versions)
+        .outerjoin(DatasetVersion, and_(DatasetVersion.dataset_id == Dataset.id,
+                                        DatasetVersion.version == Dataset.current_version))
+        .outerjoin(counts, counts.c.dataset_id == Dataset.id)
+    )
+
+
 def _view(session: Session, dataset: Dataset) -> DatasetView:
     current = session.get(DatasetVersion, (dataset.id, dataset.current_version))
     count = session.scalar(
@@ -77,6 +98,10 @@ def _view(session: Session, dataset: Dataset) -> DatasetView:
         .select_from(DatasetVersion)
         .where(DatasetVersion.dataset_id == dataset.id)
     )
+    return _as_view(dataset, current, count)
+
+
+def _as_view(dataset: Dataset, current: DatasetVersion | None, count: int | None) -> DatasetView:
     return DatasetView(
         id=dataset.id,
         name=dataset.name,
@@ -295,9 +320,8 @@ def _add_version(
     folder = _new_folder()
     try:
         result = write_file(folder)
-        with session_scope(write=True) as session:
-            dataset = _load_for_change(session, actor, dataset_id)
-            number = _next_version(session, dataset_id)
+
+        def record(session: Session, dataset: Dataset, number: int) -> DatasetVersion:
             row = _record(
                 session,
                 dataset,
@@ -310,11 +334,34 @@ def _add_version(
                 note=note or " ".join(result.warnings),
             )
             _audit_version(session, actor.username, dataset, f"v{number}: {note or source}")
-            session.flush()
-            return VersionView.model_validate(row)
+            return row
+
+        return _record_next_version(actor, dataset_id, record)
     except Exception:
         shutil.rmtree(folder, ignore_errors=True)
         raise
+
+
+def _record_next_version(
+    actor: UserView,
+    dataset_id: int,
+    record: Callable[[Session, Dataset, int], DatasetVersion],
+) -> VersionView:
+    """Record a version under the next free number. The number is `max + 1`, so another
+    writer (a second server on PostgreSQL) may take it first: (dataset, version) is the
+    table's primary key, the insert then fails, and we try again with the next number."""
+    for attempt in range(1, VERSION_ATTEMPTS + 1):
+        try:
+            with session_scope(write=True) as session:
+                dataset = _load_for_change(session, actor, dataset_id)
+                row = record(session, dataset, _next_version(session, dataset_id))
+                session.flush()
+                return VersionView.model_validate(row)
+        except IntegrityError:
+            log.info("version number taken by another writer; trying the next one",
+                     extra={"dataset_id": dataset_id, "attempt": attempt})
+    raise Conflict("Someone else saved new versions of this dataset at the same moment; "
+                   "try again.")
 
 
 def create_from_sample(actor: UserView, sample: str) -> DatasetView:
@@ -335,14 +382,19 @@ def create_from_sample(actor: UserView, sample: str) -> DatasetView:
     )
 
 
-def list_datasets(actor: UserView, *, mine_only: bool = False) -> list[DatasetView]:
-    """Datasets this person may see: their own and every shared one, newest change first."""
+def list_datasets(actor: UserView, *, mine_only: bool = False,
+                  limit: int | None = None) -> list[DatasetView]:
+    """Datasets this person may see: their own and every shared one (only their own with
+    `mine_only`), newest change first, in one metadata query."""
+    statement = (_listing().where(dataset_access.visible_clause(actor))
+                 .order_by(Dataset.updated_at.desc(), Dataset.id.desc()))
+    if mine_only:
+        statement = statement.where(Dataset.owner == actor.username)
+    if limit is not None:
+        statement = statement.limit(max(0, limit))
     with session_scope() as session:
-        statement = (select(Dataset).where(dataset_access.visible_clause(actor))
-                     .order_by(Dataset.updated_at.desc()))
-        if mine_only:
-            statement = statement.where(Dataset.owner == actor.username)
-        return [_view(session, d) for d in session.scalars(statement)]
+        return [_as_view(dataset, current, count)
+                for dataset, current, count in session.execute(statement)]
 
 
 def get_dataset(actor: UserView, dataset_id: int) -> DatasetView:
@@ -383,6 +435,8 @@ def apply_steps(
         if base is None:
             raise NotFound("That version of the dataset does not exist.")
         base_path, base_number = Path(base.parquet_path), base.version
+    done = "; ".join(cleaning.describe_step(step) for step in steps)
+    blanked = cleaning.unreadable_sentence(base_path, steps)  # never silent, even in history
     return _add_version(
         actor,
         dataset_id,
@@ -390,7 +444,7 @@ def apply_steps(
         source=f"cleaned from version {base_number}",
         recipe=[step.model_dump(mode="json") for step in steps],
         recipe_sql=cleaning.recipe_sql(base_path, steps),
-        note="; ".join(cleaning.describe_step(step) for step in steps),
+        note=f"{done}. {blanked}" if blanked else done,
     )
 
 
@@ -410,12 +464,11 @@ def _next_version(session: Session, dataset_id: int) -> int:
 def restore_version(actor: UserView, dataset_id: int, version: int) -> VersionView:
     """Make an earlier version current again, as a new version (history is never rewritten)."""
     require(actor.role, "change_data")
-    with session_scope(write=True) as session:
-        dataset = _load_for_change(session, actor, dataset_id)
+
+    def record(session: Session, dataset: Dataset, number: int) -> DatasetVersion:
         old = session.get(DatasetVersion, (dataset_id, version))
         if old is None:
             raise NotFound(f"Version {version} of this dataset does not exist.")
-        number = _next_version(session, dataset_id)
         same_file = _VersionFile(
             parquet_path=Path(old.parquet_path), rows=old.rows, columns=old.columns, bytes=old.bytes
         )
@@ -429,8 +482,9 @@ def restore_version(actor: UserView, dataset_id: int, version: int) -> VersionVi
             note=f"Same data as version {version}.",
         )
         _audit_version(session, actor.username, dataset, f"v{number}: restored v{version}")
-        session.flush()
-        return VersionView.model_validate(row)
+        return row
+
+    return _record_next_version(actor, dataset_id, record)
 
 
 def update_details(actor: UserView, dataset_id: int, *, name: str, description: str) -> DatasetView:

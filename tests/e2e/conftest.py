@@ -122,6 +122,7 @@ def server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Server]:
 @pytest.fixture
 def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.add_init_script(WATCH_CHANGES)
     opened = context.new_page()
     opened.set_default_timeout(30_000)
     console: list[str] = []
@@ -135,10 +136,64 @@ def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
     context.close()
 
 
+# Every page records when its DOM last changed, so "settled" can mean quiet (as
+# Playwright's own "networkidle" means no request for 500 ms).
+WATCH_CHANGES = """
+window.__rdLastChange = performance.now();
+new MutationObserver(() => { window.__rdLastChange = performance.now(); })
+    .observe(document, {subtree: true, childList: true, attributes: true,
+                        characterData: true});
+"""
+QUIET_MS = 300
+
+# The script has finished, every element of the previous run is replaced (Streamlit marks
+# those "stale" until the new run's deltas arrive), no fade or transition is still running
+# (a half-faded element fails the contrast check; endless spinners do not count), and the
+# page has not changed for QUIET_MS (a rerun a click asked for has had time to start: while
+# it runs the state is "running" again and the wait goes on).
+_SETTLED = """(quietMs) => {
+    const app = document.querySelector("[data-testid='stApp']");
+    const quiet = window.__rdLastChange === undefined
+        || performance.now() - window.__rdLastChange >= quietMs;
+    return app !== null && app.getAttribute("data-test-script-state") === "notRunning"
+        && document.querySelector("[data-stale='true']") === null
+        && document.getAnimations().every(a => a.playState !== "running"
+            || a.effect === null || a.effect.getTiming().iterations === Infinity)
+        && quiet;
+}"""
+
+
 def wait_ready(page: Page) -> None:
     page.wait_for_selector(READY, timeout=30_000)
-    page.wait_for_timeout(300)  # let the last deltas paint
-    page.wait_for_selector(READY, timeout=30_000)
+    page.wait_for_function(_SETTLED, arg=QUIET_MS, timeout=30_000, polling="raf")
+
+
+COOKIE = "research_desk_auth"
+_HAS_COOKIE = """([name, wanted]) =>
+    document.cookie.split("; ").some(c => c.startsWith(name + "=")) === wanted"""
+
+
+def wait_for_sign_in_cookie(page: Page, *, present: bool = True) -> None:
+    """The sign-in cookie is written (or deleted) by a browser component after the page
+    shows: wait until it is there (or gone)."""
+    page.wait_for_function(_HAS_COOKIE, arg=[COOKIE, present], timeout=30_000)
+
+
+def wait_for_charts(page: Page) -> None:
+    """The first Plotly chart on the page has drawn its plot area and its title, and the
+    page has settled (Plotly lays out after Streamlit has finished)."""
+    chart = page.get_by_test_id("stPlotlyChart").first
+    expect(chart.locator("svg.main-svg").first).to_be_visible()
+    expect(chart.locator(".gtitle").first).to_be_attached()
+    page.wait_for_function(_SETTLED, arg=QUIET_MS, timeout=30_000, polling="raf")
+
+
+_THEME_IS = """(scheme) => {
+    const app = document.querySelector("[data-testid='stApp']");
+    const rgb = getComputedStyle(app).backgroundColor.match(/\\d+/g).map(Number);
+    const dark = (rgb[0] + rgb[1] + rgb[2]) / 3 < 128;
+    return dark === (scheme === "dark");
+}"""
 
 
 def shoot(page: Page, name: str) -> Path:
@@ -155,7 +210,8 @@ def assert_accessible(page: Page, name: str) -> None:
     """No serious or critical axe-core violations, in light and in dark mode."""
     for scheme in ("light", "dark"):
         page.emulate_media(color_scheme=scheme)
-        page.wait_for_timeout(300)
+        page.wait_for_function(_THEME_IS, arg=scheme)  # the app has switched its colours
+        page.wait_for_function(_SETTLED, arg=QUIET_MS, polling="raf")  # and faded them
         results = _axe.run(page)
         bad = [
             f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"

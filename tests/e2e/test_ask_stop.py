@@ -8,7 +8,14 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import Server, print_log_if_failed, start_streamlit, stop, wait_ready
+from tests.e2e.conftest import (
+    Server,
+    print_log_if_failed,
+    start_streamlit,
+    stop,
+    wait_for_sign_in_cookie,
+    wait_ready,
+)
 from tests.e2e.helpers import ADMIN_PASSWORD, open_in_menu, prepare_data_dir, sign_in
 from tests.fakes.claude_server import FakeClaude
 
@@ -46,7 +53,7 @@ def test_stop_ends_a_hung_call_and_a_reload_keeps_the_question(
     page.goto(ask_server.url)
     wait_ready(page)
     sign_in(page, "ada", ADMIN_PASSWORD)
-    page.wait_for_timeout(1500)  # the cookie is written by a browser component
+    wait_for_sign_in_cookie(page)
     open_in_menu(page, "Ask")
 
     _send(page, QUESTION)

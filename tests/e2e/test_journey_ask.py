@@ -15,6 +15,7 @@ from tests.e2e.conftest import (
     shoot,
     start_streamlit,
     stop,
+    wait_for_charts,
     wait_ready,
 )
 from tests.e2e.helpers import ADMIN_PASSWORD, open_in_menu, prepare_data_dir, sign_in
@@ -98,7 +99,7 @@ def test_ask_journey(ask_server: Server, fake: FakeClaude, page: Page) -> None:
     expect(sidebar.get_by_role("button", name=QUESTION)).to_be_visible()
     answer.get_by_text("How this was computed").click()
     expect(answer.get_by_test_id("stCode").first).to_contain_text('FROM "gapminder"')
-    page.wait_for_timeout(500)
+    wait_for_charts(page)
     answer.scroll_into_view_if_needed()
     page.get_by_test_id("stChatMessage").nth(0).scroll_into_view_if_needed()
     shoot(page, "ask_02_answer")

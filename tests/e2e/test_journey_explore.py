@@ -5,7 +5,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import Server, assert_accessible, shoot, wait_ready
+from tests.e2e.conftest import Server, assert_accessible, shoot, wait_for_charts, wait_ready
 from tests.e2e.helpers import create_first_admin_and_sign_in, open_in_menu
 
 CHART_TYPES = {
@@ -97,7 +97,7 @@ def test_chart_download_and_save(server: Server, page: Page, tmp_path: Path) -> 
         _choose(page, "Chart type", name)
         _chart(page)
         expect(page.get_by_text(f"{name} of").first).to_be_visible()
-        page.wait_for_timeout(500)  # plotly finishes its layout
+        wait_for_charts(page)
         shoot(page, f"4x_chart_{chart_type}")
     assert_accessible(page, "explore (correlation)")
 

@@ -2,7 +2,13 @@
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import Server, assert_accessible, shoot, wait_ready
+from tests.e2e.conftest import (
+    Server,
+    assert_accessible,
+    shoot,
+    wait_for_sign_in_cookie,
+    wait_ready,
+)
 from tests.e2e.helpers import ADMIN_PASSWORD, field, open_in_menu, sign_in
 
 VIEWER_PASSWORD = "viewer-pass-word-2"
@@ -31,7 +37,7 @@ def test_first_run_journey(server: Server, page: Page) -> None:
     sign_in(page, "ada", ADMIN_PASSWORD)
     expect(page.get_by_role("heading", name="Welcome, Ada Lovelace").first).to_be_visible()
     expect(page.get_by_role("button", name="Sign in")).to_have_count(0)
-    page.wait_for_timeout(1500)  # the cookie is written by a browser component
+    wait_for_sign_in_cookie(page)
     shoot(page, "03_home")
     assert_accessible(page, "home")
 
@@ -74,7 +80,7 @@ def test_first_run_journey(server: Server, page: Page) -> None:
     page.get_by_role("button", name="Sign out").click()
     wait_ready(page)
     expect(page.get_by_role("button", name="Sign in")).to_be_visible()
-    page.wait_for_timeout(1000)
+    wait_for_sign_in_cookie(page, present=False)
     page.reload()
     wait_ready(page)
     expect(page.get_by_role("button", name="Sign in")).to_be_visible()
@@ -83,7 +89,7 @@ def test_first_run_journey(server: Server, page: Page) -> None:
     expect(page.get_by_role("heading", name="Welcome, Vic Viewer").first).to_be_visible()
     nav = page.get_by_test_id("stSidebarNav")
     expect(nav.get_by_role("link", name="Admin")).to_have_count(0)
-    page.wait_for_timeout(1500)
+    wait_for_sign_in_cookie(page)
     page.goto(f"{server.url}/admin")
     wait_ready(page)
     expect(page.get_by_text("This page is not available to you")).to_be_visible()
@@ -96,7 +102,7 @@ def test_first_run_journey(server: Server, page: Page) -> None:
     page.get_by_role("button", name="Sign out").click()
     wait_ready(page)
     expect(page.get_by_role("button", name="Sign in")).to_be_visible()
-    page.wait_for_timeout(1000)  # the cookie is deleted by a browser component
+    wait_for_sign_in_cookie(page, present=False)
     page.goto(f"{server.url}/datasets")
     wait_ready(page)
     expect(page.get_by_role("button", name="Sign in")).to_be_visible()

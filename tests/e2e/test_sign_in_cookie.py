@@ -3,17 +3,15 @@ stops working the moment its owner signs out."""
 
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.conftest import Server, wait_ready
+from tests.e2e.conftest import COOKIE, Server, wait_for_sign_in_cookie, wait_ready
 from tests.e2e.helpers import create_first_admin_and_sign_in
-
-COOKIE = "research_desk_auth"
 
 
 def test_a_copied_cookie_stops_working_after_sign_out(server: Server, page: Page,
                                                       browser: Browser) -> None:
     create_first_admin_and_sign_in(page, server.url)
     expect(page.get_by_role("heading", name="Welcome, Ada Lovelace").first).to_be_visible()
-    page.wait_for_timeout(1500)  # the cookie is written by a browser component
+    wait_for_sign_in_cookie(page)
     cookie = next(c for c in page.context.cookies() if c["name"] == COOKIE)
     assert cookie["sameSite"] == "Strict"
     assert cookie["secure"] is False  # plain HTTP on a test machine; Secure over HTTPS

@@ -10,7 +10,7 @@ import pytest
 from services.access import auth_keys, users
 from services.errors import StorageUnavailable
 from services.logs import JsonFormatter, RedactingFilter, redact, report_unexpected
-from services.settings import get_settings, reset_settings_cache
+from services.settings import get_settings, reset_settings_cache, secrets_file_problem
 from services.store import db
 from tests.factories import PASSWORD, make_admin
 
@@ -107,3 +107,35 @@ def test_no_secret_in_any_log_line(
         assert "cookie-SECRET-abcdef" not in line
         assert PASSWORD not in line
     assert json.loads(lines[0])["level"] == "ERROR"
+
+
+def test_a_malformed_secrets_file_is_reported_without_its_values(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text('RESEARCH_DESK_MODEL = "from-file"\n'
+                       'anthropic_api_key = "my-very-secret-value-99\n')  # unclosed quote
+    monkeypatch.setenv("RESEARCH_DESK_SECRETS_FILE", str(secrets))
+    reset_settings_cache()
+    redacting = RedactingFilter()  # as configured at start-up: it reads the settings itself
+    logging.getLogger("services.settings").addFilter(redacting)
+    try:
+        with caplog.at_level(logging.WARNING, logger="services.settings"):
+            settings = get_settings()
+            get_settings()  # said once, not on every read
+    finally:
+        logging.getLogger("services.settings").removeFilter(redacting)
+    assert settings.model != "from-file"  # the file is not used…
+    problem = secrets_file_problem()
+    assert problem is not None and "line 2" in problem and "secrets.toml" in problem
+    assert "ignored" in problem  # …and that is said, at start-up and to admins
+    logged = [r for r in caplog.records if "secrets" in r.getMessage()]
+    assert len(logged) == 1 and logged[0].levelno == logging.WARNING
+    for text in [problem, *(r.getMessage() for r in caplog.records),
+                 *(json.dumps(r.__dict__, default=str) for r in caplog.records)]:
+        assert "my-very-secret-value-99" not in text
+
+    secrets.write_text('RESEARCH_DESK_MODEL = "from-file"\n')  # fixed: no more complaint
+    reset_settings_cache()
+    assert get_settings().model == "from-file"
+    assert secrets_file_problem() is None

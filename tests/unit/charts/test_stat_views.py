@@ -1,11 +1,17 @@
 """Seaborn statistics figures: PNG bytes from a DuckDB sample, clear errors otherwise."""
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
+import matplotlib
+import matplotlib.pyplot as plt
 import pytest
+import seaborn as sns
 
+from services.charts.spec import Filter
 from services.charts.stat_views import (
+    correlation_matrix,
     correlation_png,
     distribution_png,
     pairplot_png,
@@ -59,3 +65,72 @@ def test_bad_requests(data: Path, tmp_path: Path) -> None:
         distribution_png(data, "Gone")
     with pytest.raises(NotFound):
         distribution_png(tmp_path / "gone.parquet", "Price")
+
+
+def _draw_everything(data: Path) -> None:
+    distribution_png(data, "Price")
+    distribution_png(data, "Group")
+    correlation_png(data, ["Price", "Qty", "Revenue"])
+    pairplot_png(data, ["Price", "Qty", "Revenue"], sample_size=300)
+    regression_png(data, "Price", "Revenue", sample_size=300)
+
+
+def test_drawing_never_writes_the_process_wide_style(data: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Streamlit runs each session on its own thread: a style set for one figure must not
+    be set for the whole process, even for a moment (another thread would draw with it)."""
+    writes: list[str] = []
+    real_set, real_raw = matplotlib.RcParams._set, matplotlib.RcParams._update_raw
+
+    def spy_set(self: matplotlib.RcParams, key: str, val: object) -> None:
+        writes.append(key)
+        real_set(self, key, val)
+
+    def spy_raw(self: matplotlib.RcParams, other: object) -> None:
+        writes.append("update")
+        real_raw(self, other)
+
+    def no_pyplot(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the pyplot state machine is shared by every thread")
+
+    monkeypatch.setattr(matplotlib.RcParams, "_set", spy_set)
+    monkeypatch.setattr(matplotlib.RcParams, "_update_raw", spy_raw)
+    monkeypatch.setattr(plt, "figure", no_pyplot)
+    monkeypatch.setattr(plt, "subplots", no_pyplot)
+    _draw_everything(data)
+    assert writes == []
+
+
+def test_eight_threads_drawing_at_once_leave_the_style_alone(data: Path) -> None:
+    before = dict(matplotlib.rcParams)
+    style_before = sns.axes_style()
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        for future in [pool.submit(_draw_everything, data) for _ in range(8)]:
+            future.result()
+    assert dict(matplotlib.rcParams) == before
+    assert sns.axes_style() == style_before
+    assert plt.get_fignums() == []  # every figure closed (none left in pyplot's registry)
+
+
+QTY_ZERO = [Filter(column="Qty", op="between", value=[0, 0])]  # i % 7 == 0: 429 of 3000 rows
+
+
+def test_statistics_use_only_the_rows_the_filters_keep(data: Path) -> None:
+    _, drawn = pairplot_png(data, ["Price", "Revenue"], sample_size=10_000, filters=QTY_ZERO)
+    assert drawn == 429
+    everything = correlation_matrix(data, ["Price", "Odd"])
+    kept = correlation_matrix(data, ["Price", "Odd"], filters=[
+        Filter(column="Group", op="in", value=["a"]), *QTY_ZERO])
+    assert kept.loc["Price", "Odd"] != pytest.approx(everything.loc["Price", "Odd"])
+    assert distribution_png(data, "Group", filters=QTY_ZERO).startswith(PNG)
+    assert regression_png(data, "Price", "Revenue", filters=QTY_ZERO).startswith(PNG)
+
+
+def test_filters_that_keep_nothing_say_to_remove_a_filter(data: Path) -> None:
+    nothing = [Filter(column="Qty", op="between", value=[100, 200])]
+    with pytest.raises(InvalidInput, match="remove a filter"):
+        distribution_png(data, "Price", filters=nothing)
+    with pytest.raises(InvalidInput, match="remove a filter"):
+        pairplot_png(data, ["Price", "Revenue"], filters=nothing)
+    with pytest.raises(InvalidInput, match="renamed or removed"):
+        distribution_png(data, "Price", filters=[Filter(column="Gone", op="eq", value=1)])

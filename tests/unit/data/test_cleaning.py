@@ -165,3 +165,20 @@ def test_apply_is_atomic(source: Path, tmp_path: Path, monkeypatch: pytest.Monke
         apply_recipe(source, [Trim(columns=["City"])], dest)
     assert not dest.exists()
     assert list(dest.parent.iterdir()) == []
+
+
+def test_a_filter_on_a_text_column_of_codes_compares_text(tmp_path: Path) -> None:
+    """“code is 12” on a text column keeps the row whose code is 12, also when the value
+    arrives as the number 12.0 (a recipe saved by the old form)."""
+    csv = tmp_path / "codes.csv"
+    csv.write_text("code,n\n12,1\n012,2\n7,3\nAB,4\n")
+    codes = ingest_file(csv, original_name="codes.csv", dest_dir=tmp_path / "v1",
+                        options=None)
+    assert codes.columns[0].dtype in ("text", "category")
+    path = codes.parquet_path
+    for value in ("12", 12.0, 12):
+        kept = _apply(path, [FilterRows(column="code", op="=", value=value)], tmp_path)
+        assert [row[:2] for row in kept] == [("12", 1)], value
+    assert len(_apply(path, [FilterRows(column="code", op="!=", value=12.0)], tmp_path)) == 3
+    assert describe_step(FilterRows(column="code", op="=", value=12.0)) == (
+        "Keep rows where “code” is “12”")

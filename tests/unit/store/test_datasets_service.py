@@ -118,3 +118,19 @@ def test_crash_leftovers_are_removed_but_finished_versions_kept(tmp_path: Path) 
     assert not leftover.exists()
     assert result.parquet_path.exists()
     assert datasets.get_dataset(admin, view.id).rows == 4
+
+
+def test_a_version_that_blanked_unreadable_values_says_how_many_in_its_history(
+    tmp_path: Path,
+) -> None:
+    """The page asks before blanking; the version's own record says it too, so whoever
+    opens the history later (or a caller that never saw the question) learns the count."""
+    admin = make_admin()
+    text = "k;v\n" + "".join(f"k{i};{v}\n" for i, v in enumerate(
+        ["1.000", "2.500", "n/d", "3.000", "soon", "4.000", "NA"]))
+    view, _ = datasets.create_from_upload(admin, _csv(tmp_path, text, "p.csv"),
+                                          original_name="p.csv")
+    cleaned = datasets.apply_steps(admin, view.id, [ParseNumber(column="v", decimal=",")])
+    assert "2 values could not be read and became missing" in cleaned.note  # not the NA
+    tidy = datasets.apply_steps(admin, view.id, [Impute(column="v", method="median")])
+    assert "could not be read" not in tidy.note
