@@ -422,8 +422,10 @@ def _filter_condition(step: FilterRows, state: _State) -> str:
 def _filter_value(step: FilterRows, column: ColumnInfo) -> str | float | int | bool:
     """The value to compare with, read as the column's type by text_reading."""
     value = step.value
-    if isinstance(value, float) and value.is_integer() and is_text(column.dtype):
-        return str(int(value))  # an older form stored "code is 12" as 12.0
+    if is_text(column.dtype) and isinstance(value, float | int) and not isinstance(value, bool):
+        # a text column compares text: the number 12 (or 12.0, as an older form saved
+        # "code is 12") means the text "12"
+        return str(int(value)) if float(value).is_integer() else str(value)
     if not isinstance(value, str):
         return value  # type: ignore[return-value]  # None was refused above
     read = text_reading.typed_value(value, column.dtype)

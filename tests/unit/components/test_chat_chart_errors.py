@@ -11,9 +11,11 @@ def _script() -> None:
     import pandas as pd
 
     from components import chat
+    from services.claude.ask import chart_for_result
 
     frame = pd.DataFrame({"country": ["A", "B", "C"], "people": [3, 5, 8]})
-    chat.show_chart(frame, None, key="t")
+    # the Ask service chooses the chart; the component draws the spec it is given
+    chat.show_chart(frame, chart_for_result(frame), key="t")
     import streamlit as st
 
     st.write("the table is still here")
