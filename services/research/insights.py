@@ -5,11 +5,12 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
 from services.access.users import UserView
+from services.charts.spec import ChartSpec
 from services.errors import InvalidInput, NotFound
 from services.research.items import load_editable, load_readable, touch
 from services.store.db import session_scope
@@ -29,6 +30,7 @@ class InsightCard(BaseModel):
     dataset_name: str | None = None
     is_data_gone: bool = False
     parquet_path: str | None = None  # set only when the reader may see the dataset
+    data_version: int | None = None  # the version parquet_path holds (answers: the current)
     position: int
     created_by: str
     created_at: datetime
@@ -46,6 +48,16 @@ class LinkedDataset(BaseModel):
     insights: int
 
 
+def stored_chart_spec(raw: dict[str, Any] | None) -> ChartSpec | None:
+    """The ChartSpec inside a stored spec (Explore keeps drawing facts under "drawn")."""
+    if not raw:
+        return None
+    try:
+        return ChartSpec.model_validate({k: v for k, v in raw.items() if k != "drawn"})
+    except ValidationError:
+        return None
+
+
 def _ordered(item_id: int):  # noqa: ANN202 - a SQLAlchemy select
     return (select(Insight).where(Insight.item_id == item_id)
             .order_by(func.coalesce(Insight.position, 0), Insight.id))
@@ -58,8 +70,8 @@ def _datasets(session: Session, actor: UserView, rows: list[Insight],
     if not ids:
         return {}, {}, set()
     found = {d.id: d for d in session.scalars(select(Dataset).where(Dataset.id.in_(ids)))}
-    pairs = {(r.dataset_id, r.dataset_version) for r in rows
-             if r.dataset_id is not None and r.dataset_version is not None}
+    pairs = {(r.dataset_id, _version_of(r, found)) for r in rows
+             if r.dataset_id is not None and _version_of(r, found) is not None}
     files: dict[tuple[int, int], str] = {}
     if pairs:
         versions = session.scalars(select(DatasetVersion).where(
@@ -70,11 +82,20 @@ def _datasets(session: Session, actor: UserView, rows: list[Insight],
     return visible, files, set(found)
 
 
+def _version_of(row: Insight, found: dict[int, Dataset]) -> int | None:
+    """The version an insight used; an answer saved without one used the current one."""
+    if row.dataset_version is not None or row.dataset_id is None:
+        return row.dataset_version
+    dataset = found.get(row.dataset_id)
+    return dataset.current_version if dataset is not None else None
+
+
 def _card(row: Insight, index: int, datasets: dict[int, Dataset],
           files: dict[tuple[int, int], str], all_ids: set[int]) -> InsightCard:
     dataset = datasets.get(row.dataset_id) if row.dataset_id is not None else None
-    path = files.get((row.dataset_id, row.dataset_version)) \
-        if row.dataset_id is not None and row.dataset_version is not None else None
+    version = _version_of(row, datasets)
+    path = files.get((row.dataset_id, version)) \
+        if row.dataset_id is not None and version is not None else None
     is_gone = row.dataset_id is not None and row.dataset_id not in all_ids
     if row.dataset_version is not None and row.dataset_id in all_ids and path is None:
         is_gone = True  # the version was removed
@@ -84,6 +105,7 @@ def _card(row: Insight, index: int, datasets: dict[int, Dataset],
         dataset_id=row.dataset_id, dataset_version=row.dataset_version,
         dataset_name=dataset.name if dataset is not None else None, is_data_gone=is_gone,
         parquet_path=path if dataset is not None else None, position=index + 1,
+        data_version=version if dataset is not None and path is not None else None,
         created_by=row.created_by, created_at=row.created_at)
 
 
