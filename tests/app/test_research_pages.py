@@ -11,7 +11,7 @@ from services.research.items import ItemChanges, ItemInput
 from services.research.notes import NoteSave
 from services.store import datasets, research
 from services.store.research import NewInsight
-from tests.app.helpers import all_text, button, open_page, sign_in
+from tests.app.helpers import all_text, as_read, button, open_page, sign_in
 from tests.factories import make_admin, make_user
 
 
@@ -192,3 +192,32 @@ def test_deleted_dataset_insight_still_shows_from_its_snapshot() -> None:
     assert "The dataset behind this was deleted" in text
     assert len(at.get("plotly_chart")) == 1
     assert "A deleted dataset" in text
+
+
+def test_home_shows_my_and_shared_items_and_adds_a_sample_in_one_click() -> None:
+    admin = make_admin()
+    make_user(admin, "bob")
+    at = open_page(sign_in("bob"), "pages/home.py")
+    assert "No research items yet." in all_text(at)
+    assert "New research item" in [link.proto.label for link in at.get("page_link")]
+    _shared_item("ada")
+    bob = users.get_user("bob")
+    assert bob is not None
+    items.create_item(bob, ItemInput(title="Bob's question"))
+    at.run()
+    links = [as_read(link.proto.label) for link in at.get("page_link")]
+    assert any(label.startswith("Bob's question") for label in links)
+    assert any(label.startswith("Tips by day") for label in links)
+    button_keys = [b.key for b in at.button]
+    assert "home_sample_penguins" in button_keys
+    at.button(key="home_sample_penguins").click().run()
+    assert not at.exception
+    assert "“Palmer penguins” is ready: 344 rows, shared with everyone." in all_text(at)
+    assert "Chart it in Explore" in [link.proto.label for link in at.get("page_link")]
+
+
+def test_empty_datasets_page_offers_the_samples() -> None:
+    make_admin()
+    at = open_page(sign_in("ada"), "pages/datasets.py")
+    at.button(key="datasets_empty_sample_seattle-weather").click().run()
+    assert "“Seattle weather 2012–2015” is ready: 1,461 rows" in all_text(at)
