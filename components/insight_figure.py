@@ -54,6 +54,10 @@ def _from_snapshot(frame: pd.DataFrame, spec: ChartSpec, drawn: dict[str, Any],
         return None
     inverse = {label: name for name, label in labels.items()}
     internal = frame.rename(columns=inverse)
+    if "x" not in internal and {"bin_start", "bin_end"} <= set(internal.columns):
+        internal["x"] = (internal["bin_start"] + internal["bin_end"]) / 2  # a histogram bar
+    if spec.chart_type == "histogram" and "rows" not in internal and "value" in internal:
+        internal["rows"] = internal["value"]  # a histogram's bar height is its row count
     if spec.bucket and "x" in internal:
         internal["x"] = pd.to_datetime(internal["x"], errors="coerce")
     return ChartData(frame=internal, mark_count=len(internal), rows_in=int(drawn.get("rows_in")
