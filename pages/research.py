@@ -52,9 +52,9 @@ def _query() -> ItemQuery:
                                  key="research_sort", on_change=_first_page)
     status_column, tag_column, owner_column, archived_column = st.columns([3, 2, 2, 2])
     statuses = status_column.multiselect(
-        "Status", STATUSES, format_func=STATUS_LABELS.__getitem__, key="research_statuses",
+        "Show statuses", STATUSES, format_func=STATUS_LABELS.__getitem__, key="research_statuses",
         on_change=_first_page, placeholder="Any status except archived")
-    tag = tag_column.selectbox("Tag", items.list_tags(user), index=None, key="research_tag",
+    tag = tag_column.selectbox("With tag", items.list_tags(user), index=None, key="research_tag",
                                placeholder="Any tag", on_change=_first_page)
     owner = owner_column.selectbox("Owner", items.list_owners(user), index=None,
                                    key="research_owner", placeholder="Anyone",

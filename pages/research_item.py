@@ -73,6 +73,8 @@ def _header(item: ItemDetail) -> None:
 
 def _exports(item: ItemDetail) -> None:
     stem = item_export.file_stem(item.title)
+    st.markdown("**Export this item** — a report to share, or a notebook that redoes the "
+                "analysis:")
     html_column, markdown_column, notebook_column = st.columns(3)
     html_column.download_button(
         "Report (HTML)", data=lambda: item_export.html_bytes(user, item.id),
@@ -139,7 +141,7 @@ def _notes(item: ItemDetail) -> None:
     else:
         if item.notes.strip():
             with st.container(border=True):
-                st.markdown(notes_markdown(item.notes))
+                st.markdown(notes_markdown(item.notes, shift_headings=2))
             if item.notes_updated_at:
                 st.caption(f"Last saved by {escape_markdown(item.notes_updated_by or '')} on "
                            f"{when(item.notes_updated_at)}.")

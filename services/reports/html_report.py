@@ -50,9 +50,15 @@ def _markdown() -> MarkdownIt:
     return md
 
 
-def markdown_html(text: str) -> str:
-    """Markdown as HTML with raw HTML escaped and only web, mail and page links live."""
-    return _markdown().render(text)
+def markdown_html(text: str, *, shift_headings: int = 0) -> str:
+    """Markdown as HTML with raw HTML escaped and only web, mail and page links live;
+    headings moved `shift_headings` levels down (notes sit under the report's "Notes")."""
+    md = _markdown()
+    tokens = md.parse(text)
+    for token in tokens:
+        if token.type in ("heading_open", "heading_close") and shift_headings:
+            token.tag = f"h{min(6, int(token.tag[1]) + shift_headings)}"
+    return md.renderer.render(tokens, md.options, {})
 
 
 def _picture(picture: Picture) -> str:
@@ -72,7 +78,7 @@ def _insight(export: ItemExport, index: int, pictures: dict[int, Picture]) -> st
         question = str(card.spec.get("question") or card.title)
         parts.append(f"<p><strong>Question:</strong> {html.escape(question)}</p>")
         if card.summary:
-            parts.append(markdown_html(card.summary))
+            parts.append(markdown_html(card.summary, shift_headings=3))
         sql = card.spec.get("sql")
         if sql:
             parts.append(f"<details><summary>The SQL that was run</summary><pre><code>"
@@ -109,7 +115,8 @@ def build_html(export: ItemExport, pictures: dict[int, Picture] | None = None) -
     if item.description:
         body.append(f"<p>{html.escape(item.description)}</p>")
     body.append("<h2>Notes</h2>")
-    body.append(markdown_html(item.notes) if item.notes.strip() else "<p>No notes.</p>")
+    body.append(markdown_html(item.notes, shift_headings=2) if item.notes.strip()
+                else "<p>No notes.</p>")
     body.append("<h2>Saved charts and answers</h2>")
     if not export.insights:
         body.append("<p>Nothing was saved to this item.</p>")

@@ -37,7 +37,8 @@ def build_markdown_zip(export: ItemExport, pictures: dict[int, Picture] | None =
         lines += ["Tags: " + ", ".join(_plain(t) for t in item.tags), ""]
     if item.description:
         lines += [_plain(item.description), ""]
-    lines += ["## Notes", "", notes_markdown(item.notes) if item.notes.strip() else "No notes.",
+    lines += ["## Notes", "", notes_markdown(item.notes, shift_headings=2) if item.notes.strip()
+              else "No notes.",
               "", "## Saved charts and answers", ""]
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:

@@ -463,7 +463,8 @@ def build_notebook(export: ItemExport,
     cells = [new_markdown_cell(_intro(export)), new_code_cell(_SETUP.format(
         colours=json.dumps(OKABE_ITO)))]
     notes = export.item.notes.strip()
-    cells.append(new_markdown_cell("## Notes\n\n" + (notes_markdown(notes) if notes
+    cells.append(new_markdown_cell("## Notes\n\n" + (notes_markdown(notes, shift_headings=2)
+                                                       if notes
                                                        else "_No notes._")))
     cells += _data_cells(files)
     cells.append(new_markdown_cell("## Saved charts and answers"))

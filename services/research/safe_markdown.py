@@ -14,6 +14,7 @@ _CODE_SPAN = re.compile(r"(`+)(.+?)\1")
 _LINK = re.compile(r"(!?)\[([^\[\]\n]*)\]\(\s*<?([^)\s>]*)>?([^)\n]*)\)")
 _REFERENCE_DEFINITION = re.compile(r"^([ \t]{0,3})\[([^\]\n]*)\]:\s*<?(\S*?)>?(\s.*)?$")
 _SAFE_SCHEMES = ("http://", "https://", "mailto:", "#")
+_HEADING = re.compile(r"^( {0,3})(#{1,6})(?=\s|$)")
 
 
 def is_safe_link(url: str) -> bool:
@@ -49,8 +50,17 @@ def _line(line: str) -> str:
     return "".join(out)
 
 
-def notes_markdown(text: str) -> str:
-    """`text` ready for `st.markdown` (code blocks and code spans are left as typed)."""
+def _shifted(line: str, shift: int) -> str:
+    """A heading `shift` levels lower (at most level 6), so notes sit under the page's own
+    headings: "# Findings" under "Notes" becomes a level-3 heading with shift=2."""
+    if not shift:
+        return line
+    return _HEADING.sub(lambda m: m.group(1) + "#" * min(6, len(m.group(2)) + shift), line)
+
+
+def notes_markdown(text: str, *, shift_headings: int = 0) -> str:
+    """`text` ready for `st.markdown` (code blocks and code spans are left as typed);
+    `shift_headings` moves its headings down that many levels."""
     lines: list[str] = []
     fence: str | None = None
     for line in text.splitlines():
@@ -65,5 +75,5 @@ def notes_markdown(text: str) -> str:
             fence = opening.group(1)
             lines.append(line)
             continue
-        lines.append(_line(line))
+        lines.append(_shifted(_line(line), shift_headings))
     return "\n".join(lines)
