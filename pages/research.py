@@ -29,6 +29,16 @@ def _first_page() -> None:
     st.session_state[PAGE] = 1
 
 
+@st.cache_data(ttl=60, max_entries=200, show_spinner=False)
+def cached_choices(username: str) -> tuple[list[str], list[str]]:
+    """Tags and owners for the filters (cleared when this page changes an item)."""
+    return items.list_tags(user), items.list_owners(user)
+
+
+def _changed() -> None:
+    cached_choices.clear()
+
+
 def _create() -> None:
     with st.expander("New research item", icon=":material/add:",
                      expanded=st.session_state.get("research_new_open", False)):
@@ -37,6 +47,7 @@ def _create() -> None:
             return
         with friendly_errors("research_create"):
             item = items.create_item(user, ItemInput(**changes.model_dump()))
+            _changed()
             st.switch_page("pages/research_item.py", query_params={"id": str(item.id)})
 
 
@@ -54,9 +65,10 @@ def _query() -> ItemQuery:
     statuses = status_column.multiselect(
         "Show statuses", STATUSES, format_func=STATUS_LABELS.__getitem__, key="research_statuses",
         on_change=_first_page, placeholder="Any status except archived")
-    tag = tag_column.selectbox("With tag", items.list_tags(user), index=None, key="research_tag",
+    tags, owners = cached_choices(user.username)
+    tag = tag_column.selectbox("With tag", tags, index=None, key="research_tag",
                                placeholder="Any tag", on_change=_first_page)
-    owner = owner_column.selectbox("Owner", items.list_owners(user), index=None,
+    owner = owner_column.selectbox("Owner", owners, index=None,
                                    key="research_owner", placeholder="Anyone",
                                    on_change=_first_page)
     archived = archived_column.toggle("Include archived", key="research_archived",
@@ -75,6 +87,7 @@ def _edit_panel(item: items.ItemSummary) -> None:
         if changes is not None:
             with friendly_errors("research_edit"):
                 items.update_item(user, item.id, changes)
+                _changed()
                 st.session_state.pop(EDITING, None)
                 flash(f"“{item.title}” is saved.")
                 st.rerun()
@@ -94,6 +107,7 @@ def _edit_panel(item: items.ItemSummary) -> None:
                            icon=":material/warning:")
                 if st.button("Delete for good", key="research_delete", type="primary"):
                     items.delete_item(user, item.id)
+                    _changed()
                     st.session_state.pop(EDITING, None)
                     flash(f"“{item.title}” is deleted.")
                     st.rerun()
@@ -113,11 +127,10 @@ def _row(item: items.ItemSummary) -> None:
                   ":green-badge[:material/group: Shared]" if item.is_shared
                   else ":gray-badge[:material/lock: Private]"]
         badges += [f":violet-badge[{escape_markdown(tag)}]" for tag in item.tags[:6]]
-        facts_column.markdown(" ".join(badges))
         saved = f"{item.insight_count:,} chart{'s' if item.insight_count != 1 else ''} or " \
                 f"answer{'s' if item.insight_count != 1 else ''}"
-        facts_column.caption(f"{escape_markdown(item.owner)} · updated {when(item.updated_at)} "
-                             f"· {saved}")
+        facts_column.markdown(" ".join(badges) + f"  \n:gray[{escape_markdown(item.owner)} · "
+                              f"updated {when(item.updated_at)} · {saved}]")
         if (item.owner == user.username or user.role == "admin") and may_create and \
                 action_column.button("Edit", key=f"research_edit_open_{item.id}",
                                      icon=":material/edit:", help="Change, archive or delete"):

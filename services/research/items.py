@@ -8,7 +8,7 @@ viewers read and export, never change. Every entry point checks the caller first
 import json
 import re
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import String, and_, cast, delete, func, or_, select
@@ -278,34 +278,54 @@ def _insight_counts(session: Session, ids: list[int]) -> dict[int, int]:
     return {int(item_id): int(count) for item_id, count in rows}
 
 
-def _summaries(session: Session, rows: list) -> list[ItemSummary]:
-    counts = _insight_counts(session, [r.id for r in rows])
-    return [ItemSummary(id=r.id, title=r.title, description=r.description or "",
-                        status=r.status, tags=list(r.tags or []), owner=r.owner,
-                        visibility=r.visibility, created_at=r.created_at,
-                        updated_at=r.updated_at, insight_count=counts.get(r.id, 0))
-            for r in rows]
+def _summary(row: Any) -> ItemSummary:
+    return ItemSummary(id=row.id, title=row.title, description=row.description or "",
+                       status=row.status, tags=list(row.tags or []), owner=row.owner,
+                       visibility=row.visibility, created_at=row.created_at,
+                       updated_at=row.updated_at, insight_count=int(row.insight_count or 0))
 
 
 def search_items(actor: UserView, query: ItemQuery) -> ItemPage:
-    """One page of the items this person may read, filtered, searched and sorted in SQL;
-    three queries whatever the page size (count, page, insight counts)."""
+    """One page of the items this person may read, filtered, searched and sorted in SQL.
+    One query gives the page, the total (a window count) and each item's insight count;
+    a second is needed only when the page asked for lies beyond the last one."""
     if actor is None:
         raise PermissionDenied("Please sign in again to continue.")
     page_size = max(1, min(100, query.page_size))
     where = _filters(actor, query)
+    page = max(1, query.page)
     with session_scope() as session:
-        total = int(session.scalar(select(func.count()).select_from(ResearchItem)
-                                   .where(*where)) or 0)
-        pages = max(1, -(-total // page_size))
-        page = max(1, min(query.page, pages))
-        rows = session.execute(
-            select(*_SUMMARY_COLUMNS).where(*where).order_by(*_SORTS[query.sort])
-            .offset((page - 1) * page_size).limit(page_size)).all()
-        items = _summaries(session, list(rows))
+        rows = _page_rows(session, where, query.sort, page, page_size)
+        if rows:
+            total = int(rows[0].total)
+        else:
+            total = int(session.scalar(select(func.count()).select_from(ResearchItem)
+                                       .where(*where)) or 0)
+            last_page = max(1, -(-total // page_size))
+            if page > last_page and total:
+                page = last_page
+                rows = _page_rows(session, where, query.sort, page, page_size)
+    pages = max(1, -(-total // page_size))
+    items = [_summary(r) for r in rows]
     first = (page - 1) * page_size + 1 if items else 0
     return ItemPage(items=items, total=total, page=page, page_size=page_size, pages=pages,
                     first=first, last=first + len(items) - 1 if items else 0)
+
+
+def _page_rows(session: Session, where: list[ColumnElement], sort: str, page: int,
+               page_size: int) -> list[Any]:
+    listed = (select(*_SUMMARY_COLUMNS, func.count().over().label("total"))
+              .where(*where).order_by(*_SORTS[sort])
+              .offset((page - 1) * page_size).limit(page_size).subquery("listed"))
+    counts = (select(Insight.item_id, func.count().label("insight_count"))
+              .where(Insight.item_id.in_(select(listed.c.id)))
+              .group_by(Insight.item_id).subquery("counts"))
+    order = {"updated": (listed.c.updated_at.desc(), listed.c.id.desc()),
+             "created": (listed.c.created_at.desc(), listed.c.id.desc()),
+             "title": (func.lower(listed.c.title).asc(), listed.c.id.asc())}[sort]
+    statement = (select(listed, counts.c.insight_count)
+                 .outerjoin(counts, counts.c.item_id == listed.c.id).order_by(*order))
+    return list(session.execute(statement).all())
 
 
 def _detail(session: Session, actor: UserView, item: ResearchItem) -> ItemDetail:
