@@ -23,14 +23,18 @@ def has_news() -> bool:
 
 
 def show(user: UserView, *, key: str) -> None:
+    _news()
     for sample in list_samples():
         with st.container(border=True):
-            text_column, button_column = st.columns([4, 1], vertical_alignment="center")
-            text_column.markdown(f"**{escape_markdown(sample.title)}**")
-            text_column.caption(escape_markdown(f"{sample.description} ({sample.source})"))
-            button_column.button("Add", key=f"{key}_{sample.key}", icon=":material/add:",
-                                 on_click=_add, args=(user, sample.key),
-                                 help=f"Adds “{sample.title}” as a dataset everyone can see.")
+            st.markdown(f"**{escape_markdown(sample.title)}**")
+            st.caption(escape_markdown(f"{sample.description} ({sample.source})"))
+            st.button("Add this dataset", key=f"{key}_{sample.key}", icon=":material/add:",
+                      on_click=_add, args=(user, sample.key),
+                      help=f"Adds “{sample.title}” as a dataset everyone can see.")
+
+
+def _news() -> None:
+    """The sample just added, with links to open it and to chart it."""
     added = st.session_state.pop(ADDED, None)
     if added is None:
         return
@@ -41,9 +45,7 @@ def show(user: UserView, *, key: str) -> None:
     else:
         st.info(f"“{escape_markdown(name)}” was already added; here it is.",
                 icon=":material/info:")
-    open_column, chart_column = st.columns(2)
-    open_column.page_link("pages/dataset.py", label=f"Open “{escape_markdown(name)}”",
-                          icon=":material/table_view:", query_params={"id": str(dataset_id)})
-    chart_column.page_link("pages/explore.py", label="Chart it in Explore",
-                           icon=":material/bar_chart:",
-                           query_params={"dataset": str(dataset_id)})
+    st.page_link("pages/dataset.py", label=f"Open “{escape_markdown(name)}”",
+                 icon=":material/table_view:", query_params={"id": str(dataset_id)})
+    st.page_link("pages/explore.py", label="Chart it in Explore", icon=":material/bar_chart:",
+                 query_params={"dataset": str(dataset_id)})

@@ -23,12 +23,12 @@ def test_research_item_from_notes_to_export(server: Server, page: Page, tmp_path
     expect(page.get_by_role("heading", name="My research items")).to_be_visible()
     expect(page.get_by_text("No research items yet.")).to_be_visible()
     added = page.get_by_text(re.compile("“Palmer penguins” (is ready: 344 rows|was already added)"))
-    page.get_by_role("button", name="Add").first.click()  # Palmer penguins
+    page.get_by_role("button", name="Add this dataset").first.click()  # Palmer penguins
     wait_ready(page)
     try:
         expect(added).to_be_visible(timeout=10_000)
     except AssertionError:  # the sign-in cookie's own rerun swallowed the click: press again
-        page.get_by_role("button", name="Add").first.click()
+        page.get_by_role("button", name="Add this dataset").first.click()
         wait_ready(page)
         expect(added).to_be_visible()
     shoot(page, "60_home_sample_added")
