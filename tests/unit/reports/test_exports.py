@@ -155,3 +155,31 @@ def test_export_of_200_insights_is_quick(story: Story) -> None:
     first = json.loads(zipfile.ZipFile(io.BytesIO(book)).read(
         "penguin-bills-b-by-b-species.ipynb"))
     assert first["nbformat"] == 4
+
+
+def test_notebook_reruns_dates_filters_and_colours(tmp_path: Path) -> None:
+    from services.access import users
+    from services.charts.spec import ChartSpec, Filter
+    from services.store import samples
+    from tests.unit.reports.conftest import save_chart
+
+    admin = users.create_first_admin(users.NewUser(
+        username="ada", name="Ada", password="correct-horse-42", role=Role.ADMIN))
+    weather, _ = samples.add_sample(admin, "seattle-weather")
+    cars, _ = samples.add_sample(admin, "cars")
+    item = items.create_item(admin, ItemInput(title="Weather and cars"))
+    save_chart(admin, item.id, weather.id, ChartSpec(
+        chart_type="line", x="date", y="temp_max", agg="mean", bucket="month",
+        filters=[Filter(column="weather", op="in", value=["rain", "sun"])]),
+        "Monthly mean high on rainy and sunny days")
+    save_chart(admin, item.id, cars.id, ChartSpec(
+        chart_type="stacked_bar", x="Cylinders", color="Origin"), "Cars by cylinders")
+    save_chart(admin, item.id, cars.id, ChartSpec(
+        chart_type="histogram", x="Horsepower"), "Horsepower")
+    book = _run(item_export.notebook_bytes(admin, item.id), tmp_path)
+    printed = _printed(book)
+    checks = re.findall(r"([\d,]+) of ([\d,]+) saved rows match", printed)
+    assert len(checks) == 2 and all(a == b for a, b in checks), printed  # line and bars
+    assert ("48", "48") in checks  # 4 years × 12 months
+    assert all(o.get("output_type") != "error" for c in book.cells if c.cell_type == "code"
+               for o in c.get("outputs", []))
