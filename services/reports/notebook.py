@@ -267,7 +267,13 @@ def _saved_figure_code(spec: ChartSpec | None, labels: dict[str, str], title: st
     x, value = labels.get("x", "x"), labels.get("value", "value")
     if spec is None or not columns:
         return "# There is no chart to draw for this one; the table above has its data."
-    if spec.chart_type in SERIES_TYPES or spec.chart_type == "histogram":
+    start = labels.get("bin_start")
+    if spec.chart_type == "histogram" and start in columns and value in columns:
+        return (f"# Bars of the saved ranges: each starts at {start!r}.\n"
+                f"fig = px.bar(result, x={start!r}, y={value!r}, "
+                f"color_discrete_sequence=COLOURS, title={title!r})\n"
+                "fig.update_layout(bargap=0.02)\nfig.show()")
+    if spec.chart_type in SERIES_TYPES:
         if x in columns and value in columns:
             color = labels.get("color") if labels.get("color") in columns else None
             return _px_call(spec, x, value, color, title) + "\nfig.show()"

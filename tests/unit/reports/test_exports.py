@@ -33,7 +33,8 @@ def test_html_report_is_one_accessible_offline_file(story: Story) -> None:
     text = page.decode("utf-8")
     assert text.startswith("<!DOCTYPE html>") and '<html lang="en">' in text
     assert "<h1>Penguin bills &lt;b&gt;by&lt;/b&gt; species</h1>" in text
-    assert text.count("<h2>") == 2 and text.count("<h3") == 2
+    assert text.count("<h2>") == 2 and text.count("<h3") == 3  # 2 insights + the notes' own
+    assert "<h3>Findings</h3>" in text  # "# Findings" sits under "Notes"
     assert 'alt="Gentoo is longest"' in text and "data:image/png;base64," in text
     assert "<script" not in text and "&lt;script&gt;" in text  # the note's script is text
     assert 'href="javascript' not in text and "[bad](javascript:alert(2))" in text
@@ -181,5 +182,6 @@ def test_notebook_reruns_dates_filters_and_colours(tmp_path: Path) -> None:
     checks = re.findall(r"([\d,]+) of ([\d,]+) saved rows match", printed)
     assert len(checks) == 2 and all(a == b for a, b in checks), printed  # line and bars
     assert ("48", "48") in checks  # 4 years × 12 months
+    assert "x='Horsepower from'" in "\n".join(c.source for c in book.cells)  # the histogram
     assert all(o.get("output_type") != "error" for c in book.cells if c.cell_type == "code"
                for o in c.get("outputs", []))
