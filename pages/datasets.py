@@ -152,9 +152,10 @@ with friendly_errors("datasets_list"):
             else "Ask a colleague to share a dataset with you."
         )
         empty_state("No datasets yet.", hint=hint)
-    if may_upload and not mine_only and (not listed or sample_picker.has_news()):
+    picker = "datasets_empty_sample"
+    if may_upload and not mine_only and (not listed or sample_picker.has_news(picker)):
         st.subheader("Try a sample dataset")
-        sample_picker.show(user, key="datasets_empty_sample")
+        sample_picker.show(user, key=picker)
     for dataset in listed:
         with st.container(border=True):
             title_column, facts_column, status_column = st.columns([3, 4, 2])
