@@ -27,6 +27,9 @@ ACTIONS: dict[str, str] = {
     "dataset_version_created": "Dataset version created",
     "dataset_updated": "Dataset updated",
     "dataset_deleted": "Dataset deleted",
+    "item_created": "Research item created",
+    "item_updated": "Research item changed",
+    "item_deleted": "Research item deleted",
     "budget_changed": "Budget changed",
     "setting_changed": "Setting changed",
 }
