@@ -154,10 +154,11 @@ def list_models() -> list[str]:
 
 def complete_text(messages: list[Message], *, system: str, feature: str, user: str,
                   model: str | None = None, on_usage: UsageSink | None = None,
-                  max_tokens: int | None = None) -> str:
+                  max_tokens: int | None = None, temperature: float | None = None) -> str:
     """A whole text reply, not streamed."""
     call = _Call(user=user, feature=feature, model=model, on_usage=on_usage)
-    params = call.params(messages, system=system, max_tokens=max_tokens)
+    params = call.params(messages, system=system, max_tokens=max_tokens,
+                         **_temperature(temperature))
     message = call.run(lambda: call.client.messages.create(**params))
     return "".join(block.text for block in message.content if block.type == "text")
 
@@ -189,12 +190,58 @@ def structured(messages: list[Message], *, system: str, tool_name: str,
 def stream_text(messages: list[Message], *, system: str, feature: str, user: str,
                 model: str | None = None, on_usage: UsageSink | None = None,
                 cancel_event: threading.Event | None = None,
-                max_tokens: int | None = None) -> Iterator[str]:
+                max_tokens: int | None = None, temperature: float | None = None,
+                ) -> Iterator[str]:
     """Text chunks as Claude writes them. Key and budget are checked now, the request is
     sent on first iteration; stopping early (or `cancel_event`) records "cancelled"."""
     call = _Call(user=user, feature=feature, model=model, on_usage=on_usage)
-    params = call.params(messages, system=system, max_tokens=max_tokens)
+    params = call.params(messages, system=system, max_tokens=max_tokens,
+                         **_temperature(temperature))
     return _stream(call, params, cancel_event)
+
+
+def tool_input(messages: list[Message], *, system: str, tool: dict[str, Any], feature: str,
+               user: str, model: str | None = None, on_usage: UsageSink | None = None,
+               max_tokens: int | None = None, temperature: float | None = None,
+               ) -> dict[str, Any]:
+    """Forces one call of `tool` (name, description, input_schema) and returns its input as
+    Claude gave it; the caller checks it against its own shape (prompt templates)."""
+    call = _Call(user=user, feature=feature, model=model, on_usage=on_usage)
+    params = call.params(messages, system=system, max_tokens=max_tokens, tools=[tool],
+                         tool_choice={"type": "tool", "name": tool["name"]},
+                         **_temperature(temperature))
+    message = call.run(lambda: call.client.messages.create(**params))
+    blocks = [b for b in message.content if b.type == "tool_use" and b.name == tool["name"]]
+    if not blocks or not isinstance(blocks[0].input, dict):
+        raise ClaudeUnavailable(BAD_REPLY)
+    return dict(blocks[0].input)
+
+
+def count_tokens(messages: list[Message], *, system: str, model: str | None = None,
+                 tools: list[dict[str, Any]] | None = None) -> int | None:
+    """Input tokens of a request, from the Messages API's count_tokens endpoint (free, not a
+    call to the model); None when Claude is not set up or the count is unavailable."""
+    settings = get_settings()
+    if not settings.has_claude_key:
+        return None
+    params: dict[str, Any] = {"model": model or settings.model, "system": system,
+                              "messages": messages}
+    if tools:
+        params["tools"] = tools
+    try:
+        client = _client(settings).with_options(timeout=MODELS_TIMEOUT_S)
+        return int(client.messages.count_tokens(**params).input_tokens)
+    except (anthropic.AnthropicError, httpx2.HTTPError) as err:
+        log.info("Token count unavailable (%s).", type(err).__name__)
+        return None
+
+
+def _temperature(temperature: float | None) -> dict[str, Any]:
+    """The SDK (2.x) has no `temperature` argument any more; the API still reads it from the
+    body. 1.0 is the API's default, so it is left out."""
+    if temperature is None or temperature == 1.0:
+        return {}
+    return {"extra_body": {"temperature": temperature}}
 
 
 # --- internals -------------------------------------------------------------------------

@@ -161,9 +161,15 @@ def default_responder(body: dict[str, Any]) -> Reply:
 
 # --- message rendering -----------------------------------------------------------------
 
+def count_input_tokens(body: dict[str, Any]) -> int:
+    """The fake's token count: a quarter of the request's characters (also its usage)."""
+    counted = {k: body.get(k) for k in ("model", "system", "messages", "tools") if k in body}
+    return max(1, len(json.dumps(counted)) // 4)
+
+
 def _usage(body: dict[str, Any], reply: Reply, output_text: str) -> dict[str, int]:
     usage = {
-        "input_tokens": max(1, len(json.dumps(body)) // 4),
+        "input_tokens": count_input_tokens(body),
         "output_tokens": max(1, len(output_text) // 4),
         "cache_read_input_tokens": 0,
         "cache_creation_input_tokens": 0,
@@ -297,6 +303,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_error(400, "The request body is not JSON.")
             return
         self._log(body)
+        if self.path.split("?")[0] == "/v1/messages/count_tokens":
+            self._send_json(200, {"input_tokens": count_input_tokens(body)})
+            return
         if self.path.split("?")[0] != "/v1/messages":
             self._send_error(404, "Not found.")
             return
@@ -497,7 +506,8 @@ class FakeClaude:
 
     @property
     def message_requests(self) -> list[dict[str, Any]]:
-        return [r for r in self.requests if r["path"].startswith("/v1/messages")]
+        """Calls of the model itself (not token counts or Message Batches requests)."""
+        return [r for r in self.requests if r["path"].split("?")[0] == "/v1/messages"]
 
 
 def main(argv: list[str] | None = None) -> None:
