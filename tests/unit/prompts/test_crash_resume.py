@@ -62,7 +62,7 @@ def test_a_batch_killed_mid_way_resumes_without_repeating_finished_units(
     after = _sent_per_item(claude_at_fake)
     progress = jobs.progress(admin, job.id)
     assert progress.job.status == "done" and progress.done == UNITS
-    assert {label: after[label] for label in finished} == {l: before[l] for l in finished}
+    assert {label: after[label] for label in finished} == {name: before[name] for name in finished}
     assert set(after) == {f"Item {n}" for n in range(UNITS)}
     units = jobs.list_units(admin, job.id)
     assert len({u.unit_key for u in units}) == UNITS and len(units) == UNITS
