@@ -32,6 +32,8 @@ PAGES = [
     ("dataset", "pages/dataset.py", "Dataset", ":material/dataset:", False),
     ("explore", "pages/explore.py", "Explore", ":material/bar_chart:", True),
     ("ask", "pages/ask.py", "Ask", ":material/forum:", True),
+    ("prompt_lab", "pages/prompt_lab.py", "Prompt lab", ":material/science:", True),
+    ("usage", "pages/usage.py", "Usage", ":material/monitoring:", True),
     ("account", "pages/account.py", "Account", ":material/person:", True),
     ("admin", "pages/admin.py", "Admin", ":material/admin_panel_settings:", True),
 ]
