@@ -16,6 +16,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, Literal, TypeVar
@@ -96,6 +97,7 @@ class ClaudeIncomplete(ClaudeUnavailable):
 
 
 _usage_sink: UsageSink | None = None
+_deferred = threading.local()  # calls on a thread inside `sink_deferred()` skip the module sink
 _budget_check: BudgetCheck | None = None
 _clients: dict[tuple[str, str | None, float], anthropic.Anthropic] = {}
 _clients_lock = threading.Lock()
@@ -105,6 +107,25 @@ def set_usage_sink(sink: UsageSink | None) -> None:
     """Module-wide recorder of every call (in addition to any per-call `on_usage`)."""
     global _usage_sink
     _usage_sink = sink
+
+
+def usage_sink() -> UsageSink | None:
+    return _usage_sink
+
+
+@contextmanager
+def sink_deferred(*, budget_checked: bool = False) -> Iterator[None]:
+    """Calls made on this thread inside the block reach only their own `on_usage`; the caller
+    records them itself (the batch runner writes many results and usages in one go). With
+    `budget_checked` the caller has also checked the budget itself (the runner does, for a
+    person without a budget, once a second rather than before every call)."""
+    _deferred.active = True
+    _deferred.budget_checked = budget_checked
+    try:
+        yield
+    finally:
+        _deferred.active = False
+        _deferred.budget_checked = False
 
 
 def set_budget_check(check: BudgetCheck | None) -> None:
@@ -268,7 +289,7 @@ class _Call:
         self.settings = get_settings()
         if not self.settings.has_claude_key:
             raise ClaudeUnavailable(NO_KEY)
-        if _budget_check is not None:
+        if _budget_check is not None and not getattr(_deferred, "budget_checked", False):
             _budget_check(user)  # raises BudgetExceeded: no request is sent
         self.base_client = _client(self.settings)
         self.client = self.base_client
@@ -325,7 +346,8 @@ class _Call:
         self.usage.error = error
         self.usage.latency_ms = (time.perf_counter() - self.started) * 1000
         self.usage.cost_estimate = estimate_cost(self.usage.model, self.usage, self.settings)
-        for sink in (self.on_usage, _usage_sink):
+        module_sink = None if getattr(_deferred, "active", False) else _usage_sink
+        for sink in (self.on_usage, module_sink):
             if sink is None:
                 continue
             try:

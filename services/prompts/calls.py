@@ -94,12 +94,14 @@ def _result(usage: CallUsage | None, model: str, prompt: str, **extra: Any) -> C
 
 
 def run_prompt(user: str, version: TemplateVersionView, values: dict[str, str], *,
-               feature: str, model: str | None = None) -> CallResult:
-    """One whole (not streamed) call. `BudgetExceeded` is raised; other failures returned."""
+               feature: str, model: str | None = None,
+               seen: list[CallUsage] | None = None) -> CallResult:
+    """One whole (not streamed) call. `BudgetExceeded` is raised; other failures returned.
+    The call's usage is appended to `seen` when given."""
     model = model or version.model
     messages = messages_for(version, values)
     prompt = messages[0]["content"]
-    seen: list[CallUsage] = []
+    seen = [] if seen is None else seen
     tool = templates.output_tool(version.output_fields)
     common: dict[str, Any] = {"system": system_for(version), "feature": feature, "user": user,
                               "model": model, "on_usage": seen.append,

@@ -16,7 +16,9 @@ import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Protocol
 
+from services.claude import client as claude
 from services.claude import usage
+from services.claude.client import CallUsage
 from services.errors import BudgetExceeded, NotFound, ResearchDeskError
 from services.prompts import calls, jobs, templates
 from services.prompts.calls import CallResult
@@ -28,6 +30,8 @@ log = logging.getLogger(__name__)
 
 FEATURES = {"batch": "prompt.batch", "enrich": "prompt.enrich"}
 MAX_CONCURRENCY = 16
+FLUSH_S = 0.2  # results are written at most this long after they arrive
+BUDGET_EVERY_S = 1.0
 UNEXPECTED = "Something went wrong on our side with this one; retry it."
 
 
@@ -122,6 +126,12 @@ def execute_job(job_id: int, token: str) -> None:
 
 
 class _Controller:
+    """Dispatches a job's units, at most `concurrency` at once. A writer thread saves results
+    as they arrive — those of the last `FLUSH_S` in one transaction, since each commit of the
+    metadata store costs tens of milliseconds while calls take hundreds — and beats the
+    heartbeat, so the dispatching loop never waits for the store. For a person with a
+    budget each result (and its usage) is written before the next call's budget check."""
+
     def __init__(self, job: jobs.JobView, version: templates.TemplateVersionView,
                  feature: str, token: str) -> None:
         self.job = job
@@ -129,8 +139,23 @@ class _Controller:
         self.feature = feature
         self.token = token
         self.last_beat = 0.0
+        self.last_budget = 0.0
         self.cancelled = False
         self.budget_error: str | None = None
+        self.lock = threading.Lock()
+        self.write_lock = threading.Lock()
+        self.results: list[tuple[int, CallResult]] = []
+        self.usages: list[CallUsage] = []
+        self.finished = threading.Event()
+        self.is_budgeted = usage.get_budget(job.owner).is_limited
+
+    # -- the writer thread --
+
+    def write_loop(self) -> None:
+        while not self.finished.wait(FLUSH_S):
+            self.flush()
+            self.beat()
+        self.flush()
 
     def beat(self) -> None:
         now = time.monotonic()
@@ -139,51 +164,84 @@ class _Controller:
         self.last_beat = now
         self.cancelled = jobs.heartbeat(self.job.id, self.token) or self.cancelled
 
+    def flush(self) -> None:
+        with self.write_lock:
+            with self.lock:
+                results, self.results = self.results, []
+                usages, self.usages = self.usages, []
+            sink = claude.usage_sink()
+            rows = [usage.usage_row(u) for u in usages] if sink is usage.record_usage else []
+            jobs.save_results(results, rows)
+            if sink is not None and sink is not usage.record_usage:
+                for used in usages:
+                    sink(used)
+
+    # -- the dispatching loop --
+
+    def budget_left(self) -> bool:
+        """The owner's budget, looked at once a second (each call is checked again by the
+        client's budget hook just before it is sent)."""
+        now = time.monotonic()
+        if now - self.last_budget < BUDGET_EVERY_S:
+            return True
+        self.last_budget = now
+        try:
+            usage.check_budget(self.job.owner)
+        except BudgetExceeded as error:
+            self.budget_error = str(error)
+            return False
+        return True
+
+    def stop_reason(self) -> tuple[jobs.JobStatus, str] | None:
+        if self.budget_error is not None:
+            return ("cancelled", f"Stopped: {self.budget_error}")
+        if self.cancelled:
+            return ("cancelled", "Cancelled. Results that arrived are kept.")
+        return None
+
     def run(self, units: list[UnitView]) -> tuple[jobs.JobStatus, str] | None:
         concurrency = max(1, min(MAX_CONCURRENCY, self.job.concurrency))
         in_flight: set[Future[None]] = set()
         stop: tuple[jobs.JobStatus, str] | None = None
-        with ThreadPoolExecutor(concurrency, thread_name_prefix=f"job-{self.job.id}") as pool:
-            for unit in units:
-                while len(in_flight) >= concurrency:
-                    _, in_flight = wait(in_flight, timeout=jobs.HEARTBEAT_S,
-                                        return_when=FIRST_COMPLETED)
-                    self.beat()
-                self.beat()
-                if self.budget_error is not None:
-                    stop = ("cancelled", f"Stopped: {self.budget_error}")
-                    break
-                if self.cancelled:
-                    stop = ("cancelled", "Cancelled. Results that arrived are kept.")
-                    break
-                try:
-                    usage.check_budget(self.job.owner)
-                except BudgetExceeded as error:
-                    stop = ("cancelled", f"Stopped: {error}")
-                    break
-                if not jobs.start_unit(unit.id):
-                    continue
-                in_flight.add(pool.submit(self.call, unit))
-            while in_flight:
-                _, in_flight = wait(in_flight, timeout=jobs.HEARTBEAT_S,
-                                    return_when=FIRST_COMPLETED)
-                self.beat()
-        if stop is None and self.budget_error is not None:
-            stop = ("cancelled", f"Stopped: {self.budget_error}")
-        return stop
+        writer = threading.Thread(target=self.write_loop, daemon=True,
+                                  name=f"job-{self.job.id}-writer")
+        writer.start()
+        try:
+            with ThreadPoolExecutor(concurrency,
+                                    thread_name_prefix=f"job-{self.job.id}") as pool:
+                for unit in units:
+                    while len(in_flight) >= concurrency:
+                        _, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
+                    stop = self.stop_reason()
+                    if stop is None and not self.budget_left():
+                        stop = self.stop_reason()
+                    if stop is not None:
+                        break
+                    in_flight.add(pool.submit(self.call, unit))
+                wait(in_flight)
+        finally:
+            self.finished.set()
+            writer.join()
+        return stop or self.stop_reason() if self.budget_error else stop
 
     def call(self, unit: UnitView) -> None:
+        seen: list[CallUsage] = []
         try:
-            result = calls.run_prompt(self.job.owner, self.version,
-                                      {k: str(v) for k, v in unit.inputs.items()},
-                                      feature=self.feature, model=self.job.model or None)
+            with claude.sink_deferred(budget_checked=not self.is_budgeted):
+                result = calls.run_prompt(self.job.owner, self.version,
+                                          {k: str(v) for k, v in unit.inputs.items()},
+                                          feature=self.feature, model=self.job.model or None,
+                                          seen=seen)
         except BudgetExceeded as error:
-            jobs.release_unit(unit.id)
-            self.budget_error = str(error)
+            self.budget_error = str(error)  # not sent: the unit stays pending for later
             return
         except ResearchDeskError as error:
             result = CallResult(status="failed", model=self.job.model, error=str(error))
         except Exception:  # one unit's surprise must not stop the others
             log.exception("Unit %s of job %s failed unexpectedly.", unit.id, self.job.id)
             result = CallResult(status="failed", model=self.job.model, error=UNEXPECTED)
-        jobs.save_result(unit.id, result)
+        with self.lock:
+            self.results.append((unit.id, result))
+            self.usages.extend(seen)
+        if self.is_budgeted:
+            self.flush()

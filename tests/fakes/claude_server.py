@@ -302,7 +302,7 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             self._send_error(400, "The request body is not JSON.")
             return
-        self._log(body)
+        entry = self._log(body)
         if self.path.split("?")[0] == "/v1/messages/count_tokens":
             self._send_json(200, {"input_tokens": count_input_tokens(body)})
             return
@@ -312,6 +312,7 @@ class _Handler(BaseHTTPRequestHandler):
         state = self.server.state
         fault = state.take_fault()
         if fault is not None and self._apply_fault(fault):
+            entry["refused"] = True  # not answered: a fault stood in for the reply
             return  # refusals come back at once, as the real API's do
         if state.latency:
             time.sleep(state.latency)
@@ -327,12 +328,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     # -- helpers --
 
-    def _log(self, body: dict[str, Any] | None) -> None:
+    def _log(self, body: dict[str, Any] | None) -> dict[str, Any]:
         entry = {"method": self.command, "path": self.path,
                  "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body,
-                 "time": time.monotonic()}
+                 "time": time.monotonic(), "refused": False}
         with self.server.state.lock:
             self.server.state.requests.append(entry)
+        return entry
 
     def _apply_fault(self, fault: dict[str, Any]) -> bool:
         """Returns True when the fault replaced the reply."""
