@@ -29,6 +29,7 @@ from sqlalchemy import (
     values,
 )
 from sqlalchemy import cast as cast_
+from sqlalchemy.sql.expression import ColumnClause
 
 from services.access.permissions import Role
 from services.access.users import UserView
@@ -231,8 +232,9 @@ def save_results(results: list[tuple[int, CallResult]], runs: list[Any]) -> None
 def _results_update(units: Table, results: list[tuple[int, CallResult]]) -> Any:
     """One UPDATE … FROM (VALUES …) for every result: DuckDB runs it as one statement,
     where a prepared statement per row costs about 10 ms each."""
-    columns = [column("unit_id", Integer), column("new_attempts", Integer),
-               column("new_finished_at", DateTime)]
+    columns: list[ColumnClause[Any]] = [column("unit_id", Integer),
+                                        column("new_attempts", Integer),
+                                        column("new_finished_at", DateTime)]
     columns += [column(f"new_{k}", units.c[k].type) for k in _PLAIN_FIELDS]
     rows = []
     for unit_id, result in results:
