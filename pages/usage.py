@@ -4,7 +4,7 @@ feature (admins: everyone; others: their own), and monthly budgets."""
 from datetime import date, timedelta
 
 import pandas as pd
-import plotly.express as px
+import plotly.graph_objects as go
 import streamlit as st
 
 from components.feedback import empty_state, friendly_errors
@@ -32,6 +32,13 @@ def cached_report(username: str, role: str, since: date, until: date,
     return usage_report.report(actor, since, until, person=person or None)
 
 
+@st.cache_data(ttl=60, show_spinner=False, max_entries=20)
+def cached_budgets(username: str) -> list[usage.BudgetRow]:
+    actor = users.get_user(username)
+    assert actor is not None  # noqa: S101 - the page's user exists
+    return usage.list_budgets(actor)
+
+
 def table(rows: list[UsageRow], key_title: str) -> pd.DataFrame:
     return pd.DataFrame([{
         key_title: r.key, "Calls": r.calls, "Tokens in": r.input_tokens,
@@ -45,11 +52,11 @@ def table(rows: list[UsageRow], key_title: str) -> pd.DataFrame:
 def chart(frame: pd.DataFrame, key_title: str) -> None:
     top = frame.sort_values("Cost (US$)", ascending=False)
     title = f"Estimated cost by {key_title.lower()}"
-    fig = px.bar(frame, x=key_title, y="Cost (US$)", title=title,
-                 color_discrete_sequence=[SINGLE_COLOR],
-                 labels={key_title: key_title, "Cost (US$)": "Estimated cost (US$)"})
-    fig.update_layout(paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)")
-    fig.update_xaxes(type="category")
+    fig = go.Figure(go.Bar(x=[str(k) for k in frame[key_title]], y=frame["Cost (US$)"],
+                           marker_color=SINGLE_COLOR, name="Estimated cost (US$)"))
+    fig.update_layout(title=title, paper_bgcolor="rgba(0,0,0,0)",
+                      plot_bgcolor="rgba(0,0,0,0)", xaxis_title=key_title,
+                      yaxis_title="Estimated cost (US$)", xaxis_type="category")
     summary = (f"{title}: highest for {top.iloc[0][key_title]} at about "
                f"${top.iloc[0]['Cost (US$)']:,.4f} across {len(frame):,} groups.")
     st.plotly_chart(fig, width="stretch", config={"displaylogo": False})
@@ -68,7 +75,7 @@ def budget_section(actor: UserView) -> None:
         if stats.tokens_left is not None:
             st.metric("Tokens left this month", number(stats.tokens_left))
         return
-    rows = usage.list_budgets(actor)
+    rows = cached_budgets(actor.username)
     st.dataframe(pd.DataFrame([{
         "Person": r.username, "Role": r.role,
         "Budget (US$)": r.budget.monthly_cost, "Budget (tokens)": r.budget.monthly_tokens,
@@ -87,6 +94,7 @@ def budget_section(actor: UserView) -> None:
             usage.set_budget(actor, BudgetChange(
                 username=person, monthly_cost=cost,
                 monthly_tokens=None if tokens is None else int(tokens)))
+            cached_budgets.clear()
             st.success(f"Budget for {escape_markdown(person)} saved. It applies to the next "
                        "call.", icon=":material/check_circle:")
 
@@ -125,10 +133,11 @@ with friendly_errors("usage"):
                      help="Half of the calls took less than this.")
         p95_m.metric("Latency p95", f"{totals.p95_ms / 1000:.1f} s",
                      help="95 in 100 calls took less than this.")
-        tabs = st.tabs([f"By {t.lower()}" for t in TITLES.values()])
-        for tab, (grouping, key_title) in zip(tabs, TITLES.items(), strict=True):
-            with tab:
-                frame = table(found.groups[grouping], key_title)
-                chart(frame, key_title)
-                st.dataframe(frame, hide_index=True, width="stretch")
+        grouping = st.radio("Group by", list(TITLES), format_func=TITLES.__getitem__,
+                            horizontal=True, key="usage_grouping",
+                            help="Each group gets a bar in the chart and a row in the table.")
+        key_title = TITLES[grouping]
+        frame = table(found.groups[grouping], key_title)
+        chart(frame, key_title)
+        st.dataframe(frame, hide_index=True, width="stretch")
     budget_section(user)

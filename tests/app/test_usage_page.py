@@ -45,11 +45,15 @@ def test_admins_see_everyone_by_person_and_feature(people: UserView) -> None:
     at = _usage("ada")
     assert "You see everyone's" in all_text(at)
     assert at.metric[0].value == "3"  # calls
+    by_day = next(t for t in _tables(at) if "Day" in t.columns)
+    assert by_day["Calls"].sum() == 3
+    at.radio(key="usage_grouping").set_value("person").run()
     by_person = next(t for t in _tables(at) if "Person" in t.columns and "Calls" in t.columns)
     assert dict(zip(by_person["Person"], by_person["Calls"], strict=True)) == {"ada": 1, "ann": 2}
+    at.radio(key="usage_grouping").set_value("feature").run()
     by_feature = next(t for t in _tables(at) if "Feature" in t.columns)
     assert set(by_feature["Feature"]) == {"Ask", "Batch", "Single run"}
-    assert len(at.get("plotly_chart")) == 4
+    assert len(at.get("plotly_chart")) == 1 and "highest for" in all_text(at)
 
 
 def test_others_see_only_their_own_and_their_budget(people: UserView) -> None:
