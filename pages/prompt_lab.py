@@ -24,6 +24,7 @@ user = require_page("prompt_lab")
 NEW = 0
 PLAN = "lab_batch_plan"
 OPEN_JOB = "lab_open_job"
+TAB = "lab_tab"
 FIELD_COLUMNS = ["name", "type", "choices", "description"]
 
 
@@ -60,7 +61,7 @@ def _template_picker(all_templates: list[templates.TemplateView], key: str) -> i
 # --- templates -----------------------------------------------------------------------------
 
 def templates_tab(all_templates: list[templates.TemplateView]) -> None:
-    names = {NEW: "➕ New template", **{t.id: t.name for t in all_templates}}
+    names = {NEW: "New template…", **{t.id: t.name for t in all_templates}}
     chosen = st.selectbox("Template to edit", list(names), format_func=names.__getitem__,
                           key="lab_edit_template")
     current = next((t.latest for t in all_templates if t.id == chosen), None)
@@ -79,10 +80,10 @@ def templates_tab(all_templates: list[templates.TemplateView]) -> None:
         left, middle, right = st.columns(3)
         model = left.selectbox("Model", sorted({*models, model}),
                                index=sorted({*models, model}).index(model))
-        temperature = middle.slider("Temperature", 0.0, 1.0,
-                                    value=current.temperature if current else 1.0, step=0.1,
-                                    help="Lower is more focused and repeatable; higher is "
-                                         "more varied.")
+        temperature = middle.number_input(
+            "Temperature", min_value=0.0, max_value=1.0, step=0.1,
+            value=float(current.temperature) if current else 1.0,
+            help="From 0 to 1: lower is more focused and repeatable; higher is more varied.")
         max_tokens = right.number_input(
             "Maximum answer length (tokens)", min_value=1, max_value=templates.MAX_MAX_TOKENS,
             value=current.max_tokens if current else 1024,
@@ -279,12 +280,11 @@ if not get_settings().has_claude_key:
     st.warning(claude.NO_KEY, icon=":material/key_off:")
 with friendly_errors("prompt_lab"):
     every_template = templates.list_templates(user)
-    tabs = st.tabs(["Templates", "Run on an item", "Batch runs", "Compare models"])
-    with tabs[0]:
-        templates_tab(every_template)
-    with tabs[1]:
-        run_tab(every_template)
-    with tabs[2]:
-        batch_tab(every_template)
-    with tabs[3]:
-        compare_tab(every_template)
+    # Only the open tab is drawn (and kept open across the reruns a batch's progress makes).
+    sections = {"Templates": templates_tab, "Run on an item": run_tab,
+                "Batch runs": batch_tab, "Compare models": compare_tab}
+    tabs = st.tabs(list(sections), key=TAB, on_change="rerun")
+    for tab, draw in zip(tabs, sections.values(), strict=True):
+        if tab.open:
+            with tab:
+                draw(every_template)

@@ -39,8 +39,10 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeClaude]:
     claude.reset_clients()
 
 
-def _lab(username: str = "ada") -> AppTest:
-    at = open_page(sign_in(username), PAGE)
+def _lab(username: str = "ada", tab: str = "Templates") -> AppTest:
+    at = sign_in(username)
+    at.session_state["lab_tab"] = tab
+    at = open_page(at, PAGE)
     assert not at.exception, at.exception
     return at
 
@@ -58,7 +60,7 @@ def test_without_a_key_the_lab_explains_and_still_shows_templates(admin: UserVie
     assert "Claude is not set up yet" in text
     assert [t.label for t in at.tabs] == ["Templates", "Run on an item", "Batch runs",
                                           "Compare models"]
-    assert button(at, "Run on this item").disabled
+    assert button(_lab(tab="Run on an item"), "Run on this item").disabled
 
 
 def test_viewers_cannot_open_the_lab(admin: UserView) -> None:
@@ -85,7 +87,7 @@ def test_making_a_template_and_a_bad_one(admin: UserView) -> None:
 def test_preview_and_a_single_run_on_an_item(admin: UserView, fake: FakeClaude) -> None:
     fake.script([{"text": "Because of reasons."}])
     template = _template(admin)
-    at = _lab()
+    at = _lab(tab="Run on an item")
     button(at, "Preview").click().run()
     assert not at.exception, at.exception
     shown = next(t for t in at.text_area if t.label == "The prompt Claude will get")
@@ -103,7 +105,7 @@ def test_a_batch_runs_in_the_background_and_shows_its_results(admin: UserView,
                                                               fake: FakeClaude) -> None:
     fake.script([{"text": "An answer."}])
     _template(admin)
-    at = _lab()
+    at = _lab(tab="Batch runs")
     at.checkbox(key="lab_batch_all").check().run()
     button(at, "Estimate cost").click().run()
     assert not at.exception, at.exception
@@ -113,7 +115,7 @@ def test_a_batch_runs_in_the_background_and_shows_its_results(admin: UserView,
     job = jobs.list_jobs(admin)[0]
     active = runner.get_runner()
     assert isinstance(active, runner.ThreadRunner) and active.wait(job.id, timeout=30)
-    at = _lab()  # leave and come back: the batch is there, finished
+    at = _lab(tab="Batch runs")  # leave and come back: the batch is there, finished
     text = all_text(at)
     assert "finished" in text and "3 succeeded" in text
     results = next(d.value for d in at.dataframe if "Answer" in d.value.columns)
@@ -123,7 +125,7 @@ def test_a_batch_runs_in_the_background_and_shows_its_results(admin: UserView,
 
 def test_a_batch_of_nothing_is_refused(admin: UserView, fake: FakeClaude) -> None:
     _template(admin)
-    at = _lab()
+    at = _lab(tab="Batch runs")
     button(at, "Estimate cost").click().run()
     assert "nothing to run" in all_text(at)
     assert jobs.list_jobs(admin) == []
@@ -141,7 +143,7 @@ def test_an_interrupted_batch_offers_resume(admin: UserView, fake: FakeClaude,
     assert jobs.claim(job.id, "elsewhere:999999999") is not None  # a runner on another host
     monkeypatch.setattr(jobs, "STALE_AFTER_S", 0.0)
     time.sleep(0.01)
-    at = _lab()
+    at = _lab(tab="Batch runs")
     assert "interrupted" in all_text(at)
     button(at, "Resume batch").click().run()
     assert not at.exception, at.exception
