@@ -11,9 +11,13 @@ from services.access.users import UserView
 from services.prompts import item_runs
 
 
-def show(user: UserView, item_id: int, *, key: str, limit: int = 20) -> None:
+def show(user: UserView, item_id: int, *, key: str, limit: int = 20,
+         link_to_lab: bool = True) -> None:
     runs = item_runs.runs_for_item(user, item_id)
     if not runs:
+        if not link_to_lab:
+            empty_state("No prompt runs on this item yet.", hint="Run a template on it above.")
+            return
         empty_state("No prompt runs on this item yet.",
                     hint="Open the Prompt lab to run a template on it.")
         st.page_link("pages/prompt_lab.py", label="Open the Prompt lab",

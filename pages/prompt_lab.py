@@ -152,7 +152,7 @@ def run_tab(all_templates: list[templates.TemplateView]) -> None:
             st.success("Saved on the item.", icon=":material/check_circle:")
     st.subheader("Runs on this item")
     with friendly_errors("lab_item_runs"):
-        item_runs.show(user, item_id, key="lab_item_runs")
+        item_runs.show(user, item_id, key="lab_item_runs", link_to_lab=False)
 
 
 # --- batches -------------------------------------------------------------------------------

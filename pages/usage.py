@@ -20,6 +20,9 @@ from services.claude.usage_report import UsageReport, UsageRow
 
 user = require_page("usage")
 EVERYONE = ""
+WHOLE = st.column_config.NumberColumn(format="localized")
+NUMBERS = {name: WHOLE for name in ("Calls", "Tokens in", "Tokens out", "Cache read",
+                                    "Cache write", "Used (tokens)", "Budget (tokens)")}
 TITLES = {"day": "Day", "person": "Person", "model": "Model", "feature": "Feature"}
 
 
@@ -78,9 +81,12 @@ def budget_section(actor: UserView) -> None:
     rows = cached_budgets(actor.username)
     st.dataframe(pd.DataFrame([{
         "Person": r.username, "Role": r.role,
-        "Budget (US$)": r.budget.monthly_cost, "Budget (tokens)": r.budget.monthly_tokens,
+        "Budget (US$)": "no limit" if r.budget.monthly_cost is None
+        else f"{r.budget.monthly_cost:,.2f}",
+        "Budget (tokens)": "no limit" if r.budget.monthly_tokens is None
+        else f"{r.budget.monthly_tokens:,}",
         "Used (US$)": round(r.used.cost, 4), "Used (tokens)": r.used.tokens} for r in rows]),
-        hide_index=True, width="stretch")
+        hide_index=True, width="stretch", column_config=NUMBERS)
     with st.form("usage_budget"):
         person = st.selectbox("Person", [r.username for r in rows])
         cost = st.number_input("Monthly budget in US$ (0 = nothing may be spent)",
@@ -139,5 +145,5 @@ with friendly_errors("usage"):
         key_title = TITLES[grouping]
         frame = table(found.groups[grouping], key_title)
         chart(frame, key_title)
-        st.dataframe(frame, hide_index=True, width="stretch")
+        st.dataframe(frame, hide_index=True, width="stretch", column_config=NUMBERS)
     budget_section(user)
