@@ -10,7 +10,7 @@ from components.session import require_page
 from components.text import escape_markdown, model_markdown, number
 from services.claude import client as claude
 from services.claude import wiring as claude_wiring
-from services.prompts import batches, compare, jobs, sources, templates
+from services.prompts import batches, compare, jobs, message_batches, sources, templates
 from services.prompts import item_runs as runs_service
 from services.prompts.batches import BatchRequest
 from services.prompts.sources import ITEM_VARIABLES, RowSelection
@@ -211,6 +211,11 @@ def batch_tab(all_templates: list[templates.TemplateView]) -> None:
             request, plan = planned
             st.info(plan.cost_sentence, icon=":material/payments:")
             confirmed = True
+            if plan.units >= message_batches.OFFERED_FROM_UNITS:
+                request.use_message_batches = st.checkbox(
+                    "Use the Message Batches API (half price, results within hours)",
+                    key="lab_batch_api", help="For large batches that need not finish now. "
+                    "Results arrive together when Claude has worked through them.")
             if plan.needs_confirmation:
                 confirmed = st.checkbox("I accept this cost", key="lab_batch_confirm")
             if st.button("Start batch", key="lab_batch_start", type="primary",

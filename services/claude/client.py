@@ -507,3 +507,90 @@ def _stream(call: _Call, params: dict[str, Any],
         call.take_usage(opened.input_usage)
         call.usage.output_tokens = max(call.usage.output_tokens, opened.output_tokens)
         call.finish(status, error)
+
+
+# --- Message Batches (half price, results within hours) ---------------------------------
+
+BATCH_DISCOUNT = 0.5
+
+
+class BatchStatus(BaseModel):
+    id: str
+    is_ended: bool
+    processing: int = 0
+
+
+class BatchResult(BaseModel):
+    custom_id: str
+    is_succeeded: bool
+    text: str = ""
+    tool_input: dict[str, Any] | None = None
+    usage: CallUsage | None = None
+    error: str | None = None
+
+
+def submit_batch(requests: list[dict[str, Any]]) -> BatchStatus:
+    """Creates a Message Batch of `{"custom_id", "params"}` requests (params as for a
+    Messages call); the budget is the caller's to check first."""
+    settings = get_settings()
+    try:
+        batch = _client(settings).messages.batches.create(requests=requests)  # type: ignore[arg-type]
+    except (anthropic.AnthropicError, httpx2.HTTPError) as err:
+        raise ClaudeUnavailable(_batch_failure(err)) from None
+    return BatchStatus(id=batch.id, is_ended=batch.processing_status == "ended",
+                       processing=batch.request_counts.processing)
+
+
+def batch_status(batch_id: str) -> BatchStatus:
+    try:
+        batch = _client(get_settings()).messages.batches.retrieve(batch_id)
+    except (anthropic.AnthropicError, httpx2.HTTPError) as err:
+        raise ClaudeUnavailable(_batch_failure(err)) from None
+    return BatchStatus(id=batch.id, is_ended=batch.processing_status == "ended",
+                       processing=batch.request_counts.processing)
+
+
+def cancel_batch(batch_id: str) -> None:
+    try:
+        _client(get_settings()).messages.batches.cancel(batch_id)
+    except (anthropic.AnthropicError, httpx2.HTTPError) as err:
+        raise ClaudeUnavailable(_batch_failure(err)) from None
+
+
+def batch_results(batch_id: str, *, user: str, feature: str) -> Iterator[BatchResult]:
+    """Each request's outcome as the results file is read, with its usage at batch prices."""
+    settings = get_settings()
+    try:
+        entries = _client(settings).messages.batches.results(batch_id)
+        for entry in entries:
+            yield _batch_result(entry, user=user, feature=feature, settings=settings)
+    except (anthropic.AnthropicError, httpx2.HTTPError) as err:
+        raise ClaudeUnavailable(_batch_failure(err)) from None
+
+
+def _batch_result(entry: Any, *, user: str, feature: str, settings: Settings) -> BatchResult:
+    result = entry.result
+    if result.type != "succeeded":
+        reason = "the request expired" if result.type == "expired" else (
+            "the batch was cancelled" if result.type == "canceled" else "Claude refused it")
+        return BatchResult(custom_id=entry.custom_id, is_succeeded=False,
+                           error=f"This call did not run: {reason}.")
+    message = result.message
+    usage = CallUsage(user=user, feature=feature, model=message.model, attempts=1)
+    usage.input_tokens = int(message.usage.input_tokens or 0)
+    usage.output_tokens = int(message.usage.output_tokens or 0)
+    usage.cache_read_tokens = int(getattr(message.usage, "cache_read_input_tokens", 0) or 0)
+    usage.cache_write_tokens = int(
+        getattr(message.usage, "cache_creation_input_tokens", 0) or 0)
+    full = estimate_cost(message.model, usage, settings)
+    usage.cost_estimate = None if full is None else full * BATCH_DISCOUNT
+    text = "".join(b.text for b in message.content if b.type == "text")
+    tools = [b.input for b in message.content if b.type == "tool_use"]
+    return BatchResult(custom_id=entry.custom_id, is_succeeded=True, text=text,
+                       tool_input=dict(tools[0]) if tools else None, usage=usage)
+
+
+def _batch_failure(err: Exception) -> str:
+    if isinstance(err, anthropic.APIStatusError):
+        return _status_failure(err, "")[0]
+    return CONNECTION

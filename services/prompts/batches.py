@@ -25,6 +25,7 @@ class BatchRequest(BaseModel):
     rows: RowSelection | None = None
     concurrency: int = DEFAULT_CONCURRENCY
     kind: str = "batch"
+    use_message_batches: bool = False  # half price, results within hours
 
 
 class BatchPlan(BaseModel):
@@ -114,10 +115,12 @@ def start_batch(actor: UserView, request: BatchRequest, *, confirmed: bool = Fal
               else {"kind": "items", "item_ids": list(dict.fromkeys(request.item_ids))})
     title = f"{version.name} (v{version.version}) × {len(units):,} " + (
         "rows" if request.rows is not None else "items")
-    job = jobs.create_job(caller.username, kind=request.kind, title=title,
+    kind = "message_batch" if request.use_message_batches else request.kind
+    job = jobs.create_job(caller.username, kind=kind, title=title,
                           template_id=version.template_id, template_version=version.version,
                           model=version.model, concurrency=request.concurrency, source=source,
-                          units=units, estimated_cost=plan.max_cost or 0.0)
+                          units=units, estimated_cost=(plan.max_cost or 0.0) * (
+                              0.5 if request.use_message_batches else 1.0))
     get_runner().submit(job.id)
     return job
 

@@ -20,7 +20,7 @@ from services.claude import client as claude
 from services.claude import usage
 from services.claude.client import CallUsage
 from services.errors import BudgetExceeded, NotFound, ResearchDeskError
-from services.prompts import calls, jobs, templates
+from services.prompts import calls, jobs, message_batches, templates
 from services.prompts.calls import CallResult
 from services.prompts.jobs import UnitView
 from services.store.db import session_scope
@@ -117,6 +117,9 @@ def execute_job(job_id: int, token: str) -> None:
         jobs.finish(job_id, "failed", str(error))
         return
     feature = FEATURES.get(job.kind, "prompt.batch")
+    if job.kind == "message_batch":
+        message_batches.run(job, version, token)
+        return
     stop = _Controller(job, version, feature, token).run(jobs.pending_units(job_id))
     if stop is not None:
         status, message = stop
