@@ -8,6 +8,7 @@ from components.session import require_page
 from components.text import escape_markdown, number, when
 from services.access import audit
 from services.access.permissions import can
+from services.claude import usage_report
 from services.research import items
 from services.settings import get_settings
 from services.store import datasets
@@ -98,9 +99,23 @@ with friendly_errors("home"):
             )
 
     with side_column:
+        st.header("My month")
+        month = usage_report.my_month(user)
+        items_m, insights_m = st.columns(2)
+        items_m.metric("Items", number(month.items), help="Research items I made this month.")
+        insights_m.metric("Insights", number(month.insights),
+                          help="Charts and answers I saved this month.")
+        runs_m, spend_m = st.columns(2)
+        runs_m.metric("Prompt runs", number(month.runs), help="Templates run on items.")
+        spend_m.metric("Claude spend", f"${month.spend:,.2f}",
+                       help=f"{number(month.calls)} calls this month (estimated cost).")
+        if month.budget_left is not None:
+            st.caption(f"About ${month.budget_left:,.2f} of my Claude budget is left.")
+
         if can(user.role, "upload_data"):
             st.header("Try a sample dataset")
             sample_picker.show(user, key="home_sample")
+
         st.header("Claude")
         if get_settings().has_claude_key:
             st.success(f"Claude is ready (model: {get_settings().model}).", icon=":material/check:")

@@ -3,12 +3,13 @@ and answers drawn again, Claude runs, and exports."""
 
 import streamlit as st
 
-from components import item_export, item_form
+from components import item_export, item_form, item_runs
 from components.feedback import empty_state, flash, friendly_errors, show_flash
 from components.insight_figure import DrawnInsight, draw
 from components.params import id_from_text
 from components.session import require_page
 from components.text import escape_markdown, model_markdown, when
+from services.access.permissions import can
 from services.errors import NotFound
 from services.research import insights, items, notes
 from services.research.insights import InsightCard
@@ -258,10 +259,10 @@ def _insights(item: ItemDetail) -> None:
         _insight(item, card, total)
 
 
-def _runs() -> None:
+def _runs(item_id: int) -> None:
     st.header("Claude runs")
-    empty_state("No Claude runs on this item yet.",
-                hint="Running a prompt template on an item will list its runs here.")
+    item_runs.show(user, item_id, key=f"item_runs_{item_id}",
+                   link_to_lab=can(user.role, "use_claude"))
 
 
 with friendly_errors("research_item"):
@@ -270,4 +271,4 @@ with friendly_errors("research_item"):
     _notes(item)
     _datasets(item)
     _insights(item)
-    _runs()
+    _runs(item.id)

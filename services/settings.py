@@ -148,6 +148,14 @@ class Settings(BaseSettings):
         validation_alias=_alias("RESEARCH_DESK_PRICES"),
     )
 
+    # Prompt lab: batches estimated above this many US$ (or units) ask for a confirmation.
+    prompt_confirm_cost: float = Field(
+        default=1.0, validation_alias=_alias("RESEARCH_DESK_PROMPT_CONFIRM_COST")
+    )
+    prompt_confirm_units: int = Field(
+        default=1_000, validation_alias=_alias("RESEARCH_DESK_PROMPT_CONFIRM_UNITS")
+    )
+
     upload_limit_mb: int = Field(
         default=2048, validation_alias=_alias("RESEARCH_DESK_UPLOAD_LIMIT_MB")
     )

@@ -26,6 +26,8 @@ PAGE_ACCESS: dict[str, frozenset[Role]] = {
     "ask": frozenset({Role.ADMIN, Role.ANALYST}),
     "research": frozenset(Role),
     "research_item": frozenset(Role),
+    "prompt_lab": frozenset({Role.ADMIN, Role.ANALYST}),
+    "usage": frozenset(Role),
     "account": frozenset(Role),
     "admin": frozenset({Role.ADMIN}),
 }

@@ -16,6 +16,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, Literal, TypeVar
@@ -96,6 +97,7 @@ class ClaudeIncomplete(ClaudeUnavailable):
 
 
 _usage_sink: UsageSink | None = None
+_deferred = threading.local()  # calls on a thread inside `sink_deferred()` skip the module sink
 _budget_check: BudgetCheck | None = None
 _clients: dict[tuple[str, str | None, float], anthropic.Anthropic] = {}
 _clients_lock = threading.Lock()
@@ -105,6 +107,25 @@ def set_usage_sink(sink: UsageSink | None) -> None:
     """Module-wide recorder of every call (in addition to any per-call `on_usage`)."""
     global _usage_sink
     _usage_sink = sink
+
+
+def usage_sink() -> UsageSink | None:
+    return _usage_sink
+
+
+@contextmanager
+def sink_deferred(*, budget_checked: bool = False) -> Iterator[None]:
+    """Calls made on this thread inside the block reach only their own `on_usage`; the caller
+    records them itself (the batch runner writes many results and usages in one go). With
+    `budget_checked` the caller has also checked the budget itself (the runner does, for a
+    person without a budget, once a second rather than before every call)."""
+    _deferred.active = True
+    _deferred.budget_checked = budget_checked
+    try:
+        yield
+    finally:
+        _deferred.active = False
+        _deferred.budget_checked = False
 
 
 def set_budget_check(check: BudgetCheck | None) -> None:
@@ -154,10 +175,11 @@ def list_models() -> list[str]:
 
 def complete_text(messages: list[Message], *, system: str, feature: str, user: str,
                   model: str | None = None, on_usage: UsageSink | None = None,
-                  max_tokens: int | None = None) -> str:
+                  max_tokens: int | None = None, temperature: float | None = None) -> str:
     """A whole text reply, not streamed."""
     call = _Call(user=user, feature=feature, model=model, on_usage=on_usage)
-    params = call.params(messages, system=system, max_tokens=max_tokens)
+    params = call.params(messages, system=system, max_tokens=max_tokens,
+                         **_temperature(temperature))
     message = call.run(lambda: call.client.messages.create(**params))
     return "".join(block.text for block in message.content if block.type == "text")
 
@@ -189,12 +211,58 @@ def structured(messages: list[Message], *, system: str, tool_name: str,
 def stream_text(messages: list[Message], *, system: str, feature: str, user: str,
                 model: str | None = None, on_usage: UsageSink | None = None,
                 cancel_event: threading.Event | None = None,
-                max_tokens: int | None = None) -> Iterator[str]:
+                max_tokens: int | None = None, temperature: float | None = None,
+                ) -> Iterator[str]:
     """Text chunks as Claude writes them. Key and budget are checked now, the request is
     sent on first iteration; stopping early (or `cancel_event`) records "cancelled"."""
     call = _Call(user=user, feature=feature, model=model, on_usage=on_usage)
-    params = call.params(messages, system=system, max_tokens=max_tokens)
+    params = call.params(messages, system=system, max_tokens=max_tokens,
+                         **_temperature(temperature))
     return _stream(call, params, cancel_event)
+
+
+def tool_input(messages: list[Message], *, system: str, tool: dict[str, Any], feature: str,
+               user: str, model: str | None = None, on_usage: UsageSink | None = None,
+               max_tokens: int | None = None, temperature: float | None = None,
+               ) -> dict[str, Any]:
+    """Forces one call of `tool` (name, description, input_schema) and returns its input as
+    Claude gave it; the caller checks it against its own shape (prompt templates)."""
+    call = _Call(user=user, feature=feature, model=model, on_usage=on_usage)
+    params = call.params(messages, system=system, max_tokens=max_tokens, tools=[tool],
+                         tool_choice={"type": "tool", "name": tool["name"]},
+                         **_temperature(temperature))
+    message = call.run(lambda: call.client.messages.create(**params))
+    blocks = [b for b in message.content if b.type == "tool_use" and b.name == tool["name"]]
+    if not blocks or not isinstance(blocks[0].input, dict):
+        raise ClaudeUnavailable(BAD_REPLY)
+    return dict(blocks[0].input)
+
+
+def count_tokens(messages: list[Message], *, system: str, model: str | None = None,
+                 tools: list[dict[str, Any]] | None = None) -> int | None:
+    """Input tokens of a request, from the Messages API's count_tokens endpoint (free, not a
+    call to the model); None when Claude is not set up or the count is unavailable."""
+    settings = get_settings()
+    if not settings.has_claude_key:
+        return None
+    params: dict[str, Any] = {"model": model or settings.model, "system": system,
+                              "messages": messages}
+    if tools:
+        params["tools"] = tools
+    try:
+        client = _client(settings).with_options(timeout=MODELS_TIMEOUT_S)
+        return int(client.messages.count_tokens(**params).input_tokens)
+    except (anthropic.AnthropicError, httpx2.HTTPError) as err:
+        log.info("Token count unavailable (%s).", type(err).__name__)
+        return None
+
+
+def _temperature(temperature: float | None) -> dict[str, Any]:
+    """The SDK (2.x) has no `temperature` argument any more; the API still reads it from the
+    body. 1.0 is the API's default, so it is left out."""
+    if temperature is None or temperature == 1.0:
+        return {}
+    return {"extra_body": {"temperature": temperature}}
 
 
 # --- internals -------------------------------------------------------------------------
@@ -221,7 +289,7 @@ class _Call:
         self.settings = get_settings()
         if not self.settings.has_claude_key:
             raise ClaudeUnavailable(NO_KEY)
-        if _budget_check is not None:
+        if _budget_check is not None and not getattr(_deferred, "budget_checked", False):
             _budget_check(user)  # raises BudgetExceeded: no request is sent
         self.base_client = _client(self.settings)
         self.client = self.base_client
@@ -278,7 +346,8 @@ class _Call:
         self.usage.error = error
         self.usage.latency_ms = (time.perf_counter() - self.started) * 1000
         self.usage.cost_estimate = estimate_cost(self.usage.model, self.usage, self.settings)
-        for sink in (self.on_usage, _usage_sink):
+        module_sink = None if getattr(_deferred, "active", False) else _usage_sink
+        for sink in (self.on_usage, module_sink):
             if sink is None:
                 continue
             try:
@@ -438,3 +507,90 @@ def _stream(call: _Call, params: dict[str, Any],
         call.take_usage(opened.input_usage)
         call.usage.output_tokens = max(call.usage.output_tokens, opened.output_tokens)
         call.finish(status, error)
+
+
+# --- Message Batches (half price, results within hours) ---------------------------------
+
+BATCH_DISCOUNT = 0.5
+
+
+class BatchStatus(BaseModel):
+    id: str
+    is_ended: bool
+    processing: int = 0
+
+
+class BatchResult(BaseModel):
+    custom_id: str
+    is_succeeded: bool
+    text: str = ""
+    tool_input: dict[str, Any] | None = None
+    usage: CallUsage | None = None
+    error: str | None = None
+
+
+def submit_batch(requests: list[dict[str, Any]]) -> BatchStatus:
+    """Creates a Message Batch of `{"custom_id", "params"}` requests (params as for a
+    Messages call); the budget is the caller's to check first."""
+    settings = get_settings()
+    try:
+        batch = _client(settings).messages.batches.create(requests=requests)  # type: ignore[arg-type]
+    except (anthropic.AnthropicError, httpx2.HTTPError) as err:
+        raise ClaudeUnavailable(_batch_failure(err)) from None
+    return BatchStatus(id=batch.id, is_ended=batch.processing_status == "ended",
+                       processing=batch.request_counts.processing)
+
+
+def batch_status(batch_id: str) -> BatchStatus:
+    try:
+        batch = _client(get_settings()).messages.batches.retrieve(batch_id)
+    except (anthropic.AnthropicError, httpx2.HTTPError) as err:
+        raise ClaudeUnavailable(_batch_failure(err)) from None
+    return BatchStatus(id=batch.id, is_ended=batch.processing_status == "ended",
+                       processing=batch.request_counts.processing)
+
+
+def cancel_batch(batch_id: str) -> None:
+    try:
+        _client(get_settings()).messages.batches.cancel(batch_id)
+    except (anthropic.AnthropicError, httpx2.HTTPError) as err:
+        raise ClaudeUnavailable(_batch_failure(err)) from None
+
+
+def batch_results(batch_id: str, *, user: str, feature: str) -> Iterator[BatchResult]:
+    """Each request's outcome as the results file is read, with its usage at batch prices."""
+    settings = get_settings()
+    try:
+        entries = _client(settings).messages.batches.results(batch_id)
+        for entry in entries:
+            yield _batch_result(entry, user=user, feature=feature, settings=settings)
+    except (anthropic.AnthropicError, httpx2.HTTPError) as err:
+        raise ClaudeUnavailable(_batch_failure(err)) from None
+
+
+def _batch_result(entry: Any, *, user: str, feature: str, settings: Settings) -> BatchResult:
+    result = entry.result
+    if result.type != "succeeded":
+        reason = "the request expired" if result.type == "expired" else (
+            "the batch was cancelled" if result.type == "canceled" else "Claude refused it")
+        return BatchResult(custom_id=entry.custom_id, is_succeeded=False,
+                           error=f"This call did not run: {reason}.")
+    message = result.message
+    usage = CallUsage(user=user, feature=feature, model=message.model, attempts=1)
+    usage.input_tokens = int(message.usage.input_tokens or 0)
+    usage.output_tokens = int(message.usage.output_tokens or 0)
+    usage.cache_read_tokens = int(getattr(message.usage, "cache_read_input_tokens", 0) or 0)
+    usage.cache_write_tokens = int(
+        getattr(message.usage, "cache_creation_input_tokens", 0) or 0)
+    full = estimate_cost(message.model, usage, settings)
+    usage.cost_estimate = None if full is None else full * BATCH_DISCOUNT
+    text = "".join(b.text for b in message.content if b.type == "text")
+    tools = [b.input for b in message.content if b.type == "tool_use"]
+    return BatchResult(custom_id=entry.custom_id, is_succeeded=True, text=text,
+                       tool_input=dict(tools[0]) if tools else None, usage=usage)
+
+
+def _batch_failure(err: Exception) -> str:
+    if isinstance(err, anthropic.APIStatusError):
+        return _status_failure(err, "")[0]
+    return CONNECTION

@@ -67,16 +67,21 @@ class BudgetChange(BaseModel):
 
 def record_usage(usage: CallUsage) -> None:
     """Store one Claude call (succeeded, failed or cancelled) as a `runs` row."""
-    started = usage.started_at.astimezone(UTC).replace(tzinfo=None)
     with session_scope(write=True) as session:
-        session.add(Run(
-            username=usage.user[:64], feature=usage.feature[:32], model=usage.model[:100],
-            status=usage.status, input_tokens=usage.input_tokens,
-            output_tokens=usage.output_tokens, cache_read_tokens=usage.cache_read_tokens,
-            cache_write_tokens=usage.cache_write_tokens, latency_ms=usage.latency_ms,
-            cost_estimate=usage.cost_estimate or 0.0,
-            error=usage.error[:MAX_ERROR_CHARS] if usage.error else None, created_at=started,
-        ))
+        session.add(usage_row(usage))
+
+
+def usage_row(usage: CallUsage) -> Run:
+    """The `runs` row for one call, for callers that write it in their own transaction."""
+    started = usage.started_at.astimezone(UTC).replace(tzinfo=None)
+    return Run(
+        username=usage.user[:64], feature=usage.feature[:32], model=usage.model[:100],
+        status=usage.status, input_tokens=usage.input_tokens,
+        output_tokens=usage.output_tokens, cache_read_tokens=usage.cache_read_tokens,
+        cache_write_tokens=usage.cache_write_tokens, latency_ms=usage.latency_ms,
+        cost_estimate=usage.cost_estimate or 0.0,
+        error=usage.error[:MAX_ERROR_CHARS] if usage.error else None, created_at=started,
+    )
 
 
 def month_start(now: datetime | None = None) -> datetime:

@@ -245,3 +245,129 @@ class AppSetting(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+template_seq = Sequence("prompt_templates_id_seq")
+
+
+class PromptTemplate(Base):
+    """A reusable prompt; its text lives in versions (every edit makes a new one)."""
+
+    __tablename__ = "prompt_templates"
+
+    id: Mapped[int] = mapped_column(
+        Integer, template_seq, server_default=template_seq.next_value(), primary_key=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    owner: Mapped[str] = mapped_column(String(64))
+    current_version: Mapped[int] = mapped_column(Integer, default=1)
+    archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class PromptTemplateVersion(Base):
+    __tablename__ = "prompt_template_versions"
+
+    template_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    system_prompt: Mapped[str] = mapped_column(Text, default="")
+    body: Mapped[str] = mapped_column(Text)
+    model: Mapped[str] = mapped_column(String(100))
+    temperature: Mapped[float] = mapped_column(Float, default=1.0)
+    max_tokens: Mapped[int] = mapped_column(Integer, default=1024)
+    output_fields: Mapped[list] = mapped_column(JSON, default=list)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+job_seq = Sequence("jobs_id_seq")
+
+
+class Job(Base):
+    """Long work (a batch of prompt runs): queued, running, done, failed or cancelled."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[int] = mapped_column(
+        Integer, job_seq, server_default=job_seq.next_value(), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(32))  # batch | enrich | message_batch
+    owner: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(300), default="")
+    template_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    template_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    model: Mapped[str] = mapped_column(String(100), default="")
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    concurrency: Mapped[int] = mapped_column(Integer, default=4)
+    source: Mapped[dict] = mapped_column(JSON, default=dict)
+    total_units: Mapped[int] = mapped_column(Integer, default=0)
+    estimated_cost: Mapped[float] = mapped_column(Float, default=0)
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    runner_token: Mapped[str] = mapped_column(String(200), default="")
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    external_id: Mapped[str] = mapped_column(String(200), default="")
+    message: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+unit_seq = Sequence("job_units_id_seq")
+
+
+class JobUnit(Base):
+    """One unit of a job (one prompt call); `unit_key` is unique within its job."""
+
+    __tablename__ = "job_units"
+
+    id: Mapped[int] = mapped_column(
+        Integer, unit_seq, server_default=unit_seq.next_value(), primary_key=True
+    )
+    job_id: Mapped[int] = mapped_column(Integer, index=True)
+    unit_key: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    label: Mapped[str] = mapped_column(String(300), default="")
+    inputs: Mapped[dict] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    output: Mapped[str | None] = mapped_column(Text, nullable=True)
+    fields: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    input_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    output_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    cache_read_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    cache_write_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    cost_estimate: Mapped[float] = mapped_column(Float, default=0)
+    latency_ms: Mapped[float] = mapped_column(Float, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+item_run_seq = Sequence("item_runs_id_seq")
+
+
+class ItemRun(Base):
+    """A prompt template run on a research item: the output saved on the item."""
+
+    __tablename__ = "item_runs"
+
+    id: Mapped[int] = mapped_column(
+        Integer, item_run_seq, server_default=item_run_seq.next_value(), primary_key=True
+    )
+    item_id: Mapped[int] = mapped_column(Integer, index=True)
+    template_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    template_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    job_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    model: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(16))
+    prompt: Mapped[str] = mapped_column(Text, default="")
+    output: Mapped[str] = mapped_column(Text, default="")
+    fields: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    input_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    output_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    cost_estimate: Mapped[float] = mapped_column(Float, default=0)
+    latency_ms: Mapped[float] = mapped_column(Float, default=0)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -161,9 +161,15 @@ def default_responder(body: dict[str, Any]) -> Reply:
 
 # --- message rendering -----------------------------------------------------------------
 
+def count_input_tokens(body: dict[str, Any]) -> int:
+    """The fake's token count: a quarter of the request's characters (also its usage)."""
+    counted = {k: body.get(k) for k in ("model", "system", "messages", "tools") if k in body}
+    return max(1, len(json.dumps(counted)) // 4)
+
+
 def _usage(body: dict[str, Any], reply: Reply, output_text: str) -> dict[str, int]:
     usage = {
-        "input_tokens": max(1, len(json.dumps(body)) // 4),
+        "input_tokens": count_input_tokens(body),
         "output_tokens": max(1, len(output_text) // 4),
         "cache_read_input_tokens": 0,
         "cache_creation_input_tokens": 0,
@@ -237,6 +243,8 @@ class _State:
         self.latency = 0.0
         self.responder: Responder = default_responder
         self.fault_rate: tuple[float, dict[str, Any], random.Random] | None = None
+        self.batches: dict[str, dict[str, Any]] = {}  # Message Batches: id → batch + requests
+        self.batch_seconds = 0.0  # how long a batch stays "in_progress" after it is created
 
     def take_fault(self) -> dict[str, Any] | None:
         with self.lock:
@@ -280,7 +288,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:  # noqa: N802 - http.server naming
         self._log(None)
-        if self.path.split("?")[0] != "/v1/models":
+        path = self.path.split("?")[0]
+        if path.startswith("/v1/messages/batches/"):
+            self._batch_get(path.removeprefix("/v1/messages/batches/"))
+            return
+        if path != "/v1/models":
             self._send_error(404, "Not found.")
             return
         data = [{"type": "model", "id": m, "display_name": m.replace("-", " ").title(),
@@ -296,13 +308,20 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             self._send_error(400, "The request body is not JSON.")
             return
-        self._log(body)
+        entry = self._log(body)
+        if self.path.split("?")[0].startswith("/v1/messages/batches"):
+            self._batch_post(self.path.split("?")[0], body)
+            return
+        if self.path.split("?")[0] == "/v1/messages/count_tokens":
+            self._send_json(200, {"input_tokens": count_input_tokens(body)})
+            return
         if self.path.split("?")[0] != "/v1/messages":
             self._send_error(404, "Not found.")
             return
         state = self.server.state
         fault = state.take_fault()
         if fault is not None and self._apply_fault(fault):
+            entry["refused"] = True  # not answered: a fault stood in for the reply
             return  # refusals come back at once, as the real API's do
         if state.latency:
             time.sleep(state.latency)
@@ -316,14 +335,83 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._send_json(200, message, drop=bool(fault and fault["kind"] == "drop_mid"))
 
+    # -- Message Batches (create, retrieve, results, cancel) --
+
+    def _batch_view(self, batch: dict[str, Any]) -> dict[str, Any]:
+        state = self.server.state
+        done = time.monotonic() - batch["created"] >= state.batch_seconds
+        ended = batch["cancelled"] or done
+        total = len(batch["requests"])
+        counts = {"processing": 0 if ended else total, "succeeded": 0, "errored": 0,
+                  "canceled": total if batch["cancelled"] and not done else 0, "expired": 0}
+        if ended and not (batch["cancelled"] and not done):
+            counts["succeeded"] = total
+        return {"id": batch["id"], "type": "message_batch",
+                "processing_status": "ended" if ended else "in_progress",
+                "request_counts": counts, "created_at": "2026-01-01T00:00:00Z",
+                "expires_at": "2026-01-02T00:00:00Z", "archived_at": None,
+                "cancel_initiated_at": "2026-01-01T00:00:01Z" if batch["cancelled"] else None,
+                "ended_at": "2026-01-01T00:01:00Z" if ended else None,
+                "results_url": (f"{self._base()}/v1/messages/batches/{batch['id']}/results"
+                                if ended else None)}
+
+    def _base(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def _batch_post(self, path: str, body: dict[str, Any]) -> None:
+        state = self.server.state
+        if path == "/v1/messages/batches":
+            batch = {"id": f"msgbatch_fake{next(_ids)}", "requests": body.get("requests", []),
+                     "created": time.monotonic(), "cancelled": False}
+            with state.lock:
+                state.batches[batch["id"]] = batch
+            self._send_json(200, self._batch_view(batch))
+            return
+        batch_id = path.removeprefix("/v1/messages/batches/").removesuffix("/cancel")
+        batch = state.batches.get(batch_id)
+        if batch is None or not path.endswith("/cancel"):
+            self._send_error(404, "No such batch.")
+            return
+        batch["cancelled"] = True
+        self._send_json(200, self._batch_view(batch))
+
+    def _batch_get(self, rest: str) -> None:
+        state = self.server.state
+        batch_id, _, tail = rest.partition("/")
+        batch = state.batches.get(batch_id)
+        if batch is None:
+            self._send_error(404, "No such batch.")
+            return
+        if not tail:
+            self._send_json(200, self._batch_view(batch))
+            return
+        lines = []
+        for request in batch["requests"]:
+            params = request.get("params", {})
+            reply = state.choose(params)
+            if reply.get("batch_error"):
+                result = {"type": "errored", "error": {"type": "error", "error": {
+                    "type": "invalid_request_error", "message": reply["batch_error"]}}}
+            else:
+                result = {"type": "succeeded", "message": render_message(params, reply)}
+            lines.append(json.dumps({"custom_id": request.get("custom_id"), "result": result}))
+        data = ("\n".join(lines) + "\n").encode()
+        self.send_response(200)
+        self.send_header("content-type", "application/binary")
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
     # -- helpers --
 
-    def _log(self, body: dict[str, Any] | None) -> None:
+    def _log(self, body: dict[str, Any] | None) -> dict[str, Any]:
         entry = {"method": self.command, "path": self.path,
                  "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body,
-                 "time": time.monotonic()}
+                 "time": time.monotonic(), "refused": False}
         with self.server.state.lock:
             self.server.state.requests.append(entry)
+        return entry
 
     def _apply_fault(self, fault: dict[str, Any]) -> bool:
         """Returns True when the fault replaced the reply."""
@@ -475,6 +563,15 @@ class FakeClaude:
         self._add_fault({"kind": "drop_mid" if mid_response else "drop", "count": count,
                          "after_events": max(1, after_events)})
 
+    def set_batch_seconds(self, seconds: float) -> None:
+        """How long a Message Batch stays in progress before its results are ready."""
+        self._server.state.batch_seconds = seconds
+
+    @property
+    def batches(self) -> dict[str, dict[str, Any]]:
+        with self._server.state.lock:
+            return dict(self._server.state.batches)
+
     def set_latency(self, seconds: float) -> None:
         self._server.state.latency = seconds
 
@@ -489,6 +586,8 @@ class FakeClaude:
             state.responder = default_responder
             state.latency = 0.0
             state.fault_rate = None
+            state.batches = {}
+            state.batch_seconds = 0.0
 
     @property
     def requests(self) -> list[dict[str, Any]]:
@@ -497,7 +596,8 @@ class FakeClaude:
 
     @property
     def message_requests(self) -> list[dict[str, Any]]:
-        return [r for r in self.requests if r["path"].startswith("/v1/messages")]
+        """Calls of the model itself (not token counts or Message Batches requests)."""
+        return [r for r in self.requests if r["path"].split("?")[0] == "/v1/messages"]
 
 
 def main(argv: list[str] | None = None) -> None:

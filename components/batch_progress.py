@@ -1,0 +1,123 @@
+"""A batch's progress (done / failed / remaining, elapsed, time left, spend) with cancel, retry
+and resume, read from the store so it survives leaving the page or restarting the app; and
+its results table, filterable, downloadable as formula-safe CSV, savable to an item."""
+
+from datetime import timedelta
+
+import pandas as pd
+import streamlit as st
+
+from components import save_to_item
+from components.feedback import friendly_errors
+from components.text import escape_markdown, number
+from services.access.users import UserView
+from services.data.dataset_files import frame_csv_bytes
+from services.prompts import batches, jobs
+from services.prompts.jobs import Progress, UnitView
+from services.store.research import NewInsight
+
+REFRESH_S = 1.0
+STATUS_WORDS = {"queued": "waiting to start", "running": "running", "done": "finished",
+                "failed": "stopped by an error", "cancelled": "stopped"}
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    return str(timedelta(seconds=round(seconds)))
+
+
+def _actions(user: UserView, progress: Progress, key: str) -> None:
+    job = progress.job
+    columns = st.columns(3)
+    if job.status in jobs.ACTIVE and not progress.is_interrupted:
+        if columns[0].button("Cancel batch", key=f"{key}_cancel", icon=":material/stop:",
+                             help="Calls under way finish and are kept; no new ones start."):
+            with friendly_errors(f"{key}_cancel"):
+                batches.cancel(user, job.id)
+                st.rerun()
+    if progress.is_interrupted or (job.status == "cancelled" and progress.cancelled):
+        if columns[1].button("Resume batch", key=f"{key}_resume", type="primary",
+                             icon=":material/play_arrow:",
+                             help="Sends only the calls that have no result yet."):
+            with friendly_errors(f"{key}_resume"):
+                batches.resume(user, job.id)
+                st.rerun()
+    if progress.failed and job.status not in jobs.ACTIVE:
+        if columns[2].button(f"Retry {progress.failed:,} failed", key=f"{key}_retry",
+                             icon=":material/replay:",
+                             help="Sends the failed calls again; results already in are kept."):
+            with friendly_errors(f"{key}_retry"):
+                batches.retry_failed(user, job.id)
+                st.rerun()
+
+
+def show_progress(user: UserView, job_id: int, *, key: str) -> None:
+    progress = jobs.progress(user, job_id)
+    job = progress.job
+    state = "interrupted — it can be resumed" if progress.is_interrupted else STATUS_WORDS.get(
+        job.status, job.status)
+    st.markdown(f"**{escape_markdown(job.title)}** · {state}")
+    st.progress(progress.fraction,
+                text=f"{progress.done + progress.failed:,} of {job.total_units:,} calls done")
+    done, failed, remaining, elapsed, left, spend = st.columns(6)
+    done.metric("Done", number(progress.done))
+    failed.metric("Failed", number(progress.failed))
+    remaining.metric("Remaining", number(progress.remaining + progress.cancelled))
+    elapsed.metric("Elapsed", _duration(progress.elapsed_s))
+    left.metric("Time left", _duration(progress.eta_s))
+    spend.metric("Spend so far", f"${progress.spend:,.4f}",
+                 help="Estimated from the price table; the invoice is the final word.")
+    if job.message:
+        st.caption(escape_markdown(job.message))
+    _actions(user, progress, key)
+
+
+def results_frame(units: list[UnitView]) -> pd.DataFrame:
+    rows = []
+    for unit in units:
+        row: dict[str, object] = {"Input": unit.label, "Status": unit.status}
+        if unit.fields:
+            row.update({f"Answer: {k}": v for k, v in unit.fields.items()})
+        else:
+            row["Answer"] = unit.output or ""
+        row.update({"Tokens in": unit.input_tokens, "Tokens out": unit.output_tokens,
+                    "Seconds": round(unit.latency_ms / 1000, 2),
+                    "Cost (US$)": round(unit.cost_estimate, 5), "Error": unit.error or ""})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def show_results(user: UserView, job_id: int, *, key: str) -> None:
+    units = jobs.list_units(user, job_id)
+    frame = results_frame(units)
+    if frame.empty:
+        st.info("No results yet.", icon=":material/hourglass_empty:")
+        return
+    left, right = st.columns(2)
+    statuses = left.multiselect("Show status", sorted(frame["Status"].unique()),
+                                key=f"{key}_status", placeholder="All statuses")
+    contains = right.text_input("Answer or input contains", key=f"{key}_contains",
+                                help="Keeps rows whose input or answer contains this text.")
+    shown = frame
+    if statuses:
+        shown = shown[shown["Status"].isin(statuses)]
+    if contains.strip():
+        text = shown.drop(columns=["Tokens in", "Tokens out", "Seconds", "Cost (US$)"])
+        mask = text.astype(str).apply(
+            lambda col: col.str.contains(contains.strip(), case=False, regex=False)).any(axis=1)
+        shown = shown[mask]
+    st.dataframe(shown, hide_index=True, width="stretch")
+    st.caption(f"{len(shown):,} of {len(frame):,} results.")
+    download, save = st.columns(2)
+    download.download_button("Download CSV", frame_csv_bytes(shown),
+                              file_name=f"batch-{job_id}-results.csv", mime="text/csv",
+                              key=f"{key}_csv", icon=":material/download:",
+                              help="Spreadsheet formulas in the text are neutralised.")
+    with save:
+        save_to_item.show(
+            user, key=f"{key}_save", title=f"Batch {job_id} results", data=shown,
+            make_insight=lambda item_id: NewInsight(
+                item_id=item_id, kind="answer", title=f"Batch {job_id} results",
+                summary=f"{len(shown):,} results of a prompt batch.",
+                spec={"batch_job_id": job_id}))

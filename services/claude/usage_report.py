@@ -1,0 +1,144 @@
+"""The usage dashboard's numbers: Claude calls grouped by day, person, model and feature,
+with tokens (input, output, cache read and write), estimated cost, error rate and latency
+p50/p95. Admins see everyone's; everyone else only their own. All aggregation is SQL over
+the `runs` table (portable: DuckDB and PostgreSQL both know `percentile_cont`)."""
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, Literal
+
+from pydantic import BaseModel
+from sqlalchemy import Date, case, cast, func, select
+
+from services.access.permissions import Role
+from services.access.users import UserView
+from services.claude import usage
+from services.errors import InvalidInput
+from services.store.db import session_scope
+from services.store.models import Insight, ItemRun, ResearchItem, Run
+
+Grouping = Literal["day", "person", "model", "feature"]
+GROUPINGS: tuple[Grouping, ...] = ("day", "person", "model", "feature")
+MAX_DAYS = 366
+FEATURE_LABELS = (("ask.", "Ask"), ("prompt.single", "Single run"), ("prompt.batch", "Batch"),
+                  ("prompt.enrich", "Enrich"), ("prompt.compare", "Compare"))
+
+
+class UsageRow(BaseModel):
+    key: str
+    calls: int
+    input_tokens: int
+    output_tokens: int
+    cache_read_tokens: int
+    cache_write_tokens: int
+    cost: float
+    failed: int
+    p50_ms: float
+    p95_ms: float
+
+    @property
+    def error_rate(self) -> float:
+        return self.failed / self.calls if self.calls else 0.0
+
+
+class UsageReport(BaseModel):
+    since: date
+    until: date
+    person: str | None  # None: everyone (admins only)
+    totals: UsageRow
+    groups: dict[str, list[UsageRow]]
+
+
+class MonthStats(BaseModel):
+    items: int
+    insights: int
+    runs: int
+    calls: int
+    spend: float
+    budget_left: float | None  # US$ left this month, None without a cost budget
+    tokens_left: int | None
+
+
+def _feature_label() -> Any:
+    whens = [(Run.feature.like(f"{prefix}%"), label) for prefix, label in FEATURE_LABELS]
+    return case(*whens, else_=Run.feature)
+
+
+def _key(grouping: Grouping) -> Any:
+    if grouping == "day":
+        return cast(Run.created_at, Date)
+    if grouping == "person":
+        return Run.username
+    if grouping == "model":
+        return Run.model
+    return _feature_label()
+
+
+def _measures() -> list[Any]:
+    return [func.count(), func.coalesce(func.sum(Run.input_tokens), 0),
+            func.coalesce(func.sum(Run.output_tokens), 0),
+            func.coalesce(func.sum(Run.cache_read_tokens), 0),
+            func.coalesce(func.sum(Run.cache_write_tokens), 0),
+            func.coalesce(func.sum(Run.cost_estimate), 0.0),
+            func.coalesce(func.sum(case((Run.status == "failed", 1), else_=0)), 0),
+            func.percentile_cont(0.5).within_group(Run.latency_ms),
+            func.percentile_cont(0.95).within_group(Run.latency_ms)]
+
+
+def _row(key: object, values: tuple[Any, ...]) -> UsageRow:
+    return UsageRow(key=str(key), calls=int(values[0]), input_tokens=int(values[1]),
+                    output_tokens=int(values[2]), cache_read_tokens=int(values[3]),
+                    cache_write_tokens=int(values[4]), cost=float(values[5]),
+                    failed=int(values[6]), p50_ms=float(values[7] or 0),
+                    p95_ms=float(values[8] or 0))
+
+
+def report(actor: UserView, since: date, until: date, *,
+           person: str | None = None) -> UsageReport:
+    """Usage between two days (both included). Non-admins always get their own."""
+    if until < since:
+        raise InvalidInput("The end date is before the start date; pick them the other way "
+                           "round.")
+    if (until - since).days > MAX_DAYS:
+        raise InvalidInput(f"Pick at most {MAX_DAYS} days at a time.")
+    if actor.role != Role.ADMIN:
+        person = actor.username
+    start = datetime.combine(since, time.min)
+    end = datetime.combine(until + timedelta(days=1), time.min)
+    where = [Run.created_at >= start, Run.created_at < end]
+    if person:
+        where.append(Run.username == person)
+    groups: dict[str, list[UsageRow]] = {}
+    with session_scope() as session:
+        total = session.execute(select(*_measures()).where(*where)).one()
+        for grouping in GROUPINGS:
+            key = _key(grouping).label("key")
+            rows = session.execute(select(key, *_measures()).where(*where).group_by(key)
+                                   .order_by(key)).all()
+            groups[grouping] = [_row(r[0], tuple(r[1:])) for r in rows]
+    return UsageReport(since=since, until=until, person=person,
+                       totals=_row("total", tuple(total)), groups=groups)
+
+
+def this_month() -> tuple[date, date]:
+    today = datetime.now(UTC).date()
+    return today.replace(day=1), today
+
+
+def my_month(user: UserView) -> MonthStats:
+    """Home's "my month": items and insights made, prompt runs, Claude calls and spend."""
+    since = usage.month_start()
+    with session_scope() as session:
+        items = session.scalar(select(func.count()).select_from(ResearchItem).where(
+            ResearchItem.owner == user.username, ResearchItem.created_at >= since)) or 0
+        insights = session.scalar(select(func.count()).select_from(Insight).where(
+            Insight.created_by == user.username, Insight.created_at >= since)) or 0
+        runs = session.scalar(select(func.count()).select_from(ItemRun).where(
+            ItemRun.created_by == user.username, ItemRun.created_at >= since)) or 0
+    used = usage.monthly_usage(user.username)
+    budget = usage.get_budget(user.username)
+    cost_left = None if budget.monthly_cost is None else max(0.0, budget.monthly_cost - used.cost)
+    tokens_left = (None if budget.monthly_tokens is None
+                   else max(0, budget.monthly_tokens - used.tokens))
+    return MonthStats(items=int(items), insights=int(insights), runs=int(runs),
+                      calls=used.calls, spend=used.cost, budget_left=cost_left,
+                      tokens_left=tokens_left)

@@ -1,0 +1,412 @@
+"""The job model: long work kept in the metadata store, so leaving the page, refreshing,
+signing out or restarting the app loses nothing.
+
+A job is queued, running, done, failed or cancelled; its units are pending, running,
+succeeded, failed or cancelled. A unit's key is unique within its job and a result is written
+only over a unit that has not yet succeeded, so nothing is stored twice. A running job whose
+runner has gone (its process died, or its heartbeat stopped) is *interrupted*: it can be
+resumed, and only units without a result are sent again.
+"""
+
+import os
+import socket
+from collections import Counter
+from datetime import datetime, timedelta
+from typing import Any, Literal, cast
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import (
+    CursorResult,
+    DateTime,
+    Integer,
+    Table,
+    column,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+    values,
+)
+from sqlalchemy import cast as cast_
+from sqlalchemy.sql.expression import ColumnClause
+
+from services.access.permissions import Role
+from services.access.users import UserView
+from services.errors import Conflict, InvalidInput, NotFound
+from services.prompts.calls import CallResult
+from services.prompts.sources import UnitInput
+from services.store.db import session_scope
+from services.store.models import Job, JobUnit, Run, utcnow
+
+JobStatus = Literal["queued", "running", "done", "failed", "cancelled"]
+ACTIVE = ("queued", "running")
+HEARTBEAT_S = 2.0
+STALE_AFTER_S = 30.0  # a running job whose heartbeat is older than this has lost its runner
+MAX_ERROR_CHARS = 2_000
+
+
+class JobView(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    kind: str
+    owner: str
+    title: str
+    template_id: int | None
+    template_version: int | None
+    model: str
+    status: str
+    concurrency: int
+    source: dict[str, Any]
+    total_units: int
+    estimated_cost: float
+    cancel_requested: bool
+    runner_token: str
+    heartbeat_at: datetime | None
+    external_id: str
+    message: str
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class UnitView(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    job_id: int
+    unit_key: str
+    position: int
+    label: str
+    inputs: dict[str, Any]
+    status: str
+    output: str | None
+    fields: dict[str, Any] | None
+    input_tokens: int
+    output_tokens: int
+    cache_read_tokens: int
+    cache_write_tokens: int
+    cost_estimate: float
+    latency_ms: float
+    attempts: int
+    error: str | None
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class Progress(BaseModel):
+    job: JobView
+    done: int
+    failed: int
+    cancelled: int
+    remaining: int
+    spend: float
+    elapsed_s: float
+    eta_s: float | None
+    is_interrupted: bool
+
+    @property
+    def fraction(self) -> float:
+        total = self.job.total_units or 1
+        return min(1.0, (self.done + self.failed) / total)
+
+
+def _changed(result: object) -> bool:
+    return isinstance(result, CursorResult) and result.rowcount > 0
+
+
+# --- the runner's side -----------------------------------------------------------------
+
+def runner_token() -> str:
+    """Names this process: host and pid (so a restart on the same host sees a dead runner)."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _runner_is_gone(job: Job | JobView, now: datetime) -> bool:
+    if job.status == "queued":  # nobody picked it up (the app stopped before it could)
+        waiting_since = job.heartbeat_at or job.created_at
+        return now - waiting_since > timedelta(seconds=STALE_AFTER_S)
+    if job.status != "running":
+        return False
+    host, _, pid = job.runner_token.rpartition(":")
+    if host == socket.gethostname() and pid.isdigit():
+        if int(pid) == os.getpid():
+            return False  # ours: the in-process runner says whether it is still working
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            pass
+    beat = job.heartbeat_at or job.started_at or job.created_at
+    return now - beat > timedelta(seconds=STALE_AFTER_S)
+
+
+def create_job(owner: str, *, kind: str, title: str, template_id: int | None,
+               template_version: int | None, model: str, concurrency: int,
+               source: dict[str, Any], units: list[UnitInput],
+               estimated_cost: float) -> JobView:
+    if not units:
+        raise InvalidInput("There is nothing to run: choose at least one item or row.")
+    keys = [u.key for u in units]
+    if len(set(keys)) != len(keys):
+        raise InvalidInput("The same item or row was chosen twice; choose each once.")
+    with session_scope(write=True) as session:
+        job = Job(kind=kind, owner=owner, title=title[:300], template_id=template_id,
+                  template_version=template_version, model=model, status="queued",
+                  concurrency=concurrency, source=source, total_units=len(units),
+                  estimated_cost=estimated_cost, cancel_requested=False, runner_token="",
+                  external_id="", message="", created_at=utcnow())
+        session.add(job)
+        session.flush()
+        session.execute(insert(JobUnit), [
+            {"job_id": job.id, "unit_key": u.key, "position": n, "label": u.label[:300],
+             "inputs": u.values, "status": "pending", "input_tokens": 0, "output_tokens": 0,
+             "cache_read_tokens": 0, "cache_write_tokens": 0, "cost_estimate": 0.0,
+             "latency_ms": 0.0, "attempts": 0}
+            for n, u in enumerate(units)])
+        return JobView.model_validate(job)
+
+
+def claim(job_id: int, token: str) -> JobView | None:
+    """Marks a queued (or interrupted) job as running for this runner; None if it is not
+    runnable (finished, cancelled, or another live runner has it)."""
+    with session_scope(write=True) as session:
+        job = session.get(Job, job_id)
+        if job is None or job.status not in ACTIVE:
+            return None
+        if job.status == "running" and job.runner_token != token and not _runner_is_gone(
+                job, utcnow()):
+            return None
+        if job.cancel_requested:
+            _finish(session, job, "cancelled", "Cancelled before it started.")
+            return None
+        job.status = "running"
+        job.runner_token = token
+        job.heartbeat_at = utcnow()
+        job.started_at = job.started_at or utcnow()
+        job.finished_at = None
+        # A unit left "running" by a runner that died has no result: it goes again.
+        session.execute(update(JobUnit).where(JobUnit.job_id == job_id,
+                                              JobUnit.status == "running")
+                        .values(status="pending"))
+        session.flush()
+        return JobView.model_validate(job)
+
+
+def pending_units(job_id: int) -> list[UnitView]:
+    with session_scope() as session:
+        rows = session.scalars(select(JobUnit).where(JobUnit.job_id == job_id,
+                                                     JobUnit.status == "pending")
+                               .order_by(JobUnit.position))
+        return [UnitView.model_validate(r) for r in rows]
+
+
+def save_result(unit_id: int, result: CallResult) -> bool:
+    """Writes a unit's result the moment it arrives; False if it already had one."""
+    with session_scope(write=True) as session:
+        done = session.execute(
+            update(JobUnit).where(JobUnit.id == unit_id,
+                                  JobUnit.status.notin_(("succeeded", "failed", "cancelled")))
+            .values(**_result_values(result)))
+        return _changed(done)
+
+
+def save_results(results: list[tuple[int, CallResult]], runs: list[Any]) -> None:
+    """Many results (and their `runs` usage rows) in one transaction, each kind as one
+    prepared statement run for every row: a batch's results are written as they arrive, a
+    few at a time. A unit that already has a result keeps it."""
+    if not results and not runs:
+        return
+    units = cast(Table, JobUnit.__table__)
+    with session_scope(write=True) as session:
+        connection = session.connection()  # Core statements: one prepared statement each
+        if runs:
+            connection.execute(insert(cast(Table, Run.__table__)),
+                               [_row_values(r) for r in runs])
+        if results:
+            connection.execute(_results_update(units, results))
+
+
+def _results_update(units: Table, results: list[tuple[int, CallResult]]) -> Any:
+    """One UPDATE … FROM (VALUES …) for every result: DuckDB runs it as one statement,
+    where a prepared statement per row costs about 10 ms each."""
+    columns: list[ColumnClause[Any]] = [column("unit_id", Integer),
+                                        column("new_attempts", Integer),
+                                        column("new_finished_at", DateTime)]
+    columns += [column(f"new_{k}", units.c[k].type) for k in _PLAIN_FIELDS]
+    rows = []
+    for unit_id, result in results:
+        fields = _result_values(result)
+        rows.append((unit_id, max(1, result.attempts), utcnow(),
+                     *[fields[k] for k in _PLAIN_FIELDS]))
+    incoming = values(*columns, name="incoming").data(rows)
+    changes = {k: cast_(incoming.c[f"new_{k}"], units.c[k].type) for k in _PLAIN_FIELDS}
+    return (update(units)
+            .where(units.c.id == incoming.c.unit_id,
+                   or_(units.c.status == "pending", units.c.status == "running"))
+            .values({**changes, "attempts": units.c.attempts + incoming.c.new_attempts,
+                     "finished_at": incoming.c.new_finished_at}))
+
+
+_PLAIN_FIELDS = ("status", "output", "fields", "input_tokens", "output_tokens",
+                 "cache_read_tokens", "cache_write_tokens", "cost_estimate", "latency_ms",
+                 "error")
+
+
+def _row_values(row: Run) -> dict[str, Any]:
+    return {c.key: getattr(row, c.key) for c in Run.__table__.columns if c.key != "id"}
+
+
+def _result_values(result: CallResult) -> dict[str, Any]:
+    return {"status": result.status, "output": result.output, "fields": result.fields,
+            "input_tokens": result.input_tokens, "output_tokens": result.output_tokens,
+            "cache_read_tokens": result.cache_read_tokens,
+            "cache_write_tokens": result.cache_write_tokens,
+            "cost_estimate": result.cost_estimate, "latency_ms": result.latency_ms,
+            "attempts": JobUnit.attempts + max(1, result.attempts),
+            "error": (result.error or "")[:MAX_ERROR_CHARS] or None, "finished_at": utcnow()}
+
+
+def heartbeat(job_id: int, token: str) -> bool:
+    """Refreshes the heartbeat; returns whether cancelling was asked for."""
+    with session_scope(write=True) as session:
+        job = session.get(Job, job_id)
+        if job is None:
+            return True
+        if job.runner_token == token:
+            job.heartbeat_at = utcnow()
+        return bool(job.cancel_requested)
+
+
+def finish(job_id: int, status: JobStatus, message: str = "") -> None:
+    with session_scope(write=True) as session:
+        job = session.get(Job, job_id)
+        if job is not None:
+            _finish(session, job, status, message)
+
+
+def _finish(session: Any, job: Job, status: str, message: str) -> None:
+    if status == "cancelled":
+        session.execute(update(JobUnit).where(JobUnit.job_id == job.id,
+                                              JobUnit.status == "pending")
+                        .values(status="cancelled"))
+    job.status = status
+    job.message = message
+    job.finished_at = utcnow()
+    job.runner_token = ""
+
+
+def outcome_sentence(job_id: int) -> str:
+    with session_scope() as session:
+        counts = Counter(dict(session.execute(
+            select(JobUnit.status, func.count()).where(JobUnit.job_id == job_id)
+            .group_by(JobUnit.status)).all()))
+    sentence = f"{counts['succeeded']:,} succeeded"
+    if counts["failed"]:
+        sentence += f", {counts['failed']:,} failed (you can retry the failed ones)"
+    return sentence + "."
+
+
+def set_external_id(job_id: int, external_id: str) -> None:
+    with session_scope(write=True) as session:
+        job = session.get(Job, job_id)
+        if job is not None:
+            job.external_id = external_id
+
+
+# --- people's side ---------------------------------------------------------------------
+
+def _load(session: Any, actor: UserView, job_id: int) -> Job:
+    job = session.get(Job, job_id)
+    if job is None or (job.owner != actor.username and actor.role != Role.ADMIN):
+        raise NotFound("That batch does not exist or is not yours.")
+    return job
+
+
+def get_job(actor: UserView, job_id: int) -> JobView:
+    with session_scope() as session:
+        return JobView.model_validate(_load(session, actor, job_id))
+
+
+def list_jobs(actor: UserView, *, limit: int = 50) -> list[JobView]:
+    with session_scope() as session:
+        rows = session.scalars(select(Job).where(Job.owner == actor.username)
+                               .order_by(Job.id.desc()).limit(limit))
+        return [JobView.model_validate(r) for r in rows]
+
+
+def request_cancel(actor: UserView, job_id: int) -> JobView:
+    """Asks the runner to stop: calls under way finish and are saved, no new ones start. An
+    interrupted job (no live runner) is cancelled at once."""
+    with session_scope(write=True) as session:
+        job = _load(session, actor, job_id)
+        if job.status not in ACTIVE:
+            raise Conflict("This batch has already finished, so there is nothing to cancel.")
+        job.cancel_requested = True
+        if job.status == "queued" or _runner_is_gone(job, utcnow()):
+            _finish(session, job, "cancelled", "Cancelled.")
+        session.flush()
+        return JobView.model_validate(job)
+
+
+def reopen(actor: UserView, job_id: int, *, failed_too: bool) -> JobView:
+    """Queues a finished or interrupted job again: units without a result (and, with
+    `failed_too`, the failed ones) will be sent; succeeded units never are."""
+    with session_scope(write=True) as session:
+        job = _load(session, actor, job_id)
+        if job.status == "running" and not _runner_is_gone(job, utcnow()):
+            raise Conflict("This batch is still running.")
+        statuses = ["pending", "cancelled", "running"] + (["failed"] if failed_too else [])
+        again = session.execute(
+            update(JobUnit).where(JobUnit.job_id == job_id, JobUnit.status.in_(statuses))
+            .values(status="pending", error=None))
+        if not _changed(again) and job.status != "running":
+            raise InvalidInput("Every unit of this batch already has its result; nothing to "
+                               "run again.")
+        job.status = "queued"
+        job.cancel_requested = False
+        job.message = ""
+        job.finished_at = None
+        job.heartbeat_at = utcnow()
+        session.flush()
+        return JobView.model_validate(job)
+
+
+def progress(actor: UserView, job_id: int) -> Progress:
+    with session_scope() as session:
+        job = _load(session, actor, job_id)
+        counts = Counter(dict(session.execute(
+            select(JobUnit.status, func.count()).where(JobUnit.job_id == job_id)
+            .group_by(JobUnit.status)).all()))
+        spend = float(session.scalar(
+            select(func.coalesce(func.sum(JobUnit.cost_estimate), 0.0))
+            .where(JobUnit.job_id == job_id)) or 0.0)
+        view = JobView.model_validate(job)
+    now = utcnow()
+    end = view.finished_at or now
+    elapsed = (end - view.started_at).total_seconds() if view.started_at else 0.0
+    finished = counts["succeeded"] + counts["failed"]
+    remaining = counts["pending"] + counts["running"]
+    eta = None
+    if view.status == "running" and finished and remaining:
+        eta = elapsed / finished * remaining
+    return Progress(job=view, done=counts["succeeded"], failed=counts["failed"],
+                    cancelled=counts["cancelled"], remaining=remaining, spend=spend,
+                    elapsed_s=max(0.0, elapsed), eta_s=eta,
+                    is_interrupted=view.status in ACTIVE and _runner_is_gone(view, now))
+
+
+def list_units(actor: UserView, job_id: int, *, status: str | None = None) -> list[UnitView]:
+    with session_scope() as session:
+        _load(session, actor, job_id)
+        statement = select(JobUnit).where(JobUnit.job_id == job_id).order_by(JobUnit.position)
+        if status:
+            statement = statement.where(JobUnit.status == status)
+        return [UnitView.model_validate(r) for r in session.scalars(statement)]
+
+
+def interrupted_jobs(actor: UserView) -> list[JobView]:
+    now = utcnow()
+    return [j for j in list_jobs(actor) if j.status in ACTIVE and _runner_is_gone(j, now)]

@@ -1,0 +1,91 @@
+"""Large batches through the Message Batches API (half price, results within hours): the
+pending units are submitted as one batch, the batch is polled in the background (the id is
+kept on the job, so a restart polls the same batch instead of paying again), and results
+are saved as they are fetched."""
+
+import json
+import time
+
+from services.claude import client as claude
+from services.claude import usage
+from services.errors import ClaudeUnavailable, InvalidInput
+from services.prompts import calls, jobs, templates
+from services.prompts.calls import CallResult
+from services.prompts.templates import TemplateVersionView
+
+FEATURE = "prompt.batch"
+POLL_S = 30.0
+SAVE_EVERY = 50
+OFFERED_FROM_UNITS = 100
+
+
+def _requests(version: TemplateVersionView, units: list[jobs.UnitView]) -> list[dict]:
+    tool = templates.output_tool(version.output_fields)
+    requests = []
+    for unit in units:
+        params: dict = {"model": version.model, "max_tokens": version.max_tokens,
+                        "system": calls.system_for(version),
+                        "messages": calls.messages_for(version, {k: str(v) for k, v in
+                                                                 unit.inputs.items()})}
+        if version.temperature != 1.0:
+            params["temperature"] = version.temperature
+        if tool is not None:
+            params["tools"] = [tool]
+            params["tool_choice"] = {"type": "tool", "name": tool["name"]}
+        requests.append({"custom_id": str(unit.id), "params": params})
+    return requests
+
+
+def _result(version: TemplateVersionView, outcome: claude.BatchResult) -> CallResult:
+    used = outcome.usage
+    base = CallResult(status="failed", model=used.model if used else version.model,
+                      input_tokens=used.input_tokens if used else 0,
+                      output_tokens=used.output_tokens if used else 0,
+                      cost_estimate=(used.cost_estimate or 0.0) if used else 0.0, attempts=1)
+    if not outcome.is_succeeded:
+        return base.model_copy(update={"error": outcome.error})
+    if not version.output_fields:
+        return base.model_copy(update={"status": "succeeded", "output": outcome.text})
+    try:
+        fields = templates.check_output(version.output_fields, outcome.tool_input or {})
+    except InvalidInput as mismatch:
+        return base.model_copy(update={"error": str(mismatch)})
+    return base.model_copy(update={"status": "succeeded", "fields": fields,
+                                   "output": json.dumps(fields, ensure_ascii=False)})
+
+
+def run(job: jobs.JobView, version: TemplateVersionView, token: str) -> None:
+    batch_id = job.external_id
+    try:
+        if not batch_id:
+            units = jobs.pending_units(job.id)
+            if not units:
+                jobs.finish(job.id, "done", jobs.outcome_sentence(job.id))
+                return
+            batch_id = claude.submit_batch(_requests(version, units)).id
+            jobs.set_external_id(job.id, batch_id)
+        while not claude.batch_status(batch_id).is_ended:
+            if jobs.heartbeat(job.id, token):
+                claude.cancel_batch(batch_id)
+            time.sleep(POLL_S)
+        _save_results(job, version, batch_id)
+    except ClaudeUnavailable as error:
+        jobs.finish(job.id, "failed", f"{error} The batch can be resumed; results already "
+                                      "fetched are kept.")
+        return
+    cancelled = jobs.heartbeat(job.id, token)
+    jobs.finish(job.id, "cancelled" if cancelled else "done", jobs.outcome_sentence(job.id))
+
+
+def _save_results(job: jobs.JobView, version: TemplateVersionView, batch_id: str) -> None:
+    results: list[tuple[int, CallResult]] = []
+    rows = []
+    sink = claude.usage_sink()
+    for outcome in claude.batch_results(batch_id, user=job.owner, feature=FEATURE):
+        results.append((int(outcome.custom_id), _result(version, outcome)))
+        if outcome.usage is not None and sink is usage.record_usage:
+            rows.append(usage.usage_row(outcome.usage))
+        if len(results) >= SAVE_EVERY:
+            jobs.save_results(results, rows)
+            results, rows = [], []
+    jobs.save_results(results, rows)

@@ -1,0 +1,250 @@
+"""Runs jobs. `JobRunner` is the interface pages and services use; `ThreadRunner` (the
+default) runs each job on threads inside the app process. Everything a job needs is in the
+metadata store and `execute_job(job_id, token)` is the whole of the work, so a Celery worker
+on Redis can run the same jobs later: its runner's `submit` sends `execute_job` as a task.
+
+A job's controller keeps at most `concurrency` calls in flight, saves each result the
+moment it arrives, beats a heartbeat, and between calls looks at the cancel flag and the
+owner's budget: cancelling lets calls under way finish (and saves them); a budget reached
+stops the job cleanly with the remaining units kept for later. A failed unit never fails
+the job.
+"""
+
+import logging
+import threading
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from typing import Protocol
+
+from services.claude import client as claude
+from services.claude import usage
+from services.claude.client import CallUsage
+from services.errors import BudgetExceeded, NotFound, ResearchDeskError
+from services.prompts import calls, jobs, message_batches, templates
+from services.prompts.calls import CallResult
+from services.prompts.jobs import UnitView
+from services.store.db import session_scope
+from services.store.models import Job
+
+log = logging.getLogger(__name__)
+
+FEATURES = {"batch": "prompt.batch", "enrich": "prompt.enrich"}
+MAX_CONCURRENCY = 16
+FLUSH_S = 0.2  # results are written at most this long after they arrive
+BUDGET_EVERY_S = 1.0
+UNEXPECTED = "Something went wrong on our side with this one; retry it."
+
+
+class JobRunner(Protocol):
+    def submit(self, job_id: int) -> None: ...
+
+    def is_active(self, job_id: int) -> bool: ...
+
+
+class ThreadRunner:
+    """One controller thread per job, each with its own pool of `concurrency` workers."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._active: dict[int, threading.Thread] = {}
+
+    def submit(self, job_id: int) -> None:
+        with self._lock:
+            thread = self._active.get(job_id)
+            if thread is not None and thread.is_alive():
+                return
+            thread = threading.Thread(target=self._run, args=(job_id,), daemon=True,
+                                      name=f"job-{job_id}")
+            self._active[job_id] = thread
+            thread.start()
+
+    def is_active(self, job_id: int) -> bool:
+        with self._lock:
+            thread = self._active.get(job_id)
+            return thread is not None and thread.is_alive()
+
+    def wait(self, job_id: int, timeout: float | None = None) -> bool:
+        """For tests and benchmarks: blocks until the job's controller ends."""
+        with self._lock:
+            thread = self._active.get(job_id)
+        if thread is None:
+            return True
+        thread.join(timeout)
+        return not thread.is_alive()
+
+    def _run(self, job_id: int) -> None:
+        try:
+            execute_job(job_id, jobs.runner_token())
+        except Exception:  # the job is marked failed; the app goes on
+            log.exception("Job %s stopped unexpectedly.", job_id)
+            jobs.finish(job_id, "failed", "The batch stopped because of an unexpected error. "
+                        "Resume it to carry on; finished results are kept.")
+
+
+_runner: JobRunner = ThreadRunner()
+
+
+def get_runner() -> JobRunner:
+    return _runner
+
+
+def set_runner(runner: JobRunner) -> None:
+    """Where a deployment plugs in another runner (e.g. Celery) at start-up."""
+    global _runner
+    _runner = runner
+
+
+def execute_job(job_id: int, token: str) -> None:
+    """The whole work of one job; safe to call again after a crash (only units without a
+    result are sent)."""
+    job = jobs.claim(job_id, token)
+    if job is None:
+        return
+    if job.template_id is None:
+        jobs.finish(job_id, "failed", "This batch has no prompt template.")
+        return
+    with session_scope() as session:
+        owner = session.get(Job, job_id).owner  # type: ignore[union-attr]
+    from services.access.users import get_user  # noqa: PLC0415 - avoid an import cycle
+
+    person = get_user(owner)
+    if person is None:
+        jobs.finish(job_id, "failed", "The account that started this batch no longer exists.")
+        return
+    try:
+        version = templates.get_version(person, job.template_id, job.template_version)
+    except NotFound as error:
+        jobs.finish(job_id, "failed", str(error))
+        return
+    feature = FEATURES.get(job.kind, "prompt.batch")
+    if job.kind == "message_batch":
+        message_batches.run(job, version, token)
+        return
+    stop = _Controller(job, version, feature, token).run(jobs.pending_units(job_id))
+    if stop is not None:
+        status, message = stop
+        jobs.finish(job_id, status, message)
+        return
+    jobs.finish(job_id, "done", jobs.outcome_sentence(job_id))
+
+
+class _Controller:
+    """Dispatches a job's units, at most `concurrency` at once. A writer thread saves results
+    as they arrive — those of the last `FLUSH_S` in one transaction, since each commit of the
+    metadata store costs tens of milliseconds while calls take hundreds — and beats the
+    heartbeat, so the dispatching loop never waits for the store. For a person with a
+    budget each result (and its usage) is written before the next call's budget check."""
+
+    def __init__(self, job: jobs.JobView, version: templates.TemplateVersionView,
+                 feature: str, token: str) -> None:
+        self.job = job
+        self.version = version
+        self.feature = feature
+        self.token = token
+        self.last_beat = 0.0
+        self.last_budget = 0.0
+        self.cancelled = False
+        self.budget_error: str | None = None
+        self.lock = threading.Lock()
+        self.write_lock = threading.Lock()
+        self.results: list[tuple[int, CallResult]] = []
+        self.usages: list[CallUsage] = []
+        self.finished = threading.Event()
+        self.is_budgeted = usage.get_budget(job.owner).is_limited
+
+    # -- the writer thread --
+
+    def write_loop(self) -> None:
+        while not self.finished.wait(FLUSH_S):
+            self.flush()
+            self.beat()
+        self.flush()
+
+    def beat(self) -> None:
+        now = time.monotonic()
+        if now - self.last_beat < min(jobs.HEARTBEAT_S, 0.5):
+            return
+        self.last_beat = now
+        self.cancelled = jobs.heartbeat(self.job.id, self.token) or self.cancelled
+
+    def flush(self) -> None:
+        with self.write_lock:
+            with self.lock:
+                results, self.results = self.results, []
+                usages, self.usages = self.usages, []
+            sink = claude.usage_sink()
+            rows = [usage.usage_row(u) for u in usages] if sink is usage.record_usage else []
+            jobs.save_results(results, rows)
+            if sink is not None and sink is not usage.record_usage:
+                for used in usages:
+                    sink(used)
+
+    # -- the dispatching loop --
+
+    def budget_left(self) -> bool:
+        """The owner's budget, looked at once a second (each call is checked again by the
+        client's budget hook just before it is sent)."""
+        now = time.monotonic()
+        if now - self.last_budget < BUDGET_EVERY_S:
+            return True
+        self.last_budget = now
+        try:
+            usage.check_budget(self.job.owner)
+        except BudgetExceeded as error:
+            self.budget_error = str(error)
+            return False
+        return True
+
+    def stop_reason(self) -> tuple[jobs.JobStatus, str] | None:
+        if self.budget_error is not None:
+            return ("cancelled", f"Stopped: {self.budget_error}")
+        if self.cancelled:
+            return ("cancelled", "Cancelled. Results that arrived are kept.")
+        return None
+
+    def run(self, units: list[UnitView]) -> tuple[jobs.JobStatus, str] | None:
+        concurrency = max(1, min(MAX_CONCURRENCY, self.job.concurrency))
+        in_flight: set[Future[None]] = set()
+        stop: tuple[jobs.JobStatus, str] | None = None
+        writer = threading.Thread(target=self.write_loop, daemon=True,
+                                  name=f"job-{self.job.id}-writer")
+        writer.start()
+        try:
+            with ThreadPoolExecutor(concurrency,
+                                    thread_name_prefix=f"job-{self.job.id}") as pool:
+                for unit in units:
+                    while len(in_flight) >= concurrency:
+                        _, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
+                    stop = self.stop_reason()
+                    if stop is None and not self.budget_left():
+                        stop = self.stop_reason()
+                    if stop is not None:
+                        break
+                    in_flight.add(pool.submit(self.call, unit))
+                wait(in_flight)
+        finally:
+            self.finished.set()
+            writer.join()
+        return stop or self.stop_reason() if self.budget_error else stop
+
+    def call(self, unit: UnitView) -> None:
+        seen: list[CallUsage] = []
+        try:
+            with claude.sink_deferred(budget_checked=not self.is_budgeted):
+                result = calls.run_prompt(self.job.owner, self.version,
+                                          {k: str(v) for k, v in unit.inputs.items()},
+                                          feature=self.feature, model=self.job.model or None,
+                                          seen=seen)
+        except BudgetExceeded as error:
+            self.budget_error = str(error)  # not sent: the unit stays pending for later
+            return
+        except ResearchDeskError as error:
+            result = CallResult(status="failed", model=self.job.model, error=str(error))
+        except Exception:  # one unit's surprise must not stop the others
+            log.exception("Unit %s of job %s failed unexpectedly.", unit.id, self.job.id)
+            result = CallResult(status="failed", model=self.job.model, error=UNEXPECTED)
+        with self.lock:
+            self.results.append((unit.id, result))
+            self.usages.extend(seen)
+        if self.is_budgeted:
+            self.flush()
