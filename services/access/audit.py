@@ -29,6 +29,9 @@ ACTIONS: dict[str, str] = {
     "dataset_deleted": "Dataset deleted",
     "budget_changed": "Budget changed",
     "setting_changed": "Setting changed",
+    "api_token_created": "API token created",
+    "api_token_revoked": "API token revoked",
+    "api_tokens_revoked": "All API tokens revoked",
 }
 
 
