@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import pandas as pd
-from fastapi import APIRouter, Path as PathParam, Query, Request
+from fastapi import APIRouter, Query, Request
+from fastapi import Path as PathParam
 from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
@@ -206,7 +207,8 @@ def chart_data(user: Caller, dataset_id: DatasetId, body: ChartDataIn) -> ChartD
     path = Path(stored.parquet_path)
     spec = validate_spec(body.spec, column_kinds(path))
     data = aggregate(path, spec)
-    return ChartDataOut(columns=[str(c) for c in data.frame.columns], labels=data.labels,
-                        rows=_rows(data.frame), mark_count=data.mark_count,
+    frame = data.display_frame()  # the column names people see, as in Explore's table
+    return ChartDataOut(columns=[str(c) for c in frame.columns], labels=data.labels,
+                        rows=_rows(frame), mark_count=data.mark_count,
                         rows_in=data.rows_in, is_sampled=data.is_sampled,
                         is_binned=data.is_binned, note=data.note)

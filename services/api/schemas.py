@@ -97,9 +97,11 @@ class ChartDataIn(BaseModel):
 
 
 class ChartDataOut(BaseModel):
-    columns: list[str] = Field(examples=[["species", "count"]])
-    labels: dict[str, str] = Field(examples=[{"species": "species", "count": "Count"}])
-    rows: list[dict[str, Any]] = Field(examples=[[{"species": "Adelie", "count": 152}]])
+    columns: list[str] = Field(examples=[["species", "Sum of body mass"]])
+    labels: dict[str, str] = Field(description="Internal name → the column name shown.",
+                                   examples=[{"x": "species", "value": "Sum of body mass"}])
+    rows: list[dict[str, Any]] = Field(examples=[[{"species": "Adelie",
+                                                   "Sum of body mass": 558_800}]])
     mark_count: int = Field(examples=[3])
     rows_in: int = Field(examples=[344])
     is_sampled: bool = False

@@ -8,6 +8,7 @@ any other reason leaves nothing on disk.
 import shutil
 import uuid
 from pathlib import Path
+from typing import BinaryIO
 
 from python_multipart import MultipartParser
 from python_multipart.multipart import parse_options_header
@@ -65,7 +66,7 @@ class _Parts:
         self.is_file = False
         self.value = bytearray()
         self.buffer = bytearray()
-        self.handle = None  # type: ignore[var-annotated]
+        self.handle: BinaryIO | None = None
         self.ended = False
         self.error: Exception | None = None
 
