@@ -4,15 +4,23 @@ Request models refuse unknown fields (422), so a typo never silently does someth
 Responses never carry server paths, password hashes or token secrets.
 """
 
-from datetime import datetime
-from typing import Any, Generic, Literal, TypeVar
+from datetime import UTC, datetime
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from services.charts.spec import ChartSpec
 from services.data.dataset_models import Step
 
 T = TypeVar("T")
+
+
+def _as_utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+# The store keeps UTC without a zone; the API says so (RFC 3339: "…+00:00").
+UtcDateTime = Annotated[datetime, AfterValidator(_as_utc)]
 MAX_LIMIT = 1000
 STRICT = ConfigDict(extra="forbid")
 
@@ -42,8 +50,8 @@ class DatasetOut(BaseModel):
     rows: int = Field(examples=[344])
     columns: int = Field(examples=[8])
     bytes: int = Field(examples=[12_345])
-    created_at: datetime
-    updated_at: datetime
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
 
 
 class UploadOut(BaseModel):
@@ -63,7 +71,7 @@ class VersionOut(BaseModel):
     recipe: list[dict[str, Any]] | None = None
     note: str = Field(examples=["Dropped rows with a missing value in body_mass_g."])
     created_by: str = Field(examples=["ada"])
-    created_at: datetime
+    created_at: UtcDateTime
 
 
 class FindingsOut(BaseModel):
