@@ -22,6 +22,7 @@ from services.api.app import create_api
 from tests.factories import make_admin
 from tests.unit.api.conftest import upload_csv
 
+EXAMPLES = int(os.environ.get("RESEARCH_DESK_SCHEMATHESIS_EXAMPLES", "6"))  # per operation
 APP = Starlette(routes=[Mount("/api", app=create_api())])
 schema = schemathesis.openapi.from_asgi("/api/openapi.json", APP)
 # Invalid requests are generated too (negative mode); the API may coerce 0 to false as
@@ -39,7 +40,7 @@ def token(tmp_path: Path) -> str:
 
 
 @schema.parametrize()
-@settings(max_examples=int(os.environ.get("RESEARCH_DESK_SCHEMATHESIS_EXAMPLES", "6")), deadline=None, derandomize=True,
+@settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
           suppress_health_check=list(HealthCheck))
 def test_every_operation_keeps_its_promises(case: schemathesis.Case, token: str) -> None:
     case.call_and_validate(headers={"Authorization": f"Bearer {token}"}, checks=CHECKS)
