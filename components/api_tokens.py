@@ -52,3 +52,13 @@ def _token_list(user: UserView, *, key: str) -> None:
             with friendly_errors(f"{key}_revoke"):
                 api_tokens.revoke_token(user, token.id)
                 st.rerun()
+
+
+def show_for_admin(admin: UserView, username: str, *, key: str = "admin_tokens") -> None:
+    """On the Admin page: how many API tokens a person has, and revoking them all."""
+    active = [t for t in api_tokens.list_tokens(admin, username) if t.is_active]
+    st.caption(f"{username} has {len(active)} active API token(s).")
+    if active and st.button(f"Revoke every API token of {username}", key=f"{key}_{username}"):
+        with friendly_errors(key):
+            count = api_tokens.revoke_all(admin, username)
+            st.success(f"{count} API token(s) of {username} no longer work.")

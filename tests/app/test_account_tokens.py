@@ -1,8 +1,12 @@
 """The Account page's API tokens: create (shown once), list, revoke."""
 
+import pytest
+
 from services.access import api_tokens, users
+from services.access.permissions import Role
+from services.errors import AuthenticationFailed
 from tests.app.helpers import all_text, button, open_page, sign_in, text_input
-from tests.factories import make_admin
+from tests.factories import make_admin, make_user
 
 
 def test_create_show_once_list_and_revoke_a_token() -> None:
@@ -29,3 +33,18 @@ def test_an_empty_token_name_is_refused_politely() -> None:
     button(at, "Create token").click().run()
     assert "Please enter a token name." in all_text(at)
     assert not at.code
+
+
+def test_an_admin_revokes_someone_elses_tokens_on_the_admin_page() -> None:
+    admin = make_admin()
+    make_user(admin, "bob", Role.ANALYST)
+    bob = users.get_user("bob")
+    assert bob is not None
+    secret = api_tokens.create_token(bob, "bob's script").secret
+    at = open_page(sign_in("ada"), "pages/admin.py")
+    at.selectbox(key="admin_manage_user").select("bob").run()
+    assert "bob has 1 active API token(s)." in all_text(at)
+    button(at, "Revoke every API token of bob").click().run()
+    assert "1 API token(s) of bob no longer work." in all_text(at)
+    with pytest.raises(AuthenticationFailed):
+        api_tokens.authenticate(secret)
