@@ -87,6 +87,7 @@ COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
                         "malformed, expired or revoked), or a token in the address."),
     403: _response(403, "The token's role may not do this."),
     404: _response(404, "It does not exist or is not shared with you."),
+    413: _response(413, "The request body is over its size limit; nothing was read."),
     422: _response(422, "The input is not valid; nothing was changed."),
     429: _response(429, "Too many requests with this token; see Retry-After."),
 }

@@ -212,3 +212,13 @@ def test_deeply_nested_json_and_sql_text_are_refused_politely(api: Api, people: 
     assert ok.status_code == 200, ok.text
     assert ok.json()["rows"] == []
     assert datasets.get_dataset(people.analyst, dataset_id).rows == 3
+
+
+def test_a_json_body_over_one_megabyte_is_refused_unread(api: Api, people: People,
+                                                         tmp_path: Path) -> None:
+    dataset_id = upload_csv(people.analyst, tmp_path)
+    body = '{"spec": {"x": "' + "a" * 1_100_000 + '"}}'
+    response = api.post(f"/v1/datasets/{dataset_id}/chart-data",
+                        token=people.token(people.analyst), content=body,
+                        headers={"Content-Type": "application/json"})
+    assert "over 1 MB" in problem_of(response, 413)
