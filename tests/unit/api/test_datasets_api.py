@@ -222,3 +222,12 @@ def test_a_json_body_over_one_megabyte_is_refused_unread(api: Api, people: Peopl
                         token=people.token(people.analyst), content=body,
                         headers={"Content-Type": "application/json"})
     assert "over 1 MB" in problem_of(response, 413)
+
+
+def test_two_files_or_a_long_name_are_refused_leaving_nothing(api: Api, people: People) -> None:
+    token = people.token(people.analyst)
+    two = [("file", ("a.csv", b"a\n1\n", "text/csv")), ("file", ("b.csv", b"b\n2\n", "text/csv"))]
+    assert "one file" in problem_of(api.post("/v1/datasets", token=token, files=two), 422)
+    long_name = _upload(api, token, fields={"name": "n" * 5000})
+    assert "too long" in problem_of(long_name, 422)
+    assert _uploads_left() == [] and datasets.list_datasets(people.analyst) == []
