@@ -32,6 +32,8 @@ PAGES = [
     ("dataset", "pages/dataset.py", "Dataset", ":material/dataset:", False),
     ("explore", "pages/explore.py", "Explore", ":material/bar_chart:", True),
     ("ask", "pages/ask.py", "Ask", ":material/forum:", True),
+    ("research", "pages/research.py", "Research", ":material/science:", True),
+    ("research_item", "pages/research_item.py", "Research item", ":material/article:", False),
     ("account", "pages/account.py", "Account", ":material/person:", True),
     ("admin", "pages/admin.py", "Admin", ":material/admin_panel_settings:", True),
 ]

@@ -8,6 +8,7 @@ import streamlit as st
 
 from components import save_to_item
 from components.chart_figure import build_figure, default_title, for_export, summarize
+from components.insight_figure import explore_insight_spec
 from components.text import escape_markdown
 from services.access.users import UserView
 from services.charts.aggregate import ChartData
@@ -69,7 +70,7 @@ def show_chart(user: UserView, data: ChartData, spec: ChartSpec, *, dataset_id: 
             user, key="explore_save", title=title, data=frame,
             make_insight=lambda item_id: NewInsight(
                 item_id=item_id, kind="chart", title=title, summary=summary,
-                spec=spec.model_dump(mode="json"), dataset_id=dataset_id,
+                spec=explore_insight_spec(spec, data, len(frame)), dataset_id=dataset_id,
                 dataset_version=version),
         )
 

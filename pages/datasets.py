@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from components import read_options, upload_memory
+from components import read_options, sample_picker, upload_memory
 from components.feedback import empty_state, friendly_errors
 from components.session import require_page
 from components.text import escape_markdown, file_size, number, when
@@ -152,6 +152,9 @@ with friendly_errors("datasets_list"):
             else "Ask a colleague to share a dataset with you."
         )
         empty_state("No datasets yet.", hint=hint)
+    if may_upload and not mine_only and (not listed or sample_picker.has_news()):
+        st.subheader("Try a sample dataset")
+        sample_picker.show(user, key="datasets_empty_sample")
     for dataset in listed:
         with st.container(border=True):
             title_column, facts_column, status_column = st.columns([3, 4, 2])

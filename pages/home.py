@@ -2,11 +2,13 @@
 
 import streamlit as st
 
+from components import sample_picker
 from components.feedback import empty_state, friendly_errors
 from components.session import require_page
 from components.text import escape_markdown, number, when
 from services.access import audit
 from services.access.permissions import can
+from services.research import items
 from services.settings import get_settings
 from services.store import datasets
 
@@ -19,9 +21,38 @@ st.write(
     "and ask Claude questions about it in plain English."
 )
 
+
+
+def _item_links(listed: list[items.ItemSummary]) -> None:
+    for item in listed:
+        st.page_link("pages/research_item.py", label=f"{escape_markdown(item.title)} — "
+                     f"{items.STATUS_LABELS[item.status].lower()}, updated {when(item.updated_at)}",
+                     icon=":material/article:", query_params={"id": str(item.id)})
+
+
+def _research_items() -> None:
+    """My items and the ones colleagues share, most recently updated first."""
+    mine, shared = items.home_items(user, limit=5)
+    st.header("My research items")
+    if not mine:
+        if can(user.role, "save_insight"):
+            empty_state("No research items yet.", hint="A research item holds one question "
+                        "with its notes, charts and answers. Start one:")
+            st.page_link("pages/research.py", label="New research item", icon=":material/add:")
+        else:
+            empty_state("You have no research items.",
+                        hint="Viewers read the items colleagues share, below.")
+    _item_links(mine)
+    st.header("Shared with me")
+    if not shared:
+        empty_state("No colleague has shared a research item yet.")
+    _item_links(shared)
+
+
 with friendly_errors("home"):
     data_column, side_column = st.columns([2, 1], gap="large")
     with data_column:
+        _research_items()
         st.header("My datasets")
         mine = datasets.list_datasets(user)[:5]
         if not mine:
@@ -53,6 +84,9 @@ with friendly_errors("home"):
             )
 
     with side_column:
+        if can(user.role, "upload_data"):
+            st.header("Try a sample dataset")
+            sample_picker.show(user, key="home_sample")
         st.header("Claude")
         if get_settings().has_claude_key:
             st.success(f"Claude is ready (model: {get_settings().model}).", icon=":material/check:")

@@ -24,6 +24,8 @@ PAGE_ACCESS: dict[str, frozenset[Role]] = {
     "dataset": frozenset(Role),
     "explore": frozenset(Role),
     "ask": frozenset({Role.ADMIN, Role.ANALYST}),
+    "research": frozenset(Role),
+    "research_item": frozenset(Role),
     "account": frozenset(Role),
     "admin": frozenset({Role.ADMIN}),
 }

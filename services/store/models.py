@@ -113,6 +113,32 @@ class ResearchItem(Base):
     visibility: Mapped[str] = mapped_column(String(16), default="private")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # Notes in Markdown; the version goes up on every save (optimistic concurrency).
+    notes: Mapped[str | None] = mapped_column(Text, default="", server_default="")
+    notes_version: Mapped[int | None] = mapped_column(Integer, default=0, server_default="0")
+    notes_updated_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    notes_updated_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+note_seq = Sequence("research_notes_id_seq")
+
+
+class NoteRevision(Base):
+    """One saved version of an item's notes: the edit history (who, when, what changed)."""
+
+    __tablename__ = "research_notes"
+
+    id: Mapped[int] = mapped_column(
+        Integer, note_seq, server_default=note_seq.next_value(), primary_key=True
+    )
+    item_id: Mapped[int] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(64))
+    added: Mapped[int] = mapped_column(Integer, default=0)
+    removed: Mapped[int] = mapped_column(Integer, default=0)
+    conflict: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
 insight_seq = Sequence("insights_id_seq")
@@ -136,6 +162,7 @@ class Insight(Base):
     dataset_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    position: Mapped[int | None] = mapped_column(Integer, nullable=True)  # order on the item
 
 
 conversation_seq = Sequence("conversations_id_seq")

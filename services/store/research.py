@@ -9,16 +9,16 @@ from typing import Any
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import or_, select
+from sqlalchemy import func, select
 
 from services.access.caller_checks import require_dataset
 from services.access.permissions import require
 from services.access.users import UserView
 from services.errors import InvalidInput, NotFound
+from services.research import items as item_rules
 from services.settings import get_settings
 from services.store import snapshots
 from services.store.db import session_scope
-from services.store.labels import clean_label
 from services.store.models import Insight, ResearchItem, utcnow
 
 MAX_SNAPSHOT_ROWS = 1_000
@@ -64,34 +64,24 @@ class NewInsight(BaseModel):
     dataset_version: int | None = None
 
 
-def list_items(actor: UserView) -> list[ItemView]:
-    """Items this person may see: their own and shared ones, most recently changed first."""
+def list_items(actor: UserView, *, limit: int = 200) -> list[ItemView]:
+    """Items this person may see: their own and shared ones, most recently changed first
+    (at most `limit`: the "Save to research item" picker, not the Research page)."""
     with session_scope() as session:
         rows = session.scalars(
             select(ResearchItem)
-            .where(or_(ResearchItem.owner == actor.username, ResearchItem.visibility == "shared"))
-            .order_by(ResearchItem.updated_at.desc())
+            .where(item_rules.readable(actor))
+            .order_by(ResearchItem.updated_at.desc(), ResearchItem.id.desc())
+            .limit(limit)
         )
         return [ItemView.model_validate(r) for r in rows]
 
 
 def create_item(actor: UserView, title: str, description: str = "") -> ItemView:
     require(actor.role, "save_insight")
-    title = clean_label(title, what="title for the research item", limit=300)
-    with session_scope(write=True) as session:
-        item = ResearchItem(
-            title=title,
-            description=description.strip(),
-            status="idea",
-            tags=[],
-            owner=actor.username,
-            visibility="private",
-            created_at=utcnow(),
-            updated_at=utcnow(),
-        )
-        session.add(item)
-        session.flush()
-        return ItemView.model_validate(item)
+    detail = item_rules.create_item(
+        actor, item_rules.ItemInput(title=title, description=description))
+    return ItemView.model_validate(detail.model_dump())
 
 
 def _snapshot(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -108,8 +98,11 @@ def save_insight(actor: UserView, insight: NewInsight, data: pd.DataFrame) -> In
         raise InvalidInput("Give the saved chart or answer a title.")
     with session_scope(write=True) as session:
         item = session.get(ResearchItem, insight.item_id)
-        if item is None or item.owner != actor.username:
+        if item is None or not item_rules.is_readable(actor, item) \
+                or not item_rules.is_editable(actor, item):
             raise NotFound("That research item does not exist or is not yours to add to.")
+        last = session.scalar(select(func.max(func.coalesce(Insight.position, 0)))
+                              .where(Insight.item_id == item.id))
         row = Insight(
             item_id=item.id,
             kind=insight.kind,
@@ -121,6 +114,7 @@ def save_insight(actor: UserView, insight: NewInsight, data: pd.DataFrame) -> In
             dataset_version=insight.dataset_version,
             created_by=actor.username,
             created_at=utcnow(),
+            position=int(last or 0) + 1,
         )
         session.add(row)
         item.updated_at = utcnow()
@@ -131,9 +125,10 @@ def save_insight(actor: UserView, insight: NewInsight, data: pd.DataFrame) -> In
 def list_insights(actor: UserView, item_id: int) -> list[InsightView]:
     with session_scope() as session:
         item = session.get(ResearchItem, item_id)
-        if item is None or not (item.owner == actor.username or item.visibility == "shared"):
+        if not item_rules.is_readable(actor, item):
             raise NotFound("That research item does not exist or is not shared with you.")
         rows = session.scalars(
-            select(Insight).where(Insight.item_id == item_id).order_by(Insight.id.desc())
+            select(Insight).where(Insight.item_id == item_id)
+            .order_by(func.coalesce(Insight.position, 0), Insight.id)
         )
         return [InsightView.model_validate(r) for r in rows]

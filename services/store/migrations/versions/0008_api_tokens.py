@@ -1,14 +1,14 @@
 """api_tokens: personal API tokens (hashed), for scripts and notebooks
 
 Revision ID: 0008
-Revises: 0004
+Revises: 0006 (re-chained after merging research)
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0008'
-down_revision = '0004'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,47 @@
+"""Exports of a research item: figures drawn the way the item page draws them, pictures,
+then the pure builders in services.reports. No streamlit here, so the API can use it too."""
+
+import re
+
+from components.chart_figure import for_export
+from components.insight_figure import draw
+from services.access.users import UserView
+from services.reports import html_report, markdown_report, notebook
+from services.reports.bundle import ItemExport, Picture, load_export
+from services.reports.pictures import render_pictures
+
+PICTURE_BUDGET_S = 60.0
+
+
+def file_stem(title: str) -> str:
+    stem = re.sub(r"[^\w]+", "-", title.lower(), flags=re.UNICODE).strip("-")
+    return stem[:80] or "research-item"
+
+
+def pictures(export: ItemExport, *, budget_s: float = PICTURE_BUDGET_S) -> dict[int, Picture]:
+    """A PNG and its alt text for each insight that has a chart (within the time budget)."""
+    figures: dict[int, str] = {}
+    alts: dict[int, str] = {}
+    for card in export.insights:
+        drawn = draw(card)
+        if drawn.figure is None:
+            continue
+        figures[card.id] = for_export(drawn.figure).to_json()
+        alts[card.id] = drawn.summary or card.title
+    pngs = render_pictures(figures, budget_s=budget_s)
+    return {i: Picture(png=png, alt=alts[i]) for i, png in pngs.items()}
+
+
+def html_bytes(actor: UserView, item_id: int, *, budget_s: float = PICTURE_BUDGET_S) -> bytes:
+    export = load_export(actor, item_id)
+    return html_report.build_html(export, pictures(export, budget_s=budget_s))
+
+
+def markdown_bytes(actor: UserView, item_id: int, *,
+                   budget_s: float = PICTURE_BUDGET_S) -> bytes:
+    export = load_export(actor, item_id)
+    return markdown_report.build_markdown_zip(export, pictures(export, budget_s=budget_s))
+
+
+def notebook_bytes(actor: UserView, item_id: int) -> bytes:
+    return notebook.build_notebook_zip(load_export(actor, item_id))

@@ -1,0 +1,70 @@
+"""Everything an export needs about one item, read once with the reader's access checked.
+
+Readers may export what they can read (viewers included). The builders in this package
+are pure: an `ItemExport` (and optional chart pictures) in, bytes out.
+"""
+
+import re
+from datetime import datetime
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict
+
+from services.access.users import UserView
+from services.research import insights, items
+from services.research.insights import InsightCard
+from services.research.items import ItemDetail
+from services.store.models import utcnow
+
+TABLE_ROWS = 200  # rows of each insight's data shown in a report (CSV files hold them all)
+
+
+class Picture(BaseModel):
+    """A chart drawn as a PNG, with the one sentence that describes it (its alt text)."""
+
+    png: bytes
+    alt: str
+
+
+class ItemExport(BaseModel):
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    item: ItemDetail
+    insights: list[InsightCard]
+    exported_by: str
+    exported_at: datetime
+
+
+def load_export(actor: UserView, item_id: int) -> ItemExport:
+    """The item and all its insights, in order; `NotFound` if the reader cannot see it."""
+    item = items.get_item(actor, item_id)
+    cards = insights.list_insights(actor, item_id)
+    return ItemExport(item=item, insights=cards, exported_by=actor.username,
+                      exported_at=utcnow())
+
+
+def slug(text: str, *, fallback: str = "item") -> str:
+    """A title as a safe file name: “Mean of tip by day” → “mean-of-tip-by-day”."""
+    stem = re.sub(r"[^\w]+", "-", text.lower(), flags=re.UNICODE).strip("-")
+    return stem[:60] or fallback
+
+
+def insight_frame(card: InsightCard) -> pd.DataFrame:
+    """The data saved with an insight, as a table."""
+    return card.snapshot_frame()
+
+
+def kind_label(card: InsightCard) -> str:
+    return "Answer from Ask" if card.kind == "answer" else "Chart from Explore"
+
+
+def source_sentence(card: InsightCard) -> str:
+    """Where the insight's data came from, in words."""
+    if card.is_data_gone:
+        return "Its dataset was deleted; the data shown is the copy saved with it."
+    if card.dataset_name:
+        version = f", version {card.dataset_version}" if card.dataset_version else ""
+        return f"Data: {card.dataset_name}{version}."
+    if card.dataset_id is not None:
+        return "Data: a dataset that is not shared with you; the copy saved with it is shown."
+    return ""

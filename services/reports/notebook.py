@@ -1,0 +1,519 @@
+"""A research item as a runnable Jupyter notebook, zipped with the data it needs.
+
+The notebook is generated code for the person to run; the app never executes it. It loads
+each dataset version (its Parquet file ships beside the notebook), reruns each insight's
+query with DuckDB, redraws each chart with plotly from its stored spec, checks the numbers
+against the ones Research Desk saved, and carries the notes as Markdown cells.
+
+Everything that came from people or from Claude (titles, column names, SQL, values) enters
+the code only as Python string literals written by `repr`, never as code.
+"""
+
+import io
+import json
+import re
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from pydantic import BaseModel
+
+from services.charts.spec import BAR_TYPES, ChartSpec, Filter
+from services.data.dataset_files import frame_csv_bytes
+from services.data.sql_names import quote_ident, read_columns, sql_literal
+from services.reports.bundle import ItemExport, insight_frame, kind_label, slug, source_sentence
+from services.research.insights import InsightCard, stored_chart_spec
+from services.research.items import STATUS_LABELS
+from services.research.safe_markdown import notes_markdown
+
+MAX_DATA_BYTES = 200 * 1024 * 1024  # bigger dataset files are not put in the zip
+DEFAULT_TOP_N = 30
+COLOR_CAP = 7
+SERIES_TYPES = (*BAR_TYPES, "line", "area")
+OKABE_ITO = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7",
+             "#000000"]
+
+_SETUP = '''# Step 1: the tools.
+#   pandas holds tables, DuckDB runs SQL on the data files, plotly draws the charts.
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+
+DATA = Path("data")     # the folder that came with this notebook, kept beside it
+con = duckdb.connect()  # a private, in-memory DuckDB for this notebook only
+
+# The colour-blind-safe Okabe-Ito palette that Research Desk uses for categories.
+COLOURS = {colours}
+
+
+def same_values(mine, saved):
+    """Turn two columns into comparable values: numbers, then dates, else text."""
+    numbers = [pd.to_numeric(s, errors="coerce") for s in (mine, saved)]
+    if all(n.notna().sum() == s.notna().sum() for n, s in zip(numbers, (mine, saved))):
+        return numbers
+    dates = [pd.to_datetime(s, errors="coerce") for s in (mine, saved)]
+    if all(d.notna().sum() == s.notna().sum() for d, s in zip(dates, (mine, saved))):
+        return [d.dt.tz_localize(None) if d.dt.tz is not None else d for d in dates]
+    return [s.astype("string").fillna("(missing)") for s in (mine, saved)]
+
+
+def check_against_saved(result, saved_file, keys, values):
+    """Say whether the numbers computed here match the ones Research Desk saved."""
+    saved = pd.read_csv(saved_file)
+    mine = result.copy()
+    for key in keys:
+        mine[key], saved[key] = same_values(mine[key], saved[key])
+    if keys:
+        both = mine.merge(saved, on=keys, how="inner", suffixes=("", " (saved)"))
+    else:  # no labels to match rows by: compare row by row
+        both = mine[values].head(len(saved)).reset_index(drop=True).join(
+            saved[values].add_suffix(" (saved)"))
+    same = np.ones(len(both), dtype=bool)
+    for value in values:
+        here = pd.to_numeric(both[value], errors="coerce").to_numpy(dtype="float64")
+        there = pd.to_numeric(both[value + " (saved)"], errors="coerce").to_numpy(dtype="float64")
+        same &= np.isclose(here, there, rtol=1e-9, atol=1e-12, equal_nan=True)
+    matching = int(same.sum())
+    print(f"{{matching:,}} of {{len(saved):,}} saved rows match the numbers computed here.")
+    return matching == len(saved)
+'''
+
+
+class DataFile(BaseModel):
+    """A dataset version shipped with the notebook, and the view the queries read."""
+
+    dataset_id: int
+    version: int
+    name: str
+    view: str
+    file_name: str
+    source: Path
+    columns: dict[str, tuple[str, str]]  # display name -> (name in the file, DuckDB type)
+
+
+# --- small writers --------------------------------------------------------------------------
+
+
+def _comment(text: str) -> str:
+    """User text inside a `#` comment: one line, so it can never become code."""
+    return " ".join(str(text).split())
+
+
+def _sql_literal_lines(sql: str, indent: str = "    ") -> str:
+    """SQL as a Python string: a plain triple-quoted block when nothing in it could end or
+    change the string, else one `repr` literal per line (always safe)."""
+    text = sql.strip()
+    if '"""' not in text and "\\" not in text and not text.endswith('"') and \
+            "\r" not in text:
+        return '"""\n' + text + '\n"""'
+    lines = text.splitlines() or [""]
+    return "(\n" + "\n".join(f"{indent}{line + chr(10)!r}" for line in lines) + "\n)"
+
+
+def _identifier(text: str, fallback: str) -> str:
+    name = re.sub(r"[^a-z0-9_]+", "_", text.lower()).strip("_")[:40] or fallback
+    return name if name[0].isalpha() else f"t_{name}"
+
+
+def _filter_sql(item: Filter, column: tuple[str, str]) -> str:
+    sql_name, duck_type = column
+    col = quote_ident(sql_name)
+    cast = "DOUBLE" if duck_type.upper().startswith(
+        ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "FLOAT", "DOUBLE", "DECIMAL",
+         "REAL", "U")) else duck_type
+    if item.op == "contains":
+        escaped = str(item.value).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        return f"CAST({col} AS VARCHAR) ILIKE {sql_literal(f'%{escaped}%')} ESCAPE '\\'"
+    if item.op == "eq":
+        if item.value is None:
+            return f"{col} IS NULL"
+        return f"{col} = CAST({sql_literal(item.value)} AS {cast})"  # type: ignore[arg-type]
+    values = item.value if isinstance(item.value, list) else [item.value]
+    if item.op == "between":
+        low, high = (values + [None, None])[:2]
+        parts = [f"{col} IS NOT NULL"]
+        if low is not None:
+            parts.append(f"{col} >= CAST({sql_literal(low)} AS {cast})")
+        if high is not None:
+            parts.append(f"{col} <= CAST({sql_literal(high)} AS {cast})")
+        return " AND ".join(parts)
+    present = [v for v in values if v is not None]
+    parts = []
+    if present:
+        listed = ", ".join(f"CAST({sql_literal(v)} AS {cast})" for v in present)
+        parts.append(f"{col} IN ({listed})")
+    if len(present) < len(values):
+        parts.append(f"{col} IS NULL")
+    return "(" + " OR ".join(parts) + ")" if parts else "FALSE"
+
+
+# --- planning the data ----------------------------------------------------------------------
+
+
+def _plan_data(export: ItemExport) -> dict[tuple[int, int], DataFile]:
+    files: dict[tuple[int, int], DataFile] = {}
+    used_views: set[str] = set()
+    for card in export.insights:
+        if card.dataset_id is None or card.data_version is None or not card.parquet_path:
+            continue
+        key = (card.dataset_id, card.data_version)
+        source = Path(card.parquet_path)
+        if key in files or not source.is_file() or source.stat().st_size > MAX_DATA_BYTES:
+            continue
+        name = card.dataset_name or f"dataset {card.dataset_id}"
+        view = _identifier(f"{name}_v{card.data_version}", f"dataset_{card.dataset_id}")
+        while view in used_views:
+            view += "_"
+        used_views.add(view)
+        columns = {c.name: (c.sql_name, c.duckdb_type) for c in read_columns(source)}
+        files[key] = DataFile(dataset_id=card.dataset_id, version=card.data_version, name=name,
+                              view=view, file_name=f"{slug(name, fallback='dataset')}-v"
+                              f"{card.data_version}.parquet", source=source, columns=columns)
+    return files
+
+
+# --- Explore charts -------------------------------------------------------------------------
+
+
+def _labels(card: InsightCard, spec: ChartSpec) -> dict[str, str]:
+    drawn = card.spec.get("drawn") or {}
+    labels = dict(drawn.get("labels") or {})
+    labels.setdefault("x", spec.x or "x")
+    if spec.color:
+        labels.setdefault("color", spec.color)
+    return labels
+
+
+def _value_sql(spec: ChartSpec, data: DataFile) -> str:
+    if spec.agg == "count" or spec.y is None:
+        return "COUNT(*)"
+    sql_name, duck_type = data.columns[spec.y]
+    col = quote_ident(sql_name)
+    if duck_type.upper() in ("FLOAT", "DOUBLE", "REAL"):
+        col = f"(CASE WHEN isfinite({col}) THEN {col} END)"
+    return {"sum": f"CAST(SUM({col}) AS DOUBLE)", "mean": f"AVG({col})",
+            "median": f"CAST(MEDIAN({col}) AS DOUBLE)", "min": f"MIN({col})",
+            "max": f"MAX({col})", "distinct": f"COUNT(DISTINCT {col})"}[spec.agg]
+
+
+def _is_date(duck_type: str) -> bool:
+    return duck_type.upper() == "DATE" or duck_type.upper().startswith("TIMESTAMP")
+
+
+def _series_sql(spec: ChartSpec, data: DataFile, labels: dict[str, str]) -> tuple[str, list[str]]:
+    """The grouping Research Desk did for a bar, line or area chart, written as plain SQL,
+    and the columns that identify a row of the result."""
+    x_name, x_type = data.columns[spec.x or ""]
+    x = quote_ident(x_name)
+    keys: list[str] = []
+    where: list[str] = []
+    if _is_date(x_type):
+        x_sql = f"date_trunc({sql_literal(spec.bucket)}, {x})" if spec.bucket else x
+        where.append(f"{x} IS NOT NULL")
+    elif spec.chart_type in BAR_TYPES:
+        x_sql = f"COALESCE(CAST({x} AS VARCHAR), '(missing)')"
+    else:
+        x_sql = x
+        where.append(f"{x} IS NOT NULL")
+    select = [f"{x_sql} AS {quote_ident(labels['x'])}"]
+    keys.append(labels["x"])
+    for slot in ("color", "facet"):
+        column = getattr(spec, slot)
+        if column:
+            label = labels.get(slot, column)
+            select.append(f"COALESCE(CAST({quote_ident(data.columns[column][0])} AS VARCHAR), "
+                          f"'(missing)') AS {quote_ident(label)}")
+            keys.append(label)
+    value_label = labels.get("value", "value")
+    select.append(f"{_value_sql(spec, data)} AS {quote_ident(value_label)}")
+    select.append(f"COUNT(*) AS {quote_ident(labels.get('rows', 'Rows'))}")
+    where += [_filter_sql(f, data.columns[f.column]) for f in spec.filters]
+    order = "1" if (_is_date(x_type) or spec.chart_type not in BAR_TYPES or spec.sort == "x") \
+        else f"{len(keys) + 1} {'ASC' if spec.sort == 'asc' else 'DESC'}, 1"
+    sql = "SELECT\n    " + ",\n    ".join(select) + f"\nFROM {data.view}"
+    if where:
+        sql += "\nWHERE " + "\n  AND ".join(where)
+    sql += f"\nGROUP BY ALL\nORDER BY {order}"
+    return sql, keys
+
+
+def _px_call(spec: ChartSpec, x: str, y: str, color: str | None, title: str) -> str:
+    kind = {"line": "line", "area": "area"}.get(spec.chart_type, "bar")
+    args = [f"x={x!r}", f"y={y!r}"]
+    if color:
+        args.append(f"color={color!r}")
+    args += ["color_discrete_sequence=COLOURS", f"title={title!r}"]
+    if kind in ("line", "area"):
+        args.append("markers=True")
+    call = f"fig = px.{kind}(\n    result,\n    " + ",\n    ".join(args) + ",\n)"
+    if kind == "bar" and color:
+        mode = "group" if spec.chart_type == "grouped_bar" else "stack"
+        call += f'\nfig.update_layout(barmode="{mode}")'
+    if spec.log_y:
+        call += '\nfig.update_yaxes(type="log")'
+    return call
+
+
+def _saved_figure_code(spec: ChartSpec | None, labels: dict[str, str], title: str,
+                       columns: list[str]) -> str:
+    """plotly code that draws the saved numbers (charts whose grouping was binned or
+    sampled by Research Desk, or whose data file is not in the zip)."""
+    x, value = labels.get("x", "x"), labels.get("value", "value")
+    if spec is None or not columns:
+        return "# There is no chart to draw for this one; the table above has its data."
+    if spec.chart_type in SERIES_TYPES or spec.chart_type == "histogram":
+        if x in columns and value in columns:
+            color = labels.get("color") if labels.get("color") in columns else None
+            return _px_call(spec, x, value, color, title) + "\nfig.show()"
+    if spec.chart_type == "scatter" and x in columns and labels.get("y") in columns:
+        return (f"fig = px.scatter(result, x={x!r}, y={labels['y']!r}, "
+                f"color_discrete_sequence=COLOURS, title={title!r})\nfig.show()")
+    if spec.chart_type in ("heatmap", "correlation") and {x, labels.get("y"), value} <= set(
+            columns):
+        return (f"grid = result.pivot_table(index={labels['y']!r}, columns={x!r}, "
+                f"values={value!r}, aggfunc='first')\n"
+                f"fig = px.imshow(grid, color_continuous_scale='viridis', title={title!r}, "
+                "aspect='auto')\nfig.show()")
+    if spec.chart_type == "box":
+        return ("# A box chart from the saved quartiles: one box per group.\n"
+                "fig = go.Figure()\nfor _, row in result.iterrows():\n"
+                "    fig.add_trace(go.Box(name=str(row.iloc[0]), q1=[row.get('q1')], "
+                "median=[row.get('median')], q3=[row.get('q3')],\n"
+                "                         lowerfence=[row.get('lower_fence')], "
+                "upperfence=[row.get('upper_fence')]))\n"
+                f"fig.update_layout(title={title!r}, showlegend=False)\nfig.show()")
+    return "# The table above holds this chart's numbers."
+
+
+def _chart_cells(card: InsightCard, number: int, saved: str,
+                 files: dict[tuple[int, int], DataFile]) -> list[Any]:
+    spec = stored_chart_spec(card.spec)
+    data = files.get((card.dataset_id, card.data_version)) \
+        if card.dataset_id is not None and card.data_version is not None else None
+    labels = _labels(card, spec) if spec else {}
+    frame = insight_frame(card)
+    title = card.title
+    needed = [spec.x, spec.y if spec and spec.agg != "count" else None,
+              spec.color if spec else None, spec.facet if spec else None] if spec else []
+    can_query = (spec is not None and data is not None and spec.chart_type in SERIES_TYPES
+                 and all(n is None or n in data.columns for n in needed)
+                 and all(f.column in data.columns for f in spec.filters))
+    if can_query and spec is not None and data is not None:
+        sql, keys = _series_sql(spec, data, labels)
+        value_label = labels.get("value", "value")
+        notes = []
+        if labels["x"] in frame and (frame[labels["x"]].astype(str) == "Other").any():
+            notes.append("# Research Desk combined the smallest groups into “Other”; this "
+                         "query lists every group,\n# so only the groups it kept are "
+                         "compared below.\n")
+        query = (f"# {_comment(title)}: the grouping Research Desk did, written as SQL over "
+                 f"`{data.view}`.\n" + "".join(notes)
+                 + f"sql = {_sql_literal_lines(sql)}\nresult = con.sql(sql).df()\nresult")
+        draw = (f"# Draw the chart again from its settings ({_comment(spec.chart_type)} chart)."
+                "\n" + _px_call(spec, labels["x"], value_label,
+                                labels.get("color") if spec.color else None, title)
+                + "\nfig.show()")
+        check = ("# Check: do these numbers match the ones saved in Research Desk?\n"
+                 f"check_against_saved(result, DATA / {saved!r}, keys={keys!r}, "
+                 f"values={[value_label]!r})")
+        return [new_code_cell(query), new_code_cell(draw), new_code_cell(check)]
+    reason = ("its dataset was deleted" if card.is_data_gone else
+              "its data file is not in this zip" if data is None else
+              "Research Desk binned or sampled its data, so the saved numbers are the "
+              "reference")
+    load = (f"# {_comment(title)}: redrawn from the numbers saved with it ({reason}).\n"
+            f"result = pd.read_csv(DATA / {saved!r})\nresult")
+    return [new_code_cell(load),
+            new_code_cell(_saved_figure_code(spec, labels, title, list(frame.columns)))]
+
+
+# --- Ask answers ---------------------------------------------------------------------------
+
+
+def _answer_chart_code(spec: ChartSpec | None, title: str) -> str | None:
+    if spec is None or not spec.x:
+        return None
+    lines = [f"# Draw the answer's chart again from its settings ({_comment(spec.chart_type)})."]
+    keys = [spec.x] + ([spec.color] if spec.color else [])
+    if spec.chart_type in SERIES_TYPES:
+        if spec.y is None:
+            lines.append(f"plot = result.groupby({keys!r}, dropna=False).size()"
+                         ".reset_index(name='Rows')")
+            value = "Rows"
+        else:
+            agg = {"distinct": "nunique"}.get(spec.agg, spec.agg)
+            lines.append(f"plot = result.groupby({keys!r}, dropna=False)[{spec.y!r}]"
+                         f".agg({agg!r}).reset_index()")
+            value = spec.y
+        kind = {"line": "line", "area": "area"}.get(spec.chart_type, "bar")
+        color = f", color={spec.color!r}" if spec.color else ""
+        lines.append(f"fig = px.{kind}(plot, x={spec.x!r}, y={value!r}{color}, "
+                     f"color_discrete_sequence=COLOURS, title={title!r})")
+    elif spec.chart_type == "scatter" and spec.y:
+        lines.append(f"fig = px.scatter(result, x={spec.x!r}, y={spec.y!r}, "
+                     f"color_discrete_sequence=COLOURS, title={title!r})")
+    elif spec.chart_type == "histogram":
+        lines.append(f"fig = px.histogram(result, x={spec.x!r}, "
+                     f"color_discrete_sequence=COLOURS, title={title!r})")
+    elif spec.chart_type == "box" and spec.y:
+        lines.append(f"fig = px.box(result, x={spec.x!r}, y={spec.y!r}, "
+                     f"color_discrete_sequence=COLOURS, title={title!r})")
+    else:
+        return None
+    lines.append("fig.show()")
+    return "\n".join(lines)
+
+
+def _answer_cells(card: InsightCard, saved: str,
+                  files: dict[tuple[int, int], DataFile]) -> list[Any]:
+    sql = str(card.spec.get("sql") or "")
+    tables = card.spec.get("tables") or {}
+    data = files.get((card.dataset_id, card.data_version)) \
+        if card.dataset_id is not None and card.data_version is not None else None
+    cells = []
+    if sql and data is not None and isinstance(tables, dict) and len(tables) == 1:
+        table = str(next(iter(tables)))
+        create = f"CREATE OR REPLACE VIEW {quote_ident(table)} AS SELECT * FROM {data.view}"
+        code = (f"# The SQL that answered the question; it reads the table {table!r}, which is "
+                f"`{data.view}` here.\n"
+                f"con.execute({create!r})\n"
+                f"sql = {_sql_literal_lines(sql)}\nresult = con.sql(sql).df()\nresult")
+        cells.append(new_code_cell(code))
+        frame = insight_frame(card)
+        values = [str(c) for c in frame.columns if frame[c].dtype.kind in "fiu"]
+        keys = [str(c) for c in frame.columns if str(c) not in values]
+        if values:
+            cells.append(new_code_cell(
+                "# Check: does this result match the rows saved with the answer?\n"
+                f"check_against_saved(result, DATA / {saved!r}, keys={keys!r}, "
+                f"values={values!r})"))
+    else:
+        why = "its dataset was deleted" if card.is_data_gone else \
+            "its data file is not in this zip"
+        shown = "\n".join(f"#     {_comment(line)}" for line in sql.splitlines()) if sql else ""
+        code = (f"# The answer's result, from the rows saved with it ({why}).\n"
+                + (f"# The SQL that was run:\n{shown}\n" if shown else "")
+                + f"result = pd.read_csv(DATA / {saved!r})\nresult")
+        cells.append(new_code_cell(code))
+    chart = _answer_chart_code(stored_chart_spec(card.spec.get("chart")), card.title)
+    if chart:
+        cells.append(new_code_cell(chart))
+    return cells
+
+
+# --- the notebook -----------------------------------------------------------------------------
+
+
+def _intro(export: ItemExport) -> str:
+    item = export.item
+    lines = [f"# {notes_markdown(item.title)}", ""]
+    if item.description:
+        lines += [notes_markdown(item.description), ""]
+    facts = [f"Status: {STATUS_LABELS.get(item.status, item.status)}", f"owner: {item.owner}"]
+    if item.tags:
+        facts.append("tags: " + ", ".join(item.tags))
+    facts.append(f"exported by {export.exported_by} on {export.exported_at:%d %b %Y %H:%M} UTC")
+    lines += [notes_markdown(" · ".join(facts)), "",
+              "This notebook reproduces the research item from **Research Desk**: it loads "
+              "the data, reruns each query with DuckDB, redraws each chart with plotly and "
+              "checks the numbers against the ones saved in the app. Research Desk generated "
+              "it for you to run; the app never runs it.", "",
+              "**What it needs:** Python 3.10 or newer with `pandas`, `duckdb`, `plotly` and "
+              "`pyarrow` (`pip install pandas duckdb plotly pyarrow jupyter`). Keep the "
+              "`data` folder from the zip next to this notebook, then run all cells from the "
+              "top (in Jupyter: *Run ▸ Run All Cells*)."]
+    return "\n".join(lines)
+
+
+def _data_cells(files: dict[tuple[int, int], DataFile]) -> list[Any]:
+    if not files:
+        return [new_markdown_cell("## The data\n\nNo dataset file came with this notebook "
+                                  "(deleted, not shared with you, or too big); the cells below "
+                                  "use the data saved with each chart or answer.")]
+    cells = [new_markdown_cell("## The data\n\nEach dataset version used below becomes a "
+                               "table that the queries read.")]
+    for data in files.values():
+        path = f"data/{data.file_name}"
+        cells.append(new_code_cell(
+            f"# Step 2: dataset {_comment(data.name)!r}, version {data.version}, as the table "
+            f"`{data.view}`.\ncon.execute({_view_sql(data)!r})\n"
+            f"con.sql('SELECT COUNT(*) AS rows FROM {data.view}').df()  # reads {path}"))
+    return cells
+
+
+def _view_sql(data: DataFile) -> str:
+    return (f"CREATE OR REPLACE VIEW {data.view} AS SELECT * FROM "
+            f"read_parquet('data/{data.file_name}')")
+
+
+def _saved_name(index: int, card: InsightCard) -> str:
+    return f"saved/{index:03d}-{slug(card.title, fallback='insight')}.csv"
+
+
+def build_notebook(export: ItemExport,
+                   files: dict[tuple[int, int], DataFile] | None = None) -> Any:
+    """The notebook (an nbformat v4 node, validated)."""
+    files = _plan_data(export) if files is None else files
+    cells = [new_markdown_cell(_intro(export)), new_code_cell(_SETUP.format(
+        colours=json.dumps(OKABE_ITO)))]
+    notes = export.item.notes.strip()
+    cells.append(new_markdown_cell("## Notes\n\n" + (notes_markdown(notes, shift_headings=2)
+                                                       if notes
+                                                       else "_No notes._")))
+    cells += _data_cells(files)
+    cells.append(new_markdown_cell("## Saved charts and answers"))
+    for index, card in enumerate(export.insights, start=1):
+        heading = [f"### {index}. {notes_markdown(card.title)}", "",
+                   f"{kind_label(card)} · saved by {card.created_by} on "
+                   f"{card.created_at:%d %b %Y}. {notes_markdown(source_sentence(card))}"]
+        if card.kind == "answer":
+            heading += ["", f"**Question:** {notes_markdown(str(card.spec.get('question') or ''))}",
+                        "", notes_markdown(card.summary)]
+        elif card.summary:
+            heading += ["", notes_markdown(card.summary)]
+        cells.append(new_markdown_cell("\n".join(heading)))
+        saved = _saved_name(index, card)
+        if card.kind == "answer":
+            cells += _answer_cells(card, saved, files)
+        else:
+            cells += _chart_cells(card, index, saved, files)
+    notebook = new_notebook(cells=cells, metadata={
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+        "language_info": {"name": "python"}})
+    nbformat.validate(notebook)
+    return notebook
+
+
+def build_notebook_zip(export: ItemExport) -> bytes:
+    """notebook.ipynb, the dataset files it loads (data/*.parquet), the saved rows of each
+    insight (data/saved/*.csv) and a README, in one zip."""
+    files = _plan_data(export)
+    notebook = build_notebook(export, files)
+    stem = slug(export.item.title)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(f"{stem}.ipynb", nbformat.writes(notebook))
+        for data in files.values():
+            archive.write(data.source, f"data/{data.file_name}")
+        for index, card in enumerate(export.insights, start=1):
+            frame = insight_frame(card)
+            if not frame.columns.empty:
+                archive.writestr(f"data/{_saved_name(index, card)}", frame_csv_bytes(frame))
+        archive.writestr("README.txt", _readme(stem))
+    return buffer.getvalue()
+
+
+def _readme(stem: str) -> str:
+    return (f"{stem}.ipynb reproduces a research item from Research Desk.\n\n"
+            "You need Python 3.10 or newer and: pip install pandas duckdb plotly pyarrow "
+            "jupyter\nThen, in this folder: jupyter lab (or jupyter notebook), open "
+            f"{stem}.ipynb and run all cells.\nKeep the data folder next to the notebook: "
+            "data/*.parquet are the dataset versions, data/saved/*.csv the numbers saved "
+            "with each chart or answer (used to check the results, and when a dataset is "
+            "not included).\n")

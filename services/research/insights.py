@@ -1,0 +1,191 @@
+"""The insights on an item: listed in the owner's order, with whether their data still
+exists; reordered or removed by the owner or an admin."""
+
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import func, select, tuple_
+from sqlalchemy.orm import Session
+
+from services.access.users import UserView
+from services.charts.spec import ChartSpec
+from services.errors import InvalidInput, NotFound
+from services.research.items import load_editable, load_readable, touch
+from services.store.db import session_scope
+from services.store.models import Dataset, DatasetVersion, Insight
+
+
+class InsightCard(BaseModel):
+    id: int
+    item_id: int
+    kind: str
+    title: str
+    summary: str
+    spec: dict[str, Any]
+    data_snapshot: list
+    dataset_id: int | None
+    dataset_version: int | None
+    dataset_name: str | None = None
+    is_data_gone: bool = False
+    parquet_path: str | None = None  # set only when the reader may see the dataset
+    data_version: int | None = None  # the version parquet_path holds (answers: the current)
+    position: int
+    created_by: str
+    created_at: datetime
+
+    def snapshot_frame(self) -> pd.DataFrame:
+        return pd.DataFrame.from_records(self.data_snapshot) if self.data_snapshot \
+            else pd.DataFrame()
+
+
+class LinkedDataset(BaseModel):
+    dataset_id: int
+    version: int | None
+    name: str | None
+    is_gone: bool
+    insights: int
+
+
+def stored_chart_spec(raw: dict[str, Any] | None) -> ChartSpec | None:
+    """The ChartSpec inside a stored spec (Explore keeps drawing facts under "drawn")."""
+    if not raw:
+        return None
+    try:
+        return ChartSpec.model_validate({k: v for k, v in raw.items() if k != "drawn"})
+    except ValidationError:
+        return None
+
+
+def _ordered(item_id: int):  # noqa: ANN202 - a SQLAlchemy select
+    return (select(Insight).where(Insight.item_id == item_id)
+            .order_by(func.coalesce(Insight.position, 0), Insight.id))
+
+
+def _datasets(session: Session, actor: UserView, rows: list[Insight],
+              ) -> tuple[dict[int, Dataset], dict[tuple[int, int], str], set[int]]:
+    """The datasets (visible ones), version files and ids that still exist: two queries."""
+    ids = {r.dataset_id for r in rows if r.dataset_id is not None}
+    if not ids:
+        return {}, {}, set()
+    found = {d.id: d for d in session.scalars(select(Dataset).where(Dataset.id.in_(ids)))}
+    pairs = {(r.dataset_id, _version_of(r, found)) for r in rows
+             if r.dataset_id is not None and _version_of(r, found) is not None}
+    files: dict[tuple[int, int], str] = {}
+    if pairs:
+        versions = session.scalars(select(DatasetVersion).where(
+            tuple_(DatasetVersion.dataset_id, DatasetVersion.version).in_(list(pairs))))
+        files = {(v.dataset_id, v.version): v.parquet_path for v in versions}
+    visible = {i: d for i, d in found.items()
+               if d.owner == actor.username or d.visibility == "shared"}
+    return visible, files, set(found)
+
+
+def _version_of(row: Insight, found: dict[int, Dataset]) -> int | None:
+    """The version an insight used; an answer saved without one used the current one."""
+    if row.dataset_version is not None or row.dataset_id is None:
+        return row.dataset_version
+    dataset = found.get(row.dataset_id)
+    return dataset.current_version if dataset is not None else None
+
+
+def _card(row: Insight, index: int, datasets: dict[int, Dataset],
+          files: dict[tuple[int, int], str], all_ids: set[int]) -> InsightCard:
+    dataset = datasets.get(row.dataset_id) if row.dataset_id is not None else None
+    version = _version_of(row, datasets)
+    path = files.get((row.dataset_id, version)) \
+        if row.dataset_id is not None and version is not None else None
+    is_gone = row.dataset_id is not None and row.dataset_id not in all_ids
+    if row.dataset_version is not None and row.dataset_id in all_ids and path is None:
+        is_gone = True  # the version was removed
+    return InsightCard(
+        id=row.id, item_id=row.item_id, kind=row.kind, title=row.title, summary=row.summary,
+        spec=dict(row.spec or {}), data_snapshot=list(row.data_snapshot or []),
+        dataset_id=row.dataset_id, dataset_version=row.dataset_version,
+        dataset_name=dataset.name if dataset is not None else None, is_data_gone=is_gone,
+        parquet_path=path if dataset is not None else None, position=index + 1,
+        data_version=version if dataset is not None and path is not None else None,
+        created_by=row.created_by, created_at=row.created_at)
+
+
+def list_insights(actor: UserView, item_id: int, *, offset: int = 0,
+                  limit: int | None = None) -> list[InsightCard]:
+    """The item's insights in order (three queries, whatever their number)."""
+    with session_scope() as session:
+        load_readable(session, actor, item_id)
+        statement = _ordered(item_id).offset(max(0, offset))
+        if limit is not None:
+            statement = statement.limit(max(0, limit))
+        rows = list(session.scalars(statement))
+        datasets, files, all_ids = _datasets(session, actor, rows)
+        return [_card(r, offset + i, datasets, files, all_ids) for i, r in enumerate(rows)]
+
+
+def count_insights(actor: UserView, item_id: int) -> int:
+    with session_scope() as session:
+        load_readable(session, actor, item_id)
+        return int(session.scalar(select(func.count()).select_from(Insight)
+                                  .where(Insight.item_id == item_id)) or 0)
+
+
+def linked_datasets(actor: UserView, item_id: int) -> list[LinkedDataset]:
+    """Each dataset version the item's insights came from, with how many insights use it."""
+    with session_scope() as session:
+        load_readable(session, actor, item_id)
+        groups = session.execute(
+            select(Insight.dataset_id, Insight.dataset_version, func.count())
+            .where(Insight.item_id == item_id, Insight.dataset_id.is_not(None))
+            .group_by(Insight.dataset_id, Insight.dataset_version)).all()
+        ids = {g[0] for g in groups}
+        found = {d.id: d for d in session.scalars(select(Dataset).where(Dataset.id.in_(ids)))} \
+            if ids else {}
+    out: list[LinkedDataset] = []
+    for dataset_id, version, count in sorted(groups, key=lambda g: (g[0] or 0, g[1] or 0)):
+        if dataset_id is None:
+            continue
+        dataset = found.get(dataset_id)
+        is_visible = dataset is not None and (dataset.owner == actor.username
+                                              or dataset.visibility == "shared")
+        out.append(LinkedDataset(dataset_id=dataset_id, version=version,
+                                 name=dataset.name if is_visible and dataset else None,
+                                 is_gone=dataset is None, insights=int(count)))
+    return out
+
+
+def reorder_insights(actor: UserView, item_id: int, ordered_ids: list[int]) -> list[int]:
+    """Set the full order; the ids must be exactly the item's insights."""
+    with session_scope(write=True) as session:
+        item = load_editable(session, actor, item_id)
+        rows = {r.id: r for r in session.scalars(select(Insight)
+                                                 .where(Insight.item_id == item_id))}
+        if sorted(ordered_ids) != sorted(rows):
+            raise InvalidInput("The item's charts and answers changed meanwhile; reload the "
+                               "page and try again.")
+        for position, insight_id in enumerate(ordered_ids, start=1):
+            rows[insight_id].position = position
+        touch(item)
+        return list(ordered_ids)
+
+
+def move_insight(actor: UserView, item_id: int, insight_id: int, step: int) -> list[int]:
+    """Move one insight up (-1) or down (+1); at either end nothing moves."""
+    with session_scope() as session:
+        load_editable(session, actor, item_id)
+        order = list(session.scalars(_ordered(item_id).with_only_columns(Insight.id)))
+    if insight_id not in order:
+        raise NotFound("That chart or answer is no longer on this item; reload the page.")
+    index = order.index(insight_id)
+    target = min(max(index + step, 0), len(order) - 1)
+    order.insert(target, order.pop(index))
+    return reorder_insights(actor, item_id, order)
+
+
+def remove_insight(actor: UserView, item_id: int, insight_id: int) -> None:
+    with session_scope(write=True) as session:
+        item = load_editable(session, actor, item_id)
+        row = session.get(Insight, insight_id)
+        if row is None or row.item_id != item_id:
+            raise NotFound("That chart or answer is no longer on this item; reload the page.")
+        session.delete(row)
+        touch(item)

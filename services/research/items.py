@@ -1,0 +1,448 @@
+"""Research items: who may read and change them, validation, and the paginated list.
+
+One home for the rules: anyone signed in reads their own items and the shared ones; the
+owner or an admin changes, archives or deletes them (an admin only what they can read);
+viewers read and export, never change. Every entry point checks the caller first.
+"""
+
+import json
+import re
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import String, and_, cast, delete, func, or_, select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from services.access import audit
+from services.access.permissions import Role, require
+from services.access.users import UserView
+from services.errors import InvalidInput, NotFound, PermissionDenied
+from services.store.db import session_scope
+from services.store.models import Insight, NoteRevision, ResearchItem, utcnow
+
+STATUSES = ("idea", "active", "done", "archived")
+STATUS_LABELS = {"idea": "Idea", "active": "Active", "done": "Done", "archived": "Archived"}
+VISIBILITIES = ("private", "shared")
+TITLE_MAX = 200
+DESCRIPTION_MAX = 2_000
+TAG_MAX = 40
+TAGS_MAX = 20
+PAGE_SIZES = (10, 20, 50, 100)
+MSG_NOT_VISIBLE = "That research item does not exist or is not shared with you."
+MSG_NOT_YOURS = "Only the item's owner or an admin can change it."
+_TAG_OK = re.compile(r"^[\w .\-]+$")
+
+
+# --- models -----------------------------------------------------------------------------
+
+
+class ItemInput(BaseModel):
+    title: str
+    description: str = ""
+    status: str = "idea"
+    tags: list[str] = Field(default_factory=list)
+    visibility: str = "private"
+
+
+class ItemChanges(BaseModel):
+    """Only the fields given change."""
+
+    title: str | None = None
+    description: str | None = None
+    status: str | None = None
+    tags: list[str] | None = None
+    visibility: str | None = None
+
+
+class ItemQuery(BaseModel):
+    text: str = ""
+    statuses: list[str] = Field(default_factory=list)
+    include_archived: bool = False
+    tag: str | None = None
+    owner: str | None = None
+    scope: Literal["all", "mine", "shared"] = "all"
+    sort: Literal["updated", "created", "title"] = "updated"
+    page: int = 1
+    page_size: int = 20
+
+
+class ItemSummary(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    title: str
+    description: str
+    status: str
+    tags: list[str]
+    owner: str
+    visibility: str
+    created_at: datetime
+    updated_at: datetime
+    insight_count: int = 0
+
+    @property
+    def is_shared(self) -> bool:
+        return self.visibility == "shared"
+
+
+class ItemPage(BaseModel):
+    items: list[ItemSummary]
+    total: int
+    page: int
+    page_size: int
+    pages: int
+    first: int
+    last: int
+
+    def range_text(self) -> str:
+        """“41–60 of 1,204 items”, as the list shows it."""
+        noun = "item" if self.total == 1 else "items"
+        if not self.total:
+            return "No items"
+        return f"{self.first:,}–{self.last:,} of {self.total:,} {noun}"
+
+
+class ItemDetail(ItemSummary):
+    notes: str = ""
+    notes_version: int = 0
+    notes_updated_by: str | None = None
+    notes_updated_at: datetime | None = None
+    can_edit: bool = False
+
+
+class DeletionSummary(BaseModel):
+    title: str
+    insights: int
+    note_versions: int
+
+    def sentence(self) -> str:
+        charts = f"{self.insights:,} saved chart{'s' if self.insights != 1 else ''} or answer" \
+            f"{'s' if self.insights != 1 else ''}"
+        notes = f"{self.note_versions:,} saved version{'s' if self.note_versions != 1 else ''}" \
+            " of its notes"
+        return (f"Deleting “{self.title}” also deletes its {charts} and {notes}. "
+                "This cannot be undone.")
+
+
+# --- validation -------------------------------------------------------------------------
+
+
+def clean_title(title: str) -> str:
+    text = " ".join(str(title).split())
+    if not text:
+        raise InvalidInput("Please give the research item a title.")
+    if len(text) > TITLE_MAX:
+        raise InvalidInput(f"A title can be at most {TITLE_MAX} characters long; this one has "
+                           f"{len(text):,}.")
+    return text
+
+
+def clean_description(description: str) -> str:
+    text = str(description).strip()
+    if len(text) > DESCRIPTION_MAX:
+        raise InvalidInput(f"A description can be at most {DESCRIPTION_MAX:,} characters long; "
+                           f"this one has {len(text):,}.")
+    return text
+
+
+def clean_tags(tags: list[str]) -> list[str]:
+    """Commas separate tags; spaces are tidied; duplicates (any case) go. A tag may hold
+    letters, digits, spaces, dots and hyphens only, so it reads the same everywhere."""
+    cleaned: list[str] = []
+    seen: set[str] = set()
+    for raw in tags:
+        for part in str(raw).split(","):
+            tag = " ".join(part.split())
+            if not tag:
+                continue
+            if not _TAG_OK.match(tag) or "_" in tag:
+                raise InvalidInput(f"The tag “{tag}” has characters a tag cannot hold; use "
+                                   "letters, digits, spaces, dots and hyphens.")
+            if len(tag) > TAG_MAX:
+                raise InvalidInput(f"A tag can be at most {TAG_MAX} characters long.")
+            if tag.lower() not in seen:
+                seen.add(tag.lower())
+                cleaned.append(tag)
+    if len(cleaned) > TAGS_MAX:
+        raise InvalidInput(f"An item can have at most {TAGS_MAX} tags.")
+    return cleaned
+
+
+def _check_status(status: str) -> str:
+    if status not in STATUSES:
+        raise InvalidInput("The status must be one of: idea, active, done or archived.")
+    return status
+
+
+def _check_visibility(visibility: str) -> str:
+    if visibility not in VISIBILITIES:
+        raise InvalidInput("An item is either private or shared with everyone.")
+    return visibility
+
+
+# --- access -------------------------------------------------------------------------------
+
+
+def readable(actor: UserView):  # noqa: ANN201 - a SQLAlchemy clause
+    """Items this person may read: their own and the shared ones."""
+    return or_(ResearchItem.owner == actor.username, ResearchItem.visibility == "shared")
+
+
+def is_readable(actor: UserView, item: ResearchItem | None) -> bool:
+    return item is not None and (item.owner == actor.username or item.visibility == "shared")
+
+
+def is_editable(actor: UserView, item: ResearchItem) -> bool:
+    if actor.role == Role.VIEWER:
+        return False
+    return item.owner == actor.username or actor.role == Role.ADMIN
+
+
+def load_readable(session: Session, actor: UserView, item_id: int) -> ResearchItem:
+    item = session.get(ResearchItem, item_id)
+    if item is None or not is_readable(actor, item):
+        raise NotFound(MSG_NOT_VISIBLE)
+    return item
+
+
+def load_editable(session: Session, actor: UserView, item_id: int) -> ResearchItem:
+    require(actor.role, "save_insight")
+    item = load_readable(session, actor, item_id)
+    if not is_editable(actor, item):
+        raise PermissionDenied(MSG_NOT_YOURS)
+    return item
+
+
+def touch(item: ResearchItem) -> None:
+    item.updated_at = utcnow()
+
+
+# --- reading ----------------------------------------------------------------------------
+
+
+def _like(text: str) -> str:
+    return "%" + text.replace("^", "^^").replace("%", "^%").replace("_", "^_") + "%"
+
+
+def _tags_text() -> ColumnElement:
+    return cast(ResearchItem.tags, String)
+
+
+def _filters(actor: UserView, query: ItemQuery) -> list[ColumnElement]:
+    where: list[ColumnElement] = [readable(actor)]
+    if query.scope == "mine":
+        where.append(ResearchItem.owner == actor.username)
+    elif query.scope == "shared":
+        where.append(and_(ResearchItem.visibility == "shared",
+                          ResearchItem.owner != actor.username))
+    if query.owner:
+        where.append(ResearchItem.owner == query.owner)
+    statuses = [s for s in query.statuses if s in STATUSES]
+    if statuses:
+        where.append(ResearchItem.status.in_(statuses))
+    elif not query.include_archived:
+        where.append(ResearchItem.status != "archived")
+    if query.tag:
+        where.append(_tags_text().like(_like(json.dumps(query.tag)), escape="^"))
+    text = " ".join(query.text.split())[:200]
+    if text:
+        pattern = _like(text)
+        escaped = _like(json.dumps(text)[1:-1])  # tags are stored as JSON (é as \u00e9)
+        where.append(or_(
+            ResearchItem.title.ilike(pattern, escape="^"),
+            ResearchItem.description.ilike(pattern, escape="^"),
+            ResearchItem.notes.ilike(pattern, escape="^"),
+            _tags_text().ilike(pattern, escape="^"),
+            _tags_text().ilike(escaped, escape="^"),
+        ))
+    return where
+
+
+_SORTS = {
+    "updated": (ResearchItem.updated_at.desc(), ResearchItem.id.desc()),
+    "created": (ResearchItem.created_at.desc(), ResearchItem.id.desc()),
+    "title": (func.lower(ResearchItem.title).asc(), ResearchItem.id.asc()),
+}
+_SUMMARY_COLUMNS = (ResearchItem.id, ResearchItem.title, ResearchItem.description,
+                    ResearchItem.status, ResearchItem.tags, ResearchItem.owner,
+                    ResearchItem.visibility, ResearchItem.created_at, ResearchItem.updated_at)
+
+
+def _insight_counts(session: Session, ids: list[int]) -> dict[int, int]:
+    if not ids:
+        return {}
+    rows = session.execute(select(Insight.item_id, func.count()).where(Insight.item_id.in_(ids))
+                           .group_by(Insight.item_id))
+    return {int(item_id): int(count) for item_id, count in rows}
+
+
+def _summary(row: Any) -> ItemSummary:
+    return ItemSummary(id=row.id, title=row.title, description=row.description or "",
+                       status=row.status, tags=list(row.tags or []), owner=row.owner,
+                       visibility=row.visibility, created_at=row.created_at,
+                       updated_at=row.updated_at, insight_count=int(row.insight_count or 0))
+
+
+def search_items(actor: UserView, query: ItemQuery) -> ItemPage:
+    """One page of the items this person may read, filtered, searched and sorted in SQL.
+    One query gives the page, the total (a window count) and each item's insight count;
+    a second is needed only when the page asked for lies beyond the last one."""
+    if actor is None:
+        raise PermissionDenied("Please sign in again to continue.")
+    page_size = max(1, min(100, query.page_size))
+    where = _filters(actor, query)
+    page = max(1, query.page)
+    with session_scope() as session:
+        rows = _page_rows(session, where, query.sort, page, page_size)
+        if rows:
+            total = int(rows[0].total)
+        else:
+            total = int(session.scalar(select(func.count()).select_from(ResearchItem)
+                                       .where(*where)) or 0)
+            last_page = max(1, -(-total // page_size))
+            if page > last_page and total:
+                page = last_page
+                rows = _page_rows(session, where, query.sort, page, page_size)
+    pages = max(1, -(-total // page_size))
+    items = [_summary(r) for r in rows]
+    first = (page - 1) * page_size + 1 if items else 0
+    return ItemPage(items=items, total=total, page=page, page_size=page_size, pages=pages,
+                    first=first, last=first + len(items) - 1 if items else 0)
+
+
+def _page_rows(session: Session, where: list[ColumnElement], sort: str, page: int,
+               page_size: int) -> list[Any]:
+    listed = (select(*_SUMMARY_COLUMNS, func.count().over().label("total"))
+              .where(*where).order_by(*_SORTS[sort])
+              .offset((page - 1) * page_size).limit(page_size).subquery("listed"))
+    counts = (select(Insight.item_id, func.count().label("insight_count"))
+              .where(Insight.item_id.in_(select(listed.c.id)))
+              .group_by(Insight.item_id).subquery("counts"))
+    order = {"updated": (listed.c.updated_at.desc(), listed.c.id.desc()),
+             "created": (listed.c.created_at.desc(), listed.c.id.desc()),
+             "title": (func.lower(listed.c.title).asc(), listed.c.id.asc())}[sort]
+    statement = (select(listed, counts.c.insight_count)
+                 .outerjoin(counts, counts.c.item_id == listed.c.id).order_by(*order))
+    return list(session.execute(statement).all())
+
+
+def _detail(session: Session, actor: UserView, item: ResearchItem) -> ItemDetail:
+    count = _insight_counts(session, [item.id]).get(item.id, 0)
+    return ItemDetail(
+        id=item.id, title=item.title, description=item.description or "", status=item.status,
+        tags=list(item.tags or []), owner=item.owner, visibility=item.visibility,
+        created_at=item.created_at, updated_at=item.updated_at, insight_count=count,
+        notes=item.notes or "", notes_version=item.notes_version or 0,
+        notes_updated_by=item.notes_updated_by, notes_updated_at=item.notes_updated_at,
+        can_edit=is_editable(actor, item))
+
+
+def get_item(actor: UserView, item_id: int) -> ItemDetail:
+    if actor is None:
+        raise PermissionDenied("Please sign in again to continue.")
+    with session_scope() as session:
+        return _detail(session, actor, load_readable(session, actor, item_id))
+
+
+def home_items(actor: UserView, limit: int = 5) -> tuple[list[ItemSummary], list[ItemSummary]]:
+    """My items and items others share, each most recently updated first."""
+    mine = search_items(actor, ItemQuery(scope="mine", page_size=limit)).items
+    shared = search_items(actor, ItemQuery(scope="shared", page_size=limit)).items
+    return mine, shared
+
+
+def list_tags(actor: UserView) -> list[str]:
+    """Every tag on items this person may read, A to Z (for the tag filter)."""
+    with session_scope() as session:
+        rows = session.scalars(select(ResearchItem.tags).where(readable(actor))
+                               .distinct())
+        tags = {str(tag) for tags in rows for tag in (tags or [])}
+    return sorted(tags, key=str.lower)
+
+
+def list_owners(actor: UserView) -> list[str]:
+    with session_scope() as session:
+        rows = session.scalars(select(ResearchItem.owner).where(readable(actor)).distinct())
+        return sorted(rows)
+
+
+# --- changing ---------------------------------------------------------------------------
+
+
+def create_item(actor: UserView, data: ItemInput) -> ItemDetail:
+    require(actor.role, "save_insight")
+    title = clean_title(data.title)
+    description = clean_description(data.description)
+    tags = clean_tags(data.tags)
+    status = _check_status(data.status)
+    visibility = _check_visibility(data.visibility)
+    now = utcnow()
+    with session_scope(write=True) as session:
+        item = ResearchItem(title=title, description=description, status=status, tags=tags,
+                            owner=actor.username, visibility=visibility, created_at=now,
+                            updated_at=now, notes="", notes_version=0)
+        session.add(item)
+        session.flush()
+        audit.record(session, actor=actor.username, action="item_created",
+                     target=f"{item.id}: {title}")
+        return _detail(session, actor, item)
+
+
+def update_item(actor: UserView, item_id: int, changes: ItemChanges) -> ItemDetail:
+    require(actor.role, "save_insight")
+    values: dict[str, object] = {}
+    if changes.title is not None:
+        values["title"] = clean_title(changes.title)
+    if changes.description is not None:
+        values["description"] = clean_description(changes.description)
+    if changes.tags is not None:
+        values["tags"] = clean_tags(changes.tags)
+    if changes.status is not None:
+        values["status"] = _check_status(changes.status)
+    if changes.visibility is not None:
+        values["visibility"] = _check_visibility(changes.visibility)
+    with session_scope(write=True) as session:
+        item = load_editable(session, actor, item_id)
+        for name, value in values.items():
+            setattr(item, name, value)
+        if values:
+            touch(item)
+            audit.record(session, actor=actor.username, action="item_updated",
+                         target=f"{item.id}: {item.title}", detail=", ".join(sorted(values)))
+        session.flush()
+        return _detail(session, actor, item)
+
+
+def archive_item(actor: UserView, item_id: int) -> ItemDetail:
+    return update_item(actor, item_id, ItemChanges(status="archived"))
+
+
+def _deletion(session: Session, item: ResearchItem) -> DeletionSummary:
+    insights = session.scalar(select(func.count()).select_from(Insight)
+                              .where(Insight.item_id == item.id))
+    notes = session.scalar(select(func.count()).select_from(NoteRevision)
+                           .where(NoteRevision.item_id == item.id))
+    return DeletionSummary(title=item.title, insights=int(insights or 0),
+                           note_versions=int(notes or 0))
+
+
+def deletion_summary(actor: UserView, item_id: int) -> DeletionSummary:
+    """What goes with the item, for the confirmation."""
+    with session_scope() as session:
+        return _deletion(session, load_editable(session, actor, item_id))
+
+
+def delete_item(actor: UserView, item_id: int) -> DeletionSummary:
+    """The item, its insights and its notes history, in one transaction."""
+    with session_scope(write=True) as session:
+        item = load_editable(session, actor, item_id)
+        summary = _deletion(session, item)
+        session.execute(delete(Insight).where(Insight.item_id == item_id))
+        session.execute(delete(NoteRevision).where(NoteRevision.item_id == item_id))
+        session.flush()
+        session.delete(item)
+        audit.record(session, actor=actor.username, action="item_deleted",
+                     target=f"{item_id}: {summary.title}")
+        return summary
