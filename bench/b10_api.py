@@ -22,7 +22,7 @@ from bench.b1_ingest import generate_csv
 ROOT = Path(__file__).resolve().parent.parent
 ITEMS = 10_000
 LIST_REQUESTS = 200
-CSV_ROWS = 4_800_000  # ~500 MB with B1's 12 columns
+CSV_ROWS = 5_000_000  # ~500 MB with B1's 12 columns
 
 _SETUP = """
 import sys
@@ -33,7 +33,7 @@ from services.access.users import NewUser, create_first_admin
 from services.store.db import session_scope
 from services.store.models import ResearchItem, utcnow
 admin = create_first_admin(NewUser(username="bench", name="Bench", role=Role.ADMIN,
-                                   password="bench-pass-word-42"))
+                                   password="plum-orchard-58"))
 now = utcnow()
 with session_scope(write=True) as session:
     session.add_all([ResearchItem(title=f"Item {i}: sales by region {i % 97}",
@@ -53,7 +53,7 @@ from services.access.permissions import Role
 from services.access.users import NewUser, create_first_admin
 from services.store import datasets
 admin = create_first_admin(NewUser(username="bench", name="Bench", role=Role.ADMIN,
-                                   password="bench-pass-word-42"))
+                                   password="plum-orchard-58"))
 t = time.perf_counter()
 view, result = datasets.create_from_upload(admin, Path(sys.argv[1]), original_name="orders.csv")
 print(time.perf_counter() - t, view.rows, flush=True)

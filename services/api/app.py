@@ -7,7 +7,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.middleware import Middleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from services.api import problems, routes_ask, routes_datasets
+from services.api import problems, routes_ask, routes_datasets, routes_research
 from services.api.schemas import Health
 
 API_VERSION = "1"
@@ -58,5 +58,6 @@ def create_api() -> FastAPI:
     v1.include_router(health_router)
     v1.include_router(routes_datasets.router)
     v1.include_router(routes_ask.router)
+    v1.include_router(routes_research.router)
     api.include_router(v1)
     return api

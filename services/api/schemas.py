@@ -140,3 +140,78 @@ class AskOut(BaseModel):
     truncated: bool = False
     chart: dict[str, Any] | None = None
     error: str | None = Field(default=None, description="What went wrong, when not answered.")
+
+
+Status = Literal["idea", "active", "done", "archived"]
+Visibility = Literal["private", "shared"]
+
+
+class ItemOut(BaseModel):
+    id: int = Field(examples=[7])
+    title: str = Field(examples=["Why did returns rise in March?"])
+    description: str = ""
+    status: str = Field(examples=["active"])
+    tags: list[str] = Field(examples=[["returns", "q1"]])
+    owner: str = Field(examples=["ada"])
+    visibility: str = Field(examples=["shared"])
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
+    insight_count: int = 0
+
+
+class ItemDetailOut(ItemOut):
+    notes: str = ""
+    notes_version: int = 0
+    notes_updated_by: str | None = None
+    notes_updated_at: UtcDateTime | None = None
+    can_edit: bool = False
+
+
+class ItemIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"title": "Why did returns rise in March?", "tags": ["returns"], "status": "idea"}]})
+
+    title: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=2000)
+    status: Status = "idea"
+    tags: list[str] = Field(default_factory=list, max_length=20)
+    visibility: Visibility = "private"
+
+
+class ItemPatch(BaseModel):
+    """Only the fields given change."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"status": "done", "visibility": "shared"}]})
+
+    title: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=2000)
+    status: Status | None = None
+    tags: list[str] | None = Field(default=None, max_length=20)
+    visibility: Visibility | None = None
+
+
+class DeletedOut(BaseModel):
+    title: str
+    insights: int
+    note_versions: int
+    detail: str = Field(examples=["Deleting “Returns” also deletes its 2 saved charts or "
+                                  "answers and 3 saved versions of its notes. This cannot "
+                                  "be undone."])
+
+
+class InsightOut(BaseModel):
+    id: int
+    item_id: int
+    kind: str = Field(examples=["chart"])
+    title: str
+    summary: str
+    spec: dict[str, Any]
+    data_snapshot: list[Any] = Field(description="The rows it showed when it was saved.")
+    dataset_id: int | None
+    dataset_version: int | None
+    dataset_name: str | None = None
+    is_data_gone: bool = False
+    position: int
+    created_by: str
+    created_at: UtcDateTime
