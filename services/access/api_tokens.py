@@ -161,17 +161,18 @@ def authenticate(secret: str) -> TokenCaller:
         raise AuthenticationFailed(MSG_INVALID)
     digest = hash_secret(secret)
     now = utcnow()
-    with session_scope() as session:
-        row = session.scalar(select(ApiToken).where(ApiToken.token_hash == digest))
-        if row is None or not hmac.compare_digest(row.token_hash, digest):
+    with session_scope() as session:  # one query: the token and its owner as stored now
+        found = session.execute(
+            select(ApiToken, User).join(User, User.username == ApiToken.username)
+            .where(ApiToken.token_hash == digest)
+        ).first()
+        if found is None or not hmac.compare_digest(found[0].token_hash, digest):
             raise AuthenticationFailed(MSG_INVALID)
-        if row.revoked_at is not None:
+        row, user = found
+        if row.revoked_at is not None or user.disabled:
             raise AuthenticationFailed(MSG_INVALID)
         if row.expires_at is not None and row.expires_at <= now:
             raise AuthenticationFailed(MSG_EXPIRED)
-        user = session.get(User, row.username)
-        if user is None or user.disabled:
-            raise AuthenticationFailed(MSG_INVALID)
         caller = TokenCaller(user=UserView.model_validate(user), token_id=row.id)
         last_used = row.last_used_at
     if last_used is None or (now - last_used).total_seconds() >= LAST_USED_EVERY_S:

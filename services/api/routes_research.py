@@ -55,13 +55,15 @@ def list_items(
     offset: Offset = 0,
 ) -> Page[ItemOut]:
     """Filtered, searched and sorted in the database; `total` counts every match."""
+    aligned = offset % limit == 0  # the usual case: one query for exactly this page
+    size = limit if aligned else SERVICE_PAGE
     query = items.ItemQuery(text=q, statuses=list(status or []), tag=tag or None,
                             owner=owner or None, scope=scope, sort=sort,
-                            include_archived=include_archived, page_size=SERVICE_PAGE,
-                            page=offset // SERVICE_PAGE + 1)
+                            include_archived=include_archived, page_size=size,
+                            page=offset // size + 1)
     first = items.search_items(user, query)
     found = list(first.items)
-    start = offset % SERVICE_PAGE
+    start = offset % size
     if offset >= first.total:
         found, start = [], 0
     elif start + limit > len(found) and first.page < first.pages:
