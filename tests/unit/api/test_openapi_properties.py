@@ -22,7 +22,7 @@ from services.api.app import create_api
 from tests.factories import make_admin
 from tests.unit.api.conftest import upload_csv
 
-EXAMPLES = int(os.environ.get("RESEARCH_DESK_SCHEMATHESIS_EXAMPLES", "6"))  # per operation
+EXAMPLES = int(os.environ.get("RESEARCH_DESK_SCHEMATHESIS_EXAMPLES", "4"))  # per operation
 APP = Starlette(routes=[Mount("/api", app=create_api())])
 schema = schemathesis.openapi.from_asgi("/api/openapi.json", APP)
 # Invalid requests are generated too (negative mode); the API may coerce 0 to false as
