@@ -21,9 +21,9 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $(VENV)/.runtime $@
 
-run: $(VENV)/.runtime  ## start the app on 127.0.0.1 (embedded DuckDB under data/runtime)
-	@echo "Starting Research Desk on http://127.0.0.1:$(PORT) (stop it with Ctrl+C)"
-	$(BIN)/streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT)
+run: $(VENV)/.runtime  ## start the app and its API on 127.0.0.1 (embedded DuckDB under data/runtime)
+	@echo "Starting Research Desk on http://127.0.0.1:$(PORT) (API docs at /api/docs; stop it with Ctrl+C)"
+	$(BIN)/uvicorn asgi:app --host 127.0.0.1 --port $(PORT)
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from components import api_tokens
 from components.auth_gate import keep_signed_in_here
 from components.feedback import friendly_errors
 from components.session import require_page
@@ -30,3 +31,5 @@ if submitted:
             keep_signed_in_here(changed)  # other browsers with this account are signed out
             st.success("Your password is changed. Use it next time you sign in. Any other "
                        "browser signed in as you has been signed out.")
+
+api_tokens.show(user, key="account_tokens")

@@ -5,7 +5,7 @@ from datetime import datetime, time
 import pandas as pd
 import streamlit as st
 
-from components import claude_admin
+from components import api_tokens, claude_admin
 from components.feedback import flash, friendly_errors, show_flash
 from components.session import require_page
 from components.text import escape_markdown
@@ -113,6 +113,7 @@ with people_tab, friendly_errors("admin_people"):
             with friendly_errors("admin_reset"):
                 users.reset_password(user, chosen, new_password)
                 st.success(f"The password of {chosen} is reset. Share it with them privately.")
+        api_tokens.show_for_admin(user, chosen, key="admin_tokens")
 
 with audit_tab, friendly_errors("admin_audit"):
     person_column, action_column, since_column, until_column = st.columns(4)

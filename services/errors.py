@@ -14,6 +14,10 @@ class InvalidInput(ResearchDeskError):
     """The user gave something we cannot use; nothing was changed."""
 
 
+class TooLarge(InvalidInput):
+    """An upload or request is over the configured size limit; nothing was kept."""
+
+
 class NotFound(ResearchDeskError):
     """The thing asked for does not exist (or is not visible to this user)."""
 

@@ -216,6 +216,10 @@ class Settings(BaseSettings):
     upload_abandoned_minutes: float = Field(
         default=60, validation_alias=_alias("RESEARCH_DESK_UPLOAD_ABANDONED_MINUTES")
     )
+    # Requests one API token may make per minute before it gets 429 with Retry-After.
+    api_requests_per_minute: int = Field(
+        default=600, validation_alias=_alias("RESEARCH_DESK_API_REQUESTS_PER_MINUTE")
+    )
     login_max_attempts: int = Field(
         default=5, validation_alias=_alias("RESEARCH_DESK_LOGIN_MAX_ATTEMPTS")
     )

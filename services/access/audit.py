@@ -32,6 +32,9 @@ ACTIONS: dict[str, str] = {
     "item_deleted": "Research item deleted",
     "budget_changed": "Budget changed",
     "setting_changed": "Setting changed",
+    "api_token_created": "API token created",
+    "api_token_revoked": "API token revoked",
+    "api_tokens_revoked": "All API tokens revoked",
 }
 
 

@@ -50,6 +50,14 @@ def _safe_text(column_sql: str) -> str:
 
 def csv_bytes(parquet_path: Path) -> bytes:
     """The whole version as UTF-8 CSV with the display names as header, formula-safe."""
+    with tempfile.TemporaryDirectory() as folder:
+        target = Path(folder) / "export.csv"
+        write_csv(parquet_path, target)
+        return target.read_bytes()
+
+
+def write_csv(parquet_path: Path, target: Path) -> None:
+    """`csv_bytes` written to a file instead (a large version never sits in memory)."""
     columns = read_columns(parquet_path)
     parts = []
     for column in columns:
@@ -57,14 +65,11 @@ def csv_bytes(parquet_path: Path) -> bytes:
         is_text = column.duckdb_type.upper().startswith("VARCHAR")
         expression = _safe_text(source) if is_text else source
         parts.append(f"{expression} AS {quote_ident(_safe_header(column.name))}")
-    with (tempfile.TemporaryDirectory() as folder,
-          duck.session(task=duckdb_errors.DOWNLOAD) as con):
-        target = Path(folder) / "export.csv"
+    with duck.session(task=duckdb_errors.DOWNLOAD) as con:
         con.execute(
             f"COPY (SELECT {', '.join(parts)} FROM read_parquet({path_literal(parquet_path)})) "
             f"TO {path_literal(target)} (HEADER, DELIMITER ',')"
         )
-        return target.read_bytes()
 
 
 def frame_csv_bytes(frame: pd.DataFrame) -> bytes:

@@ -39,7 +39,10 @@ class Server:
     log_path: Path
 
 
-def start_streamlit(data_dir: Path, extra_env: dict[str, str] | None = None) -> Server:
+def start_streamlit(data_dir: Path, extra_env: dict[str, str] | None = None, *,
+                    asgi: bool = False) -> Server:
+    """`streamlit run app.py`, or with `asgi=True` the way `make run` serves it: uvicorn with
+    asgi.py (the UI and the REST API on one port)."""
     port = free_port()
     env = {
         **os.environ,
@@ -51,10 +54,14 @@ def start_streamlit(data_dir: Path, extra_env: dict[str, str] | None = None) -> 
     env.pop("ANTHROPIC_API_KEY", None) if "ANTHROPIC_API_KEY" not in (extra_env or {}) else None
     log_path = data_dir.parent / f"streamlit-{port}.log"
     log = log_path.open("w")
+    command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+               "--server.port", str(port), "--server.address", "127.0.0.1",
+               "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    if asgi:
+        command = [sys.executable, "-m", "uvicorn", "asgi:app", "--host", "127.0.0.1",
+                   "--port", str(port)]
     process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
-         "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+        command,
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"

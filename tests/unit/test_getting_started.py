@@ -16,7 +16,7 @@ def test_make_run_says_what_it_does_on_a_fresh_checkout(tmp_path: Path) -> None:
     assert [s.split('"')[1].split(" ")[0] for s in steps] == ["Creating", "Installing",
                                                               "Starting"]
     assert "Starting Research Desk on http://127.0.0.1:8600" in plan
-    assert "--server.port 8600" in plan
+    assert "uvicorn asgi:app --host 127.0.0.1 --port 8600" in plan  # UI and API, one port
 
 
 def test_readme_mentions_port_and_private_datasets() -> None:

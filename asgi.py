@@ -1,0 +1,22 @@
+"""One server, two faces: the Streamlit UI and the REST API on one port (`make run`).
+
+    uvicorn asgi:app --host 127.0.0.1 --port 8501
+
+serves the app at /, the API at /api/v1/…, its OpenAPI document at /api/openapi.json and
+interactive docs at /api/docs.
+"""
+
+from pathlib import Path
+
+import streamlit as st
+from starlette.routing import Mount
+
+from services.api.app import create_api
+from services.claude import wiring as claude_wiring
+from services.logs import configure_logging
+
+configure_logging()
+claude_wiring.install()  # the API's Ask records usage and keeps budgets, as the pages do
+
+app = st.App(Path(__file__).resolve().parent / "app.py",
+             routes=[Mount("/api", app=create_api())])

@@ -1,0 +1,111 @@
+"""The operator's command line, for servers without a browser at hand.
+
+    python -m services.cli create-admin USERNAME [--name NAME] [--email EMAIL]
+    python -m services.cli create-token USERNAME --name NAME [--expires-in-days N]
+    python -m services.cli revoke-tokens USERNAME
+
+Passwords are read from standard input (typed twice at a terminal, one line from a pipe),
+never from the command line, where they would stay in the shell's history. Each command is
+audited like the same action in the app, with "cli" as the one who did it. With the default
+embedded metadata store, stop the server first: one process at a time may write to it.
+"""
+
+import argparse
+import getpass
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+
+from services.access import api_tokens, users
+from services.access.permissions import Role
+from services.access.users import NewUser, UserView
+from services.errors import ResearchDeskError
+from services.store.models import utcnow
+
+OPERATOR = "cli"
+
+
+def operator() -> UserView:
+    """Who the audit log names for command-line actions: the server's operator."""
+    return UserView(username=OPERATOR, name="Command line", email="", role=Role.ADMIN,
+                    disabled=False, created_at=datetime.min)
+
+
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        first = getpass.getpass("Password: ")
+        if getpass.getpass("Repeat the password: ") != first:
+            raise ResearchDeskError("The two passwords are not the same; nothing was changed.")
+        return first
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def create_admin(args: argparse.Namespace) -> str:
+    new = NewUser.parse(username=args.username, name=args.name or args.username,
+                        email=args.email or "", password=_read_password(), role=Role.ADMIN)
+    if users.has_users():
+        created = users.create_user(operator(), new)
+    else:
+        created = users.create_first_admin(new)
+    return f"Admin account “{created.username}” created. They can sign in now."
+
+
+def create_token(args: argparse.Namespace) -> str:
+    new = api_tokens.create_token(operator(), args.name, expires_in_days=args.expires_in_days,
+                                  for_user=args.username.strip().lower())
+    expires = f" It expires on {new.token.expires_at:%Y-%m-%d}." if new.token.expires_at else ""
+    return (f"{new.secret}\n\nThis is the token for “{new.token.username}”, shown only "
+            f"once: copy it now.{expires}")
+
+
+def revoke_tokens(args: argparse.Namespace) -> str:
+    username = args.username.strip().lower()
+    if users.get_user(username) is None:
+        raise ResearchDeskError(f"There is no user called “{username}”.")
+    count = api_tokens.revoke_all(operator(), username)
+    return f"Revoked {count} token(s) of “{username}” at {utcnow():%Y-%m-%d %H:%M} UTC."
+
+
+def parser() -> argparse.ArgumentParser:
+    main = argparse.ArgumentParser(
+        prog="python -m services.cli",
+        description="Research Desk's operator commands. Stop the server first when it "
+                    "uses the embedded metadata store.")
+    commands = main.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    admin = commands.add_parser(
+        "create-admin", help="create an admin account (password from standard input)",
+        description="Create an admin account. The password is read from standard input "
+                    f"and must be {users.PASSWORD_RULE}.")
+    admin.add_argument("username", help=f"the sign-in name: {users.USERNAME_RULE}")
+    admin.add_argument("--name", help="the person's name as shown in the app")
+    admin.add_argument("--email", help="their email address (optional)")
+    admin.set_defaults(run=create_admin)
+    token = commands.add_parser(
+        "create-token", help="create a personal API token and print it once",
+        description="Create an API token for an account; it is printed once, then only "
+                    "its name and first characters are kept in view.")
+    token.add_argument("username", help="whose token it is")
+    token.add_argument("--name", required=True, help="what the token is for, e.g. 'nightly'")
+    token.add_argument("--expires-in-days", type=int, default=None,
+                       help="days until it stops working (default: never)")
+    token.set_defaults(run=create_token)
+    revoke = commands.add_parser(
+        "revoke-tokens", help="revoke every API token of an account",
+        description="Stop every API token of an account working, at once.")
+    revoke.add_argument("username", help="whose tokens to revoke")
+    revoke.set_defaults(run=revoke_tokens)
+    return main
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        print(args.run(args))
+    except ResearchDeskError as error:
+        print(str(error), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

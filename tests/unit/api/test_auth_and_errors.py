@@ -1,0 +1,85 @@
+"""Tokens only in the Authorization header; every error as problem+json in plain words."""
+
+import pytest
+
+from services.access import api_tokens, users
+from services.settings import reset_settings_cache
+from tests.unit.api.conftest import Api, People, problem_of
+
+
+def test_health_needs_no_token_and_tells_no_secrets(api: Api) -> None:
+    response = api.get("/v1/health")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "api_version": "1"}
+
+
+@pytest.mark.parametrize("headers", [
+    {}, {"Authorization": "Bearer"}, {"Authorization": "Bearer rdk_not-a-real-token-at-all-x"},
+    {"Authorization": "Basic YWRhOnNlY3JldA=="}, {"Authorization": "rdk_xxxxxxxxxxxxxxxxxxxxxxx"},
+    {"Authorization": "Bearer " + "x" * 5000},
+])
+def test_missing_or_malformed_tokens_get_401(api: Api, people: People,
+                                             headers: dict[str, str]) -> None:
+    detail = problem_of(api.get("/v1/datasets", headers=headers), 401)
+    assert "token" in detail.lower()
+
+
+def test_revoked_expired_and_disabled_tokens_get_401(api: Api, people: People) -> None:
+    token = people.token(people.analyst)
+    assert api.get("/v1/datasets", token=token).status_code == 200
+    users.set_disabled(people.admin, "bob", True)
+    problem_of(api.get("/v1/datasets", token=token), 401)
+    users.set_disabled(people.admin, "bob", False)
+    assert api.get("/v1/datasets", token=token).status_code == 200
+    api_tokens.revoke_all(people.admin, "bob")
+    problem_of(api.get("/v1/datasets", token=token), 401)
+    expiring = api_tokens.create_token(people.other, "short", expires_in_days=1)
+    from datetime import timedelta
+
+    from services.store.db import session_scope
+    from services.store.models import ApiToken, utcnow
+    with session_scope(write=True) as session:
+        session.get(ApiToken, expiring.token.id).expires_at = utcnow() - timedelta(minutes=1)
+    assert "expired" in problem_of(api.get("/v1/datasets", token=expiring.secret), 401)
+
+
+@pytest.mark.parametrize("query", ["token", "access_token", "api_key", "anything"])
+def test_a_token_in_the_address_is_refused(api: Api, people: People, query: str) -> None:
+    secret = people.token(people.analyst)
+    response = api.get(f"/v1/datasets?{query}={secret}")
+    assert "Authorization header" in problem_of(response, 401)
+    # refused even alongside a valid header: the address has already leaked it
+    response = api.get(f"/v1/datasets?{query}={secret}", token=secret)
+    assert "Authorization header" in problem_of(response, 401)
+
+
+def test_over_the_rate_limit_gets_429_with_retry_after(api: Api, people: People,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RESEARCH_DESK_API_REQUESTS_PER_MINUTE", "3")
+    reset_settings_cache()
+    token = people.token(people.analyst)
+    assert [api.get("/v1/datasets", token=token).status_code for _ in range(3)] == [200] * 3
+    response = api.get("/v1/datasets", token=token)
+    assert "too many requests" in problem_of(response, 429)
+    assert 1 <= int(response.headers["Retry-After"]) <= 60
+    # another person's token has its own allowance
+    assert api.get("/v1/datasets", token=people.token(people.other)).status_code == 200
+
+
+def test_unknown_addresses_and_methods_are_problems(api: Api, people: People) -> None:
+    problem_of(api.get("/v1/nothing-here", token=people.token(people.analyst)), 404)
+    problem_of(api.request("DELETE", "/v1/health"), 405)
+
+
+def test_openapi_document_and_docs(api: Api) -> None:
+    document = api.get("/openapi.json").json()
+    assert document["info"]["title"] == "Research Desk API"
+    for path, methods in document["paths"].items():
+        for method, operation in methods.items():
+            assert operation.get("summary"), (method, path)
+            if path != "/v1/health":
+                assert {"401", "403", "404", "422", "429"} <= set(operation["responses"])
+                assert "application/problem+json" in operation["responses"]["401"]["content"]
+    assert document["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
+    docs = api.get("/docs")
+    assert docs.status_code == 200 and "swagger" in docs.text.lower()
