@@ -29,7 +29,7 @@ lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 
 typecheck: $(VENV)/.dev
-	$(BIN)/mypy app.py services components pages
+	$(BIN)/mypy app.py asgi.py services components pages
 
 test: lint typecheck  ## lint, types, unit, AppTest and browser tests
 	# unit and AppTest on both cores; the browser journeys one at a time (each starts a server)

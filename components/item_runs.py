@@ -16,9 +16,9 @@ def show(user: UserView, item_id: int, *, key: str, limit: int = 20,
     runs = item_runs.runs_for_item(user, item_id)
     if not runs:
         if not link_to_lab:
-            empty_state("No prompt runs on this item yet.", hint="Run a template on it above.")
+            empty_state("No Claude runs on this item yet.", hint="Run a template on it above.")
             return
-        empty_state("No prompt runs on this item yet.",
+        empty_state("No Claude runs on this item yet.",
                     hint="Open the Prompt lab to run a template on it.")
         st.page_link("pages/prompt_lab.py", label="Open the Prompt lab",
                      icon=":material/science:")

@@ -58,7 +58,7 @@ def _research_items() -> None:
             empty_state("You have no research items.",
                         hint="Viewers read the items colleagues share, below.")
     _item_links(mine)
-    st.header("Shared with me")
+    st.header("Research items shared with me")
     if not shared:
         empty_state("No colleague has shared a research item yet.")
     _item_links(shared)

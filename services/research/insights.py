@@ -9,6 +9,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
+from services.access import dataset_access
 from services.access.users import UserView
 from services.charts.spec import ChartSpec
 from services.errors import InvalidInput, NotFound
@@ -77,8 +78,7 @@ def _datasets(session: Session, actor: UserView, rows: list[Insight],
         versions = session.scalars(select(DatasetVersion).where(
             tuple_(DatasetVersion.dataset_id, DatasetVersion.version).in_(list(pairs))))
         files = {(v.dataset_id, v.version): v.parquet_path for v in versions}
-    visible = {i: d for i, d in found.items()
-               if d.owner == actor.username or d.visibility == "shared"}
+    visible = {i: d for i, d in found.items() if dataset_access.can_see(actor, d)}
     return visible, files, set(found)
 
 
@@ -145,8 +145,7 @@ def linked_datasets(actor: UserView, item_id: int) -> list[LinkedDataset]:
         if dataset_id is None:
             continue
         dataset = found.get(dataset_id)
-        is_visible = dataset is not None and (dataset.owner == actor.username
-                                              or dataset.visibility == "shared")
+        is_visible = dataset is not None and dataset_access.can_see(actor, dataset)
         out.append(LinkedDataset(dataset_id=dataset_id, version=version,
                                  name=dataset.name if is_visible and dataset else None,
                                  is_gone=dataset is None, insights=int(count)))

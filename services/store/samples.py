@@ -2,6 +2,7 @@
 
 from sqlalchemy import select
 
+from services.access import dataset_access
 from services.access.permissions import require
 from services.access.users import UserView
 from services.data.samples import get_sample
@@ -19,7 +20,7 @@ def add_sample(actor: UserView, key: str) -> tuple[DatasetView, bool]:
     with session_scope() as session:
         existing = session.scalar(
             select(Dataset.id).where(Dataset.name == sample.title,
-                                     Dataset.visibility == "shared").limit(1))
+                                     dataset_access.visible_clause(actor)).limit(1))
     if existing is not None:
         return datasets.get_dataset(actor, int(existing)), False
     view, _ = datasets.create_from_upload(actor, sample.path, original_name=sample.file_name,

@@ -28,7 +28,7 @@ def test_every_accepted_kind_is_saved_whatever_the_case_of_its_extension(name: s
     assert saved.name == name  # the name is kept when it is already safe
 
 
-@pytest.mark.parametrize("name", ["report.pdf", "macro.xlsm", "old.xls", "run.exe",
+@pytest.mark.parametrize("name", ["report.pdf", "macro.xlsb", "old.xls", "run.exe",
                                   "no_extension", "archive.csv.zip", ".csv", "csv"])
 def test_other_kinds_are_refused_with_the_list_and_leave_nothing(name: str) -> None:
     with pytest.raises(InvalidInput, match="not supported. Upload CSV, TSV"):
