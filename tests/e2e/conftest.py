@@ -215,10 +215,12 @@ _axe = Axe()
 
 def assert_accessible(page: Page, name: str) -> None:
     """No serious or critical axe-core violations, in light and in dark mode."""
+    is_app = page.locator("[data-testid='stApp']").count() > 0  # not an exported report
     for scheme in ("light", "dark"):
         page.emulate_media(color_scheme=scheme)
-        page.wait_for_function(_THEME_IS, arg=scheme)  # the app has switched its colours
-        page.wait_for_function(_SETTLED, arg=QUIET_MS, polling="raf")  # and faded them
+        if is_app:
+            page.wait_for_function(_THEME_IS, arg=scheme)  # the app has switched its colours
+            page.wait_for_function(_SETTLED, arg=QUIET_MS, polling="raf")  # and faded them
         results = _axe.run(page)
         bad = [
             f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"

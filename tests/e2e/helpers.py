@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 
 from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from services.access import users
 from services.access.permissions import Role
@@ -86,3 +87,18 @@ def create_first_admin_and_sign_in(page: Page, url: str, name: str = "Ada Lovela
     wait_ready(page)
     sign_in(page, "ada", ADMIN_PASSWORD)
     expect(page.get_by_role("heading", name=f"Welcome, {name}").first).to_be_visible()
+
+
+def choose_option(page: Page, selectbox: Locator, option: str) -> None:
+    """Pick an option of a selectbox. A rerun that lands just after the click closes the
+    list again, so the list is opened once more when the option did not appear."""
+    for attempt in range(3):
+        selectbox.click()
+        wanted = page.get_by_role("option", name=option, exact=True)
+        try:
+            wanted.click(timeout=5_000)
+            return
+        except PlaywrightTimeoutError:
+            if attempt == 2:
+                raise
+            page.keyboard.press("Escape")

@@ -28,7 +28,13 @@ from tests.e2e.conftest import (
     stop,
     wait_ready,
 )
-from tests.e2e.helpers import ADMIN_PASSWORD, open_in_menu, prepare_data_dir, sign_in
+from tests.e2e.helpers import (
+    ADMIN_PASSWORD,
+    choose_option,
+    open_in_menu,
+    prepare_data_dir,
+    sign_in,
+)
 from tests.fakes.claude_server import FakeClaude
 
 ANN_PASSWORD = "analyst-pass-42"
@@ -105,8 +111,7 @@ def test_usage_journey(usage_server: Server, fake: FakeClaude, page: Page,
     shoot(page, "usage_02_by_feature")
 
     form = page.get_by_test_id("stForm")
-    form.get_by_test_id("stSelectbox").click()
-    page.get_by_role("option", name="ann", exact=True).click()
+    choose_option(page, form.get_by_test_id("stSelectbox"), "ann")
     form.get_by_role("spinbutton", name="Monthly budget in US$ (0 = nothing may be spent)"
                      ).fill("0.3")
     form.get_by_role("button", name="Save budget").click()
