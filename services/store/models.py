@@ -29,6 +29,23 @@ class Base(DeclarativeBase):
     pass
 
 
+def sequence_id(sequence_name: str) -> Mapped[int]:
+    """An integer primary key drawn from its own named Sequence (see the module's note)."""
+    sequence = Sequence(sequence_name)
+    return mapped_column(Integer, sequence, server_default=sequence.next_value(),
+                         primary_key=True)
+
+
+class CallFigures:
+    """What one Claude call used, cost and took: runs, job units and item runs all keep it."""
+
+    input_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    output_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    cost_estimate: Mapped[float] = mapped_column(Float, default=0)
+    latency_ms: Mapped[float] = mapped_column(Float, default=0)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
 class User(Base):
     __tablename__ = "users"
 
@@ -45,15 +62,10 @@ class User(Base):
     session_version: Mapped[int | None] = mapped_column(Integer, default=0, server_default="0")
 
 
-audit_seq = Sequence("audit_log_id_seq")
-
-
 class AuditEntry(Base):
     __tablename__ = "audit_log"
 
-    id: Mapped[int] = mapped_column(
-        Integer, audit_seq, server_default=audit_seq.next_value(), primary_key=True
-    )
+    id: Mapped[int] = sequence_id("audit_log_id_seq")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     actor: Mapped[str] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(64))
@@ -61,15 +73,10 @@ class AuditEntry(Base):
     detail: Mapped[str] = mapped_column(Text, default="")
 
 
-dataset_seq = Sequence("datasets_id_seq")
-
-
 class Dataset(Base):
     __tablename__ = "datasets"
 
-    id: Mapped[int] = mapped_column(
-        Integer, dataset_seq, server_default=dataset_seq.next_value(), primary_key=True
-    )
+    id: Mapped[int] = sequence_id("datasets_id_seq")
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     owner: Mapped[str] = mapped_column(String(64))
@@ -96,15 +103,10 @@ class DatasetVersion(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
-item_seq = Sequence("research_items_id_seq")
-
-
 class ResearchItem(Base):
     __tablename__ = "research_items"
 
-    id: Mapped[int] = mapped_column(
-        Integer, item_seq, server_default=item_seq.next_value(), primary_key=True
-    )
+    id: Mapped[int] = sequence_id("research_items_id_seq")
     title: Mapped[str] = mapped_column(String(300))
     description: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(16), default="idea")
@@ -120,17 +122,12 @@ class ResearchItem(Base):
     notes_updated_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
 
-note_seq = Sequence("research_notes_id_seq")
-
-
 class NoteRevision(Base):
     """One saved version of an item's notes: the edit history (who, when, what changed)."""
 
     __tablename__ = "research_notes"
 
-    id: Mapped[int] = mapped_column(
-        Integer, note_seq, server_default=note_seq.next_value(), primary_key=True
-    )
+    id: Mapped[int] = sequence_id("research_notes_id_seq")
     item_id: Mapped[int] = mapped_column(Integer)
     version: Mapped[int] = mapped_column(Integer)
     text: Mapped[str] = mapped_column(Text)
@@ -141,17 +138,12 @@ class NoteRevision(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
-insight_seq = Sequence("insights_id_seq")
-
-
 class Insight(Base):
     """A saved chart or Ask answer, with the data it showed at the time."""
 
     __tablename__ = "insights"
 
-    id: Mapped[int] = mapped_column(
-        Integer, insight_seq, server_default=insight_seq.next_value(), primary_key=True
-    )
+    id: Mapped[int] = sequence_id("insights_id_seq")
     item_id: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(16))  # chart | answer
     title: Mapped[str] = mapped_column(String(300))
@@ -165,15 +157,10 @@ class Insight(Base):
     position: Mapped[int | None] = mapped_column(Integer, nullable=True)  # order on the item
 
 
-conversation_seq = Sequence("conversations_id_seq")
-
-
 class Conversation(Base):
     __tablename__ = "conversations"
 
-    id: Mapped[int] = mapped_column(
-        Integer, conversation_seq, server_default=conversation_seq.next_value(), primary_key=True
-    )
+    id: Mapped[int] = sequence_id("conversations_id_seq")
     title: Mapped[str] = mapped_column(String(300))
     owner: Mapped[str] = mapped_column(String(64))
     dataset_ids: Mapped[list] = mapped_column(JSON, default=list)
@@ -181,15 +168,10 @@ class Conversation(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
-message_seq = Sequence("messages_id_seq")
-
-
 class Message(Base):
     __tablename__ = "messages"
 
-    id: Mapped[int] = mapped_column(
-        Integer, message_seq, server_default=message_seq.next_value(), primary_key=True
-    )
+    id: Mapped[int] = sequence_id("messages_id_seq")
     conversation_id: Mapped[int] = mapped_column(Integer)
     role: Mapped[str] = mapped_column(String(16))  # user | assistant
     content: Mapped[str] = mapped_column(Text, default="")
@@ -203,28 +185,18 @@ class Message(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
-run_seq = Sequence("runs_id_seq")
-
-
-class Run(Base):
+class Run(CallFigures, Base):
     """One Claude call, successful or not: the basis of usage, cost and budgets."""
 
     __tablename__ = "runs"
 
-    id: Mapped[int] = mapped_column(
-        Integer, run_seq, server_default=run_seq.next_value(), primary_key=True
-    )
+    id: Mapped[int] = sequence_id("runs_id_seq")
     username: Mapped[str] = mapped_column(String(64))
     feature: Mapped[str] = mapped_column(String(32))
     model: Mapped[str] = mapped_column(String(100))
     status: Mapped[str] = mapped_column(String(16))
-    input_tokens: Mapped[int] = mapped_column(Integer, default=0)
-    output_tokens: Mapped[int] = mapped_column(Integer, default=0)
     cache_read_tokens: Mapped[int] = mapped_column(Integer, default=0)
     cache_write_tokens: Mapped[int] = mapped_column(Integer, default=0)
-    latency_ms: Mapped[float] = mapped_column(Float, default=0)
-    cost_estimate: Mapped[float] = mapped_column(Float, default=0)
-    error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
@@ -247,17 +219,12 @@ class AppSetting(Base):
     value: Mapped[str] = mapped_column(Text)
 
 
-template_seq = Sequence("prompt_templates_id_seq")
-
-
 class PromptTemplate(Base):
     """A reusable prompt; its text lives in versions (every edit makes a new one)."""
 
     __tablename__ = "prompt_templates"
 
-    id: Mapped[int] = mapped_column(
-        Integer, template_seq, server_default=template_seq.next_value(), primary_key=True
-    )
+    id: Mapped[int] = sequence_id("prompt_templates_id_seq")
     name: Mapped[str] = mapped_column(String(200))
     owner: Mapped[str] = mapped_column(String(64))
     current_version: Mapped[int] = mapped_column(Integer, default=1)
@@ -281,17 +248,12 @@ class PromptTemplateVersion(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
-job_seq = Sequence("jobs_id_seq")
-
-
 class Job(Base):
     """Long work (a batch of prompt runs): queued, running, done, failed or cancelled."""
 
     __tablename__ = "jobs"
 
-    id: Mapped[int] = mapped_column(
-        Integer, job_seq, server_default=job_seq.next_value(), primary_key=True
-    )
+    id: Mapped[int] = sequence_id("jobs_id_seq")
     kind: Mapped[str] = mapped_column(String(32))  # batch | enrich | message_batch
     owner: Mapped[str] = mapped_column(String(64))
     title: Mapped[str] = mapped_column(String(300), default="")
@@ -313,17 +275,12 @@ class Job(Base):
     finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
 
-unit_seq = Sequence("job_units_id_seq")
-
-
-class JobUnit(Base):
+class JobUnit(CallFigures, Base):
     """One unit of a job (one prompt call); `unit_key` is unique within its job."""
 
     __tablename__ = "job_units"
 
-    id: Mapped[int] = mapped_column(
-        Integer, unit_seq, server_default=unit_seq.next_value(), primary_key=True
-    )
+    id: Mapped[int] = sequence_id("job_units_id_seq")
     job_id: Mapped[int] = mapped_column(Integer, index=True)
     unit_key: Mapped[str] = mapped_column(String(200))
     position: Mapped[int] = mapped_column(Integer, default=0)
@@ -332,29 +289,19 @@ class JobUnit(Base):
     status: Mapped[str] = mapped_column(String(16), default="pending")
     output: Mapped[str | None] = mapped_column(Text, nullable=True)
     fields: Mapped[dict | None] = mapped_column(JSON, nullable=True)
-    input_tokens: Mapped[int] = mapped_column(Integer, default=0)
-    output_tokens: Mapped[int] = mapped_column(Integer, default=0)
     cache_read_tokens: Mapped[int] = mapped_column(Integer, default=0)
     cache_write_tokens: Mapped[int] = mapped_column(Integer, default=0)
-    cost_estimate: Mapped[float] = mapped_column(Float, default=0)
-    latency_ms: Mapped[float] = mapped_column(Float, default=0)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    error: Mapped[str | None] = mapped_column(Text, nullable=True)
     started_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
 
-item_run_seq = Sequence("item_runs_id_seq")
-
-
-class ItemRun(Base):
+class ItemRun(CallFigures, Base):
     """A prompt template run on a research item: the output saved on the item."""
 
     __tablename__ = "item_runs"
 
-    id: Mapped[int] = mapped_column(
-        Integer, item_run_seq, server_default=item_run_seq.next_value(), primary_key=True
-    )
+    id: Mapped[int] = sequence_id("item_runs_id_seq")
     item_id: Mapped[int] = mapped_column(Integer, index=True)
     template_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     template_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
@@ -364,16 +311,8 @@ class ItemRun(Base):
     prompt: Mapped[str] = mapped_column(Text, default="")
     output: Mapped[str] = mapped_column(Text, default="")
     fields: Mapped[dict | None] = mapped_column(JSON, nullable=True)
-    input_tokens: Mapped[int] = mapped_column(Integer, default=0)
-    output_tokens: Mapped[int] = mapped_column(Integer, default=0)
-    cost_estimate: Mapped[float] = mapped_column(Float, default=0)
-    latency_ms: Mapped[float] = mapped_column(Float, default=0)
-    error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-
-
-api_token_seq = Sequence("api_tokens_id_seq")
 
 
 class ApiToken(Base):
@@ -381,9 +320,7 @@ class ApiToken(Base):
 
     __tablename__ = "api_tokens"
 
-    id: Mapped[int] = mapped_column(
-        Integer, api_token_seq, server_default=api_token_seq.next_value(), primary_key=True
-    )
+    id: Mapped[int] = sequence_id("api_tokens_id_seq")
     username: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(100))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
