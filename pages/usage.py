@@ -8,12 +8,12 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from components.feedback import empty_state, friendly_errors
-from components.palette import SINGLE_COLOR
 from components.session import require_page
 from components.text import escape_markdown, number
 from services.access import users
 from services.access.permissions import Role
 from services.access.users import UserView
+from services.charts.palette import SINGLE_COLOR
 from services.claude import usage, usage_report
 from services.claude.usage import BudgetChange
 from services.claude.usage_report import UsageReport, UsageRow
