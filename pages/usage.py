@@ -32,7 +32,7 @@ def cached_report(username: str, role: str, since: date, until: date,
     """Aggregations keyed by small values; a minute old at most."""
     actor = users.get_user(username)
     assert actor is not None  # noqa: S101 - the page's user exists
-    return usage_report.report(actor, since, until, person=person or None)
+    return usage_report.cached_report(actor, since, until, person=person or None)
 
 
 @st.cache_data(ttl=60, show_spinner=False, max_entries=20)
