@@ -4,11 +4,15 @@ services, the real SDK and the fake Messages API."""
 import csv
 import io
 import json
+import re
+import runpy
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+from starlette.testclient import TestClient
 
 from services import settings
 from services.access.users import UserView
@@ -322,3 +326,28 @@ def test_bad_batch_requests_change_nothing(api: Api, people: People,
     problem_of(api.get("/v1/batches/1/units?status=done'; DROP TABLE jobs;--",
                        token=token), 422)
     assert jobs.list_jobs(people.analyst) == [] and claude_ready.message_requests == []
+
+
+def test_the_readme_prompt_run_example_runs(api: Api, people: People, claude_ready: FakeClaude,
+                                            tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    claude_ready.script([{"text": "A short summary."}])
+    _template(people.analyst)
+    for n in range(3):
+        _item(people.analyst, f"Item {n}")
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text()
+    section = readme.split("## REST API", 1)[1].split("\n## ", 1)[0]
+    example = re.findall(r"```python\n(.*?)```", section, re.DOTALL)[1]
+    monkeypatch.chdir(tmp_path)
+
+    def client(**kwargs: Any) -> TestClient:
+        return TestClient(api.app, base_url=kwargs["base_url"], headers=kwargs["headers"])
+
+    monkeypatch.setattr(httpx, "Client", client)
+    script = tmp_path / "readme_prompt_example.py"
+    script.write_text(example.replace("rdk_…", people.token(people.analyst)))
+    namespace = runpy.run_path(str(script))
+    printed = capsys.readouterr().out
+    assert "succeeded A short summary." in printed and "3 calls, about" in printed
+    assert namespace["batch"]["done"] == 3 and namespace["usage"]["totals"]["calls"] == 4
+    assert (tmp_path / "results.csv").read_text().count("A short summary.") == 3
