@@ -55,7 +55,9 @@ SSE_DOC = {"description": "With `stream=true`: server-sent events `text` ({\"tex
                           "`error` ({\"detail\": …}) if Claude failed.",
            "content": {"text/event-stream": {"schema": {"type": "string"}}}}
 MAX_BATCHES_LISTED = 10_000
-CONFLICT: dict[int | str, dict[str, Any]] = {409: _response(409, "The batch is in a state where this cannot be done.")}
+CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: _response(409, "The batch is in a state where this cannot be done (already "
+                        "finished, or still running).")}
 
 
 # --- templates ---------------------------------------------------------------------------
