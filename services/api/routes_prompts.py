@@ -32,6 +32,7 @@ from services.api.schemas_prompts import (
     UnitOut,
     UnitStatus,
 )
+from services.claude import usage
 from services.errors import BudgetExceeded, ClaudeUnavailable, NotFound, ResearchDeskError
 from services.prompts import batches, item_runs, jobs, results, templates
 from services.prompts.batches import BatchRequest
@@ -169,6 +170,8 @@ async def run_template(user: Caller, body: PromptRunIn) -> Any:
         before = await run_in_threadpool(_last_run_id, user, body.item_id)
         chunks = await run_in_threadpool(item_runs.run_on_item, user, body.template_id,
                                          body.item_id)
+        # a used-up budget is a 403 before the stream starts, as without streaming
+        await run_in_threadpool(usage.check_budget, user.username)
         return StreamingResponse(_stream(user, body, before, chunks),
                                  media_type="text/event-stream", status_code=201,
                                  headers={"Cache-Control": "no-store"})

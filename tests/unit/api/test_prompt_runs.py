@@ -189,6 +189,10 @@ def test_a_run_over_budget_is_refused_before_any_token(api: Api, people: People,
     detail = problem_of(api.post("/v1/prompt-runs", token=people.token(people.analyst),
                                  json={"template_id": template.id, "item_id": item_id}), 403)
     assert "budget" in detail
+    streamed = problem_of(api.post("/v1/prompt-runs", token=people.token(people.analyst),
+                                   json={"template_id": template.id, "item_id": item_id,
+                                         "stream": True}), 403)
+    assert streamed == detail
     assert claude_ready.message_requests == []
 
 
