@@ -3,8 +3,8 @@
 from pathlib import Path
 
 from bench.b3_chart_speed import make_dataset
-from components.chart_figure import build_figure
 from services.charts.aggregate import MAX_MARKS, aggregate
+from services.charts.chart_figure import build_figure
 from services.charts.spec import ChartSpec
 
 MAX_JSON_BYTES = 1_000_000

@@ -7,7 +7,7 @@ pre-opened DuckDB connection with a view over the same file, fetched to pandas t
 sandbox's workers are idle before each timing.
 Value = median(a) - median(b) over RUNS runs, in ms: PRODUCT.md §8 defines B7 as
 validation + sandbox + execution setup. Drawing the chart of the result by rules
-(`ask.chart_for_result` + `components.ask_chart.build_chart`, as the Ask page does) is timed
+(`ask.chart_for_result` + `services.charts.ask_chart.build_chart`, as the Ask page does) is timed
 on its own and reported beside it (B7 chart), not inside the overhead: since Ask draws a
 two-key result as grouped bars (one trace per group) it is plotly's cost, not the sandbox's.
 """
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from components.ask_chart import build_chart
+from services.charts.ask_chart import build_chart
 from services.claude.ask import chart_for_result
 from services.untrusted_sql import sandbox
 from services.untrusted_sql.sandbox import run_sandboxed

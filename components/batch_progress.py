@@ -4,7 +4,6 @@ its results table, filterable, downloadable as formula-safe CSV, savable to an i
 
 from datetime import timedelta
 
-import pandas as pd
 import streamlit as st
 
 from components import save_to_item
@@ -13,7 +12,8 @@ from components.text import escape_markdown, number
 from services.access.users import UserView
 from services.data.dataset_files import frame_csv_bytes
 from services.prompts import batches, jobs
-from services.prompts.jobs import Progress, UnitView
+from services.prompts.jobs import Progress
+from services.prompts.results import NUMBER_COLUMNS, results_frame
 from services.store.research import NewInsight
 
 REFRESH_S = 1.0
@@ -73,21 +73,6 @@ def show_progress(user: UserView, job_id: int, *, key: str) -> None:
     _actions(user, progress, key)
 
 
-def results_frame(units: list[UnitView]) -> pd.DataFrame:
-    rows = []
-    for unit in units:
-        row: dict[str, object] = {"Input": unit.label, "Status": unit.status}
-        if unit.fields:
-            row.update({f"Answer: {k}": v for k, v in unit.fields.items()})
-        else:
-            row["Answer"] = unit.output or ""
-        row.update({"Tokens in": unit.input_tokens, "Tokens out": unit.output_tokens,
-                    "Seconds": round(unit.latency_ms / 1000, 2),
-                    "Cost (US$)": round(unit.cost_estimate, 5), "Error": unit.error or ""})
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
 def show_results(user: UserView, job_id: int, *, key: str) -> None:
     units = jobs.list_units(user, job_id)
     frame = results_frame(units)
@@ -103,7 +88,7 @@ def show_results(user: UserView, job_id: int, *, key: str) -> None:
     if statuses:
         shown = shown[shown["Status"].isin(statuses)]
     if contains.strip():
-        text = shown.drop(columns=["Tokens in", "Tokens out", "Seconds", "Cost (US$)"])
+        text = shown.drop(columns=list(NUMBER_COLUMNS))
         mask = text.astype(str).apply(
             lambda col: col.str.contains(contains.strip(), case=False, regex=False)).any(axis=1)
         shown = shown[mask]

@@ -7,9 +7,10 @@ SQL it laid out for reading. Nothing here parses SQL or picks a chart."""
 import pandas as pd
 import streamlit as st
 
-from components import ask_chart, save_to_item
+from components import save_to_item
 from components.text import escape_markdown, model_markdown
 from services.access.users import UserView
+from services.charts import ask_chart
 from services.charts.spec import ChartSpec
 from services.claude.ask import SqlAttempt
 from services.claude.conversations import MessageView

@@ -7,14 +7,14 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from components import save_to_item
-from components.chart_figure import build_figure, default_title, for_export, summarize
-from components.insight_figure import explore_insight_spec
 from components.text import escape_markdown
 from services.access.users import UserView
 from services.charts.aggregate import ChartData
+from services.charts.chart_figure import build_figure, default_title, for_export, summarize
 from services.charts.chart_png import can_render_png, render_png
 from services.charts.spec import ChartSpec
 from services.data.dataset_files import frame_csv_bytes
+from services.reports.insight_figure import explore_insight_spec
 from services.store.research import NewInsight
 
 PNG_SIZE = {"width": 1200, "height": 700, "scale": 2}

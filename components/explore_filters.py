@@ -7,9 +7,9 @@ import pandas as pd
 import streamlit as st
 
 from components import explore_data
-from components.chart_figure import format_number
 from components.explore_controls import key
 from components.text import escape_markdown
+from services.charts.chart_figure import format_number
 from services.charts.spec import Filter
 from services.data import display_text
 

@@ -5,13 +5,13 @@ from typing import NoReturn
 import streamlit as st
 
 from components import explore_chart, explore_controls, explore_data, explore_filters, explore_stats
-from components.chart_figure import default_title
 from components.explore_controls import key
 from components.feedback import empty_state, friendly_errors
 from components.params import id_from_text
 from components.session import require_page
 from components.text import escape_markdown
 from services.access import dataset_access
+from services.charts.chart_figure import default_title
 from services.charts.spec import ChartSpec, validate_spec
 from services.errors import InvalidInput, NotFound
 from services.store import datasets

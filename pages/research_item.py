@@ -3,14 +3,15 @@ and answers drawn again, Claude runs, and exports."""
 
 import streamlit as st
 
-from components import item_export, item_form, item_runs
+from components import item_form, item_runs
 from components.feedback import empty_state, flash, friendly_errors, show_flash
-from components.insight_figure import DrawnInsight, draw
 from components.params import id_from_text
 from components.session import require_page
 from components.text import escape_markdown, model_markdown, when
 from services.access.permissions import can
 from services.errors import NotFound
+from services.reports import item_export
+from services.reports.insight_figure import DrawnInsight, draw
 from services.research import insights, items, notes
 from services.research.insights import InsightCard
 from services.research.items import STATUS_LABELS, ItemDetail

@@ -8,12 +8,12 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from components.feedback import empty_state, friendly_errors
-from components.palette import SINGLE_COLOR
 from components.session import require_page
 from components.text import escape_markdown, number
 from services.access import users
 from services.access.permissions import Role
 from services.access.users import UserView
+from services.charts.palette import SINGLE_COLOR
 from services.claude import usage, usage_report
 from services.claude.usage import BudgetChange
 from services.claude.usage_report import UsageReport, UsageRow
@@ -32,7 +32,7 @@ def cached_report(username: str, role: str, since: date, until: date,
     """Aggregations keyed by small values; a minute old at most."""
     actor = users.get_user(username)
     assert actor is not None  # noqa: S101 - the page's user exists
-    return usage_report.report(actor, since, until, person=person or None)
+    return usage_report.cached_report(actor, since, until, person=person or None)
 
 
 @st.cache_data(ttl=60, show_spinner=False, max_entries=20)

@@ -5,9 +5,16 @@ Documents: /api/openapi.json, interactive docs at /api/docs. Every endpoint live
 
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware import Middleware
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.api import problems, routes_ask, routes_datasets, routes_research
+from services.api import (
+    problems,
+    routes_ask,
+    routes_datasets,
+    routes_prompts,
+    routes_research,
+    routes_usage,
+)
 from services.api.schemas import Health
 
 API_VERSION = "1"
@@ -27,8 +34,13 @@ def health() -> Health:
     return Health(api_version=API_VERSION)
 
 
+MSG_BODY_TOO_LARGE = "The request body is over 1 MB; send less."
+
+
 class JsonSizeLimit:
-    """Refuse a JSON body over 1 MB (413) before FastAPI reads it; uploads go elsewhere."""
+    """Refuse a request body over 1 MB (413) before FastAPI reads it; uploads (multipart)
+    stream to disk under their own limit. A body sent without Content-Length (chunked) is
+    read here up to the limit and cut off there, so nothing is processed either way."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -39,12 +51,31 @@ class JsonSizeLimit:
             return
         headers = dict(scope.get("headers") or [])
         kind = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
-        length = headers.get(b"content-length", b"")
-        if kind.endswith(b"json") and length.isdigit() and int(length) > MAX_JSON_BYTES:
-            response = problems.problem(413, "The request body is over 1 MB; send less.")
-            await response(scope, receive, send)
+        if kind == b"multipart/form-data":
+            await self.app(scope, receive, send)
             return
-        await self.app(scope, receive, send)
+        length = headers.get(b"content-length", b"")
+        if length.isdigit() and int(length) > MAX_JSON_BYTES:
+            await problems.problem(413, MSG_BODY_TOO_LARGE)(scope, receive, send)
+            return
+        received: list[Message] = []
+        size = 0
+        while True:
+            message = await receive()
+            received.append(message)
+            if message["type"] != "http.request":
+                break
+            size += len(message.get("body", b""))
+            if size > MAX_JSON_BYTES:
+                await problems.problem(413, MSG_BODY_TOO_LARGE)(scope, receive, send)
+                return
+            if not message.get("more_body", False):
+                break
+
+        async def replay() -> Message:
+            return received.pop(0) if received else await receive()
+
+        await self.app(scope, replay, send)
 
 
 def create_api() -> FastAPI:
@@ -59,5 +90,9 @@ def create_api() -> FastAPI:
     v1.include_router(routes_datasets.router)
     v1.include_router(routes_ask.router)
     v1.include_router(routes_research.router)
+    v1.include_router(routes_prompts.templates_router)
+    v1.include_router(routes_prompts.runs_router)
+    v1.include_router(routes_prompts.batches_router)
+    v1.include_router(routes_usage.router)
     api.include_router(v1)
     return api

@@ -22,6 +22,7 @@ from services.api.routes_datasets import version_profile
 from services.api.schemas import AskIn, AskOut
 from services.claude import ask as ask_service
 from services.claude.ask import AskResult, AskTable
+from services.claude.ask_tables import short_name
 from services.data.sql_names import derive_sql_names
 from services.errors import BudgetExceeded, ClaudeUnavailable
 from services.store import datasets
@@ -29,23 +30,17 @@ from services.store import datasets
 router = APIRouter(tags=["ask"], responses=COMMON_RESPONSES | CLAUDE_RESPONSES)
 
 MAX_ROWS_OUT = 1000
-NAME_WORDS = 3
 SSE_DOC = {"description": "With `stream=true`: server-sent events `result` (the AskOut "
                           "without the answer), `answer` ({\"text\": …} pieces) and `done`.",
            "content": {"text/event-stream": {"schema": {"type": "string"}}}}
 
 
-def _short_name(dataset_name: str) -> str:
-    """As the Ask page names tables (components/ask_tables.py): the first words before a colon."""
-    head = dataset_name.split(":", 1)[0]
-    return " ".join(head.split()[:NAME_WORDS]) or "dataset"
-
-
 def build_tables(user: UserView, dataset_ids: list[int]) -> list[AskTable]:
-    """One table per dataset, in order; 404 for any the caller cannot see (before any work)."""
+    """One table per dataset, in order, named as the Ask page names them
+    (`ask_tables.short_name`); 404 for any the caller cannot see (before any work)."""
     caller = caller_checks.require_claude(actor=user)
     picked = [datasets.get_dataset(caller, i) for i in dict.fromkeys(dataset_ids)]
-    names = derive_sql_names([_short_name(d.name) for d in picked])
+    names = derive_sql_names([short_name(d.name) for d in picked])
     tables = []
     for dataset, sql_name in zip(picked, names, strict=True):
         version = datasets.get_version(caller, dataset.id)

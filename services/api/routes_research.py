@@ -20,8 +20,8 @@ from services.api.schemas import (
     ItemPatch,
     Page,
 )
-from services.reports import html_report, markdown_report, notebook
-from services.reports.bundle import load_export, slug
+from services.reports import item_export
+from services.reports.bundle import slug
 from services.research import insights, items
 
 router = APIRouter(prefix="/research-items", tags=["research items"],
@@ -120,15 +120,16 @@ def export_item(user: Caller, item_id: ItemId,
                 format: Literal["html", "markdown", "notebook"] = "html",  # noqa: A002
                 ) -> Response:
     """A self-contained HTML report, Markdown in a zip, or a Jupyter notebook (zip with the
-    data) that reruns each query. Charts appear as their data tables (no pictures)."""
-    export = load_export(user, item_id)
+    data) that reruns each query: the same files as the item page's downloads. Charts come
+    with their pictures (PNG, with alt text) and their data tables."""
+    title = items.get_item(user, item_id).title
     if format == "html":
-        content = html_report.build_html(export)
+        content = item_export.html_bytes(user, item_id)
     elif format == "markdown":
-        content = markdown_report.build_markdown_zip(export)
+        content = item_export.markdown_bytes(user, item_id)
     else:
-        content = notebook.build_notebook_zip(export)
+        content = item_export.notebook_bytes(user, item_id)
     media_type, suffix = EXPORTS[format]
-    name = f"{slug(export.item.title)}.{suffix}"
+    name = f"{slug(title)}.{suffix}"
     return Response(content, media_type=media_type,
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})

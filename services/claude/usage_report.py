@@ -4,6 +4,7 @@ p50/p95. Admins see everyone's; everyone else only their own. All aggregation is
 the `runs` table (portable: DuckDB and PostgreSQL both know `percentile_cont`)."""
 
 from datetime import UTC, date, datetime, time, timedelta
+from threading import Lock
 from typing import Any, Literal
 
 from pydantic import BaseModel
@@ -13,7 +14,7 @@ from services.access.permissions import Role
 from services.access.users import UserView
 from services.claude import usage
 from services.errors import InvalidInput
-from services.store.db import session_scope
+from services.store.db import get_engine, session_scope
 from services.store.models import Insight, ItemRun, ResearchItem, Run
 
 Grouping = Literal["day", "person", "model", "feature"]
@@ -117,6 +118,36 @@ def report(actor: UserView, since: date, until: date, *,
             groups[grouping] = [_row(r[0], tuple(r[1:])) for r in rows]
     return UsageReport(since=since, until=until, person=person,
                        totals=_row("total", tuple(total)), groups=groups)
+
+
+def _generation() -> tuple[str, int, int]:
+    """Which database, and how many calls it has recorded: a report keyed by this is never
+    stale (a new call changes it), and finding it costs one small query."""
+    with session_scope() as session:
+        count, last = session.execute(select(func.count(), func.max(Run.id))).one()
+    return (str(get_engine().url), int(count or 0), int(last or 0))
+
+
+_CACHE: dict[tuple[Any, ...], UsageReport] = {}
+_CACHE_LOCK = Lock()
+CACHE_ENTRIES = 64
+
+
+def cached_report(actor: UserView, since: date, until: date, *,
+                  person: str | None = None) -> UsageReport:
+    """`report`, computed once per person, range and state of the recorded calls: the Usage
+    page and the API's /v1/usage share it, and a new call makes the next one fresh."""
+    key = (actor.username, str(actor.role), since, until, person or None, _generation())
+    with _CACHE_LOCK:
+        found = _CACHE.get(key)
+    if found is not None:
+        return found
+    made = report(actor, since, until, person=person or None)
+    with _CACHE_LOCK:
+        if len(_CACHE) >= CACHE_ENTRIES:
+            _CACHE.pop(next(iter(_CACHE)))
+        _CACHE[key] = made
+    return made
 
 
 def this_month() -> tuple[date, date]:

@@ -7,8 +7,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from components.chart_figure import build_figure, summarize
 from services.charts.aggregate import aggregate, whole_bin_width
+from services.charts.chart_figure import build_figure, summarize
 from services.charts.spec import ChartSpec
 
 

@@ -7,9 +7,9 @@ import pandas as pd
 import plotly.colors
 import pytest
 
-from components.chart_figure import build_figure, for_export, format_number, summarize
-from components.palette import NEUTRAL_COLOR, SERIES_COLORS, SINGLE_COLOR
 from services.charts.aggregate import ChartData, aggregate
+from services.charts.chart_figure import build_figure, for_export, format_number, summarize
+from services.charts.palette import NEUTRAL_COLOR, SERIES_COLORS, SINGLE_COLOR
 from services.charts.spec import CHART_TYPES, ChartSpec, suggest_fields
 
 

@@ -7,9 +7,9 @@ import duckdb
 import pandas as pd
 import pytest
 
-from components.ask_chart import build_chart
-from components.chart_figure import build_figure, summarize
 from services.charts.aggregate import aggregate
+from services.charts.ask_chart import build_chart
+from services.charts.chart_figure import build_figure, summarize
 from services.charts.spec import ChartSpec, as_drawn, is_additive
 from services.claude import ask
 

@@ -6,9 +6,9 @@ import math
 import pandas as pd
 import pytest
 
-from components.ask_chart import build_chart
-from components.chart_figure import rank_phrase, summarize
 from services.charts.aggregate import ChartData
+from services.charts.ask_chart import build_chart
+from services.charts.chart_figure import rank_phrase, summarize
 from services.charts.spec import ChartSpec
 
 

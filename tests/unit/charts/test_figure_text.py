@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from components.ask_chart import build_chart
-from components.chart_figure import build_figure
 from services.charts.aggregate import aggregate
+from services.charts.ask_chart import build_chart
+from services.charts.chart_figure import build_figure
 from services.charts.spec import ChartSpec
 from tests.unit.datasets_fixtures import frame_parquet
 

@@ -3,8 +3,8 @@
 import pandas as pd
 import pytest
 
-from components.ask_chart import build_chart
-from components.palette import OKABE_ITO, SINGLE_COLOR
+from services.charts.ask_chart import build_chart
+from services.charts.palette import OKABE_ITO, SINGLE_COLOR
 from services.charts.spec import CHART_TYPES, ChartSpec
 
 FRAME = pd.DataFrame({

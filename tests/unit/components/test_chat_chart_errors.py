@@ -22,7 +22,7 @@ def _script() -> None:
 
 
 def _run_with(monkeypatch: pytest.MonkeyPatch, error: Exception | None) -> AppTest:
-    from components import ask_chart
+    from services.charts import ask_chart
 
     if error is not None:
         def broken(*args: object, **kwargs: object) -> None:

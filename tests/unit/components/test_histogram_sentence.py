@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from components.chart_figure import histogram_sentence
+from services.charts.chart_figure import histogram_sentence
 
 
 def _bins(values: np.ndarray, bins: int = 20) -> pd.DataFrame:

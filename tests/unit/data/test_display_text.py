@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from components.chart_figure import format_number
 from components.text import number as page_number
 from components.text import when
+from services.charts.chart_figure import format_number
 from services.data.display_text import (
     cell,
     exact_number,
@@ -130,7 +130,7 @@ def test_columns_tab_writes_years_dates_and_keeps_text_as_typed() -> None:
 
 
 def test_chart_summaries_write_years_without_separators() -> None:
-    from components.chart_figure import _label_text
+    from services.charts.chart_figure import _label_text
     from services.charts.spec import ChartSpec
 
     assert _label_text(2007.0, ChartSpec(chart_type="bar", x="year")) == "2007"
@@ -159,7 +159,7 @@ def test_alone_a_number_keeps_the_one_rule_and_an_exact_reading_is_exact() -> No
 
 
 def test_charts_and_filters_write_ranges_with_the_rule(monkeypatch: pytest.MonkeyPatch) -> None:
-    from components.chart_figure import histogram_sentence, rank_phrase
+    from services.charts.chart_figure import histogram_sentence, rank_phrase
 
     assert rank_phrase(["a", "b"], [100.0, 99.95]) == "a is highest (100) and b lowest (99.95)"
     frame = pd.DataFrame({"bin_start": [99.90, 99.95], "bin_end": [99.95, 100.0],
@@ -169,8 +169,8 @@ def test_charts_and_filters_write_ranges_with_the_rule(monkeypatch: pytest.Monke
 
 
 def test_a_chart_hover_writes_values_with_the_rule() -> None:
-    from components.chart_figure import build_figure
     from services.charts.aggregate import ChartData
+    from services.charts.chart_figure import build_figure
     from services.charts.spec import ChartSpec
 
     frame = pd.DataFrame({"x": ["a", "b"], "value": [99.95, 1234.56], "rows": [3, 4000]})

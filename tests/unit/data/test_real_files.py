@@ -14,8 +14,8 @@ import duckdb
 import pandas as pd
 import pytest
 
-from components.chart_figure import build_figure, summarize
 from services.charts.aggregate import aggregate, column_kinds
+from services.charts.chart_figure import build_figure, summarize
 from services.charts.spec import ChartSpec, Filter, suggest_fields
 from services.data import dataset_files
 from services.data.cleaning import apply_recipe

@@ -6,10 +6,10 @@ import duckdb
 import pandas as pd
 import pytest
 
-from components.insight_figure import explore_insight_spec
 from services.access.users import UserView
 from services.charts.aggregate import aggregate
 from services.charts.spec import ChartSpec
+from services.reports.insight_figure import explore_insight_spec
 from services.research import items, notes
 from services.research.items import ItemInput
 from services.research.notes import NoteSave

@@ -11,10 +11,9 @@ import nbformat
 import pandas as pd
 import pytest
 
-from components import item_export
 from services.access.permissions import Role
 from services.errors import NotFound
-from services.reports import html_report, markdown_report, notebook
+from services.reports import html_report, item_export, markdown_report, notebook
 from services.reports.bundle import Picture, load_export
 from services.research import items
 from services.research.items import ItemInput

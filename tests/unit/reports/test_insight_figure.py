@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from components.chart_figure import build_figure
-from components.insight_figure import draw
 from services.charts.aggregate import aggregate
+from services.charts.chart_figure import build_figure
 from services.charts.spec import ChartSpec
+from services.reports.insight_figure import draw
 from services.research import insights, items
 from services.research.items import ItemInput
 from services.store import datasets

@@ -12,9 +12,9 @@ import plotly.express as px
 import plotly.graph_objects as go
 from pydantic import BaseModel, ConfigDict
 
-from components.chart_figure import rank_phrase, spec_title
-from components.figure_text import plain_figure_text
-from components.palette import (
+from services.charts.chart_figure import rank_phrase, spec_title
+from services.charts.figure_text import plain_figure_text
+from services.charts.palette import (
     BAR_PATTERNS,
     DASH_PATTERNS,
     DIVERGING_SCALE,

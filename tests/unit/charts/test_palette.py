@@ -13,7 +13,7 @@ import itertools
 import numpy as np
 import pytest
 
-from components.palette import (
+from services.charts.palette import (
     BAR_PATTERNS,
     DASH_PATTERNS,
     MARKER_SYMBOLS,

@@ -13,8 +13,9 @@ import plotly.express as px
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from components.figure_text import plain_figure_text, plotly_text
-from components.palette import (
+from services.charts.aggregate import ChartData
+from services.charts.figure_text import plain_figure_text, plotly_text
+from services.charts.palette import (
     BAR_PATTERNS,
     DASH_PATTERNS,
     DIVERGING_SCALE,
@@ -26,7 +27,6 @@ from components.palette import (
     color_map,
     style_map,
 )
-from services.charts.aggregate import ChartData
 from services.charts.spec import BAR_TYPES, CHART_NAMES, ChartSpec, as_drawn
 from services.data import display_text
 

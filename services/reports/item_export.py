@@ -1,13 +1,15 @@
-"""Exports of a research item: figures drawn the way the item page draws them, pictures,
-then the pure builders in services.reports. No streamlit here, so the API can use it too."""
+"""Exports of a research item with chart pictures: figures drawn the way the item page draws
+them (services.reports.insight_figure), PNGs (services.reports.pictures), then the pure
+builders in services.reports. The item page's downloads and the API's export both call these,
+so a script gets the same files, pictures included."""
 
 import re
 
-from components.chart_figure import for_export
-from components.insight_figure import draw
 from services.access.users import UserView
+from services.charts.chart_figure import for_export
 from services.reports import html_report, markdown_report, notebook
 from services.reports.bundle import ItemExport, Picture, load_export
+from services.reports.insight_figure import draw
 from services.reports.pictures import render_pictures
 
 PICTURE_BUDGET_S = 60.0

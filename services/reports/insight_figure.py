@@ -13,9 +13,9 @@ import pandas as pd
 import plotly.graph_objects as go
 from pydantic import BaseModel, ConfigDict
 
-from components.ask_chart import build_chart
-from components.chart_figure import build_figure, summarize
 from services.charts.aggregate import ChartData, aggregate
+from services.charts.ask_chart import build_chart
+from services.charts.chart_figure import build_figure, summarize
 from services.charts.spec import ChartSpec
 from services.errors import ResearchDeskError
 from services.research.insights import InsightCard, stored_chart_spec
