@@ -74,9 +74,10 @@ def templates_tab(all_templates: list[templates.TemplateView]) -> None:
                               help="Standing instructions for Claude, e.g. its role or tone.")
         body = st.text_area(
             "Prompt", value=current.body if current else "", height=160,
-            help="Write {title}, {description}, {notes}, {tags}, {status} or "
-                 "{dataset_summary} for a research item, or {column name} for a dataset "
-                 "row. Type {{ or }} for a brace itself.")
+            help="Write {title}, {description}, {notes} (the item's notes), {insights} "
+                 "(its list of insights), {tags}, {status} or {dataset_summary} for a "
+                 "research item, or {column name} for a dataset row. Type {{ or }} for a "
+                 "brace itself.")
         left, middle, right = st.columns(3)
         model = left.selectbox("Model", sorted({*models, model}),
                                index=sorted({*models, model}).index(model))
