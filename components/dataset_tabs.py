@@ -80,6 +80,10 @@ def clean(user: UserView, dataset: DatasetView, version: VersionView, summary: D
             "Build a recipe of cleaning steps, then apply it. The result is a new version; "
             f"this one (version {version.version}) stays as it is."
         )
+        st.page_link("pages/prompt_lab.py", label="Add columns with Claude",
+                     icon=":material/auto_awesome:", query_params={"enrich": str(dataset.id)},
+                     help="In the Prompt lab: Claude reads each row and fills in new columns, "
+                          "e.g. a category and a reason, as a new version.")
         recipe.show_list(dataset.id)
         steps = recipe.steps(dataset.id)
         if steps:

@@ -53,6 +53,7 @@ class EnrichPlan(BaseModel):
     to_send: int  # chosen rows that need Claude
     calls: int  # distinct inputs among them (identical rows are sent once)
     columns: list[str]  # the new columns' names
+    chart_column: str  # the one to chart first: the first category column, else the first
     inputs: dict[str, str]
     cost: BatchPlan | None  # None when nothing needs to be sent
 
@@ -180,7 +181,10 @@ def _prepare(caller: UserView, request: EnrichRequest) -> _Prepared:
     reused = sum(1 for key in row_keys.values() if key in stored)
     existing = sources.dataset_columns(caller, selection.dataset_id, base.version)
     names = added_columns.unique_names(existing, [f.name for f in version.output_fields])
+    kinds = [f.type for f in version.output_fields]
+    chart = names[kinds.index("category")] if "category" in kinds else names[0]
     plan = EnrichPlan(dataset_id=selection.dataset_id, base_version=base.version,
+                      chart_column=chart,
                       chosen=len(rows), empty=empty, reused=reused,
                       to_send=len(row_keys) - reused, calls=len(units), columns=names,
                       inputs=mapping, cost=batches.plan_units(version, units) if units else None)
@@ -207,7 +211,8 @@ def start_enrichment(actor: UserView, request: EnrichRequest, *,
     source: dict[str, Any] = {
         "kind": "dataset", "enrich": True, "dataset_id": plan.dataset_id,
         "base_version": plan.base_version, "selection": request.rows.model_dump(),
-        "inputs": plan.inputs, "columns": plan.columns, "chosen": plan.chosen,
+        "inputs": plan.inputs, "columns": plan.columns, "chart_column": plan.chart_column,
+        "chosen": plan.chosen,
         "empty": plan.empty, "reused": plan.reused,
         "rows": runs_of(sorted(prepared.row_keys))}
     if plan.cost is None:
