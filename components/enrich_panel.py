@@ -86,7 +86,8 @@ def _finished(user: UserView, job_id: int) -> None:
     job = jobs.get_job(user, job_id)
     number = enrich.new_version_of(job)
     if number is not None:
-        st.success(escape_markdown(job.message), icon=":material/check_circle:")
+        st.success(f"Version {number} is ready: open it in Explore or on the dataset page.",
+                   icon=":material/check_circle:")  # what it holds is the caption above
         explore_link(int(job.source["dataset_id"]), str(job.source.get("chart_column", "")))
         return
     if job.status in jobs.ACTIVE:

@@ -179,8 +179,7 @@ def _prepare(caller: UserView, request: EnrichRequest) -> _Prepared:
         f" (and {count - 1:,} more with the same input)" if count > 1 else ""), values=values)
         for key, (first, values, count) in firsts.items() if key not in stored]
     reused = sum(1 for key in row_keys.values() if key in stored)
-    existing = sources.dataset_columns(caller, selection.dataset_id, base.version)
-    names = added_columns.unique_names(existing, [f.name for f in version.output_fields])
+    names = added_columns.unique_names(columns, [f.name for f in version.output_fields])
     kinds = [f.type for f in version.output_fields]
     chart = names[kinds.index("category")] if "category" in kinds else names[0]
     plan = EnrichPlan(dataset_id=selection.dataset_id, base_version=base.version,

@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from sqlalchemy import select
 
 from services.access.users import UserView
 from services.claude import usage
@@ -20,6 +21,8 @@ from services.prompts.enrich import EnrichRequest
 from services.prompts.sources import RowSelection
 from services.prompts.templates import OutputField, TemplateDraft
 from services.store import datasets
+from services.store.db import session_scope
+from services.store.models import Run
 from tests.fakes.claude_server import FakeClaude
 
 COMMENTS = pd.DataFrame({
@@ -128,8 +131,9 @@ def test_output_fields_become_typed_columns_of_a_new_version(
     assert step["model"] == "claude-haiku-4-5" and step["inputs"] == {"comment": "comment"}
     assert [c["field"] for c in step["columns"]] == ["category", "reason", "score", "urgent"]
     assert "with Claude" in version.note
-    calls = usage.monthly_usage("ann")
-    assert calls.calls == 4
+    with session_scope() as session:
+        features = list(session.scalars(select(Run.feature).where(Run.username == "ann")))
+    assert features == ["prompt.enrich"] * 4  # the Usage page's "Enrich"
     assert {r["body"]["model"] for r in claude_at_fake.message_requests} == {"claude-haiku-4-5"}
 
 
@@ -234,7 +238,7 @@ def test_viewers_and_people_who_may_not_change_the_dataset_are_refused(
 
 def test_a_cancelled_enrichment_can_be_saved_as_a_version(
         claude_at_fake: FakeClaude, analyst: UserView, tmp_path: Path) -> None:
-    _script(claude_at_fake, delay=0.3)
+    _script(claude_at_fake, delay=1.0)
     dataset_id = _dataset(analyst, tmp_path)
     request = _request(_template(analyst), dataset_id)
     request.concurrency = 1
