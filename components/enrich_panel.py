@@ -53,9 +53,9 @@ def _request(user: UserView, dataset_id: int, version: templates.TemplateVersion
                          concurrency=int(concurrency))
 
 
-def explore_link(dataset_id: int, column: str) -> None:
-    """Explore on the dataset's current version, with a bar chart of `column`."""
-    spec = ChartSpec(chart_type="bar", x=column) if column else None
+def explore_link(dataset_id: int, chart_column: str) -> None:
+    """Explore on the dataset's current version, with a bar chart of `chart_column`."""
+    spec = ChartSpec(chart_type="bar", x=chart_column) if chart_column else None
     params = {"dataset": str(dataset_id), **(spec_to_query_params(spec) if spec else {})}
     st.page_link("pages/explore.py", label="Open in Explore", icon=":material/bar_chart:",
                  query_params=params)
@@ -93,9 +93,10 @@ def _finished(user: UserView, job_id: int) -> None:
     if job.status in jobs.ACTIVE:
         return
     done = jobs.progress(user, job_id).done
-    if done and st.button("Save the results so far as a new version", key="lab_enrich_save",
-                          icon=":material/save:", help="Rows without a result get missing "
-                          "values; you can add them later without paying again."):
+    if done and st.button("Save the results so far as a new version",
+                          key=f"lab_enrich_save_{job_id}", icon=":material/save:",
+                          help="Rows without a result get missing values; you can add them "
+                               "later without paying again."):
         with friendly_errors("lab_enrich_save"):
             saved = enrich.save_results_so_far(user, job_id)
             flash(saved.message)
@@ -158,3 +159,16 @@ def show(user: UserView, all_templates: list[templates.TemplateView]) -> None:
         if planned is not None:
             _start(user, *planned)
     _my_enrichments(user)
+
+
+def running_on_dataset(user: UserView, dataset_id: int) -> None:
+    """On a Dataset page: the progress of this person's enrichments of it, as they run."""
+    for job in enrich.running_for_dataset(user, dataset_id):
+
+        @st.fragment(run_every=batch_progress.REFRESH_S)
+        def panel(job_id: int = job.id) -> None:
+            with friendly_errors(f"dataset_enrich_{job_id}"):
+                batch_progress.show_progress(user, job_id, key=f"dataset_enrich_{job_id}")
+                _finished(user, job_id)
+
+        panel()

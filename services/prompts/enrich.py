@@ -64,7 +64,7 @@ class EnrichPlan(BaseModel):
         if self.calls != self.to_send:
             parts.append(f" as {self.calls:,} calls (identical rows are sent once)")
         if self.empty:
-            parts.append(f"; {self.empty:,} are empty and will be skipped")
+            parts.append(f"; {self.empty:,} {_are(self.empty)} empty and will be skipped")
         names = ", ".join(f"“{c}”" for c in self.columns)
         text = "".join(parts) + f". New columns: {names}."
         return text + (f" {self.cost.cost_sentence}" if self.cost is not None else "")
@@ -72,6 +72,18 @@ class EnrichPlan(BaseModel):
     @property
     def needs_confirmation(self) -> bool:
         return self.cost is not None and self.cost.needs_confirmation
+
+
+def _rows(count: int) -> str:
+    return f"{count:,} row{'' if count == 1 else 's'}"
+
+
+def _are(count: int) -> str:
+    return "is" if count == 1 else "are"
+
+
+def _were(count: int) -> str:
+    return "was" if count == 1 else "were"
 
 
 class EnrichOutcome(BaseModel):
@@ -256,8 +268,9 @@ def _make_version(person: UserView, version: TemplateVersionView,
     added_columns.write_results(results_file, columns, results)
     current = datasets.get_dataset(person, dataset_id).current_version
     without = len(row_keys) - len(results)
-    note = (f"{len(results):,} rows got values; {without:,} failed or have no result; "
-            f"{int(source.get('empty', 0)):,} were empty and skipped.")
+    empty = int(source.get("empty", 0))
+    note = (f"{_rows(len(results))} got values; {without:,} failed or have no result; "
+            f"{empty:,} {_were(empty)} empty and skipped.")
     step = AddClaudeColumns(template_id=version.template_id, template_name=version.name,
                             template_version=version.version, model=version.model,
                             inputs=inputs, columns=columns,
@@ -269,10 +282,10 @@ def _make_version(person: UserView, version: TemplateVersionView,
         results_file.unlink(missing_ok=True)
         raise
     names = ", ".join(f"“{c.name}”" for c in columns)
-    message = (f"New version {made.version} with columns {names}: {len(results):,} rows got "
+    message = (f"New version {made.version} with columns {names}: {_rows(len(results))} got "
                f"values, {without:,} failed")
-    if source.get("empty"):
-        message += f", {int(source['empty']):,} were empty and skipped"
+    if empty:
+        message += f", {empty:,} {_were(empty)} empty and skipped"
     message += "."
     if current != base_version:
         message += (f" The dataset changed meanwhile (version {current} was current), so this "
@@ -318,3 +331,8 @@ def new_version_of(job: JobView) -> int | None:
     number = job.source.get("new_version") if job.kind == KIND else None
     return int(number) if number else None
 
+
+def running_for_dataset(actor: UserView, dataset_id: int) -> list[JobView]:
+    """This person's enrichments of a dataset that are still queued or running."""
+    return [j for j in jobs.list_jobs(actor) if j.kind == KIND and j.status in jobs.ACTIVE
+            and int(j.source.get("dataset_id", 0)) == dataset_id]

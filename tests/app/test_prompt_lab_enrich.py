@@ -78,7 +78,7 @@ def test_enriching_a_dataset_makes_a_new_version_with_an_explore_link(
     assert not at.exception, at.exception
     text = all_text(at)
     assert "0 rows already have results (no cost), 3 will be sent" in text
-    assert "1 are empty and will be skipped" in text
+    assert "1 is empty and will be skipped" in text
     button(at, "Add the columns").click().run()
     assert not at.exception, at.exception
     job = jobs.list_jobs(admin)[0]
@@ -134,3 +134,61 @@ def test_the_dataset_page_links_to_enrichment(admin: UserView, tmp_path: Path) -
              if link.proto.label == "Add columns with Claude"]
     assert links and links[0].page == "prompt_lab"
     assert links[0].query_string == f"enrich={dataset_id}"
+
+
+class _Nobody:
+    """A runner that never runs anything (as if the app stopped before it could)."""
+
+    def submit(self, job_id: int) -> None:
+        return None
+
+    def is_active(self, job_id: int) -> bool:
+        return False
+
+
+def _stopped_enrichment(admin: UserView, tmp_path: Path,
+                        monkeypatch: pytest.MonkeyPatch) -> tuple[int, int]:
+    from services.prompts.enrich import EnrichRequest
+    from services.prompts.sources import RowSelection
+
+    monkeypatch.setattr(runner, "_runner", _Nobody())
+    dataset_id = _dataset(admin, tmp_path)
+    outcome = enrich.start_enrichment(admin, EnrichRequest(
+        template_id=_template(admin), rows=RowSelection(dataset_id=dataset_id)))
+    assert outcome.job is not None
+    return dataset_id, outcome.job.id
+
+
+def test_the_dataset_page_shows_a_running_enrichment(
+        admin: UserView, fake: FakeClaude, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    dataset_id, _ = _stopped_enrichment(admin, tmp_path, monkeypatch)
+    at = sign_in("ada")
+    at.query_params["id"] = str(dataset_id)
+    at.session_state[f"dataset_tab_{dataset_id}"] = "Clean"
+    open_page(at, "pages/dataset.py")
+    assert not at.exception, at.exception
+    text = all_text(at)
+    assert "Enrich: Classify (v1) × 3 rows of comments" in text
+    assert "waiting to start" in text
+
+
+def test_a_cancelled_enrichment_offers_to_save_its_results(
+        admin: UserView, fake: FakeClaude, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from services.prompts.calls import CallResult
+
+    dataset_id, job_id = _stopped_enrichment(admin, tmp_path, monkeypatch)
+    first = jobs.pending_units(job_id)[0]
+    assert jobs.save_result(first.id, CallResult(
+        status="succeeded", model="claude-haiku-4-5",
+        fields={"category": "price", "reason": "About cost."}))
+    jobs.request_cancel(admin, job_id)
+    at = _lab()
+    assert "stopped" in all_text(at)
+    button(at, "Save the results so far as a new version").click().run()
+    assert not at.exception, at.exception
+    assert "New version 2 with columns “category”, “reason”: 1 row got values" in all_text(at)
+    frame = pd.read_parquet(datasets.get_version(admin, dataset_id).parquet_path)
+    assert list(frame["category"].fillna("-")) == ["price", "-", "-", "-"]
+    assert fake.message_requests == []

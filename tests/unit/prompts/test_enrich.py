@@ -111,7 +111,7 @@ def test_output_fields_become_typed_columns_of_a_new_version(
     assert job.status == "done" and job.kind == "enrich"
     assert enrich.new_version_of(job) == 2
     assert "New version 2" in job.message and "4 rows got values, 1 failed" in job.message
-    assert "1 were empty and skipped" in job.message
+    assert "1 was empty and skipped" in job.message
     assert len(claude_at_fake.message_requests) == 4  # the repeated comment went once
     frame = _frame(analyst, dataset_id)
     assert list(frame.columns) == ["id", "comment", "category", "category_2", "reason",
