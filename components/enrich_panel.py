@@ -29,14 +29,15 @@ def _request(user: UserView, dataset_id: int, version: templates.TemplateVersion
     inputs: dict[str, str] = {}
     for variable in version.variables:
         chosen = st.selectbox(
-            f"Column for {{{variable}}}", columns,
+            f"Column for {{{escape_markdown(variable)}}}", columns,
             index=columns.index(variable) if variable in columns else None,
             placeholder="Pick a column", key=f"lab_enrich_col_{dataset_id}_{variable}",
             help="Each row's value in this column is filled into the prompt.")
         if chosen:
             inputs[variable] = chosen
     mode = st.radio("Which rows", ["all", "filter", "sample"], horizontal=True,
-                    key="lab_enrich_mode", format_func={
+                    key="lab_enrich_mode", help="Rows you leave out get missing values in "
+                    "the new columns.", format_func={
                         "all": "All rows", "filter": "Rows containing a text",
                         "sample": "A random sample"}.__getitem__)
     selection = RowSelection.model_validate({"dataset_id": dataset_id, "mode": mode})
@@ -47,8 +48,10 @@ def _request(user: UserView, dataset_id: int, version: templates.TemplateVersion
     if mode == "sample":
         selection.sample_size = int(st.number_input("Rows in the sample", 1, 10_000, 50,
                                                     key="lab_enrich_sample"))
-    concurrency = st.number_input("Calls at once", min_value=1, max_value=16, value=4,
-                                  key="lab_enrich_concurrency")
+    concurrency = st.number_input(
+        "Calls at once", min_value=1, max_value=16, value=4, key="lab_enrich_concurrency",
+        help="More at once finishes sooner but may hit Claude's rate limits (those calls are "
+             "retried).")
     return EnrichRequest(template_id=version.template_id, rows=selection, inputs=inputs,
                          concurrency=int(concurrency))
 
@@ -69,7 +72,9 @@ def _start(user: UserView, request: EnrichRequest, plan: EnrichPlan) -> None:
     if plan.needs_confirmation:
         confirmed = st.checkbox("I accept this cost", key="lab_enrich_confirm")
     if st.button("Add the columns", key="lab_enrich_start", type="primary",
-                 icon=":material/add_column_right:", disabled=not confirmed or (
+                 icon=":material/add_column_right:",
+                 help="Starts in the background and makes a new version when it finishes; "
+                      "the version you see stays as it is.", disabled=not confirmed or (
                      plan.cost is not None and not get_settings().has_claude_key)):
         with friendly_errors("lab_enrich_start"):
             outcome = enrich.start_enrichment(user, request, confirmed=confirmed)
@@ -144,18 +149,26 @@ def show(user: UserView, all_templates: list[templates.TemplateView]) -> None:
                                   key=DATASET)
         titles = {t.id: f"{t.name} (v{t.current_version})" for t in shaped}
         template_id = st.selectbox("Template (with an output shape)", list(titles),
-                                   format_func=titles.__getitem__, key="lab_enrich_template")
+                                   format_func=titles.__getitem__, key="lab_enrich_template",
+                                   help="Only templates with output fields are listed: each "
+                                        "field becomes a column.")
         version = next(t.latest for t in shaped if t.id == template_id)
         fields = ", ".join(f"{f.name} ({templates.FIELD_TYPE_LABELS[f.type]})"
                            for f in version.output_fields)
         st.caption("New columns from its fields: " + escape_markdown(fields))
+        request: EnrichRequest | None = None
         with friendly_errors("lab_enrich_form"):
             request = _request(user, dataset_id, version)
             if st.button("Estimate cost", key="lab_enrich_estimate",
-                         icon=":material/calculate:"):
+                         icon=":material/calculate:",
+                         help="Says how many rows will be sent and what it may cost; sends "
+                              "nothing."):
                 st.session_state.pop(DONE, None)
                 st.session_state[PLAN] = (request, enrich.plan_enrichment(user, request))
         planned = st.session_state.get(PLAN)
+        if planned is not None and planned[0] != request:  # the choices changed since
+            st.session_state.pop(PLAN, None)
+            planned = None
         if planned is not None:
             _start(user, *planned)
     _my_enrichments(user)

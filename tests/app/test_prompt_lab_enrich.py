@@ -192,3 +192,16 @@ def test_a_cancelled_enrichment_offers_to_save_its_results(
     frame = pd.read_parquet(datasets.get_version(admin, dataset_id).parquet_path)
     assert list(frame["category"].fillna("-")) == ["price", "-", "-", "-"]
     assert fake.message_requests == []
+
+
+def test_changing_the_choices_after_an_estimate_asks_for_a_new_one(
+        admin: UserView, fake: FakeClaude, tmp_path: Path) -> None:
+    dataset_id = _dataset(admin, tmp_path)
+    _template(admin)
+    at = _lab(dataset_id)
+    button(at, "Estimate cost").click().run()
+    assert any(b.label == "Add the columns" for b in at.button)
+    at.radio(key="lab_enrich_mode").set_value("sample").run()
+    assert not at.exception, at.exception
+    assert not any(b.label == "Add the columns" for b in at.button)
+    assert jobs.list_jobs(admin) == []
