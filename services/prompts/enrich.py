@@ -151,6 +151,26 @@ def _inputs(version: TemplateVersionView, chosen: dict[str, str],
     return mapping
 
 
+def _keyed(rows: list[UnitInput], mapping: dict[str, str],
+           ) -> tuple[dict[int, str], dict[str, tuple[int, dict[str, str], int]], int]:
+    """Each non-empty row's input key; per key its first row, values and how many rows
+    share it; and how many rows are empty (every input blank)."""
+    row_keys: dict[int, str] = {}
+    firsts: dict[str, tuple[int, dict[str, str], int]] = {}
+    empty = 0
+    for row in rows:
+        values = {variable: row.values[column] for variable, column in mapping.items()}
+        if not any(v.strip() for v in values.values()):
+            empty += 1
+            continue
+        number = int(row.key.removeprefix("row:"))
+        key = input_key(values)
+        row_keys[number] = key
+        first = firsts.get(key)
+        firsts[key] = (first[0], first[1], first[2] + 1) if first else (number, values, 1)
+    return row_keys, firsts, empty
+
+
 def _prepare(caller: UserView, request: EnrichRequest) -> _Prepared:
     version = templates.get_version(caller, request.template_id)
     if not version.output_fields:
@@ -168,19 +188,7 @@ def _prepare(caller: UserView, request: EnrichRequest) -> _Prepared:
     if len(rows) > sources.MAX_UNITS:
         raise InvalidInput(f"An enrichment can cover at most {sources.MAX_UNITS:,} rows; "
                            "choose fewer (a filter or a sample).")
-    row_keys: dict[int, str] = {}
-    firsts: dict[str, tuple[int, dict[str, str], int]] = {}
-    empty = 0
-    for row in rows:
-        values = {variable: row.values[column] for variable, column in mapping.items()}
-        if not any(v.strip() for v in values.values()):
-            empty += 1
-            continue
-        number = int(row.key.removeprefix("row:"))
-        key = input_key(values)
-        row_keys[number] = key
-        first = firsts.get(key)
-        firsts[key] = (first[0], first[1], first[2] + 1) if first else (number, values, 1)
+    row_keys, firsts, empty = _keyed(rows, mapping)
     if not row_keys:
         shown = ", ".join(f"“{c}”" for c in wanted)
         raise InvalidInput(f"Every chosen row is empty in {shown}, so there is nothing to send "
