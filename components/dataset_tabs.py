@@ -6,7 +6,7 @@ new version (or renames the dataset) reruns the whole page."""
 
 import streamlit as st
 
-from components import column_profiles, read_options, recipe
+from components import column_profiles, enrich_panel, read_options, recipe
 from components.dataset_view import cached_findings, cached_preview, show_version_next_run
 from components.feedback import flash, friendly_errors
 from components.text import escape_markdown, number, when
@@ -80,6 +80,11 @@ def clean(user: UserView, dataset: DatasetView, version: VersionView, summary: D
             "Build a recipe of cleaning steps, then apply it. The result is a new version; "
             f"this one (version {version.version}) stays as it is."
         )
+        st.page_link("pages/prompt_lab.py", label="Add columns with Claude",
+                     icon=":material/auto_awesome:", query_params={"enrich": str(dataset.id)},
+                     help="In the Prompt lab: Claude reads each row and fills in new columns, "
+                          "e.g. a category and a reason, as a new version.")
+        enrich_panel.running_on_dataset(user, dataset.id)
         recipe.show_list(dataset.id)
         steps = recipe.steps(dataset.id)
         if steps:

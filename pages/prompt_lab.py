@@ -4,7 +4,7 @@ items or dataset rows in the background, and the same prompt on several models s
 import pandas as pd
 import streamlit as st
 
-from components import batch_progress, item_runs
+from components import batch_progress, enrich_panel, item_runs
 from components.feedback import empty_state, flash, friendly_errors, show_flash
 from components.session import require_page
 from components.text import escape_markdown, model_markdown, number
@@ -74,9 +74,10 @@ def templates_tab(all_templates: list[templates.TemplateView]) -> None:
                               help="Standing instructions for Claude, e.g. its role or tone.")
         body = st.text_area(
             "Prompt", value=current.body if current else "", height=160,
-            help="Write {title}, {description}, {notes}, {tags}, {status} or "
-                 "{dataset_summary} for a research item, or {column name} for a dataset "
-                 "row. Type {{ or }} for a brace itself.")
+            help="Write {title}, {description}, {notes} (the item's notes), {insights} "
+                 "(its list of insights), {tags}, {status} or {dataset_summary} for a "
+                 "research item, or {column name} for a dataset row. Type {{ or }} for a "
+                 "brace itself.")
         left, middle, right = st.columns(3)
         model = left.selectbox("Model", sorted({*models, model}),
                                index=sorted({*models, model}).index(model))
@@ -248,6 +249,12 @@ def batch_tab(all_templates: list[templates.TemplateView]) -> None:
         batch_progress.show_results(user, job_id, key="lab_results")
 
 
+# --- enrich a dataset ----------------------------------------------------------------------
+
+def enrich_tab(all_templates: list[templates.TemplateView]) -> None:
+    enrich_panel.show(user, all_templates)
+
+
 # --- compare -------------------------------------------------------------------------------
 
 def compare_tab(all_templates: list[templates.TemplateView]) -> None:
@@ -287,7 +294,13 @@ with friendly_errors("prompt_lab"):
     every_template = templates.list_templates(user)
     # Only the open tab is drawn (and kept open across the reruns a batch's progress makes).
     sections = {"Templates": templates_tab, "Run on an item": run_tab,
-                "Batch runs": batch_tab, "Compare models": compare_tab}
+                "Batch runs": batch_tab, "Enrich a dataset": enrich_tab,
+                "Compare models": compare_tab}
+    if st.query_params.get("enrich"):  # "Add columns with Claude" on a Dataset page
+        chosen = st.query_params.pop("enrich")
+        if chosen.isdigit():
+            st.session_state[enrich_panel.DATASET] = int(chosen)
+        st.session_state[TAB] = "Enrich a dataset"
     tabs = st.tabs(list(sections), key=TAB, on_change="rerun")
     for tab, draw in zip(tabs, sections.values(), strict=True):
         if tab.open:

@@ -145,3 +145,13 @@ def resume(actor: UserView, job_id: int) -> JobView:
     job = jobs.reopen(caller, job_id, failed_too=False)
     get_runner().submit(job.id)
     return job
+
+
+def plan_units(version: TemplateVersionView, units: list[UnitInput]) -> BatchPlan:
+    """The plan for units gathered elsewhere (an enrichment sends only some rows)."""
+    return _plan(version, units)
+
+
+def check_budget(username: str, plan: BatchPlan) -> None:
+    """`BudgetExceeded` if the plan could cost more than is left this month."""
+    _check_budget(username, plan)

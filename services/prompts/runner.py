@@ -125,6 +125,11 @@ def execute_job(job_id: int, token: str) -> None:
         status, message = stop
         jobs.finish(job_id, status, message)
         return
+    if job.kind == "enrich":
+        from services.prompts import enrich  # noqa: PLC0415 - enrich starts jobs here
+
+        jobs.finish(job_id, "done", enrich.complete(job, person, version))
+        return
     jobs.finish(job_id, "done", jobs.outcome_sentence(job_id))
 
 

@@ -20,7 +20,8 @@ from services.store import datasets
 from services.store.db import session_scope
 from services.store.models import Dataset, DatasetVersion, Insight, ResearchItem
 
-ITEM_VARIABLES = ["title", "description", "notes", "tags", "status", "dataset_summary"]
+ITEM_VARIABLES = ["title", "description", "notes", "insights", "tags", "status",
+                  "dataset_summary"]
 MAX_UNITS = 10_000
 MAX_VALUE_CHARS = 20_000
 
@@ -60,7 +61,7 @@ def item_inputs(actor: UserView, item_ids: list[int]) -> list[UnitInput]:
             item = _visible_item(session, actor, item_id)
             insights = list(session.scalars(
                 select(Insight).where(Insight.item_id == item_id).order_by(Insight.id)))
-            notes = "\n".join(f"- {i.title}: {i.summary}".rstrip(": ") for i in insights)
+            listed = "\n".join(f"- {i.title}: {i.summary}".rstrip(": ") for i in insights)
             dataset_ids = list(dict.fromkeys(i.dataset_id for i in insights if i.dataset_id))
             summaries = []
             for dataset_id in dataset_ids:
@@ -71,7 +72,8 @@ def item_inputs(actor: UserView, item_ids: list[int]) -> list[UnitInput]:
                 shape = f"{version.rows:,} rows, {version.columns} columns" if version else ""
                 summaries.append(f"{dataset.name} ({shape})")
             values = {"title": item.title, "description": item.description or "",
-                      "notes": notes, "tags": ", ".join(item.tags or []),
+                      "notes": item.notes or "", "insights": listed,
+                      "tags": ", ".join(item.tags or []),
                       "status": item.status, "dataset_summary": "; ".join(summaries)}
             result.append(UnitInput(key=f"item:{item.id}", label=item.title[:300],
                                     values=values))
@@ -102,8 +104,9 @@ def row_inputs(actor: UserView, selection: RowSelection, wanted: list[str],
     select_list = ", ".join(
         f"CAST({quote_ident(columns[n].sql_name)} AS VARCHAR) AS {quote_ident('v' + str(i))}"
         for i, n in enumerate(wanted)) or "NULL AS v"
-    numbered = (f"SELECT row_number() OVER () AS rd_row, * FROM read_parquet("
-                f"{path_literal(path)})")
+    # the file's own row numbers (from 1): stable, so a row keeps its number between reads
+    numbered = (f"SELECT file_row_number + 1 AS rd_row, * EXCLUDE (file_row_number) FROM "
+                f"read_parquet({path_literal(path)}, file_row_number = true)")
     where = "TRUE"
     if selection.mode == "filter":
         column = columns.get(selection.filter_column)
@@ -127,3 +130,25 @@ def row_inputs(actor: UserView, selection: RowSelection, wanted: list[str],
                   for name, value in zip(wanted, row[1:], strict=False)}
         result.append(UnitInput(key=f"row:{row[0]}", label=f"Row {row[0]:,}", values=values))
     return result
+
+
+def row_values(actor: UserView, dataset_id: int, version: int, wanted: list[str],
+               row_numbers: list[int]) -> dict[int, dict[str, str]]:
+    """The wanted columns (as text, missing as "") of the rows with these numbers (from 1),
+    read as `row_inputs` reads them."""
+    path = _version_path(actor, dataset_id, version)
+    columns = {c.name: c for c in read_columns(path)}
+    unknown = [name for name in wanted if name not in columns]
+    if unknown:
+        raise InvalidInput(f"The dataset has no column “{unknown[0]}”.")
+    if not row_numbers:
+        return {}
+    select_list = ", ".join(
+        f"CAST({quote_ident(columns[n].sql_name)} AS VARCHAR)" for n in wanted) or "NULL"
+    numbers = ", ".join(str(int(n)) for n in sorted(set(row_numbers)))
+    rows = duck.query_rows(
+        f"SELECT file_row_number + 1, {select_list} FROM read_parquet({path_literal(path)}, "
+        f"file_row_number = true) WHERE file_row_number + 1 IN ({numbers})")
+    return {int(row[0]): {name: ("" if value is None else str(value)[:MAX_VALUE_CHARS])
+                          for name, value in zip(wanted, row[1:], strict=False)}
+            for row in rows}

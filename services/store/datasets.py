@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from services.access import audit, dataset_access
 from services.access.permissions import require
 from services.access.users import UserView
-from services.data import cleaning, duck, ingest, uploads
+from services.data import added_columns, cleaning, duck, ingest, uploads
 from services.data.dataset_models import IngestResult, ReadOptions, Step
 from services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from services.settings import get_settings
@@ -445,6 +445,24 @@ def apply_steps(
         recipe=[step.model_dump(mode="json") for step in steps],
         recipe_sql=cleaning.recipe_sql(base_path, steps),
         note=f"{done}. {blanked}" if blanked else done,
+    )
+
+
+def add_claude_columns(actor: UserView, dataset_id: int, step: added_columns.AddClaudeColumns,
+                       *, base_version: int, note: str) -> VersionView:
+    """Adds columns from stored Claude answers to `base_version`; the result becomes the new
+    current version (based on `base_version` even if newer versions were made meanwhile)."""
+    require(actor.role, "change_data")
+    base = get_version(actor, dataset_id, base_version)
+    base_path = Path(base.parquet_path)
+    return _add_version(
+        actor,
+        dataset_id,
+        lambda folder: added_columns.apply(base_path, step, folder / "data.parquet"),
+        source=f"columns added by Claude to version {base.version}",
+        recipe=[step.model_dump(mode="json")],
+        recipe_sql=added_columns.step_sql(base_path, step),
+        note=f"{added_columns.describe(step)}. {note}".strip(),
     )
 
 

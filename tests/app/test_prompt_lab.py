@@ -59,7 +59,7 @@ def test_without_a_key_the_lab_explains_and_still_shows_templates(admin: UserVie
     text = all_text(at)
     assert "Claude is not set up yet" in text
     assert [t.label for t in at.tabs] == ["Templates", "Run on an item", "Batch runs",
-                                          "Compare models"]
+                                          "Enrich a dataset", "Compare models"]
     assert button(_lab(tab="Run on an item"), "Run on this item").disabled
 
 

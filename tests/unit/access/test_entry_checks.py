@@ -21,6 +21,7 @@ from services.claude.ask import AskResult, AskTable, SqlPlan
 from services.claude.ask_turns import TurnRequest
 from services.claude.conversations import NewMessage, NewTurn
 from services.claude.usage import BudgetChange
+from services.data.added_columns import AddClaudeColumns
 from services.data.dataset_models import DropDuplicates, ReadOptions
 from services.errors import NotFound, PermissionDenied
 from services.store import datasets, research
@@ -78,6 +79,11 @@ def _table(tmp_path: Path) -> AskTable:
     return AskTable(sql_name="t", display_name="T", parquet_path=tmp_path / "t.parquet")
 
 
+def _claude_columns() -> AddClaudeColumns:
+    return AddClaudeColumns(template_id=1, template_version=1, model="m", inputs={},
+                            columns=[], results_file="/nonexistent/results.parquet")
+
+
 def _viewer_calls(tmp_path: Path) -> dict[str, Callable[[UserView], Any]]:
     """Every refused entry point, called as a viewer would call it."""
     table = _table(tmp_path)
@@ -90,6 +96,8 @@ def _viewer_calls(tmp_path: Path) -> dict[str, Callable[[UserView], Any]]:
         "datasets.reread_original": lambda u: datasets.reread_original(u, 1, ReadOptions()),
         "datasets.apply_steps": lambda u: datasets.apply_steps(u, 1, [DropDuplicates()]),
         "datasets.restore_version": lambda u: datasets.restore_version(u, 1, 1),
+        "datasets.add_claude_columns": lambda u: datasets.add_claude_columns(
+            u, 1, _claude_columns(), base_version=1, note=""),
         "datasets.update_details": lambda u: datasets.update_details(
             u, 1, name="n", description=""),
         "datasets.set_shared": lambda u: datasets.set_shared(u, 1, True),
@@ -174,6 +182,8 @@ def test_a_stranger_cannot_reach_private_data(people: dict[str, UserView],
         lambda: datasets.set_shared(bob, private.id, True),
         lambda: datasets.delete_dataset(bob, private.id),
         lambda: datasets.apply_steps(bob, private.id, [DropDuplicates()]),
+        lambda: datasets.add_claude_columns(bob, private.id, _claude_columns(),
+                                            base_version=1, note=""),
         lambda: research.list_insights(bob, item.id),
         lambda: research.save_insight(bob, NewInsight(item_id=item.id, kind="answer",
                                                       title="t", spec={}), pd.DataFrame()),
