@@ -3,6 +3,8 @@ with tokens (input, output, cache read and write), estimated cost, error rate an
 p50/p95. Admins see everyone's; everyone else only their own. All aggregation is SQL over
 the `runs` table (portable: DuckDB and PostgreSQL both know `percentile_cont`)."""
 
+import threading
+from collections import OrderedDict
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
@@ -13,6 +15,7 @@ from services.access.permissions import Role
 from services.access.users import UserView
 from services.claude import usage
 from services.errors import InvalidInput
+from services.settings import get_settings
 from services.store.db import session_scope
 from services.store.models import Insight, ItemRun, ResearchItem, Run
 
@@ -117,6 +120,43 @@ def report(actor: UserView, since: date, until: date, *,
             groups[grouping] = [_row(r[0], tuple(r[1:])) for r in rows]
     return UsageReport(since=since, until=until, person=person,
                        totals=_row("total", tuple(total)), groups=groups)
+
+
+CACHED_REPORTS = 64
+_cache_lock = threading.Lock()
+_reports: OrderedDict[tuple[Any, ...], UsageReport] = OrderedDict()
+
+
+def newest_call_id() -> int:
+    """The id of the newest recorded call (0 before the first): calls are only ever added,
+    so the same id means the same numbers."""
+    with session_scope() as session:
+        return int(session.scalar(select(func.max(Run.id))) or 0)
+
+
+def cached_report(actor: UserView, since: date, until: date, *,
+                  person: str | None = None) -> UsageReport:
+    """`report`, kept in this process until a new call is recorded: a page rerun costs one
+    look-up of the newest call's id instead of the grouped aggregations over every call.
+    The report returned is shared: read it, do not change it."""
+    key = (get_settings().metadata_url, actor.username, actor.role.value, since, until,
+           person or None, newest_call_id())
+    with _cache_lock:
+        found = _reports.get(key)
+        if found is not None:
+            _reports.move_to_end(key)
+            return found
+    found = report(actor, since, until, person=person)
+    with _cache_lock:
+        _reports[key] = found
+        while len(_reports) > CACHED_REPORTS:
+            _reports.popitem(last=False)
+    return found
+
+
+def clear_cached_reports() -> None:
+    with _cache_lock:
+        _reports.clear()
 
 
 def this_month() -> tuple[date, date]:
