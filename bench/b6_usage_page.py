@@ -1,6 +1,7 @@
 """B6 (usage page): the Usage page rerun in AppTest with 1,000,000 recorded Claude calls in
-the metadata store — cold (empty cache: the grouped aggregations run) and warm (cached
-aggregations; the page only draws). Target: warm ≤ 300 ms."""
+the metadata store — cold (empty cache: the grouped aggregations run) and warm (the report
+kept until a new call is recorded: one look-up of the newest call's id, then the page
+draws). Target: warm ≤ 300 ms."""
 
 from pathlib import Path
 
