@@ -6,15 +6,12 @@ first (a sign-in run and importing the page's modules), so "cold" measures the p
 empty `st.cache_data`: reading the schema, one aggregation query and drawing the figure.
 """
 
-import os
-import statistics
-import tempfile
-import time
 from pathlib import Path
 
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from bench.apptest_timing import data_folder, median_run, signed_in, timed_run
 from bench.b3_chart_speed import SPEC, make_dataset
 from services.charts.spec import spec_to_query_params
 
@@ -22,7 +19,6 @@ ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "bench-password-42"
 COLD_TARGET_S = 1.5
 WARM_TARGET_S = 0.3
-ENV = ("RESEARCH_DESK_DATA_DIR", "RESEARCH_DESK_BCRYPT_ROUNDS", "RESEARCH_DESK_SECRETS_FILE")
 
 
 def _register(source: Path) -> int:
@@ -37,66 +33,33 @@ def _register(source: Path) -> int:
     return view.id
 
 
-def _signed_in() -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.run()
-    next(t for t in at.text_input if t.label == "Username").input("ada")
-    next(t for t in at.text_input if t.label == "Password").input(PASSWORD)
-    next(b for b in at.button if b.label == "Sign in").click().run()
-    return at
-
-
-def _timed_run(at: AppTest) -> float:
-    start = time.perf_counter()
-    at.run()
-    elapsed = time.perf_counter() - start
+def _chart_drawn(at: AppTest) -> None:
     if at.exception or not at.get("plotly_chart"):
         raise RuntimeError(f"the Explore page did not draw the chart: {at.exception}")
-    return elapsed
 
 
-def _measure(source: Path, data_dir: Path) -> tuple[float, float]:
-    from services.settings import reset_settings_cache
-    from services.store.db import dispose_engines
-
-    os.environ.update({"RESEARCH_DESK_DATA_DIR": str(data_dir),
-                       "RESEARCH_DESK_BCRYPT_ROUNDS": "4",
-                       "RESEARCH_DESK_SECRETS_FILE": str(data_dir / "no-secrets.toml")})
-    reset_settings_cache()
-    dispose_engines()
+def _measure(source: Path) -> tuple[float, float]:
     dataset_id = _register(source)
     import components.explore_chart  # noqa: F401 - warm Python imports, not the cache
     import components.explore_stats  # noqa: F401
 
-    at = _signed_in()
+    at = signed_in("ada", PASSWORD)
     at.query_params.update({"dataset": str(dataset_id), "version": "1",
                             **spec_to_query_params(SPEC)})
     at.switch_page("pages/explore.py")
     st.cache_data.clear()
-    cold = _timed_run(at)
+    cold = timed_run(at, _chart_drawn)
     if at.selectbox(key="explore_y").value != SPEC.y or "of 10,000,000 rows" not in str(
             [m.value for m in at.markdown]):
         raise RuntimeError("the Explore page did not restore the benchmark's chart")
-    warm = statistics.median(_timed_run(at) for _ in range(7))
-    dispose_engines()
+    warm = median_run(at, _chart_drawn, 7)
     return cold, warm
 
 
 def run(work_dir: Path) -> dict[str, dict]:
     source = make_dataset(work_dir)
-    saved = {name: os.environ.get(name) for name in ENV}
-    try:
-        with tempfile.TemporaryDirectory(dir=work_dir) as folder:
-            cold, warm = _measure(source, Path(folder) / "data")
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        from services.settings import reset_settings_cache
-
-        reset_settings_cache()
+    with data_folder(work_dir):
+        cold, warm = _measure(source)
     detail = ("Explore page in AppTest, 10M rows, a filtered group-by bar chart from a link; "
               "cold = empty st.cache_data (Python imports warmed), warm = median of 7 reruns")
     return {

@@ -1,21 +1,18 @@
 """B6 (usage page): the Usage page rerun in AppTest with 1,000,000 recorded Claude calls in
-the metadata store — cold (empty cache: the grouped aggregations run) and warm (cached
-aggregations; the page only draws). Target: warm ≤ 300 ms."""
+the metadata store — cold (empty cache: the grouped aggregations run) and warm (the report
+kept until a new call is recorded: one look-up of the newest call's id, then the page
+draws). Target: warm ≤ 300 ms."""
 
-import os
-import statistics
-import tempfile
-import time
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-ROOT = Path(__file__).resolve().parents[1]
+from bench.apptest_timing import data_folder, median_run, signed_in, timed_run
+
 CALLS = 1_000_000
 PEOPLE = 20
 WARM_TARGET_S = 0.3
 PASSWORD = "orange-kettle-42"
-ENV = ("RESEARCH_DESK_DATA_DIR", "RESEARCH_DESK_BCRYPT_ROUNDS", "RESEARCH_DESK_SECRETS_FILE")
 
 
 def _fill() -> None:
@@ -48,60 +45,30 @@ def _fill() -> None:
             FROM range({CALLS}) t(i)"""))
 
 
-def _signed_in() -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
-    at.run()
-    next(t for t in at.text_input if t.label == "Username").input("ada")
-    next(t for t in at.text_input if t.label == "Password").input(PASSWORD)
-    next(b for b in at.button if b.label == "Sign in").click().run()
-    return at
-
-
-def _timed(at: AppTest) -> float:
-    started = time.perf_counter()
-    at.run()
-    elapsed = time.perf_counter() - started
+def _charts_drawn(at: AppTest) -> None:
     if at.exception or len(at.get("plotly_chart")) != 1:
         raise RuntimeError(f"the Usage page did not draw its charts: {at.exception}")
-    return elapsed
 
 
-def _measure(data_dir: Path) -> tuple[float, float, str]:
+def _measure() -> tuple[float, float, str]:
     import streamlit as st
 
-    from services.settings import reset_settings_cache
-    from services.store.db import dispose_engines
+    from services.claude import usage_report
 
-    os.environ.update({"RESEARCH_DESK_DATA_DIR": str(data_dir),
-                       "RESEARCH_DESK_BCRYPT_ROUNDS": "4",
-                       "RESEARCH_DESK_SECRETS_FILE": str(data_dir / "no-secrets.toml")})
-    reset_settings_cache()
-    dispose_engines()
     _fill()
-    at = _signed_in()
+    at = signed_in("ada", PASSWORD, timeout=300)
     at.switch_page("pages/usage.py")
     st.cache_data.clear()
-    cold = _timed(at)
+    usage_report.clear_cached_reports()
+    cold = timed_run(at, _charts_drawn)
     calls = at.metric[0].value
-    warm = statistics.median(_timed(at) for _ in range(7))
-    dispose_engines()
+    warm = median_run(at, _charts_drawn, 7)
     return cold, warm, calls
 
 
 def run(work_dir: Path) -> dict[str, dict]:
-    saved = {name: os.environ.get(name) for name in ENV}
-    try:
-        with tempfile.TemporaryDirectory(dir=work_dir) as folder:
-            cold, warm, calls = _measure(Path(folder) / "data")
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        from services.settings import reset_settings_cache
-
-        reset_settings_cache()
+    with data_folder(work_dir):
+        cold, warm, calls = _measure()
     detail = (f"Usage page in AppTest as an admin, {CALLS:,} recorded calls ({calls} this "
               f"month shown); cold (aggregations run) {cold * 1000:,.0f} ms; warm = median of "
               "7 reruns from cached aggregations")

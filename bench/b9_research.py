@@ -7,15 +7,16 @@ of 9), and an item page with 50 saved charts and answers (AppTest, warm: median 
 """
 
 import json
-import os
 import random
 import statistics
-import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 from streamlit.testing.v1 import AppTest
+
+from bench.apptest_timing import data_folder, median_run, signed_in, timed_run
 
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "bench-password-42"
@@ -25,7 +26,6 @@ BIG_ITEM_INSIGHTS = 50
 PAGE_TARGET_S = 0.3
 SEARCH_TARGET_S = 0.1
 ITEM_TARGET_S = 0.5
-ENV = ("RESEARCH_DESK_DATA_DIR", "RESEARCH_DESK_BCRYPT_ROUNDS", "RESEARCH_DESK_SECRETS_FILE")
 WORDS = ("penguin", "weather", "sales", "churn", "growth", "region", "budget", "survey",
          "tips", "flights", "island", "species", "rain", "price", "margin", "team")
 
@@ -121,46 +121,28 @@ def _fill(big_item_title: str) -> int:
     return int(big_id)
 
 
-def _signed_in() -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.run()
-    next(t for t in at.text_input if t.label == "Username").input("ada")
-    next(t for t in at.text_input if t.label == "Password").input(PASSWORD)
-    next(b for b in at.button if b.label == "Sign in").click().run()
-    return at
+def _shows(text: str) -> Callable[[AppTest], None]:
+    def check(at: AppTest) -> None:
+        shown = " ".join(str(m.value) for m in [*at.title, *at.markdown])
+        if at.exception or text not in shown:
+            raise RuntimeError(f"the page did not show {text!r}: {at.exception}")
+    return check
 
 
-def _timed(at: AppTest, check: str) -> float:
-    started = time.perf_counter()
-    at.run()
-    elapsed = time.perf_counter() - started
-    shown = " ".join(str(m.value) for m in [*at.title, *at.markdown])
-    if at.exception or check not in shown:
-        raise RuntimeError(f"the page did not show {check!r}: {at.exception}")
-    return elapsed
-
-
-def _measure(data_dir: Path) -> dict[str, float]:
+def _measure() -> dict[str, float]:
     from services.access import users
     from services.research import items
     from services.research.items import ItemQuery
-    from services.settings import reset_settings_cache
-    from services.store.db import dispose_engines
 
-    os.environ.update({"RESEARCH_DESK_DATA_DIR": str(data_dir),
-                       "RESEARCH_DESK_BCRYPT_ROUNDS": "4",
-                       "RESEARCH_DESK_SECRETS_FILE": str(data_dir / "no-secrets.toml")})
-    reset_settings_cache()
-    dispose_engines()
     big_id = _fill("Penguin body mass, the big item")
     ada = users.get_user("ada")
     assert ada is not None
 
-    at = _signed_in()
+    at = signed_in("ada", PASSWORD)
     at.switch_page("pages/research.py")
-    _timed(at, "of")  # cold
+    timed_run(at, _shows("of"))  # cold
     listed = f"of {items.search_items(ada, ItemQuery()).total:,} items"
-    page = statistics.median(_timed(at, listed) for _ in range(7))
+    page = median_run(at, _shows(listed), 7)
 
     searches = []
     for word in ("penguin", "rain", "budget", "#12", "margin", "nothing-matches", "team",
@@ -172,27 +154,15 @@ def _measure(data_dir: Path) -> dict[str, float]:
 
     at.query_params["id"] = str(big_id)
     at.switch_page("pages/research_item.py")
-    _timed(at, "Penguin body mass")  # cold: draws every chart once
-    item_page = statistics.median(_timed(at, "Penguin body mass") for _ in range(5))
+    timed_run(at, _shows("Penguin body mass"))  # cold: draws every chart once
+    item_page = median_run(at, _shows("Penguin body mass"), 5)
     charts = len(at.get("plotly_chart"))
-    dispose_engines()
     return {"page": page, "search": search, "item": item_page, "charts": charts}
 
 
 def run(work_dir: Path) -> dict[str, dict]:
-    saved = {name: os.environ.get(name) for name in ENV}
-    try:
-        with tempfile.TemporaryDirectory(dir=work_dir) as folder:
-            got = _measure(Path(folder) / "data")
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        from services.settings import reset_settings_cache
-
-        reset_settings_cache()
+    with data_folder(work_dir):
+        got = _measure()
     store = f"{ITEMS:,} items and {INSIGHTS:,} insights in the store"
     return {
         "B9 Research page warm": {

@@ -1,7 +1,7 @@
 """Usage: Claude calls, tokens, estimated cost, errors and latency by day, person, model and
 feature (admins: everyone; others: their own), and monthly budgets."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -16,7 +16,7 @@ from services.access.users import UserView
 from services.charts.palette import SINGLE_COLOR
 from services.claude import usage, usage_report
 from services.claude.usage import BudgetChange
-from services.claude.usage_report import UsageReport, UsageRow
+from services.claude.usage_report import UsageRow
 
 user = require_page("usage")
 EVERYONE = ""
@@ -26,13 +26,12 @@ NUMBERS = {name: WHOLE for name in ("Calls", "Tokens in", "Tokens out", "Cache r
 TITLES = {"day": "Day", "person": "Person", "model": "Model", "feature": "Feature"}
 
 
-@st.cache_data(ttl=60, show_spinner=False, max_entries=50)
-def cached_report(username: str, role: str, since: date, until: date,
-                  person: str) -> UsageReport:
-    """Aggregations keyed by small values; a minute old at most."""
+@st.cache_data(ttl=60, show_spinner=False, max_entries=20)
+def cached_people(username: str) -> list[str]:
+    """The person picker's names (an account added shows within a minute)."""
     actor = users.get_user(username)
     assert actor is not None  # noqa: S101 - the page's user exists
-    return usage_report.cached_report(actor, since, until, person=person or None)
+    return [u.username for u in users.list_users(actor)]
 
 
 @st.cache_data(ttl=60, show_spinner=False, max_entries=20)
@@ -55,11 +54,15 @@ def table(rows: list[UsageRow], key_title: str) -> pd.DataFrame:
 def chart(frame: pd.DataFrame, key_title: str) -> None:
     top = frame.sort_values("Cost (US$)", ascending=False)
     title = f"Estimated cost by {key_title.lower()}"
-    fig = go.Figure(go.Bar(x=[str(k) for k in frame[key_title]], y=frame["Cost (US$)"],
-                           marker_color=SINGLE_COLOR, name="Estimated cost (US$)"))
-    fig.update_layout(title=title, paper_bgcolor="rgba(0,0,0,0)",
-                      plot_bgcolor="rgba(0,0,0,0)", xaxis_title=key_title,
-                      yaxis_title="Estimated cost (US$)", xaxis_type="category")
+    # One constructor call with nested dicts: `update_layout(xaxis_title=…)` parses each
+    # magic name again on every rerun.
+    fig = go.Figure(
+        data=[go.Bar(x=[str(k) for k in frame[key_title]], y=list(frame["Cost (US$)"]),
+                     marker={"color": SINGLE_COLOR}, name="Estimated cost (US$)")],
+        layout={"title": {"text": title}, "paper_bgcolor": "rgba(0,0,0,0)",
+                "plot_bgcolor": "rgba(0,0,0,0)",
+                "xaxis": {"title": {"text": key_title}, "type": "category"},
+                "yaxis": {"title": {"text": "Estimated cost (US$)"}}})
     summary = (f"{title}: highest for {top.iloc[0][key_title]} at about "
                f"${top.iloc[0]['Cost (US$)']:,.4f} across {len(frame):,} groups.")
     st.plotly_chart(fig, width="stretch", config={"displaylogo": False})
@@ -116,12 +119,12 @@ with friendly_errors("usage"):
                              help="The first and last day to include.")
     person = EVERYONE
     if user.role == Role.ADMIN:
-        names = [EVERYONE, *[u.username for u in users.list_users(user)]]
+        names = [EVERYONE, *cached_people(user.username)]
         person = right.selectbox("Person", names, key="usage_person",
                                  format_func=lambda n: n or "Everyone")
     since, until = (period[0], period[-1]) if isinstance(period, tuple) and period else (
         first, today)
-    found = cached_report(user.username, user.role.value, since, until, person)
+    found = usage_report.cached_report(user, since, until, person=person or None)
     totals = found.totals
     if not totals.calls:
         empty_state("No Claude calls in this period.",

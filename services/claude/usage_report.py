@@ -3,8 +3,9 @@ with tokens (input, output, cache read and write), estimated cost, error rate an
 p50/p95. Admins see everyone's; everyone else only their own. All aggregation is SQL over
 the `runs` table (portable: DuckDB and PostgreSQL both know `percentile_cont`)."""
 
+import threading
+from collections import OrderedDict
 from datetime import UTC, date, datetime, time, timedelta
-from threading import Lock
 from typing import Any, Literal
 
 from pydantic import BaseModel
@@ -14,7 +15,8 @@ from services.access.permissions import Role
 from services.access.users import UserView
 from services.claude import usage
 from services.errors import InvalidInput
-from services.store.db import get_engine, session_scope
+from services.settings import get_settings
+from services.store.db import session_scope
 from services.store.models import Insight, ItemRun, ResearchItem, Run
 
 Grouping = Literal["day", "person", "model", "feature"]
@@ -120,34 +122,41 @@ def report(actor: UserView, since: date, until: date, *,
                        totals=_row("total", tuple(total)), groups=groups)
 
 
-def _generation() -> tuple[str, int, int]:
-    """Which database, and how many calls it has recorded: a report keyed by this is never
-    stale (a new call changes it), and finding it costs one small query."""
+CACHED_REPORTS = 64
+_cache_lock = threading.Lock()
+_reports: OrderedDict[tuple[Any, ...], UsageReport] = OrderedDict()
+
+
+def newest_call_id() -> int:
+    """The id of the newest recorded call (0 before the first): calls are only ever added,
+    so the same id means the same numbers."""
     with session_scope() as session:
-        count, last = session.execute(select(func.count(), func.max(Run.id))).one()
-    return (str(get_engine().url), int(count or 0), int(last or 0))
-
-
-_CACHE: dict[tuple[Any, ...], UsageReport] = {}
-_CACHE_LOCK = Lock()
-CACHE_ENTRIES = 64
+        return int(session.scalar(select(func.max(Run.id))) or 0)
 
 
 def cached_report(actor: UserView, since: date, until: date, *,
                   person: str | None = None) -> UsageReport:
-    """`report`, computed once per person, range and state of the recorded calls: the Usage
-    page and the API's /v1/usage share it, and a new call makes the next one fresh."""
-    key = (actor.username, str(actor.role), since, until, person or None, _generation())
-    with _CACHE_LOCK:
-        found = _CACHE.get(key)
-    if found is not None:
-        return found
-    made = report(actor, since, until, person=person or None)
-    with _CACHE_LOCK:
-        if len(_CACHE) >= CACHE_ENTRIES:
-            _CACHE.pop(next(iter(_CACHE)))
-        _CACHE[key] = made
-    return made
+    """`report`, kept in this process until a new call is recorded: a page rerun costs one
+    look-up of the newest call's id instead of the grouped aggregations over every call.
+    The report returned is shared: read it, do not change it."""
+    key = (get_settings().metadata_url, actor.username, actor.role.value, since, until,
+           person or None, newest_call_id())
+    with _cache_lock:
+        found = _reports.get(key)
+        if found is not None:
+            _reports.move_to_end(key)
+            return found
+    found = report(actor, since, until, person=person)
+    with _cache_lock:
+        _reports[key] = found
+        while len(_reports) > CACHED_REPORTS:
+            _reports.popitem(last=False)
+    return found
+
+
+def clear_cached_reports() -> None:
+    with _cache_lock:
+        _reports.clear()
 
 
 def this_month() -> tuple[date, date]:

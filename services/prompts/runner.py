@@ -23,8 +23,6 @@ from services.errors import BudgetExceeded, NotFound, ResearchDeskError
 from services.prompts import calls, jobs, message_batches, templates
 from services.prompts.calls import CallResult
 from services.prompts.jobs import UnitView
-from services.store.db import session_scope
-from services.store.models import Job
 
 log = logging.getLogger(__name__)
 
@@ -103,11 +101,9 @@ def execute_job(job_id: int, token: str) -> None:
     if job.template_id is None:
         jobs.finish(job_id, "failed", "This batch has no prompt template.")
         return
-    with session_scope() as session:
-        owner = session.get(Job, job_id).owner  # type: ignore[union-attr]
     from services.access.users import get_user  # noqa: PLC0415 - avoid an import cycle
 
-    person = get_user(owner)
+    person = get_user(job.owner)
     if person is None:
         jobs.finish(job_id, "failed", "The account that started this batch no longer exists.")
         return
@@ -136,8 +132,9 @@ def execute_job(job_id: int, token: str) -> None:
 class _Controller:
     """Dispatches a job's units, at most `concurrency` at once. A writer thread saves results
     as they arrive — those of the last `FLUSH_S` in one transaction, since each commit of the
-    metadata store costs tens of milliseconds while calls take hundreds — and beats the
-    heartbeat, so the dispatching loop never waits for the store. For a person with a
+    metadata store costs tens of milliseconds while calls take hundreds — beats the
+    heartbeat and looks at the owner's budget once a second, so the dispatching loop never
+    waits for the store: it only reads the flags the writer sets. For a person with a
     budget each result (and its usage) is written before the next call's budget check."""
 
     def __init__(self, job: jobs.JobView, version: templates.TemplateVersionView,
@@ -147,7 +144,7 @@ class _Controller:
         self.feature = feature
         self.token = token
         self.last_beat = 0.0
-        self.last_budget = 0.0
+        self.last_budget = time.monotonic()  # the budget was just read (is_budgeted below)
         self.cancelled = False
         self.budget_error: str | None = None
         self.lock = threading.Lock()
@@ -163,6 +160,7 @@ class _Controller:
         while not self.finished.wait(FLUSH_S):
             self.flush()
             self.beat()
+            self.check_budget()
         self.flush()
 
     def beat(self) -> None:
@@ -186,19 +184,18 @@ class _Controller:
 
     # -- the dispatching loop --
 
-    def budget_left(self) -> bool:
-        """The owner's budget, looked at once a second (each call is checked again by the
-        client's budget hook just before it is sent)."""
+    def check_budget(self) -> None:
+        """The owner's budget, looked at once a second on the writer thread (a budget an
+        admin sets mid-run stops the job; for a person with a budget each call is also
+        checked by the client's budget hook just before it is sent)."""
         now = time.monotonic()
         if now - self.last_budget < BUDGET_EVERY_S:
-            return True
+            return
         self.last_budget = now
         try:
             usage.check_budget(self.job.owner)
         except BudgetExceeded as error:
             self.budget_error = str(error)
-            return False
-        return True
 
     def stop_reason(self) -> tuple[jobs.JobStatus, str] | None:
         if self.budget_error is not None:
@@ -221,8 +218,6 @@ class _Controller:
                     while len(in_flight) >= concurrency:
                         _, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
                     stop = self.stop_reason()
-                    if stop is None and not self.budget_left():
-                        stop = self.stop_reason()
                     if stop is not None:
                         break
                     in_flight.add(pool.submit(self.call, unit))

@@ -11,9 +11,8 @@ from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import String, and_, cast, delete, func, or_, select
+from sqlalchemy import delete, func, or_, select, text
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import ColumnElement
 
 from services.access import audit
 from services.access.permissions import Role, require
@@ -226,48 +225,54 @@ def _like(text: str) -> str:
     return "%" + text.replace("^", "^^").replace("%", "^%").replace("_", "^_") + "%"
 
 
-def _tags_text() -> ColumnElement:
-    return cast(ResearchItem.tags, String)
+# The list is the API's and the Research page's hottest path, so its SQL is written once as
+# text with bound parameters: building and compiling the equivalent SQLAlchemy expression cost
+# more than running it (the DuckDB dialect has no compiled-statement cache). Every value the
+# caller gives is a bound parameter; only fixed fragments below are put into the text.
+_TAGS_TEXT = "CAST(tags AS VARCHAR)"
+_TEXT_MATCH = ("(title ILIKE :pattern ESCAPE '^' OR description ILIKE :pattern ESCAPE '^' "
+               f"OR notes ILIKE :pattern ESCAPE '^' OR {_TAGS_TEXT} ILIKE :pattern ESCAPE '^' "
+               f"OR {_TAGS_TEXT} ILIKE :escaped ESCAPE '^')")
+_ORDER_SQL = {
+    "updated": "updated_at DESC, id DESC",
+    "created": "created_at DESC, id DESC",
+    "title": "lower(title) ASC, id ASC",
+}
+_SUMMARY_SQL = ("id, title, description, status, tags, owner, visibility, created_at, "
+                "updated_at")
+_RESULT_TYPES = {"tags": ResearchItem.__table__.c.tags.type,
+                 "created_at": ResearchItem.__table__.c.created_at.type,
+                 "updated_at": ResearchItem.__table__.c.updated_at.type}
 
 
-def _filters(actor: UserView, query: ItemQuery) -> list[ColumnElement]:
-    where: list[ColumnElement] = [readable(actor)]
+def _where_sql(actor: UserView, query: ItemQuery) -> tuple[str, dict[str, Any]]:
+    """The WHERE text for the items this person may read that match `query`, and its
+    parameters (the same rules as `readable`)."""
+    clauses = ["(owner = :actor OR visibility = 'shared')"]
+    params: dict[str, Any] = {"actor": actor.username}
     if query.scope == "mine":
-        where.append(ResearchItem.owner == actor.username)
+        clauses.append("owner = :actor")
     elif query.scope == "shared":
-        where.append(and_(ResearchItem.visibility == "shared",
-                          ResearchItem.owner != actor.username))
+        clauses.append("(visibility = 'shared' AND owner <> :actor)")
     if query.owner:
-        where.append(ResearchItem.owner == query.owner)
+        clauses.append("owner = :owner")
+        params["owner"] = query.owner
     statuses = [s for s in query.statuses if s in STATUSES]
     if statuses:
-        where.append(ResearchItem.status.in_(statuses))
+        names = [f"status_{n}" for n in range(len(statuses))]
+        clauses.append(f"status IN ({', '.join(':' + n for n in names)})")
+        params.update(zip(names, statuses, strict=True))
     elif not query.include_archived:
-        where.append(ResearchItem.status != "archived")
+        clauses.append("status <> 'archived'")
     if query.tag:
-        where.append(_tags_text().like(_like(json.dumps(query.tag)), escape="^"))
-    text = " ".join(query.text.split())[:200]
-    if text:
-        pattern = _like(text)
-        escaped = _like(json.dumps(text)[1:-1])  # tags are stored as JSON (é as \u00e9)
-        where.append(or_(
-            ResearchItem.title.ilike(pattern, escape="^"),
-            ResearchItem.description.ilike(pattern, escape="^"),
-            ResearchItem.notes.ilike(pattern, escape="^"),
-            _tags_text().ilike(pattern, escape="^"),
-            _tags_text().ilike(escaped, escape="^"),
-        ))
-    return where
-
-
-_SORTS = {
-    "updated": (ResearchItem.updated_at.desc(), ResearchItem.id.desc()),
-    "created": (ResearchItem.created_at.desc(), ResearchItem.id.desc()),
-    "title": (func.lower(ResearchItem.title).asc(), ResearchItem.id.asc()),
-}
-_SUMMARY_COLUMNS = (ResearchItem.id, ResearchItem.title, ResearchItem.description,
-                    ResearchItem.status, ResearchItem.tags, ResearchItem.owner,
-                    ResearchItem.visibility, ResearchItem.created_at, ResearchItem.updated_at)
+        clauses.append(f"{_TAGS_TEXT} LIKE :tag ESCAPE '^'")
+        params["tag"] = _like(json.dumps(query.tag))
+    text_ = " ".join(query.text.split())[:200]
+    if text_:
+        clauses.append(_TEXT_MATCH)
+        params["pattern"] = _like(text_)
+        params["escaped"] = _like(json.dumps(text_)[1:-1])  # tags are JSON (é as \u00e9)
+    return " AND ".join(clauses), params
 
 
 def _insight_counts(session: Session, ids: list[int]) -> dict[int, int]:
@@ -278,54 +283,62 @@ def _insight_counts(session: Session, ids: list[int]) -> dict[int, int]:
     return {int(item_id): int(count) for item_id, count in rows}
 
 
-def _summary(row: Any) -> ItemSummary:
+def _page_insight_counts(session: Session, ids: list[int]) -> dict[int, int]:
+    """How many insights each listed item has (text SQL: the list's hot path)."""
+    if not ids:
+        return {}
+    names = [f"id_{n}" for n in range(len(ids))]
+    rows = session.execute(text(
+        "SELECT item_id, count(*) FROM insights "
+        f"WHERE item_id IN ({', '.join(':' + n for n in names)}) GROUP BY item_id"),
+        dict(zip(names, ids, strict=True)))
+    return {int(item_id): int(count) for item_id, count in rows}
+
+
+def _summary(row: Any, insight_count: int) -> ItemSummary:
     return ItemSummary(id=row.id, title=row.title, description=row.description or "",
                        status=row.status, tags=list(row.tags or []), owner=row.owner,
                        visibility=row.visibility, created_at=row.created_at,
-                       updated_at=row.updated_at, insight_count=int(row.insight_count or 0))
+                       updated_at=row.updated_at, insight_count=insight_count)
 
 
 def search_items(actor: UserView, query: ItemQuery) -> ItemPage:
     """One page of the items this person may read, filtered, searched and sorted in SQL.
-    One query gives the page, the total (a window count) and each item's insight count;
-    a second is needed only when the page asked for lies beyond the last one."""
+    One query gives the page and the total (a scalar count beside a top-N sort), a second
+    each listed item's insight count; one more only when the page asked for lies beyond
+    the last one."""
     if actor is None:
         raise PermissionDenied("Please sign in again to continue.")
     page_size = max(1, min(100, query.page_size))
-    where = _filters(actor, query)
+    where, params = _where_sql(actor, query)
     page = max(1, query.page)
     with session_scope() as session:
-        rows = _page_rows(session, where, query.sort, page, page_size)
+        rows = _page_rows(session, where, params, query.sort, page, page_size)
         if rows:
             total = int(rows[0].total)
         else:
-            total = int(session.scalar(select(func.count()).select_from(ResearchItem)
-                                       .where(*where)) or 0)
+            total = int(session.execute(text(
+                f"SELECT count(*) FROM research_items WHERE {where}"), params).scalar() or 0)
             last_page = max(1, -(-total // page_size))
             if page > last_page and total:
                 page = last_page
-                rows = _page_rows(session, where, query.sort, page, page_size)
+                rows = _page_rows(session, where, params, query.sort, page, page_size)
+        counts = _page_insight_counts(session, [int(r.id) for r in rows])
     pages = max(1, -(-total // page_size))
-    items = [_summary(r) for r in rows]
+    items = [_summary(r, counts.get(int(r.id), 0)) for r in rows]
     first = (page - 1) * page_size + 1 if items else 0
     return ItemPage(items=items, total=total, page=page, page_size=page_size, pages=pages,
                     first=first, last=first + len(items) - 1 if items else 0)
 
 
-def _page_rows(session: Session, where: list[ColumnElement], sort: str, page: int,
+def _page_rows(session: Session, where: str, params: dict[str, Any], sort: str, page: int,
                page_size: int) -> list[Any]:
-    listed = (select(*_SUMMARY_COLUMNS, func.count().over().label("total"))
-              .where(*where).order_by(*_SORTS[sort])
-              .offset((page - 1) * page_size).limit(page_size).subquery("listed"))
-    counts = (select(Insight.item_id, func.count().label("insight_count"))
-              .where(Insight.item_id.in_(select(listed.c.id)))
-              .group_by(Insight.item_id).subquery("counts"))
-    order = {"updated": (listed.c.updated_at.desc(), listed.c.id.desc()),
-             "created": (listed.c.created_at.desc(), listed.c.id.desc()),
-             "title": (func.lower(listed.c.title).asc(), listed.c.id.asc())}[sort]
-    statement = (select(listed, counts.c.insight_count)
-                 .outerjoin(counts, counts.c.item_id == listed.c.id).order_by(*order))
-    return list(session.execute(statement).all())
+    statement = text(
+        f"SELECT {_SUMMARY_SQL}, (SELECT count(*) FROM research_items WHERE {where}) AS total "
+        f"FROM research_items WHERE {where} ORDER BY {_ORDER_SQL[sort]} "
+        "LIMIT :page_size OFFSET :skip").columns(**_RESULT_TYPES)
+    values = {**params, "page_size": page_size, "skip": (page - 1) * page_size}
+    return list(session.execute(statement, values).all())
 
 
 def _detail(session: Session, actor: UserView, item: ResearchItem) -> ItemDetail:

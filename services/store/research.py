@@ -24,18 +24,9 @@ from services.store.models import Insight, ResearchItem, utcnow
 MAX_SNAPSHOT_ROWS = 1_000
 
 
-class ItemView(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    title: str
-    description: str
-    status: str
-    tags: list[str]
-    owner: str
-    visibility: str
-    created_at: datetime
-    updated_at: datetime
+# One model for an item in a list: the Research list's summary (the picker's lists leave
+# `insight_count` at 0: they do not count insights).
+ItemView = item_rules.ItemSummary
 
 
 class InsightView(BaseModel):
@@ -66,7 +57,8 @@ class NewInsight(BaseModel):
 
 def list_items(actor: UserView, *, limit: int = 200) -> list[ItemView]:
     """Items this person may see: their own and shared ones, most recently changed first
-    (at most `limit`: the "Save to research item" picker, not the Research page)."""
+    (at most `limit`: the "Save to research item" picker, not the Research page; insights
+    are not counted here)."""
     with session_scope() as session:
         rows = session.scalars(
             select(ResearchItem)
