@@ -30,8 +30,8 @@ def _first_page() -> None:
 
 
 @st.cache_data(ttl=60, max_entries=200, show_spinner=False)
-def cached_choices(username: str) -> tuple[list[str], list[str]]:
-    """Tags and owners for the filters (cleared when this page changes an item)."""
+def cached_choices(username: str, state: str) -> tuple[list[str], list[str]]:
+    """Tags and owners for the filters, kept while no item changes anywhere."""
     return items.list_tags(user), items.list_owners(user)
 
 
@@ -65,7 +65,7 @@ def _query() -> ItemQuery:
     statuses = status_column.multiselect(
         "Show statuses", STATUSES, format_func=STATUS_LABELS.__getitem__, key="research_statuses",
         on_change=_first_page, placeholder="Any status except archived")
-    tags, owners = cached_choices(user.username)
+    tags, owners = cached_choices(user.username, items.list_state())
     tag = tag_column.selectbox("With tag", tags, index=None, key="research_tag",
                                placeholder="Any tag", on_change=_first_page)
     owner = owner_column.selectbox("Owner", owners, index=None,

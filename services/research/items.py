@@ -18,6 +18,7 @@ from services.access import audit
 from services.access.permissions import Role, require
 from services.access.users import UserView
 from services.errors import InvalidInput, NotFound, PermissionDenied
+from services.settings import get_settings
 from services.store.db import session_scope
 from services.store.models import Insight, NoteRevision, ResearchItem, utcnow
 
@@ -373,6 +374,15 @@ def list_tags(actor: UserView) -> list[str]:
                                .distinct())
         tags = {str(tag) for tags in rows for tag in (tags or [])}
     return sorted(tags, key=str.lower)
+
+
+def list_state() -> str:
+    """Changes whenever an item is added, changed or deleted (in this store): the key that
+    keeps a cached tag or owner list from going stale, at the cost of one small query."""
+    with session_scope() as session:
+        count, last_id, newest = session.execute(select(
+            func.count(), func.max(ResearchItem.id), func.max(ResearchItem.updated_at))).one()
+    return f"{get_settings().metadata_url}|{count}|{last_id}|{newest}"
 
 
 def list_owners(actor: UserView) -> list[str]:

@@ -201,3 +201,19 @@ def test_home_lists_mine_and_shared_most_recent_first() -> None:
     mine, shared = items.home_items(ana)
     assert [i.title for i in mine] == ["First", "Second"]
     assert [i.title for i in shared] == ["Bob shares"]
+
+
+def test_list_state_changes_with_every_added_changed_or_deleted_item() -> None:
+    """Cached tag and owner lists are keyed by it, so they never show a stale tag."""
+    admin = make_admin()
+    ana = make_user(admin, "ana")
+    _item(ana, "An item that stays", tags=["daily"])
+    states = [items.list_state()]
+    item = _item(ana, tags=["weekly"])
+    states.append(items.list_state())
+    items.update_item(ana, item.id, ItemChanges(tags=["monthly"]))
+    states.append(items.list_state())
+    items.delete_item(ana, item.id)
+    states.append(items.list_state())
+    assert len(set(states[1:])) == 3 and states[0] not in states[1:3]
+    assert items.list_state() == states[-1]  # nothing changed: the same key
