@@ -11,7 +11,7 @@ from pathlib import Path
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import Server, assert_accessible, shoot, wait_for_charts, wait_ready
-from tests.e2e.helpers import create_first_admin_and_sign_in, open_in_menu
+from tests.e2e.helpers import choose_option, create_first_admin_and_sign_in, open_in_menu
 
 TITLE = "Do penguin bills differ by species?"
 NOTES = ("## What we saw\n\n- Gentoo bills look **longest**\n- Check by island next\n\n"
@@ -41,8 +41,7 @@ def test_research_item_from_notes_to_export(server: Server, page: Page, tmp_path
     page.get_by_role("textbox", name="Description", exact=True).fill(
         "Bill length and depth for the three species in the Palmer data.")
     page.get_by_role("textbox", name="Tags", exact=True).fill("penguins, bills")
-    page.get_by_role("combobox", name="Status", exact=True).click()
-    page.get_by_role("option", name="Active", exact=True).click()
+    choose_option(page, page.get_by_role("combobox", name="Status", exact=True), "Active")
     page.get_by_role("button", name="Create item").click()
     wait_ready(page)
     expect(page.get_by_role("heading", name=TITLE)).to_be_visible()
