@@ -33,11 +33,13 @@ typecheck: $(VENV)/.dev
 
 test: lint typecheck  ## lint, types, unit, AppTest and browser tests
 	# unit and AppTest on both cores; the browser journeys one at a time (each starts a server)
-	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2 tests/unit tests/app
-	$(BIN)/python -m pytest -q -p no:cacheprovider tests/e2e
+	# (worksteal: a worker that runs out of tests takes queued ones from the other; the 15
+	# slowest tests are listed, so a test that slows the suite down shows in the CI log)
+	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=15 -n 2 --dist worksteal tests/unit tests/app
+	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=15 tests/e2e
 
 unit: $(VENV)/.dev
-	$(BIN)/python -m pytest -q -n 2 tests/unit
+	$(BIN)/python -m pytest -q -n 2 --dist worksteal tests/unit
 
 bench: $(VENV)/.dev  ## benchmarks; writes bench/results.json and bench/results.md
 	$(BIN)/python -m bench.run

@@ -2,6 +2,8 @@
 signing in and moving between pages in Chromium."""
 
 import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from playwright.sync_api import Locator, Page, expect
@@ -19,18 +21,16 @@ from tests.e2e.conftest import wait_ready
 ADMIN_PASSWORD = "first-admin-pass-1"
 
 
-def prepare_data_dir(data_dir: Path, *, samples: tuple[str, ...] = ()) -> tuple[UserView,
-                                                                               list[DatasetView]]:
-    """Create the first admin (and sample datasets) before `streamlit run` starts: the
-    metadata DuckDB file can be written by one process only, so this closes it afterwards."""
+@contextmanager
+def store_of(data_dir: Path) -> Iterator[None]:
+    """Services called in the block use the store in `data_dir`; it is closed afterwards, as
+    the metadata DuckDB file can be written by one process only (then the server's)."""
     previous = os.environ.get("RESEARCH_DESK_DATA_DIR")
     os.environ["RESEARCH_DESK_DATA_DIR"] = str(data_dir)
     reset_settings_cache()
     dispose_engines()
     try:
-        admin = users.create_first_admin(NewUser(username="ada", name="Ada Lovelace",
-                                                 password=ADMIN_PASSWORD, role=Role.ADMIN))
-        created = [datasets.create_from_sample(admin, name) for name in samples]
+        yield
     finally:
         dispose_engines()
         if previous is None:
@@ -38,6 +38,19 @@ def prepare_data_dir(data_dir: Path, *, samples: tuple[str, ...] = ()) -> tuple[
         else:
             os.environ["RESEARCH_DESK_DATA_DIR"] = previous
         reset_settings_cache()
+
+
+def prepare_data_dir(data_dir: Path, *, samples: tuple[str, ...] = (),
+                     seed: Callable[[UserView], None] | None = None,
+                     ) -> tuple[UserView, list[DatasetView]]:
+    """Create the first admin (and sample datasets, and whatever `seed` adds as that admin)
+    through the services, before `streamlit run` starts."""
+    with store_of(data_dir):
+        admin = users.create_first_admin(NewUser(username="ada", name="Ada Lovelace",
+                                                 password=ADMIN_PASSWORD, role=Role.ADMIN))
+        created = [datasets.create_from_sample(admin, name) for name in samples]
+        if seed is not None:
+            seed(admin)
     return admin, created
 
 
@@ -58,6 +71,14 @@ def sign_in(page: Page, username: str, password: str) -> None:
     except AssertionError:  # a rerun on a loaded machine swallowed the click: press again
         button.click()
         wait_ready(page)
+
+
+def open_signed_in(page: Page, url: str, username: str = "ada",
+                   password: str = ADMIN_PASSWORD) -> None:
+    """Open the app and sign in through its form."""
+    page.goto(url)
+    wait_ready(page)
+    sign_in(page, username, password)
 
 
 def open_in_menu(page: Page, title: str) -> None:

@@ -11,23 +11,19 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from services.access import api_tokens
-from services.store.db import dispose_engines
-from tests.e2e.conftest import Server, print_log_if_failed, start_streamlit, stop, wait_ready
-from tests.e2e.helpers import ADMIN_PASSWORD, open_in_menu, prepare_data_dir, sign_in
+from tests.e2e.conftest import Server, print_log_if_failed, start_streamlit, stop
+from tests.e2e.helpers import open_in_menu, open_signed_in, prepare_data_dir
 
 
 @pytest.fixture
 def asgi_server(tmp_path: Path, request: pytest.FixtureRequest,
-                monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Server, str]]:
+                ) -> Iterator[tuple[Server, str]]:
     data_dir = tmp_path / "data"
-    admin, _ = prepare_data_dir(data_dir)
-    monkeypatch.setenv("RESEARCH_DESK_DATA_DIR", str(data_dir))
-    from services.settings import reset_settings_cache
-    reset_settings_cache()
-    secret = api_tokens.create_token(admin, "e2e").secret
-    dispose_engines()  # the server process must be the only one writing the metadata file
+    secrets: list[str] = []  # the admin's API token, made with the admin
+    prepare_data_dir(data_dir, seed=lambda admin: secrets.append(
+        api_tokens.create_token(admin, "e2e").secret))
     started = start_streamlit(data_dir, asgi=True)
-    yield started, secret
+    yield started, secrets[0]
     stop(started)
     print_log_if_failed(request, started)
 
@@ -51,9 +47,7 @@ def test_the_ui_and_the_api_share_one_port(asgi_server: tuple[Server, str],
     status, body = _get(f"{server.url}/api/v1/datasets", secret)
     assert status == 200 and body["total"] == 0
 
-    page.goto(server.url)
-    wait_ready(page)
-    sign_in(page, "ada", ADMIN_PASSWORD)
+    open_signed_in(page, server.url)
     expect(page.get_by_role("heading", name="Welcome, Ada Lovelace").first).to_be_visible()
     open_in_menu(page, "Account")
     expect(page.get_by_role("heading", name="API tokens")).to_be_visible()

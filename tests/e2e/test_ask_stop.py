@@ -16,7 +16,7 @@ from tests.e2e.conftest import (
     wait_for_sign_in_cookie,
     wait_ready,
 )
-from tests.e2e.helpers import ADMIN_PASSWORD, open_in_menu, prepare_data_dir, sign_in
+from tests.e2e.helpers import open_in_menu, open_signed_in, prepare_data_dir
 from tests.fakes.claude_server import FakeClaude
 
 QUESTION = "Which continent has the biggest population?"
@@ -50,9 +50,7 @@ def _send(page: Page, question: str) -> None:
 
 def test_stop_ends_a_hung_call_and_a_reload_keeps_the_question(
         ask_server: Server, page: Page) -> None:
-    page.goto(ask_server.url)
-    wait_ready(page)
-    sign_in(page, "ada", ADMIN_PASSWORD)
+    open_signed_in(page, ask_server.url)
     wait_for_sign_in_cookie(page)
     open_in_menu(page, "Ask")
 

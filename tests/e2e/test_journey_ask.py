@@ -18,7 +18,7 @@ from tests.e2e.conftest import (
     wait_for_charts,
     wait_ready,
 )
-from tests.e2e.helpers import ADMIN_PASSWORD, open_in_menu, prepare_data_dir, sign_in
+from tests.e2e.helpers import open_in_menu, open_signed_in, prepare_data_dir
 from tests.fakes.claude_server import FakeClaude
 
 QUESTION = "Which region grew fastest last year?"
@@ -80,9 +80,7 @@ def _ask(page: Page, question: str) -> None:
 
 
 def test_ask_journey(ask_server: Server, fake: FakeClaude, page: Page) -> None:
-    page.goto(ask_server.url)
-    wait_ready(page)
-    sign_in(page, "ada", ADMIN_PASSWORD)
+    open_signed_in(page, ask_server.url)
     open_in_menu(page, "Ask")
     expect(page.get_by_role("heading", name="Ask", exact=True)).to_be_visible()
     expect(page.get_by_text("Try one of these questions")).to_be_visible()

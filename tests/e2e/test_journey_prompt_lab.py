@@ -2,19 +2,16 @@
 button; a failed call is retried; results land in a table. Claude is the fake Messages API
 in this process, reached by the real SDK inside `streamlit run`."""
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from services.access import users
+from services.access.users import UserView
 from services.prompts import templates
 from services.prompts.templates import TemplateDraft
-from services.settings import reset_settings_cache
 from services.store import research
-from services.store.db import dispose_engines
 from tests.e2e.conftest import (
     Server,
     assert_accessible,
@@ -24,31 +21,20 @@ from tests.e2e.conftest import (
     stop,
     wait_ready,
 )
-from tests.e2e.helpers import ADMIN_PASSWORD, open_in_menu, prepare_data_dir, sign_in
+from tests.e2e.helpers import open_in_menu, open_signed_in, prepare_data_dir
 from tests.fakes.claude_server import FakeClaude
 
 ITEMS = 50
 
 
-def prepare_items_and_template(data_dir: Path) -> None:
+def seed_items_and_template(admin: UserView) -> None:
     """50 research items and one template, written before `streamlit run` opens the store."""
-    prepare_data_dir(data_dir)
-    os.environ["RESEARCH_DESK_DATA_DIR"] = str(data_dir)
-    reset_settings_cache()
-    dispose_engines()
-    try:
-        admin = users.get_user("ada")
-        assert admin is not None
-        for n in range(1, ITEMS + 1):
-            research.create_item(admin, f"Customer comment {n}",
-                                 f"The delivery took {n} days and the box was damaged.")
-        templates.create_template(admin, TemplateDraft(
-            name="Classify complaint", model="claude-haiku-4-5", max_tokens=200,
-            body="Classify this comment: {description}"))
-    finally:
-        dispose_engines()
-        os.environ.pop("RESEARCH_DESK_DATA_DIR", None)
-        reset_settings_cache()
+    for n in range(1, ITEMS + 1):
+        research.create_item(admin, f"Customer comment {n}",
+                             f"The delivery took {n} days and the box was damaged.")
+    templates.create_template(admin, TemplateDraft(
+        name="Classify complaint", model="claude-haiku-4-5", max_tokens=200,
+        body="Classify this comment: {description}"))
 
 
 @pytest.fixture
@@ -62,7 +48,7 @@ def fake() -> Iterator[FakeClaude]:
 def lab_server(tmp_path: Path, fake: FakeClaude,
                request: pytest.FixtureRequest) -> Iterator[Server]:
     data_dir = tmp_path / "data"
-    prepare_items_and_template(data_dir)
+    prepare_data_dir(data_dir, seed=seed_items_and_template)
     started = start_streamlit(data_dir, extra_env={"ANTHROPIC_API_KEY": "sk-test-fake",
                                                    "ANTHROPIC_BASE_URL": fake.base_url})
     yield started
@@ -71,9 +57,7 @@ def lab_server(tmp_path: Path, fake: FakeClaude,
 
 
 def test_batch_journey(lab_server: Server, fake: FakeClaude, page: Page) -> None:
-    page.goto(lab_server.url)
-    wait_ready(page)
-    sign_in(page, "ada", ADMIN_PASSWORD)
+    open_signed_in(page, lab_server.url)
     open_in_menu(page, "Prompt lab")
     expect(page.get_by_role("heading", name="Prompt lab", exact=True)).to_be_visible()
     shoot(page, "lab_01_templates")

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import Server, assert_accessible, shoot, wait_ready
-from tests.e2e.helpers import create_first_admin_and_sign_in, open_in_menu
+from tests.e2e.conftest import Server, assert_accessible, shoot, wait_for_charts, wait_ready
+from tests.e2e.helpers import choose_option, create_first_admin_and_sign_in, open_in_menu
 
 TITLE = "Do penguin bills differ by species?"
 NOTES = ("## What we saw\n\n- Gentoo bills look **longest**\n- Check by island next\n\n"
@@ -41,8 +41,7 @@ def test_research_item_from_notes_to_export(server: Server, page: Page, tmp_path
     page.get_by_role("textbox", name="Description", exact=True).fill(
         "Bill length and depth for the three species in the Palmer data.")
     page.get_by_role("textbox", name="Tags", exact=True).fill("penguins, bills")
-    page.get_by_role("combobox", name="Status", exact=True).click()
-    page.get_by_role("option", name="Active", exact=True).click()
+    choose_option(page, page.get_by_role("combobox", name="Status", exact=True), "Active")
     page.get_by_role("button", name="Create item").click()
     wait_ready(page)
     expect(page.get_by_role("heading", name=TITLE)).to_be_visible()
@@ -78,10 +77,10 @@ def test_research_item_from_notes_to_export(server: Server, page: Page, tmp_path
     expect(page.get_by_text("Chart from Explore").first).to_be_visible()
     expect(page.get_by_test_id("stPlotlyChart").first).to_be_visible()
     expect(page.get_by_text("No Claude runs on this item yet.")).to_be_visible()
-    page.wait_for_timeout(500)  # plotly finishes its layout
+    wait_for_charts(page)  # plotly has finished its layout (a condition, not a fixed sleep)
     shoot(page, "62_research_item")
     page.get_by_role("heading", name="Saved charts and answers").scroll_into_view_if_needed()
-    page.wait_for_timeout(300)
+    wait_ready(page)
     shoot(page, "62b_research_item_charts")
     assert_accessible(page, "research item")
 

@@ -2,7 +2,6 @@
 and feature, and sets a monthly budget that is enforced: the analyst's next run is refused
 before any token is spent."""
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,14 +10,12 @@ from playwright.sync_api import Browser, Page, expect
 
 from services.access import users
 from services.access.permissions import Role
-from services.access.users import NewUser
+from services.access.users import NewUser, UserView
 from services.claude import usage
 from services.claude.client import CallUsage
 from services.prompts import templates
 from services.prompts.templates import TemplateDraft
-from services.settings import reset_settings_cache
 from services.store import research
-from services.store.db import dispose_engines
 from tests.e2e.conftest import (
     Server,
     assert_accessible,
@@ -29,43 +26,31 @@ from tests.e2e.conftest import (
     wait_ready,
 )
 from tests.e2e.helpers import (
-    ADMIN_PASSWORD,
     choose_option,
     open_in_menu,
+    open_signed_in,
     prepare_data_dir,
-    sign_in,
 )
 from tests.fakes.claude_server import FakeClaude
 
 ANN_PASSWORD = "analyst-pass-42"
 
 
-def prepare_usage(data_dir: Path) -> None:
+def seed_usage(admin: UserView) -> None:
     """Recorded calls of two people, an analyst's item and template (before the server)."""
-    prepare_data_dir(data_dir)
-    os.environ["RESEARCH_DESK_DATA_DIR"] = str(data_dir)
-    reset_settings_cache()
-    dispose_engines()
-    try:
-        admin = users.get_user("ada")
-        assert admin is not None
-        ann = users.create_user(admin, NewUser(username="ann", name="Ann Analyst",
-                                               password=ANN_PASSWORD, role=Role.ANALYST))
-        for n in range(30):
-            usage.record_usage(CallUsage(
-                user="ann" if n % 3 else "ada", model="claude-haiku-4-5",
-                feature=("ask.sql", "prompt.batch", "prompt.single")[n % 3],
-                input_tokens=1_000 + n, output_tokens=200, cache_read_tokens=50,
-                latency_ms=400 + 40 * n, cost_estimate=0.02,
-                status="failed" if n % 10 == 0 else "succeeded"))
-        research.create_item(ann, "Why do customers leave?", "Churn rose in spring.")
-        templates.create_template(ann, TemplateDraft(name="Summarise", model="claude-haiku-4-5",
-                                                     body="Summarise: {description}",
-                                                     max_tokens=100))
-    finally:
-        dispose_engines()
-        os.environ.pop("RESEARCH_DESK_DATA_DIR", None)
-        reset_settings_cache()
+    ann = users.create_user(admin, NewUser(username="ann", name="Ann Analyst",
+                                           password=ANN_PASSWORD, role=Role.ANALYST))
+    for n in range(30):
+        usage.record_usage(CallUsage(
+            user="ann" if n % 3 else "ada", model="claude-haiku-4-5",
+            feature=("ask.sql", "prompt.batch", "prompt.single")[n % 3],
+            input_tokens=1_000 + n, output_tokens=200, cache_read_tokens=50,
+            latency_ms=400 + 40 * n, cost_estimate=0.02,
+            status="failed" if n % 10 == 0 else "succeeded"))
+    research.create_item(ann, "Why do customers leave?", "Churn rose in spring.")
+    templates.create_template(ann, TemplateDraft(name="Summarise", model="claude-haiku-4-5",
+                                                 body="Summarise: {description}",
+                                                 max_tokens=100))
 
 
 @pytest.fixture
@@ -79,7 +64,7 @@ def fake() -> Iterator[FakeClaude]:
 def usage_server(tmp_path: Path, fake: FakeClaude,
                  request: pytest.FixtureRequest) -> Iterator[Server]:
     data_dir = tmp_path / "data"
-    prepare_usage(data_dir)
+    prepare_data_dir(data_dir, seed=seed_usage)
     started = start_streamlit(data_dir, extra_env={"ANTHROPIC_API_KEY": "sk-test-fake",
                                                    "ANTHROPIC_BASE_URL": fake.base_url})
     yield started
@@ -89,9 +74,7 @@ def usage_server(tmp_path: Path, fake: FakeClaude,
 
 def test_usage_journey(usage_server: Server, fake: FakeClaude, page: Page,
                        browser: Browser) -> None:
-    page.goto(usage_server.url)
-    wait_ready(page)
-    sign_in(page, "ada", ADMIN_PASSWORD)
+    open_signed_in(page, usage_server.url)
     open_in_menu(page, "Usage")
     expect(page.get_by_role("heading", name="Usage", exact=True)).to_be_visible()
     expect(page.get_by_text("You see everyone's")).to_be_visible()
@@ -123,9 +106,7 @@ def test_usage_journey(usage_server: Server, fake: FakeClaude, page: Page,
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     ann_page = context.new_page()
     try:
-        ann_page.goto(usage_server.url)
-        wait_ready(ann_page)
-        sign_in(ann_page, "ann", ANN_PASSWORD)
+        open_signed_in(ann_page, usage_server.url, "ann", ANN_PASSWORD)
         expect(ann_page.get_by_text("Claude spend")).to_be_visible()  # Home: my month
         open_in_menu(ann_page, "Usage")
         expect(ann_page.get_by_text("You see your own")).to_be_visible()

@@ -8,6 +8,10 @@ import pandas as pd
 from services.data.dataset_models import IngestResult
 from services.data.ingest import ingest_file
 
+# One in-memory DuckDB for reading and writing test files (a cursor per call): opening a new
+# database each time cost more than the query.
+_DUCK = duckdb.connect()
+
 
 def write_bytes(folder: Path, name: str, data: bytes) -> Path:
     path = folder / name
@@ -21,7 +25,7 @@ def ingest_text(folder: Path, name: str, text: str, encoding: str = "utf-8") -> 
 
 
 def rows_of(result: IngestResult) -> list[tuple]:
-    con = duckdb.connect()
+    con = _DUCK.cursor()
     try:
         return con.execute(f"SELECT * FROM read_parquet('{result.parquet_path}')").fetchall()
     finally:
@@ -37,7 +41,7 @@ def parquet_files(folder: Path) -> list[Path]:
 def frame_parquet(tmp_path: Path, frame: pd.DataFrame, name: str = "in.parquet") -> Path:
     """`frame` written as a Parquet file in `tmp_path` (DuckDB, as the app writes them)."""
     path = tmp_path / name
-    con = duckdb.connect()
+    con = _DUCK.cursor()
     try:
         con.register("frame", frame)
         con.execute(f"COPY frame TO '{path}' (FORMAT parquet)")

@@ -23,10 +23,11 @@ def _cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
 
 
 def test_help_for_every_command() -> None:
-    for command in ("create-admin", "create-token", "revoke-tokens"):
-        result = _cli(command, "--help")
+    helps = {command: _cli(command, "--help")
+             for command in ("create-admin", "create-token", "revoke-tokens")}
+    for result in helps.values():
         assert result.returncode == 0 and "usage:" in result.stdout
-    assert "password" in _cli("create-admin", "--help").stdout.lower()
+    assert "password" in helps["create-admin"].stdout.lower()
     assert _cli().returncode == 2  # no command: argparse's usage error
 
 

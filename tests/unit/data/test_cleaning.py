@@ -44,9 +44,13 @@ def source(tmp_path: Path) -> Path:
     return result.parquet_path
 
 
+_DUCK = duckdb.connect()  # one in-memory database for reading results (a cursor per read)
+
+
 def _apply(source: Path, steps: list, tmp_path: Path) -> list[tuple]:
     out = apply_recipe(source, steps, tmp_path / "v2" / "data.parquet")
-    return duckdb.connect().execute(f"SELECT * FROM '{out.parquet_path}'").fetchall()
+    with _DUCK.cursor() as con:
+        return con.execute(f"SELECT * FROM '{out.parquet_path}'").fetchall()
 
 
 def _column(source: Path, steps: list, tmp_path: Path, index: int) -> list:

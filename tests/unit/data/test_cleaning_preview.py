@@ -24,9 +24,12 @@ def _parquet(tmp_path: Path, frame: pd.DataFrame, name: str = "in.parquet") -> P
     return frame_parquet(tmp_path, frame, name)
 
 
+_DUCK = duckdb.connect()  # one in-memory database for reading results (a cursor per read)
+
+
 def _values(path: Path, column: str) -> list:
-    return [r[0] for r in duckdb.connect().execute(
-        f'SELECT "{column}" FROM \'{path}\'').fetchall()]
+    with _DUCK.cursor() as con:
+        return [r[0] for r in con.execute(f'SELECT "{column}" FROM \'{path}\'').fetchall()]
 
 
 POPULATION = ["8.425.333", "1.282.697", "9.279.525", "4.232.095", "17.876.000", "n/d",

@@ -19,7 +19,8 @@ def _edit_sheet(path: Path, change: "re.Pattern[str] | None", replace: str,
                 append: str = "") -> None:
     """Rewrite sheet1.xml by hand, as a hostile or unusual producer would have written it."""
     out = path.with_suffix(".edited")
-    with zipfile.ZipFile(path) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED,
+                                                            compresslevel=1) as dst:
         for item in src.infolist():
             data = src.read(item.filename)
             if item.filename == "xl/worksheets/sheet1.xml":

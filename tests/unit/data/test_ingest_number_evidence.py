@@ -74,6 +74,7 @@ def _csv(style: str, values: list[str]) -> str:
     return out.getvalue()
 
 
+_DUCK = duckdb.connect()  # one in-memory database for reading results (a cursor per read)
 numbers = st.tuples(st.integers(0, 10**12), st.text("0123456789", max_size=2),
                     st.booleans())
 
@@ -87,9 +88,9 @@ def test_whole_file_round_trip_in_every_country_style(
     folder = tmp_path / f"case{abs(hash((style, tuple(texts))))}"
     folder.mkdir()
     result = ingest_text(folder, "export.csv", _csv(style, texts))
-    con = duckdb.connect()
-    read = [r[0] for r in con.execute(
-        f"SELECT amount FROM '{result.parquet_path}'").fetchall()]
+    with _DUCK.cursor() as con:
+        read = [r[0] for r in con.execute(
+            f"SELECT amount FROM '{result.parquet_path}'").fetchall()]
     assert [float(v) for v in read] == [expected(w, f, n) for w, f, n in values], texts
 
 

@@ -25,10 +25,14 @@ def _ingest(tmp_path: Path, text: str, name: str = "f.csv"):  # noqa: ANN202 - I
     return ingest_file(path, original_name=name, dest_dir=tmp_path / "out")
 
 
+_DUCK = duckdb.connect()  # one in-memory database for reading results (a cursor per read)
+
+
 def _column(result, name: str) -> list:  # noqa: ANN001
     sql = next(c.sql_name for c in result.columns if c.name == name)
-    return [r[0] for r in duckdb.connect().execute(
-        f'SELECT "{sql}" FROM \'{result.parquet_path}\'').fetchall()]
+    with _DUCK.cursor() as con:
+        return [r[0] for r in con.execute(
+            f'SELECT "{sql}" FROM \'{result.parquet_path}\'').fetchall()]
 
 
 def _kinds(result) -> dict[str, str]:  # noqa: ANN001

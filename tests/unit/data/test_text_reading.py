@@ -103,8 +103,13 @@ def test_read_options_win_over_evidence() -> None:
 
 # --- the SQL reader agrees with the Python one ------------------------------------------
 
+# One in-memory database for the SQL readers: each query is a SELECT over its own VALUES, and
+# opening a new database per Hypothesis example was most of these tests' time.
+_DUCK = duckdb.connect()
+
+
 def _sql_read(values: list[str], fmt: tr.NumberFormat, **kwargs: bool) -> list[float | None]:
-    con = duckdb.connect()
+    con = _DUCK.cursor()
     rows = ", ".join(f"({sql_literal(v)})" for v in values)
     expr = tr.number_sql("v", fmt, **kwargs)
     return [r[0] for r in con.execute(f"SELECT {expr} FROM (VALUES {rows}) t(v)").fetchall()]
@@ -156,7 +161,7 @@ def test_one_order_per_column_never_row_by_row() -> None:
 
 
 def _sql_dates(values: list[str], fmt: str) -> list[dt.date | None]:
-    con = duckdb.connect()
+    con = _DUCK.cursor()
     rows = ", ".join(f"({sql_literal(v)})" for v in values)
     return [r[0] for r in con.execute(
         f"SELECT {tr.date_sql('v', fmt)} FROM (VALUES {rows}) t(v)").fetchall()]

@@ -3,9 +3,14 @@
 import stat
 from pathlib import Path
 
+import pytest
+
 from services.store import datasets
 from services.store.db import dispose_engines, get_engine
 from tests.factories import make_admin
+
+# a new folder's store is created by start-up itself, as in production
+pytestmark = pytest.mark.fresh_migrations
 
 
 def _mode(path: Path) -> int:
