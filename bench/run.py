@@ -6,10 +6,13 @@ Each module `bench/b*.py` exposes `run(work_dir: Path) -> dict[str, dict]`.
 
 import importlib
 import json
+import os
 import sys
 import tempfile
 import time
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -17,6 +20,7 @@ RESULTS_JSON = BENCH_DIR / "results.json"
 RESULTS_MD = BENCH_DIR / "results.md"
 README = BENCH_DIR.parent / "README.md"
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
+DATA_DIR_ENV = "RESEARCH_DESK_DATA_DIR"
 
 
 def _modules(filters: list[str]) -> list[str]:
@@ -50,6 +54,27 @@ def _embed_in_readme(table: str) -> None:
     README.write_text(f"{head}{START}\n{table}{END}{tail}")
 
 
+@contextmanager
+def _own_data_folder(work_dir: Path) -> Iterator[None]:
+    """Each benchmark gets a data folder of its own, and the next one starts clean: settings,
+    the metadata store and the DuckDB door all follow the folder, never a deleted one."""
+    from services.settings import reset_settings_cache
+    from services.store.db import dispose_engines
+
+    saved = os.environ.get(DATA_DIR_ENV)
+    os.environ[DATA_DIR_ENV] = str(work_dir / "data")
+    reset_settings_cache()
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop(DATA_DIR_ENV, None)
+        else:
+            os.environ[DATA_DIR_ENV] = saved
+        reset_settings_cache()
+        dispose_engines()
+
+
 def main(argv: list[str]) -> int:
     existing: dict[str, dict] = {}
     if argv and RESULTS_JSON.exists():
@@ -63,7 +88,8 @@ def main(argv: list[str]) -> int:
         print(f"== {name}", flush=True)
         try:
             module = importlib.import_module(f"bench.{name}")
-            with tempfile.TemporaryDirectory(dir=work_root) as work_dir:
+            with tempfile.TemporaryDirectory(dir=work_root) as work_dir, \
+                    _own_data_folder(Path(work_dir)):
                 produced = module.run(Path(work_dir))
         except Exception:  # a broken benchmark must not hide the others
             traceback.print_exc()

@@ -17,7 +17,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from services.errors import StorageUnavailable
 from services.settings import get_settings
@@ -132,7 +132,7 @@ def session_scope(*, write: bool = False) -> Iterator[Session]:
     """A session that commits on success and rolls back on error."""
     engine = get_engine()
     guard = _write_lock if write and _is_duckdb(str(engine.url)) else nullcontext()
-    with guard, sessionmaker(engine, expire_on_commit=False)() as session:
+    with guard, Session(engine, expire_on_commit=False) as session:
         try:
             yield session
             session.commit()
