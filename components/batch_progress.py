@@ -2,6 +2,7 @@
 and resume, read from the store so it survives leaving the page or restarting the app; and
 its results table, filterable, downloadable as formula-safe CSV, savable to an item."""
 
+from collections.abc import Callable
 from datetime import timedelta
 
 import streamlit as st
@@ -12,7 +13,7 @@ from components.text import escape_markdown, number
 from services.access.users import UserView
 from services.data.dataset_files import frame_csv_bytes
 from services.prompts import batches, jobs
-from services.prompts.jobs import Progress
+from services.prompts.jobs import JobView, Progress
 from services.prompts.results import NUMBER_COLUMNS, results_frame
 from services.store.research import NewInsight
 
@@ -106,3 +107,25 @@ def show_results(user: UserView, job_id: int, *, key: str) -> None:
                 item_id=item_id, kind="answer", title=f"Batch {job_id} results",
                 summary=f"{len(shown):,} results of a prompt batch.",
                 spec={"batch_job_id": job_id}))
+
+
+def pick_and_follow(user: UserView, my_jobs: list[JobView], *, label: str, key: str,
+                    open_key: str, after: Callable[[int], None] | None = None) -> int:
+    """A picker of this person's jobs (the one last opened first) and the chosen job's
+    progress, refreshed every second while it runs; `after` adds to the live panel."""
+    labels = {j.id: f"#{j.id} · {j.title}" for j in my_jobs}
+    default = st.session_state.get(open_key, my_jobs[0].id)
+    job_id = st.selectbox(label, list(labels), format_func=labels.__getitem__,
+                          index=list(labels).index(default) if default in labels else 0,
+                          key=f"{key}_job")
+    live = next(j for j in my_jobs if j.id == job_id).status in jobs.ACTIVE
+
+    @st.fragment(run_every=REFRESH_S if live else None)
+    def panel() -> None:
+        with friendly_errors(f"{key}_progress"):
+            show_progress(user, job_id, key=key)
+            if after is not None:
+                after(job_id)
+
+    panel()
+    return job_id

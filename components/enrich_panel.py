@@ -116,20 +116,8 @@ def _my_enrichments(user: UserView) -> None:
     if not mine:
         return
     st.subheader("My enrichments")
-    labels = {j.id: f"#{j.id} · {j.title}" for j in mine}
-    default = st.session_state.get(OPEN, mine[0].id)
-    job_id = st.selectbox("Enrichment", list(labels), format_func=labels.__getitem__,
-                          index=list(labels).index(default) if default in labels else 0,
-                          key="lab_enrich_job")
-    live = next(j for j in mine if j.id == job_id).status in jobs.ACTIVE
-
-    @st.fragment(run_every=batch_progress.REFRESH_S if live else None)
-    def panel() -> None:
-        with friendly_errors("lab_enrich_progress"):
-            batch_progress.show_progress(user, job_id, key="lab_enrich")
-            _finished(user, job_id)
-
-    panel()
+    batch_progress.pick_and_follow(user, mine, label="Enrichment", key="lab_enrich",
+                                   open_key=OPEN, after=lambda job_id: _finished(user, job_id))
 
 
 def show(user: UserView, all_templates: list[templates.TemplateView]) -> None:

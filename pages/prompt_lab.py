@@ -232,19 +232,8 @@ def batch_tab(all_templates: list[templates.TemplateView]) -> None:
     if not my_jobs:
         empty_state("No batches yet.", hint="Choose a template and items above, then start one.")
         return
-    labels = {j.id: f"#{j.id} · {j.title}" for j in my_jobs}
-    default = st.session_state.get(OPEN_JOB, my_jobs[0].id)
-    job_id = st.selectbox("Batch", list(labels), format_func=labels.__getitem__,
-                          index=list(labels).index(default) if default in labels else 0,
-                          key="lab_batch_open")
-    live = next(j for j in my_jobs if j.id == job_id).status in jobs.ACTIVE
-
-    @st.fragment(run_every=batch_progress.REFRESH_S if live else None)
-    def progress_panel() -> None:
-        with friendly_errors("lab_batch_progress"):
-            batch_progress.show_progress(user, job_id, key="lab_batch")
-
-    progress_panel()
+    job_id = batch_progress.pick_and_follow(user, my_jobs, label="Batch", key="lab_batch",
+                                            open_key=OPEN_JOB)
     with friendly_errors("lab_batch_results"):
         batch_progress.show_results(user, job_id, key="lab_results")
 
