@@ -60,7 +60,10 @@ def field(page: Page, label: str) -> Locator:
 
 def sign_in(page: Page, username: str, password: str) -> None:
     # the first-run form has Username and Password fields too: wait until it is replaced
+    # (while a rerun swaps the forms, both can be on the page for a moment)
     expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    expect(field(page, "Repeat the password")).to_have_count(0)
+    expect(field(page, "Password")).to_have_count(1)
     field(page, "Username").fill(username)
     field(page, "Password").fill(password)
     button = page.get_by_role("button", name="Sign in")
@@ -113,9 +116,15 @@ def create_first_admin_and_sign_in(page: Page, url: str, name: str = "Ada Lovela
 def choose_option(page: Page, selectbox: Locator, option: str) -> None:
     """Pick an option of a selectbox. A rerun that lands just after the click closes the
     list again, so the list is opened once more when the option did not appear."""
+    wanted = page.get_by_role("option", name=option, exact=True)
     for attempt in range(3):
         selectbox.click()
-        wanted = page.get_by_role("option", name=option, exact=True)
+        try:
+            wanted.click(timeout=5_000)
+            return
+        except PlaywrightTimeoutError:
+            pass
+        page.keyboard.press("ArrowDown")  # the focused list opens from the keyboard too
         try:
             wanted.click(timeout=5_000)
             return
