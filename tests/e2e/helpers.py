@@ -61,9 +61,10 @@ def field(page: Page, label: str) -> Locator:
 def sign_in(page: Page, username: str, password: str) -> None:
     # the first-run form has Username and Password fields too: wait until it is replaced
     # (while a rerun swaps the forms, both can be on the page for a moment)
-    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    expect(page.get_by_role("button", name="Sign in").first).to_be_visible()
     expect(field(page, "Repeat the password")).to_have_count(0)
     expect(field(page, "Password")).to_have_count(1)
+    expect(page.get_by_role("button", name="Sign in")).to_have_count(1)
     field(page, "Username").fill(username)
     field(page, "Password").fill(password)
     button = page.get_by_role("button", name="Sign in")

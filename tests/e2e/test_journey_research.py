@@ -20,7 +20,8 @@ NOTES = ("## What we saw\n\n- Gentoo bills look **longest**\n- Check by island n
 
 def test_research_item_from_notes_to_export(server: Server, page: Page, tmp_path: Path) -> None:
     create_first_admin_and_sign_in(page, server.url)
-    expect(page.get_by_role("heading", name="My research items")).to_be_visible()
+    wait_ready(page)  # the sign-in cookie's own rerun can show the page twice for a moment
+    expect(page.get_by_role("heading", name="My research items").first).to_be_visible()
     expect(page.get_by_text("No research items yet.")).to_be_visible()
     added = page.get_by_text(re.compile("“Palmer penguins” (is ready: 344 rows|was already added)"))
     page.get_by_role("button", name="Add this dataset").first.click()  # Palmer penguins
