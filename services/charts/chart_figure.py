@@ -308,6 +308,8 @@ def build_figure(data: ChartData, spec: ChartSpec, *, title: str | None = None) 
     fig.update_yaxes(gridcolor=GRID_COLOR, zerolinecolor=GRID_COLOR)
     if spec.chart_type not in ("heatmap", "correlation", "box") and not frame.empty:
         fig.update_yaxes(tickformat=",")
+        if not spec.log_y and _small_whole_numbers(frame):
+            fig.update_yaxes(dtick=1)  # three rows are never "2.5" rows
     if spec.chart_type == "box" and not frame.empty:
         fig.update_yaxes(tickformat=",")
     if spec.log_y and spec.chart_type not in ("heatmap", "correlation"):
@@ -315,6 +317,19 @@ def build_figure(data: ChartData, spec: ChartSpec, *, title: str | None = None) 
     if spec.bucket:
         fig.update_xaxes(tickformat=_DATE_FORMATS[spec.bucket])
     return plain_figure_text(fig)
+
+
+def _small_whole_numbers(frame: pd.DataFrame, top: int = 6) -> bool:
+    """True when the values are counts (or other whole numbers) so small that plotly's own
+    ticks would fall between them (0, 0.5, 1 …); stacked bars are judged by their sum."""
+    if "value" not in frame or not pd.api.types.is_numeric_dtype(frame["value"]):
+        return False
+    values = frame["value"].dropna()
+    if values.empty or (values < 0).any() or not (values == values.round()).all():
+        return False
+    if "x" in frame:
+        values = values.groupby(frame.loc[values.index, "x"]).sum()
+    return bool(values.max() <= top)
 
 
 def for_export(fig: go.Figure) -> go.Figure:

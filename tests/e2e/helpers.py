@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
@@ -58,23 +59,47 @@ def field(page: Page, label: str) -> Locator:
     return page.get_by_role("textbox", name=label, exact=True)
 
 
-def sign_in(page: Page, username: str, password: str) -> None:
-    # the first-run form has Username and Password fields too: wait until it is replaced
-    # (while a rerun swaps the forms, both can be on the page for a moment)
-    expect(page.get_by_role("button", name="Sign in").first).to_be_visible()
-    expect(field(page, "Repeat the password")).to_have_count(0)
-    expect(field(page, "Password")).to_have_count(1)
-    expect(page.get_by_role("button", name="Sign in")).to_have_count(1)
-    field(page, "Username").fill(username)
-    field(page, "Password").fill(password)
-    button = page.get_by_role("button", name="Sign in")
-    button.click()
-    wait_ready(page)
-    try:
-        expect(button).to_be_hidden(timeout=10_000)
-    except AssertionError:  # a rerun on a loaded machine swallowed the click: press again
-        button.click()
+def _sign_in_form(page: Page) -> Locator:
+    return page.get_by_test_id("stForm").filter(
+        has=page.get_by_role("button", name="Sign in", exact=True))
+
+
+def _send_sign_in_form(page: Page, username: str, password: str) -> None:
+    """Fill and send the sign-in form. The page reruns on its own around signing in (the
+    first-run form is replaced, the cookie component reports back), and for a moment such
+    a rerun can show the form twice: then it is filled again once the page has settled."""
+    form = _sign_in_form(page)
+    for _ in range(5):
         wait_ready(page)
+        try:
+            expect(form).to_have_count(1, timeout=15_000)
+            form.get_by_role("textbox", name="Username", exact=True).fill(username, timeout=5_000)
+            form.get_by_role("textbox", name="Password", exact=True).fill(password, timeout=5_000)
+            form.get_by_role("button", name="Sign in", exact=True).click(timeout=5_000)
+        except (PlaywrightError, AssertionError):
+            continue
+        wait_ready(page)
+        return
+    raise AssertionError("the sign-in form never settled on the page")
+
+
+def sign_in(page: Page, username: str, password: str) -> None:
+    """Sign in through the form; a click a rerun swallowed is sent again, as a person would."""
+    for _ in range(3):
+        _send_sign_in_form(page, username, password)
+        try:
+            expect(_sign_in_form(page)).to_have_count(0, timeout=10_000)
+            return
+        except AssertionError:
+            continue
+    raise AssertionError(f"the sign-in form did not go away after signing in as {username}")
+
+
+def sign_in_refused(page: Page, username: str, password: str, message: str) -> None:
+    """Send the sign-in form with a wrong password and see the refusal."""
+    _send_sign_in_form(page, username, password)
+    expect(page.get_by_text(message)).to_be_visible()
+    expect(_sign_in_form(page)).to_have_count(1)
 
 
 def open_signed_in(page: Page, url: str, username: str = "ada",

@@ -9,7 +9,7 @@ from tests.e2e.conftest import (
     wait_for_sign_in_cookie,
     wait_ready,
 )
-from tests.e2e.helpers import ADMIN_PASSWORD, field, open_in_menu, sign_in
+from tests.e2e.helpers import ADMIN_PASSWORD, field, open_in_menu, sign_in, sign_in_refused
 
 VIEWER_PASSWORD = "viewer-pass-word-2"
 
@@ -31,8 +31,7 @@ def test_first_run_journey(server: Server, page: Page) -> None:
     shoot(page, "02_sign_in")
     assert_accessible(page, "sign in")
 
-    sign_in(page, "ada", "wrong-password-9")
-    expect(page.get_by_text("do not match")).to_be_visible()
+    sign_in_refused(page, "ada", "wrong-password-9", "do not match")
 
     sign_in(page, "ada", ADMIN_PASSWORD)
     expect(page.get_by_role("heading", name="Welcome, Ada Lovelace").first).to_be_visible()

@@ -141,3 +141,17 @@ def test_format_number() -> None:
     assert format_number(1234.56) == "1,234.6"
     assert format_number(0.47791) == "0.478"
     assert format_number(float("nan")) == "no value"
+
+
+def test_small_counts_tick_in_whole_steps() -> None:
+    counts = _data(pd.DataFrame({"x": ["a", "b", "c"], "rows": [3, 1, 2], "value": [3, 1, 2]}),
+                   {"x": "Letter", "value": "Count of rows", "rows": "Rows"})
+    assert build_figure(counts, ChartSpec(x="Letter")).layout.yaxis.dtick == 1
+    # large counts and fractional values keep plotly's own ticks
+    many = _data(pd.DataFrame({"x": ["a", "b"], "rows": [3, 40], "value": [3, 40]}),
+                 {"x": "Letter", "value": "Count of rows", "rows": "Rows"})
+    assert build_figure(many, ChartSpec(x="Letter")).layout.yaxis.dtick is None
+    assert build_figure(REGION_MEANS, BAR_SPEC).layout.yaxis.dtick is None
+    halves = _data(pd.DataFrame({"x": ["a", "b"], "rows": [2, 2], "value": [0.5, 1.5]}),
+                   {"x": "Letter", "value": "Mean of v", "rows": "Rows"})
+    assert build_figure(halves, ChartSpec(x="Letter", y="v", agg="mean")).layout.yaxis.dtick is None
