@@ -10,7 +10,7 @@ from components.text import escape_markdown
 from services.access import dataset_access
 from services.access.users import UserView
 from services.charts.spec import ChartSpec, spec_to_query_params
-from services.prompts import enrich, jobs, sources, templates
+from services.prompts import enrich, jobs, message_batches, sources, templates
 from services.prompts.enrich import EnrichPlan, EnrichRequest
 from services.prompts.sources import RowSelection
 from services.settings import get_settings
@@ -69,6 +69,12 @@ def explore_link(dataset_id: int, chart_column: str) -> None:
 def _start(user: UserView, request: EnrichRequest, plan: EnrichPlan) -> None:
     st.info(plan.sentence, icon=":material/payments:")
     confirmed = True
+    if plan.calls >= message_batches.OFFERED_FROM_UNITS:  # a copy: the estimate stays current
+        request = request.model_copy()
+        request.use_message_batches = st.checkbox(
+            "Use the Message Batches API (half price, the columns arrive within hours)",
+            key="lab_enrich_api", help="For large enrichments that need not finish now. "
+            "The new version is made when Claude has worked through every row.")
     if plan.needs_confirmation:
         confirmed = st.checkbox("I accept this cost", key="lab_enrich_confirm")
     if st.button("Add the columns", key="lab_enrich_start", type="primary",

@@ -527,6 +527,7 @@ class BatchResult(BaseModel):
     tool_input: dict[str, Any] | None = None
     usage: CallUsage | None = None
     error: str | None = None
+    is_cancelled: bool = False  # never ran because the batch was cancelled: send it again
 
 
 def submit_batch(requests: list[dict[str, Any]]) -> BatchStatus:
@@ -574,7 +575,8 @@ def _batch_result(entry: Any, *, user: str, feature: str, settings: Settings) ->
         reason = "the request expired" if result.type == "expired" else (
             "the batch was cancelled" if result.type == "canceled" else "Claude refused it")
         return BatchResult(custom_id=entry.custom_id, is_succeeded=False,
-                           error=f"This call did not run: {reason}.")
+                           error=f"This call did not run: {reason}.",
+                           is_cancelled=result.type == "canceled")
     message = result.message
     usage = CallUsage(user=user, feature=feature, model=message.model, attempts=1)
     usage.input_tokens = int(message.usage.input_tokens or 0)

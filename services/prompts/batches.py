@@ -6,6 +6,7 @@ from pydantic import BaseModel
 
 from services.access.caller_checks import require_claude
 from services.access.users import UserView
+from services.claude import client as claude
 from services.claude import usage
 from services.errors import BudgetExceeded, InvalidInput
 from services.prompts import calls, jobs, sources, templates
@@ -120,7 +121,7 @@ def start_batch(actor: UserView, request: BatchRequest, *, confirmed: bool = Fal
                           template_id=version.template_id, template_version=version.version,
                           model=version.model, concurrency=request.concurrency, source=source,
                           units=units, estimated_cost=(plan.max_cost or 0.0) * (
-                              0.5 if request.use_message_batches else 1.0))
+                              claude.BATCH_DISCOUNT if request.use_message_batches else 1.0))
     get_runner().submit(job.id)
     return job
 

@@ -366,6 +366,8 @@ def reopen(actor: UserView, job_id: int, *, failed_too: bool) -> JobView:
             raise InvalidInput("Every unit of this batch already has its result; nothing to "
                                "run again.")
         job.status = "queued"
+        if failed_too:  # failed units go in a new Message Batch, not the one that failed them
+            job.external_id = ""
         job.cancel_requested = False
         job.message = ""
         job.finished_at = None

@@ -54,34 +54,57 @@ def _result(version: TemplateVersionView, outcome: claude.BatchResult) -> CallRe
                                    "output": json.dumps(fields, ensure_ascii=False)})
 
 
-def run(job: jobs.JobView, version: TemplateVersionView, token: str) -> None:
+def run(job: jobs.JobView, version: TemplateVersionView, token: str,
+        feature: str = FEATURE) -> tuple[jobs.JobStatus, str] | None:
+    """Sends the job's pending units as a batch and saves its results; returns the job's
+    (status, sentence) when it stops early, None when every unit has its result. A job that
+    already has a batch (a restart, a resume) first collects that one; units it left
+    unanswered because it was cancelled go in a new batch."""
     batch_id = job.external_id
     try:
-        if not batch_id:
-            units = jobs.pending_units(job.id)
-            if not units:
-                jobs.finish(job.id, "done", jobs.outcome_sentence(job.id))
-                return
-            batch_id = claude.submit_batch(_requests(version, units)).id
-            jobs.set_external_id(job.id, batch_id)
-        while not claude.batch_status(batch_id).is_ended:
-            if jobs.heartbeat(job.id, token):
-                claude.cancel_batch(batch_id)
-            time.sleep(POLL_S)
-        _save_results(job, version, batch_id)
+        for _ in range(2):  # the earlier batch, then one for what it left
+            if not batch_id:
+                units = jobs.pending_units(job.id)
+                if not units:
+                    return None
+                batch_id = claude.submit_batch(_requests(version, units)).id
+                jobs.set_external_id(job.id, batch_id)
+            cancelled = _wait_until_ended(batch_id, job.id, token)
+            _save_results(job, version, batch_id, feature)
+            if cancelled:
+                return "cancelled", jobs.outcome_sentence(job.id)
+            batch_id = ""
     except ClaudeUnavailable as error:
-        jobs.finish(job.id, "failed", f"{error} The batch can be resumed; results already "
-                                      "fetched are kept.")
-        return
-    cancelled = jobs.heartbeat(job.id, token)
-    jobs.finish(job.id, "cancelled" if cancelled else "done", jobs.outcome_sentence(job.id))
+        return "failed", (f"{error} The batch can be resumed; results already fetched are "
+                          "kept.")
+    if jobs.pending_units(job.id):
+        return "failed", ("Claude's batch service cancelled some calls; resume the batch to "
+                          "send them again.")
+    return None
 
 
-def _save_results(job: jobs.JobView, version: TemplateVersionView, batch_id: str) -> None:
+def _wait_until_ended(batch_id: str, job_id: int, token: str) -> bool:
+    """Polls the batch until it has ended; asks the API to cancel it once the person has
+    cancelled the job. True when the job was cancelled."""
+    cancelled = False
+    while not claude.batch_status(batch_id).is_ended:
+        if not cancelled and jobs.heartbeat(job_id, token):
+            claude.cancel_batch(batch_id)
+            cancelled = True
+        time.sleep(POLL_S)
+    return cancelled or jobs.heartbeat(job_id, token)
+
+
+def _save_results(job: jobs.JobView, version: TemplateVersionView, batch_id: str,
+                  feature: str) -> None:
+    """Results as they are read, SAVE_EVERY at a time. A unit that already has a result keeps
+    it; one the batch never ran (cancelled) stays pending."""
     results: list[tuple[int, CallResult]] = []
     rows = []
     sink = claude.usage_sink()
-    for outcome in claude.batch_results(batch_id, user=job.owner, feature=FEATURE):
+    for outcome in claude.batch_results(batch_id, user=job.owner, feature=feature):
+        if outcome.is_cancelled:
+            continue
         results.append((int(outcome.custom_id), _result(version, outcome)))
         if outcome.usage is not None and sink is usage.record_usage:
             rows.append(usage.usage_row(outcome.usage))

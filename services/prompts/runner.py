@@ -113,10 +113,10 @@ def execute_job(job_id: int, token: str) -> None:
         jobs.finish(job_id, "failed", str(error))
         return
     feature = FEATURES.get(job.kind, "prompt.batch")
-    if job.kind == "message_batch":
-        message_batches.run(job, version, token)
-        return
-    stop = _Controller(job, version, feature, token).run(jobs.pending_units(job_id))
+    if job.kind == "message_batch" or job.source.get("message_batches"):
+        stop = message_batches.run(job, version, token, feature)
+    else:
+        stop = _Controller(job, version, feature, token).run(jobs.pending_units(job_id))
     if stop is not None:
         status, message = stop
         jobs.finish(job_id, status, message)

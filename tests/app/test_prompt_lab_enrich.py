@@ -1,6 +1,7 @@
 """AppTest: enrich a dataset from the Prompt lab (estimate, start, progress, the new version
 with an Explore link), the way in from the Dataset page, and bad input that changes nothing."""
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 from services import settings
 from services.access.users import UserView
 from services.claude import client as claude
-from services.prompts import enrich, jobs, runner, templates
+from services.prompts import enrich, jobs, message_batches, runner, templates
 from services.prompts.templates import OutputField, TemplateDraft
 from services.store import datasets
 from tests.app.helpers import all_text, button, open_page, sign_in
@@ -205,3 +206,36 @@ def test_changing_the_choices_after_an_estimate_asks_for_a_new_one(
     assert not at.exception, at.exception
     assert not any(b.label == "Add the columns" for b in at.button)
     assert jobs.list_jobs(admin) == []
+
+
+def test_a_large_enrichment_can_go_through_the_message_batches_api(
+        admin: UserView, fake: FakeClaude, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(message_batches, "POLL_S", 0.05)
+    path = tmp_path / "many.csv"
+    pd.DataFrame({"comment": [f"Comment number {n}" for n in range(120)]}).to_csv(
+        path, index=False)
+    dataset_id = datasets.create_from_upload(admin, path, original_name="many.csv")[0].id
+    _template(admin)
+    fake.set_batch_seconds(3600)  # it stays in progress: the test looks at how it started
+    at = _lab(dataset_id)
+    button(at, "Estimate cost").click().run()
+    assert not at.exception, at.exception
+    offer = at.checkbox(key="lab_enrich_api")
+    assert "half price" in offer.label and not offer.value
+    offer.check().run()
+    if any(c.key == "lab_enrich_confirm" for c in at.checkbox):
+        at.checkbox(key="lab_enrich_confirm").check().run()
+    button(at, "Add the columns").click().run()
+    assert not at.exception, at.exception
+    job = jobs.list_jobs(admin)[0]
+    assert job.kind == enrich.KIND and job.source["message_batches"] is True
+    for _ in range(200):  # the runner submits the one batch in the background
+        if jobs.get_job(admin, job.id).external_id:
+            break
+        time.sleep(0.05)
+    (batch,) = fake.batches.values()
+    assert len(batch["requests"]) == 120 and fake.message_requests == []
+    jobs.request_cancel(admin, job.id)
+    active = runner.get_runner()
+    assert isinstance(active, runner.ThreadRunner) and active.wait(job.id, timeout=30)

@@ -71,12 +71,14 @@ def test_batch_journey(lab_server: Server, fake: FakeClaude, page: Page) -> None
     wait_ready(page)
     expect(page.get_by_text(f"{ITEMS} calls")).to_be_visible()
     fake.fail_next(status=400, count=1)  # one call fails for good: it is retried below
+    fake.set_latency(3.0)  # slow answers while the running batch is looked at, on any machine
     page.get_by_role("button", name="Start batch").click()
     wait_ready(page)
     expect(page.get_by_text("The batch has started")).to_be_visible()
     expect(page.get_by_role("button", name="Cancel batch")).to_be_visible()
     expect(page.get_by_test_id("stProgress")).to_be_visible()
     shoot(page, "lab_02_running")
+    fake.set_latency(0.3)
 
     expect(page.get_by_text("49 succeeded, 1 failed")).to_be_visible(timeout=60_000)
     page.reload()  # leave and come back: the batch and its results are still there

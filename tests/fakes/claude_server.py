@@ -338,8 +338,7 @@ class _Handler(BaseHTTPRequestHandler):
     # -- Message Batches (create, retrieve, results, cancel) --
 
     def _batch_view(self, batch: dict[str, Any]) -> dict[str, Any]:
-        state = self.server.state
-        done = time.monotonic() - batch["created"] >= state.batch_seconds
+        done = self._batch_done(batch)
         ended = batch["cancelled"] or done
         total = len(batch["requests"])
         counts = {"processing": 0 if ended else total, "succeeded": 0, "errored": 0,
@@ -354,6 +353,12 @@ class _Handler(BaseHTTPRequestHandler):
                 "ended_at": "2026-01-01T00:01:00Z" if ended else None,
                 "results_url": (f"{self._base()}/v1/messages/batches/{batch['id']}/results"
                                 if ended else None)}
+
+    def _batch_done(self, batch: dict[str, Any]) -> bool:
+        """Worked through: its time has passed, or it had passed when it was cancelled."""
+        if batch["cancelled"]:
+            return bool(batch["done_when_cancelled"])
+        return time.monotonic() - batch["created"] >= self.server.state.batch_seconds
 
     def _base(self) -> str:
         host, port = self.server.server_address[:2]
@@ -373,6 +378,7 @@ class _Handler(BaseHTTPRequestHandler):
         if batch is None or not path.endswith("/cancel"):
             self._send_error(404, "No such batch.")
             return
+        batch["done_when_cancelled"] = self._batch_done(batch)
         batch["cancelled"] = True
         self._send_json(200, self._batch_view(batch))
 
@@ -387,10 +393,13 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(200, self._batch_view(batch))
             return
         lines = []
+        never_ran = batch["cancelled"] and not batch["done_when_cancelled"]
         for request in batch["requests"]:
             params = request.get("params", {})
             reply = state.choose(params)
-            if reply.get("batch_error"):
+            if never_ran:  # as the API does: a batch cancelled early answers nothing
+                result = {"type": "canceled"}
+            elif reply.get("batch_error"):
                 result = {"type": "errored", "error": {"type": "error", "error": {
                     "type": "invalid_request_error", "message": reply["batch_error"]}}}
             else:

@@ -16,7 +16,7 @@ from services.claude.usage import BudgetChange
 from services.data.dataset_models import FilterRows, RenameColumn
 from services.data.sql_names import read_columns
 from services.errors import BudgetExceeded, InvalidInput, PermissionDenied
-from services.prompts import enrich, jobs, runner, templates
+from services.prompts import enrich, jobs, message_batches, runner, templates
 from services.prompts.enrich import EnrichRequest
 from services.prompts.sources import RowSelection
 from services.prompts.templates import OutputField, TemplateDraft
@@ -333,3 +333,38 @@ def test_an_unknown_column_in_the_mapping_is_refused(claude_at_fake: FakeClaude,
     request.inputs = {"comment": "nope"}
     with pytest.raises(InvalidInput, match="no column “nope”"):
         enrich.plan_enrichment(analyst, request)
+
+
+def test_an_enrichment_through_the_message_batches_api_makes_the_same_version(
+        claude_at_fake: FakeClaude, analyst: UserView, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(message_batches, "POLL_S", 0.05)
+    claude_at_fake.set_batch_seconds(0.2)
+    _script(claude_at_fake)
+    dataset_id = _dataset(analyst, tmp_path)
+    request = _request(_template(analyst), dataset_id).model_copy(
+        update={"use_message_batches": True})
+    outcome = enrich.start_enrichment(analyst, request)
+    assert outcome.job is not None
+    full_price = enrich.plan_enrichment(analyst, request).cost
+    assert full_price is not None and outcome.job.estimated_cost == pytest.approx(
+        (full_price.max_cost or 0.0) / 2)
+    _wait(outcome.job.id)
+    job = jobs.get_job(analyst, outcome.job.id)
+    assert job.status == "done" and job.kind == "enrich" and enrich.new_version_of(job) == 2
+    assert claude_at_fake.message_requests == []  # every call went in the one batch
+    (batch,) = claude_at_fake.batches.values()
+    assert len(batch["requests"]) == 4 and job.external_id == batch["id"]
+    frame = _frame(analyst, dataset_id)
+    expected = _expected(COMMENTS)
+    for name in expected.columns:
+        got = [None if pd.isna(v) else v for v in frame[name]]
+        assert got == [None if pd.isna(v) else v for v in expected[name]], name
+    with session_scope() as session:
+        runs = list(session.execute(select(Run.feature, Run.cost_estimate)
+                                    .where(Run.username == "ann")))
+    assert [f for f, _ in runs] == ["prompt.enrich"] * 4
+    # re-applying reuses what the batch returned: only the row that failed is sent again
+    same = enrich.plan_enrichment(analyst, request.model_copy(
+        update={"rows": RowSelection(dataset_id=dataset_id, version=1)}))
+    assert (same.reused, same.calls) == (4, 1)

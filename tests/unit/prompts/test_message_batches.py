@@ -69,3 +69,55 @@ def test_cancelling_a_message_batch_cancels_it_at_the_api(claude_at_fake: FakeCl
     assert jobs.get_job(analyst, job.id).status == "cancelled"
     (batch,) = claude_at_fake.batches.values()
     assert batch["cancelled"]
+
+
+def test_a_cancelled_message_batch_resumes_with_only_what_it_left(
+        claude_at_fake: FakeClaude, analyst: UserView, items: list[research.ItemView]) -> None:
+    claude_at_fake.set_batch_seconds(60)
+    template = templates.create_template(analyst, TemplateDraft(
+        name="Sum", body="Sum up {title}", model="claude-haiku-4-5", max_tokens=50))
+    job = batches.start_batch(analyst, BatchRequest(template_id=template.id,
+                                                    item_ids=[i.id for i in items],
+                                                    use_message_batches=True))
+    while not jobs.get_job(analyst, job.id).external_id:
+        pass
+    batches.cancel(analyst, job.id)
+    _wait(job.id)
+    progress = jobs.progress(analyst, job.id)
+    assert progress.job.status == "cancelled"
+    assert (progress.done, progress.failed) == (0, 0)  # nothing ran, nothing counts as failed
+
+    claude_at_fake.set_batch_seconds(0.1)
+    batches.resume(analyst, job.id)
+    _wait(job.id)
+    progress = jobs.progress(analyst, job.id)
+    assert progress.job.status == "done" and progress.done == len(items)
+    first, second = claude_at_fake.batches.values()
+    assert first["cancelled"] and len(second["requests"]) == len(items)
+    assert progress.job.external_id == second["id"]
+
+
+def test_retry_failed_sends_only_the_failed_units_in_a_new_batch(
+        claude_at_fake: FakeClaude, analyst: UserView, items: list[research.ItemView]) -> None:
+    claude_at_fake.set_batch_seconds(0.1)
+    claude_at_fake.script([
+        {"match": "Item 2", "tool_use": {"name": "record_answer", "input": {"kind": "odd"}}},
+        {"tool_use": {"name": "record_answer", "input": {"kind": "idea"}}}])
+    template = templates.create_template(analyst, TemplateDraft(
+        name="Kind", body="Kind of {title}?", model="claude-haiku-4-5", max_tokens=50,
+        output_fields=[OutputField(name="kind", type="category", choices=["idea", "bug"])]))
+    job = batches.start_batch(analyst, BatchRequest(template_id=template.id,
+                                                    item_ids=[i.id for i in items],
+                                                    use_message_batches=True))
+    _wait(job.id)
+    assert (jobs.progress(analyst, job.id).failed) == 1
+    claude_at_fake.script([{"tool_use": {"name": "record_answer", "input": {"kind": "bug"}}}])
+    batches.retry_failed(analyst, job.id)
+    _wait(job.id)
+    progress = jobs.progress(analyst, job.id)
+    assert progress.job.status == "done" and (progress.done, progress.failed) == (5, 0)
+    _, again = claude_at_fake.batches.values()
+    assert [r["params"]["messages"][0]["content"] for r in again["requests"]] == [
+        "Kind of Item 2?"]  # the four that succeeded were not paid for twice
+    kinds = {u.label: u.fields["kind"] for u in jobs.list_units(analyst, job.id) if u.fields}
+    assert kinds["Item 2"] == "bug" and list(kinds.values()).count("idea") == 4
