@@ -4,7 +4,7 @@ start; follow its progress; open the new version or chart it in Explore."""
 
 import streamlit as st
 
-from components import batch_progress
+from components import batch_progress, row_choice
 from components.feedback import empty_state, flash, friendly_errors
 from components.text import escape_markdown
 from services.access import dataset_access
@@ -12,7 +12,6 @@ from services.access.users import UserView
 from services.charts.spec import ChartSpec, spec_to_query_params
 from services.prompts import enrich, jobs, message_batches, sources, templates
 from services.prompts.enrich import EnrichPlan, EnrichRequest
-from services.prompts.sources import RowSelection
 from services.settings import get_settings
 from services.store import datasets
 
@@ -35,25 +34,11 @@ def _request(user: UserView, dataset_id: int, version: templates.TemplateVersion
             help="Each row's value in this column is filled into the prompt.")
         if chosen:
             inputs[variable] = chosen
-    mode = st.radio("Which rows", ["all", "filter", "sample"], horizontal=True,
-                    key="lab_enrich_mode", help="Rows you leave out get missing values in "
-                    "the new columns.", format_func={
-                        "all": "All rows", "filter": "Rows containing a text",
-                        "sample": "A random sample"}.__getitem__)
-    selection = RowSelection.model_validate({"dataset_id": dataset_id, "mode": mode})
-    if mode == "filter":
-        left, right = st.columns(2)
-        selection.filter_column = left.selectbox("Column", columns, key="lab_enrich_fcol")
-        selection.filter_text = right.text_input("Contains", key="lab_enrich_ftext")
-    if mode == "sample":
-        selection.sample_size = int(st.number_input("Rows in the sample", 1, 10_000, 50,
-                                                    key="lab_enrich_sample"))
-    concurrency = st.number_input(
-        "Calls at once", min_value=1, max_value=16, value=4, key="lab_enrich_concurrency",
-        help="More at once finishes sooner but may hit Claude's rate limits (those calls are "
-             "retried).")
+    selection = row_choice.rows_of(dataset_id, columns, "lab_enrich", hint="Rows you leave "
+                                   "out get missing values in the new columns.")
+    concurrency = row_choice.calls_at_once("lab_enrich")
     return EnrichRequest(template_id=version.template_id, rows=selection, inputs=inputs,
-                         concurrency=int(concurrency))
+                         concurrency=concurrency)
 
 
 def explore_link(dataset_id: int, chart_column: str) -> None:

@@ -4,7 +4,7 @@ items or dataset rows in the background, and the same prompt on several models s
 import pandas as pd
 import streamlit as st
 
-from components import batch_progress, enrich_panel, item_runs
+from components import batch_progress, enrich_panel, item_runs, row_choice
 from components.feedback import empty_state, flash, friendly_errors, show_flash
 from components.session import require_page
 from components.text import escape_markdown, model_markdown, number
@@ -13,7 +13,7 @@ from services.claude import wiring as claude_wiring
 from services.prompts import batches, compare, jobs, message_batches, sources, templates
 from services.prompts import item_runs as runs_service
 from services.prompts.batches import BatchRequest
-from services.prompts.sources import ITEM_VARIABLES, RowSelection
+from services.prompts.sources import ITEM_VARIABLES
 from services.prompts.templates import FIELD_TYPE_LABELS, OutputField, TemplateDraft
 from services.settings import get_settings
 from services.store import datasets, research
@@ -161,10 +161,7 @@ def run_tab(all_templates: list[templates.TemplateView]) -> None:
 def _batch_request(template_id: int) -> BatchRequest | None:
     source = st.radio("Run it over", ["Research items", "Rows of a dataset"], horizontal=True,
                       key="lab_batch_source")
-    concurrency = st.number_input(
-        "Calls at once", min_value=1, max_value=16, value=batches.DEFAULT_CONCURRENCY,
-        key="lab_batch_concurrency", help="More at once finishes sooner but may hit Claude's "
-                                          "rate limits (those calls are retried).")
+    concurrency = row_choice.calls_at_once("lab_batch")
     if source == "Research items":
         items = research.list_items(user)
         titles = {i.id: i.title for i in items}
@@ -173,7 +170,7 @@ def _batch_request(template_id: int) -> BatchRequest | None:
             "Items", list(titles), format_func=titles.__getitem__, key="lab_batch_items")
         st.caption(f"Item variables: {', '.join('{' + v + '}' for v in ITEM_VARIABLES)}")
         return BatchRequest(template_id=template_id, item_ids=chosen,
-                            concurrency=int(concurrency))
+                            concurrency=concurrency)
     visible = datasets.list_datasets(user)
     if not visible:
         empty_state("No datasets yet.", hint="Upload one on the Datasets page.")
@@ -184,19 +181,8 @@ def _batch_request(template_id: int) -> BatchRequest | None:
     columns = sources.dataset_columns(user, dataset_id)
     st.caption("Columns you can use: " + escape_markdown(", ".join("{" + c + "}"
                                                                   for c in columns)))
-    mode = st.radio("Which rows", ["all", "filter", "sample"], horizontal=True,
-                    key="lab_batch_mode", format_func={"all": "All rows", "filter":
-                                                       "Rows containing a text",
-                                                       "sample": "A random sample"}.__getitem__)
-    selection = RowSelection.model_validate({"dataset_id": dataset_id, "mode": mode})
-    if mode == "filter":
-        left, right = st.columns(2)
-        selection.filter_column = left.selectbox("Column", columns, key="lab_batch_fcol")
-        selection.filter_text = right.text_input("Contains", key="lab_batch_ftext")
-    if mode == "sample":
-        selection.sample_size = int(st.number_input("Rows in the sample", 1, 10_000, 50,
-                                                    key="lab_batch_sample"))
-    return BatchRequest(template_id=template_id, rows=selection, concurrency=int(concurrency))
+    selection = row_choice.rows_of(dataset_id, columns, "lab_batch")
+    return BatchRequest(template_id=template_id, rows=selection, concurrency=concurrency)
 
 
 def batch_tab(all_templates: list[templates.TemplateView]) -> None:

@@ -15,6 +15,7 @@ from services.prompts.templates import TemplateVersionView
 
 FEATURE = "prompt.batch"
 POLL_S = 30.0
+CHECK_S = 1.0  # a person's cancel reaches the API within this
 SAVE_EVERY = 50
 OFFERED_FROM_UNITS = 100
 
@@ -84,14 +85,17 @@ def run(job: jobs.JobView, version: TemplateVersionView, token: str,
 
 
 def _wait_until_ended(batch_id: str, job_id: int, token: str) -> bool:
-    """Polls the batch until it has ended; asks the API to cancel it once the person has
-    cancelled the job. True when the job was cancelled."""
+    """Polls the batch every POLL_S until it has ended, and looks for a cancel every CHECK_S
+    meanwhile (then asks the API to cancel the batch). True when the job was cancelled."""
     cancelled = False
     while not claude.batch_status(batch_id).is_ended:
-        if not cancelled and jobs.heartbeat(job_id, token):
-            claude.cancel_batch(batch_id)
-            cancelled = True
-        time.sleep(POLL_S)
+        next_poll = time.monotonic() + POLL_S
+        while time.monotonic() < next_poll:
+            if not cancelled and jobs.heartbeat(job_id, token):
+                claude.cancel_batch(batch_id)
+                cancelled = True
+                break  # a cancelled batch soon ends: look at it again now
+            time.sleep(min(CHECK_S, POLL_S))
     return cancelled or jobs.heartbeat(job_id, token)
 
 

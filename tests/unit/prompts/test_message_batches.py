@@ -52,10 +52,9 @@ def test_a_message_batch_is_submitted_polled_and_saved(claude_at_fake: FakeClaud
     assert units[0].cost_estimate == pytest.approx(full / 2)
 
 
-def test_cancelling_a_message_batch_cancels_it_at_the_api(claude_at_fake: FakeClaude,
-                                                          analyst: UserView,
-                                                          items: list[research.ItemView]
-                                                          ) -> None:
+def test_cancelling_a_message_batch_cancels_it_at_the_api(
+        claude_at_fake: FakeClaude, analyst: UserView, items: list[research.ItemView],
+        monkeypatch: pytest.MonkeyPatch) -> None:
     claude_at_fake.set_batch_seconds(60)
     template = templates.create_template(analyst, TemplateDraft(
         name="Sum", body="Sum up {title}", model="claude-haiku-4-5", max_tokens=50))
@@ -64,6 +63,8 @@ def test_cancelling_a_message_batch_cancels_it_at_the_api(claude_at_fake: FakeCl
                                                     use_message_batches=True))
     while not jobs.get_job(analyst, job.id).external_id:
         pass
+    monkeypatch.setattr(message_batches, "POLL_S", 600.0)  # between looks at the batch …
+    monkeypatch.setattr(message_batches, "CHECK_S", 0.05)  # … a cancel is still seen at once
     batches.cancel(analyst, job.id)
     _wait(job.id)
     assert jobs.get_job(analyst, job.id).status == "cancelled"
