@@ -21,19 +21,25 @@ def _wait(job_id: int) -> None:
     assert isinstance(active, runner.ThreadRunner) and active.wait(job_id, timeout=30)
 
 
-def test_a_message_batch_is_submitted_polled_and_saved(claude_at_fake: FakeClaude,
-                                                       analyst: UserView,
-                                                       items: list[research.ItemView]) -> None:
-    claude_at_fake.set_batch_seconds(0.3)
-    claude_at_fake.script([
+def _kind_batch(fake: FakeClaude, analyst: UserView,
+                items: list[research.ItemView]) -> jobs.JobView:
+    """A Message Batch over the items whose answer for "Item 2" breaks the output shape."""
+    fake.script([
         {"match": "Item 2", "tool_use": {"name": "record_answer", "input": {"kind": "odd"}}},
         {"tool_use": {"name": "record_answer", "input": {"kind": "idea"}}}])
     template = templates.create_template(analyst, TemplateDraft(
         name="Kind", body="Kind of {title}?", model="claude-haiku-4-5", max_tokens=50,
         output_fields=[OutputField(name="kind", type="category", choices=["idea", "bug"])]))
-    job = batches.start_batch(analyst, BatchRequest(template_id=template.id,
-                                                    item_ids=[i.id for i in items],
-                                                    use_message_batches=True))
+    return batches.start_batch(analyst, BatchRequest(template_id=template.id,
+                                                     item_ids=[i.id for i in items],
+                                                     use_message_batches=True))
+
+
+def test_a_message_batch_is_submitted_polled_and_saved(claude_at_fake: FakeClaude,
+                                                       analyst: UserView,
+                                                       items: list[research.ItemView]) -> None:
+    claude_at_fake.set_batch_seconds(0.3)
+    job = _kind_batch(claude_at_fake, analyst, items)
     _wait(job.id)
     progress = jobs.progress(analyst, job.id)
     assert progress.job.kind == "message_batch" and progress.job.status == "done"
@@ -52,7 +58,7 @@ def test_a_message_batch_is_submitted_polled_and_saved(claude_at_fake: FakeClaud
     assert units[0].cost_estimate == pytest.approx(full / 2)
 
 
-def test_cancelling_a_message_batch_cancels_it_at_the_api(
+def test_cancelling_reaches_the_api_and_resuming_sends_only_what_it_left(
         claude_at_fake: FakeClaude, analyst: UserView, items: list[research.ItemView],
         monkeypatch: pytest.MonkeyPatch) -> None:
     claude_at_fake.set_batch_seconds(60)
@@ -67,27 +73,13 @@ def test_cancelling_a_message_batch_cancels_it_at_the_api(
     monkeypatch.setattr(message_batches, "CHECK_S", 0.05)  # … a cancel is still seen at once
     batches.cancel(analyst, job.id)
     _wait(job.id)
-    assert jobs.get_job(analyst, job.id).status == "cancelled"
-    (batch,) = claude_at_fake.batches.values()
-    assert batch["cancelled"]
-
-
-def test_a_cancelled_message_batch_resumes_with_only_what_it_left(
-        claude_at_fake: FakeClaude, analyst: UserView, items: list[research.ItemView]) -> None:
-    claude_at_fake.set_batch_seconds(60)
-    template = templates.create_template(analyst, TemplateDraft(
-        name="Sum", body="Sum up {title}", model="claude-haiku-4-5", max_tokens=50))
-    job = batches.start_batch(analyst, BatchRequest(template_id=template.id,
-                                                    item_ids=[i.id for i in items],
-                                                    use_message_batches=True))
-    while not jobs.get_job(analyst, job.id).external_id:
-        pass
-    batches.cancel(analyst, job.id)
-    _wait(job.id)
     progress = jobs.progress(analyst, job.id)
     assert progress.job.status == "cancelled"
     assert (progress.done, progress.failed) == (0, 0)  # nothing ran, nothing counts as failed
+    (batch,) = claude_at_fake.batches.values()
+    assert batch["cancelled"]
 
+    monkeypatch.setattr(message_batches, "POLL_S", 0.05)
     claude_at_fake.set_batch_seconds(0.1)
     batches.resume(analyst, job.id)
     _wait(job.id)
@@ -101,15 +93,7 @@ def test_a_cancelled_message_batch_resumes_with_only_what_it_left(
 def test_retry_failed_sends_only_the_failed_units_in_a_new_batch(
         claude_at_fake: FakeClaude, analyst: UserView, items: list[research.ItemView]) -> None:
     claude_at_fake.set_batch_seconds(0.1)
-    claude_at_fake.script([
-        {"match": "Item 2", "tool_use": {"name": "record_answer", "input": {"kind": "odd"}}},
-        {"tool_use": {"name": "record_answer", "input": {"kind": "idea"}}}])
-    template = templates.create_template(analyst, TemplateDraft(
-        name="Kind", body="Kind of {title}?", model="claude-haiku-4-5", max_tokens=50,
-        output_fields=[OutputField(name="kind", type="category", choices=["idea", "bug"])]))
-    job = batches.start_batch(analyst, BatchRequest(template_id=template.id,
-                                                    item_ids=[i.id for i in items],
-                                                    use_message_batches=True))
+    job = _kind_batch(claude_at_fake, analyst, items)
     _wait(job.id)
     assert (jobs.progress(analyst, job.id).failed) == 1
     claude_at_fake.script([{"tool_use": {"name": "record_answer", "input": {"kind": "bug"}}}])
