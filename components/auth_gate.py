@@ -30,7 +30,6 @@ from services.settings import get_settings
 SIGN_OUT_KEY = "auth_sign_out_requested"
 MOVED_KEY = "auth_sign_out_moved_to_front_door"
 REISSUE_KEY = "auth_reissue_cookie"  # after a password change here: a cookie with the new one
-COOKIE_PENDING_KEY = "auth_cookie_pending"  # (token, expiry) until the browser has it
 
 
 def build_authenticator() -> stauth.Authenticate:
@@ -124,24 +123,9 @@ def _write_cookie(authenticator: stauth.Authenticate, user: UserView) -> None:
     expires = datetime.now() + timedelta(days=settings.cookie_expiry_days)
     token = jwt.encode({"username": user.username, "exp_date": expires.timestamp(),
                         "sv": user.session_version}, cookie_key(), algorithm="HS256")
-    st.session_state[COOKIE_PENDING_KEY] = (token, expires)
-    _send_cookie(authenticator)
-
-
-def _send_cookie(authenticator: stauth.Authenticate) -> None:
-    """The browser component writes the cookie once its frame has loaded; a rerun that comes
-    first removes the frame and the write with it. So it is sent again on every run until
-    the browser reports the cookie back (through the authenticator's cookie reader)."""
-    pending = st.session_state.get(COOKIE_PENDING_KEY)
-    if pending is None:
-        return
-    token, expires = pending
     manager = authenticator.cookie_controller.cookie_model.cookie_manager
-    name = get_settings().cookie_name
-    if manager.get(name) == token:
-        st.session_state.pop(COOKIE_PENDING_KEY, None)
-        return
-    manager.set(name, token, expires_at=expires, same_site="strict", secure=_is_https())
+    manager.set(settings.cookie_name, token, expires_at=expires, same_site="strict",
+                secure=_is_https())
 
 
 def _raw_cookie() -> str | None:
@@ -210,8 +194,6 @@ def signed_in_user(authenticator: stauth.Authenticate) -> UserView | None:
         if user is not None and not user.disabled and version == user.session_version:
             if st.session_state.pop(REISSUE_KEY, False):
                 _write_cookie(authenticator, user)
-            else:
-                _send_cookie(authenticator)
             set_current_user(user)
             return user
         _end_session(authenticator)  # signed out elsewhere, password changed, disabled
@@ -225,7 +207,6 @@ def _end_session(authenticator: stauth.Authenticate) -> None:
     authenticator.logout(location="unrendered")  # clears the session and the cookie
     st.session_state.pop(VERSION_KEY, None)
     st.session_state.pop(REISSUE_KEY, None)
-    st.session_state.pop(COOKIE_PENDING_KEY, None)
 
 
 def _sign_out(authenticator: stauth.Authenticate) -> None:
