@@ -12,11 +12,12 @@ cannot be HttpOnly; it is SameSite=Strict, and Secure when the page came over HT
 """
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import jwt
 import streamlit as st
 import streamlit_authenticator as stauth
+from streamlit.delta_generator import DeltaGenerator
 from streamlit.navigation.page import StreamlitPage
 from streamlit_authenticator.utilities import LoginError
 
@@ -30,6 +31,7 @@ from services.settings import get_settings
 SIGN_OUT_KEY = "auth_sign_out_requested"
 MOVED_KEY = "auth_sign_out_moved_to_front_door"
 REISSUE_KEY = "auth_reissue_cookie"  # after a password change here: a cookie with the new one
+COOKIE_PENDING_KEY = "auth_cookie_pending"  # the cookie to write until the browser has written it
 
 
 def build_authenticator() -> stauth.Authenticate:
@@ -73,8 +75,17 @@ def first_run() -> None:
         st.rerun()
 
 
-def _sign_in_form(authenticator: stauth.Authenticate) -> UserView | None:
-    form_area = st.empty()  # cleared on success so the app replaces the form in this run
+class _Slots(NamedTuple):
+    """The sign-in form's and the cookie writer's places, taken on every run (empty when
+    unused), so the page below them keeps its positions when they come and go: a rerun
+    replaces each element in place instead of showing the old and the new one together."""
+
+    form: DeltaGenerator
+    cookie: DeltaGenerator
+
+
+def _sign_in_form(authenticator: stauth.Authenticate, slots: _Slots) -> UserView | None:
+    form_area = slots.form  # cleared on success so the app replaces the form in this run
     with form_area.container():
         st.title("Research Desk")
         st.write("Sign in to see your team's research, data and questions.")
@@ -91,7 +102,7 @@ def _sign_in_form(authenticator: stauth.Authenticate) -> UserView | None:
     with friendly_errors("sign_in"):
         user = users.verify_login(username, password, client=client_address())
         _start_session(authenticator, user)
-        _write_cookie(authenticator, user)
+        _write_cookie(authenticator, user, slots.cookie)
         form_area.empty()
         return user
     return None
@@ -116,16 +127,35 @@ def _is_https() -> bool:
     return url.startswith("https://") or proto == "https"
 
 
-def _write_cookie(authenticator: stauth.Authenticate, user: UserView) -> None:
+def _write_cookie(authenticator: stauth.Authenticate, user: UserView, slot: DeltaGenerator,
+                  ) -> None:
     settings = get_settings()
     if not settings.cookie_expiry_days:
         return
     expires = datetime.now() + timedelta(days=settings.cookie_expiry_days)
     token = jwt.encode({"username": user.username, "exp_date": expires.timestamp(),
                         "sv": user.session_version}, cookie_key(), algorithm="HS256")
+    st.session_state[COOKIE_PENDING_KEY] = {"token": token, "expires": expires.isoformat(),
+                                            "secure": _is_https()}
+    _send_cookie(authenticator, slot)
+
+
+def _send_cookie(authenticator: stauth.Authenticate, slot: DeltaGenerator) -> None:
+    """The browser component writes the cookie once its frame has loaded, then answers True.
+    A rerun that comes first (one the page asked for a moment before) removes the frame and
+    the write with it, so the same write is sent on each run until it has answered. It is
+    always drawn in `slot`, at the same place, so the frame is kept, not loaded again."""
+    pending = st.session_state.get(COOKIE_PENDING_KEY)
+    if pending is None:
+        return
     manager = authenticator.cookie_controller.cookie_model.cookie_manager
-    manager.set(settings.cookie_name, token, expires_at=expires, same_site="strict",
-                secure=_is_https())
+    with slot.container():  # CookieManager.set drops the answer: its component, called as it does
+        written = manager.cookie_manager(
+            method="set", cookie=get_settings().cookie_name, value=pending["token"],
+            options={"path": "/", "expires": pending["expires"], "sameSite": "strict",
+                     "secure": pending["secure"]}, key="set", default=False)
+    if written:
+        st.session_state.pop(COOKIE_PENDING_KEY, None)
 
 
 def _raw_cookie() -> str | None:
@@ -187,18 +217,21 @@ def signed_in_user(authenticator: stauth.Authenticate) -> UserView | None:
     if st.session_state.pop(SIGN_OUT_KEY, False):
         _sign_out(authenticator)
     _restore_from_cookie(authenticator)
+    slots = _Slots(form=st.empty(), cookie=st.empty())
     username = st.session_state.get("username")
     if st.session_state.get("authentication_status") and username:
         user = users.get_user(username)
         version = st.session_state.get(VERSION_KEY)
         if user is not None and not user.disabled and version == user.session_version:
             if st.session_state.pop(REISSUE_KEY, False):
-                _write_cookie(authenticator, user)
+                _write_cookie(authenticator, user, slots.cookie)
+            else:
+                _send_cookie(authenticator, slots.cookie)
             set_current_user(user)
             return user
         _end_session(authenticator)  # signed out elsewhere, password changed, disabled
     set_current_user(None)
-    user = _sign_in_form(authenticator)
+    user = _sign_in_form(authenticator, slots)
     set_current_user(user)
     return user
 
@@ -207,6 +240,7 @@ def _end_session(authenticator: stauth.Authenticate) -> None:
     authenticator.logout(location="unrendered")  # clears the session and the cookie
     st.session_state.pop(VERSION_KEY, None)
     st.session_state.pop(REISSUE_KEY, None)
+    st.session_state.pop(COOKIE_PENDING_KEY, None)
 
 
 def _sign_out(authenticator: stauth.Authenticate) -> None:

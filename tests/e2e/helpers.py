@@ -125,8 +125,8 @@ def open_in_menu(page: Page, title: str) -> None:
         expect(link).to_have_attribute("aria-current", "page")
 
 
-def create_first_admin_and_sign_in(page: Page, url: str, name: str = "Ada Lovelace") -> None:
-    """The first-run form in the browser, then signing in as that admin."""
+def create_first_admin(page: Page, url: str, name: str = "Ada Lovelace") -> None:
+    """The first-run form in the browser; the sign-in form follows."""
     page.goto(url)
     wait_ready(page)
     field(page, "Your name").fill(name)
@@ -135,6 +135,11 @@ def create_first_admin_and_sign_in(page: Page, url: str, name: str = "Ada Lovela
     field(page, "Repeat the password").fill(ADMIN_PASSWORD)
     page.get_by_role("button", name="Create admin account").click()
     wait_ready(page)
+
+
+def create_first_admin_and_sign_in(page: Page, url: str, name: str = "Ada Lovelace") -> None:
+    """The first-run form in the browser, then signing in as that admin."""
+    create_first_admin(page, url, name)
     sign_in(page, "ada", ADMIN_PASSWORD)
     expect(page.get_by_role("heading", name=f"Welcome, {name}").first).to_be_visible()
 
