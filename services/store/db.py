@@ -87,11 +87,20 @@ def get_engine() -> Engine:
         return engine
 
 
+def _duckdb_limits() -> dict:
+    """The embedded metadata store gets the same memory and thread caps as our data queries
+    (services.data.duck), so a large usage report cannot take the server's memory."""
+    settings = get_settings()
+    return {"config": {"memory_limit": f"{max(int(settings.duckdb_memory_mb), 64)}MiB",
+                       "threads": int(settings.duckdb_threads)}}
+
+
 def _create_engine(url: str) -> Engine:
     if _is_duckdb(url):
         _ensure_data_dir(get_settings().data_dir)
     try:
-        engine = create_engine(url, pool_pre_ping=not _is_duckdb(url))
+        engine = create_engine(url, pool_pre_ping=not _is_duckdb(url),
+                               connect_args=_duckdb_limits() if _is_duckdb(url) else {})
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
     except SQLAlchemyError as error:
