@@ -19,7 +19,16 @@ ENCODINGS = {
     "UTF-8 with BOM": "utf-8-sig",
     "UTF-16": "utf-16",
     "Latin-1 (ISO-8859-1)": "latin-1",
-    "Windows-1252": "cp1252",
+    "Windows-1252 (Western Europe)": "cp1252",
+    "Windows-1250 (Central Europe)": "cp1250",
+    "Windows-1251 (Cyrillic)": "cp1251",
+    "KOI8-R (Russian)": "koi8_r",
+    "Windows-1253 (Greek)": "cp1253",
+    "Windows-1254 (Turkish)": "cp1254",
+    "Shift JIS (Japanese)": "cp932",
+    "GB18030 (Chinese, simplified)": "gb18030",
+    "Big5 (Chinese, traditional)": "big5",
+    "EUC-KR (Korean)": "cp949",
 }
 HEADERS = {
     AUTO: None,
@@ -144,6 +153,8 @@ def describe(detected: ReadOptions) -> str:
         ("dates", DATE_ORDERS, detected.date_order),
     ):
         shown = name_of(choices, value)
+        if label == "encoding" and value and not shown:
+            shown = str(value)  # detected outside the picker's list: say which it was
         if shown:
             parts.append(f"{label}: {shown}")
     if detected.header is not None:

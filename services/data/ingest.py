@@ -21,7 +21,14 @@ from pathlib import Path
 
 import duckdb
 
-from services.data import display_text, duck, duckdb_errors, excel_bounds, text_reading
+from services.data import (
+    display_text,
+    duck,
+    duckdb_errors,
+    excel_bounds,
+    text_encoding,
+    text_reading,
+)
 from services.data.dataset_models import ColumnInfo, IngestResult, ReadOptions
 from services.data.sql_names import (
     derive_sql_names,
@@ -182,34 +189,6 @@ def _copy_select(con: duckdb.DuckDBPyConnection, source: str, display: list[str]
 
 # --- CSV --------------------------------------------------------------------------------
 
-def _detect_encoding(head: bytes) -> str:
-    if head.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    if head.startswith(codecs.BOM_UTF16_LE):
-        return "utf-16"
-    if head.startswith(codecs.BOM_UTF16_BE):
-        return "utf-16-be"
-    if head.count(b"\x00") > len(head) // 4:
-        zeros_odd = head[1::2].count(b"\x00")
-        zeros_even = head[0::2].count(b"\x00")
-        if zeros_odd > len(head) * 0.4:
-            return "utf-16-le"
-        if zeros_even > len(head) * 0.4:
-            return "utf-16-be"
-    if b"\x00" in head:
-        raise InvalidInput("This does not look like a text file (it contains binary data); "
-                           "check that you picked the right file.")
-    try:
-        head.decode("utf-8")
-        return "utf-8"
-    except UnicodeDecodeError as error:
-        if error.start >= len(head) - 4:  # a character cut by the sample boundary
-            return "utf-8"
-    if any(0x80 <= b <= 0x9F for b in head):
-        return "cp1252"
-    return "latin-1"
-
-
 def _decode_sample(head: bytes, encoding: str) -> str:
     text = head.decode(encoding, errors="ignore")
     control = sum(1 for ch in text[:65536] if ord(ch) < 32 and ch not in "\r\n\t\f")
@@ -277,7 +256,8 @@ def _read_csv(path: Path, tmp: Path, options: ReadOptions) -> IngestResult:
         head = handle.read(SAMPLE_BYTES)
     if not head.strip():
         raise InvalidInput("The file is empty; choose a file that contains data.")
-    encoding = options.encoding or _detect_encoding(head)
+    encoding = (text_encoding.check_encoding(options.encoding) if options.encoding
+                else text_encoding.detect_encoding(head))
     text = _decode_sample(head, encoding if encoding != "utf-16" else "utf-16")
     lines = _complete_lines(text, len(head) < SAMPLE_BYTES)[options.skip_rows:]
     lines = [line for line in lines if line.strip()]
