@@ -9,7 +9,8 @@ from components.session import require_page
 from services.access.permissions import can
 from services.claude import conversations
 from services.claude import wiring as claude_wiring
-from services.store import datasets
+from services.data.samples import get_sample
+from services.store import datasets, samples
 from services.untrusted_sql.sandbox import warm_up
 
 claude_wiring.install()  # idempotent; AppTest runs this file without app.py
@@ -25,9 +26,12 @@ visible_datasets = datasets.list_datasets(user)
 by_id = {d.id: d for d in visible_datasets}
 
 
+ASK_SAMPLE = "penguins"  # from the one list of samples (Home, Datasets), added the same way
+
+
 def _load_sample() -> None:
     with friendly_errors("ask_sample"):
-        created = datasets.create_from_sample(user, "gapminder")
+        created, _ = samples.add_sample(user, ASK_SAMPLE)
         st.session_state[ask_state.PICKED] = [created.id]
 
 
@@ -35,9 +39,10 @@ if not visible_datasets:
     empty_state("There are no datasets to ask about yet.",
                 hint="Load a sample dataset to try Ask, or upload your own on the Datasets page.")
     if can(user.role, "upload_data"):
-        st.button("Load the Gapminder sample dataset", on_click=_load_sample, type="primary",
-                  icon=":material/dataset:",
-                  help="World data by country and year: life expectancy, population and GDP.")
+        st.button(f"Add the “{get_sample(ASK_SAMPLE).title}” sample dataset",
+                  on_click=_load_sample, type="primary", icon=":material/dataset:",
+                  help=f"{get_sample(ASK_SAMPLE).description} It is shared with everyone, as "
+                       "on Home.")
     st.stop()
 
 current = ask_state.current_conversation(conversations.list_conversations(user))

@@ -112,34 +112,12 @@ def _already_added(dataset_id: int, raw_name: str) -> None:
                  query_params={"id": str(dataset_id)})
 
 
-def _samples() -> None:
-    names = ingest.sample_datasets()
-    choice = st.selectbox(
-        "Sample dataset",
-        names,
-        format_func=ingest.sample_title,
-        key="datasets_sample",
-        help="Small public datasets that come with Research Desk, for trying "
-        "things out. They work without internet.",
-    )
-    if st.button("Add this sample", key="datasets_add_sample"):
-        with friendly_errors("datasets_sample"), st.spinner("Adding the sample…"):
-            view = datasets.create_from_sample(user, choice)
-            st.success(f"“{escape_markdown(view.name)}” is ready: {number(view.rows)} rows.")
-            st.page_link(
-                "pages/dataset.py",
-                label=f"Open “{escape_markdown(view.name)}”",
-                icon=":material/arrow_forward:",
-                query_params={"id": str(view.id)},
-            )
-
-
 if may_upload:
     upload_tab, sample_tab = st.tabs(["Upload a file", "Try a sample dataset"])
     with upload_tab:
         _upload()
     with sample_tab:
-        _samples()
+        sample_picker.show(user, key="datasets_sample")
 
 with friendly_errors("datasets_list"):
     st.header("All datasets")
@@ -147,15 +125,11 @@ with friendly_errors("datasets_list"):
     listed = datasets.list_datasets(user, mine_only=mine_only)
     if not listed:
         hint = (
-            "Upload a file or try a sample dataset above."
+            "Upload a file or try a sample dataset in the tabs above."
             if may_upload
             else "Ask a colleague to share a dataset with you."
         )
         empty_state("No datasets yet.", hint=hint)
-    picker = "datasets_empty_sample"
-    if may_upload and not mine_only and (not listed or sample_picker.has_news(picker)):
-        st.subheader("Try a sample dataset")
-        sample_picker.show(user, key=picker)
     for dataset in listed:
         with st.container(border=True):
             title_column, facts_column, status_column = st.columns([3, 4, 2])

@@ -36,6 +36,10 @@ SAMPLES: tuple[Sample, ...] = (
                        "missing and some names are misspelt. Good for trying the quality "
                        "report and fixes.",
            source="StatLib auto-mpg via vega-datasets"),
+    Sample(key="tips", title="Restaurant tips", file_name="tips.csv",
+           description="244 restaurant bills with the tip, the day, the time, the party size "
+                       "and whether the table smoked. Good for a first chart.",
+           source="Bryant & Smith (1995) via plotly (MIT)"),
 )
 
 

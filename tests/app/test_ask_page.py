@@ -179,8 +179,8 @@ def test_no_datasets_offers_a_sample(fake: FakeClaude) -> None:
     ada = make_admin()
     at = _ask_page("ada")
     assert "no datasets to ask about" in all_text(at)
-    button(at, "Load the Gapminder sample dataset").click().run()
-    assert len(datasets.list_datasets(ada)) == 1
+    button(at, "Add the “Palmer penguins” sample dataset").click().run()
+    assert [d.name for d in datasets.list_datasets(ada)] == ["Palmer penguins"]
     assert at.multiselect(key="ask_datasets").value == [datasets.list_datasets(ada)[0].id]
 
 

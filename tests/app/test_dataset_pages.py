@@ -48,12 +48,17 @@ def test_private_dataset_is_not_found_for_others() -> None:
 def test_adding_a_sample_from_the_page_creates_a_dataset() -> None:
     make_admin()
     at = open_page(sign_in("ada"), "pages/datasets.py")
-    at.selectbox(key="datasets_sample").select("tips")
-    button(at, "Add this sample").click().run()
+    offered = {b.key for b in at.button if b.key and b.key.startswith("datasets_sample_")}
+    home = open_page(sign_in("ada"), "pages/home.py")
+    assert offered == {b.key.replace("home_sample_", "datasets_sample_") for b in home.button
+                       if b.key and b.key.startswith("home_sample_")}  # one list, as on Home
+    at.button(key="datasets_sample_tips").click().run()
     assert not at.exception
-    assert "is ready: 244 rows" in all_text(at)
+    assert "“Restaurant tips” is ready: 244 rows, shared with everyone." in all_text(at)
     ada = users.get_user("ada")
-    assert ada is not None and len(datasets.list_datasets(ada)) == 1
+    assert ada is not None
+    [added] = datasets.list_datasets(ada)
+    assert added.is_shared  # the same behaviour as Home's picker
 
 
 def test_dataset_page_without_id_points_to_the_list() -> None:

@@ -219,5 +219,5 @@ def test_home_shows_my_and_shared_items_and_adds_a_sample_in_one_click() -> None
 def test_empty_datasets_page_offers_the_samples() -> None:
     make_admin()
     at = open_page(sign_in("ada"), "pages/datasets.py")
-    at.button(key="datasets_empty_sample_seattle-weather").click().run()
+    at.button(key="datasets_sample_seattle-weather").click().run()
     assert "“Seattle weather 2012–2015” is ready: 1,461 rows" in all_text(at)

@@ -32,8 +32,8 @@ def test_chart_download_and_save(server: Server, page: Page, tmp_path: Path) -> 
     create_first_admin_and_sign_in(page, server.url)
     open_in_menu(page, "Datasets")
     page.get_by_role("tab", name="Try a sample dataset").click()
-    _choose(page, "Sample dataset", "Restaurant tips")
-    page.get_by_role("button", name="Add this sample").click()
+    page.locator(".st-key-datasets_sample_tips").get_by_role("button",
+                                                             name="Add this dataset").click()
     wait_ready(page)
     expect(page.get_by_text("is ready: 244 rows")).to_be_visible()
 
