@@ -16,6 +16,8 @@ from services.access.users import NewUser
 from services.settings import get_settings, secrets_file_problem
 
 user = require_page("admin")
+NEW_PERSON_FIELDS = ("admin_new_name", "admin_new_username", "admin_new_email", "admin_new_role",
+                     "admin_new_password")
 
 st.title("Admin")
 show_flash()  # what the last change did (it reran the page)
@@ -44,20 +46,23 @@ with people_tab, friendly_errors("admin_people"):
     with add_column:
         st.subheader("Add a person")
         with st.form("admin_new_user", clear_on_submit=False):
-            name = st.text_input("Name", max_chars=200)
-            username = st.text_input("Username", help=f"{users.USERNAME_RULE}.", max_chars=64)
-            email = st.text_input("Email (optional)")
+            name = st.text_input("Name", max_chars=200, key="admin_new_name")
+            username = st.text_input("Username", help=f"{users.USERNAME_RULE}.", max_chars=64,
+                                     key="admin_new_username")
+            email = st.text_input("Email (optional)", key="admin_new_email")
             role = st.selectbox(
                 "Role",
                 list(Role),
                 index=1,
                 format_func=lambda r: ROLE_LABELS[r],
                 help="What this person may do. You can change it later.",
+                key="admin_new_role",
             )
             password = st.text_input(
                 "First password",
                 type="password",
                 help=f"{users.PASSWORD_RULE}. Share it privately; they can change it later.",
+                key="admin_new_password",
             )
             created = st.form_submit_button("Add person", type="primary")
         if created:
@@ -67,6 +72,8 @@ with people_tab, friendly_errors("admin_people"):
                 )
                 users.create_user(user, new_user)
                 flash(f"{new_user.name} can now sign in as “{new_user.username}”.")
+                for field in NEW_PERSON_FIELDS:  # an empty form for the next person; the
+                    st.session_state.pop(field, None)  # password must not stay on screen
                 st.rerun()
 
     with manage_column:

@@ -4,7 +4,14 @@ from typing import NoReturn
 
 import streamlit as st
 
-from components import explore_chart, explore_controls, explore_data, explore_filters, explore_stats
+from components import (
+    explore_chart,
+    explore_controls,
+    explore_data,
+    explore_filters,
+    explore_stats,
+    role_note,
+)
 from components.explore_controls import key
 from components.feedback import empty_state, friendly_errors
 from components.params import id_from_text
@@ -18,6 +25,7 @@ from services.store import datasets
 
 user = require_page("explore")
 st.title("Explore")
+role_note.show(user, page="explore")
 
 
 def _reset_chart() -> None:

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from components import sample_picker
+from components import role_note, sample_picker
 from components.feedback import empty_state, friendly_errors
 from components.session import require_page
 from components.text import escape_markdown, number, when
@@ -35,6 +35,7 @@ st.write(
     "spreadsheet and see its quality in plain language, chart it without writing code, "
     "and ask Claude questions about it in plain English."
 )
+role_note.show(user, page="home")
 
 
 
@@ -90,7 +91,9 @@ with friendly_errors("home"):
         st.header("My recent activity")
         activity = audit.my_activity(user.username, limit=10)
         if not activity:
-            empty_state("Nothing here yet.", hint="Start by opening Datasets and uploading a file.")
+            empty_state("Nothing here yet.", hint=(
+                "Start by opening Datasets and uploading a file." if can(user.role, "upload_data")
+                else "Open Datasets or Research to read what colleagues share."))
         for entry in activity:
             label = entry.target_label
             target = f" · {label}" if label and entry.target != user.username else ""
@@ -105,23 +108,26 @@ with friendly_errors("home"):
         items_m.metric("Items", number(month.items), help="Research items I made this month.")
         insights_m.metric("Insights", number(month.insights),
                           help="Charts and answers I saved this month.")
-        runs_m, spend_m = st.columns(2)
-        runs_m.metric("Prompt runs", number(month.runs), help="Templates run on items.")
-        spend_m.metric("Claude spend", f"${month.spend:,.2f}",
-                       help=f"{number(month.calls)} calls this month (estimated cost).")
-        if month.budget_left is not None:
-            st.caption(f"About ${month.budget_left:,.2f} of my Claude budget is left.")
+        if can(user.role, "use_claude"):
+            runs_m, spend_m = st.columns(2)
+            runs_m.metric("Prompt runs", number(month.runs), help="Templates run on items.")
+            spend_m.metric("Claude spend", f"${month.spend:,.2f}",
+                           help=f"{number(month.calls)} calls this month (estimated cost).")
+            if month.budget_left is not None:
+                st.caption(f"About ${month.budget_left:,.2f} of my Claude budget is left.")
 
         if can(user.role, "upload_data"):
             st.header("Try a sample dataset")
             sample_picker.show(user, key="home_sample")
 
-        st.header("Claude")
-        if get_settings().has_claude_key:
-            st.success(f"Claude is ready (model: {get_settings().model}).", icon=":material/check:")
-        else:
-            st.warning(
-                "Claude is not set up yet. An admin can add an Anthropic API key as "
-                "ANTHROPIC_API_KEY; everything else works without it.",
-                icon=":material/key_off:",
-            )
+        if can(user.role, "use_claude"):  # viewers do not use Claude
+            st.header("Claude")
+            if get_settings().has_claude_key:
+                st.success(f"Claude is ready (model: {get_settings().model}).",
+                           icon=":material/check:")
+            else:
+                st.warning(
+                    "Claude is not set up yet. An admin can add an Anthropic API key as "
+                    "ANTHROPIC_API_KEY; everything else works without it.",
+                    icon=":material/key_off:",
+                )

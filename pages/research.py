@@ -3,7 +3,7 @@ archive and delete (owner or admin)."""
 
 import streamlit as st
 
-from components import item_form
+from components import item_form, role_note
 from components.feedback import empty_state, flash, friendly_errors, show_flash
 from components.session import require_page
 from components.text import escape_markdown, when
@@ -22,6 +22,7 @@ STATUS_COLORS = {"idea": "blue", "active": "orange", "done": "green", "archived"
 st.title("Research")
 st.write("Research items are the questions your team works on: notes, and the charts and "
          "answers saved from Explore and Ask. Open one to read it or export it.")
+role_note.show(user, page="research")
 show_flash()
 
 

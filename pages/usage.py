@@ -7,6 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from components import role_note
 from components.feedback import empty_state, friendly_errors
 from components.session import require_page
 from components.text import escape_markdown, number
@@ -111,6 +112,7 @@ def budget_section(actor: UserView) -> None:
 st.title("Usage")
 st.caption("Claude calls with their tokens, estimated cost, errors and latency. "
            + ("You see everyone's." if user.role == Role.ADMIN else "You see your own."))
+role_note.show(user, page="usage")
 with friendly_errors("usage"):
     first, today = usage_report.this_month()
     left, right = st.columns(2)
@@ -128,7 +130,8 @@ with friendly_errors("usage"):
     totals = found.totals
     if not totals.calls:
         empty_state("No Claude calls in this period.",
-                    hint="Calls from Ask and the Prompt lab appear here.")
+                    hint="" if role_note.is_viewer(user)
+                    else "Calls from Ask and the Prompt lab appear here.")
     else:
         calls_m, tokens_m, cost_m, errors_m, p50_m, p95_m = st.columns(6)
         calls_m.metric("Calls", number(totals.calls))
@@ -149,4 +152,5 @@ with friendly_errors("usage"):
         frame = table(found.groups[grouping], key_title)
         chart(frame, key_title)
         st.dataframe(frame, hide_index=True, width="stretch", column_config=NUMBERS)
-    budget_section(user)
+    if not role_note.is_viewer(user):  # viewers have no Claude budget to read
+        budget_section(user)
