@@ -60,7 +60,8 @@ def _history(user: UserView, thread: ConversationView) -> list[MessageView]:
                 st.markdown(escape_markdown(message.content))
             else:
                 chat.show_answer(user, message, question, frame=frames.get(message.id),
-                                 dataset_id=_single_dataset(thread.dataset_ids))
+                                 dataset_id=_single_dataset(thread.dataset_ids),
+                                 dataset_ids=list(thread.dataset_ids))
     return messages
 
 
@@ -114,7 +115,7 @@ def _answer(user: UserView, question: str, thread: ConversationView | None,
         else:
             area.empty()
         chat.show_answer(user, turn.answer, question, frame=turn.frame, with_text=False,
-                         dataset_id=_single_dataset(picked_ids))
+                         dataset_id=_single_dataset(picked_ids), dataset_ids=picked_ids)
 
 
 def _starters(tables: list[AskTable], has_key: bool) -> None:

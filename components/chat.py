@@ -94,6 +94,7 @@ def show_how(sql: str | None, attempts: list[SqlAttempt], explanation: str,
 
 def show_answer(user: UserView, message: MessageView, question: str, *,
                 frame: pd.DataFrame | None = None, dataset_id: int | None = None,
+                dataset_ids: list[int] | None = None,
                 with_text: bool = True) -> None:
     """An assistant turn as stored (`frame`: the full rows, if this session has them;
     `with_text=False` when the answer's words were already streamed above)."""
@@ -113,12 +114,14 @@ def show_answer(user: UserView, message: MessageView, question: str, *,
     if message.status == "answered":
         show_save(user, key=key, question=question, answer=message.content, sql=message.sql,
                   chart=details.chart, tables=details.tables,
-                  row_count=message.row_count or len(rows), data=rows, dataset_id=dataset_id)
+                  row_count=message.row_count or len(rows), data=rows, dataset_id=dataset_id,
+                  dataset_ids=dataset_ids)
 
 
 def show_save(user: UserView, *, key: str, question: str, answer: str, sql: str | None,
               chart: ChartSpec | None, tables: dict[str, str], row_count: int,
-              data: pd.DataFrame, dataset_id: int | None) -> None:
+              data: pd.DataFrame, dataset_id: int | None,
+              dataset_ids: list[int] | None = None) -> None:
     """"Save to research item" for one answer: the question, answer, SQL, chart and rows."""
     save_to_item.show(
         user, key=f"{key}_save", title=question, data=data,
@@ -126,5 +129,5 @@ def show_save(user: UserView, *, key: str, question: str, answer: str, sql: str 
             item_id=item_id, kind="answer", title=question, summary=answer,
             spec={"question": question, "sql": sql,
                   "chart": chart.model_dump() if chart else None, "tables": tables,
-                  "row_count": row_count},
+                  "row_count": row_count, "dataset_ids": list(dataset_ids or [])},
             dataset_id=dataset_id))

@@ -175,7 +175,9 @@ def _datasets(item: ItemDetail) -> None:
     for entry in linked:
         used = f"{entry.insights:,} chart{'s' if entry.insights != 1 else ''} or answer" \
                f"{'s' if entry.insights != 1 else ''}"
-        version = f" · version {entry.version}" if entry.version else ""
+        version = (f" · version {entry.versions[0]}" if len(entry.versions) == 1 else
+                   f" · versions {', '.join(map(str, entry.versions[:-1]))} and "
+                   f"{entry.versions[-1]}" if entry.versions else "")
         if entry.is_gone:
             st.markdown(f"- A deleted dataset{version} · {used} (shown from saved copies)")
         elif entry.name is None:
@@ -208,6 +210,12 @@ def _insight(item: ItemDetail, card: InsightCard, total: int) -> None:
         elif card.dataset_name:
             source = f" · {escape_markdown(card.dataset_name)}" + (
                 f", version {card.dataset_version}" if card.dataset_version else "")
+        elif card.dataset_names or card.hidden_datasets:
+            names = [f"“{escape_markdown(n)}”" for n in card.dataset_names]
+            if card.hidden_datasets:
+                names.append(f"{card.hidden_datasets} not shared with you")
+            source = " · from " + (", ".join(names[:-1]) + " and " + names[-1]
+                                   if len(names) > 1 else names[0])
         st.caption(f"{kind}{source} · saved by {escape_markdown(card.created_by)} on "
                    f"{when(card.created_at)}")
         if drawn.note:

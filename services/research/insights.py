@@ -29,6 +29,9 @@ class InsightCard(BaseModel):
     dataset_id: int | None
     dataset_version: int | None
     dataset_name: str | None = None
+    # an answer over several datasets: the ones the reader may see, and how many they may not
+    dataset_names: list[str] = []
+    hidden_datasets: int = 0
     is_data_gone: bool = False
     parquet_path: str | None = None  # set only when the reader may see the dataset
     data_version: int | None = None  # the version parquet_path holds (answers: the current)
@@ -43,7 +46,7 @@ class InsightCard(BaseModel):
 
 class LinkedDataset(BaseModel):
     dataset_id: int
-    version: int | None
+    versions: list[int]  # the versions the item's insights used (pinned or, for answers, current)
     name: str | None
     is_gone: bool
     insights: int
@@ -64,10 +67,17 @@ def _ordered(item_id: int):  # noqa: ANN202 - a SQLAlchemy select
             .order_by(func.coalesce(Insight.position, 0), Insight.id))
 
 
+def used_dataset_ids(dataset_id: int | None, spec: dict[str, Any] | None) -> list[int]:
+    """The datasets an insight used: its own, or all of an answer over several datasets."""
+    if dataset_id is not None:
+        return [dataset_id]
+    return [i for i in (spec or {}).get("dataset_ids", []) if isinstance(i, int)]
+
+
 def _datasets(session: Session, actor: UserView, rows: list[Insight],
               ) -> tuple[dict[int, Dataset], dict[tuple[int, int], str], set[int]]:
     """The datasets (visible ones), version files and ids that still exist: two queries."""
-    ids = {r.dataset_id for r in rows if r.dataset_id is not None}
+    ids = {i for r in rows for i in used_dataset_ids(r.dataset_id, r.spec)}
     if not ids:
         return {}, {}, set()
     found = {d.id: d for d in session.scalars(select(Dataset).where(Dataset.id.in_(ids)))}
@@ -96,6 +106,7 @@ def _card(row: Insight, index: int, datasets: dict[int, Dataset],
     version = _version_of(row, datasets)
     path = files.get((row.dataset_id, version)) \
         if row.dataset_id is not None and version is not None else None
+    used = used_dataset_ids(row.dataset_id, row.spec) if row.dataset_id is None else []
     is_gone = row.dataset_id is not None and row.dataset_id not in all_ids
     if row.dataset_version is not None and row.dataset_id in all_ids and path is None:
         is_gone = True  # the version was removed
@@ -103,7 +114,9 @@ def _card(row: Insight, index: int, datasets: dict[int, Dataset],
         id=row.id, item_id=row.item_id, kind=row.kind, title=row.title, summary=row.summary,
         spec=dict(row.spec or {}), data_snapshot=list(row.data_snapshot or []),
         dataset_id=row.dataset_id, dataset_version=row.dataset_version,
-        dataset_name=dataset.name if dataset is not None else None, is_data_gone=is_gone,
+        dataset_name=dataset.name if dataset is not None else None,
+        dataset_names=[datasets[i].name for i in used if i in datasets],
+        hidden_datasets=sum(1 for i in used if i not in datasets), is_data_gone=is_gone,
         parquet_path=path if dataset is not None else None, position=index + 1,
         data_version=version if dataset is not None and path is not None else None,
         created_by=row.created_by, created_at=row.created_at)
@@ -130,25 +143,30 @@ def count_insights(actor: UserView, item_id: int) -> int:
 
 
 def linked_datasets(actor: UserView, item_id: int) -> list[LinkedDataset]:
-    """Each dataset version the item's insights came from, with how many insights use it."""
+    """Each dataset the item's insights came from, once, with the versions they used and how
+    many insights use it (an answer over two datasets counts for both)."""
     with session_scope() as session:
         load_readable(session, actor, item_id)
-        groups = session.execute(
-            select(Insight.dataset_id, Insight.dataset_version, func.count())
-            .where(Insight.item_id == item_id, Insight.dataset_id.is_not(None))
-            .group_by(Insight.dataset_id, Insight.dataset_version)).all()
-        ids = {g[0] for g in groups}
-        found = {d.id: d for d in session.scalars(select(Dataset).where(Dataset.id.in_(ids)))} \
-            if ids else {}
+        rows = session.execute(select(Insight.dataset_id, Insight.dataset_version, Insight.spec)
+                               .where(Insight.item_id == item_id)).all()
+        uses: dict[int, int] = {}
+        pinned: dict[int, set[int]] = {}
+        for dataset_id, version, spec in rows:
+            for used in used_dataset_ids(dataset_id, spec):
+                uses[used] = uses.get(used, 0) + 1
+                pinned.setdefault(used, set()).update([version] if version is not None else [])
+        found = {d.id: d for d in session.scalars(
+            select(Dataset).where(Dataset.id.in_(list(uses))))} if uses else {}
     out: list[LinkedDataset] = []
-    for dataset_id, version, count in sorted(groups, key=lambda g: (g[0] or 0, g[1] or 0)):
-        if dataset_id is None:
-            continue
+    for dataset_id in sorted(uses):
         dataset = found.get(dataset_id)
         is_visible = dataset is not None and dataset_access.can_see(actor, dataset)
-        out.append(LinkedDataset(dataset_id=dataset_id, version=version,
+        versions = set(pinned[dataset_id])
+        if dataset is not None and len(versions) < uses[dataset_id]:
+            versions.add(dataset.current_version)  # answers without a pinned version
+        out.append(LinkedDataset(dataset_id=dataset_id, versions=sorted(versions),
                                  name=dataset.name if is_visible and dataset else None,
-                                 is_gone=dataset is None, insights=int(count)))
+                                 is_gone=dataset is None, insights=uses[dataset_id]))
     return out
 
 

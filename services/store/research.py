@@ -86,6 +86,8 @@ def _snapshot(frame: pd.DataFrame) -> list[dict[str, Any]]:
 def save_insight(actor: UserView, insight: NewInsight, data: pd.DataFrame) -> InsightView:
     require(actor.role, "save_insight")
     require_dataset(actor, insight.dataset_id, insight.dataset_version)
+    for dataset_id in insight.spec.get("dataset_ids") or []:  # an answer over several datasets
+        require_dataset(actor, int(dataset_id))
     if not insight.title.strip():
         raise InvalidInput("Give the saved chart or answer a title.")
     with session_scope(write=True) as session:

@@ -104,8 +104,8 @@ def test_an_insight_whose_dataset_was_deleted_still_shows_and_says_so() -> None:
     assert (card.dataset_name, card.is_data_gone) == (dataset.name, False)
     assert card.parquet_path and card.parquet_path.endswith(".parquet")
     linked = insights.linked_datasets(ana, item.id)
-    assert [(d.dataset_id, d.version, d.is_gone, d.insights) for d in linked] == [
-        (dataset.id, 1, False, 1)]
+    assert [(d.dataset_id, d.versions, d.is_gone, d.insights) for d in linked] == [
+        (dataset.id, [1], False, 1)]
     datasets.delete_dataset(ana, dataset.id)
     card = insights.list_insights(ana, item.id)[0]
     assert card.is_data_gone is True and card.parquet_path is None
@@ -123,3 +123,37 @@ def test_save_to_item_picker_and_admin_edits() -> None:
     items.update_item(ana, item.id, ItemChanges(visibility="shared"))
     _answer(admin, item.id, "Admin adds")  # owner or admin may add
     assert insights.count_insights(ana, item.id) == 1
+
+
+def test_datasets_used_lists_each_dataset_once_and_an_answer_names_both() -> None:
+    """Issue 19.14: two charts on versions 1 and 2 of one dataset listed it twice, and an
+    answer over two datasets named neither."""
+    admin = make_admin()
+    ana = make_user(admin, "ana")
+    tips = datasets.create_from_sample(ana, "tips")
+    iris = datasets.create_from_sample(ana, "iris")
+    hidden = datasets.create_from_sample(admin, "gapminder")  # private to the admin
+    datasets.restore_version(ana, tips.id, 1)  # version 2
+    datasets.set_shared(ana, tips.id, True)  # the admin's answer below uses it too
+    item = items.create_item(ana, ItemInput(title="Both", visibility="shared"))
+    _answer(ana, item.id, "On v1", dataset_id=tips.id, dataset_version=1)
+    _answer(ana, item.id, "On v2", dataset_id=tips.id, dataset_version=2)
+    research.save_insight(ana, NewInsight(
+        item_id=item.id, kind="answer", title="Over two",
+        spec={"question": "Over two", "dataset_ids": [tips.id, iris.id]}),
+        pd.DataFrame({"n": [1]}))
+    linked = insights.linked_datasets(ana, item.id)
+    assert [(d.name, d.versions, d.insights) for d in linked] == [
+        (tips.name, [1, 2], 3), (iris.name, [1], 1)]
+    card = insights.list_insights(ana, item.id)[-1]
+    assert (card.dataset_names, card.hidden_datasets) == ([tips.name, iris.name], 0)
+    research.save_insight(admin, NewInsight(
+        item_id=item.id, kind="answer", title="With a private one",
+        spec={"question": "x", "dataset_ids": [tips.id, hidden.id]}), pd.DataFrame({"n": [1]}))
+    card = insights.list_insights(ana, item.id)[-1]
+    assert (card.dataset_names, card.hidden_datasets) == ([tips.name], 1)  # never its name
+    assert [d.name for d in insights.linked_datasets(ana, item.id)].count(None) == 1
+    with pytest.raises(PermissionDenied):  # nobody links a dataset they cannot see
+        research.save_insight(ana, NewInsight(
+            item_id=item.id, kind="answer", title="Sneaky",
+            spec={"question": "x", "dataset_ids": [hidden.id]}), pd.DataFrame({"n": [1]}))
