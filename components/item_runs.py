@@ -1,6 +1,7 @@
 """The prompt runs saved on a research item, newest first: for the item page.
 
-    item_runs.show(user, item_id, key="item_runs")
+    item_runs.show(user, item_id, key="item_runs",
+                   may_run=services.prompts.item_runs.can_run_on_item(user, item))
 """
 
 import streamlit as st
@@ -11,10 +12,15 @@ from services.access.users import UserView
 from services.prompts import item_runs
 
 
-def show(user: UserView, item_id: int, *, key: str, limit: int = 20,
+def show(user: UserView, item_id: int, *, key: str, may_run: bool, limit: int = 20,
          link_to_lab: bool = True) -> None:
+    """`may_run`: whether this person may run a template on the item (otherwise the empty
+    state says who may, rather than pointing to a run they would be refused)."""
     runs = item_runs.runs_for_item(user, item_id)
     if not runs:
+        if not may_run:
+            empty_state("No Claude runs on this item yet.", hint=item_runs.WHO_MAY_RUN)
+            return
         if not link_to_lab:
             empty_state("No Claude runs on this item yet.", hint="Run a template on it above.")
             return

@@ -135,6 +135,8 @@ def run_tab(all_templates: list[templates.TemplateView]) -> None:
     titles = {i.id: i.title for i in items}
     item_id = st.selectbox("Research item", list(titles), format_func=titles.__getitem__,
                            key="lab_run_item")
+    chosen = next(i for i in items if i.id == item_id)
+    may_run = runs_service.can_run_on_item(user, chosen)
     preview_col, run_col = st.columns(2)
     if preview_col.button("Preview", key="lab_preview", icon=":material/visibility:",
                           help="Shows the filled-in prompt, its size and cost; sends nothing."):
@@ -146,14 +148,17 @@ def run_tab(all_templates: list[templates.TemplateView]) -> None:
                     else f"at most ${shown.cost_estimate:,.4f}")
             st.caption(f"{number(shown.input_tokens)} tokens in ({how}); estimated cost "
                        f"{cost} with the longest allowed answer.")
-    if run_col.button("Run on this item", key="lab_run", type="primary",
-                      icon=":material/play_arrow:", disabled=not get_settings().has_claude_key):
+    if not may_run:  # a run is saved on the item: someone else's is only theirs to change
+        run_col.caption(escape_markdown(runs_service.WHO_MAY_RUN))
+    elif run_col.button("Run on this item", key="lab_run", type="primary",
+                        icon=":material/play_arrow:",
+                        disabled=not get_settings().has_claude_key):
         with friendly_errors("lab_run"):
             st.write_stream(runs_service.run_on_item(user, template_id, item_id))
             st.success("Saved on the item.", icon=":material/check_circle:")
     st.subheader("Runs on this item")
     with friendly_errors("lab_item_runs"):
-        item_runs.show(user, item_id, key="lab_item_runs", link_to_lab=False)
+        item_runs.show(user, item_id, key="lab_item_runs", may_run=may_run, link_to_lab=False)
 
 
 # --- batches -------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from components import item_form, role_note
 from components.feedback import empty_state, flash, friendly_errors, show_flash
 from components.session import require_page
 from components.text import escape_markdown, when
+from services.access import item_access
 from services.access.permissions import can
 from services.research import items
 from services.research.items import PAGE_SIZES, STATUS_LABELS, STATUSES, ItemInput, ItemQuery
@@ -132,9 +133,9 @@ def _row(item: items.ItemSummary) -> None:
                 f"answer{'s' if item.insight_count != 1 else ''}"
         facts_column.markdown(" ".join(badges) + f"  \n:gray[{escape_markdown(item.owner)} · "
                               f"updated {when(item.updated_at)} · {saved}]")
-        if (item.owner == user.username or user.role == "admin") and may_create and \
-                action_column.button("Edit", key=f"research_edit_open_{item.id}",
-                                     icon=":material/edit:", help="Change, archive or delete"):
+        if item_access.can_change(user, item) and action_column.button(
+                "Edit", key=f"research_edit_open_{item.id}", icon=":material/edit:",
+                help="Change, archive or delete"):
             st.session_state[EDITING] = item.id
             st.rerun()
     if st.session_state.get(EDITING) == item.id:

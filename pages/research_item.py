@@ -8,8 +8,8 @@ from components.feedback import empty_state, flash, friendly_errors, show_flash
 from components.params import id_from_text
 from components.session import require_page
 from components.text import escape_markdown, model_markdown, when
-from services.access.permissions import can
 from services.errors import NotFound
+from services.prompts import item_runs as runs_service
 from services.reports import item_export
 from services.reports.insight_figure import DrawnInsight, draw
 from services.research import insights, items, notes
@@ -268,10 +268,10 @@ def _insights(item: ItemDetail) -> None:
         _insight(item, card, total)
 
 
-def _runs(item_id: int) -> None:
+def _runs(item: ItemDetail) -> None:
     st.header("Claude runs")
-    item_runs.show(user, item_id, key=f"item_runs_{item_id}",
-                   link_to_lab=can(user.role, "use_claude"))
+    item_runs.show(user, item.id, key=f"item_runs_{item.id}",
+                   may_run=runs_service.can_run_on_item(user, item))
 
 
 with friendly_errors("research_item"):
@@ -280,4 +280,4 @@ with friendly_errors("research_item"):
     _notes(item)
     _datasets(item)
     _insights(item)
-    _runs(item.id)
+    _runs(item)

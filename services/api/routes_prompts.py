@@ -1,8 +1,9 @@
 """/v1/prompt-templates, /v1/prompt-runs and /v1/batches: the Prompt lab for scripts.
 
 Thin over services.prompts, which check roles (viewers may read templates but never run
-them), budgets and who may see an item, a dataset or a batch before any token is spent. A
-batch that is not the caller's is a 404, like a missing one. Claude's work runs off the
+them), budgets and who may see an item, a dataset or a batch before any token is spent; a
+run is saved on its item, so only who may change the item (its owner or an admin) adds one.
+A batch that is not the caller's is a 404, like a missing one. Claude's work runs off the
 event loop; with `stream=true` a single run's answer arrives as server-sent events.
 """
 
@@ -164,8 +165,9 @@ def _stream(user: UserView, body: PromptRunIn, before: int,
 async def run_template(user: Caller, body: PromptRunIn) -> Any:
     """The template filled with the item's fields is sent to Claude; the answer is saved on
     the item as a run with its usage, latency, model and template version — also when it
-    fails (then `status` is `failed` and `error` says why). Analysts and admins only; the
-    budget is checked before any token is spent."""
+    fails (then `status` is `failed` and `error` says why). The item's owner (an analyst)
+    or an admin only: anyone else who reads the item gets 403. The budget is checked before
+    any token is spent."""
     if body.stream:
         before = await run_in_threadpool(_last_run_id, user, body.item_id)
         chunks = await run_in_threadpool(item_runs.run_on_item, user, body.template_id,

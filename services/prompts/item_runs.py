@@ -1,5 +1,9 @@
 """A template run once on a research item: the answer streams in and is saved on the item
-as a run, with its usage, latency, model and the template version it used."""
+as a run, with its usage, latency, model and the template version it used.
+
+Saving a run changes the item (every reader sees it, and its `updated_at` moves), so only
+someone who may change the item runs on it (services.access.item_access); anyone who may
+read it reads its runs."""
 
 import json
 import threading
@@ -11,17 +15,22 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
+from services.access import item_access
 from services.access.caller_checks import require_claude
+from services.access.item_access import OwnedItem
+from services.access.permissions import can
 from services.access.users import UserView
 from services.claude.client import CallUsage
-from services.errors import ClaudeUnavailable, NotFound
+from services.errors import ClaudeUnavailable
 from services.prompts import calls, sources, templates
 from services.prompts.calls import CallResult
 from services.prompts.templates import TemplateVersionView
+from services.research.items import load_editable, load_readable
 from services.store.db import session_scope
-from services.store.models import ItemRun, ResearchItem, utcnow
+from services.store.models import ItemRun, utcnow
 
 FEATURE = "prompt.single"
+WHO_MAY_RUN = "Only the item's owner or an admin can run a template on it."
 
 
 class ItemRunView(BaseModel):
@@ -56,12 +65,21 @@ def preview_on_item(actor: UserView, template_id: int, item_id: int) -> calls.Pr
     return calls.preview(version, _values(actor, version, item_id))
 
 
+def can_run_on_item(actor: UserView, item: OwnedItem) -> bool:
+    """Whether to offer “Run on this item”: the role may use Claude and the item is one this
+    person may change (what `run_on_item` checks)."""
+    return can(actor.role, "use_claude") and item_access.can_change(actor, item)
+
+
+def _require_item_change(actor: UserView, item_id: int) -> None:
+    with session_scope() as session:
+        load_editable(session, actor, item_id)
+
+
 def save_run(actor: UserView, item_id: int, version: TemplateVersionView, result: CallResult,
              *, job_id: int | None = None) -> ItemRunView:
     with session_scope(write=True) as session:
-        item = session.get(ResearchItem, item_id)
-        if item is None:
-            raise NotFound("That research item no longer exists.")
+        item = load_editable(session, actor, item_id)
         row = ItemRun(item_id=item_id, template_id=version.template_id,
                       template_version=version.version, job_id=job_id, model=result.model,
                       status=result.status, prompt=result.prompt, output=result.output,
@@ -78,8 +96,10 @@ def save_run(actor: UserView, item_id: int, version: TemplateVersionView, result
 def run_on_item(actor: UserView, template_id: int, item_id: int,
                 cancel_event: threading.Event | None = None) -> Iterator[str]:
     """Chunks of the answer as Claude writes them; the run is saved when the answer ends
-    (or fails: a failed run is saved too, with its reason). Checks happen before the call."""
+    (or fails: a failed run is saved too, with its reason). Checks happen before the call:
+    the role may use Claude, and the item is one this person may change."""
     caller = require_claude(actor=actor)
+    _require_item_change(caller, item_id)
     version = templates.get_version(caller, template_id)
     values = _values(caller, version, item_id)
     if version.output_fields:
@@ -128,9 +148,7 @@ def _streamed(actor: UserView, version: TemplateVersionView, values: dict[str, s
 def runs_for_item(user: UserView, item_id: int) -> list[ItemRunView]:
     """The prompt runs saved on an item, newest first (anyone who may see the item)."""
     with session_scope() as session:
-        item = session.get(ResearchItem, item_id)
-        if item is None or not (item.owner == user.username or item.visibility == "shared"):
-            raise NotFound("That research item does not exist or is not shared with you.")
+        load_readable(session, user, item_id)
         rows = session.scalars(select(ItemRun).where(ItemRun.item_id == item_id)
                                .order_by(ItemRun.id.desc()))
         return [ItemRunView.model_validate(r) for r in rows]

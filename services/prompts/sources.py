@@ -10,15 +10,18 @@ from typing import Literal
 
 from pydantic import BaseModel
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from services.access import dataset_access
 from services.access.caller_checks import require_dataset
 from services.access.users import UserView
 from services.data import duck
 from services.data.sql_names import path_literal, quote_ident, read_columns, sql_literal
-from services.errors import InvalidInput, NotFound
+from services.errors import InvalidInput
+from services.research.items import load_readable
 from services.store import datasets
 from services.store.db import session_scope
-from services.store.models import Dataset, DatasetVersion, Insight, ResearchItem
+from services.store.models import Dataset, DatasetVersion, Insight
 
 ITEM_VARIABLES = ["title", "description", "notes", "insights", "tags", "status",
                   "dataset_summary"]
@@ -46,35 +49,37 @@ class RowSelection(BaseModel):
 
 # --- research items ----------------------------------------------------------------------
 
-def _visible_item(session: object, actor: UserView, item_id: int) -> ResearchItem:
-    item = session.get(ResearchItem, item_id)  # type: ignore[attr-defined]
-    if item is None or not (item.owner == actor.username or item.visibility == "shared"):
-        raise NotFound("That research item does not exist or is not shared with you.")
-    return item
+def _dataset_summary(session: Session, actor: UserView, insights: list[Insight]) -> str:
+    """Name and size of each dataset the item's insights used that the person running the
+    prompt may see. Someone else's private dataset is left out, as the item page leaves out
+    its name: otherwise its name and size would reach Claude and the stored prompt, which
+    every reader of the item (or of the batch) can read."""
+    summaries = []
+    for dataset_id in dict.fromkeys(i.dataset_id for i in insights if i.dataset_id):
+        dataset = session.get(Dataset, dataset_id)
+        if dataset is None or not dataset_access.can_see(actor, dataset):
+            continue
+        version = session.get(DatasetVersion, (dataset_id, dataset.current_version))
+        shape = f"{version.rows:,} rows, {version.columns} columns" if version else ""
+        summaries.append(f"{dataset.name} ({shape})")
+    return "; ".join(summaries)
 
 
 def item_inputs(actor: UserView, item_ids: list[int]) -> list[UnitInput]:
-    """One unit per item, in the order given (duplicates once), with the item variables."""
+    """One unit per item, in the order given (duplicates once), with the item variables as
+    this person may read them."""
     result = []
     with session_scope() as session:
         for item_id in dict.fromkeys(item_ids):
-            item = _visible_item(session, actor, item_id)
+            item = load_readable(session, actor, item_id)
             insights = list(session.scalars(
                 select(Insight).where(Insight.item_id == item_id).order_by(Insight.id)))
             listed = "\n".join(f"- {i.title}: {i.summary}".rstrip(": ") for i in insights)
-            dataset_ids = list(dict.fromkeys(i.dataset_id for i in insights if i.dataset_id))
-            summaries = []
-            for dataset_id in dataset_ids:
-                dataset = session.get(Dataset, dataset_id)
-                if dataset is None:
-                    continue
-                version = session.get(DatasetVersion, (dataset_id, dataset.current_version))
-                shape = f"{version.rows:,} rows, {version.columns} columns" if version else ""
-                summaries.append(f"{dataset.name} ({shape})")
             values = {"title": item.title, "description": item.description or "",
                       "notes": item.notes or "", "insights": listed,
                       "tags": ", ".join(item.tags or []),
-                      "status": item.status, "dataset_summary": "; ".join(summaries)}
+                      "status": item.status,
+                      "dataset_summary": _dataset_summary(session, actor, insights)}
             result.append(UnitInput(key=f"item:{item.id}", label=item.title[:300],
                                     values=values))
     return result

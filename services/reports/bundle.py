@@ -1,7 +1,8 @@
 """Everything an export needs about one item, read once with the reader's access checked.
 
-Readers may export what they can read (viewers included). The builders in this package
-are pure: an `ItemExport` (and optional chart pictures) in, bytes out.
+Exporting is a read: whoever may read an item may export it (viewers included), decided
+by `item_access.require_read` through `items.get_item`. The builders in this package are
+pure: an `ItemExport` (and optional chart pictures) in, bytes out.
 """
 
 import re

@@ -1,8 +1,8 @@
-"""Research items: who may read and change them, validation, and the paginated list.
+"""Research items: validation, the paginated list, and changing them.
 
-One home for the rules: anyone signed in reads their own items and the shared ones; the
-owner or an admin changes, archives or deletes them (an admin only what they can read);
-viewers read and export, never change. Every entry point checks the caller first.
+Who may read and who may change an item is decided in services.access.item_access (anyone
+signed in reads their own items and the shared ones; the owner or an admin changes them;
+viewers read and export, never change). Every entry point checks the caller first.
 """
 
 import json
@@ -11,13 +11,13 @@ from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import delete, func, or_, select, text
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
-from services.access import audit
-from services.access.permissions import Role, require
+from services.access import audit, item_access
+from services.access.permissions import require
 from services.access.users import UserView
-from services.errors import InvalidInput, NotFound, PermissionDenied
+from services.errors import InvalidInput, PermissionDenied
 from services.settings import get_settings
 from services.store.db import session_scope
 from services.store.models import Insight, NoteRevision, ResearchItem, utcnow
@@ -30,8 +30,6 @@ DESCRIPTION_MAX = 2_000
 TAG_MAX = 40
 TAGS_MAX = 20
 PAGE_SIZES = (10, 20, 50, 100)
-MSG_NOT_VISIBLE = "That research item does not exist or is not shared with you."
-MSG_NOT_YOURS = "Only the item's owner or an admin can change it."
 _TAG_OK = re.compile(r"^[\w .\-]+$")
 
 
@@ -183,36 +181,16 @@ def _check_visibility(visibility: str) -> str:
 
 
 # --- access -------------------------------------------------------------------------------
-
-
-def readable(actor: UserView):  # noqa: ANN201 - a SQLAlchemy clause
-    """Items this person may read: their own and the shared ones."""
-    return or_(ResearchItem.owner == actor.username, ResearchItem.visibility == "shared")
-
-
-def is_readable(actor: UserView, item: ResearchItem | None) -> bool:
-    return item is not None and (item.owner == actor.username or item.visibility == "shared")
-
-
-def is_editable(actor: UserView, item: ResearchItem) -> bool:
-    if actor.role == Role.VIEWER:
-        return False
-    return item.owner == actor.username or actor.role == Role.ADMIN
+# Who may read or change an item is decided in services.access.item_access; these load the
+# row and apply it.
 
 
 def load_readable(session: Session, actor: UserView, item_id: int) -> ResearchItem:
-    item = session.get(ResearchItem, item_id)
-    if item is None or not is_readable(actor, item):
-        raise NotFound(MSG_NOT_VISIBLE)
-    return item
+    return item_access.require_read(actor, session.get(ResearchItem, item_id))
 
 
 def load_editable(session: Session, actor: UserView, item_id: int) -> ResearchItem:
-    require(actor.role, "save_insight")
-    item = load_readable(session, actor, item_id)
-    if not is_editable(actor, item):
-        raise PermissionDenied(MSG_NOT_YOURS)
-    return item
+    return item_access.require_change(actor, session.get(ResearchItem, item_id))
 
 
 def touch(item: ResearchItem) -> None:
@@ -248,7 +226,7 @@ _RESULT_TYPES = {"tags": ResearchItem.__table__.c.tags.type,
 
 def _where_sql(actor: UserView, query: ItemQuery) -> tuple[str, dict[str, Any]]:
     """The WHERE text for the items this person may read that match `query`, and its
-    parameters (the same rules as `readable`)."""
+    parameters (the first clause is `item_access.readable_clause`, as text)."""
     clauses = ["(owner = :actor OR visibility = 'shared')"]
     params: dict[str, Any] = {"actor": actor.username}
     if query.scope == "mine":
@@ -350,7 +328,7 @@ def _detail(session: Session, actor: UserView, item: ResearchItem) -> ItemDetail
         created_at=item.created_at, updated_at=item.updated_at, insight_count=count,
         notes=item.notes or "", notes_version=item.notes_version or 0,
         notes_updated_by=item.notes_updated_by, notes_updated_at=item.notes_updated_at,
-        can_edit=is_editable(actor, item))
+        can_edit=item_access.can_change(actor, item))
 
 
 def get_item(actor: UserView, item_id: int) -> ItemDetail:
@@ -370,8 +348,8 @@ def home_items(actor: UserView, limit: int = 5) -> tuple[list[ItemSummary], list
 def list_tags(actor: UserView) -> list[str]:
     """Every tag on items this person may read, A to Z (for the tag filter)."""
     with session_scope() as session:
-        rows = session.scalars(select(ResearchItem.tags).where(readable(actor))
-                               .distinct())
+        rows = session.scalars(select(ResearchItem.tags)
+                               .where(item_access.readable_clause(actor)).distinct())
         tags = {str(tag) for tags in rows for tag in (tags or [])}
     return sorted(tags, key=str.lower)
 
@@ -387,7 +365,8 @@ def list_state() -> str:
 
 def list_owners(actor: UserView) -> list[str]:
     with session_scope() as session:
-        rows = session.scalars(select(ResearchItem.owner).where(readable(actor)).distinct())
+        rows = session.scalars(select(ResearchItem.owner)
+                               .where(item_access.readable_clause(actor)).distinct())
         return sorted(rows)
 
 

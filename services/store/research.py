@@ -11,10 +11,11 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import func, select
 
+from services.access import item_access
 from services.access.caller_checks import require_dataset
 from services.access.permissions import require
 from services.access.users import UserView
-from services.errors import InvalidInput, NotFound
+from services.errors import InvalidInput
 from services.research import items as item_rules
 from services.settings import get_settings
 from services.store import snapshots
@@ -62,7 +63,7 @@ def list_items(actor: UserView, *, limit: int = 200) -> list[ItemView]:
     with session_scope() as session:
         rows = session.scalars(
             select(ResearchItem)
-            .where(item_rules.readable(actor))
+            .where(item_access.readable_clause(actor))
             .order_by(ResearchItem.updated_at.desc(), ResearchItem.id.desc())
             .limit(limit)
         )
@@ -91,10 +92,7 @@ def save_insight(actor: UserView, insight: NewInsight, data: pd.DataFrame) -> In
     if not insight.title.strip():
         raise InvalidInput("Give the saved chart or answer a title.")
     with session_scope(write=True) as session:
-        item = session.get(ResearchItem, insight.item_id)
-        if item is None or not item_rules.is_readable(actor, item) \
-                or not item_rules.is_editable(actor, item):
-            raise NotFound("That research item does not exist or is not yours to add to.")
+        item = item_rules.load_editable(session, actor, insight.item_id)
         last = session.scalar(select(func.max(func.coalesce(Insight.position, 0)))
                               .where(Insight.item_id == item.id))
         row = Insight(
@@ -118,9 +116,7 @@ def save_insight(actor: UserView, insight: NewInsight, data: pd.DataFrame) -> In
 
 def list_insights(actor: UserView, item_id: int) -> list[InsightView]:
     with session_scope() as session:
-        item = session.get(ResearchItem, item_id)
-        if not item_rules.is_readable(actor, item):
-            raise NotFound("That research item does not exist or is not shared with you.")
+        item_rules.load_readable(session, actor, item_id)
         rows = session.scalars(
             select(Insight).where(Insight.item_id == item_id)
             .order_by(func.coalesce(Insight.position, 0), Insight.id)

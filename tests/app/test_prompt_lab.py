@@ -13,6 +13,8 @@ from services.access.users import UserView
 from services.claude import client as claude
 from services.prompts import item_runs, jobs, runner, templates
 from services.prompts.templates import TemplateDraft
+from services.research import items
+from services.research.items import ItemInput
 from services.store import research
 from tests.app.helpers import all_text, button, open_page, sign_in
 from tests.factories import make_admin, make_user
@@ -99,6 +101,22 @@ def test_preview_and_a_single_run_on_an_item(admin: UserView, fake: FakeClaude) 
     runs = item_runs.runs_for_item(admin, item_id)
     assert runs and runs[0].output == "Because of reasons." and runs[0].template_id == template.id
     assert "Saved on the item" in all_text(at)
+
+
+def test_run_on_this_item_is_offered_only_on_items_one_may_change(admin: UserView) -> None:
+    _template(admin)
+    bob = make_user(admin, "bob")
+    research.create_item(bob, "Bob's own")
+    shared = items.create_item(admin, ItemInput(title="Ada's shared", visibility="shared"))
+    at = _lab("bob", tab="Run on an item")
+    at.selectbox(key="lab_run_item").select(shared.id).run()
+    assert not at.exception, at.exception
+    assert not [b for b in at.button if b.label == "Run on this item"]
+    assert "Only the item's owner or an admin can run a template on it." in all_text(at)
+    assert button(at, "Preview")  # reading it is still fine
+    own = next(i.id for i in research.list_items(bob) if i.title == "Bob's own")
+    at.selectbox(key="lab_run_item").select(own).run()
+    assert button(at, "Run on this item")
 
 
 def test_a_batch_runs_in_the_background_and_shows_its_results(admin: UserView,

@@ -57,6 +57,11 @@ def test_research_pages_render_for_every_role(role: Role) -> None:
     assert "Tips by day" in text and "Sunday has the biggest tips." in text
     assert "&lt;script>alert(1)&lt;/script>" in text  # shown as text, not run
     assert "Claude runs" in text and "No Claude runs on this item yet." in text
+    # only who may run a template on the item is pointed to the Prompt lab (issue 18.6)
+    links = [link.proto.label for link in at.get("page_link")]
+    assert ("Open the Prompt lab" in links) == (role == Role.ADMIN)
+    assert ("Only the item's owner or an admin can run a template on it." in text) == (
+        role != Role.ADMIN)
     assert len(at.get("plotly_chart")) == 1
     assert {b.proto.label for b in at.get("download_button")} == {
         "Report (HTML)", "Markdown and pictures (zip)", "Jupyter notebook (zip)"}
