@@ -89,7 +89,7 @@ def clean(user: UserView, dataset: DatasetView, version: VersionView, summary: D
         steps = recipe.steps(dataset.id)
         if steps:
             _apply(user, dataset, version, steps)
-        recipe.manual_step_form(dataset.id, [c.name for c in summary.columns])
+        recipe.manual_step_form(dataset.id, {c.name: c.dtype for c in summary.columns})
 
 
 def _apply(user: UserView, dataset: DatasetView, version: VersionView, steps: list) -> None:

@@ -12,7 +12,7 @@ from pydantic import TypeAdapter
 from components.text import escape_markdown
 from services.data import cleaning
 from services.data.cleaning import describe_step, preview_steps
-from services.data.column_kinds import CAST_TARGETS
+from services.data.column_kinds import CAST_TARGETS, is_number, is_text
 from services.data.dataset_models import Recipe, Step, StepPreview
 
 _STEP = TypeAdapter(Step)
@@ -108,7 +108,10 @@ def fix_button(dataset_id: int, index: int, step: Any, parquet_path: str,
     """The quality report's “Add fix”: a fix that would blank values asks first."""
     pending = f"dataset_fix_pending_{dataset_id}"
     fix_text = escape_markdown(describe_step(step))
-    if button_place.button("Add fix", key=f"dataset_fix_{dataset_id}_{index}",
+    label = "Add fix"
+    if cleaning.removes_rows(step):  # the button itself says which rows go and what with them
+        label = escape_markdown(cleaning.fix_label(step, preview(parquet_path, [step]).effects[0]))
+    if button_place.button(label, key=f"dataset_fix_{dataset_id}_{index}",
                            help=f"Adds this step to the recipe: {fix_text}"):
         if not reads_values(step) or not preview(parquet_path, [step]).unreadable:
             add(dataset_id, step)
@@ -181,8 +184,9 @@ def show_list(dataset_id: int) -> None:
             st.rerun()
 
 
-def manual_step_form(dataset_id: int, columns: list[str]) -> None:
-    """A small form that builds one step of the chosen kind."""
+def manual_step_form(dataset_id: int, columns: dict[str, str]) -> None:
+    """A small form that builds one step of the chosen kind (`columns`: name → friendly type).
+    It offers only what fits each column, so its defaults never lead to an error."""
     label = st.selectbox(
         "Add a step",
         list(MANUAL_STEPS),
@@ -190,8 +194,12 @@ def manual_step_form(dataset_id: int, columns: list[str]) -> None:
         help="Each step changes the data in one way; steps run in order.",
     )
     kind = MANUAL_STEPS[label]
+    fill_column = None
+    if kind == "impute":  # outside the form: what it can be filled with depends on its type
+        fill_column = st.selectbox("Column", list(columns), key=f"dataset_fill_column_{dataset_id}",
+                                   help="The column whose missing values get filled in.")
     with st.form(f"dataset_step_form_{dataset_id}_{kind}", border=True):
-        fields = _fields(kind, columns)
+        fields = _fields(kind, columns, fill_column)
         if st.form_submit_button("Add to recipe"):
             try:
                 add(dataset_id, _STEP.validate_python({"kind": kind, **fields}))
@@ -201,12 +209,16 @@ def manual_step_form(dataset_id: int, columns: list[str]) -> None:
             st.rerun()
 
 
-def _fields(kind: str, columns: list[str]) -> dict[str, Any]:  # noqa: C901 - one form per kind
+def _fields(kind: str, columns: dict[str, str],  # noqa: C901 - one form per kind
+            fill_column: str | None) -> dict[str, Any]:
+    texts = [name for name, dtype in columns.items() if is_text(dtype)]
     if kind in ("drop_missing", "drop_duplicates"):
-        chosen = st.multiselect("Columns to look at (leave empty for all)", columns)
+        chosen = st.multiselect("Columns to look at (leave empty for all)", list(columns))
         return {"columns": chosen or None}
-    if kind in ("trim", "drop_columns"):
-        return {"columns": st.multiselect("Columns", columns)}
+    if kind == "drop_columns":
+        return {"columns": st.multiselect("Columns", list(columns))}
+    if kind == "trim":
+        return {"columns": st.multiselect("Columns (text columns only)", texts)}
     if kind == "normalise_case":
         case = st.radio(
             "Case",
@@ -214,12 +226,12 @@ def _fields(kind: str, columns: list[str]) -> dict[str, Any]:  # noqa: C901 - on
             horizontal=True,
             format_func={"lower": "lower case", "upper": "UPPER CASE", "title": "Title Case"}.get,
         )
-        return {"columns": st.multiselect("Columns", columns), "case": case}
-    column = st.selectbox("Column", columns)
+        return {"columns": st.multiselect("Columns (text columns only)", texts), "case": case}
     if kind == "impute":
+        is_numeric = fill_column is not None and is_number(columns[fill_column])
         method = st.radio(
             "Fill with",
-            ["median", "mean", "mode", "constant"],
+            ["median", "mean", "mode", "constant"] if is_numeric else ["mode", "constant"],
             horizontal=True,
             format_func={
                 "median": "the median",
@@ -228,8 +240,11 @@ def _fields(kind: str, columns: list[str]) -> dict[str, Any]:  # noqa: C901 - on
                 "constant": "a value I type",
             }.get,
         )
+        if not is_numeric:
+            st.caption("A column that is not numbers has no median or average.")
         value = st.text_input("Value (only for “a value I type”)")
-        return {"column": column, "method": method, "value": value or None}
+        return {"column": fill_column, "method": method, "value": value or None}
+    column = st.selectbox("Column", list(columns))
     if kind == "parse_number":
         decimal = st.radio(
             "Decimal mark",

@@ -47,8 +47,10 @@ def _upload() -> None:
         st.session_state.pop(CREATED, None)
         with friendly_errors("datasets_save_upload"):
             path = uploads.save_upload(file, file.name, file.size)
+            same = datasets.find_identical_upload(user, path)
             st.session_state[PENDING] = {"id": file.file_id, "name": file.name,
-                                         "size": file.size, "path": path}
+                                         "size": file.size, "path": path,
+                                         "same_as": (same.id, same.name) if same else None}
         upload_memory.release(file)  # on disk now: Streamlit's in-memory copy can go
     pending = st.session_state.get(PENDING)
     if pending is None:
@@ -60,6 +62,8 @@ def _upload() -> None:
     if not path.is_file():  # removed as abandoned, or after it was read
         del st.session_state[PENDING]
         return
+    if pending.get("same_as"):
+        _identical(*pending["same_as"])
     sheets = None
     if file_name.lower().endswith(EXCEL_EXTENSIONS):
         with friendly_errors("datasets_sheets"):
@@ -102,6 +106,15 @@ def _upload() -> None:
             query_params={"id": str(view.id)},
         )
         _discard_pending()
+
+
+def _identical(dataset_id: int, raw_name: str) -> None:
+    name = escape_markdown(raw_name)
+    st.info(f"This file is identical to the one “{name}” was made from, so you can open that "
+            "dataset instead. To add it again anyway (say, read with other options), go on "
+            "below.", icon=":material/content_copy:")
+    st.page_link("pages/dataset.py", label=f"Open “{name}”", icon=":material/arrow_forward:",
+                 query_params={"id": str(dataset_id)})
 
 
 def _already_added(dataset_id: int, raw_name: str) -> None:

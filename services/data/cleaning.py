@@ -13,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 
-from services.data import duck, duckdb_errors, text_reading
+from services.data import display_text, duck, duckdb_errors, text_reading
 from services.data.column_kinds import friendly_type, is_moment, is_number, is_text
 from services.data.dataset_models import (
     Cast,
@@ -465,7 +465,10 @@ def preview_steps(parquet_path: Path, steps: list[Step], *, examples: int = EXAM
                 before, after = con.execute(
                     f"{ctes} SELECT (SELECT count(*) FROM step_{index - 1}), "
                     f"(SELECT count(*) FROM step_{index})").fetchone() or (0, 0)
+                effect.rows_before = int(before)
                 effect.rows_removed = max(0, int(before) - int(after))
+                if effect.rows_removed:
+                    effect.values_removed = _values_lost(con, ctes, index)
             for sql_name, expr in replaced.items():
                 name = display.get(sql_name, sql_name)
                 changed, unreadable, shown = _column_effect(
@@ -476,6 +479,13 @@ def preview_steps(parquet_path: Path, steps: list[Step], *, examples: int = EXAM
                                                  unreadable=u) for b, a, u in shown]
             preview.effects.append(effect)
     return preview
+
+
+def _values_lost(con: duckdb.DuckDBPyConnection, ctes: str, index: int) -> int:
+    """Values with content that a row-removing step takes away (its columns stay the same)."""
+    counts = [con.execute(f"{ctes} SELECT count(COLUMNS(*)) FROM step_{i}").fetchone() or ()
+              for i in (index - 1, index)]
+    return sum(int(n) for n in counts[0]) - sum(int(n) for n in counts[1])
 
 
 def _column_effect(con: duckdb.DuckDBPyConnection, ctes: str, prev: str, column: str,
@@ -534,3 +544,26 @@ def preview_sentence(preview: StepPreview) -> str:
         parts.append(f"{preview.rows_removed:,} row{'s' if preview.rows_removed != 1 else ''} "
                      "removed")
     return "; ".join(parts) + "."
+
+
+def removes_rows(step: Step) -> bool:
+    return isinstance(step, DropMissing | DropDuplicates)
+
+
+def fix_label(step: Step, effect: StepEffect) -> str:
+    """What a one-click fix does, on its button: a fix that removes rows says how many and
+    what goes with them, not only in a tooltip."""
+    if not effect.rows_removed:
+        return "Add fix"
+    rows = f"{effect.rows_removed:,} row{'s' if effect.rows_removed != 1 else ''}"
+    pct = display_text.share(effect.rows_removed, effect.rows_before)
+    match step:
+        case DropDuplicates():
+            return f"Remove {rows} ({pct}) that repeat another row — nothing else is lost"
+        case DropMissing(columns=[column]):
+            kept = effect.values_removed
+            others = f"{kept:,} other value{'s' if kept != 1 else ''} go with them" if kept \
+                else "no other values go with them"
+            return f"Remove {rows} ({pct}) with no {column} — {others}"
+    gone = effect.values_removed
+    return f"Remove {rows} ({pct}) — {gone:,} value{'s' if gone != 1 else ''} go with them"

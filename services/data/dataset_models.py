@@ -149,6 +149,8 @@ class StepEffect(BaseModel):
     changed: int = 0  # values that change
     unreadable: int = 0  # values with content that would become missing
     rows_removed: int = 0
+    rows_before: int = 0  # rows the step starts from (set for steps that may remove rows)
+    values_removed: int = 0  # values with content in the removed rows, every column
     what: str = "values"  # "numbers", "dates": what the unreadable values could not be read as
 
 

@@ -4,6 +4,7 @@ Each version is an immutable Parquet file written by the ingest or cleaning engi
 module records it, so a crash before the record commits leaves no visible half version.
 """
 
+import hashlib
 import logging
 import shutil
 import time
@@ -283,6 +284,34 @@ def original_file(actor: UserView, dataset_id: int) -> Path | None:
     originals = Path(first.parquet_path).parent / ORIGINALS
     files = sorted(originals.glob("*")) if originals.is_dir() else []
     return files[0] if files else None
+
+
+def find_identical_upload(actor: UserView, upload_path: Path) -> DatasetView | None:
+    """A dataset this person can see that was made from a file with exactly these bytes (its
+    kept original), so uploading it again can offer to open that one instead. Only files of
+    the same size are read and hashed."""
+    size = upload_path.stat().st_size
+    with session_scope() as session:
+        firsts = session.execute(
+            select(DatasetVersion.dataset_id, DatasetVersion.parquet_path)
+            .join(Dataset, Dataset.id == DatasetVersion.dataset_id)
+            .where(DatasetVersion.version == 1, dataset_access.visible_clause(actor))
+            .order_by(Dataset.id)).all()
+    digest: str | None = None
+    for dataset_id, parquet_path in firsts:
+        originals = Path(parquet_path).parent / ORIGINALS
+        for original in (originals.glob("*") if originals.is_dir() else []):
+            if original.stat().st_size != size:
+                continue
+            digest = digest or _sha256(upload_path)
+            if _sha256(original) == digest:
+                return get_dataset(actor, int(dataset_id))
+    return None
+
+
+def _sha256(path: Path) -> str:
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def reread_original(actor: UserView, dataset_id: int, options: ReadOptions) -> VersionView:

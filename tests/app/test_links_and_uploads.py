@@ -47,11 +47,28 @@ def test_choosing_the_file_again_may_add_it_again() -> None:
     upload = ("penguins.csv", PENGUINS.read_bytes(), "text/csv")
     at.file_uploader(key="datasets_upload").set_value(upload).run()
     button(at, "Create dataset").click().run()
+    assert "identical" not in all_text(at)
     at.file_uploader(key="datasets_upload").set_value(upload).run()  # a new upload, new id
+    assert ("This file is identical to the one “penguins” was made from, so you can open that "
+            "dataset instead.") in all_text(at)  # issue 19.12: said, with a link to it
+    first = datasets.list_datasets(users.get_user("ada"))[0]  # type: ignore[arg-type]
+    assert any(link.proto.label == "Open “penguins”" and f"id={first.id}" in str(link.proto)
+               for link in at.get("page_link"))
     button(at, "Create dataset").click().run()
     assert not at.exception
     ada = users.get_user("ada")
     assert ada is not None and len(datasets.list_datasets(ada)) == 2
+
+
+def test_an_identical_file_someone_else_keeps_private_is_not_mentioned() -> None:
+    admin = make_admin()
+    make_user(admin, "bob")
+    datasets.create_from_upload(admin, PENGUINS, original_name="penguins.csv")  # private
+    at = open_page(sign_in("bob"), "pages/datasets.py")
+    at.file_uploader(key="datasets_upload").set_value(
+        ("penguins.csv", PENGUINS.read_bytes(), "text/csv")).run()
+    assert not at.exception
+    assert "identical" not in all_text(at)
 
 
 # --- a link to someone else's private dataset ---------------------------------------------
