@@ -25,7 +25,7 @@ def pictures(export: ItemExport, *, budget_s: float = PICTURE_BUDGET_S) -> dict[
     figures: dict[int, str] = {}
     alts: dict[int, str] = {}
     for card in export.insights:
-        drawn = draw(card)
+        drawn = draw(card, export.rows.get(card.id))
         if drawn.figure is None:
             continue
         figures[card.id] = for_export(drawn.figure).to_json()
