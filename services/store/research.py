@@ -93,8 +93,11 @@ def _snapshot(insight: NewInsight, frame: pd.DataFrame,
     records = snapshots.snapshot_records(frame, max_rows=snapshot_cap(),
                                          sample_seed=CHART_SAMPLE_SEED if is_chart else None)
     spec = dict(insight.spec)
-    if is_chart and len(records) < len(frame) and isinstance(spec.get("drawn"), dict):
-        spec["drawn"] = {**spec["drawn"], "saved_cut": CUT_SAMPLE}
+    if len(records) < len(frame):
+        if is_chart and isinstance(spec.get("drawn"), dict):
+            spec["drawn"] = {**spec["drawn"], "saved_cut": CUT_SAMPLE}
+        elif not is_chart:  # a batch's results name no count of their own
+            spec.setdefault("row_count", len(frame))
     return records, spec
 
 

@@ -152,3 +152,20 @@ def test_without_its_dataset_an_export_says_it_shows_the_saved_sample(shop: Shop
     report = zipfile.ZipFile(io.BytesIO(markdown_report.build_markdown_zip(export))).read(
         "report.md").decode()
     assert "The data file has these 1,000 rows" in report
+
+
+def test_an_answer_cut_to_fit_says_it_shows_its_first_rows() -> None:
+    from services.store import research
+    from services.store.research import NewInsight
+
+    ana = make_user(make_admin(), "ana")
+    item = items.create_item(ana, ItemInput(title="Batch"))
+    research.save_insight(ana, NewInsight(  # a prompt batch's results name no row count
+        item_id=item.id, kind="answer", title="Batch 7 results", summary="",
+        spec={"batch_job_id": 7}), pd.DataFrame({"n": range(1_500)}))
+    export = load_export(ana, item.id)
+    page = html.unescape(html_report.build_html(export).decode())
+    assert ("The first 1,000 of the answer's 1,500 result rows: only these were saved with "
+            "it.") in page
+    assert "(the first 200 of these 1,000 rows)" in page
+    assert export.rows[export.insights[0].id].frame["n"].tolist() == list(range(1_000))
