@@ -45,10 +45,11 @@ def load_export(actor: UserView, item_id: int) -> ItemExport:
                       exported_by=actor.username, exported_at=utcnow())
 
 
-def slug(text: str, *, fallback: str = "item") -> str:
-    """A title as a safe file name: “Mean of tip by day” → “mean-of-tip-by-day”."""
+def slug(text: str, *, fallback: str = "item", limit: int = 60) -> str:
+    """A title as a safe file name: “Mean of tip by day” → “mean-of-tip-by-day”. Letters
+    of any script stay (“umsatz-übersicht-研究”); downloads send them as RFC 6266 names."""
     stem = re.sub(r"[^\w]+", "-", text.lower(), flags=re.UNICODE).strip("-")
-    return stem[:60] or fallback
+    return stem[:limit].strip("-") or fallback
 
 
 def insight_frame(export: ItemExport, card: InsightCard) -> pd.DataFrame:
