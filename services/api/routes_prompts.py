@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from services.access.users import UserView
 from services.api.auth import Caller
+from services.api.downloads import content_disposition
 from services.api.problems import CLAUDE_RESPONSES, COMMON_RESPONSES, _response
 from services.api.schemas import Page
 from services.api.schemas_prompts import (
@@ -282,7 +283,7 @@ def download_results(user: Caller, batch_id: BatchId,
     error; spreadsheet formulas in the text are neutralised."""
     content = results.results_csv(jobs.list_units(user, batch_id, status=status))
     return Response(content, media_type="text/csv; charset=utf-8", headers={
-        "Content-Disposition": f'attachment; filename="batch-{batch_id}-results.csv"'})
+        "Content-Disposition": content_disposition(f"batch-{batch_id}-results.csv")})
 
 
 @batches_router.post("/{batch_id}/cancel", summary="Cancel a batch", response_model=BatchOut,

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Response
 from fastapi import Path as PathParam
 
 from services.api.auth import Caller
+from services.api.downloads import content_disposition
 from services.api.problems import COMMON_RESPONSES
 from services.api.schemas import (
     DeletedOut,
@@ -132,4 +133,4 @@ def export_item(user: Caller, item_id: ItemId,
     media_type, suffix = EXPORTS[format]
     name = f"{slug(title)}.{suffix}"
     return Response(content, media_type=media_type,
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+                    headers={"Content-Disposition": content_disposition(name)})

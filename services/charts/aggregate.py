@@ -8,6 +8,7 @@ histograms, box plots, heatmaps and correlations are computed as summaries in SQ
 """
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -19,7 +20,7 @@ from services.charts.spec import AGG_NAMES, BAR_TYPES, BUCKETS, ChartSpec, Filte
 from services.data import display_text, duck, duckdb_errors
 from services.data.column_kinds import duckdb_chart_kind, friendly_type, is_float_type
 from services.data.column_roles import ColumnStats
-from services.data.sql_names import quote_ident, read_columns
+from services.data.sql_names import quote_ident, read_columns, sql_literal
 from services.errors import InvalidInput, NotFound, QueryFailed, QueryTimeout
 
 MAX_MARKS = 10_000
@@ -156,40 +157,45 @@ def _cast_type(col: _Column) -> str:
     return "DOUBLE" if col.kind == "number" else col.duck_type
 
 
-def _filter_sql(item: Filter, col: _Column, params: _Params) -> str:
+def _filter_sql(item: Filter, col: _Column, bind: Callable[[object], str]) -> str:
+    """The one home of filter SQL. `bind` writes a value into the SQL: a `$pN` placeholder
+    for the app's queries, a quoted literal for code people run themselves (the notebook)."""
     cast = _cast_type(col)
     if item.op == "contains":
-        pattern = params.add(_like_pattern(str(item.value)))
+        pattern = bind(_like_pattern(str(item.value)))
         return f"CAST({col.sql} AS VARCHAR) ILIKE {pattern} ESCAPE '\\'"
     if item.op == "eq":
         if item.value is None:
             return f"{col.sql} IS NULL"
-        return f"{col.sql} = CAST({params.add(item.value)} AS {cast})"
+        return f"{col.sql} = CAST({bind(item.value)} AS {cast})"
     values = item.value if isinstance(item.value, list) else [item.value]
     if item.op == "between":
         low, high = (values + [None, None])[:2]
         parts = [f"{col.sql} IS NOT NULL"]
         if low is not None:
-            parts.append(f"{col.sql} >= CAST({params.add(low)} AS {cast})")
+            parts.append(f"{col.sql} >= CAST({bind(low)} AS {cast})")
         if high is not None:
-            parts.append(f"{col.sql} <= CAST({params.add(high)} AS {cast})")
+            parts.append(f"{col.sql} <= CAST({bind(high)} AS {cast})")
         return " AND ".join(parts)
     present = [v for v in values if v is not None]
     parts = []
     if present:
+        target = col.sql
         if col.kind == "text":
-            placeholders = ", ".join(params.add(str(v)) for v in present)
+            placeholders = ", ".join(bind(str(v)) for v in present)
+            if col.duck_type.upper() != "VARCHAR":  # a UUID or an enum: compare as text
+                target = f"CAST({col.sql} AS VARCHAR)"
         else:
-            placeholders = ", ".join(f"CAST({params.add(v)} AS {cast})" for v in present)
+            placeholders = ", ".join(f"CAST({bind(v)} AS {cast})" for v in present)
         # `= ANY([...])` plans as a semi-join, about 30% faster than IN on 10M rows.
-        parts.append(f"{col.sql} = ANY([{placeholders}])")
+        parts.append(f"{target} = ANY([{placeholders}])")
     if len(present) < len(values):
         parts.append(f"{col.sql} IS NULL")
     return "(" + " OR ".join(parts) + ")" if parts else "FALSE"
 
 
 def _where(filters: list[Filter], schema: dict[str, _Column], params: _Params) -> str:
-    clauses = [_filter_sql(f, _column(schema, f.column), params) for f in filters]
+    clauses = [_filter_sql(f, _column(schema, f.column), params.add) for f in filters]
     return " AND ".join(clauses) if clauses else "TRUE"
 
 
@@ -809,3 +815,17 @@ def filter_condition(parquet_path: Path, filters: list[Filter],
     schema = _schema(parquet_path)
     params = _Params(parquet_path)
     return _where(filters, schema, params), params.values
+
+
+def literal_condition(filters: list[Filter], columns: dict[str, tuple[str, str]]) -> str:
+    """Explore's filters as the same SQL condition with the values written in as literals,
+    for code people run themselves (the notebook export). `columns` maps display names to
+    (name in the file, DuckDB type); "TRUE" when there is no filter."""
+    schema = {name: _Column(name, quote_ident(sql_name), duckdb_chart_kind(duck_type),
+                            duck_type) for name, (sql_name, duck_type) in columns.items()}
+    clauses = [_filter_sql(f, _column(schema, f.column), _literal) for f in filters]
+    return " AND ".join(clauses) if clauses else "TRUE"
+
+
+def _literal(value: object) -> str:
+    return sql_literal(value)  # type: ignore[arg-type]  # filter values are scalars

@@ -12,12 +12,13 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
 from services.access.users import UserView
+from services.reports.insight_rows import InsightRows, insight_rows
 from services.research import insights, items
 from services.research.insights import InsightCard
 from services.research.items import ItemDetail
 from services.store.models import utcnow
 
-TABLE_ROWS = 200  # rows of each insight's data shown in a report (CSV files hold them all)
+TABLE_ROWS = 200  # rows of each insight's data shown in a report (data files hold them all)
 
 
 class Picture(BaseModel):
@@ -32,6 +33,7 @@ class ItemExport(BaseModel):
 
     item: ItemDetail
     insights: list[InsightCard]
+    rows: dict[int, InsightRows]  # insight id -> the rows every export uses, and why
     exported_by: str
     exported_at: datetime
 
@@ -40,19 +42,25 @@ def load_export(actor: UserView, item_id: int) -> ItemExport:
     """The item and all its insights, in order; `NotFound` if the reader cannot see it."""
     item = items.get_item(actor, item_id)
     cards = insights.list_insights(actor, item_id)
-    return ItemExport(item=item, insights=cards, exported_by=actor.username,
-                      exported_at=utcnow())
+    return ItemExport(item=item, insights=cards, rows={c.id: insight_rows(c) for c in cards},
+                      exported_by=actor.username, exported_at=utcnow())
 
 
-def slug(text: str, *, fallback: str = "item") -> str:
-    """A title as a safe file name: “Mean of tip by day” → “mean-of-tip-by-day”."""
+def slug(text: str, *, fallback: str = "item", limit: int = 60) -> str:
+    """A title as a safe file name: “Mean of tip by day” → “mean-of-tip-by-day”. Letters
+    of any script stay (“umsatz-übersicht-研究”); downloads send them as RFC 6266 names."""
     stem = re.sub(r"[^\w]+", "-", text.lower(), flags=re.UNICODE).strip("-")
-    return stem[:60] or fallback
+    return stem[:limit].strip("-") or fallback
 
 
-def insight_frame(card: InsightCard) -> pd.DataFrame:
-    """The data saved with an insight, as a table."""
-    return card.snapshot_frame()
+def insight_frame(export: ItemExport, card: InsightCard) -> pd.DataFrame:
+    """The rows an export shows and ships for an insight (see services.reports.insight_rows)."""
+    return export.rows[card.id].frame
+
+
+def rows_sentence(export: ItemExport, card: InsightCard) -> str:
+    """Exactly which rows those are, and why."""
+    return export.rows[card.id].sentence
 
 
 def kind_label(card: InsightCard) -> str:

@@ -14,6 +14,7 @@ from services.reports.bundle import (
     Picture,
     insight_frame,
     kind_label,
+    rows_sentence,
     source_sentence,
 )
 from services.reports.tables import html_table
@@ -91,8 +92,9 @@ def _insight(export: ItemExport, index: int, pictures: dict[int, Picture]) -> st
                      "is in the table below.</p>")
         if card.summary and card.kind == "chart":
             parts.append(f"<p>{html.escape(card.summary)}</p>")
-    frame = insight_frame(card)
+    frame = insight_frame(export, card)
     if not frame.columns.empty:
+        parts.append(f'<p class="rows">{html.escape(rows_sentence(export, card))}</p>')
         parts.append(html_table(frame, caption=f"Data behind “{card.title}”",
                                 limit=TABLE_ROWS))
     parts.append("</section>")

@@ -1,23 +1,23 @@
 """A saved insight drawn again: its chart from the stored ChartSpec and data snapshot.
 
-Pure (no streamlit), so exports and tests use it too. An Explore chart is redrawn from its
-snapshot when the snapshot holds every mark; otherwise from its dataset version (the same
-immutable file) if it still exists; otherwise only its table is shown, and it says why.
+Pure (no streamlit), so exports and tests use it too. An Explore chart is redrawn from the
+rows services.reports.insight_rows picks: its snapshot when the snapshot holds every mark;
+otherwise its dataset version (the same immutable file) if it still exists; otherwise only
+its table is shown, and it says why.
 An Ask answer's chart is redrawn from its result rows with Ask's own chart builder.
 """
 
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
 from pydantic import BaseModel, ConfigDict
 
-from services.charts.aggregate import ChartData, aggregate
+from services.charts.aggregate import ChartData
 from services.charts.ask_chart import build_chart
 from services.charts.chart_figure import build_figure, summarize
 from services.charts.spec import ChartSpec
-from services.errors import ResearchDeskError
+from services.reports.insight_rows import InsightRows, chart_rows
 from services.research.insights import InsightCard, stored_chart_spec
 
 DATA_GONE = ("The dataset behind this was deleted, so it is shown from the copy of the data "
@@ -47,42 +47,18 @@ def explore_insight_spec(spec: ChartSpec, data: ChartData, shown_rows: int) -> d
                       "rows_in": data.rows_in, "marks": shown_rows, "note": data.note}}
 
 
-def _from_snapshot(frame: pd.DataFrame, spec: ChartSpec, drawn: dict[str, Any],
-                   ) -> ChartData | None:
-    labels = drawn.get("labels") or {}
-    if not labels or len(frame) < int(drawn.get("marks") or 0):
-        return None
-    inverse = {label: name for name, label in labels.items()}
-    internal = frame.rename(columns=inverse)
-    if "x" not in internal and {"bin_start", "bin_end"} <= set(internal.columns):
-        internal["x"] = (internal["bin_start"] + internal["bin_end"]) / 2  # a histogram bar
-    if spec.chart_type == "histogram" and "rows" not in internal and "value" in internal:
-        internal["rows"] = internal["value"]  # a histogram's bar height is its row count
-    if spec.bucket and "x" in internal:
-        internal["x"] = pd.to_datetime(internal["x"], errors="coerce")
-    return ChartData(frame=internal, mark_count=len(internal), rows_in=int(drawn.get("rows_in")
-                                                                           or 0),
-                     labels=labels, bin_widths=drawn.get("bin_widths") or {},
-                     note=str(drawn.get("note") or ""))
-
-
-def _chart(card: InsightCard) -> DrawnInsight:
+def _chart(card: InsightCard, rows: InsightRows) -> DrawnInsight:
     spec = chart_spec(card.spec)
-    frame = card.snapshot_frame()
     notes = [DATA_GONE] if card.is_data_gone else []
     if spec is None:
-        return DrawnInsight(figure=None, summary=card.summary, table=frame,
+        return DrawnInsight(figure=None, summary=card.summary, table=rows.frame,
                             note=" ".join([*notes, "This chart's settings could not be read, "
                                            "so only its data is shown."]))
-    data = _from_snapshot(frame, spec, card.spec.get("drawn") or {})
-    if data is None and card.parquet_path and Path(card.parquet_path).is_file():
-        try:
-            data = aggregate(Path(card.parquet_path), spec)
-        except ResearchDeskError:
-            data = None
+    data = rows.chart
     if data is None:
         notes.append("Only the data saved with this chart is left, so it is shown as a table.")
-        return DrawnInsight(figure=None, summary=card.summary, table=frame, note=" ".join(notes))
+        return DrawnInsight(figure=None, summary=card.summary, table=rows.frame,
+                            note=" ".join(notes))
     figure = build_figure(data, spec, title=card.title)
     return DrawnInsight(figure=figure, summary=card.summary or summarize(data, spec),
                         note=" ".join([*notes, data.note]).strip(),
@@ -112,8 +88,9 @@ def _answer(card: InsightCard) -> DrawnInsight:
                         sql=card.spec.get("sql"), answer=card.summary)
 
 
-def draw(card: InsightCard) -> DrawnInsight:
-    """The figure (or None), its one-sentence summary, notes and the table to show."""
+def draw(card: InsightCard, rows: InsightRows | None = None) -> DrawnInsight:
+    """The figure (or None), its one-sentence summary, notes and the table to show.
+    `rows`: the insight's rows when the caller has them already (an export)."""
     if card.kind == "answer":
         return _answer(card)
-    return _chart(card)
+    return _chart(card, rows or chart_rows(card))

@@ -3,12 +3,10 @@ them (services.reports.insight_figure), PNGs (services.reports.pictures), then t
 builders in services.reports. The item page's downloads and the API's export both call these,
 so a script gets the same files, pictures included."""
 
-import re
-
 from services.access.users import UserView
 from services.charts.chart_figure import for_export
 from services.reports import html_report, markdown_report, notebook
-from services.reports.bundle import ItemExport, Picture, load_export
+from services.reports.bundle import ItemExport, Picture, load_export, slug
 from services.reports.insight_figure import draw
 from services.reports.pictures import render_pictures
 
@@ -16,8 +14,8 @@ PICTURE_BUDGET_S = 60.0
 
 
 def file_stem(title: str) -> str:
-    stem = re.sub(r"[^\w]+", "-", title.lower(), flags=re.UNICODE).strip("-")
-    return stem[:80] or "research-item"
+    """The item page's download names (the API's are `slug(title)`)."""
+    return slug(title, fallback="research-item", limit=80)
 
 
 def pictures(export: ItemExport, *, budget_s: float = PICTURE_BUDGET_S) -> dict[int, Picture]:
@@ -25,7 +23,7 @@ def pictures(export: ItemExport, *, budget_s: float = PICTURE_BUDGET_S) -> dict[
     figures: dict[int, str] = {}
     alts: dict[int, str] = {}
     for card in export.insights:
-        drawn = draw(card)
+        drawn = draw(card, export.rows.get(card.id))
         if drawn.figure is None:
             continue
         figures[card.id] = for_export(drawn.figure).to_json()

@@ -10,6 +10,7 @@ from services.reports.bundle import (
     Picture,
     insight_frame,
     kind_label,
+    rows_sentence,
     slug,
     source_sentence,
 )
@@ -59,11 +60,13 @@ def build_markdown_zip(export: ItemExport, pictures: dict[int, Picture] | None =
                           f"_{_plain(picture.alt)}_", ""]
             elif card.kind == "chart" and card.summary:
                 lines += [_plain(card.summary), ""]
-            frame = insight_frame(card)
+            frame = insight_frame(export, card)
             if not frame.columns.empty:
                 archive.writestr(f"data/{name}.csv", frame_csv_bytes(frame))
-                lines += [markdown_table(frame, limit=TABLE_ROWS), "",
-                          f"All rows: [data/{name}.csv](data/{name}.csv)", ""]
+                lines += [_plain(rows_sentence(export, card)), "",
+                          markdown_table(frame, limit=TABLE_ROWS), "",
+                          f"The data file has these {len(frame):,} rows: "
+                          f"[data/{name}.csv](data/{name}.csv)", ""]
         if not export.insights:
             lines.append("Nothing was saved to this item.")
         archive.writestr("report.md", "\n".join(lines) + "\n")

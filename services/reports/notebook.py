@@ -17,13 +17,17 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
+import pandas as pd
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from pydantic import BaseModel
 
-from services.charts.spec import BAR_TYPES, ChartSpec, Filter
+from services.charts.aggregate import MAX_MARKS, SAMPLE_SEED, literal_condition
+from services.charts.spec import BAR_TYPES, ChartSpec
+from services.data.column_kinds import is_float_type
 from services.data.dataset_files import frame_csv_bytes
 from services.data.sql_names import quote_ident, read_columns, sql_literal
-from services.reports.bundle import ItemExport, insight_frame, kind_label, slug, source_sentence
+from services.reports.bundle import ItemExport, kind_label, slug, source_sentence
+from services.reports.insight_rows import InsightRows
 from services.research.insights import InsightCard, stored_chart_spec
 from services.research.items import STATUS_LABELS
 from services.research.safe_markdown import notes_markdown
@@ -37,6 +41,7 @@ OKABE_ITO = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "
 
 _SETUP = '''# Step 1: the tools.
 #   pandas holds tables, DuckDB runs SQL on the data files, plotly draws the charts.
+import json
 from pathlib import Path
 
 import duckdb
@@ -52,11 +57,16 @@ con = duckdb.connect()  # a private, in-memory DuckDB for this notebook only
 COLOURS = {colours}
 
 
+def read_saved(saved_file):
+    """The rows Research Desk used for a chart or answer, exactly as it stored them."""
+    return pd.DataFrame.from_records(json.loads(Path(saved_file).read_text(encoding="utf-8")))
+
+
 def same_values(mine, saved):
     """Turn two columns into comparable values: numbers, then dates, else text."""
     numbers = [pd.to_numeric(s, errors="coerce") for s in (mine, saved)]
     if all(n.notna().sum() == s.notna().sum() for n, s in zip(numbers, (mine, saved))):
-        return numbers
+        return [n.astype("float64").round(9) for n in numbers]  # saved numbers went via JSON
     dates = [pd.to_datetime(s, errors="coerce") for s in (mine, saved)]
     if all(d.notna().sum() == s.notna().sum() for d, s in zip(dates, (mine, saved))):
         return [d.dt.tz_localize(None) if d.dt.tz is not None else d for d in dates]
@@ -65,10 +75,16 @@ def same_values(mine, saved):
 
 def check_against_saved(result, saved_file, keys, values):
     """Say whether the numbers computed here match the ones Research Desk saved."""
-    saved = pd.read_csv(saved_file)
+    saved = read_saved(saved_file)
     mine = result.copy()
     for key in keys:
         mine[key], saved[key] = same_values(mine[key], saved[key])
+    if not values:  # points of a scatter: is each saved point among the rows here?
+        found = saved[keys].merge(mine[keys].drop_duplicates(), on=keys, how="left",
+                                  indicator=True)
+        matching = int((found["_merge"] == "both").sum())
+        print(f"{{matching:,}} of {{len(saved):,}} saved rows match the rows computed here.")
+        return matching == len(saved)
     if keys:
         both = mine.merge(saved, on=keys, how="inner", suffixes=("", " (saved)"))
     else:  # no labels to match rows by: compare row by row
@@ -121,44 +137,13 @@ def _identifier(text: str, fallback: str) -> str:
     return name if name[0].isalpha() else f"t_{name}"
 
 
-def _filter_sql(item: Filter, column: tuple[str, str]) -> str:
-    sql_name, duck_type = column
-    col = quote_ident(sql_name)
-    cast = "DOUBLE" if duck_type.upper().startswith(
-        ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "FLOAT", "DOUBLE", "DECIMAL",
-         "REAL", "U")) else duck_type
-    if item.op == "contains":
-        escaped = str(item.value).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        return f"CAST({col} AS VARCHAR) ILIKE {sql_literal(f'%{escaped}%')} ESCAPE '\\'"
-    if item.op == "eq":
-        if item.value is None:
-            return f"{col} IS NULL"
-        return f"{col} = CAST({sql_literal(item.value)} AS {cast})"  # type: ignore[arg-type]
-    values = item.value if isinstance(item.value, list) else [item.value]
-    if item.op == "between":
-        low, high = (values + [None, None])[:2]
-        parts = [f"{col} IS NOT NULL"]
-        if low is not None:
-            parts.append(f"{col} >= CAST({sql_literal(low)} AS {cast})")
-        if high is not None:
-            parts.append(f"{col} <= CAST({sql_literal(high)} AS {cast})")
-        return " AND ".join(parts)
-    present = [v for v in values if v is not None]
-    parts = []
-    if present:
-        listed = ", ".join(f"CAST({sql_literal(v)} AS {cast})" for v in present)
-        parts.append(f"{col} IN ({listed})")
-    if len(present) < len(values):
-        parts.append(f"{col} IS NULL")
-    return "(" + " OR ".join(parts) + ")" if parts else "FALSE"
-
-
 # --- planning the data ----------------------------------------------------------------------
 
 
 def _plan_data(export: ItemExport) -> dict[tuple[int, int], DataFile]:
     files: dict[tuple[int, int], DataFile] = {}
     used_views: set[str] = set()
+    used_files: set[str] = set()
     for card in export.insights:
         if card.dataset_id is None or card.data_version is None or not card.parquet_path:
             continue
@@ -171,11 +156,23 @@ def _plan_data(export: ItemExport) -> dict[tuple[int, int], DataFile]:
         while view in used_views:
             view += "_"
         used_views.add(view)
+        file_name = _file_name(name, card.dataset_id, card.data_version, used_files)
+        used_files.add(file_name)
         columns = {c.name: (c.sql_name, c.duckdb_type) for c in read_columns(source)}
         files[key] = DataFile(dataset_id=card.dataset_id, version=card.data_version, name=name,
-                              view=view, file_name=f"{slug(name, fallback='dataset')}-v"
-                              f"{card.data_version}.parquet", source=source, columns=columns)
+                              view=view, file_name=file_name, source=source, columns=columns)
     return files
+
+
+def _file_name(name: str, dataset_id: int, version: int, used: set[str]) -> str:
+    """“sales-2024-v1.parquet”; a second dataset whose name slugs the same (“Sales (2024)”)
+    gets its id added, so each dataset has its own file."""
+    stem = f"{slug(name, fallback='dataset')}-v{version}"
+    candidate, extra = f"{stem}.parquet", 1
+    while candidate in used:
+        suffix = f"-dataset-{dataset_id}" + (f"-{extra}" if extra > 1 else "")
+        candidate, extra = f"{stem}{suffix}.parquet", extra + 1
+    return candidate
 
 
 # --- Explore charts -------------------------------------------------------------------------
@@ -190,13 +187,22 @@ def _labels(card: InsightCard, spec: ChartSpec) -> dict[str, str]:
     return labels
 
 
+def _finite(data: DataFile, column: str) -> str:
+    """A column with NaN and infinity as missing values, as Research Desk counts them."""
+    sql_name, duck_type = data.columns[column]
+    col = quote_ident(sql_name)
+    return f"(CASE WHEN isfinite({col}) THEN {col} END)" if is_float_type(duck_type) else col
+
+
+def _where(spec: ChartSpec, data: DataFile) -> list[str]:
+    """The chart's filters, written by the same code as Explore's own queries."""
+    return [literal_condition(spec.filters, data.columns)] if spec.filters else []
+
+
 def _value_sql(spec: ChartSpec, data: DataFile) -> str:
     if spec.agg == "count" or spec.y is None:
         return "COUNT(*)"
-    sql_name, duck_type = data.columns[spec.y]
-    col = quote_ident(sql_name)
-    if duck_type.upper() in ("FLOAT", "DOUBLE", "REAL"):
-        col = f"(CASE WHEN isfinite({col}) THEN {col} END)"
+    col = _finite(data, spec.y)
     return {"sum": f"CAST(SUM({col}) AS DOUBLE)", "mean": f"AVG({col})",
             "median": f"CAST(MEDIAN({col}) AS DOUBLE)", "min": f"MIN({col})",
             "max": f"MAX({col})", "distinct": f"COUNT(DISTINCT {col})"}[spec.agg]
@@ -233,7 +239,7 @@ def _series_sql(spec: ChartSpec, data: DataFile, labels: dict[str, str]) -> tupl
     value_label = labels.get("value", "value")
     select.append(f"{_value_sql(spec, data)} AS {quote_ident(value_label)}")
     select.append(f"COUNT(*) AS {quote_ident(labels.get('rows', 'Rows'))}")
-    where += [_filter_sql(f, data.columns[f.column]) for f in spec.filters]
+    where += _where(spec, data)
     order = "1" if (_is_date(x_type) or spec.chart_type not in BAR_TYPES or spec.sort == "x") \
         else f"{len(keys) + 1} {'ASC' if spec.sort == 'asc' else 'DESC'}, 1"
     sql = "SELECT\n    " + ",\n    ".join(select) + f"\nFROM {data.view}"
@@ -297,20 +303,59 @@ def _saved_figure_code(spec: ChartSpec | None, labels: dict[str, str], title: st
     return "# The table above holds this chart's numbers."
 
 
-def _chart_cells(card: InsightCard, number: int, saved: str,
+def _scatter_sql(spec: ChartSpec, data: DataFile, labels: dict[str, str]) -> str:
+    """Every point a scatter plots: both values present and finite, after the filters."""
+    x, y = _finite(data, spec.x or ""), _finite(data, spec.y or "")
+    select = [f"{x} AS {quote_ident(labels['x'])}", f"{y} AS {quote_ident(labels['y'])}"]
+    if spec.color:
+        select.append(f"{quote_ident(data.columns[spec.color][0])} AS "
+                      f"{quote_ident(labels.get('color', spec.color))}")
+    where = [f"{x} IS NOT NULL", f"{y} IS NOT NULL", *_where(spec, data)]
+    return ("SELECT\n    " + ",\n    ".join(select) + f"\nFROM {data.view}\nWHERE "
+            + "\n  AND ".join(where))
+
+
+def _scatter_cells(spec: ChartSpec, data: DataFile, labels: dict[str, str], title: str,
+                   saved: str) -> list[Any]:
+    x, y = labels["x"], labels["y"]
+    color = labels.get("color", spec.color) if spec.color else None
+    query = (f"# {_comment(title)}: every point of the scatter, read from `{data.view}`.\n"
+             f"sql = {_sql_literal_lines(_scatter_sql(spec, data, labels))}\n"
+             "result = con.sql(sql).df()\nresult")
+    colour = f"color={color!r}, " if color else ""
+    draw = (f"# Draw the chart again: all points, or a random {MAX_MARKS:,} of them when "
+            "there are more\n# (as Research Desk does, so the chart stays quick).\n"
+            f"shown = result if len(result) <= {MAX_MARKS} else result.sample("
+            f"{MAX_MARKS}, random_state={SAMPLE_SEED})\n"
+            f"fig = px.scatter(shown, x={x!r}, y={y!r}, {colour}"
+            f"color_discrete_sequence=COLOURS, title={title!r})\nfig.show()")
+    check = ("# Check: is every point Research Desk used among the points found here?\n"
+             f"check_against_saved(result, DATA / {saved!r}, keys={[x, y]!r}, values=[])")
+    return [new_code_cell(query), new_code_cell(draw), new_code_cell(check)]
+
+
+def _queryable(spec: ChartSpec | None, data: DataFile | None) -> bool:
+    if spec is None or data is None or spec.chart_type not in (*SERIES_TYPES, "scatter"):
+        return False
+    value = spec.y if spec.chart_type == "scatter" or spec.agg != "count" else None
+    needed = [spec.x, value, spec.color, spec.facet]
+    return (all(n is None or n in data.columns for n in needed)
+            and all(f.column in data.columns for f in spec.filters)
+            and (spec.chart_type != "scatter" or bool(spec.x and spec.y)))
+
+
+def _chart_cells(card: InsightCard, rows: InsightRows, saved: str,
                  files: dict[tuple[int, int], DataFile]) -> list[Any]:
     spec = stored_chart_spec(card.spec)
     data = files.get((card.dataset_id, card.data_version)) \
         if card.dataset_id is not None and card.data_version is not None else None
     labels = _labels(card, spec) if spec else {}
-    frame = insight_frame(card)
+    frame = rows.frame
     title = card.title
-    needed = [spec.x, spec.y if spec and spec.agg != "count" else None,
-              spec.color if spec else None, spec.facet if spec else None] if spec else []
-    can_query = (spec is not None and data is not None and spec.chart_type in SERIES_TYPES
-                 and all(n is None or n in data.columns for n in needed)
-                 and all(f.column in data.columns for f in spec.filters))
-    if can_query and spec is not None and data is not None:
+    if _queryable(spec, data) and spec is not None and data is not None \
+            and spec.chart_type == "scatter":
+        return _scatter_cells(spec, data, {"y": spec.y or "y", **labels}, title, saved)
+    if _queryable(spec, data) and spec is not None and data is not None:
         sql, keys = _series_sql(spec, data, labels)
         value_label = labels.get("value", "value")
         notes = []
@@ -329,12 +374,17 @@ def _chart_cells(card: InsightCard, number: int, saved: str,
                  f"check_against_saved(result, DATA / {saved!r}, keys={keys!r}, "
                  f"values={[value_label]!r})")
         return [new_code_cell(query), new_code_cell(draw), new_code_cell(check)]
-    reason = ("its dataset was deleted" if card.is_data_gone else
-              "its data file is not in this zip" if data is None else
-              "Research Desk binned or sampled its data, so the saved numbers are the "
-              "reference")
-    load = (f"# {_comment(title)}: redrawn from the numbers saved with it ({reason}).\n"
-            f"result = pd.read_csv(DATA / {saved!r})\nresult")
+    if card.is_data_gone:
+        reason = "its dataset was deleted"
+    elif data is None:
+        reason = "its data file is not in this zip"
+    elif rows.from_version:
+        reason = ("Research Desk grouped its data into ranges or summaries, computed from "
+                  "every row of the dataset version when this was exported")
+    else:
+        reason = "Research Desk grouped its data into ranges or summaries"
+    load = (f"# {_comment(title)}: redrawn from the numbers Research Desk used ({reason}).\n"
+            f"result = read_saved(DATA / {saved!r})\nresult")
     return [new_code_cell(load),
             new_code_cell(_saved_figure_code(spec, labels, title, list(frame.columns)))]
 
@@ -376,7 +426,7 @@ def _answer_chart_code(spec: ChartSpec | None, title: str) -> str | None:
     return "\n".join(lines)
 
 
-def _answer_cells(card: InsightCard, saved: str,
+def _answer_cells(card: InsightCard, rows: InsightRows, saved: str,
                   files: dict[tuple[int, int], DataFile]) -> list[Any]:
     sql = str(card.spec.get("sql") or "")
     tables = card.spec.get("tables") or {}
@@ -391,7 +441,7 @@ def _answer_cells(card: InsightCard, saved: str,
                 f"con.execute({create!r})\n"
                 f"sql = {_sql_literal_lines(sql)}\nresult = con.sql(sql).df()\nresult")
         cells.append(new_code_cell(code))
-        frame = insight_frame(card)
+        frame = rows.frame
         values = [str(c) for c in frame.columns if frame[c].dtype.kind in "fiu"]
         keys = [str(c) for c in frame.columns if str(c) not in values]
         if values:
@@ -405,7 +455,7 @@ def _answer_cells(card: InsightCard, saved: str,
         shown = "\n".join(f"#     {_comment(line)}" for line in sql.splitlines()) if sql else ""
         code = (f"# The answer's result, from the rows saved with it ({why}).\n"
                 + (f"# The SQL that was run:\n{shown}\n" if shown else "")
-                + f"result = pd.read_csv(DATA / {saved!r})\nresult")
+                + f"result = read_saved(DATA / {saved!r})\nresult")
         cells.append(new_code_cell(code))
     chart = _answer_chart_code(stored_chart_spec(card.spec.get("chart")), card.title)
     if chart:
@@ -458,8 +508,17 @@ def _view_sql(data: DataFile) -> str:
             f"read_parquet('data/{data.file_name}')")
 
 
-def _saved_name(index: int, card: InsightCard) -> str:
-    return f"saved/{index:03d}-{slug(card.title, fallback='insight')}.csv"
+def _saved_name(index: int, card: InsightCard, suffix: str = "json") -> str:
+    """The rows of one insight: `.json` exactly as Research Desk used them (what the
+    notebook reads), `.csv` the same rows for a spreadsheet (formula-safe, so a name or
+    value starting with = + - @ changes there; the notebook never reads it)."""
+    return f"saved/{index:03d}-{slug(card.title, fallback='insight')}.{suffix}"
+
+
+def _saved_json(frame: pd.DataFrame) -> str:
+    unique = frame.loc[:, ~frame.columns.duplicated()]
+    return unique.to_json(orient="records", date_format="iso", double_precision=15,
+                          force_ascii=False, default_handler=str)
 
 
 def build_notebook(export: ItemExport,
@@ -483,12 +542,15 @@ def build_notebook(export: ItemExport,
                         "", notes_markdown(card.summary)]
         elif card.summary:
             heading += ["", notes_markdown(card.summary)]
+        rows = export.rows[card.id]
+        if not rows.frame.columns.empty:
+            heading += ["", f"**Rows:** {notes_markdown(rows.sentence)}"]
         cells.append(new_markdown_cell("\n".join(heading)))
         saved = _saved_name(index, card)
         if card.kind == "answer":
-            cells += _answer_cells(card, saved, files)
+            cells += _answer_cells(card, rows, saved, files)
         else:
-            cells += _chart_cells(card, index, saved, files)
+            cells += _chart_cells(card, rows, saved, files)
     notebook = new_notebook(cells=cells, metadata={
         "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
         "language_info": {"name": "python"}})
@@ -497,8 +559,9 @@ def build_notebook(export: ItemExport,
 
 
 def build_notebook_zip(export: ItemExport) -> bytes:
-    """notebook.ipynb, the dataset files it loads (data/*.parquet), the saved rows of each
-    insight (data/saved/*.csv) and a README, in one zip."""
+    """notebook.ipynb, the dataset files it loads (data/*.parquet), the rows of each
+    insight (data/saved/*.json for the notebook, *.csv for people) and a README, in one
+    zip."""
     files = _plan_data(export)
     notebook = build_notebook(export, files)
     stem = slug(export.item.title)
@@ -508,9 +571,11 @@ def build_notebook_zip(export: ItemExport) -> bytes:
         for data in files.values():
             archive.write(data.source, f"data/{data.file_name}")
         for index, card in enumerate(export.insights, start=1):
-            frame = insight_frame(card)
+            frame = export.rows[card.id].frame
             if not frame.columns.empty:
-                archive.writestr(f"data/{_saved_name(index, card)}", frame_csv_bytes(frame))
+                archive.writestr(f"data/{_saved_name(index, card)}", _saved_json(frame))
+                archive.writestr(f"data/{_saved_name(index, card, 'csv')}",
+                                 frame_csv_bytes(frame))
         archive.writestr("README.txt", _readme(stem))
     return buffer.getvalue()
 
@@ -520,6 +585,7 @@ def _readme(stem: str) -> str:
             "You need Python 3.10 or newer and: pip install pandas duckdb plotly pyarrow "
             "jupyter\nThen, in this folder: jupyter lab (or jupyter notebook), open "
             f"{stem}.ipynb and run all cells.\nKeep the data folder next to the notebook: "
-            "data/*.parquet are the dataset versions, data/saved/*.csv the numbers saved "
-            "with each chart or answer (used to check the results, and when a dataset is "
-            "not included).\n")
+            "data/*.parquet are the dataset versions, data/saved/*.json the rows Research "
+            "Desk used for each chart or answer (the notebook checks its results against "
+            "them, and draws from them when a dataset is not included); data/saved/*.csv "
+            "are the same rows for a spreadsheet.\n")

@@ -24,7 +24,7 @@ def html_table(frame: pd.DataFrame, *, caption: str, limit: int) -> str:
     body = "\n".join(
         "<tr>" + "".join(f"<td>{html.escape(_cell(v))}</td>" for v in row) + "</tr>"
         for row in shown.itertuples(index=False, name=None))
-    note = f" (first {limit:,} of {len(frame):,} rows)" if len(frame) > limit else ""
+    note = f" (the first {limit:,} of these {len(frame):,} rows)" if len(frame) > limit else ""
     return (f'<div class="table-wrap"><table>\n<caption>{html.escape(caption)}{note}'
             f"</caption>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n</tbody>\n"
             "</table></div>")
@@ -44,5 +44,6 @@ def markdown_table(frame: pd.DataFrame, *, limit: int) -> str:
     lines += ["| " + " | ".join(_md_cell(_cell(v)) for v in row) + " |"
               for row in shown.itertuples(index=False, name=None)]
     if len(frame) > limit:
-        lines.append(f"\n_First {limit:,} of {len(frame):,} rows; the CSV file has them all._")
+        lines.append(f"\n_The first {limit:,} of these {len(frame):,} rows; the data file has "
+                     "them all._")
     return "\n".join(lines)

@@ -23,6 +23,8 @@ from services.store.db import session_scope
 from services.store.models import Insight, ResearchItem, utcnow
 
 MAX_SNAPSHOT_ROWS = 1_000
+CHART_SAMPLE_SEED = 42  # a chart cut to fit is a random sample, the same one every time
+CUT_SAMPLE = "sample"  # how a chart's saved rows were cut (stored in its spec's "drawn")
 
 
 # One model for an item in a list: the Research list's summary (the picker's lists leave
@@ -77,11 +79,27 @@ def create_item(actor: UserView, title: str, description: str = "") -> ItemView:
     return ItemView.model_validate(detail.model_dump())
 
 
-def _snapshot(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """JSON-safe rows (dates as ISO text, NaN as null), capped in rows and bytes so an
-    item stays small."""
-    return snapshots.snapshot_records(
-        frame, max_rows=min(MAX_SNAPSHOT_ROWS, get_settings().snapshot_max_rows))
+def snapshot_cap() -> int:
+    """Rows at most saved with a chart or an answer (the bytes cap may keep fewer)."""
+    return min(MAX_SNAPSHOT_ROWS, get_settings().snapshot_max_rows)
+
+
+def _snapshot(insight: NewInsight, frame: pd.DataFrame,
+              ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """JSON-safe rows (dates as ISO text, NaN as null), capped in rows and bytes so an item
+    stays small, and the spec to store. A chart cut to fit keeps a random sample, and its
+    spec says so, so exports can say exactly which rows were saved; an answer keeps its
+    first rows (the order its SQL asked for)."""
+    is_chart = insight.kind == "chart"
+    records = snapshots.snapshot_records(frame, max_rows=snapshot_cap(),
+                                         sample_seed=CHART_SAMPLE_SEED if is_chart else None)
+    spec = dict(insight.spec)
+    if len(records) < len(frame):
+        if is_chart and isinstance(spec.get("drawn"), dict):
+            spec["drawn"] = {**spec["drawn"], "saved_cut": CUT_SAMPLE}
+        elif not is_chart:  # a batch's results name no count of their own
+            spec.setdefault("row_count", len(frame))
+    return records, spec
 
 
 def save_insight(actor: UserView, insight: NewInsight, data: pd.DataFrame) -> InsightView:
@@ -91,6 +109,7 @@ def save_insight(actor: UserView, insight: NewInsight, data: pd.DataFrame) -> In
         require_dataset(actor, int(dataset_id))
     if not insight.title.strip():
         raise InvalidInput("Give the saved chart or answer a title.")
+    rows, spec = _snapshot(insight, data)
     with session_scope(write=True) as session:
         item = item_rules.load_editable(session, actor, insight.item_id)
         last = session.scalar(select(func.max(func.coalesce(Insight.position, 0)))
@@ -100,8 +119,8 @@ def save_insight(actor: UserView, insight: NewInsight, data: pd.DataFrame) -> In
             kind=insight.kind,
             title=insight.title.strip()[:300],
             summary=insight.summary,
-            spec=insight.spec,
-            data_snapshot=_snapshot(data),
+            spec=spec,
+            data_snapshot=rows,
             dataset_id=insight.dataset_id,
             dataset_version=insight.dataset_version,
             created_by=actor.username,

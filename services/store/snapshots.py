@@ -10,27 +10,33 @@ from services.settings import get_settings
 
 
 def snapshot_records(frame: pd.DataFrame | None, *, max_rows: int | None = None,
-                     max_bytes: int | None = None) -> list[dict[str, Any]]:
+                     max_bytes: int | None = None,
+                     sample_seed: int | None = None) -> list[dict[str, Any]]:
     """JSON-safe rows (dates as ISO text, NaN as null): at most `max_rows` rows and about
-    `max_bytes` bytes of JSON, whichever comes first (one answer once added 191 MB)."""
+    `max_bytes` bytes of JSON, whichever comes first (one answer once added 191 MB).
+    The first rows are kept, or with `sample_seed` a random sample (the same on every run)
+    in the frame's order: a chart's first rows are its lowest x, not a fair picture."""
     if frame is None or frame.empty:
         return []
     settings = get_settings()
     rows_cap = max_rows if max_rows is not None else settings.snapshot_max_rows
     bytes_cap = max_bytes if max_bytes is not None else settings.snapshot_max_bytes
-    head = frame.head(rows_cap)
-    head = head.loc[:, ~head.columns.duplicated()]
+    frame = frame.loc[:, ~frame.columns.duplicated()].reset_index(drop=True)
+    # In a random order when sampling, so whichever cap cuts keeps a random sample.
+    picked = frame if sample_seed is None else frame.sample(frac=1.0,
+                                                            random_state=sample_seed)
+    head = picked.head(rows_cap)
     records: list[dict[str, Any]] = json.loads(head.to_json(
         orient="records", date_format="iso", default_handler=str))
-    kept: list[dict[str, Any]] = []
+    kept: list[tuple[int, dict[str, Any]]] = []
     used = 2
-    for record in records:
+    for position, record in zip(head.index, records, strict=True):
         size = len(json.dumps(record, ensure_ascii=False).encode()) + 1
         if used + size > bytes_cap:
             break
-        kept.append(record)
+        kept.append((int(position), record))
         used += size
-    return kept
+    return [record for _, record in sorted(kept, key=lambda pair: pair[0])]
 
 
 def kept_rows_note(total_rows: int, kept: int) -> str:
