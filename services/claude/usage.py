@@ -85,6 +85,7 @@ def hold_call(maximum: CallUsage) -> int | None:
     the person's budget, or raises `BudgetExceeded`. None for a person without a budget."""
     if not get_budget(maximum.user).is_limited:
         return None
+    check_budget(maximum.user)  # used up: the same sentence as everywhere else
     cost = claude.estimate_cost(maximum.model, maximum) or 0.0
     with session_scope(write=True) as session:
         return holds.reserve(session, maximum.user, units=1, unit_cost=cost,

@@ -1,6 +1,6 @@
 """Connects `services.claude.client` to the usage store: every call recorded, budgets enforced.
 
-`install()` is idempotent (it sets the same two module-wide hooks each time), so app.py
+`install()` is idempotent (it sets the same module-wide hooks each time), so app.py
 calls it at start-up and pages that talk to Claude call it again — AppTest runs a page file
 without app.py after the first run.
 """
