@@ -8,9 +8,10 @@ import pytest
 from sqlalchemy import select
 
 from services.access.users import UserView
+from services.claude import client as claude
 from services.claude import holds, usage
 from services.claude.usage import BudgetChange
-from services.errors import BudgetExceeded
+from services.errors import BudgetExceeded, ClaudeUnavailable
 from services.prompts import batches, calls, item_runs, jobs, runner, templates
 from services.prompts.batches import BatchRequest
 from services.prompts.templates import TemplateDraft
@@ -161,3 +162,24 @@ def test_a_lost_jobs_hold_is_given_back_when_stale_or_resumed(
     assert _held("ann")[0] == pytest.approx(plan.max_cost) and _held("ann")[2] == 1
     jobs.finish(second.id, "cancelled", "Cancelled.")
     assert _held("ann")[2] == 0
+
+
+def test_a_single_calls_hold_is_given_back_however_the_call_ends(
+        claude_at_fake: FakeClaude, admin: UserView, analyst: UserView,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    usage.set_budget(admin, BudgetChange(username="ann", monthly_cost=5.0))
+    message = [{"role": "user", "content": "Hello"}]
+    claude_at_fake.fail_next(status=400)
+    with pytest.raises(ClaudeUnavailable):  # failed: recorded, and its hold given back
+        claude.complete_text(message, system="s", feature="t", user="ann")
+    assert _held("ann")[2] == 0 and usage.monthly_usage("ann").failed == 1
+    monkeypatch.setattr(claude, "_usage_sink", None)  # nothing records it: released anyway
+    assert claude.complete_text(message, system="s", feature="t", user="ann")
+    assert _held("ann")[2] == 0
+    chunks = claude.stream_text(message, system="s", feature="t", user="ann")
+    assert _held("ann")[2] == 1  # held from the moment the call is made
+    monkeypatch.setattr(holds, "CALL_GRACE_S", -10_000.0)  # a call that never ended is stale
+    del chunks
+    with session_scope(write=True) as session:
+        holds.sweep(session, "ann")
+    assert _held("ann")[0] == pytest.approx(0.0, abs=1e-9) and _held("ann")[2] == 0
