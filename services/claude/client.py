@@ -125,9 +125,9 @@ def usage_sink() -> UsageSink | None:
 @contextmanager
 def sink_deferred(*, budget_checked: bool = False) -> Iterator[None]:
     """Calls made on this thread inside the block reach only their own `on_usage`; the caller
-    records them itself (the batch runner writes many results and usages in one go). With
-    `budget_checked` the caller has also checked the budget itself (the runner does, for a
-    person without a budget, once a second rather than before every call)."""
+    records them itself (the batch runner writes each result with its usage). With
+    `budget_checked` the caller has seen to the budget itself: a job holds its whole maximum
+    when it is created, so its calls take no hold of their own."""
     _deferred.active = True
     _deferred.budget_checked = budget_checked
     try:
