@@ -11,6 +11,7 @@ exception, log record or repr: it lives only inside the SDK client.
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import threading
@@ -34,6 +35,8 @@ T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
 UsageSink = Callable[["CallUsage"], None]
 BudgetCheck = Callable[[str], None]
+BudgetHold = Callable[["CallUsage"], int | None]  # the call's maximum → a hold id (or None)
+BudgetRelease = Callable[[int], None]
 Message = dict[str, Any]
 
 # Backoff knobs are module constants (not settings) so tests can shrink them.
@@ -85,6 +88,7 @@ class CallUsage(BaseModel):
     cost_estimate: float | None = None
     attempts: int = 0
     started_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    hold_id: int | None = None  # the budget hold this call's usage releases when recorded
 
 
 class ClaudeCancelled(ClaudeUnavailable):
@@ -99,14 +103,19 @@ class ClaudeIncomplete(ClaudeUnavailable):
 _usage_sink: UsageSink | None = None
 _deferred = threading.local()  # calls on a thread inside `sink_deferred()` skip the module sink
 _budget_check: BudgetCheck | None = None
+_budget_hold: BudgetHold | None = None
+_budget_release: BudgetRelease | None = None
+_sink_releases_holds = False
 _clients: dict[tuple[str, str | None, float], anthropic.Anthropic] = {}
 _clients_lock = threading.Lock()
 
 
-def set_usage_sink(sink: UsageSink | None) -> None:
-    """Module-wide recorder of every call (in addition to any per-call `on_usage`)."""
-    global _usage_sink
+def set_usage_sink(sink: UsageSink | None, *, releases_holds: bool = False) -> None:
+    """Module-wide recorder of every call (in addition to any per-call `on_usage`); with
+    `releases_holds` it also releases the call's budget hold (`CallUsage.hold_id`)."""
+    global _usage_sink, _sink_releases_holds
     _usage_sink = sink
+    _sink_releases_holds = releases_holds
 
 
 def usage_sink() -> UsageSink | None:
@@ -116,9 +125,9 @@ def usage_sink() -> UsageSink | None:
 @contextmanager
 def sink_deferred(*, budget_checked: bool = False) -> Iterator[None]:
     """Calls made on this thread inside the block reach only their own `on_usage`; the caller
-    records them itself (the batch runner writes many results and usages in one go). With
-    `budget_checked` the caller has also checked the budget itself (the runner does, for a
-    person without a budget, once a second rather than before every call)."""
+    records them itself (the batch runner writes each result with its usage). With
+    `budget_checked` the caller has seen to the budget itself: a job holds its whole maximum
+    when it is created, so its calls take no hold of their own."""
     _deferred.active = True
     _deferred.budget_checked = budget_checked
     try:
@@ -132,6 +141,16 @@ def set_budget_check(check: BudgetCheck | None) -> None:
     """Called with the username before every call; raise `BudgetExceeded` to refuse it."""
     global _budget_check
     _budget_check = check
+
+
+def set_budget_hold(hold: BudgetHold | None, release: BudgetRelease | None = None) -> None:
+    """Called with the call's maximum (its tokens; no request sent yet) before every call:
+    holds it against the person's budget, or raises `BudgetExceeded` to refuse the call.
+    The hold is released when the call's usage is recorded. Set, it replaces the plain
+    budget check (a hold also refuses a budget already used up)."""
+    global _budget_hold, _budget_release
+    _budget_hold = hold
+    _budget_release = release
 
 
 def reset_clients() -> None:
@@ -289,7 +308,8 @@ class _Call:
         self.settings = get_settings()
         if not self.settings.has_claude_key:
             raise ClaudeUnavailable(NO_KEY)
-        if _budget_check is not None and not getattr(_deferred, "budget_checked", False):
+        self.checked = bool(getattr(_deferred, "budget_checked", False))
+        if _budget_hold is None and _budget_check is not None and not self.checked:
             _budget_check(user)  # raises BudgetExceeded: no request is sent
         self.base_client = _client(self.settings)
         self.client = self.base_client
@@ -310,8 +330,21 @@ class _Call:
 
     def params(self, messages: list[Message], *, system: str, max_tokens: int | None,
                **extra: Any) -> dict[str, Any]:
-        return {"model": self.usage.model, "system": system, "messages": messages,
-                "max_tokens": max_tokens or self.settings.claude_max_tokens, **extra}
+        params = {"model": self.usage.model, "system": system, "messages": messages,
+                  "max_tokens": max_tokens or self.settings.claude_max_tokens, **extra}
+        if _budget_hold is not None and not self.checked:
+            # raises BudgetExceeded: no request is sent
+            self.usage.hold_id = _budget_hold(self.maximum(params))
+        return params
+
+    def maximum(self, params: dict[str, Any]) -> CallUsage:
+        """The most this call can use: its input at about three characters a token (a
+        generous count, with no request to count them) and the longest answer allowed."""
+        sent = json.dumps([params["system"], params["messages"], params.get("tools")],
+                          default=str, ensure_ascii=False)
+        return CallUsage(user=self.usage.user, feature=self.usage.feature,
+                         model=self.usage.model, input_tokens=len(sent) // 3 + 1,
+                         output_tokens=int(params["max_tokens"]))
 
     def run(self, send: Callable[[], T], *, finish: bool = True,
             cancel_event: threading.Event | None = None) -> T:
@@ -354,6 +387,15 @@ class _Call:
                 sink(self.usage.model_copy())
             except Exception:  # a broken recorder must not break the answer
                 log.exception("Recording Claude usage failed (feature %s).", self.usage.feature)
+        self.release_hold(recorded=module_sink is not None and _sink_releases_holds)
+
+    def release_hold(self, *, recorded: bool) -> None:
+        if self.usage.hold_id is None or recorded or _budget_release is None:
+            return
+        try:
+            _budget_release(self.usage.hold_id)
+        except Exception:  # the hold is released when stale; the answer must not break
+            log.exception("Releasing a Claude budget hold failed.")
 
 
 def _with_retries(send: Callable[[], T], call: _Call,

@@ -1,7 +1,8 @@
 """Claude usage: every call as a `runs` row, monthly totals, budgets and Claude app settings.
 
-`record_usage` is the module-wide sink for `services.claude.client` and `check_budget` its budget
-check (wired by `services.claude.wiring.install`). Budgets are per person and per calendar
+`record_usage` is the module-wide sink for `services.claude.client`, `hold_call` and
+`release_call` its budget hold for a single call (wired by `services.claude.wiring.install`;
+the holds themselves are `services.claude.holds`). Budgets are per person and per calendar
 month (UTC), in tokens and/or estimated US$; a person without a budget row is unlimited.
 """
 
@@ -13,7 +14,10 @@ from sqlalchemy import case, func, select
 from services.access import audit
 from services.access.permissions import require
 from services.access.users import UserView
+from services.claude import client as claude
+from services.claude import holds
 from services.claude.client import CallUsage
+from services.claude.holds import month_start
 from services.errors import BudgetExceeded, InvalidInput, NotFound
 from services.store.db import session_scope
 from services.store.models import AppSetting, Budget, Run, User, utcnow
@@ -66,9 +70,33 @@ class BudgetChange(BaseModel):
 # --- recording ---------------------------------------------------------------------------
 
 def record_usage(usage: CallUsage) -> None:
-    """Store one Claude call (succeeded, failed or cancelled) as a `runs` row."""
+    """Store one Claude call (succeeded, failed or cancelled) as a `runs` row; in the same
+    transaction its spend counts against the budget and its hold is released."""
     with session_scope(write=True) as session:
         session.add(usage_row(usage))
+        session.flush()
+        holds.add_spent(session, [usage])
+        if usage.hold_id is not None:
+            holds.release(session, hold_id=usage.hold_id)
+
+
+def hold_call(maximum: CallUsage) -> int | None:
+    """Before a single call: holds its maximum (`maximum`'s tokens at their price) against
+    the person's budget, or raises `BudgetExceeded`. None for a person without a budget."""
+    if not get_budget(maximum.user).is_limited:
+        return None
+    check_budget(maximum.user)  # used up: the same sentence as everywhere else
+    cost = claude.estimate_cost(maximum.model, maximum) or 0.0
+    with session_scope(write=True) as session:
+        return holds.reserve(session, maximum.user, units=1, unit_cost=cost,
+                             unit_tokens=maximum.input_tokens + maximum.output_tokens,
+                             what="This request to Claude")
+
+
+def release_call(hold_id: int) -> None:
+    """A single call's hold, when its usage was not recorded by `record_usage`."""
+    with session_scope(write=True) as session:
+        holds.release(session, hold_id=hold_id)
 
 
 def usage_row(usage: CallUsage) -> Run:
@@ -82,14 +110,6 @@ def usage_row(usage: CallUsage) -> Run:
         cost_estimate=usage.cost_estimate or 0.0,
         error=usage.error[:MAX_ERROR_CHARS] if usage.error else None, created_at=started,
     )
-
-
-def month_start(now: datetime | None = None) -> datetime:
-    """The first moment of the current calendar month (UTC, naive like the stored times)."""
-    moment = now or datetime.now(UTC)
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC)
-    return moment.replace(day=1, hour=0, minute=0, second=0, microsecond=0, tzinfo=None)
 
 
 def monthly_usage(username: str, now: datetime | None = None) -> MonthlyUsage:

@@ -1,5 +1,6 @@
 """Batch runs as people start them: a template × chosen research items, or × the rows of a
-dataset. Role, budget and the size of the bill are checked here, before any token is spent;
+dataset. Role and the size of the bill are checked here, and the batch's maximum is held
+against the budget as the job is created (`jobs.create_job`), before any token is spent;
 the work itself belongs to the runner."""
 
 from pydantic import BaseModel
@@ -8,7 +9,7 @@ from services.access.caller_checks import require_claude
 from services.access.users import UserView
 from services.claude import client as claude
 from services.claude import usage
-from services.errors import BudgetExceeded, InvalidInput
+from services.errors import InvalidInput
 from services.prompts import calls, jobs, sources, templates
 from services.prompts.jobs import JobView
 from services.prompts.runner import MAX_CONCURRENCY, get_runner
@@ -32,16 +33,23 @@ class BatchRequest(BaseModel):
 class BatchPlan(BaseModel):
     units: int
     input_tokens: int  # all units together (counted on a few, scaled)
-    max_cost: float | None  # if every answer used its full length
+    max_cost: float | None  # if every answer used its full length (at batch price if so)
     needs_confirmation: bool
     version: TemplateVersionView
+    message_batches: bool = False  # priced with the Message Batches discount
 
     @property
     def cost_sentence(self) -> str:
         if self.max_cost is None:
             return "The cost cannot be estimated for this model."
+        price = " (half price, through the Message Batches API)" if self.message_batches else ""
         return (f"{self.units:,} calls, about {self.input_tokens:,} tokens in; at most "
-                f"${self.max_cost:,.2f} if every answer used its full length.")
+                f"${self.max_cost:,.2f}{price} if every answer used its full length.")
+
+    @property
+    def unit_max_tokens(self) -> int:
+        """The most one call can use: its input (as estimated) and the longest answer."""
+        return -(-self.input_tokens // self.units) + self.version.max_tokens
 
 
 def _units(actor: UserView, request: BatchRequest,
@@ -54,7 +62,8 @@ def _units(actor: UserView, request: BatchRequest,
     return sources.item_inputs(actor, request.item_ids)
 
 
-def _plan(version: TemplateVersionView, units: list[UnitInput]) -> BatchPlan:
+def _plan(version: TemplateVersionView, units: list[UnitInput], *,
+          message_batches: bool = False) -> BatchPlan:
     if not units:
         raise InvalidInput("There is nothing to run: choose at least one item or row.")
     if len(units) > sources.MAX_UNITS:
@@ -65,40 +74,21 @@ def _plan(version: TemplateVersionView, units: list[UnitInput]) -> BatchPlan:
     per_unit = sum(sampled) / len(sampled)
     input_tokens = int(per_unit * len(units))
     one = calls.cost_of(version.model, int(per_unit), version.max_tokens)
-    max_cost = None if one is None else one * len(units)
+    price = claude.BATCH_DISCOUNT if message_batches else 1.0
+    max_cost = None if one is None else one * len(units) * price
     settings = get_settings()
     needs = len(units) > settings.prompt_confirm_units or (
         max_cost is not None and max_cost > settings.prompt_confirm_cost)
     return BatchPlan(units=len(units), input_tokens=input_tokens, max_cost=max_cost,
-                     needs_confirmation=needs, version=version)
+                     needs_confirmation=needs, version=version, message_batches=message_batches)
 
 
 def plan_batch(actor: UserView, request: BatchRequest) -> BatchPlan:
     """How many calls and what they may cost, before anything is sent."""
     caller = require_claude(actor=actor)
     version = templates.get_version(caller, request.template_id)
-    return _plan(version, _units(caller, request, version))
-
-
-def _check_budget(username: str, plan: BatchPlan) -> None:
-    usage.check_budget(username)  # already used up: refused
-    budget = usage.get_budget(username)
-    used = usage.monthly_usage(username)
-    if budget.monthly_cost is not None and plan.max_cost is not None:
-        left = budget.monthly_cost - used.cost
-        if plan.max_cost > left:
-            raise BudgetExceeded(
-                f"This batch could cost up to ${plan.max_cost:,.2f}, more than the "
-                f"${max(left, 0):,.2f} left in your Claude budget this month. Run it on fewer "
-                "items or rows, or lower the maximum answer length.")
-    if budget.monthly_tokens is not None:
-        left_tokens = budget.monthly_tokens - used.tokens
-        needed = plan.input_tokens + plan.units * plan.version.max_tokens
-        if needed > left_tokens:
-            raise BudgetExceeded(
-                f"This batch could use up to {needed:,} tokens, more than the "
-                f"{max(left_tokens, 0):,} left in your Claude budget this month. Run it on "
-                "fewer items or rows, or lower the maximum answer length.")
+    return _plan(version, _units(caller, request, version),
+                 message_batches=request.use_message_batches)
 
 
 def start_batch(actor: UserView, request: BatchRequest, *, confirmed: bool = False) -> JobView:
@@ -108,10 +98,9 @@ def start_batch(actor: UserView, request: BatchRequest, *, confirmed: bool = Fal
         raise InvalidInput(f"Calls at once must be between 1 and {MAX_CONCURRENCY}.")
     version = templates.get_version(caller, request.template_id)
     units = _units(caller, request, version)
-    plan = _plan(version, units)
+    plan = _plan(version, units, message_batches=request.use_message_batches)
     if plan.needs_confirmation and not confirmed:
         raise InvalidInput(f"Please confirm the cost first: {plan.cost_sentence}")
-    _check_budget(caller.username, plan)
     source = ({"kind": "dataset", **request.rows.model_dump()} if request.rows is not None
               else {"kind": "items", "item_ids": list(dict.fromkeys(request.item_ids))})
     title = f"{version.name} (v{version.version}) × {len(units):,} " + (
@@ -120,8 +109,8 @@ def start_batch(actor: UserView, request: BatchRequest, *, confirmed: bool = Fal
     job = jobs.create_job(caller.username, kind=kind, title=title,
                           template_id=version.template_id, template_version=version.version,
                           model=version.model, concurrency=request.concurrency, source=source,
-                          units=units, estimated_cost=(plan.max_cost or 0.0) * (
-                              claude.BATCH_DISCOUNT if request.use_message_batches else 1.0))
+                          units=units, estimated_cost=plan.max_cost or 0.0,
+                          unit_max_tokens=plan.unit_max_tokens, what="This batch")
     get_runner().submit(job.id)
     return job
 
@@ -148,11 +137,7 @@ def resume(actor: UserView, job_id: int) -> JobView:
     return job
 
 
-def plan_units(version: TemplateVersionView, units: list[UnitInput]) -> BatchPlan:
+def plan_units(version: TemplateVersionView, units: list[UnitInput], *,
+               message_batches: bool = False) -> BatchPlan:
     """The plan for units gathered elsewhere (an enrichment sends only some rows)."""
-    return _plan(version, units)
-
-
-def check_budget(username: str, plan: BatchPlan) -> None:
-    """`BudgetExceeded` if the plan could cost more than is left this month."""
-    _check_budget(username, plan)
+    return _plan(version, units, message_batches=message_batches)

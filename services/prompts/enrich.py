@@ -19,7 +19,6 @@ from pydantic import BaseModel
 from services.access import dataset_access
 from services.access.caller_checks import require_claude
 from services.access.users import UserView
-from services.claude import client as claude
 from services.data import added_columns
 from services.data.added_columns import AddClaudeColumns, NewColumn
 from services.errors import Conflict, InvalidInput, PermissionDenied, ResearchDeskError
@@ -208,7 +207,9 @@ def _prepare(caller: UserView, request: EnrichRequest) -> _Prepared:
                       chart_column=chart,
                       chosen=len(rows), empty=empty, reused=reused,
                       to_send=len(row_keys) - reused, calls=len(units), columns=names,
-                      inputs=mapping, cost=batches.plan_units(version, units) if units else None)
+                      inputs=mapping, cost=batches.plan_units(
+                          version, units, message_batches=request.use_message_batches)
+                      if units else None)
     return _Prepared(version=version, plan=plan, row_keys=row_keys, units=units)
 
 
@@ -242,14 +243,13 @@ def start_enrichment(actor: UserView, request: EnrichRequest, *,
         return EnrichOutcome(job=None, new_version=made[0], message=made[1])
     if plan.cost.needs_confirmation and not confirmed:
         raise InvalidInput(f"Please confirm the cost first: {plan.cost.cost_sentence}")
-    batches.check_budget(caller.username, plan.cost)
     title = (f"Enrich: {version.name} (v{version.version}) × {plan.to_send:,} rows of "
              f"{datasets.get_dataset(caller, plan.dataset_id).name}")
     job = jobs.create_job(caller.username, kind=KIND, title=title,
                           template_id=version.template_id, template_version=version.version,
                           model=version.model, concurrency=request.concurrency, source=source,
-                          units=prepared.units, estimated_cost=(plan.cost.max_cost or 0.0) * (
-                              claude.BATCH_DISCOUNT if request.use_message_batches else 1.0))
+                          units=prepared.units, estimated_cost=plan.cost.max_cost or 0.0,
+                          unit_max_tokens=plan.cost.unit_max_tokens, what="This enrichment")
     get_runner().submit(job.id)
     return EnrichOutcome(job=job, new_version=None,
                          message="Claude is adding the columns. You can leave this page; it "

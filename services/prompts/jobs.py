@@ -6,6 +6,10 @@ succeeded, failed or cancelled. A unit's key is unique within its job and a resu
 only over a unit that has not yet succeeded, so nothing is stored twice. A running job whose
 runner has gone (its process died, or its heartbeat stopped) is *interrupted*: it can be
 resumed, and only units without a result are sent again.
+
+A job holds its maximum cost against its owner's budget from the moment it is created
+(`services.claude.holds`): each unit's result gives back that unit's maximum in the same
+transaction that records its real usage, and finishing gives back the rest.
 """
 
 import os
@@ -33,6 +37,9 @@ from sqlalchemy.sql.expression import ColumnClause
 
 from services.access.permissions import Role
 from services.access.users import UserView
+from services.claude import holds, usage
+from services.claude.client import CallUsage
+from services.claude.holds import STALE_AFTER_S
 from services.errors import Conflict, InvalidInput, NotFound
 from services.prompts.calls import CallResult
 from services.prompts.sources import UnitInput
@@ -42,7 +49,6 @@ from services.store.models import Job, JobUnit, Run, utcnow
 JobStatus = Literal["queued", "running", "done", "failed", "cancelled"]
 ACTIVE = ("queued", "running")
 HEARTBEAT_S = 2.0
-STALE_AFTER_S = 30.0  # a running job whose heartbeat is older than this has lost its runner
 MAX_ERROR_CHARS = 2_000
 
 
@@ -61,6 +67,7 @@ class JobView(BaseModel):
     source: dict[str, Any]
     total_units: int
     estimated_cost: float
+    unit_max_tokens: int | None = 0
     cancel_requested: bool
     runner_token: str
     heartbeat_at: datetime | None
@@ -146,7 +153,11 @@ def _runner_is_gone(job: Job | JobView, now: datetime) -> bool:
 def create_job(owner: str, *, kind: str, title: str, template_id: int | None,
                template_version: int | None, model: str, concurrency: int,
                source: dict[str, Any], units: list[UnitInput],
-               estimated_cost: float) -> JobView:
+               estimated_cost: float, unit_max_tokens: int = 0,
+               what: str = "This batch") -> JobView:
+    """Stores the job and its units and holds its maximum (`estimated_cost`, and
+    `unit_max_tokens` per unit) against the owner's budget, in one transaction: a job the
+    budget cannot cover raises `BudgetExceeded` (saying `what` could cost) and is not kept."""
     if not units:
         raise InvalidInput("There is nothing to run: choose at least one item or row.")
     keys = [u.key for u in units]
@@ -156,10 +167,13 @@ def create_job(owner: str, *, kind: str, title: str, template_id: int | None,
         job = Job(kind=kind, owner=owner, title=title[:300], template_id=template_id,
                   template_version=template_version, model=model, status="queued",
                   concurrency=concurrency, source=source, total_units=len(units),
-                  estimated_cost=estimated_cost, cancel_requested=False, runner_token="",
-                  external_id="", message="", created_at=utcnow())
+                  estimated_cost=estimated_cost, unit_max_tokens=unit_max_tokens,
+                  cancel_requested=False, runner_token="", external_id="", message="",
+                  created_at=utcnow())
         session.add(job)
         session.flush()
+        holds.reserve(session, owner, units=len(units), unit_cost=estimated_cost / len(units),
+                      unit_tokens=unit_max_tokens, what=what, job_id=job.id)
         session.execute(insert(JobUnit), [
             {"job_id": job.id, "unit_key": u.key, "position": n, "label": u.label[:300],
              "inputs": u.values, "status": "pending", "input_tokens": 0, "output_tokens": 0,
@@ -213,20 +227,24 @@ def save_result(unit_id: int, result: CallResult) -> bool:
         return _changed(done)
 
 
-def save_results(results: list[tuple[int, CallResult]], runs: list[Any]) -> None:
-    """Many results (and their `runs` usage rows) in one transaction, each kind as one
-    prepared statement run for every row: a batch's results are written as they arrive, a
-    few at a time. A unit that already has a result keeps it."""
-    if not results and not runs:
+def save_results(job_id: int, results: list[tuple[int, CallResult]],
+                 usages: list[CallUsage]) -> None:
+    """Results and their calls' usage (`runs` rows, counted against the budget) in one
+    transaction, each kind as one prepared statement run for every row; each unit that gets
+    its result gives back its maximum from the job's budget hold. A unit that already has a
+    result keeps it (and gives nothing back twice)."""
+    if not results and not usages:
         return
     units = cast(Table, JobUnit.__table__)
     with session_scope(write=True) as session:
         connection = session.connection()  # Core statements: one prepared statement each
-        if runs:
+        if usages:
             connection.execute(insert(cast(Table, Run.__table__)),
-                               [_row_values(r) for r in runs])
+                               [_row_values(usage.usage_row(u)) for u in usages])
+            holds.add_spent(session, usages)
         if results:
-            connection.execute(_results_update(units, results))
+            written = connection.execute(_results_update(units, results)).all()
+            holds.release(session, job_id=job_id, units=len(written))
 
 
 def _results_update(units: Table, results: list[tuple[int, CallResult]]) -> Any:
@@ -247,7 +265,8 @@ def _results_update(units: Table, results: list[tuple[int, CallResult]]) -> Any:
             .where(units.c.id == incoming.c.unit_id,
                    or_(units.c.status == "pending", units.c.status == "running"))
             .values({**changes, "attempts": units.c.attempts + incoming.c.new_attempts,
-                     "finished_at": incoming.c.new_finished_at}))
+                     "finished_at": incoming.c.new_finished_at})
+            .returning(units.c.id))
 
 
 _PLAIN_FIELDS = ("status", "output", "fields", "input_tokens", "output_tokens",
@@ -296,6 +315,7 @@ def _finish(session: Any, job: Job, status: str, message: str) -> None:
     job.message = message
     job.finished_at = utcnow()
     job.runner_token = ""
+    holds.release(session, job_id=job.id)
 
 
 def outcome_sentence(job_id: int) -> str:
@@ -365,6 +385,7 @@ def reopen(actor: UserView, job_id: int, *, failed_too: bool) -> JobView:
         if not _changed(again) and job.status != "running":
             raise InvalidInput("Every unit of this batch already has its result; nothing to "
                                "run again.")
+        _hold_again(session, job)
         job.status = "queued"
         if failed_too:  # failed units go in a new Message Batch, not the one that failed them
             job.external_id = ""
@@ -374,6 +395,19 @@ def reopen(actor: UserView, job_id: int, *, failed_too: bool) -> JobView:
         job.heartbeat_at = utcnow()
         session.flush()
         return JobView.model_validate(job)
+
+
+def _hold_again(session: Any, job: Job) -> None:
+    """A reopened job gives back what it held (its runner may have died holding it) and
+    holds the maximum of the units it will send now; `BudgetExceeded` leaves it as it was."""
+    holds.release(session, job_id=job.id)
+    pending = int(session.scalar(select(func.count()).where(JobUnit.job_id == job.id,
+                                                            JobUnit.status == "pending")) or 0)
+    if pending:
+        holds.reserve(session, job.owner, units=pending,
+                      unit_cost=job.estimated_cost / max(1, job.total_units),
+                      unit_tokens=int(job.unit_max_tokens or 0),
+                      what="Running the rest of this batch", job_id=job.id)
 
 
 def progress(actor: UserView, job_id: int) -> Progress:

@@ -104,15 +104,15 @@ def _save_results(job: jobs.JobView, version: TemplateVersionView, batch_id: str
     """Results as they are read, SAVE_EVERY at a time. A unit that already has a result keeps
     it; one the batch never ran (cancelled) stays pending."""
     results: list[tuple[int, CallResult]] = []
-    rows = []
+    used: list[claude.CallUsage] = []
     sink = claude.usage_sink()
     for outcome in claude.batch_results(batch_id, user=job.owner, feature=feature):
         if outcome.is_cancelled:
             continue
         results.append((int(outcome.custom_id), _result(version, outcome)))
         if outcome.usage is not None and sink is usage.record_usage:
-            rows.append(usage.usage_row(outcome.usage))
+            used.append(outcome.usage)
         if len(results) >= SAVE_EVERY:
-            jobs.save_results(results, rows)
-            results, rows = [], []
-    jobs.save_results(results, rows)
+            jobs.save_results(job.id, results, used)
+            results, used = [], []
+    jobs.save_results(job.id, results, used)

@@ -3,11 +3,13 @@ default) runs each job on threads inside the app process. Everything a job needs
 metadata store and `execute_job(job_id, token)` is the whole of the work, so a Celery worker
 on Redis can run the same jobs later: its runner's `submit` sends `execute_job` as a task.
 
-A job's controller keeps at most `concurrency` calls in flight, saves each result the
-moment it arrives, beats a heartbeat, and between calls looks at the cancel flag and the
-owner's budget: cancelling lets calls under way finish (and saves them); a budget reached
-stops the job cleanly with the remaining units kept for later. A failed unit never fails
-the job.
+A job's controller keeps at most `concurrency` calls in flight, saves each result with its
+usage the moment it arrives (so a crash loses only the calls still in flight, and a resume
+sends only those again), beats a heartbeat, and between calls looks at the cancel flag and
+the owner's budget: cancelling lets calls under way finish (and saves them); a budget
+reached stops the job cleanly with the remaining units kept for later. A failed unit never
+fails the job. The job's maximum is held against the budget when it is created (see
+`jobs`), so its calls need no hold of their own.
 """
 
 import logging
@@ -28,7 +30,7 @@ log = logging.getLogger(__name__)
 
 FEATURES = {"batch": "prompt.batch", "enrich": "prompt.enrich"}
 MAX_CONCURRENCY = 16
-FLUSH_S = 0.2  # results are written at most this long after they arrive
+TICK_S = 0.2  # how often the writer thread beats the heartbeat and looks at the budget
 BUDGET_EVERY_S = 1.0
 UNEXPECTED = "Something went wrong on our side with this one; retry it."
 
@@ -130,12 +132,12 @@ def execute_job(job_id: int, token: str) -> None:
 
 
 class _Controller:
-    """Dispatches a job's units, at most `concurrency` at once. A writer thread saves results
-    as they arrive — those of the last `FLUSH_S` in one transaction, since each commit of the
-    metadata store costs tens of milliseconds while calls take hundreds — beats the
-    heartbeat and looks at the owner's budget once a second, so the dispatching loop never
-    waits for the store: it only reads the flags the writer sets. For a person with a
-    budget each result (and its usage) is written before the next call's budget check."""
+    """Dispatches a job's units, at most `concurrency` at once. Each worker writes its call's
+    result and usage (one transaction) as soon as the answer arrives: what Claude was paid
+    for is recorded before anything else happens. A writer thread beats the heartbeat and
+    looks at the owner's budget once a second, so the dispatching loop never waits for the
+    store: it only reads the flags the writer sets. For a person with a budget each call is
+    also checked against what is already spent just before it is sent."""
 
     def __init__(self, job: jobs.JobView, version: templates.TemplateVersionView,
                  feature: str, token: str) -> None:
@@ -157,8 +159,7 @@ class _Controller:
     # -- the writer thread --
 
     def write_loop(self) -> None:
-        while not self.finished.wait(FLUSH_S):
-            self.flush()
+        while not self.finished.wait(TICK_S):
             self.beat()
             self.check_budget()
         self.flush()
@@ -176,8 +177,8 @@ class _Controller:
                 results, self.results = self.results, []
                 usages, self.usages = self.usages, []
             sink = claude.usage_sink()
-            rows = [usage.usage_row(u) for u in usages] if sink is usage.record_usage else []
-            jobs.save_results(results, rows)
+            jobs.save_results(self.job.id, results,
+                              usages if sink is usage.record_usage else [])
             if sink is not None and sink is not usage.record_usage:
                 for used in usages:
                     sink(used)
@@ -187,7 +188,7 @@ class _Controller:
     def check_budget(self) -> None:
         """The owner's budget, looked at once a second on the writer thread (a budget an
         admin sets mid-run stops the job; for a person with a budget each call is also
-        checked by the client's budget hook just before it is sent)."""
+        checked in `call` just before it is sent)."""
         now = time.monotonic()
         if now - self.last_budget < BUDGET_EVERY_S:
             return
@@ -230,7 +231,9 @@ class _Controller:
     def call(self, unit: UnitView) -> None:
         seen: list[CallUsage] = []
         try:
-            with claude.sink_deferred(budget_checked=not self.is_budgeted):
+            if self.is_budgeted:  # real use can outrun the estimate the job holds
+                usage.check_budget(self.job.owner)
+            with claude.sink_deferred(budget_checked=True):
                 result = calls.run_prompt(self.job.owner, self.version,
                                           {k: str(v) for k, v in unit.inputs.items()},
                                           feature=self.feature, model=self.job.model or None,
@@ -246,5 +249,4 @@ class _Controller:
         with self.lock:
             self.results.append((unit.id, result))
             self.usages.extend(seen)
-        if self.is_budgeted:
-            self.flush()
+        self.flush()

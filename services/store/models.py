@@ -10,8 +10,10 @@ from datetime import UTC, datetime
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
+    Double,
     Float,
     Integer,
     Sequence,
@@ -208,6 +210,29 @@ class Budget(Base):
     monthly_cost: Mapped[float | None] = mapped_column(Float, nullable=True)
     updated_by: Mapped[str] = mapped_column(String(64), default="")
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # The reservation's one statement compares these (services.claude.holds): what work under
+    # way holds, and this month's spend (re-read from `runs` when `spent_month` is not now).
+    reserved_cost: Mapped[float | None] = mapped_column(Double, default=0, server_default="0")
+    reserved_tokens: Mapped[int | None] = mapped_column(BigInteger, default=0,
+                                                        server_default="0")
+    spent_cost: Mapped[float | None] = mapped_column(Double, default=0, server_default="0")
+    spent_tokens: Mapped[int | None] = mapped_column(BigInteger, default=0, server_default="0")
+    spent_month: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class BudgetHold(Base):
+    """Work under way holding its maximum against its owner's budget: a job (one unit's
+    maximum per unit without a result) or a single call (job_id None, one unit)."""
+
+    __tablename__ = "budget_holds"
+
+    id: Mapped[int] = sequence_id("budget_holds_id_seq")
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    job_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    units: Mapped[int] = mapped_column(Integer)
+    unit_cost: Mapped[float] = mapped_column(Double)
+    unit_tokens: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class AppSetting(Base):
@@ -264,7 +289,9 @@ class Job(Base):
     concurrency: Mapped[int] = mapped_column(Integer, default=4)
     source: Mapped[dict] = mapped_column(JSON, default=dict)
     total_units: Mapped[int] = mapped_column(Integer, default=0)
-    estimated_cost: Mapped[float] = mapped_column(Float, default=0)
+    estimated_cost: Mapped[float] = mapped_column(Float, default=0)  # at most, all units
+    unit_max_tokens: Mapped[int | None] = mapped_column(BigInteger, default=0,
+                                                        server_default="0")
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     runner_token: Mapped[str] = mapped_column(String(200), default="")
     heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)

@@ -645,5 +645,8 @@ def point_claude_at(fake: FakeClaude, monkeypatch: Any, *, key: str = "sk-test-f
     monkeypatch.setattr(claude, "BASE_BACKOFF_S", 0.01)
     monkeypatch.setattr(claude, "_usage_sink", None)
     monkeypatch.setattr(claude, "_budget_check", None)
+    monkeypatch.setattr(claude, "_budget_hold", None)
+    monkeypatch.setattr(claude, "_budget_release", None)
+    monkeypatch.setattr(claude, "_sink_releases_holds", False)
     settings.reset_settings_cache()
     claude.reset_clients()

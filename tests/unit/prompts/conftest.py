@@ -27,6 +27,9 @@ def claude_at_fake(fake: FakeClaude, monkeypatch: pytest.MonkeyPatch) -> Iterato
     point_claude_at(fake, monkeypatch)
     monkeypatch.setattr(claude, "_usage_sink", usage.record_usage)  # as wiring.install does
     monkeypatch.setattr(claude, "_budget_check", usage.check_budget)
+    monkeypatch.setattr(claude, "_budget_hold", usage.hold_call)
+    monkeypatch.setattr(claude, "_budget_release", usage.release_call)
+    monkeypatch.setattr(claude, "_sink_releases_holds", True)
     monkeypatch.setattr(runner, "_runner", runner.ThreadRunner())
     yield fake
     settings.reset_settings_cache()

@@ -1,8 +1,10 @@
-"""Child process for the crash test: starts a batch of 20 items and waits to be killed.
+"""Child process for the crash tests: starts a batch of items and waits to be killed.
 
-Environment: RESEARCH_DESK_DATA_DIR, ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL (the parent's fake).
+Environment: RESEARCH_DESK_DATA_DIR, ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL (the parent's fake);
+CRASH_UNITS and CRASH_CONCURRENCY change the batch (20 items, 2 calls at once).
 """
 
+import os
 import time
 
 from services.claude import wiring
@@ -13,15 +15,18 @@ from services.store import research
 from tests.factories import make_admin
 
 UNITS = 20
+CONCURRENCY = 2
 
 
 def main() -> None:
     wiring.install()
     admin = make_admin()
-    items = [research.create_item(admin, f"Item {n}") for n in range(UNITS)]
+    units = int(os.environ.get("CRASH_UNITS", UNITS))
+    concurrency = int(os.environ.get("CRASH_CONCURRENCY", CONCURRENCY))
+    items = [research.create_item(admin, f"Item {n}") for n in range(units)]
     template = templates.create_template(admin, TemplateDraft(
         name="Crash", body="Summarise <<{title}>>", model="claude-haiku-4-5", max_tokens=50))
-    job = batches.start_batch(admin, BatchRequest(template_id=template.id, concurrency=2,
+    job = batches.start_batch(admin, BatchRequest(template_id=template.id, concurrency=concurrency,
                                                   item_ids=[i.id for i in items]))
     print(f"job {job.id}", flush=True)
     while True:

@@ -346,7 +346,8 @@ def test_an_enrichment_through_the_message_batches_api_makes_the_same_version(
         update={"use_message_batches": True})
     outcome = enrich.start_enrichment(analyst, request)
     assert outcome.job is not None
-    full_price = enrich.plan_enrichment(analyst, request).cost
+    full_price = enrich.plan_enrichment(
+        analyst, request.model_copy(update={"use_message_batches": False})).cost
     assert full_price is not None and outcome.job.estimated_cost == pytest.approx(
         (full_price.max_cost or 0.0) / 2)
     _wait(outcome.job.id)
