@@ -68,13 +68,14 @@ def _history(user: UserView, thread: ConversationView) -> list[MessageView]:
 def _answer(user: UserView, question: str, thread: ConversationView | None,
             picked_ids: list[int]) -> None:
     """One turn: followed while it runs, then drawn as it was stored."""
-    with st.chat_message("user"):
-        st.markdown(escape_markdown(question))
+    question_box = st.chat_message("user")
+    question_box.markdown(escape_markdown(question))
+    # Stop and the waiting note sit with the question, above the answer: they stay where
+    # they are while the answer streams in below (a button that moves as lines arrive is
+    # missed by the click aimed at it), and the answer's own elements keep the places they
+    # have when the turn is shown again from the store (its Save popover too).
+    stop_area, note = question_box.empty(), question_box.empty()
     answer_box = st.chat_message("assistant")
-    # Stop and the waiting note sit below the answer, so the answer's own elements keep the
-    # places they have when the turn is shown again from the store (its Save popover too).
-    progress = st.container()
-    stop_area, note = progress.empty(), progress.empty()
     stop_area.button("Stop", key="ask_stop", on_click=ask_state.stop, args=(question,),
                      icon=":material/stop_circle:",
                      help="Stop waiting for this answer. Your question is kept.")

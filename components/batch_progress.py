@@ -53,7 +53,7 @@ def _actions(user: UserView, progress: Progress, key: str) -> None:
                 st.rerun()
 
 
-def show_progress(user: UserView, job_id: int, *, key: str) -> None:
+def show_progress(user: UserView, job_id: int, *, key: str) -> Progress:
     progress = jobs.progress(user, job_id)
     job = progress.job
     state = "interrupted — it can be resumed" if progress.is_interrupted else STATUS_WORDS.get(
@@ -72,6 +72,7 @@ def show_progress(user: UserView, job_id: int, *, key: str) -> None:
     if job.message:
         st.caption(escape_markdown(job.message))
     _actions(user, progress, key)
+    return progress
 
 
 def show_results(user: UserView, job_id: int, *, key: str) -> None:
@@ -112,7 +113,9 @@ def show_results(user: UserView, job_id: int, *, key: str) -> None:
 def pick_and_follow(user: UserView, my_jobs: list[JobView], *, label: str, key: str,
                     open_key: str, after: Callable[[int], None] | None = None) -> int:
     """A picker of this person's jobs (the one last opened first) and the chosen job's
-    progress, refreshed every second while it runs; `after` adds to the live panel."""
+    progress, refreshed every second while it runs; `after` adds to the live panel. When a
+    job that was running has finished, the whole page runs again: what it shows outside
+    the panel (the results table, its CSV) was read while the job ran."""
     labels = {j.id: f"#{j.id} · {j.title}" for j in my_jobs}
     default = st.session_state.get(open_key, my_jobs[0].id)
     job_id = st.selectbox(label, list(labels), format_func=labels.__getitem__,
@@ -122,10 +125,13 @@ def pick_and_follow(user: UserView, my_jobs: list[JobView], *, label: str, key: 
 
     @st.fragment(run_every=REFRESH_S if live else None)
     def panel() -> None:
+        progress: Progress | None = None
         with friendly_errors(f"{key}_progress"):
-            show_progress(user, job_id, key=key)
+            progress = show_progress(user, job_id, key=key)
             if after is not None:
                 after(job_id)
+        if live and progress is not None and progress.job.status not in jobs.ACTIVE:
+            st.rerun()
 
     panel()
     return job_id

@@ -22,8 +22,7 @@ def _limit(value: float | None, pattern: str) -> str:
     return "No limit" if value is None else pattern.format(value)
 
 
-def _budget_table(user: UserView) -> list[usage.BudgetRow]:
-    rows = usage.list_budgets(user)
+def _budget_table(rows: list[usage.BudgetRow]) -> None:
     st.dataframe(pd.DataFrame({
         "Person": [f"{r.name} ({r.username})" for r in rows],
         "Role": [r.role for r in rows],
@@ -37,10 +36,10 @@ def _budget_table(user: UserView) -> list[usage.BudgetRow]:
     })
     st.caption("An empty budget means no limit. Costs are estimates from the price table in "
                "the settings; months start on the 1st (UTC).")
-    return rows
 
 
-def _budget_form(user: UserView, rows: list[usage.BudgetRow]) -> None:
+def _budget_form(user: UserView, rows: list[usage.BudgetRow]) -> bool:
+    """The form; True when a budget was saved."""
     st.markdown("**Set a monthly budget**")
     person = st.selectbox("Person", [r.username for r in rows], key="claude_admin_person",
                           help="Whose Claude use to limit.")
@@ -61,6 +60,8 @@ def _budget_form(user: UserView, rows: list[usage.BudgetRow]) -> None:
                 username=person, monthly_tokens=int(tokens) if tokens is not None else None,
                 monthly_cost=float(cost) if cost is not None else None))
             st.success(f"Budget for {person} saved. It applies from their next question.")
+            return True
+    return False
 
 
 def _samples_switch(user: UserView) -> None:
@@ -82,8 +83,14 @@ def show(user: UserView) -> None:
     settings = get_settings()
     with friendly_errors("claude_admin"):
         st.subheader("Monthly budgets")
-        rows = _budget_table(user)
-        _budget_form(user, rows)
+        # The table sits above the form but is filled after it: a budget just saved is
+        # read back from the store, so the table shows it in this very run.
+        table_slot = st.container()
+        rows = usage.list_budgets(user)
+        if _budget_form(user, rows):
+            rows = usage.list_budgets(user)
+        with table_slot:
+            _budget_table(rows)
         st.subheader("What Claude sees")
         _samples_switch(user)
         st.subheader("Models")

@@ -27,21 +27,6 @@ NUMBERS = {name: WHOLE for name in ("Calls", "Tokens in", "Tokens out", "Cache r
 TITLES = {"day": "Day", "person": "Person", "model": "Model", "feature": "Feature"}
 
 
-@st.cache_data(ttl=60, show_spinner=False, max_entries=20)
-def cached_people(username: str) -> list[str]:
-    """The person picker's names (an account added shows within a minute)."""
-    actor = users.get_user(username)
-    assert actor is not None  # noqa: S101 - the page's user exists
-    return [u.username for u in users.list_users(actor)]
-
-
-@st.cache_data(ttl=60, show_spinner=False, max_entries=20)
-def cached_budgets(username: str) -> list[usage.BudgetRow]:
-    actor = users.get_user(username)
-    assert actor is not None  # noqa: S101 - the page's user exists
-    return usage.list_budgets(actor)
-
-
 def table(rows: list[UsageRow], key_title: str) -> pd.DataFrame:
     return pd.DataFrame([{
         key_title: r.key, "Calls": r.calls, "Tokens in": r.input_tokens,
@@ -82,15 +67,10 @@ def budget_section(actor: UserView) -> None:
         if stats.tokens_left is not None:
             st.metric("Tokens left this month", number(stats.tokens_left))
         return
-    rows = cached_budgets(actor.username)
-    st.dataframe(pd.DataFrame([{
-        "Person": r.username, "Role": r.role,
-        "Budget (US$)": "no limit" if r.budget.monthly_cost is None
-        else f"{r.budget.monthly_cost:,.2f}",
-        "Budget (tokens)": "no limit" if r.budget.monthly_tokens is None
-        else f"{r.budget.monthly_tokens:,}",
-        "Used (US$)": round(r.used.cost, 4), "Used (tokens)": r.used.tokens} for r in rows]),
-        hide_index=True, width="stretch", column_config=NUMBERS)
+    # The table is drawn above the form but filled after it: a budget saved below is read
+    # back from the store, so the table shows it in this very run.
+    table_slot = st.container()
+    rows = usage.list_budgets(actor)
     with st.form("usage_budget"):
         person = st.selectbox("Person", [r.username for r in rows])
         cost = st.number_input("Monthly budget in US$ (0 = nothing may be spent)",
@@ -104,10 +84,17 @@ def budget_section(actor: UserView) -> None:
             usage.set_budget(actor, BudgetChange(
                 username=person, monthly_cost=cost,
                 monthly_tokens=None if tokens is None else int(tokens)))
-            cached_budgets.clear()
             st.success(f"Budget for {escape_markdown(person)} saved. It applies to the next "
                        "call.", icon=":material/check_circle:")
-
+        rows = usage.list_budgets(actor)
+    table_slot.dataframe(pd.DataFrame([{
+        "Person": r.username, "Role": r.role,
+        "Budget (US$)": "no limit" if r.budget.monthly_cost is None
+        else f"{r.budget.monthly_cost:,.2f}",
+        "Budget (tokens)": "no limit" if r.budget.monthly_tokens is None
+        else f"{r.budget.monthly_tokens:,}",
+        "Used (US$)": round(r.used.cost, 4), "Used (tokens)": r.used.tokens} for r in rows]),
+        hide_index=True, width="stretch", column_config=NUMBERS)
 
 st.title("Usage")
 st.caption("Claude calls with their tokens, estimated cost, errors and latency. "
@@ -121,7 +108,8 @@ with friendly_errors("usage"):
                              help="The first and last day to include.")
     person = EVERYONE
     if user.role == Role.ADMIN:
-        names = [EVERYONE, *cached_people(user.username)]
+        # Read each run (one small query): an account added a moment ago is in the list.
+        names = [EVERYONE, *(u.username for u in users.list_users(user))]
         person = right.selectbox("Person", names, key="usage_person",
                                  format_func=lambda n: n or "Everyone")
     since, until = (period[0], period[-1]) if isinstance(period, tuple) and period else (

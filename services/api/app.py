@@ -1,10 +1,13 @@
 """The REST API: a FastAPI app mounted at /api beside the Streamlit UI (see asgi.py).
 
 Documents: /api/openapi.json, interactive docs at /api/docs. Every endpoint lives under /v1.
+The docs page loads Swagger UI from files shipped in the `fastapi-offline` package (under
+/api/docs-assets), not from a CDN, so it works on a machine without internet.
 """
 
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware import Middleware
+from fastapi_offline import FastAPIOffline
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.api import (
@@ -19,6 +22,7 @@ from services.api.schemas import Health
 
 API_VERSION = "1"
 MAX_JSON_BYTES = 1024 * 1024
+DOCS_ASSETS_URL = "/docs-assets"  # Swagger UI's script, style sheet and icon
 
 DESCRIPTION = """Research Desk for scripts and notebooks: the same data, rules and roles as
 the app. Send a personal API token (Account page → API tokens) as
@@ -79,10 +83,10 @@ class JsonSizeLimit:
 
 
 def create_api() -> FastAPI:
-    api = FastAPI(
+    api = FastAPIOffline(
         title="Research Desk API", version=API_VERSION, description=DESCRIPTION,
         docs_url="/docs", redoc_url=None, openapi_url="/openapi.json",
-        middleware=[Middleware(JsonSizeLimit)],
+        static_url=DOCS_ASSETS_URL, middleware=[Middleware(JsonSizeLimit)],
     )
     problems.install(api)
     v1 = APIRouter(prefix="/v1")

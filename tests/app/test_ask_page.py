@@ -203,6 +203,9 @@ def test_claude_admin_sets_a_budget_and_the_sample_switch(admin: UserView) -> No
     button(at, "Save budget").click().run()
     assert usage.get_budget("bob").monthly_tokens == 5000
     assert "Budget for bob saved" in all_text(at)
+    budgets = at.dataframe[0].value
+    bob = budgets[budgets["Person"].str.endswith("(bob)")].iloc[0]
+    assert bob["Token budget per month"] == "5,000"  # the table shows it in the same run
     at.toggle(key="claude_admin_samples").set_value(False).run()
     assert usage.sends_sample_rows() is False
     assert "claude-sonnet-4-6" in all_text(at)

@@ -11,7 +11,7 @@ from services import settings
 from services.access.permissions import Role
 from services.access.users import UserView
 from services.claude import client as claude
-from services.prompts import item_runs, jobs, runner, templates
+from services.prompts import batches, item_runs, jobs, runner, templates
 from services.prompts.templates import TemplateDraft
 from services.research import items
 from services.research.items import ItemInput
@@ -168,3 +168,45 @@ def test_an_interrupted_batch_offers_resume(admin: UserView, fake: FakeClaude,
     active = runner.get_runner()
     assert isinstance(active, runner.ThreadRunner) and active.wait(job.id, timeout=30)
     assert jobs.progress(admin, job.id).done == 3
+
+
+def test_a_batch_that_finishes_while_shown_has_its_results_read_again(
+        admin: UserView, fake: FakeClaude, monkeypatch: pytest.MonkeyPatch) -> None:
+    """After "Retry failed" the page shows the batch running, its retried unit pending; the
+    progress panel alone refreshes. When the panel sees the batch finished, the whole page
+    must run again, or the results table and its CSV keep the unit as pending."""
+    fake.script([{"text": "An answer."}])
+    template = _template(admin)
+    job = batches.start_batch(admin, batches.BatchRequest(
+        template_id=template.id, item_ids=[i.id for i in research.list_items(admin)]))
+    active = runner.get_runner()
+    assert isinstance(active, runner.ThreadRunner) and active.wait(job.id, timeout=30)
+    real_jobs, real_units = jobs.list_jobs, jobs.list_units
+    # The page's first run reads the store as it was while the retry ran (the batch running,
+    # its first unit pending); the progress panel reads it as it is now (finished).
+    runs = {"jobs": 0, "stale": False}
+
+    def jobs_read(actor: UserView, **kwargs: object) -> list[jobs.JobView]:
+        found = real_jobs(actor, **kwargs)  # type: ignore[arg-type]
+        runs["jobs"] += 1
+        runs["stale"] = runs["jobs"] == 1
+        if runs["stale"]:
+            return [j.model_copy(update={"status": "running"}) for j in found]
+        return found
+
+    def units_read(actor: UserView, job_id: int, **kwargs: object) -> list[jobs.UnitView]:
+        found = real_units(actor, job_id, **kwargs)  # type: ignore[arg-type]
+        if runs["stale"]:
+            return [found[0].model_copy(update={"status": "pending", "output": None}),
+                    *found[1:]]
+        return found
+
+    at = sign_in("ada")
+    at.session_state["lab_tab"] = "Batch runs"
+    monkeypatch.setattr(jobs, "list_jobs", jobs_read)
+    monkeypatch.setattr(jobs, "list_units", units_read)
+    at = open_page(at, PAGE)
+    assert not at.exception, at.exception
+    results = next(d.value for d in at.dataframe if "Answer" in d.value.columns)
+    assert list(results["Status"]) == ["succeeded"] * 3
+    assert list(results["Answer"]) == ["An answer."] * 3

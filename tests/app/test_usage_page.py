@@ -72,6 +72,9 @@ def test_an_admin_sets_a_budget_the_person_sees_what_is_left(people: UserView) -
     button(at, "Save budget").click().run()
     assert not at.exception, at.exception
     assert usage.get_budget("ann").monthly_cost == 2.0
+    assert "Budget for ann saved" in all_text(at)
+    budgets = next(t for t in _tables(at) if "Budget (US$)" in t.columns)
+    assert budgets.set_index("Person").loc["ann", "Budget (US$)"] == "2.00"  # not "no limit"
     at = _usage("ann")
     assert "$1.25" in [m.value for m in at.metric]
 
@@ -86,3 +89,15 @@ def test_home_shows_my_month(people: UserView) -> None:
     assert not at.exception, at.exception
     values = {m.label: m.value for m in at.metric}
     assert values["Claude spend"] == "$0.75" and values["Items"] == "0"
+
+
+def test_a_budget_set_elsewhere_shows_at_once(people: UserView) -> None:
+    at = _usage("ada")
+    budgets = next(t for t in _tables(at) if "Budget (US$)" in t.columns)
+    assert budgets.set_index("Person").loc["ann", "Budget (tokens)"] == "no limit"
+    usage.set_budget(people, usage.BudgetChange(username="ann", monthly_tokens=9000))
+    make_user(people, "newcomer")  # e.g. through the API or another server
+    at.run()
+    budgets = next(t for t in _tables(at) if "Budget (US$)" in t.columns)
+    assert budgets.set_index("Person").loc["ann", "Budget (tokens)"] == "9,000"
+    assert "newcomer" in at.selectbox(key="usage_person").options

@@ -83,3 +83,12 @@ def test_openapi_document_and_docs(api: Api) -> None:
     assert document["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
     docs = api.get("/docs")
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
+
+
+def test_docs_load_swagger_ui_from_the_package_not_a_cdn(api: Api) -> None:
+    docs = api.get("/docs").text
+    assert "http://" not in docs and "https://" not in docs  # nothing fetched from elsewhere
+    for asset in ("swagger-ui-bundle.js", "swagger-ui.css", "favicon.png"):
+        assert f"/docs-assets/{asset}" in docs
+        served = api.get(f"/docs-assets/{asset}")
+        assert served.status_code == 200 and len(served.content) > 1000, asset
