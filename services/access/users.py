@@ -328,8 +328,10 @@ def _login_outcome(session: Session, username: str, password: str,
     if lock_wait > 0 and throttle.client_accounts.count(pair, settings.login_window_s):
         return f"Too many failed attempts. Wait {math.ceil(lock_wait)} seconds, then try again."
     user = session.get(User, username) if username else None
+    # One bcrypt check whether or not the account exists, so the time taken does not tell.
     password_hash = user.password_hash if user else _dummy_hash(settings.bcrypt_rounds)
-    if user is None or not _check_password(password, password_hash):
+    password_ok = _check_password(password, password_hash)
+    if user is None or not password_ok:
         throttle.clients.add(client)
         throttle.accounts.add(username)
         throttle.client_accounts.add(pair)

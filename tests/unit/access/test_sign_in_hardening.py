@@ -1,6 +1,9 @@
 """Sign-in cannot be used to lock people out, find usernames or keep a copied cookie alive
 (issue 9, points 8 and 9)."""
 
+import statistics
+import time
+
 import pytest
 
 from services.access import users
@@ -126,3 +129,26 @@ def test_old_rows_without_a_version_read_as_zero() -> None:
         row.session_version = None
     assert _version("ada") == 0 and users.is_session_current("ada", 0)
     assert users.get_user("ada").role == Role.ADMIN  # type: ignore[union-attr]
+
+
+def test_a_wrong_password_takes_as_long_for_an_unknown_username(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Timing must not tell which usernames exist: both cases check one bcrypt hash (issue 18,
+    point 7). Real bcrypt cost, so the check dominates; tries interleaved, medians compared."""
+    for name, value in (("RESEARCH_DESK_BCRYPT_ROUNDS", "8"),
+                        ("RESEARCH_DESK_LOGIN_MAX_ATTEMPTS", "100"),
+                        ("RESEARCH_DESK_LOGIN_CLIENT_MAX_ATTEMPTS", "100")):
+        monkeypatch.setenv(name, value)
+    from services.settings import reset_settings_cache
+    reset_settings_cache()
+    make_admin()
+    _fail("nobody-here", OWNER, 1)  # the dummy hash is made once, on first use
+    known: list[float] = []
+    unknown: list[float] = []
+    for _ in range(7):
+        for username, times in (("ada", known), ("nobody-here", unknown)):
+            start = time.perf_counter()
+            _fail(username, ATTACKER, 1)
+            times.append(time.perf_counter() - start)
+    ratio = statistics.median(unknown) / statistics.median(known)
+    assert 0.5 <= ratio <= 2, (known, unknown)
