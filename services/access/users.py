@@ -51,14 +51,16 @@ class UserView(BaseModel):
         return self.role == Role.ADMIN
 
 
-def validate_password(password: str, *, username: str = "") -> str:
-    problem = password_rules.weakness(password, username=username)
-    if problem:
-        raise InvalidInput(problem)
+def validate_password(password: str, *, username: str = "", name: str = "") -> str:
+    """The one password rule (first admin, Admin, Account, command line); `username` and
+    `name` are the person's, since a password built on them is easy to guess."""
     if len(password.encode()) > 72:
         raise InvalidInput("Passwords can be at most 72 bytes long; choose a shorter one.")
     if password != password.strip():
         raise InvalidInput("Passwords cannot start or end with a space.")
+    problem = password_rules.weakness(password, username=username, name=name)
+    if problem:
+        raise InvalidInput(problem)
     return password
 
 
@@ -99,14 +101,9 @@ class NewUser(BaseModel):
             raise ValueError("That email address does not look right (name@example.org).")
         return value
 
-    @field_validator("password")
-    @classmethod
-    def _password(cls, value: str) -> str:
-        return validate_password(value)
-
     @model_validator(mode="after")
-    def _password_not_username(self) -> Self:
-        validate_password(self.password, username=self.username)
+    def _password(self) -> Self:
+        validate_password(self.password, username=self.username, name=self.name)
         return self
 
     @classmethod
@@ -253,9 +250,16 @@ def change_role(actor: UserView, username: str, role: Role) -> UserView:
         return UserView.model_validate(user)
 
 
+def _validate_new_password(username: str, password: str) -> None:
+    """Checked before the write starts: judging a password takes a few milliseconds."""
+    with session_scope() as session:
+        user = _get(session, username)
+        validate_password(password, username=username, name=user.name)
+
+
 def reset_password(actor: UserView, username: str, new_password: str) -> None:
     require(actor.role, "manage_users")
-    validate_password(new_password, username=username)
+    _validate_new_password(username, new_password)
     with session_scope(write=True) as session:
         user = _get(session, username)
         user.password_hash = hash_password(new_password)
@@ -268,7 +272,7 @@ def reset_password(actor: UserView, username: str, new_password: str) -> None:
 def change_password(username: str, current_password: str, new_password: str) -> UserView:
     """Changes the password and signs out every other browser; returns the account with its
     new session version, so the browser that changed it can stay signed in."""
-    validate_password(new_password, username=username)
+    _validate_new_password(username, new_password)
     with session_scope(write=True) as session:
         user = _get(session, username)
         if not _check_password(current_password, user.password_hash):

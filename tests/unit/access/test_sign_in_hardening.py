@@ -152,3 +152,37 @@ def test_a_wrong_password_takes_as_long_for_an_unknown_username(
             times.append(time.perf_counter() - start)
     ratio = statistics.median(unknown) / statistics.median(known)
     assert 0.5 <= ratio <= 2, (known, unknown)
+
+
+# Issue 18, point 9: passwords that passed the old rules; each refusal says why.
+GUESSABLE = [
+    ("Passw0rdPassw0rd", "repeats"),
+    ("Q1w2e3r4t5y6", "common password"),
+    ("Janvier2024!", "one word with numbers"),
+    ("b o b b y 2 0 2 4", "username"),  # the username spaced out
+    ("B.O.B.B.Y-and-1984", "username"),
+]
+
+
+@pytest.mark.parametrize(("weak", "why"), GUESSABLE)
+def test_guessable_passwords_are_refused_everywhere_with_the_reason(weak: str, why: str) -> None:
+    admin = make_admin()
+    make_user(admin, "bobby")
+    # NewUser is what the first-run form, Admin's "Add person" and the command line build
+    with pytest.raises(InvalidInput, match=why) as refused:
+        NewUser.parse(username="bobby", name="Bob Smith", password=weak)
+    message = str(refused.value)
+    assert message.count(".") <= 2 and "Capitalization" not in message  # plain words
+    with pytest.raises(InvalidInput, match=why):
+        users.reset_password(admin, "bobby", weak)  # Admin
+    with pytest.raises(InvalidInput, match=why):
+        users.change_password("bobby", PASSWORD, weak)  # Account
+    assert users.verify_login("bobby", PASSWORD).username == "bobby"  # nothing changed
+
+
+def test_the_persons_name_counts_as_guessable() -> None:
+    name = "Ghislaine Quenneville"
+    with pytest.raises(InvalidInput, match="your name"):
+        users.validate_password("Ghislaine-Quenneville-7", username="gq", name=name)
+    assert users.validate_password("Ghislaine-Quenneville-7", username="gq", name="Bob")
+    assert users.validate_password("ghislaine-kettle-orbit-7", username="gq", name=name)
