@@ -5,6 +5,7 @@ import statistics
 import time
 
 import pytest
+from sqlalchemy import text
 
 from services.access import users
 from services.access.permissions import Role
@@ -186,3 +187,17 @@ def test_the_persons_name_counts_as_guessable() -> None:
         users.validate_password("Ghislaine-Quenneville-7", username="gq", name=name)
     assert users.validate_password("Ghislaine-Quenneville-7", username="gq", name="Bob")
     assert users.validate_password("ghislaine-kettle-orbit-7", username="gq", name=name)
+
+
+def test_failed_sign_ins_are_counted_in_the_store_every_server_shares() -> None:
+    """Not in one process's memory: two servers on one database see the same counts."""
+    make_admin()
+    _fail("ada", ATTACKER, 3)
+    with session_scope() as session:
+        rows = dict(session.execute(text("SELECT subject, hits FROM rate_counts")).all())
+    assert rows == {f"sign-in client {ATTACKER}": 3, "sign-in account ada": 3,
+                    f"sign-in pair {ATTACKER}|ada": 3}
+    assert users.verify_login("ada", PASSWORD, client=ATTACKER).username == "ada"
+    with session_scope() as session:
+        left = set(session.scalars(text("SELECT subject FROM rate_counts")))
+    assert f"sign-in pair {ATTACKER}|ada" not in left  # the right password clears its pair
