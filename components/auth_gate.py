@@ -23,7 +23,7 @@ from streamlit_authenticator.utilities import LoginError
 
 from components.feedback import flash, friendly_errors, show_flash
 from components.session import VERSION_KEY, set_current_user
-from services.access import users
+from services.access import rate_limits, users
 from services.access.auth_keys import cookie_key
 from services.access.users import NewUser, UserView
 from services.settings import get_settings
@@ -109,14 +109,9 @@ def _sign_in_form(authenticator: stauth.Authenticate, slots: _Slots) -> UserView
 
 
 def client_address() -> str | None:
-    """Who is signing in, for throttling: the connection's address, or behind a trusted
-    proxy the address the proxy saw (the last X-Forwarded-For entry)."""
-    if get_settings().trust_forwarded_for:
-        forwarded = st.context.headers.get("X-Forwarded-For") or ""
-        last = forwarded.split(",")[-1].strip()
-        if last:
-            return last
-    return st.context.ip_address
+    """Who is signing in, for throttling (the rule, proxies included, is in rate_limits)."""
+    return rate_limits.client_address(st.context.ip_address,
+                                      st.context.headers.get("X-Forwarded-For"))
 
 
 def _is_https() -> bool:

@@ -107,7 +107,8 @@ with people_tab, friendly_errors("admin_people"):
         if status_column.button(status_label, key="admin_toggle_status"):
             with friendly_errors("admin_status"):
                 users.set_disabled(user, chosen, not account.disabled)
-                flash(f"{chosen}'s account is enabled again: they can sign in."
+                flash(f"{chosen}'s account is enabled again: they can sign in. Their old API "
+                      "tokens stay revoked; they can create new ones."
                       if account.disabled
                       else f"{chosen}'s account is disabled: they can no longer sign in.")
                 st.rerun()

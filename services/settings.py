@@ -216,9 +216,14 @@ class Settings(BaseSettings):
     upload_abandoned_minutes: float = Field(
         default=60, validation_alias=_alias("RESEARCH_DESK_UPLOAD_ABANDONED_MINUTES")
     )
-    # Requests one API token may make per minute before it gets 429 with Retry-After.
+    # API requests one person may make per minute, all their tokens together, before 429.
     api_requests_per_minute: int = Field(
         default=600, validation_alias=_alias("RESEARCH_DESK_API_REQUESTS_PER_MINUTE")
+    )
+    # API requests without a valid token one address may make per minute; past that, every
+    # request from it waits (429) before any token is checked.
+    api_bad_tokens_per_minute: int = Field(
+        default=30, validation_alias=_alias("RESEARCH_DESK_API_BAD_TOKENS_PER_MINUTE")
     )
     login_max_attempts: int = Field(
         default=5, validation_alias=_alias("RESEARCH_DESK_LOGIN_MAX_ATTEMPTS")
@@ -233,8 +238,9 @@ class Settings(BaseSettings):
     login_window_s: float = Field(
         default=900, validation_alias=_alias("RESEARCH_DESK_LOGIN_WINDOW_S")
     )
-    # Behind a reverse proxy every browser shares the proxy's address: take the client from the
-    # last X-Forwarded-For entry (the one the proxy added) instead. Only set it behind a proxy.
+    # Behind a reverse proxy every browser and script shares the proxy's address: take the
+    # client from the last X-Forwarded-For entry (the one the proxy added) instead, for sign-in
+    # and API limits. Only set it behind a proxy.
     trust_forwarded_for: bool = Field(
         default=False, validation_alias=_alias("RESEARCH_DESK_TRUST_FORWARDED_FOR")
     )

@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, create_engine
 
-from services.access import sign_in_throttle
 from services.settings import get_settings, reset_settings_cache
 from services.store import db
 from services.store.db import dispose_engines
@@ -77,7 +76,6 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setenv("RESEARCH_DESK_SECRETS_FILE", str(tmp_path / "no-secrets.toml"))
     reset_settings_cache()
     dispose_engines()
-    sign_in_throttle.reset()  # failed sign-ins are counted per process
     if request.node.get_closest_marker("fresh_migrations") is None:
         _start_new_stores_from(request.getfixturevalue("migrated_store"), monkeypatch)
     yield folder

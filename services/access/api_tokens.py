@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select, text, update
+from sqlalchemy.orm import Session
 
 from services.access import audit
 from services.access.permissions import Role
@@ -142,17 +143,23 @@ def revoke_all(actor: UserView, username: str) -> int:
     """Revoke every active token of `username` (the owner or an admin); how many were."""
     if username != actor.username and actor.role != Role.ADMIN:
         raise NotFound("There is no such account.")
-    now = utcnow()
     with session_scope(write=True) as session:
-        result = session.execute(
-            update(ApiToken)
-            .where(ApiToken.username == username, ApiToken.revoked_at.is_(None))
-            .values(revoked_at=now)
-        )
-        count = int(getattr(result, "rowcount", 0) or 0)
+        count = revoke_all_in(session, username)
         audit.record(session, actor=actor.username, action="api_tokens_revoked",
                      target=username, detail=f"{count} token(s)")
         return count
+
+
+def revoke_all_in(session: Session, username: str) -> int:
+    """Revoke every active token of `username` within the caller's transaction (also when
+    an account is disabled: enabling it again must not bring back tokens that may have
+    leaked meanwhile); how many were."""
+    result = session.execute(
+        update(ApiToken)
+        .where(ApiToken.username == username, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 # Every API request runs this, so it is SQL text with one bound parameter: the same join

@@ -51,14 +51,16 @@ class UserView(BaseModel):
         return self.role == Role.ADMIN
 
 
-def validate_password(password: str, *, username: str = "") -> str:
-    problem = password_rules.weakness(password, username=username)
-    if problem:
-        raise InvalidInput(problem)
+def validate_password(password: str, *, username: str = "", name: str = "") -> str:
+    """The one password rule (first admin, Admin, Account, command line); `username` and
+    `name` are the person's, since a password built on them is easy to guess."""
     if len(password.encode()) > 72:
         raise InvalidInput("Passwords can be at most 72 bytes long; choose a shorter one.")
     if password != password.strip():
         raise InvalidInput("Passwords cannot start or end with a space.")
+    problem = password_rules.weakness(password, username=username, name=name)
+    if problem:
+        raise InvalidInput(problem)
     return password
 
 
@@ -99,14 +101,9 @@ class NewUser(BaseModel):
             raise ValueError("That email address does not look right (name@example.org).")
         return value
 
-    @field_validator("password")
-    @classmethod
-    def _password(cls, value: str) -> str:
-        return validate_password(value)
-
     @model_validator(mode="after")
-    def _password_not_username(self) -> Self:
-        validate_password(self.password, username=self.username)
+    def _password(self) -> Self:
+        validate_password(self.password, username=self.username, name=self.name)
         return self
 
     @classmethod
@@ -226,10 +223,15 @@ def set_disabled(actor: UserView, username: str, disabled: bool) -> UserView:
         if disabled and is_active_admin and _active_admins(session) <= 1:
             raise Conflict("This is the last active admin; make someone else an admin first.")
         user.disabled = disabled
+        detail = ""
         if disabled:
             _revoke_sessions(user)
+            from services.access import api_tokens  # noqa: PLC0415 - avoid an import cycle
+
+            detail = f"{api_tokens.revoke_all_in(session, username)} API token(s) revoked"
         action = "user_disabled" if disabled else "user_enabled"
-        audit.record(session, actor=actor.username, action=action, target=username)
+        audit.record(session, actor=actor.username, action=action, target=username,
+                     detail=detail)
         return UserView.model_validate(user)
 
 
@@ -253,9 +255,16 @@ def change_role(actor: UserView, username: str, role: Role) -> UserView:
         return UserView.model_validate(user)
 
 
+def _validate_new_password(username: str, password: str) -> None:
+    """Checked before the write starts: judging a password takes a few milliseconds."""
+    with session_scope() as session:
+        user = _get(session, username)
+        validate_password(password, username=username, name=user.name)
+
+
 def reset_password(actor: UserView, username: str, new_password: str) -> None:
     require(actor.role, "manage_users")
-    validate_password(new_password, username=username)
+    _validate_new_password(username, new_password)
     with session_scope(write=True) as session:
         user = _get(session, username)
         user.password_hash = hash_password(new_password)
@@ -268,7 +277,7 @@ def reset_password(actor: UserView, username: str, new_password: str) -> None:
 def change_password(username: str, current_password: str, new_password: str) -> UserView:
     """Changes the password and signs out every other browser; returns the account with its
     new session version, so the browser that changed it can stay signed in."""
-    validate_password(new_password, username=username)
+    _validate_new_password(username, new_password)
     with session_scope(write=True) as session:
         user = _get(session, username)
         if not _check_password(current_password, user.password_hash):
@@ -284,32 +293,36 @@ def change_password(username: str, current_password: str, new_password: str) -> 
 def verify_login(username: str, password: str, *, client: str | None = None) -> UserView:
     """Check a sign-in attempt from `client` (the browser's address). Audited.
 
-    Three brakes (see services/access/sign_in_throttle.py): a client with too many recent failures
-    waits before any password is checked; an account with too many recent failures answers
-    "wait" to clients that failed at it, real and unknown usernames alike, so the answer never
-    tells whether a username exists; and the right password from a client with no failures
-    there still gets in, so nobody can lock an account's owner out by guessing.
+    Three brakes (see services/access/sign_in_throttle.py, counted in the store so every
+    server sees them): a client with too many recent failures waits before any password is
+    checked; an account with too many recent failures answers "wait" to clients that failed
+    at it, real and unknown usernames alike, so the answer never tells whether a username
+    exists; and the right password from a client with no failures there still gets in, so
+    nobody can lock an account's owner out by guessing.
     """
     username = username.strip().lower()[:64]
-    settings = get_settings()
     client_id = throttle.client_key(client)
-    wait = throttle.clients.wait_s(client_id, settings.login_window_s,
-                                   settings.login_client_max_attempts)
+    wait = throttle.client_wait_s(client_id)
     if wait > 0:  # refused before any work: no password check, no audit row per attempt
         raise AuthenticationFailed(
             f"Too many failed sign-ins from this device or network. Wait {math.ceil(wait)} "
             "seconds, then try again.")
+    lock_wait = throttle.account_wait_s(client_id, username)
     with session_scope(write=True) as session:
-        outcome = _login_outcome(session, username, password, client_id)
+        outcome = _login_outcome(session, username, password, lock_wait)
         detail = outcome if isinstance(outcome, str) else ""
         action = "sign_in" if isinstance(outcome, UserView) else "sign_in_failed"
         audit.record(session, actor=username or "-", action=action, target=username, detail=detail)
     if isinstance(outcome, UserView):
+        throttle.record_success(client_id, username)
         return outcome
+    if outcome in _FAILURES:
+        throttle.record_failure(client_id, username)
     raise AuthenticationFailed(_LOGIN_MESSAGES.get(outcome, outcome))
 
 
 _NO_MATCH = "That username and password do not match. Please try again."
+_FAILURES = ("unknown user", "wrong password")
 _LOGIN_MESSAGES = {
     "unknown user": _NO_MATCH,
     "wrong password": _NO_MATCH,
@@ -318,27 +331,21 @@ _LOGIN_MESSAGES = {
 
 
 def _login_outcome(session: Session, username: str, password: str,
-                   client: str) -> UserView | str:
+                   lock_wait: float) -> UserView | str:
     """The signed-in user, or a short reason for the audit log (the same for real and
     unknown usernames until the password has been found right)."""
-    settings = get_settings()
-    pair = throttle.pair_key(client, username)
-    lock_wait = throttle.accounts.wait_s(username, settings.login_lockout_s,
-                                         settings.login_max_attempts)
-    if lock_wait > 0 and throttle.client_accounts.count(pair, settings.login_window_s):
+    if lock_wait > 0:
         return f"Too many failed attempts. Wait {math.ceil(lock_wait)} seconds, then try again."
     user = session.get(User, username) if username else None
-    password_hash = user.password_hash if user else _dummy_hash(settings.bcrypt_rounds)
-    if user is None or not _check_password(password, password_hash):
-        throttle.clients.add(client)
-        throttle.accounts.add(username)
-        throttle.client_accounts.add(pair)
+    # One bcrypt check whether or not the account exists, so the time taken does not tell.
+    password_hash = user.password_hash if user else _dummy_hash(get_settings().bcrypt_rounds)
+    password_ok = _check_password(password, password_hash)
+    if user is None or not password_ok:
         if user is not None:
             user.failed_logins = (user.failed_logins or 0) + 1
         return "unknown user" if user is None else "wrong password"
     if user.disabled:
         return "disabled"
-    throttle.client_accounts.forget(pair)
     user.failed_logins = 0
     user.locked_until = None
     return UserView.model_validate(user)

@@ -1,20 +1,20 @@
 """Who is calling: a personal API token in the Authorization header, and nowhere else.
 
 A token in the address (query string) is refused: addresses end up in server logs, proxies
-and browser history. Each token may make `api_requests_per_minute` requests a minute; past
-that it gets 429 with Retry-After.
+and browser history. Limits, counted in the metadata store so that every server shares them
+(services/access/rate_limits.py): a person may make `api_requests_per_minute` requests a
+minute with all their tokens together; an address may send `api_bad_tokens_per_minute`
+requests without a valid token, after which its requests wait before any token is checked.
+Past either: 429 with Retry-After and one sentence.
 """
 
 import math
-import threading
-import time
-from collections import deque
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from services.access import api_tokens
+from services.access import api_tokens, rate_limits
 from services.access.users import UserView
 from services.api.problems import MSG_NO_TOKEN, RateLimited
 from services.errors import AuthenticationFailed
@@ -30,30 +30,18 @@ bearer = HTTPBearer(auto_error=False, bearerFormat="rdk_…",
                     description="A personal API token from your Account page.")
 
 
-class _Window:
-    """Request times per token within the last minute (this process)."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.hits: dict[int, deque[float]] = {}
-
-    def wait_s(self, token_id: int, limit: int, now: float) -> float:
-        """0 if this request may go ahead (and counts it), else seconds until one may."""
-        with self.lock:
-            hits = self.hits.setdefault(token_id, deque())
-            while hits and hits[0] <= now - WINDOW_S:
-                hits.popleft()
-            if len(hits) >= limit:
-                return hits[0] + WINDOW_S - now
-            hits.append(now)
-            return 0.0
-
-    def reset(self) -> None:
-        with self.lock:
-            self.hits.clear()
+def _person(username: str) -> str:
+    return f"api person {username}"
 
 
-window = _Window()
+def _address(address: str) -> str:
+    return f"api bad tokens from {address}"
+
+
+def request_address(request: Request) -> str:
+    peer = request.client.host if request.client else None
+    forwarded = ",".join(request.headers.getlist("X-Forwarded-For"))
+    return rate_limits.client_address(peer, forwarded)
 
 
 def refuse_token_in_address(request: Request) -> None:
@@ -62,19 +50,40 @@ def refuse_token_in_address(request: Request) -> None:
             raise AuthenticationFailed(MSG_TOKEN_IN_ADDRESS)
 
 
-def current_user(request: Request,
-                 credentials: Annotated[HTTPAuthorizationCredentials | None,
-                                        Depends(bearer)]) -> UserView:
-    """The token's owner as stored now (role and disabled flag read fresh)."""
+def _token_owner(request: Request, credentials: HTTPAuthorizationCredentials | None,
+                 ) -> UserView:
     refuse_token_in_address(request)
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise AuthenticationFailed(MSG_NO_TOKEN)
-    caller = api_tokens.authenticate(credentials.credentials.strip())
-    wait = window.wait_s(caller.token_id, get_settings().api_requests_per_minute,
-                         time.monotonic())
+    return api_tokens.authenticate(credentials.credentials.strip()).user
+
+
+def current_user(request: Request,
+                 credentials: Annotated[HTTPAuthorizationCredentials | None,
+                                        Depends(bearer)]) -> UserView:
+    """The token's owner as stored now (role and disabled flag read fresh), within limits."""
+    settings = get_settings()
+    address = _address(request_address(request))
+    wait = rate_limits.peek(address)[address].wait_s(settings.api_bad_tokens_per_minute)
+    if wait > 0:  # refused before any token is checked, so guessing gets nowhere
+        raise _limited(wait, "Too many requests from this address came without a valid token")
+    try:
+        user = _token_owner(request, credentials)
+    except AuthenticationFailed:
+        rate_limits.hit({address: WINDOW_S})
+        raise
+    person = _person(user.username)
+    count = rate_limits.hit({person: WINDOW_S})[person]
+    wait = count.wait_s(settings.api_requests_per_minute + 1)  # this request counts already
     if wait > 0:
-        raise RateLimited(max(1, math.ceil(wait)))
-    return caller.user
+        raise _limited(wait, "You made too many requests in the last minute (all your tokens "
+                             "together)")
+    return user
+
+
+def _limited(wait_s: float, why: str) -> RateLimited:
+    seconds = max(1, math.ceil(wait_s))
+    return RateLimited(seconds, f"{why}; wait {seconds} seconds, then try again.")
 
 
 Caller = Annotated[UserView, Depends(current_user)]

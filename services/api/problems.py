@@ -19,11 +19,11 @@ from services.logs import report_unexpected
 PROBLEM_TYPE = "application/problem+json"
 
 class RateLimited(errors.ResearchDeskError):
-    """A token made too many requests in the last minute."""
+    """Too many requests from one person or, without a valid token, from one address; the
+    sentence names which, and `retry_after_s` becomes the Retry-After header."""
 
-    def __init__(self, retry_after_s: int) -> None:
-        super().__init__(f"This token made too many requests; wait {retry_after_s} seconds, "
-                         "then try again.")
+    def __init__(self, retry_after_s: int, sentence: str) -> None:
+        super().__init__(sentence)
         self.retry_after_s = retry_after_s
 
 
@@ -89,7 +89,8 @@ COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
     404: _response(404, "It does not exist or is not shared with you."),
     413: _response(413, "The request body is over its size limit; nothing was read."),
     422: _response(422, "The input is not valid; nothing was changed."),
-    429: _response(429, "Too many requests with this token; see Retry-After."),
+    429: _response(429, "Too many requests from this person (all their tokens together) or, "
+                        "without a valid token, from this address; see Retry-After."),
 }
 UPLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
     413: _response(413, "The upload is over the size limit; nothing was kept."),

@@ -356,3 +356,14 @@ class ApiToken(Base):
     expires_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class RateCount(Base):
+    """Requests or failed sign-ins counted for one subject (a person, an address, a username)
+    in its current window; shared by every server using this store, pruned once expired."""
+
+    __tablename__ = "rate_counts"
+
+    subject: Mapped[str] = mapped_column(String(200), primary_key=True)
+    hits: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[float] = mapped_column(Double)  # seconds since 1970, when the window ends

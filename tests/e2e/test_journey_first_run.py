@@ -11,7 +11,7 @@ from tests.e2e.conftest import (
 )
 from tests.e2e.helpers import ADMIN_PASSWORD, field, open_in_menu, sign_in, sign_in_refused
 
-VIEWER_PASSWORD = "viewer-pass-word-2"
+VIEWER_PASSWORD = "amber-lighthouse-63"
 
 
 def test_first_run_journey(server: Server, page: Page) -> None:

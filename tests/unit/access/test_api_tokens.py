@@ -64,6 +64,22 @@ def test_a_disabled_accounts_tokens_stop_working_at_once() -> None:
         api_tokens.authenticate(token.secret)
 
 
+def test_enabling_an_account_again_does_not_bring_its_old_tokens_back() -> None:
+    admin = make_admin()
+    bob = make_user(admin, "bob")
+    old = [api_tokens.create_token(bob, name).secret for name in ("laptop", "server")]
+    users.set_disabled(admin, "bob", True)
+    users.set_disabled(admin, "bob", False)
+    for secret in old:
+        with pytest.raises(AuthenticationFailed):
+            api_tokens.authenticate(secret)
+    assert all(not t.is_active for t in api_tokens.list_tokens(bob))  # shown as revoked
+    entry = audit.list_entries("admin", AuditFilter(action="user_disabled"))[0]
+    assert entry.detail == "2 API token(s) revoked"
+    fresh = api_tokens.create_token(bob, "new laptop")
+    assert api_tokens.authenticate(fresh.secret).user.username == "bob"
+
+
 def test_a_role_change_counts_on_the_next_call() -> None:
     admin = make_admin()
     bob = make_user(admin, "bob")

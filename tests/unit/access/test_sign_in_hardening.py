@@ -1,7 +1,11 @@
 """Sign-in cannot be used to lock people out, find usernames or keep a copied cookie alive
 (issue 9, points 8 and 9)."""
 
+import statistics
+import time
+
 import pytest
+from sqlalchemy import text
 
 from services.access import users
 from services.access.permissions import Role
@@ -126,3 +130,74 @@ def test_old_rows_without_a_version_read_as_zero() -> None:
         row.session_version = None
     assert _version("ada") == 0 and users.is_session_current("ada", 0)
     assert users.get_user("ada").role == Role.ADMIN  # type: ignore[union-attr]
+
+
+def test_a_wrong_password_takes_as_long_for_an_unknown_username(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Timing must not tell which usernames exist: both cases check one bcrypt hash (issue 18,
+    point 7). Real bcrypt cost, so the check dominates; tries interleaved, medians compared."""
+    for name, value in (("RESEARCH_DESK_BCRYPT_ROUNDS", "8"),
+                        ("RESEARCH_DESK_LOGIN_MAX_ATTEMPTS", "100"),
+                        ("RESEARCH_DESK_LOGIN_CLIENT_MAX_ATTEMPTS", "100")):
+        monkeypatch.setenv(name, value)
+    from services.settings import reset_settings_cache
+    reset_settings_cache()
+    make_admin()
+    _fail("nobody-here", OWNER, 1)  # the dummy hash is made once, on first use
+    known: list[float] = []
+    unknown: list[float] = []
+    for _ in range(7):
+        for username, times in (("ada", known), ("nobody-here", unknown)):
+            start = time.perf_counter()
+            _fail(username, ATTACKER, 1)
+            times.append(time.perf_counter() - start)
+    ratio = statistics.median(unknown) / statistics.median(known)
+    assert 0.5 <= ratio <= 2, (known, unknown)
+
+
+# Issue 18, point 9: passwords that passed the old rules; each refusal says why.
+GUESSABLE = [
+    ("Passw0rdPassw0rd", "repeats"),
+    ("Q1w2e3r4t5y6", "common password"),
+    ("Janvier2024!", "one word with numbers"),
+    ("b o b b y 2 0 2 4", "username"),  # the username spaced out
+    ("B.O.B.B.Y-and-1984", "username"),
+]
+
+
+@pytest.mark.parametrize(("weak", "why"), GUESSABLE)
+def test_guessable_passwords_are_refused_everywhere_with_the_reason(weak: str, why: str) -> None:
+    admin = make_admin()
+    make_user(admin, "bobby")
+    # NewUser is what the first-run form, Admin's "Add person" and the command line build
+    with pytest.raises(InvalidInput, match=why) as refused:
+        NewUser.parse(username="bobby", name="Bob Smith", password=weak)
+    message = str(refused.value)
+    assert message.count(".") <= 2 and "Capitalization" not in message  # plain words
+    with pytest.raises(InvalidInput, match=why):
+        users.reset_password(admin, "bobby", weak)  # Admin
+    with pytest.raises(InvalidInput, match=why):
+        users.change_password("bobby", PASSWORD, weak)  # Account
+    assert users.verify_login("bobby", PASSWORD).username == "bobby"  # nothing changed
+
+
+def test_the_persons_name_counts_as_guessable() -> None:
+    name = "Ghislaine Quenneville"
+    with pytest.raises(InvalidInput, match="your name"):
+        users.validate_password("Ghislaine-Quenneville-7", username="gq", name=name)
+    assert users.validate_password("Ghislaine-Quenneville-7", username="gq", name="Bob")
+    assert users.validate_password("ghislaine-kettle-orbit-7", username="gq", name=name)
+
+
+def test_failed_sign_ins_are_counted_in_the_store_every_server_shares() -> None:
+    """Not in one process's memory: two servers on one database see the same counts."""
+    make_admin()
+    _fail("ada", ATTACKER, 3)
+    with session_scope() as session:
+        rows = dict(session.execute(text("SELECT subject, hits FROM rate_counts")).all())
+    assert rows == {f"sign-in client {ATTACKER}": 3, "sign-in account ada": 3,
+                    f"sign-in pair {ATTACKER}|ada": 3}
+    assert users.verify_login("ada", PASSWORD, client=ATTACKER).username == "ada"
+    with session_scope() as session:
+        left = set(session.scalars(text("SELECT subject FROM rate_counts")))
+    assert f"sign-in pair {ATTACKER}|ada" not in left  # the right password clears its pair

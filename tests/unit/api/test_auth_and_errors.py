@@ -1,9 +1,13 @@
 """Tokens only in the Authorization header; every error as problem+json in plain words."""
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
+from sqlalchemy import text
 
 from services.access import api_tokens, users
 from services.settings import reset_settings_cache
+from services.store.db import session_scope
 from tests.unit.api.conftest import Api, People, problem_of
 
 
@@ -30,6 +34,9 @@ def test_revoked_expired_and_disabled_tokens_get_401(api: Api, people: People) -
     users.set_disabled(people.admin, "bob", True)
     problem_of(api.get("/v1/datasets", token=token), 401)
     users.set_disabled(people.admin, "bob", False)
+    # enabling the account again does not bring back its old tokens (issue 18, point 8)
+    problem_of(api.get("/v1/datasets", token=token), 401)
+    token = api_tokens.create_token(people.analyst, "after").secret
     assert api.get("/v1/datasets", token=token).status_code == 200
     api_tokens.revoke_all(people.admin, "bob")
     problem_of(api.get("/v1/datasets", token=token), 401)
@@ -64,6 +71,67 @@ def test_over_the_rate_limit_gets_429_with_retry_after(api: Api, people: People,
     assert 1 <= int(response.headers["Retry-After"]) <= 60
     # another person's token has its own allowance
     assert api.get("/v1/datasets", token=people.token(people.other)).status_code == 200
+
+
+def _hits(subject: str) -> int:
+    with session_scope() as session:
+        return int(session.scalar(text("SELECT hits FROM rate_counts WHERE subject = :s"),
+                                  {"s": subject}) or 0)
+
+
+def test_the_limit_is_per_person_all_tokens_together_and_kept_in_the_store(
+        api: Api, people: People, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RESEARCH_DESK_API_REQUESTS_PER_MINUTE", "4")
+    reset_settings_cache()
+    tokens = [people.token(people.analyst)] + [
+        api_tokens.create_token(people.analyst, f"extra {i}").secret for i in range(3)]
+    assert [api.get("/v1/datasets", token=t).status_code for t in tokens] == [200] * 4
+    response = api.get("/v1/datasets", token=api_tokens.create_token(people.analyst, "new").secret)
+    detail = problem_of(response, 429)
+    assert "all your tokens together" in detail and int(response.headers["Retry-After"]) >= 1
+    assert _hits("api person bob") == 5  # in the metadata store, which every server shares
+    assert api.get("/v1/datasets", token=people.token(people.other)).status_code == 200
+
+
+def test_requests_at_once_never_pass_the_limit(api: Api, people: People,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RESEARCH_DESK_API_REQUESTS_PER_MINUTE", "6")
+    reset_settings_cache()
+    token = people.token(people.analyst)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        codes = list(pool.map(lambda _: api.get("/v1/datasets", token=token).status_code,
+                              range(12)))
+    assert sorted(codes) == [200] * 6 + [429] * 6
+
+
+def test_invalid_tokens_count_against_the_address(api: Api, people: People,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RESEARCH_DESK_API_BAD_TOKENS_PER_MINUTE", "5")
+    reset_settings_cache()
+    guess = "rdk_" + "x" * 43
+    codes = [api.get("/v1/datasets", token=guess).status_code for _ in range(7)]
+    assert codes == [401] * 5 + [429] * 2
+    response = api.get("/v1/datasets", token=guess)
+    assert "without a valid token" in problem_of(response, 429)
+    assert 1 <= int(response.headers["Retry-After"]) <= 60
+    # the address waits before any token is checked, a real one too (a guess that hit
+    # would otherwise stand out); X-Forwarded-For is not believed unless trusted
+    assert api.get("/v1/datasets", token=people.token(people.analyst)).status_code == 429
+    spoofed = {"X-Forwarded-For": "198.51.100.7"}
+    assert api.get("/v1/datasets", token=guess, headers=spoofed).status_code == 429
+
+
+def test_behind_a_trusted_proxy_the_forwarded_address_counts(
+        api: Api, people: People, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RESEARCH_DESK_API_BAD_TOKENS_PER_MINUTE", "2")
+    monkeypatch.setenv("RESEARCH_DESK_TRUST_FORWARDED_FOR", "1")
+    reset_settings_cache()
+    guesser = {"X-Forwarded-For": "10.9.9.9, 203.0.113.9"}  # the proxy added the last one
+    codes = [api.get("/v1/datasets", headers=guesser).status_code for _ in range(3)]
+    assert codes == [401, 401, 429]
+    colleague = {"X-Forwarded-For": "198.51.100.7"}  # same proxy, another person
+    assert api.get("/v1/datasets", token=people.token(people.analyst),
+                   headers=colleague).status_code == 200
 
 
 def test_unknown_addresses_and_methods_are_problems(api: Api, people: People) -> None:

@@ -17,7 +17,6 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from services.access import api_tokens
-from services.api import auth
 from services.api.app import create_api
 from tests.factories import make_admin
 from tests.unit.api.conftest import upload_csv
@@ -33,7 +32,6 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 
 @pytest.fixture
 def token(tmp_path: Path) -> str:
-    auth.window.reset()
     admin = make_admin()
     upload_csv(admin, tmp_path)  # dataset 1 exists, so some ids are found
     return api_tokens.create_token(admin, "schemathesis").secret
