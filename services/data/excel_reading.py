@@ -1,6 +1,6 @@
 """One sheet of an uploaded Excel workbook written as CSV, and a workbook's sheet names.
 
-This runs in a bounded child process (`services.bounded_child`, called from
+This runs in a bounded child process (`services.data.bounded_child`, called from
 services.data.ingest), never in the server: openpyxl keeps a workbook's whole shared-string
 table in memory, and a few hundred KB of .xlsx can unpack to hundreds of MB of it. So it
 imports nothing heavier than openpyxl, takes its limits as arguments (no settings), and

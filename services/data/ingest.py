@@ -22,8 +22,7 @@ from typing import Any
 
 import duckdb
 
-from services import bounded_child
-from services.data import display_text, duck, duckdb_errors, text_reading
+from services.data import bounded_child, display_text, duck, duckdb_errors, text_reading
 from services.data.dataset_models import ColumnInfo, IngestResult, ReadOptions
 from services.data.sql_names import (
     derive_sql_names,

@@ -6,9 +6,9 @@ hard deadline. A worker that misses the deadline is killed (SIGKILL) and replace
 background; so is one that died (its memory cap was hit) or answered garbage. The server
 process only ever holds the capped, already-serialised result.
 
-Workers get the minimal environment of every bounded child (`services.bounded_child`: no
-API keys, few malloc arenas), so their address space, which the cap counts, stays close to
-what they use.
+Workers get the minimal environment of every bounded child (`services.data.bounded_child`:
+no API keys, few malloc arenas), so their address space, which the cap counts, stays close
+to what they use.
 """
 
 import atexit
@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from services.bounded_child import child_env
+from services.data.bounded_child import child_env
 
 log = logging.getLogger(__name__)
 

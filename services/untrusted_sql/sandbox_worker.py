@@ -39,7 +39,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.ipc as pa_ipc
 
-from services.bounded_child import cap_memory
+from services.data.bounded_child import cap_memory
 from services.data.time_zone import pin_time_zone
 
 REINTERRUPT_EVERY_S = 0.05

@@ -82,7 +82,7 @@ def peak_growth_mb(work: Callable[[], T]) -> tuple[T, float]:
 
 def readers_left() -> list[psutil.Process]:
     return [child for child in psutil.Process().children(recursive=True)
-            if "services.bounded_child" in " ".join(child.cmdline())]
+            if "services.data.bounded_child" in " ".join(child.cmdline())]
 
 
 def set_read_limits(monkeypatch: pytest.MonkeyPatch, memory_mb: int, seconds: float) -> None:

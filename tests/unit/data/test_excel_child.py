@@ -18,6 +18,7 @@ from tests.unit.bounded_reading import (
     set_read_limits,
     shared_strings_bomb,
 )
+from tests.unit.one_home import files_matching
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 
@@ -52,3 +53,8 @@ def test_a_normal_workbook_reads_as_before(tmp_path: Path) -> None:
                                                 "temp_min", "wind", "weather"]
     assert result.detected.sheet == "Seattle weather" and result.warnings == []
     assert result.parquet_path.is_file() and readers_left() == []
+
+
+def test_one_home_for_how_a_child_is_bounded() -> None:
+    home = ["services/data/bounded_child.py"]
+    assert files_matching(r"setrlimit\(|MALLOC_ARENA_MAX") == home

@@ -11,9 +11,10 @@ workers (services.untrusted_sql) and one-shot work such as reading an Excel work
 - a hard kill (SIGKILL) at a wall clock, by the parent.
 
 `run(module, function, args, memory_mb=, seconds=)` starts
-`python -m services.bounded_child MODULE FUNCTION MEMORY_MB`; the child imports MODULE (only
-our own `services.*`), lowers its CPU priority, caps itself, reads the keyword arguments as
-JSON on stdin, calls the function and writes one JSON answer on stdout. No pickle either way.
+`python -m services.data.bounded_child MODULE FUNCTION MEMORY_MB`; the child imports MODULE
+(only our own `services.*`), lowers its CPU priority, caps itself, reads the keyword
+arguments as JSON on stdin, calls the function and writes one JSON answer on stdout. No
+pickle either way.
 The parent keeps only that answer (at most `MAX_ANSWER_BYTES`).
 """
 
@@ -29,7 +30,7 @@ from typing import Any
 
 from services import errors
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 KEPT_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "SYSTEMROOT")
 MAX_ANSWER_BYTES = 1 << 20
 NICENESS = 5  # the server's own requests come first on a busy machine
@@ -83,7 +84,7 @@ def run(module: str, function: str, args: dict[str, Any], *, memory_mb: int,
     """`module.function(**args)` in a bounded child; its JSON answer, or the project's
     error it raised (same class and sentence), `OutOfMemory`, `TimedOut` or `ChildFailed`."""
     proc = subprocess.Popen(  # noqa: S603 - our own module, fixed arguments
-        [sys.executable, "-m", "services.bounded_child", module, function, str(memory_mb)],
+        [sys.executable, "-m", "services.data.bounded_child", module, function, str(memory_mb)],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=ROOT, env=child_env(),
         close_fds=True)
     try:
