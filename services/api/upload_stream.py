@@ -33,10 +33,10 @@ MSG_NO_FILE = "The request has no file: send it in a part called “file”, wit
 MSG_CUT_OFF = "The upload was cut off before its end; nothing was kept. Please send it again."
 MSG_UNREADABLE = "The upload could not be read as multipart/form-data; nothing was kept."
 MSG_FIELD = "The dataset name is too long; use at most 200 characters."
-MSG_PARTS = (f"The form has more than {MAX_PARTS} parts; send only the file and its name. "
-             "Nothing was kept.")
-MSG_ENVELOPE = (f"The form's fields besides the file are over {ENVELOPE_BYTES // 1024} KB; "
-                "send only the file and a short name. Nothing was kept.")
+MSG_PARTS = (f"The form has more than {MAX_PARTS} parts, so nothing was kept; send only the "
+             "file and its name.")
+MSG_ENVELOPE = (f"The form's fields besides the file are over {ENVELOPE_BYTES // 1024} KB, so "
+                "nothing was kept; send only the file and a short name.")
 MSG_KIND = ("This kind of file is not supported. Upload CSV, TSV, TXT, Excel (.xlsx), Parquet, "
             "JSON or NDJSON.")
 

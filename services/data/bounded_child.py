@@ -8,18 +8,20 @@ workers (services.untrusted_sql) and one-shot work such as reading an Excel work
   allocator, so its address space stays close to what it really uses);
 - an address-space cap (`cap_memory`, `RLIMIT_AS`) at its size once its libraries are
   loaded plus a number of MB, so an allocation past it fails inside the child;
-- a hard kill (SIGKILL) at a wall clock, by the parent.
+- a hard kill (SIGKILL) at a wall clock, by the parent; a one-shot child also gets a CPU
+  time limit just past that clock, so it ends by itself should the parent be gone.
 
 `run(module, function, args, memory_mb=, seconds=)` starts
-`python -m services.data.bounded_child MODULE FUNCTION MEMORY_MB`; the child imports MODULE
-(only our own `services.*`), lowers its CPU priority, caps itself, reads the keyword
-arguments as JSON on stdin, calls the function and writes one JSON answer on stdout. No
-pickle either way.
-The parent keeps only that answer (at most `MAX_ANSWER_BYTES`).
+`python -m services.data.bounded_child MODULE FUNCTION MEMORY_MB SECONDS`; the child
+imports MODULE (only our own `services.*`), lowers its CPU priority, caps itself, reads the
+keyword arguments as JSON on stdin, calls the function and writes one JSON answer on
+stdout. No pickle either way. The parent keeps only that answer (`MAX_ANSWER_BYTES` at
+most).
 """
 
 import importlib
 import json
+import math
 import os
 import resource
 import subprocess
@@ -84,7 +86,8 @@ def run(module: str, function: str, args: dict[str, Any], *, memory_mb: int,
     """`module.function(**args)` in a bounded child; its JSON answer, or the project's
     error it raised (same class and sentence), `OutOfMemory`, `TimedOut` or `ChildFailed`."""
     proc = subprocess.Popen(  # noqa: S603 - our own module, fixed arguments
-        [sys.executable, "-m", "services.data.bounded_child", module, function, str(memory_mb)],
+        [sys.executable, "-m", "services.data.bounded_child", module, function, str(memory_mb),
+         str(seconds)],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=ROOT, env=child_env(),
         close_fds=True)
     try:
@@ -125,7 +128,8 @@ def _out_of_memory(error: BaseException | None) -> bool:
     return False
 
 
-def _answer(module_name: str, function_name: str, memory_mb: int) -> dict[str, Any]:
+def _answer(module_name: str, function_name: str, memory_mb: int,
+            seconds: float) -> dict[str, Any]:
     try:
         if not module_name.startswith("services."):
             raise ValueError(f"{module_name} is not one of our modules")
@@ -133,6 +137,8 @@ def _answer(module_name: str, function_name: str, memory_mb: int) -> dict[str, A
         args = json.loads(sys.stdin.buffer.read())
         os.nice(NICENESS)
         cap_memory(memory_mb)
+        cpu = math.ceil(seconds) + 1  # CPU time never outruns the wall clock: a backstop
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
         return {"ok": True, "value": function(**args)}
     except Exception as error:
         if _out_of_memory(error):
@@ -146,7 +152,7 @@ def _answer(module_name: str, function_name: str, memory_mb: int) -> dict[str, A
 def main(argv: list[str]) -> int:
     protocol_out = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # stray prints cannot break the answer
-    answer = _answer(argv[1], argv[2], int(argv[3]))
+    answer = _answer(argv[1], argv[2], int(argv[3]), float(argv[4]))
     try:
         payload = json.dumps(answer).encode()
     except (MemoryError, TypeError, ValueError):
