@@ -64,10 +64,10 @@ def _upload() -> None:
         return
     if pending.get("same_as"):
         _identical(*pending["same_as"])
-    sheets = None
-    if file_name.lower().endswith(EXCEL_EXTENSIONS):
-        with friendly_errors("datasets_sheets"):
-            sheets = ingest.list_sheets(path)
+    if "sheets" not in pending and file_name.lower().endswith(EXCEL_EXTENSIONS):
+        with friendly_errors("datasets_sheets"):  # read once per file, in a child process
+            pending["sheets"] = ingest.list_sheets(path)
+    sheets = pending.get("sheets")
     name = st.text_input(
         "Dataset name",
         value=uploads.default_dataset_name(file_name),

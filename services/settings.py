@@ -201,6 +201,14 @@ class Settings(BaseSettings):
     excel_max_cells: int = Field(
         default=1_000_000, validation_alias=_alias("RESEARCH_DESK_EXCEL_MAX_CELLS")
     )
+    # An uploaded Excel workbook is unpacked and read in a child process: the memory it may
+    # take beyond its start-up size (MB, an OS limit) and the seconds before it is killed.
+    file_read_memory_mb: int = Field(
+        default=512, validation_alias=_alias("RESEARCH_DESK_FILE_READ_MEMORY_MB")
+    )
+    file_read_seconds: float = Field(
+        default=120, validation_alias=_alias("RESEARCH_DESK_FILE_READ_SECONDS")
+    )
     snapshot_max_rows: int = Field(
         default=1_000, validation_alias=_alias("RESEARCH_DESK_SNAPSHOT_MAX_ROWS")
     )

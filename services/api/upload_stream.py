@@ -2,7 +2,9 @@
 
 The size limit is checked before the first byte is read when the client states a
 Content-Length, and again while bytes arrive; an upload over it, cut off, or refused for
-any other reason leaves nothing on disk.
+any other reason leaves nothing on disk. Everything in the request besides the file's own
+bytes (fields, part headers, boundaries) is capped too, in count and in size, so a flood
+of small fields is refused after its first few kilobytes instead of piling up in memory.
 """
 
 import shutil
@@ -22,14 +24,19 @@ from services.settings import get_settings
 FIELD_FILE = "file"
 FIELD_NAME = "name"
 MAX_FIELD_BYTES = 1000
+MAX_PARTS = 16  # the file, its name, and a little room for what clients add
 FLUSH_BYTES = 1024 * 1024
-ENVELOPE_BYTES = 64 * 1024  # multipart boundaries and part headers around the file
+ENVELOPE_BYTES = 64 * 1024  # all but the file's bytes: fields, part headers, boundaries
 
 MSG_NOT_MULTIPART = "Send the file as multipart/form-data with a part called “file”."
 MSG_NO_FILE = "The request has no file: send it in a part called “file”, with its file name."
 MSG_CUT_OFF = "The upload was cut off before its end; nothing was kept. Please send it again."
 MSG_UNREADABLE = "The upload could not be read as multipart/form-data; nothing was kept."
 MSG_FIELD = "The dataset name is too long; use at most 200 characters."
+MSG_PARTS = (f"The form has more than {MAX_PARTS} parts, so nothing was kept; send only the "
+             "file and its name.")
+MSG_ENVELOPE = (f"The form's fields besides the file are over {ENVELOPE_BYTES // 1024} KB, so "
+                "nothing was kept; send only the file and a short name.")
 MSG_KIND = ("This kind of file is not supported. Upload CSV, TSV, TXT, Excel (.xlsx), Parquet, "
             "JSON or NDJSON.")
 
@@ -69,9 +76,13 @@ class _Parts:
         self.handle: BinaryIO | None = None
         self.ended = False
         self.error: Exception | None = None
+        self.parts = 0
 
     def on_part_begin(self) -> None:
         self.headers, self.field, self.is_file, self.value = {}, None, False, bytearray()
+        self.parts += 1
+        if self.parts > MAX_PARTS and self.error is None:
+            self.error = TooLarge(MSG_PARTS)
 
     def on_header_field(self, data: bytes, start: int, end: int) -> None:
         self.header_field += data[start:end]
@@ -112,12 +123,14 @@ class _Parts:
                 return
             self.buffer += data[start:end]
             return
+        if self.field != FIELD_NAME:
+            return  # not kept: the request's cap on all but the file counts its bytes
         self.value += data[start:end]
         if len(self.value) > MAX_FIELD_BYTES:
             self.error = InvalidInput(MSG_FIELD)
 
     def on_part_end(self) -> None:
-        if self.field and not self.is_file and self.error is None:
+        if self.field == FIELD_NAME and self.error is None:  # the one field we use
             self.received.fields[self.field] = self.value.decode("utf-8", "replace")
 
     def on_end(self) -> None:
@@ -151,10 +164,14 @@ async def receive_upload(request: Request) -> ReceivedUpload:
         raise too_large(settings.upload_limit_mb)  # before reading a single byte
     received = ReceivedUpload()
     parts = _Parts(received, limit, settings.upload_limit_mb)
+    body = 0
     try:
         parser = MultipartParser(boundary, parts.callbacks())  # type: ignore[arg-type]
         async for chunk in request.stream():
             parser.write(chunk)
+            body += len(chunk)
+            if parts.error is None and body - received.size > ENVELOPE_BYTES:
+                parts.error = TooLarge(MSG_ENVELOPE)
             if parts.error is not None:
                 raise parts.error
             if len(parts.buffer) >= FLUSH_BYTES:

@@ -18,14 +18,15 @@ from collections import Counter
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
 from services.data import (
+    bounded_child,
     display_text,
     duck,
     duckdb_errors,
-    excel_bounds,
     text_encoding,
     text_reading,
 )
@@ -46,7 +47,7 @@ from services.data.uploads import (
     PARQUET_EXTENSIONS,
     TEXT_EXTENSIONS,
 )
-from services.errors import InvalidInput
+from services.errors import InvalidInput, TooLarge
 from services.settings import get_settings
 
 MAX_COLUMNS = 2_000
@@ -96,17 +97,8 @@ def ingest_file(path: Path, *, original_name: str, dest_dir: Path,
 
 
 def list_sheets(path: Path) -> list[str]:
-    """Sheet names of an Excel workbook, in workbook order."""
-    import openpyxl
-
-    try:
-        workbook = openpyxl.load_workbook(path, read_only=True)
-    except Exception as error:  # openpyxl raises many kinds for a non-workbook
-        raise InvalidInput("This file is not an Excel workbook (.xlsx) we can open.") from error
-    try:
-        return list(workbook.sheetnames)
-    finally:
-        workbook.close()
+    """Sheet names of an Excel workbook, in workbook order (read in a bounded child)."""
+    return list(_excel_in_child("sheet_names", path=str(path)))
 
 
 def sample_datasets() -> list[str]:
@@ -541,136 +533,42 @@ def _skipped_rows_warning(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 # --- Excel ------------------------------------------------------------------------------
 
+def _excel_in_child(function: str, **args: object) -> Any:
+    """`excel_reading.function(**args)` in a bounded child process: a workbook's size
+    inside its archive is not known until it is unpacked, so the server never unpacks it."""
+    settings = get_settings()
+    try:
+        return bounded_child.run("services.data.excel_reading", function, args,
+                                 memory_mb=settings.file_read_memory_mb,
+                                 seconds=settings.file_read_seconds)
+    except bounded_child.OutOfMemory as error:
+        raise TooLarge("This Excel file needs more memory than Research Desk allows for "
+                       f"reading a file ({settings.file_read_memory_mb:,} MB); save it as CSV "
+                       "or split it.") from error
+    except bounded_child.TimedOut as error:
+        raise TooLarge("This Excel file takes longer to read than Research Desk allows for "
+                       f"reading a file ({settings.file_read_seconds:,g} seconds); save it "
+                       "as CSV or split it.") from error
+
+
 def _read_excel(path: Path, tmp: Path, options: ReadOptions) -> IngestResult:
-    import openpyxl
-
-    excel_bounds.check_archive(path)
+    scratch = tmp.with_name(tmp.name + ".csv")
     try:
-        # read_only: rows stream from the XML and merged ranges are not expanded into cells;
-        # data_only: formulas come back as the values Excel saved with the file.
-        workbook = openpyxl.load_workbook(path, data_only=True, read_only=True)
-    except Exception as error:  # openpyxl raises many kinds for a non-workbook
-        raise InvalidInput("This file is not an Excel workbook (.xlsx) we can open.") from error
-    warnings: list[str] = []
-    try:
-        names = list(workbook.sheetnames)
-        sheet = options.sheet or names[0]
-        if sheet not in names:
-            raise InvalidInput(f"The workbook has no sheet called “{sheet}”; it has "
-                               + ", ".join(f"“{n}”" for n in names) + ".")
-        if len(names) > 1 and options.sheet is None:
-            warnings.append(f"This workbook has {len(names)} sheets; read “{sheet}”. "
-                            "Pick another sheet to read that one instead.")
-        worksheet = workbook[sheet]
-        layout = excel_bounds.inspect_sheet(path, str(getattr(worksheet, "_worksheet_path", "")),
-                                            max_cells=get_settings().excel_max_cells)
-        scratch = tmp.with_name(tmp.name + ".csv")
-        try:
-            skipped, notes = _sheet_to_csv(worksheet, layout, scratch, options.skip_rows)
-            warnings += notes
-            # Excel's own numbers arrive as 1234.5; text cells such as "1,234" are read
-            # with the thousands mark their values show.
-            csv_options = ReadOptions(delimiter=",", quote='"', encoding="utf-8", decimal=".",
-                                      thousands=options.thousands, header=options.header,
-                                      skip_bad_rows=options.skip_bad_rows)
-            result = _read_csv(scratch, tmp, csv_options)
-        finally:
-            scratch.unlink(missing_ok=True)
+        read = _excel_in_child("sheet_to_csv", path=str(path), scratch=str(scratch),
+                               sheet=options.sheet, skip_rows=options.skip_rows,
+                               max_cells=get_settings().excel_max_cells)
+        # Excel's own numbers arrive as 1234.5; text cells such as "1,234" are read
+        # with the thousands mark their values show.
+        csv_options = ReadOptions(delimiter=",", quote='"', encoding="utf-8", decimal=".",
+                                  thousands=options.thousands, header=options.header,
+                                  skip_bad_rows=options.skip_bad_rows)
+        result = _read_csv(scratch, tmp, csv_options)
     finally:
-        workbook.close()
-    detected = result.detected.model_copy(update={"sheet": sheet, "skip_rows": skipped})
+        scratch.unlink(missing_ok=True)
+    detected = result.detected.model_copy(update={"sheet": read["sheet"],
+                                                  "skip_rows": read["skipped"]})
     return result.model_copy(update={"detected": detected, "format": "excel",
-                                     "warnings": warnings + result.warnings})
-
-
-TITLE_SCAN_ROWS = 20
-
-
-def _sheet_to_csv(worksheet: object, layout: excel_bounds.SheetLayout, scratch: Path,
-                  skip_rows: int) -> tuple[int, list[str]]:
-    """Write the sheet's table as CSV, its full width (the last column holding a value
-    anywhere), merged ranges filled with their top-left value. With no rows to skip chosen,
-    a title above the table (rows with a single filled cell above the first row that fills
-    several) is left out, and said so. Returns (rows skipped above the table, warnings)."""
-    if layout.rows == 0 or layout.columns == 0:
-        raise InvalidInput("That sheet is empty; pick a sheet that contains a table.")
-    width = layout.columns
-    rows = worksheet.iter_rows(min_row=1, max_row=layout.rows,  # type: ignore[attr-defined]
-                               max_col=width, values_only=True)
-    merged = sorted(layout.merged)
-    active: list[tuple[int, int, int, int, object]] = []  # ranges covering the current row
-    pending = 0
-    filled: list[tuple[int, list[object], int]] = []  # (row number, values, raw filled cells)
-    for number, values in enumerate(rows, start=1):
-        cells = list(values)[:width] + [None] * max(0, width - len(values))
-        raw_filled = sum(1 for v in cells if v is not None and str(v).strip())
-        while pending < len(merged) and merged[pending][0] == number:
-            r1, c1, r2, c2 = merged[pending]
-            active.append((r1, c1, r2, c2, cells[c1 - 1]))
-            pending += 1
-        active = [a for a in active if a[2] >= number]
-        for _, c1, _, c2, value in active:
-            cells[c1 - 1:c2] = [value] * (c2 - c1 + 1)
-        filled.append((number, cells, raw_filled))
-        if len(filled) > TITLE_SCAN_ROWS + skip_rows:
-            break
-    start, warnings = _table_start(filled[skip_rows:], skip_rows)
-    with scratch.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        for number, cells, _ in filled:
-            if number > start:
-                writer.writerow([_excel_text(v) for v in cells])
-        last = filled[-1][0] if filled else 0
-        for number, values in enumerate(rows, start=last + 1):
-            cells = list(values)[:width] + [None] * max(0, width - len(values))
-            active = [a for a in active if a[2] >= number]
-            while pending < len(merged) and merged[pending][0] == number:
-                r1, c1, r2, c2 = merged[pending]
-                active.append((r1, c1, r2, c2, cells[c1 - 1]))
-                pending += 1
-            for _, c1, _, c2, value in active:
-                cells[c1 - 1:c2] = [value] * (c2 - c1 + 1)
-            writer.writerow([_excel_text(v) for v in cells])
-    return start, warnings
-
-
-def _table_start(rows: list[tuple[int, list[object], int]], skip_rows: int,
-                 ) -> tuple[int, list[str]]:
-    """(rows above the table, warnings): blank rows at the top are always left out; rows
-    holding one filled cell above a row that fills several are a title."""
-    present = [(number, cells, count) for number, cells, count in rows if count]
-    if not present:
-        raise InvalidInput("That sheet is empty; pick a sheet that contains a table.")
-    first = present[0][0] - 1
-    if skip_rows:
-        return first, []
-    widest = max(count for _, _, count in present)
-    header = next((item for item in present if item[2] >= max(2, (widest + 1) // 2)), None)
-    if header is None or header[0] == present[0][0]:
-        return first, []
-    title = [item for item in present if item[0] < header[0]]
-    text = " · ".join(_excel_text(next(v for v in cells if v is not None and str(v).strip()))
-                      for _, cells, _ in title)[:120]
-    above = header[0] - 1
-    return above, [f"The table starts at row {header[0]:,}; the {_plural(above, 'row')} above "
-                   f"it (“{text}”) looked like a title and were left out. If they belong to "
-                   "the table, set “Skip lines at the top” under Read options and read the "
-                   "file again."]
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
-
-
-def _excel_text(value: object) -> str:
-    if value is None:
-        return ""
-    if hasattr(value, "isoformat"):
-        return value.isoformat(sep=" ") if hasattr(value, "hour") and hasattr(  # type: ignore[call-arg]
-            value, "year") else value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
+                                     "warnings": list(read["warnings"]) + result.warnings})
 
 
 # --- Parquet and JSON -------------------------------------------------------------------

@@ -6,8 +6,9 @@ hard deadline. A worker that misses the deadline is killed (SIGKILL) and replace
 background; so is one that died (its memory cap was hit) or answered garbage. The server
 process only ever holds the capped, already-serialised result.
 
-Workers get a minimal environment (no API keys), `MALLOC_ARENA_MAX=2` and Arrow's system
-allocator, so their address space, which the cap counts, stays close to what they use.
+Workers get the minimal environment of every bounded child (`services.data.bounded_child`:
+no API keys, few malloc arenas), so their address space, which the cap counts, stays close
+to what they use.
 """
 
 import atexit
@@ -27,6 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from services.data.bounded_child import child_env
+
 log = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,7 +37,6 @@ START_TIMEOUT_S = 60.0
 START_RETRIES = 3
 READ_CHUNK = 1 << 20
 _HEADER = struct.Struct(">I")
-_KEPT_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "SYSTEMROOT")
 
 
 class WorkerTimedOut(Exception):
@@ -64,14 +66,11 @@ class Worker:
         self.config = config
         self.limit_mb = 0
         self.peak_mb = 0.0  # its peak resident memory, known once it has ended
-        env = {k: os.environ[k] for k in _KEPT_ENV if k in os.environ}
-        env.update({"PYTHONPATH": str(ROOT), "MALLOC_ARENA_MAX": "2",
-                    "ARROW_DEFAULT_MEMORY_POOL": "system", "PYTHONDONTWRITEBYTECODE": "1",
-                    "OMP_NUM_THREADS": "1"})
         self.proc = subprocess.Popen(  # noqa: S603 - our own module, fixed arguments
             [sys.executable, "-m", "services.untrusted_sql.sandbox_worker", str(config.threads),
              str(config.duckdb_mb), str(config.limit_mb)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=ROOT, env=env, close_fds=True,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=ROOT, env=child_env(),
+            close_fds=True,
         )
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self._in = self.proc.stdin.fileno()

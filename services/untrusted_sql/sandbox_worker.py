@@ -27,7 +27,6 @@ no spilling to disk, memory and thread limits, and the configuration locked.
 import json
 import os
 import re
-import resource
 import struct
 import sys
 import threading
@@ -40,6 +39,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.ipc as pa_ipc
 
+from services.data.bounded_child import cap_memory
 from services.data.time_zone import pin_time_zone
 
 REINTERRUPT_EVERY_S = 0.05
@@ -281,23 +281,6 @@ def _watch_parent(parent: int) -> None:
             os._exit(0)
 
 
-def _address_space_mb() -> int:
-    with open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith("VmSize:"):
-                return int(line.split()[1]) // 1024
-    return 0
-
-
-def _cap_memory(limit_mb: int) -> int:
-    """Cap the address space at today's size plus `limit_mb`; returns the cap in MB."""
-    cap_mb = _address_space_mb() + limit_mb
-    cap = cap_mb * 1024 * 1024
-    resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    return cap_mb
-
-
 def main(argv: list[str]) -> int:
     threads, duckdb_mb, limit_mb = (int(a) for a in argv[1:4])
     memory_limit = f"{duckdb_mb}MB"
@@ -310,7 +293,7 @@ def main(argv: list[str]) -> int:
     warm = new_instance(threads, memory_limit)
     ipc_to_frame(frame_to_ipc(warm.execute("SELECT 1 AS x, 'a' AS y").fetchdf()))
     warm.close()
-    cap_mb = _cap_memory(limit_mb)
+    cap_mb = cap_memory(limit_mb)
     write_message(protocol_out, json.dumps(
         {"ready": True, "pid": os.getpid(), "limit_mb": cap_mb}).encode())
     while True:
