@@ -2,7 +2,7 @@
 
 Explore's `chart_figure.build_figure` draws `ChartData` that `services.charts.aggregate` aggregates
 from a Parquet file; an Ask result is a few thousand rows at most, so it is aggregated here
-with vectorized pandas and drawn with the same palette rules: Okabe-Ito colours, plus marker
+with vectorized pandas and drawn with the same palette rules: the shared series colours, plus marker
 shapes, dash or bar patterns, transparent backgrounds (light and dark themes), a title, axis
 labels and a one-sentence summary that doubles as alt text.
 """
@@ -12,7 +12,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 from pydantic import BaseModel, ConfigDict
 
-from services.charts.chart_figure import rank_phrase, spec_title
+from services.charts.chart_figure import outline_markers, rank_phrase, spec_title
 from services.charts.figure_text import plain_figure_text
 from services.charts.palette import (
     BAR_PATTERNS,
@@ -136,7 +136,7 @@ def _scatter(frame: pd.DataFrame, spec: ChartSpec) -> go.Figure:
         sample = sample.assign(**{spec.color: sample[spec.color].astype(str)})
         common = {"color": spec.color, "color_discrete_map": color_map(groups),
                   "symbol": spec.color, "symbol_map": style_map(groups, MARKER_SYMBOLS)}
-    return px.scatter(sample, x=spec.x, y=spec.y, opacity=0.75, **common)
+    return outline_markers(px.scatter(sample, x=spec.x, y=spec.y, **common))
 
 
 def _other_figure(frame: pd.DataFrame, spec: ChartSpec) -> go.Figure:

@@ -25,6 +25,7 @@ from services.charts.palette import (
     SEQUENTIAL_SCALE,
     SINGLE_COLOR,
     color_map,
+    outlined_marker,
     style_map,
 )
 from services.charts.spec import BAR_TYPES, CHART_NAMES, ChartSpec, as_drawn
@@ -171,8 +172,17 @@ def _scatter_figure(data: ChartData, spec: ChartSpec, frame: pd.DataFrame) -> go
     if "color_discrete_map" in common:
         groups = common["category_orders"]["color"]
         common.update(symbol="color", symbol_map=style_map(groups, MARKER_SYMBOLS))
-    fig = px.scatter(frame, x="x", y="y", render_mode="webgl", opacity=0.7, **common)
+    fig = px.scatter(frame, x="x", y="y", render_mode="webgl", **common)
     fig.update_traces(marker={"size": 6 if len(frame) > 2000 else 8})
+    return outline_markers(fig)
+
+
+def outline_markers(fig: go.Figure) -> go.Figure:
+    """Every dot of one colour gets a see-through fill inside a solid outline
+    (`palette.outlined_marker`); a colour scale (a number on “Colour”) is left as it is."""
+    for trace in fig.data:
+        if isinstance(trace.marker.color, str):
+            trace.marker.update(outlined_marker(trace.marker.color))
     return fig
 
 
