@@ -26,6 +26,7 @@ from services.charts.palette import (
     style_map,
 )
 from services.charts.spec import AGG_NAMES, BAR_TYPES, CHART_NAMES, ChartSpec, as_drawn
+from services.charts.suggestion import values_as_they_are
 
 MAX_POINTS = 10_000
 MAX_GROUPS = 50
@@ -46,11 +47,8 @@ class AskChart(BaseModel):
 def _value_label(spec: ChartSpec, frame: pd.DataFrame) -> str:
     if spec.y is None:
         return "Number of rows"
-    keys = [k for k in (spec.x, spec.color) if k]
-    is_one_per_group = bool(keys) and spec.bucket is None and \
-        not frame.duplicated(subset=keys).any()
-    if is_one_per_group and spec.agg not in ("count", "distinct"):
-        return spec.y  # each row already holds its value: sum, mean, max … change nothing
+    if values_as_they_are(frame, spec):
+        return spec.y  # each row already holds its value
     return f"{AGG_NAMES[spec.agg]} of {spec.y}"
 
 
@@ -71,6 +69,10 @@ def _series(frame: pd.DataFrame, spec: ChartSpec) -> pd.DataFrame:
         keys.append("color")
     if spec.y is None:
         grouped = work.groupby(keys, dropna=False, sort=False).size().rename("value")
+    elif values_as_they_are(frame, spec):
+        # one row per group already: its value is drawn as it is, whatever the spec's
+        # summary says (a saved answer may still say "count", which would draw 1s)
+        grouped = work.assign(value=frame[spec.y]).set_index(keys)["value"]
     else:
         work["value"] = frame[spec.y]
         grouped = work.groupby(keys, dropna=False, sort=False)["value"].agg(_PANDAS_AGG[spec.agg])

@@ -18,8 +18,6 @@ import pytest
 from services.charts.aggregate import ChartData
 from services.charts.ask_chart import build_chart
 from services.charts.chart_figure import build_figure
-from services.charts.spec import ChartSpec
-
 from services.charts.palette import (
     BAR_PATTERNS,
     DASH_PATTERNS,
@@ -31,6 +29,7 @@ from services.charts.palette import (
     color_map,
     style_map,
 )
+from services.charts.spec import ChartSpec
 
 MACHADO = {
     "protanopia": np.array([[0.152286, 1.052583, -0.204868],
