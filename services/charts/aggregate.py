@@ -566,7 +566,9 @@ def _histogram(parquet_path: Path, spec: ChartSpec, schema: dict[str, _Column]) 
 
 
 def _number_or_none(value: object) -> float | None:
-    return None if value is None or pd.isna(value) else float(value)  # type: ignore[arg-type]
+    """A scalar from a query row: None for a missing one (SQL NULL arrives as NaN)."""
+    number = pd.to_numeric(pd.Series([value]), errors="coerce").iloc[0]
+    return None if pd.isna(number) else float(number)
 
 
 def _heatmap_key(alias: str, col: _Column, bucket: str | None) -> _Key:

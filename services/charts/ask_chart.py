@@ -25,7 +25,14 @@ from services.charts.palette import (
     color_map,
     style_map,
 )
-from services.charts.spec import AGG_NAMES, BAR_TYPES, CHART_NAMES, ChartSpec, as_drawn
+from services.charts.spec import (
+    AGG_NAMES,
+    BAR_TYPES,
+    CHART_NAMES,
+    ChartSpec,
+    as_drawn,
+    can_log_x,
+)
 from services.charts.suggestion import values_as_they_are
 
 MAX_POINTS = 10_000
@@ -193,6 +200,9 @@ def build_chart(frame: pd.DataFrame, spec: ChartSpec) -> AskChart:
     _style(figure, title, summary)
     if spec.log_y:
         figure.update_yaxes(type="log")
+    if spec.log_x and spec.x in frame and pd.api.types.is_numeric_dtype(frame[spec.x]) \
+            and can_log_x(spec.chart_type, "number"):
+        figure.update_xaxes(type="log")
     return AskChart(figure=plain_figure_text(figure), title=title, summary=summary, note=note)
 
 

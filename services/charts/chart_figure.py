@@ -28,7 +28,14 @@ from services.charts.palette import (
     outlined_marker,
     style_map,
 )
-from services.charts.spec import BAR_TYPES, CHART_NAMES, ChartSpec, as_drawn
+from services.charts.spec import (
+    BAR_TYPES,
+    CHART_NAMES,
+    ChartSpec,
+    as_drawn,
+    can_log_x,
+    can_log_y,
+)
 from services.data import display_text
 
 FACET_WRAP = 3  # small panels per row, as plotly express's facet_col_wrap
@@ -325,8 +332,11 @@ def build_figure(data: ChartData, spec: ChartSpec, *, title: str | None = None) 
             fig.update_yaxes(dtick=1)  # three rows are never "2.5" rows
     if spec.chart_type == "box" and not frame.empty:
         fig.update_yaxes(tickformat=",")
-    if spec.log_y and spec.chart_type not in ("heatmap", "correlation"):
+    if spec.log_y and can_log_y(spec.chart_type):
         fig.update_yaxes(type="log")
+    if spec.log_x and "x" in frame and pd.api.types.is_numeric_dtype(frame["x"]) \
+            and can_log_x(spec.chart_type, "number"):
+        fig.update_xaxes(type="log")
     if spec.bucket:
         fig.update_xaxes(tickformat=_DATE_FORMATS[spec.bucket])
     return plain_figure_text(fig)
