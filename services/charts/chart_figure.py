@@ -436,7 +436,8 @@ def _extremes(data: ChartData, spec: ChartSpec) -> str:
 def histogram_sentence(frame: pd.DataFrame, spread: ValueSpread | None = None) -> str:
     """Where the values lie, always true: "most values" only when one range holds more than
     half of them; otherwise the middle half between the quartiles of the values themselves
-    (`spread`, when known: bin edges are not quartiles), and the most common range."""
+    (`spread`, from the data: bin edges are not quartiles; without it, the edges of the bars
+    that hold the quartiles), and the most common range."""
     counts = frame["value"].astype("float64").to_numpy()
     total = float(counts.sum())
     start, end = frame["bin_start"].to_numpy(), frame["bin_end"].to_numpy()
@@ -452,9 +453,12 @@ def histogram_sentence(frame: pd.DataFrame, spread: ValueSpread | None = None) -
                 f"{low} and {high}, {whole}.")
     common = (f"the most common range is {low} to {high} ({format_number(counts[peak])} of "
               f"{format_number(total)} values)")
-    if spread is None or spread.q1 is None or spread.q3 is None:
-        return f"the values lie {whole}; {common}."
-    q1, q3 = display_text.numbers_apart([spread.q1, spread.q3])
+    if spread is not None and spread.q1 is not None and spread.q3 is not None:
+        q1, q3 = display_text.numbers_apart([spread.q1, spread.q3])
+    else:  # only the bars are known (a saved chart): the edges of the bars around them
+        running = np.cumsum(counts)
+        q1 = edges[start[int(np.searchsorted(running, 0.25 * total))]]
+        q3 = edges[end[int(np.searchsorted(running, 0.75 * total))]]
     return f"the middle half of the values lie between {q1} and {q3}, {whole}; {common}."
 
 
