@@ -44,8 +44,10 @@ def show_table(frame: pd.DataFrame, total_rows: int, *, key: str,
              "get a leading ' so the spreadsheet shows them instead of running them.")
 
 
-def show_chart(frame: pd.DataFrame, spec: ChartSpec | None, *, key: str) -> None:
-    """The chart the Ask service chose for this answer (none when it chose none)."""
+def show_chart(frame: pd.DataFrame, spec: ChartSpec | None, *, key: str,
+               note: str = "") -> None:
+    """The chart the Ask service chose for this answer (none when it chose none), and the
+    service's `note` on how it chose (e.g. Claude's suggestion did not fit the result)."""
     if spec is None or frame.empty:
         return
     cannot_draw = "This result could not be drawn as a chart; the table above has it all."
@@ -61,8 +63,9 @@ def show_chart(frame: pd.DataFrame, spec: ChartSpec | None, *, key: str) -> None
         return
     st.plotly_chart(chart.figure, key=f"{key}_chart", width="stretch")
     st.caption(escape_markdown(chart.summary))
-    if chart.note:
-        st.caption(escape_markdown(chart.note))
+    for line in (note, chart.note):
+        if line:
+            st.caption(escape_markdown(line))
 
 
 def show_how(sql: str | None, attempts: list[SqlAttempt], explanation: str,
@@ -108,7 +111,7 @@ def show_answer(user: UserView, message: MessageView, question: str, *,
     if message.status == "answered":
         total = message.row_count or len(rows)
         show_table(rows, total, key=key, kept_note=" " + kept_rows_note(total, len(message.rows)))
-        show_chart(rows, details.chart, key=key)
+        show_chart(rows, details.chart, key=key, note=details.chart_note)
     show_how(message.readable_sql, details.attempts, details.explanation, details.tables,
              elapsed_ms=details.elapsed_ms)
     if message.status == "answered":

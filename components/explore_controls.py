@@ -10,6 +10,7 @@ from collections.abc import Mapping
 
 import streamlit as st
 
+from components.text import escape_markdown
 from services.charts.spec import (
     AGG_NAMES,
     AGGS,
@@ -21,6 +22,8 @@ from services.charts.spec import (
     SLOTS,
     ChartSpec,
     allowed_columns,
+    can_log_x,
+    can_log_y,
     is_additive,
     required_slots,
     spec_from_query_params,
@@ -29,12 +32,13 @@ from services.charts.spec import (
     uses_agg,
     uses_slot,
     value_slot,
+    y_axis_name,
 )
 from services.data.column_roles import ColumnStats
 
 PREFIX = "explore_"
 FIELDS = SLOTS
-OPTION_KEYS = ("agg", "bucket", "top", "sort", "log")
+OPTION_KEYS = ("agg", "bucket", "top", "sort", "log", "logx")
 NONE = ""  # the "nothing chosen" option of optional menus
 
 CHART_HELP = {
@@ -82,6 +86,7 @@ def load_spec(spec: ChartSpec) -> None:
     state[key("top")] = spec.top_n
     state[key("sort")] = spec.sort or NONE
     state[key("log")] = spec.log_y
+    state[key("logx")] = spec.log_x
     state[key("filters")] = [f.model_dump() for f in spec.filters]
 
 
@@ -211,17 +216,32 @@ def chart_controls(columns: dict[str, str],
                                     optional=not required)
     bucket = _bucket_menu(chart_type, columns.get(fields.get("x") or ""), suggested)
     top_n, sort = _bar_options(chart_type)
-    log_y = False
-    if chart_type not in ("heatmap", "correlation"):
-        log_y = st.toggle("Logarithmic scale", key=key("log"),
-                          help="Spreads out values of very different sizes (1, 10, 100, …) "
-                               "so small ones stay visible.")
     filters = state.get(key("filters"), [])
     state[key("last_chart")] = chart_type
-    return ChartSpec.model_validate({
+    spec = ChartSpec.model_validate({
         "chart_type": chart_type, "agg": agg if uses_agg(chart_type) else "count",
-        "bucket": bucket, "top_n": top_n, "sort": sort, "log_y": log_y, "filters": filters,
-        **fields})
+        "bucket": bucket, "top_n": top_n, "sort": sort, "filters": filters, **fields})
+    log_x, log_y = _log_switches(spec, columns.get(spec.x or ""))
+    return spec.model_copy(update={"log_x": log_x, "log_y": log_y})
+
+
+_LOG_HELP = ("Spreads out values of very different sizes (1, 10, 100, …) so small ones stay "
+             "visible. A lopsided column in the quality report reads better this way.")
+
+
+def _log_switches(spec: ChartSpec, x_kind: str | None) -> tuple[bool, bool]:
+    """One log-scale switch per axis, each named by the column on its axis, so the
+    column the quality report calls lopsided is the switch to turn on."""
+    log_x = log_y = False
+    if can_log_x(spec.chart_type, x_kind) and spec.x:
+        log_x = st.toggle(f"Log scale: {escape_markdown(spec.x)}", key=key("logx"),
+                          help=f"The x axis. {_LOG_HELP}")
+    else:
+        st.session_state.pop(key("logx"), None)
+    if can_log_y(spec.chart_type) and y_axis_name(spec):
+        log_y = st.toggle(f"Log scale: {escape_markdown(y_axis_name(spec))}", key=key("log"),
+                          help=f"The y axis. {_LOG_HELP}")
+    return log_x, log_y
 
 
 def _bucket_menu(chart_type: str, x_kind: str | None, suggested: dict) -> str | None:

@@ -38,6 +38,18 @@ MISSING = "(missing)"
 
 
 
+class ValueSpread(BaseModel):
+    """What a histogram counted, for its sentence: values and rows are not the same thing
+    (a row with an empty value is a row but no value), and the quartiles come from the
+    values themselves, not from the bars' edges."""
+
+    values: int  # values drawn
+    empty: int  # rows with no value
+    infinite: int = 0  # infinite or not-a-number values, left out
+    q1: float | None = None
+    q3: float | None = None
+
+
 class ChartData(BaseModel):
     """The rows behind one chart. `labels` maps frame columns to the names people see."""
 
@@ -51,6 +63,7 @@ class ChartData(BaseModel):
     note: str = ""
     labels: dict[str, str] = Field(default_factory=dict)
     bin_widths: dict[str, float] = Field(default_factory=dict)  # binned axis → bin width
+    spread: ValueSpread | None = None  # a histogram's values, empty rows and quartiles
 
     def display_frame(self) -> pd.DataFrame:
         """The frame with the column names people see (for the data table and CSV)."""
@@ -243,6 +256,7 @@ class _Grouped:
     agg: str
     where: str
     stats: list[str] = field(default_factory=list)  # extra scalar selects on a stats CTE
+    stat_sql: list[str] = field(default_factory=list)  # more columns of the stats CTE
 
 
 def _decomposable(agg: str) -> bool:
@@ -258,13 +272,15 @@ def _grouped_sql(plan: _Grouped, params: _Params) -> str:
     stats_from = ", stats" if any(k.bins for k in plan.keys) else ""
     ctes = []
     if stats_from:
-        ctes.append(f"stats AS (SELECT {', '.join(_bin_stats(plan))} FROM {SOURCE} "
-                    f"WHERE {plan.where})")
+        ctes.append(f"stats AS (SELECT {', '.join(_bin_stats(plan) + plan.stat_sql)} "
+                    f"FROM {SOURCE} WHERE {plan.where})")
     if _decomposable(plan.agg):
         # Only the partials this aggregate needs: each extra one costs a pass over the rows.
         partials = {"count": [], "sum": [f"SUM({v}) AS s"],
                     "mean": [f"SUM({v}) AS s", f"COUNT({v}) AS c"],
                     "min": [f"MIN({v}) AS mn"], "max": [f"MAX({v}) AS mx"]}[plan.agg]
+        if plan.value is not None and plan.agg != "count":
+            partials.append(f"COUNT({v}) AS vc")
         if plan.value is not None and plan.value.is_float:
             partials.append(f"COUNT({plan.value.sql}) - COUNT({v}) AS bad")
         else:
@@ -275,12 +291,14 @@ def _grouped_sql(plan: _Grouped, params: _Params) -> str:
                    "mean": "CAST(SUM(s) AS DOUBLE) / NULLIF(SUM(c), 0)",
                    "min": "MIN(mn)", "max": "MAX(mx)"}[plan.agg]
         rows, source, bad_total = "CAST(SUM(n) AS BIGINT)", "g", "SUM(bad)"
+        values = "CAST(SUM(vc) AS BIGINT)"
     else:
         ctes.append(f"g AS (SELECT {key_cols}, {v} AS v, "
                     f"{_bad_flag(plan)} AS bad FROM {SOURCE}{stats_from} WHERE {plan.where})")
         combine = ("CAST(MEDIAN(v) AS DOUBLE)" if plan.agg == "median"
                    else "COUNT(DISTINCT v)")
         rows, source, bad_total = "COUNT(*)", "g", "COUNT(*) FILTER (WHERE bad)"
+        values = "COUNT(v)"
     for k in plan.keys:
         if k.cap is None:
             continue
@@ -290,7 +308,10 @@ def _grouped_sql(plan: _Grouped, params: _Params) -> str:
     mapped = ", ".join(_mapped(k) + f" AS {k.alias}" for k in plan.keys)
     not_missing = [f"{k.alias} IS NOT NULL" for k in plan.keys if k.drop_missing]
     first = plan.keys[0].alias
-    ctes.append(f"f AS (SELECT {mapped}, {rows} AS rows, {combine} AS value, "
+    # `vals`: the rows whose value the sum, mean … used (an empty one is skipped); a
+    # bar's hover says how many, next to its rows
+    counted = f", {values} AS vals" if plan.value is not None and plan.agg != "count" else ""
+    ctes.append(f"f AS (SELECT {mapped}, {rows} AS rows{counted}, {combine} AS value, "
                 f"MIN({first}) AS _order FROM {source} "
                 f"WHERE {' AND '.join(not_missing) or 'TRUE'} GROUP BY ALL)")
     scalars = [f"(SELECT {rows} FROM {source}) AS _rows_in",
@@ -516,11 +537,15 @@ def _histogram(parquet_path: Path, spec: ChartSpec, schema: dict[str, _Column]) 
         keys.append(_category_key("color", _column(schema, spec.color), COLOR_CAP))
     if spec.facet:
         keys.append(_category_key("facet", _column(schema, spec.facet), FACET_CAP))
+    v = _finite(x)
     plan = _Grouped(keys, x, "count", _where(spec.filters, schema, params),
-                    stats=["lo_x", "hi_x"])
+                    stats=["lo_x", "hi_x", "q1_x", "q3_x"],
+                    stat_sql=[f"CAST(quantile_cont({v}, 0.25) AS DOUBLE) AS q1_x",
+                              f"CAST(quantile_cont({v}, 0.75) AS DOUBLE) AS q3_x"])
     frame = _run(_grouped_sql(plan, params), params)
     notes = _notes(frame, plan, count_bad=False)
     widths: dict[str, float] = {}
+    spread = None
     if not frame.empty:
         lo, hi = float(frame["_lo_x"].iloc[0]), float(frame["_hi_x"].iloc[0])
         width = (hi - lo) / HISTOGRAM_BINS if hi > lo else 1.0
@@ -533,12 +558,23 @@ def _histogram(parquet_path: Path, spec: ChartSpec, schema: dict[str, _Column]) 
         if left_out:
             notes.append(f"{left_out:,} rows with a missing or infinite {x.name} are not "
                          "counted.")
+        infinite = int(frame["_bad"].iloc[0] or 0)
+        spread = ValueSpread(values=counted, empty=left_out - infinite, infinite=infinite,
+                             q1=_number_or_none(frame["_q1_x"].iloc[0]),
+                             q3=_number_or_none(frame["_q3_x"].iloc[0]))
     frame = frame.sort_values([c for c in ("color", "facet", "x") if c in frame.columns],
                               kind="stable")
     labels = {"bin_start": f"{x.name} from", "bin_end": f"{x.name} to",
               "value": "Count of rows"}
     labels.update({k: getattr(spec, k) for k in ("color", "facet") if getattr(spec, k)})
-    return _finish(frame, labels, notes, is_binned=True, widths=widths)
+    data = _finish(frame, labels, notes, is_binned=True, widths=widths)
+    return data.model_copy(update={"spread": spread})
+
+
+def _number_or_none(value: object) -> float | None:
+    """A scalar from a query row: None for a missing one (SQL NULL arrives as NaN)."""
+    number = pd.to_numeric(pd.Series([value]), errors="coerce").iloc[0]
+    return None if pd.isna(number) else float(number)
 
 
 def _heatmap_key(alias: str, col: _Column, bucket: str | None) -> _Key:

@@ -2,7 +2,7 @@
 
 Explore's `chart_figure.build_figure` draws `ChartData` that `services.charts.aggregate` aggregates
 from a Parquet file; an Ask result is a few thousand rows at most, so it is aggregated here
-with vectorized pandas and drawn with the same palette rules: Okabe-Ito colours, plus marker
+with vectorized pandas and drawn with the same palette rules: the shared series colours, plus marker
 shapes, dash or bar patterns, transparent backgrounds (light and dark themes), a title, axis
 labels and a one-sentence summary that doubles as alt text.
 """
@@ -12,7 +12,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 from pydantic import BaseModel, ConfigDict
 
-from services.charts.chart_figure import rank_phrase, spec_title
+from services.charts.chart_figure import outline_markers, rank_phrase, spec_title
 from services.charts.figure_text import plain_figure_text
 from services.charts.palette import (
     BAR_PATTERNS,
@@ -25,7 +25,15 @@ from services.charts.palette import (
     color_map,
     style_map,
 )
-from services.charts.spec import AGG_NAMES, BAR_TYPES, CHART_NAMES, ChartSpec, as_drawn
+from services.charts.spec import (
+    AGG_NAMES,
+    BAR_TYPES,
+    CHART_NAMES,
+    ChartSpec,
+    as_drawn,
+    can_log_x,
+)
+from services.charts.suggestion import values_as_they_are
 
 MAX_POINTS = 10_000
 MAX_GROUPS = 50
@@ -46,11 +54,8 @@ class AskChart(BaseModel):
 def _value_label(spec: ChartSpec, frame: pd.DataFrame) -> str:
     if spec.y is None:
         return "Number of rows"
-    keys = [k for k in (spec.x, spec.color) if k]
-    is_one_per_group = bool(keys) and spec.bucket is None and \
-        not frame.duplicated(subset=keys).any()
-    if is_one_per_group and spec.agg not in ("count", "distinct"):
-        return spec.y  # each row already holds its value: sum, mean, max … change nothing
+    if values_as_they_are(frame, spec):
+        return spec.y  # each row already holds its value
     return f"{AGG_NAMES[spec.agg]} of {spec.y}"
 
 
@@ -71,6 +76,10 @@ def _series(frame: pd.DataFrame, spec: ChartSpec) -> pd.DataFrame:
         keys.append("color")
     if spec.y is None:
         grouped = work.groupby(keys, dropna=False, sort=False).size().rename("value")
+    elif values_as_they_are(frame, spec):
+        # one row per group already: its value is drawn as it is, whatever the spec's
+        # summary says (a saved answer may still say "count", which would draw 1s)
+        grouped = work.assign(value=frame[spec.y]).set_index(keys)["value"]
     else:
         work["value"] = frame[spec.y]
         grouped = work.groupby(keys, dropna=False, sort=False)["value"].agg(_PANDAS_AGG[spec.agg])
@@ -136,7 +145,7 @@ def _scatter(frame: pd.DataFrame, spec: ChartSpec) -> go.Figure:
         sample = sample.assign(**{spec.color: sample[spec.color].astype(str)})
         common = {"color": spec.color, "color_discrete_map": color_map(groups),
                   "symbol": spec.color, "symbol_map": style_map(groups, MARKER_SYMBOLS)}
-    return px.scatter(sample, x=spec.x, y=spec.y, opacity=0.75, **common)
+    return outline_markers(px.scatter(sample, x=spec.x, y=spec.y, **common))
 
 
 def _other_figure(frame: pd.DataFrame, spec: ChartSpec) -> go.Figure:
@@ -191,6 +200,9 @@ def build_chart(frame: pd.DataFrame, spec: ChartSpec) -> AskChart:
     _style(figure, title, summary)
     if spec.log_y:
         figure.update_yaxes(type="log")
+    if spec.log_x and spec.x in frame and pd.api.types.is_numeric_dtype(frame[spec.x]) \
+            and can_log_x(spec.chart_type, "number"):
+        figure.update_xaxes(type="log")
     return AskChart(figure=plain_figure_text(figure), title=title, summary=summary, note=note)
 
 

@@ -13,7 +13,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from services.charts.aggregate import ChartData
+from services.charts.aggregate import ChartData, ValueSpread
 from services.charts.figure_text import plain_figure_text, plotly_text
 from services.charts.palette import (
     BAR_PATTERNS,
@@ -25,9 +25,17 @@ from services.charts.palette import (
     SEQUENTIAL_SCALE,
     SINGLE_COLOR,
     color_map,
+    outlined_marker,
     style_map,
 )
-from services.charts.spec import BAR_TYPES, CHART_NAMES, ChartSpec, as_drawn
+from services.charts.spec import (
+    BAR_TYPES,
+    CHART_NAMES,
+    ChartSpec,
+    as_drawn,
+    can_log_x,
+    can_log_y,
+)
 from services.data import display_text
 
 FACET_WRAP = 3  # small panels per row, as plotly express's facet_col_wrap
@@ -127,6 +135,9 @@ def _series_figure(data: ChartData, spec: ChartSpec, frame: pd.DataFrame) -> go.
     frame = frame.assign(value_text=shown)
     common["labels"]["value_text"] = common["labels"].get("value", "value")
     hover = {"rows": ":,", "value": False, "value_text": True}
+    if "vals" in frame and spec.y:  # a mean skips empty values: say how many it used
+        hover = {"rows": ":,", "vals": ":,", "value": False, "value_text": True}
+        common["labels"]["vals"] = f"{spec.y} values"
     has_groups = "color_discrete_map" in common
     groups = common["category_orders"].get("color", [])
     if spec.chart_type in BAR_TYPES or spec.chart_type == "histogram":
@@ -171,8 +182,17 @@ def _scatter_figure(data: ChartData, spec: ChartSpec, frame: pd.DataFrame) -> go
     if "color_discrete_map" in common:
         groups = common["category_orders"]["color"]
         common.update(symbol="color", symbol_map=style_map(groups, MARKER_SYMBOLS))
-    fig = px.scatter(frame, x="x", y="y", render_mode="webgl", opacity=0.7, **common)
+    fig = px.scatter(frame, x="x", y="y", render_mode="webgl", **common)
     fig.update_traces(marker={"size": 6 if len(frame) > 2000 else 8})
+    return outline_markers(fig)
+
+
+def outline_markers(fig: go.Figure) -> go.Figure:
+    """Every dot of one colour gets a see-through fill inside a solid outline
+    (`palette.outlined_marker`); a colour scale (a number on “Colour”) is left as it is."""
+    for trace in fig.data:
+        if isinstance(trace.marker.color, str):
+            trace.marker.update(outlined_marker(trace.marker.color))
     return fig
 
 
@@ -312,8 +332,11 @@ def build_figure(data: ChartData, spec: ChartSpec, *, title: str | None = None) 
             fig.update_yaxes(dtick=1)  # three rows are never "2.5" rows
     if spec.chart_type == "box" and not frame.empty:
         fig.update_yaxes(tickformat=",")
-    if spec.log_y and spec.chart_type not in ("heatmap", "correlation"):
+    if spec.log_y and can_log_y(spec.chart_type):
         fig.update_yaxes(type="log")
+    if spec.log_x and "x" in frame and pd.api.types.is_numeric_dtype(frame["x"]) \
+            and can_log_x(spec.chart_type, "number"):
+        fig.update_xaxes(type="log")
     if spec.bucket:
         fig.update_xaxes(tickformat=_DATE_FORMATS[spec.bucket])
     return plain_figure_text(fig)
@@ -410,9 +433,11 @@ def _extremes(data: ChartData, spec: ChartSpec) -> str:
     return rank_phrase(labels, values, what="group")
 
 
-def histogram_sentence(frame: pd.DataFrame) -> str:
+def histogram_sentence(frame: pd.DataFrame, spread: ValueSpread | None = None) -> str:
     """Where the values lie, always true: "most values" only when one range holds more than
-    half of them; otherwise the ranges that hold the middle half (from the quartiles)."""
+    half of them; otherwise the middle half between the quartiles of the values themselves
+    (`spread`, from the data: bin edges are not quartiles; without it, the edges of the bars
+    that hold the quartiles), and the most common range."""
     counts = frame["value"].astype("float64").to_numpy()
     total = float(counts.sum())
     start, end = frame["bin_start"].to_numpy(), frame["bin_end"].to_numpy()
@@ -426,12 +451,30 @@ def histogram_sentence(frame: pd.DataFrame) -> str:
     if counts[peak] > display_text.MOST * total:
         return (f"most values ({display_text.share(counts[peak], total)}) fall between "
                 f"{low} and {high}, {whole}.")
-    running = np.cumsum(counts)
-    first = int(np.searchsorted(running, 0.25 * total))
-    last = int(np.searchsorted(running, 0.75 * total))
-    return (f"the middle half of the values lie between {edges[start[first]]} and "
-            f"{edges[end[last]]}, {whole}; the most common range is {low} to {high} "
-            f"({format_number(counts[peak])} of {format_number(total)} rows).")
+    common = (f"the most common range is {low} to {high} ({format_number(counts[peak])} of "
+              f"{format_number(total)} values)")
+    if spread is not None and spread.q1 is not None and spread.q3 is not None:
+        q1, q3 = display_text.numbers_apart([spread.q1, spread.q3])
+    else:  # only the bars are known (a saved chart): the edges of the bars around them
+        running = np.cumsum(counts)
+        q1 = edges[start[int(np.searchsorted(running, 0.25 * total))]]
+        q3 = edges[end[int(np.searchsorted(running, 0.75 * total))]]
+    return f"the middle half of the values lie between {q1} and {q3}, {whole}; {common}."
+
+
+def _values_in_rows(data: ChartData) -> str:
+    """“7,986 values in 8,602 rows; 616 empty”: values and rows are counted apart."""
+    spread = data.spread
+    values = spread.values if spread else int(data.frame["value"].sum())
+    infinite = spread.infinite if spread else 0
+    empty = spread.empty if spread else max(data.rows_in - values, 0)
+    text = f"{values:,} value{'s' if values != 1 else ''} in {data.rows_in:,} " \
+           f"row{'s' if data.rows_in != 1 else ''}"
+    if empty:
+        text += f"; {empty:,} empty"
+    if infinite:
+        text += f"; {infinite:,} infinite left out"
+    return text
 
 
 def summarize(data: ChartData, spec: ChartSpec) -> str:
@@ -464,7 +507,8 @@ def summarize(data: ChartData, spec: ChartSpec) -> str:
             f"relationship (correlation {format_number(r)})."
         )
     if spec.chart_type == "histogram":
-        return f"{name} of {spec.x} over {rows}: {histogram_sentence(frame)}"
+        where = histogram_sentence(frame, data.spread)
+        return f"{name} of {spec.x}, {_values_in_rows(data)}: {where}"
     if spec.chart_type == "box":
         if len(frame) == 1:
             only = frame.iloc[0]

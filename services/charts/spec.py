@@ -71,6 +71,30 @@ class ChartSpec(BaseModel):
     top_n: int | None = Field(default=None, ge=1, le=MAX_TOP_N)
     sort: Sort | None = None
     log_y: bool = False
+    log_x: bool = False  # only where the x axis is a number line (`can_log_x`)
+
+
+LOG_X_TYPES = ("scatter", "line", "area")  # bars and histogram bins stay on an even scale
+NO_LOG_Y_TYPES = ("heatmap", "correlation")
+
+
+def can_log_x(chart_type: str, x_kind: str | None) -> bool:
+    """Whether the x axis may be logarithmic: a number along a line or scatter (a
+    histogram's bins and bars are drawn on an even scale, where log would distort them)."""
+    return chart_type in LOG_X_TYPES and x_kind == "number"
+
+
+def can_log_y(chart_type: str) -> bool:
+    return chart_type not in NO_LOG_Y_TYPES
+
+
+def y_axis_name(spec: ChartSpec) -> str:
+    """What the y axis measures, to name its log switch: the y column, or the count."""
+    if spec.chart_type in ("scatter", "box"):
+        return spec.y or ""
+    if spec.chart_type == "histogram" or spec.y is None or spec.agg == "count":
+        return "Count of rows"
+    return spec.y
 
 
 # --- which columns fit which slot --------------------------------------------------------
@@ -370,6 +394,8 @@ def spec_to_query_params(spec: ChartSpec) -> dict[str, str]:
         params["top"] = str(spec.top_n)
     if spec.log_y:
         params["log"] = "1"
+    if spec.log_x:
+        params["logx"] = "1"
     if spec.filters:
         params["filters"] = json.dumps([f.model_dump() for f in spec.filters],
                                        separators=(",", ":"), ensure_ascii=False)
@@ -382,6 +408,7 @@ def spec_from_query_params(params: dict[str, str]) -> ChartSpec:
     data["chart_type"] = params.get("chart", "bar")
     data["agg"] = params.get("agg", "count")
     data["log_y"] = params.get("log", "") in ("1", "true")
+    data["log_x"] = params.get("logx", "") in ("1", "true")
     try:
         if params.get("top"):
             data["top_n"] = int(params["top"])

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from services.access import caller_checks
 from services.access.users import UserView
 from services.charts.spec import ChartSpec, is_additive, validate_spec
+from services.charts.suggestion import fit_suggestion
 from services.claude import ask_prompts as prompts
 from services.claude import client as claude
 from services.claude.client import CallUsage
@@ -112,6 +113,7 @@ class AskResult(BaseModel):
     elapsed_ms: float = 0.0
     chart: ChartSpec | None = None
     chart_source: Literal["claude", "rules"] | None = None
+    chart_note: str = ""  # e.g. why Claude's suggested chart was not used
     explanation: str = ""
     answer_text: str = ""
     error: str | None = None  # what to tell the person when status is not "answered"
@@ -186,8 +188,8 @@ def _request_plan(messages: list[dict[str, Any]], tables: Sequence[AskTable], *,
 def _chart_or_none(raw: dict[str, Any] | None) -> ChartSpec | None:
     if raw is None:
         return None
-    try:
-        return ChartSpec.model_validate(raw)
+    try:  # a field left empty (null) means "not said", as one left out does
+        return ChartSpec.model_validate({k: v for k, v in raw.items() if v is not None})
     except ValidationError:
         return None  # a malformed suggestion is dropped; the page charts by rules
 
@@ -292,7 +294,9 @@ def _answered(result: AskResult, plan: SqlPlan, safe_sql: str, ran: Any) -> AskR
     result.total_rows = int(ran.total_rows if ran.total_rows is not None else len(frame))
     result.truncated = bool(ran.truncated)
     result.elapsed_ms = float(ran.elapsed_ms)
-    result.chart = _checked_chart(plan.chart, frame)
+    # Claude's chart is a hint checked against the result's own shape, never trusted
+    fitted = fit_suggestion(plan.chart, frame)
+    result.chart, result.chart_note = fitted.spec, fitted.note
     result.chart_source = "claude" if result.chart is not None else None
     if result.chart is None:
         result.chart = chart_for_result(frame)

@@ -132,6 +132,7 @@ def _assistant_message(result: AskResult, answer: str, records: list[CallUsage],
     tokens_in = sum(r.input_tokens + r.cache_read_tokens + r.cache_write_tokens
                     for r in records)
     details = TurnDetails(chart=result.chart, chart_source=result.chart_source,
+                          chart_note=result.chart_note,
                           attempts=result.attempts, explanation=result.explanation,
                           truncated=result.truncated, tables=tables, error=result.error,
                           elapsed_ms=result.elapsed_ms if result.sql else None)

@@ -55,6 +55,7 @@ class TurnDetails(BaseModel):
 
     chart: ChartSpec | None = None
     chart_source: str | None = None
+    chart_note: str = ""  # said under the chart, e.g. why Claude's suggestion was not used
     attempts: list[SqlAttempt] = Field(default_factory=list)
     explanation: str = ""
     truncated: bool = False

@@ -173,7 +173,8 @@ def _column_findings(c: ColumnProfile, rows: int) -> list[Finding]:
         side = "a few very large" if c.skewness > 0 else "a few very small"
         found.append(Finding(kind="skewed_column", column=c.name, severity="low",
                              message=f"{name} is lopsided: most values are small compared with "
-                                     f"{side} ones; a log scale or the median describes it "
+                                     f"{side} ones; a log scale (Explore's “Log scale: "
+                                     f"{c.name}” switch) or the median describes it "
                                      "better than the mean." if c.skewness > 0 else
                                      f"{name} is lopsided: {side} values pull the mean down; "
                                      "the median describes it better."))

@@ -1,8 +1,11 @@
 """AppTest: the Ask page with and without Claude, the SQL tab, a real question against the
 fake Messages API, follow-ups, faults that keep the question, and conversation management."""
 
+import base64
+import json
 from collections.abc import Iterator
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -124,6 +127,48 @@ def test_a_question_gets_an_answer_sql_table_and_a_stored_conversation(
     assert QUESTION in sent and follow_up in sent
     assert len(conversations.list_messages(admin, threads[0].id)) == 4
     assert not at.exception
+
+
+def _bars(at: AppTest) -> dict:
+    figure = json.loads(at.get("plotly_chart")[-1].proto.spec)
+    bars = figure["data"][0]
+    y = bars["y"]
+    if isinstance(y, dict):  # plotly sends numbers as typed binary arrays
+        y = np.frombuffer(base64.b64decode(y["bdata"]), dtype=y["dtype"]).tolist()
+    return dict(zip(bars["x"], y, strict=True))
+
+
+def test_a_grouped_answer_is_charted_with_the_values_in_its_table(
+        admin: UserView, fake: FakeClaude) -> None:
+    """Claude's chart leaves out how to combine values; the result has one row per
+    continent, so the bars are the table's values and the caption quotes them (issue 19.1)."""
+    sql = ('SELECT "continent", round(avg("gdpPercap"), 1) AS "Mean GDP" FROM "gapminder" '
+           'GROUP BY 1 ORDER BY 2 DESC')
+    fake.enqueue({"tool_use": {"name": "run_sql", "input": {
+        "sql": sql, "chart": {"chart_type": "bar", "x": "continent", "y": "Mean GDP"},
+        "explanation": "Averages GDP per person by continent."}}})
+    at = _ask(_ask_page("ada"), QUESTION)
+    table = at.dataframe[-1].value
+    values = dict(zip(table["continent"], table["Mean GDP"], strict=True))
+    assert _bars(at) == values
+    top, bottom = max(values, key=values.get), min(values, key=values.get)
+    caption = all_text(at)
+    assert f"{top} is highest ({values[top]:,.1f})" in caption
+    assert f"{bottom} lowest ({values[bottom]:,.1f})" in caption
+    assert "are equal (1)" not in caption
+
+
+def test_a_suggested_chart_naming_a_column_not_in_the_result_is_dropped_and_said(
+        admin: UserView, fake: FakeClaude) -> None:
+    sql = 'SELECT "continent", sum("pop") AS "Total pop" FROM "gapminder" GROUP BY 1'
+    fake.enqueue({"tool_use": {"name": "run_sql", "input": {
+        "sql": sql, "chart": {"chart_type": "bar", "x": "continent", "y": "pop"},
+        "explanation": "Adds up the population by continent."}}})
+    at = _ask(_ask_page("ada"), QUESTION)
+    assert "Claude's suggested chart used “pop”, which is not a column of this result" \
+        in all_text(at)
+    table = at.dataframe[-1].value
+    assert _bars(at) == dict(zip(table["continent"], table["Total pop"], strict=True))
 
 
 def test_claude_down_keeps_the_question_for_a_retry(admin: UserView, fake: FakeClaude) -> None:

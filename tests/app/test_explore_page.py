@@ -69,6 +69,33 @@ def test_changing_the_chart_type_updates_the_chart(tips: DatasetView) -> None:
     assert _figure(at)["layout"]["title"]["text"] == "tip against total_bill"
 
 
+def _axis_types(at: AppTest) -> tuple[str | None, str | None]:
+    layout = _figure(at)["layout"]
+    return layout.get("xaxis", {}).get("type"), layout.get("yaxis", {}).get("type")
+
+
+def test_each_axis_has_its_own_log_switch_named_by_its_column(tips: DatasetView) -> None:
+    """The quality report calls a column lopsided; the switch that logs it is named by that
+    column and logs that column's axis, x or y (issue 19.4)."""
+    spec = ChartSpec(chart_type="scatter", x="total_bill", y="tip")
+    at = _explore("ada", {"dataset": str(tips.id), "version": "1",
+                          **spec_to_query_params(spec)})
+    switches = {as_read(t.label): t for t in at.toggle}
+    assert {"Log scale: total_bill", "Log scale: tip"} <= set(switches)
+    assert "log" not in _axis_types(at)
+    switches["Log scale: total_bill"].set_value(True).run()
+    assert not at.exception, at.exception
+    assert _axis_types(at)[0] == "log" and _axis_types(at)[1] != "log"
+    assert at.query_params["logx"] in ("1", ["1"])
+    at.toggle(key="explore_logx").set_value(False).run()
+    at.toggle(key="explore_log").set_value(True).run()
+    assert _axis_types(at)[0] != "log" and _axis_types(at)[1] == "log"
+    at.selectbox(key="explore_chart").select("bar").run()  # categories along x: no x switch
+    labels = [t.label for t in at.toggle]
+    assert not any("total" in label for label in labels)
+    assert any(label.startswith("Log scale: ") for label in labels)
+
+
 def test_a_filter_reduces_the_row_count_and_its_chip_removes_it(tips: DatasetView) -> None:
     at = _explore("ada")
     at.selectbox(key="explore_f_column").select("day").run()

@@ -66,7 +66,7 @@ def test_histogram_does_not_call_a_small_peak_most_values() -> None:
     data = _data(frame, {"value": "Count of rows"}, rows_in=61)
     sentence = summarize(data, ChartSpec(chart_type="histogram", x="v"))
     assert "most values" not in sentence
-    assert "the most common range is 0 to 1 (21 of 61 rows)" in sentence
+    assert "the most common range is 0 to 1 (21 of 61 values)" in sentence
     frame["value"] = [50, 5, 6]
     assert "most values (82%) fall between 0 and 1" in summarize(
         _data(frame, {"value": "Count of rows"}, rows_in=61),

@@ -2,27 +2,34 @@
 
 Method: Machado, Oliveira & Fernandes (2009) full-severity matrices simulate protanopia,
 deuteranopia and tritanopia in linear RGB; colours are then compared in CIELAB with
-CIEDE2000. Series use the first seven Okabe-Ito colours plus the neutral grey for "Other"
-(black is left out of series because it vanishes on a dark theme). Because no colour has
-strong contrast on both a white and a dark background (yellow on white, black on dark),
-the second safeguard is shape: every series also gets its own marker, dash and bar pattern.
+CIEDE2000. Series use seven mid-light colours plus the neutral grey for "Other"; every one
+keeps 3:1 contrast on the light and the dark theme's background (WCAG 1.4.11), and the
+second safeguard is shape: every series also gets its own marker, dash and bar pattern.
 """
 
 import itertools
+import tomllib
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
+from services.charts.aggregate import ChartData
+from services.charts.ask_chart import build_chart
+from services.charts.chart_figure import build_figure
 from services.charts.palette import (
     BAR_PATTERNS,
     DASH_PATTERNS,
     MARKER_SYMBOLS,
     NEUTRAL_COLOR,
-    OKABE_ITO,
     SERIES_COLORS,
+    SINGLE_COLOR,
+    THEME_BACKGROUNDS,
     color_map,
     style_map,
 )
+from services.charts.spec import ChartSpec
 
 MACHADO = {
     "protanopia": np.array([[0.152286, 1.052583, -0.204868],
@@ -104,10 +111,9 @@ def test_ciede2000_matches_published_reference_pair() -> None:
                       np.array([50.0, 0.0, -82.7485])) == pytest.approx(2.0425, abs=1e-3)
 
 
-def test_palette_is_okabe_ito() -> None:
-    assert OKABE_ITO == ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00",
-                         "#CC79A7", "#000000")
-    assert SERIES_COLORS == OKABE_ITO[:7]
+def test_palette_has_seven_different_series_colours() -> None:
+    assert len(set(SERIES_COLORS)) == 7 and NEUTRAL_COLOR not in SERIES_COLORS
+    assert SINGLE_COLOR in SERIES_COLORS
 
 
 @pytest.mark.parametrize("deficiency", ["normal", *MACHADO])
@@ -133,10 +139,43 @@ def test_the_simulation_does_catch_a_bad_palette() -> None:
     assert normal > 40 and deutan < normal / 2
 
 
-def test_every_series_has_enough_contrast_on_one_theme_and_grey_on_both() -> None:
-    for colour in SERIES_COLORS:
-        assert max(_contrast(colour, WHITE), _contrast(colour, DARK)) >= 3.0, colour
-    assert min(_contrast(NEUTRAL_COLOR, WHITE), _contrast(NEUTRAL_COLOR, DARK)) >= 3.0
+def test_the_palette_knows_the_theme_backgrounds() -> None:
+    config = tomllib.loads((Path(__file__).parents[3] / ".streamlit" / "config.toml")
+                           .read_text(encoding="utf-8"))["theme"]
+    assert THEME_BACKGROUNDS == {"light": config["light"]["backgroundColor"],
+                                 "dark": config["dark"]["backgroundColor"]}
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_every_mark_colour_has_3_to_1_contrast_on_both_themes(theme: str) -> None:
+    background = THEME_BACKGROUNDS[theme]
+    for colour in (*SERIES_COLORS, SINGLE_COLOR, NEUTRAL_COLOR):
+        assert _contrast(colour, background) >= 3.0, (theme, colour)
+
+
+def _dots(figure) -> list:
+    return [t for t in figure.data if t.type in ("scatter", "scattergl") and t.mode == "markers"]
+
+
+def test_scatter_dots_keep_a_solid_outline_in_their_colour() -> None:
+    """A dot see-through as a whole fades below 3:1 (blue at 70 % on dark: 2.4:1); only
+    its fill may be see-through, its outline is the solid palette colour."""
+    frame = pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0], "y": [2.0, 1.0, 4.0, 3.0],
+                          "color": ["Africa", "Oceanía", "Africa", "Oceanía"]})
+    data = ChartData(frame=frame, mark_count=4, rows_in=4,
+                     labels={"x": "a", "y": "b", "color": "Continent"})
+    explore = build_figure(data, ChartSpec(chart_type="scatter", x="a", y="b",
+                                           color="Continent"))
+    ask = build_chart(frame.rename(columns={"color": "Continent"}),
+                      ChartSpec(chart_type="scatter", x="x", y="y", color="Continent")).figure
+    for figure in (explore, ask):
+        dots = _dots(figure)
+        assert len(dots) == 2
+        for trace in dots:
+            assert trace.opacity in (None, 1) and trace.marker.opacity in (None, 1)
+            assert trace.marker.line.color in SERIES_COLORS and trace.marker.line.width >= 1
+            for theme in THEME_BACKGROUNDS.values():
+                assert _contrast(trace.marker.line.color, theme) >= 3.0
 
 
 def test_shapes_back_up_colour_for_eight_series() -> None:

@@ -77,3 +77,21 @@ def test_the_menus_keep_no_copy_of_the_table() -> None:
         "services/charts/spec.py"]
     assert files_matching(r"def (uses_slot|uses_agg|value_slot|required_slots)\(") == [
         "services/charts/spec.py"]
+
+
+def test_each_axis_log_switch_travels_in_the_link() -> None:
+    from services.charts.spec import (
+        can_log_x,
+        spec_from_query_params,
+        spec_to_query_params,
+        y_axis_name,
+    )
+
+    spec = ChartSpec(chart_type="scatter", x="gdp", y="life", log_x=True)
+    params = spec_to_query_params(spec)
+    assert params["logx"] == "1" and "log" not in params
+    assert spec_from_query_params(params) == spec
+    assert can_log_x("scatter", "number") and not can_log_x("bar", "number")
+    assert not can_log_x("line", "date")
+    assert y_axis_name(spec) == "life"
+    assert y_axis_name(ChartSpec(chart_type="bar", x="continent")) == "Count of rows"

@@ -327,3 +327,60 @@ def test_column_names_in_suggested_questions_travel_as_data() -> None:
     assert "ignore your rules" not in before_data
     assert "ignore your rules" in message.split("<data>")[1]  # still there, as data
     assert ask_prompts.question_message("Plain question?") == "Question: Plain question?"
+
+
+# --- Claude's chart suggestion is a hint checked against the result (issue 19.1) ------------
+
+GROUPED_SQL = ('SELECT "region", avg("amount") AS "avg_amount" FROM "sales" GROUP BY 1 '
+               'ORDER BY 2 DESC')
+
+
+def test_a_grouped_answer_without_a_summary_is_drawn_with_its_own_values(
+        fake: FakeClaude, sales: AskTable) -> None:
+    from services.charts.ask_chart import build_chart
+
+    fake.enqueue(_plan(GROUPED_SQL, chart={"chart_type": "bar", "x": "region",
+                                           "y": "avg_amount", "agg": None}))
+    result = ask.ask(QUESTION, [sales], user="ann")
+    assert result.chart_source == "claude" and result.chart is not None
+    assert result.chart.agg != "count" and result.chart_note == ""
+    assert result.frame is not None
+    table = dict(zip(result.frame["region"], result.frame["avg_amount"], strict=True))
+    chart = build_chart(result.frame, result.chart)
+    bars = chart.figure.data[0]
+    assert dict(zip(bars.x, bars.y, strict=True)) == table  # not 1, 1, 1
+    assert chart.title == "avg_amount by region"
+    assert "North is highest (150)" in chart.summary
+    assert "East lowest (80)" in chart.summary
+
+
+def test_a_suggestion_naming_a_column_not_in_the_result_is_dropped_and_said(
+        fake: FakeClaude, sales: AskTable) -> None:
+    fake.enqueue(_plan(GROUPED_SQL, chart={"chart_type": "bar", "x": "region",
+                                           "y": "amount"}))
+    result = ask.ask(QUESTION, [sales], user="ann")
+    assert result.chart_source == "rules"
+    assert result.chart == ChartSpec(chart_type="bar", x="region", y="avg_amount", agg="mean")
+    assert "“amount”, which is not a column of this result" in result.chart_note
+
+
+def test_a_suggestion_counting_one_row_per_group_is_dropped_and_said(
+        fake: FakeClaude, sales: AskTable) -> None:
+    fake.enqueue(_plan(GROUPED_SQL, chart={"chart_type": "bar", "x": "region"}))
+    result = ask.ask(QUESTION, [sales], user="ann")
+    assert result.chart_source == "rules" and result.chart is not None
+    assert result.chart.y == "avg_amount"
+    assert "gives 1 for every group" in result.chart_note
+
+
+def test_rows_still_to_combine_without_a_summary_are_combined_as_the_rules_say(
+        fake: FakeClaude, sales: AskTable) -> None:
+    fake.enqueue(_plan('SELECT "region", "amount" FROM "sales"',
+                       chart={"chart_type": "bar", "x": "region", "y": "amount"}))
+    result = ask.ask(QUESTION, [sales], user="ann")
+    assert result.chart == ChartSpec(chart_type="bar", x="region", y="amount", agg="sum")
+    fake.enqueue(_plan('SELECT "region", "amount" FROM "sales"',
+                       chart={"chart_type": "bar", "x": "region", "y": "amount",
+                              "agg": "count"}))
+    assert ask.ask(QUESTION, [sales], user="ann").chart == ChartSpec(
+        chart_type="bar", x="region", y="amount", agg="count")  # said outright: kept

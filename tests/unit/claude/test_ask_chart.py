@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from services.charts.ask_chart import build_chart
-from services.charts.palette import OKABE_ITO, SINGLE_COLOR
+from services.charts.palette import SERIES_COLORS, SINGLE_COLOR
 from services.charts.spec import CHART_TYPES, ChartSpec
 
 FRAME = pd.DataFrame({
@@ -48,7 +48,7 @@ def test_groups_differ_by_okabe_ito_colour_and_pattern() -> None:
     chart = build_chart(FRAME, SPECS["stacked_bar"])
     colours = [t.marker.color for t in chart.figure.data]
     patterns = [t.marker.pattern.shape for t in chart.figure.data]
-    assert set(colours) <= set(OKABE_ITO) and len(set(colours)) == 2
+    assert set(colours) <= set(SERIES_COLORS) and len(set(colours)) == 2
     assert len(set(patterns)) == 2
 
 
