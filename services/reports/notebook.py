@@ -22,6 +22,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from pydantic import BaseModel
 
 from services.charts.aggregate import MAX_MARKS, SAMPLE_SEED, literal_condition
+from services.charts.palette import SERIES_COLORS
 from services.charts.spec import BAR_TYPES, ChartSpec
 from services.data.column_kinds import is_float_type
 from services.data.dataset_files import frame_csv_bytes
@@ -36,8 +37,6 @@ MAX_DATA_BYTES = 200 * 1024 * 1024  # bigger dataset files are not put in the zi
 DEFAULT_TOP_N = 30
 COLOR_CAP = 7
 SERIES_TYPES = (*BAR_TYPES, "line", "area")
-OKABE_ITO = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7",
-             "#000000"]
 
 _SETUP = '''# Step 1: the tools.
 #   pandas holds tables, DuckDB runs SQL on the data files, plotly draws the charts.
@@ -261,6 +260,8 @@ def _px_call(spec: ChartSpec, x: str, y: str, color: str | None, title: str) -> 
     if kind == "bar" and color:
         mode = "group" if spec.chart_type == "grouped_bar" else "stack"
         call += f'\nfig.update_layout(barmode="{mode}")'
+    if spec.log_x:
+        call += '\nfig.update_xaxes(type="log")'
     if spec.log_y:
         call += '\nfig.update_yaxes(type="log")'
     return call
@@ -526,7 +527,7 @@ def build_notebook(export: ItemExport,
     """The notebook (an nbformat v4 node, validated)."""
     files = _plan_data(export) if files is None else files
     cells = [new_markdown_cell(_intro(export)), new_code_cell(_SETUP.format(
-        colours=json.dumps(OKABE_ITO)))]
+        colours=json.dumps(list(SERIES_COLORS))))]
     notes = export.item.notes.strip()
     cells.append(new_markdown_cell("## Notes\n\n" + (notes_markdown(notes, shift_headings=2)
                                                        if notes

@@ -184,3 +184,17 @@ def test_notebook_reruns_dates_filters_and_colours(tmp_path: Path) -> None:
     assert "x='Horsepower from'" in "\n".join(c.source for c in book.cells)  # the histogram
     assert all(o.get("output_type") != "error" for c in book.cells if c.cell_type == "code"
                for o in c.get("outputs", []))
+
+
+def test_the_notebook_draws_with_the_apps_colours_and_both_log_switches(story: Story) -> None:
+    """The notebook had its own copy of the old palette and knew only the Y log switch."""
+    from services.charts.palette import SERIES_COLORS
+
+    export = load_export(story.owner, story.item_id)
+    chart = next(i for i in export.insights if i.kind == "chart")
+    spec = {**chart.spec, "log_x": True, "log_y": True}
+    export.insights[export.insights.index(chart)] = chart.model_copy(update={"spec": spec})
+    code = "\n".join(c.source for c in notebook.build_notebook(export).cells
+                     if c.cell_type == "code")
+    assert json.dumps(list(SERIES_COLORS)) in code
+    assert 'update_xaxes(type="log")' in code and 'update_yaxes(type="log")' in code
