@@ -75,3 +75,10 @@ def test_ten_thousand_lines_are_handled() -> None:
     markdown_html(text)
     assert time.perf_counter() - started < 60  # a guard against runaway patterns, not a benchmark
     assert out.count("\n") == 9_999 and "<b>" not in out
+
+
+def test_no_second_copy_of_the_sanitiser() -> None:
+    from tests.unit.one_home import files_matching
+
+    assert files_matching(r"markdown_it|MarkdownIt") == ["services/safe_markdown.py"]
+    assert files_matching(r"def (notes_markdown|is_safe_link|_md_cell\b.*\n.*replace)") == []
