@@ -22,12 +22,12 @@ from markdown_it import MarkdownIt
 from markdown_it.tree import SyntaxTreeNode
 
 # Anything a Markdown renderer might turn into a link: a scheme followed by "//" (http://,
-# ftp://), www.…, a scheme that needs no slashes, or an e-mail address. Deliberately wider
+# ftp://), www.…, mailto: and xmpp: (GFM links those), or an e-mail address. Deliberately wider
 # than GFM's own rule: a match only costs the reader a monospace font.
 _ADDRESS = re.compile(
     r"[a-z][a-z0-9+.\-]*:/{2}[^\s<>]*"
     r"|www\d{0,3}\.[^\s<>]+"
-    r"|(?:mailto|xmpp|javascript|vbscript|data|file|tel):[^\s<>]+"
+    r"|(?<!\w)(?:mailto|xmpp):[^\s<>]+"
     r"|[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+",
     re.IGNORECASE)
 _TRAILING = ".,;:!?'\""  # sentence punctuation after an address stays outside its code
