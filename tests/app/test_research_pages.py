@@ -72,7 +72,7 @@ def test_notes_markdown_is_rendered_without_html_or_script_links() -> None:
     open_page(at, "pages/research_item.py")
     note = next(m.value for m in at.markdown if "Finding" in m.value)
     assert "\\<script\\>" in note and "<script>" not in note
-    assert live_markup(note) == [] and "\\[click\\](`javascript:alert(2)`)" in note
+    assert live_markup(note) == [] and "\\[click\\](javascript\\:alert(2))" in note
 
 
 def test_create_an_item_from_the_list_and_bad_title_changes_nothing() -> None:
