@@ -16,7 +16,7 @@ from services.research import insights, items, notes
 from services.research.insights import InsightCard
 from services.research.items import STATUS_LABELS, ItemDetail
 from services.research.notes import NoteSave
-from services.research.safe_markdown import notes_markdown
+from services.safe_markdown import safe_markdown
 
 user = require_page("research_item")
 INSIGHTS_PER_PAGE = 10
@@ -145,7 +145,7 @@ def _notes(item: ItemDetail) -> None:
     else:
         if item.notes.strip():
             with st.container(border=True):
-                st.markdown(notes_markdown(item.notes, shift_headings=2))
+                st.markdown(safe_markdown(item.notes, shift_headings=2))
             if item.notes_updated_at:
                 st.caption(f"Last saved by {escape_markdown(item.notes_updated_by or '')} on "
                            f"{when(item.notes_updated_at)}.")

@@ -1,12 +1,10 @@
 """A research item as one self-contained HTML file: it opens offline, charts are embedded
 PNG pictures with their alt text and a data table under each, and the headings and the
 language attribute let a screen reader follow it. Notes are Markdown rendered without raw
-HTML: a `<script>` or a `javascript:` link shows as text."""
+HTML, images or links (see services.safe_markdown): a `<script>` shows as text."""
 
 import base64
 import html
-
-from markdown_it import MarkdownIt
 
 from services.reports.bundle import (
     TABLE_ROWS,
@@ -19,7 +17,7 @@ from services.reports.bundle import (
 )
 from services.reports.tables import html_table
 from services.research.items import STATUS_LABELS
-from services.research.safe_markdown import is_safe_link
+from services.safe_markdown import markdown_html
 
 _STYLE = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; color: #262730;
@@ -42,24 +40,6 @@ th { background: #f3f3f5; }
 pre { background: #f6f6f8; padding: .75rem; overflow-x: auto; white-space: pre-wrap; }
 a { color: #0b5cad; }
 """
-
-
-def _markdown() -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
-    md.disable("image")  # a remote picture would fetch from the network when opened
-    md.validateLink = is_safe_link  # type: ignore[method-assign]
-    return md
-
-
-def markdown_html(text: str, *, shift_headings: int = 0) -> str:
-    """Markdown as HTML with raw HTML escaped and only web, mail and page links live;
-    headings moved `shift_headings` levels down (notes sit under the report's "Notes")."""
-    md = _markdown()
-    tokens = md.parse(text)
-    for token in tokens:
-        if token.type in ("heading_open", "heading_close") and shift_headings:
-            token.tag = f"h{min(6, int(token.tag[1]) + shift_headings)}"
-    return md.renderer.render(tokens, md.options, {})
 
 
 def _picture(picture: Picture) -> str:

@@ -16,15 +16,14 @@ from services.reports.bundle import (
 )
 from services.reports.tables import markdown_table
 from services.research.items import STATUS_LABELS
-from services.research.safe_markdown import notes_markdown
+from services.safe_markdown import plain_markdown, safe_markdown
 
 TABLE_ROWS = 50
 
 
 def _plain(text: str) -> str:
-    """One line of user text, shown as typed in Markdown."""
-    return notes_markdown(" ".join(text.split())).replace("#", "\\#").replace("*", "\\*") \
-        .replace("_", "\\_")
+    """One line of user or data text, shown as typed in Markdown."""
+    return plain_markdown(" ".join(text.split()))
 
 
 def build_markdown_zip(export: ItemExport, pictures: dict[int, Picture] | None = None) -> bytes:
@@ -38,7 +37,7 @@ def build_markdown_zip(export: ItemExport, pictures: dict[int, Picture] | None =
         lines += ["Tags: " + ", ".join(_plain(t) for t in item.tags), ""]
     if item.description:
         lines += [_plain(item.description), ""]
-    lines += ["## Notes", "", notes_markdown(item.notes, shift_headings=2) if item.notes.strip()
+    lines += ["## Notes", "", safe_markdown(item.notes, shift_headings=2) if item.notes.strip()
               else "No notes.",
               "", "## Saved charts and answers", ""]
     buffer = io.BytesIO()
@@ -50,7 +49,7 @@ def build_markdown_zip(export: ItemExport, pictures: dict[int, Picture] | None =
                       f"{card.created_at:%d %b %Y}. {_plain(source_sentence(card))}", ""]
             if card.kind == "answer":
                 lines += [f"**Question:** {_plain(str(card.spec.get('question') or ''))}", "",
-                          notes_markdown(card.summary), ""]
+                          safe_markdown(card.summary, shift_headings=3), ""]
                 if card.spec.get("sql"):
                     lines += ["```sql", str(card.spec["sql"]).replace("```", "'''"), "```", ""]
             picture = pictures.get(card.id)

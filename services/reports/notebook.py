@@ -31,7 +31,7 @@ from services.reports.bundle import ItemExport, kind_label, slug, source_sentenc
 from services.reports.insight_rows import InsightRows
 from services.research.insights import InsightCard, stored_chart_spec
 from services.research.items import STATUS_LABELS
-from services.research.safe_markdown import notes_markdown
+from services.safe_markdown import plain_markdown, safe_markdown
 
 MAX_DATA_BYTES = 200 * 1024 * 1024  # bigger dataset files are not put in the zip
 DEFAULT_TOP_N = 30
@@ -469,14 +469,14 @@ def _answer_cells(card: InsightCard, rows: InsightRows, saved: str,
 
 def _intro(export: ItemExport) -> str:
     item = export.item
-    lines = [f"# {notes_markdown(item.title)}", ""]
+    lines = [f"# {plain_markdown(item.title)}", ""]
     if item.description:
-        lines += [notes_markdown(item.description), ""]
+        lines += [plain_markdown(item.description), ""]
     facts = [f"Status: {STATUS_LABELS.get(item.status, item.status)}", f"owner: {item.owner}"]
     if item.tags:
         facts.append("tags: " + ", ".join(item.tags))
     facts.append(f"exported by {export.exported_by} on {export.exported_at:%d %b %Y %H:%M} UTC")
-    lines += [notes_markdown(" · ".join(facts)), "",
+    lines += [plain_markdown(" · ".join(facts)), "",
               "This notebook reproduces the research item from **Research Desk**: it loads "
               "the data, reruns each query with DuckDB, redraws each chart with plotly and "
               "checks the numbers against the ones saved in the app. Research Desk generated "
@@ -529,23 +529,24 @@ def build_notebook(export: ItemExport,
     cells = [new_markdown_cell(_intro(export)), new_code_cell(_SETUP.format(
         colours=json.dumps(list(SERIES_COLORS))))]
     notes = export.item.notes.strip()
-    cells.append(new_markdown_cell("## Notes\n\n" + (notes_markdown(notes, shift_headings=2)
+    cells.append(new_markdown_cell("## Notes\n\n" + (safe_markdown(notes, shift_headings=2)
                                                        if notes
                                                        else "_No notes._")))
     cells += _data_cells(files)
     cells.append(new_markdown_cell("## Saved charts and answers"))
     for index, card in enumerate(export.insights, start=1):
-        heading = [f"### {index}. {notes_markdown(card.title)}", "",
-                   f"{kind_label(card)} · saved by {card.created_by} on "
-                   f"{card.created_at:%d %b %Y}. {notes_markdown(source_sentence(card))}"]
+        heading = [f"### {index}. {plain_markdown(card.title)}", "",
+                   f"{kind_label(card)} · saved by {plain_markdown(card.created_by)} on "
+                   f"{card.created_at:%d %b %Y}. {plain_markdown(source_sentence(card))}"]
         if card.kind == "answer":
-            heading += ["", f"**Question:** {notes_markdown(str(card.spec.get('question') or ''))}",
-                        "", notes_markdown(card.summary)]
+            question = plain_markdown(str(card.spec.get("question") or ""))
+            heading += ["", f"**Question:** {question}", "",
+                        safe_markdown(card.summary, shift_headings=3)]
         elif card.summary:
-            heading += ["", notes_markdown(card.summary)]
+            heading += ["", plain_markdown(card.summary)]  # a chart's words, built from cells
         rows = export.rows[card.id]
         if not rows.frame.columns.empty:
-            heading += ["", f"**Rows:** {notes_markdown(rows.sentence)}"]
+            heading += ["", f"**Rows:** {plain_markdown(rows.sentence)}"]
         cells.append(new_markdown_cell("\n".join(heading)))
         saved = _saved_name(index, card)
         if card.kind == "answer":

@@ -6,6 +6,7 @@ import html
 import pandas as pd
 
 from services.data import display_text
+from services.safe_markdown import plain_markdown
 
 
 def _cell(value: object) -> str:
@@ -31,8 +32,7 @@ def html_table(frame: pd.DataFrame, *, caption: str, limit: int) -> str:
 
 
 def _md_cell(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;") \
-        .replace("\n", " ")
+    return plain_markdown(text, in_table=True)
 
 
 def markdown_table(frame: pd.DataFrame, *, limit: int) -> str:

@@ -13,6 +13,7 @@ from services.store import datasets, research
 from services.store.research import NewInsight
 from tests.app.helpers import all_text, as_read, button, open_page, sign_in
 from tests.factories import make_admin, make_user
+from tests.markdown_checks import live_markup
 
 
 def _shared_item(owner_name: str = "ada") -> int:
@@ -55,7 +56,7 @@ def test_research_pages_render_for_every_role(role: Role) -> None:
     assert not at.exception
     text = all_text(at)
     assert "Tips by day" in text and "Sunday has the biggest tips." in text
-    assert "&lt;script>alert(1)&lt;/script>" in text  # shown as text, not run
+    assert "<script>alert(1)</script>" in text  # escaped: shown as text, not run
     assert "Claude runs" in text and "No Claude runs on this item yet." in text
     # only who may run a template on the item is pointed to the Prompt lab (issue 18.6)
     links = [link.proto.label for link in at.get("page_link")]
@@ -75,8 +76,8 @@ def test_notes_markdown_is_rendered_without_html_or_script_links() -> None:
     at.query_params["id"] = str(item_id)
     open_page(at, "pages/research_item.py")
     note = next(m.value for m in at.markdown if "Finding" in m.value)
-    assert "&lt;script>" in note and "<script>" not in note
-    assert "](javascript:" not in note and "\\[click\\]\\(javascript:" in note
+    assert "\\<script\\>" in note and "<script>" not in note
+    assert live_markup(note) == [] and "\\[click\\](javascript\\:alert(2))" in note
 
 
 def test_create_an_item_from_the_list_and_bad_title_changes_nothing() -> None:

@@ -17,6 +17,7 @@ from services.store import datasets
 from tests.app.helpers import button, open_page, sign_in
 from tests.factories import make_admin, make_user
 from tests.fakes.claude_server import FakeClaude, point_claude_at
+from tests.markdown_checks import live_markup, save_hostile_item, visible_text
 
 HOSTILE = "![x](http://attacker/x)"
 QUESTION = "Which continent has the biggest pop?"
@@ -35,11 +36,11 @@ def _rendered(at: AppTest) -> list[str]:
 
 
 def _assert_inert(at: AppTest) -> None:
+    """No image, link, HTML or autolinkable address in anything rendered as Markdown (an
+    address may show, as code, which no renderer makes clickable: issue 18, point 3)."""
     assert not at.exception, at.exception
     for text in _rendered(at):
-        bare = re.sub(r"\\.", "", text)  # what is left once escaped characters are removed
-        assert "![" not in bare and "](" not in bare and "<img" not in bare.lower(), text
-        assert "http://attacker" not in text and "https://attacker" not in text, text
+        assert live_markup(text) == [], text
 
 
 @pytest.fixture
@@ -76,7 +77,7 @@ def test_hostile_names_and_cells_render_as_text_on_every_page(
     at.query_params["id"] = str(dataset_id)
     open_page(at, "pages/dataset.py")
     _assert_inert(at)
-    assert any(HOSTILE in re.sub(r"\\(.)", r"\1", t) for t in _rendered(at))  # still shown
+    assert any(HOSTILE in visible_text(t) for t in _rendered(at))  # still shown as typed
 
 
 def test_claude_cannot_put_images_or_links_in_an_answer(fake: FakeClaude) -> None:
@@ -123,3 +124,29 @@ def test_a_question_being_answered_survives_a_reload(fake: FakeClaude) -> None:
     assert any(QUESTION in re.sub(r"\\(.)", r"\1", i.value) for i in at.info)
     button(at, "Try again").click().run()
     assert any("The result has 5 rows" in str(m) for m in [e.value for e in at.get("markdown")])
+
+
+@pytest.fixture
+def fresh_drawings() -> Iterator[None]:
+    """The item page caches each insight's drawing by its id, and every test's store starts
+    at id 1: this test's drawings must neither come from nor stay for another test."""
+    import streamlit as st
+
+    st.cache_resource.clear()
+    yield
+    st.cache_resource.clear()
+
+
+def test_an_item_with_every_form_in_notes_answer_and_caption_is_inert(
+        fresh_drawings: None) -> None:
+    """Issue 18, point 3: notes, a saved Claude answer and a chart caption built from cells,
+    each holding every form of image, link and address, reach the page as text."""
+    admin = make_admin()
+    item_id = save_hostile_item(admin, "http://attacker")
+    at = sign_in("ada")
+    at.query_params["id"] = str(item_id)
+    open_page(at, "pages/research_item.py")
+    _assert_inert(at)
+    rendered = "\n".join(_rendered(at))
+    assert "`http://attacker/b?d=SECRET42`" in rendered  # the address shows, as code
+    assert "`http://attacker/cell?d=SECRET42`" in rendered  # in the chart's caption too

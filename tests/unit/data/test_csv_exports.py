@@ -86,3 +86,26 @@ def test_every_csv_download_goes_through_the_rule() -> None:
             assert "frame_csv_bytes(" in body or "dataset_files.csv_bytes(" in body, source.name
     assert csv_buttons >= 4  # Ask answers, SQL tab (same component), Explore chart and table,
     # and the whole version
+
+
+def test_every_type_written_as_text_gets_the_rule(tmp_path: Path) -> None:
+    """Binary (BLOB) and lists become text in a CSV too (issue 18, point 4); numbers, dates
+    and true/false are left as they are."""
+    path = tmp_path / "v1.parquet"
+    with duckdb.connect() as con:
+        con.execute(f"""COPY (SELECT '=HYPERLINK(\"http://x\")'::BLOB AS b, ['=a'] AS l,
+                        'x\n@y'::BLOB AS b2, '-x' AS s, -2 AS n, DATE '2024-01-02' AS d,
+                        true AS t) TO '{path}' (FORMAT parquet)""")
+    rows = _cells(dataset_files.csv_bytes(path))
+    assert rows[1][0].startswith("'=HYPERLINK(") and rows[1][3] == "'-x"
+    assert rows[1][4:] == ["-2", "2024-01-02", "true"]
+    assert all(_each_line_is_safe(cell) for cell in rows[1][:4])
+
+
+def test_frame_downloads_neutralise_binary_and_category_cells() -> None:
+    frame = pd.DataFrame({"b": [bytearray(b"=cmd|x"), b"+1\xff"],
+                          "c": pd.Series(["@SUM(A1)", "ok"], dtype="category"),
+                          "n": [-1.5, 2]})
+    rows = _cells(dataset_files.frame_csv_bytes(frame))
+    assert rows[1] == ["'=cmd|x", "'@SUM(A1)", "-1.5"]
+    assert rows[2][0] == "'+1\\xff" and rows[2][2] == "2.0"

