@@ -1,8 +1,12 @@
-"""The Share button on a dataset's page: the link to copy, and sharing a private dataset."""
+"""Share buttons, on a dataset's page and in Explore: the link to copy, who can open it, and
+sharing a private dataset."""
+
+from urllib.parse import urlencode
 
 import streamlit as st
 
 from components.feedback import flash
+from services.access import dataset_access
 from services.access.users import UserView
 from services.store import datasets
 from services.store.datasets import DatasetView
@@ -27,12 +31,29 @@ def button(user: UserView, dataset: DatasetView) -> None:
     with st.popover("Share", icon=":material/share:", help="Copy a link to this dataset."):
         st.write("Send colleagues this link (the copy button is at its right):")
         st.code(dataset_link(dataset.id), language=None, wrap_lines=True)
-        if dataset.is_shared:
-            st.caption("Everyone who signs in to Research Desk can open it and explore it; "
-                       "only you (and admins) can change it.")
-            return
-        st.warning("This dataset is private: colleagues who open the link are told it is "
-                   "not shared with them.", icon=":material/lock:")
-        st.button("Share with everyone", key=f"dataset_share_now_{dataset.id}", type="primary",
-                  on_click=_share, args=(user, dataset.id),
-                  help="Colleagues can then see and explore it, but not change it.")
+        _who_can_open(user, dataset, key="dataset_share_now")
+
+
+def chart_button(user: UserView, dataset: DatasetView, params: dict[str, str]) -> None:
+    """Explore's "Share this chart": a link that opens the same chart with its filters."""
+    with st.popover("Share this chart", icon=":material/share:",
+                    help="Copy a link that opens this chart, with its filters, in Explore."):
+        st.write("Send colleagues this link (the copy button is at its right); it opens this "
+                 "chart with the same settings and filters:")
+        page = (st.context.url or "").rstrip("/")
+        st.code(f"{page}?{urlencode(params)}", language=None, wrap_lines=True)
+        _who_can_open(user, dataset, key="explore_share_now")
+
+
+def _who_can_open(user: UserView, dataset: DatasetView, *, key: str) -> None:
+    if dataset.is_shared:
+        st.caption("Everyone who signs in to Research Desk can open it and explore it; "
+                   "only the dataset's owner (and admins) can change it.")
+        return
+    st.warning("This dataset is private: colleagues who open the link are told it is "
+               "not shared with them.", icon=":material/lock:")
+    if not dataset_access.can_change(user, dataset):  # a viewer, or not theirs
+        return
+    st.button("Share with everyone", key=f"{key}_{dataset.id}", type="primary",
+              on_click=_share, args=(user, dataset.id),
+              help="Colleagues can then see and explore it, but not change it.")

@@ -11,6 +11,7 @@ from components import (
     explore_filters,
     explore_stats,
     role_note,
+    share,
 )
 from components.explore_controls import key
 from components.feedback import empty_state, friendly_errors
@@ -135,6 +136,8 @@ with controls:
     spec = explore_controls.chart_controls(
         columns, explore_data.column_stats(dataset_id, version, str(path)))
     explore_filters.add_filter_popover(dataset_id, version, columns, path)
+    share.chart_button(user, next(d for d in visible if d.id == dataset_id),
+                       explore_controls.url_params(dataset_id, version, spec))
 
 with results:
     data = None

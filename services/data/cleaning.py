@@ -559,7 +559,8 @@ def fix_label(step: Step, effect: StepEffect) -> str:
     pct = display_text.share(effect.rows_removed, effect.rows_before)
     match step:
         case DropDuplicates():
-            return f"Remove {rows} ({pct}) that repeat another row — nothing else is lost"
+            verb = "repeats" if effect.rows_removed == 1 else "repeat"
+            return f"Remove {rows} ({pct}) that {verb} another row — nothing else is lost"
         case DropMissing(columns=[column]):
             kept = effect.values_removed
             others = f"{kept:,} other value{'s' if kept != 1 else ''} go with them" if kept \

@@ -5,7 +5,7 @@ import pytest
 from services.access import users
 from services.access.permissions import Role
 from services.store import datasets
-from tests.app.helpers import all_text, button, open_page, sign_in
+from tests.app.helpers import all_text, as_read, button, open_page, sign_in
 from tests.factories import make_admin, make_user
 
 
@@ -73,12 +73,16 @@ def test_quality_fix_then_apply_makes_a_new_version() -> None:
     at = sign_in("ada")
     at.query_params["id"] = str(view.id)
     open_page(at, "pages/dataset.py")
-    assert not [b for b in at.button if b.label == "Add fix"]  # computed only when opened
+    def fixes() -> list:  # noqa: ANN202 - AppTest buttons
+        return [b for b in at.button if (b.key or "").startswith(f"dataset_fix_{view.id}_")]
+
+    assert not fixes()  # computed only when opened
     at.session_state[f"dataset_tab_{view.id}"] = "Quality"
     at.run()
-    fixes = [b for b in at.button if b.label == "Add fix"]
-    assert fixes, "the tips sample has one repeated row, which offers a fix"
-    fixes[0].click().run()
+    [fix] = [b for b in fixes() if "repeats another row" in b.label]
+    assert as_read(fix.label) == "Remove 1 row (<1%) that repeats another row — nothing else " \
+                                 "is lost", "the tips sample has one repeated row, with a fix"
+    fix.click().run()
     assert "Added to the recipe" in all_text(at)
     at.session_state[f"dataset_tab_{view.id}"] = "Clean"  # only the open tab runs
     at.run()

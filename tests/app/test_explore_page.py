@@ -147,3 +147,27 @@ def test_a_link_to_a_deleted_dataset_says_so(admin: UserView, tips: DatasetView)
 def test_without_datasets_the_page_says_what_to_do(admin: UserView) -> None:
     at = _explore("ada")
     assert "There is no dataset to explore yet" in all_text(at)
+
+
+def test_share_this_chart_gives_a_link_that_opens_the_same_chart(tips: DatasetView) -> None:
+    """Issue 19.10: sharing a chart meant copying the browser's address."""
+    from urllib.parse import parse_qsl, urlsplit
+
+    at = _explore("ada")
+    at.selectbox(key="explore_f_column").select("day").run()
+    at.multiselect(key="explore_f_values_day").select("Sun").run()
+    at.button(key="explore_f_add").click().run()
+    [link] = [str(c.value) for c in at.code if "dataset=" in str(c.value)]
+    assert "Everyone who signs in to Research Desk can open it" in all_text(at)
+    opened = _explore("ada", dict(parse_qsl(urlsplit(link).query)))
+    assert _figure(opened)["layout"]["title"]["text"] == _figure(at)["layout"]["title"]["text"]
+    assert "**76** of 244 rows" in all_text(opened)
+
+
+def test_sharing_a_chart_of_a_private_dataset_says_who_can_open_it(admin: UserView) -> None:
+    private = datasets.create_from_sample(admin, "iris")
+    at = _explore("ada", {"dataset": str(private.id)})
+    assert "This dataset is private: colleagues who open the link are told it is not shared " \
+           "with them." in all_text(at)
+    at.button(key=f"explore_share_now_{private.id}").click().run()
+    assert datasets.get_dataset(admin, private.id).is_shared
