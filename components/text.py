@@ -3,7 +3,7 @@
 from datetime import date, datetime
 
 from services.data import display_text
-from services.safe_markdown import plain_markdown, safe_markdown
+from services.research.safe_markdown import plain_markdown, safe_markdown
 
 
 def escape_markdown(text: object) -> str:
@@ -14,7 +14,7 @@ def escape_markdown(text: object) -> str:
 
 
 def model_markdown(text: str) -> str:
-    """Claude's answer made safe to render (see services.safe_markdown): formatting stays;
+    """Claude's answer made safe to render (see services.research.safe_markdown): formatting stays;
     no image, link or HTML comes through. Its headings sit below the page's own."""
     return safe_markdown(text, shift_headings=3)
 

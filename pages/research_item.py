@@ -16,7 +16,7 @@ from services.research import insights, items, notes
 from services.research.insights import InsightCard
 from services.research.items import STATUS_LABELS, ItemDetail
 from services.research.notes import NoteSave
-from services.safe_markdown import safe_markdown
+from services.research.safe_markdown import safe_markdown
 
 user = require_page("research_item")
 INSIGHTS_PER_PAGE = 10

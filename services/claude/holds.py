@@ -24,6 +24,7 @@ from sqlalchemy import Table, and_, case, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from services.claude.client import CallUsage
+from services.data import display_text
 from services.errors import BudgetExceeded
 from services.settings import get_settings
 from services.store.models import Budget, BudgetHold, Job, Run, utcnow
@@ -59,10 +60,6 @@ def _spent(month: datetime) -> tuple[Any, Any]:
     return (case((current, func.coalesce(_budgets.c.spent_cost, 0.0)),
                  else_=from_runs(_runs.c.cost_estimate)),
             case((current, func.coalesce(_budgets.c.spent_tokens, 0)), else_=from_runs(tokens)))
-
-
-def _money(amount: float) -> str:
-    return f"${amount:,.2f}" if amount >= 1 else f"${amount:.3f}"
 
 
 def reserve(session: Session, username: str, *, units: int, unit_cost: float,
@@ -109,9 +106,9 @@ def _refuse(session: Session, username: str, month: datetime, what: str, cost: f
     if limit_cost is not None and float(used_cost) + float(held_cost) + cost > limit_cost:
         left = max(0.0, limit_cost - float(used_cost) - float(held_cost))
         raise BudgetExceeded(
-            f"{what} could cost up to {_money(cost)}, more than the {_money(left)} left in "
-            "your Claude budget this month (work under way counts at its most until it "
-            "finishes).")
+            f"{what} could cost up to {display_text.money(cost)}, more than the "
+            f"{display_text.money(left)} left in your Claude budget this month (work under way "
+            "counts at its most until it finishes).")
     left_tokens = max(0, int(limit_tokens or 0) - int(used_tokens) - int(held_tokens))
     raise BudgetExceeded(
         f"{what} could use up to {tokens:,} tokens, more than the {left_tokens:,} left in "

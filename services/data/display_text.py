@@ -125,6 +125,11 @@ def exact_number(value: float | int, *, grouping: bool = False) -> str:
     return f"{x:{sep}.{min(MAX_DECIMALS, decimals)}f}".rstrip("0").rstrip(".")
 
 
+def money(amount: float) -> str:
+    """US dollars as a budget sentence says them: cents, or tenths of a cent below $1."""
+    return f"${amount:,.2f}" if amount >= 1 else f"${amount:.3f}"
+
+
 def share(part: float, whole: float) -> str:
     """A part of a whole as a percentage that is never rounded to a false 0% or 100%."""
     if not whole or not part:

@@ -1,7 +1,7 @@
 """A research item as one self-contained HTML file: it opens offline, charts are embedded
 PNG pictures with their alt text and a data table under each, and the headings and the
 language attribute let a screen reader follow it. Notes are Markdown rendered without raw
-HTML, images or links (see services.safe_markdown): a `<script>` shows as text."""
+HTML, images or links (see services.research.safe_markdown): a `<script>` shows as text."""
 
 import base64
 import html
@@ -17,7 +17,7 @@ from services.reports.bundle import (
 )
 from services.reports.tables import html_table
 from services.research.items import STATUS_LABELS
-from services.safe_markdown import markdown_html
+from services.research.safe_markdown import markdown_html
 
 _STYLE = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; color: #262730;

@@ -16,7 +16,7 @@ from services.reports.bundle import (
 )
 from services.reports.tables import markdown_table
 from services.research.items import STATUS_LABELS
-from services.safe_markdown import plain_markdown, safe_markdown
+from services.research.safe_markdown import plain_markdown, safe_markdown
 
 TABLE_ROWS = 50
 

@@ -31,7 +31,7 @@ from services.reports.bundle import ItemExport, kind_label, slug, source_sentenc
 from services.reports.insight_rows import InsightRows
 from services.research.insights import InsightCard, stored_chart_spec
 from services.research.items import STATUS_LABELS
-from services.safe_markdown import plain_markdown, safe_markdown
+from services.research.safe_markdown import plain_markdown, safe_markdown
 
 MAX_DATA_BYTES = 200 * 1024 * 1024  # bigger dataset files are not put in the zip
 DEFAULT_TOP_N = 30

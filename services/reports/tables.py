@@ -6,7 +6,7 @@ import html
 import pandas as pd
 
 from services.data import display_text
-from services.safe_markdown import plain_markdown
+from services.research.safe_markdown import plain_markdown
 
 
 def _cell(value: object) -> str:

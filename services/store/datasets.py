@@ -290,6 +290,7 @@ def find_identical_upload(actor: UserView, upload_path: Path) -> DatasetView | N
     """A dataset this person can see that was made from a file with exactly these bytes (its
     kept original), so uploading it again can offer to open that one instead. Only files of
     the same size are read and hashed."""
+    require(actor.role, "upload_data")  # only someone about to add a file asks this
     size = upload_path.stat().st_size
     with session_scope() as session:
         firsts = session.execute(

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from services.safe_markdown import markdown_html, plain_markdown, safe_markdown
+from services.research.safe_markdown import markdown_html, plain_markdown, safe_markdown
 from tests.markdown_checks import SECRET, hostile_forms, live_markup, rendered_html, visible_text
 
 FORMS = hostile_forms("http://sink.test")
@@ -80,5 +80,5 @@ def test_ten_thousand_lines_are_handled() -> None:
 def test_no_second_copy_of_the_sanitiser() -> None:
     from tests.unit.one_home import files_matching
 
-    assert files_matching(r"markdown_it|MarkdownIt") == ["services/safe_markdown.py"]
+    assert files_matching(r"markdown_it|MarkdownIt") == ["services/research/safe_markdown.py"]
     assert files_matching(r"def (notes_markdown|is_safe_link|_md_cell\b.*\n.*replace)") == []

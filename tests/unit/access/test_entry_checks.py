@@ -94,6 +94,8 @@ def _viewer_calls(tmp_path: Path) -> dict[str, Callable[[UserView], Any]]:
             u, tmp_path / "x.csv", original_name="x.csv"),
         "datasets.create_from_sample": lambda u: datasets.create_from_sample(u, "tips"),
         "datasets.reread_original": lambda u: datasets.reread_original(u, 1, ReadOptions()),
+        "datasets.find_identical_upload": lambda u: datasets.find_identical_upload(
+            u, tmp_path / "x.csv"),
         "datasets.apply_steps": lambda u: datasets.apply_steps(u, 1, [DropDuplicates()]),
         "datasets.restore_version": lambda u: datasets.restore_version(u, 1, 1),
         "datasets.add_claude_columns": lambda u: datasets.add_claude_columns(
