@@ -100,3 +100,17 @@ def test_a_read_only_uploads_folder_refuses_the_page_upload_too(store_outside: N
         uploads.save_upload(io.BytesIO(CSV.encode()), "penguins.csv", len(CSV))
     assert str(refused.value) == uploads.MSG_NOT_WRITABLE
     assert list(uploads_dir.iterdir()) == []
+
+
+def test_a_read_only_datasets_folder_refuses_the_new_dataset_and_keeps_no_upload(
+        api: Api, store_outside: None, people: People) -> None:
+    settings = get_settings()
+    settings.datasets_dir.mkdir(parents=True)
+    files = {"file": ("penguins.csv", CSV.encode(), "text/csv")}
+    with unwritable(settings.datasets_dir):
+        assert api.get("/v1/health/ready").status_code == 503
+        response = api.post("/v1/datasets", token=people.token(people.analyst), files=files)
+        assert problem_of(response, 503) == uploads.MSG_NOT_WRITABLE
+        assert list(settings.datasets_dir.iterdir()) == []
+    assert list(settings.uploads_dir.iterdir()) == []  # the received file went too
+    assert datasets.list_datasets(people.analyst) == []
