@@ -9,6 +9,7 @@ import pytest
 
 from services.data import uploads
 from services.errors import StorageUnavailable
+from services.prompts.runner import ThreadRunner
 from services.settings import get_settings, reset_settings_cache
 from services.store import datasets
 from services.store.db import dispose_engines
@@ -114,3 +115,14 @@ def test_a_read_only_datasets_folder_refuses_the_new_dataset_and_keeps_no_upload
         assert list(settings.datasets_dir.iterdir()) == []
     assert list(settings.uploads_dir.iterdir()) == []  # the received file went too
     assert datasets.list_datasets(people.analyst) == []
+
+
+def test_a_runner_that_cannot_start_work_is_a_warning_not_a_refusal(
+        api: Api, people: People, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert ThreadRunner().can_start_thread(5.0)  # the real probe: a thread starts and ends
+    monkeypatch.setattr(ThreadRunner, "can_start_thread", lambda self, timeout_s: False)
+    response = api.get("/v1/health/ready")
+    assert response.status_code == 200  # people can still sign in, open and upload
+    assert response.json()["parts"]["runner"] == "warning"
+    details = api.get("/v1/health/details", token=people.token(people.admin)).json()
+    assert "cannot start work" in details["parts"]["runner"]["sentence"]
