@@ -1,11 +1,11 @@
-"""Admin: people and roles, the audit log, and Claude's configuration status."""
+"""Admin: people and roles, the audit log, Claude's configuration status, and health."""
 
 from datetime import datetime, time
 
 import pandas as pd
 import streamlit as st
 
-from components import api_tokens, claude_admin
+from components import api_tokens, claude_admin, health_admin
 from components.feedback import flash, friendly_errors, show_flash
 from components.session import require_page
 from components.text import escape_markdown
@@ -23,7 +23,8 @@ st.title("Admin")
 show_flash()  # what the last change did (it reran the page)
 if (secrets_problem := secrets_file_problem()) is not None:
     st.warning(escape_markdown(secrets_problem), icon=":material/key_off:")
-people_tab, audit_tab, claude_tab = st.tabs(["People", "Audit log", "Claude"])
+people_tab, audit_tab, claude_tab, health_tab = st.tabs(
+    ["People", "Audit log", "Claude", "Health"])
 
 with people_tab, friendly_errors("admin_people"):
     accounts = users.list_users(user)
@@ -178,3 +179,6 @@ with claude_tab, friendly_errors("admin_claude"):
     if settings.anthropic_base_url:
         st.write(f"API address: {settings.anthropic_base_url}")
     claude_admin.show(user)
+
+with health_tab, friendly_errors("admin_health"):
+    health_admin.show(user)

@@ -221,6 +221,11 @@ class Settings(BaseSettings):
     ask_session_max_mb: int = Field(
         default=200, validation_alias=_alias("RESEARCH_DESK_ASK_SESSION_MAX_MB")
     )
+    # The health check warns (it still answers "ready") when the data folder's disk has less
+    # free space than this, in MB.
+    low_space_mb: int = Field(
+        default=1024, validation_alias=_alias("RESEARCH_DESK_LOW_SPACE_MB")
+    )
     upload_abandoned_minutes: float = Field(
         default=60, validation_alias=_alias("RESEARCH_DESK_UPLOAD_ABANDONED_MINUTES")
     )

@@ -41,6 +41,7 @@ ACTION_ACCESS: dict[str, frozenset[Role]] = {
     "use_claude": frozenset({Role.ADMIN, Role.ANALYST}),
     "save_insight": frozenset({Role.ADMIN, Role.ANALYST}),
     "manage_settings": frozenset({Role.ADMIN}),
+    "read_health": frozenset({Role.ADMIN}),  # free space and what is wrong, in sentences
 }
 
 

@@ -5,11 +5,12 @@ The docs page loads Swagger UI from files shipped in the `fastapi-offline` packa
 /api/docs-assets), not from a CDN, so it works on a machine without internet.
 """
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Response
 from fastapi.middleware import Middleware
 from fastapi_offline import FastAPIOffline
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from services import health as checks
 from services.api import (
     problems,
     routes_ask,
@@ -18,7 +19,9 @@ from services.api import (
     routes_research,
     routes_usage,
 )
-from services.api.schemas import Health
+from services.api.auth import Caller
+from services.api.problems import COMMON_RESPONSES
+from services.api.schemas import Health, HealthDetails, HealthPartOut
 
 API_VERSION = "1"
 MAX_JSON_BYTES = 1024 * 1024
@@ -32,10 +35,45 @@ one-sentence `detail`."""
 health_router = APIRouter(tags=["health"])
 
 
-@health_router.get("/health", summary="Is the API up?", response_model=Health)
-def health() -> Health:
-    """For load balancers: no token needed, no secrets or versions of anything else."""
-    return Health(api_version=API_VERSION)
+HEALTH_RESPONSES: dict[int | str, dict] = {
+    503: {"description": "The metadata store or the data folder cannot be used.",
+          "model": Health},
+}
+
+
+def _anonymous_health(response: Response) -> Health:
+    report = checks.check_all()
+    if not report.ready:
+        response.status_code = 503
+    return Health(status="ok" if report.ready else "unavailable", api_version=API_VERSION,
+                  parts=report.statuses())
+
+
+@health_router.get("/health", summary="Can Research Desk work?", response_model=Health,
+                   responses=HEALTH_RESPONSES)
+def health(response: Response) -> Health:
+    """No token needed: each part's status (store, data folder, background runner, queue),
+    and 503 while the store or the data folder cannot be used. No paths, versions of
+    anything else, or secrets."""
+    return _anonymous_health(response)
+
+
+@health_router.get("/health/ready", summary="Ready for traffic? (for nginx)",
+                   response_model=Health, responses=HEALTH_RESPONSES)
+def ready(response: Response) -> Health:
+    """The check a proxy or load balancer should use: 200 when ready, 503 when not."""
+    return _anonymous_health(response)
+
+
+@health_router.get("/health/details", summary="Each part in plain words (admins)",
+                   response_model=HealthDetails, responses=COMMON_RESPONSES)
+def health_details(user: Caller) -> HealthDetails:
+    """What the Admin page's Health tab shows: a sentence per part and the free space."""
+    report = checks.health_for_admin(user)
+    return HealthDetails(
+        status="ok" if report.ready else "unavailable",
+        parts={name: HealthPartOut.model_validate(part.model_dump())
+               for name, part in report.parts.items()})
 
 
 MSG_BODY_TOO_LARGE = "The request body is over 1 MB; send less."

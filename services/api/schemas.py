@@ -25,9 +25,32 @@ MAX_LIMIT = 1000
 STRICT = ConfigDict(extra="forbid")
 
 
+PartStatus = Literal["ok", "warning", "down", "not_configured"]
+
+
 class Health(BaseModel):
-    status: Literal["ok"] = "ok"
+    """Anyone may read it: whether Research Desk can work, and each part's status."""
+
+    status: Literal["ok", "unavailable"] = Field(
+        examples=["ok"], description="`unavailable` (with 503) while the metadata store or "
+                                     "the data folder cannot be used.")
     api_version: str = Field(examples=["1"])
+    parts: dict[str, PartStatus] = Field(examples=[{
+        "store": "ok", "data_folder": "ok", "runner": "ok", "queue": "not_configured"}])
+
+
+class HealthPartOut(BaseModel):
+    status: PartStatus = Field(examples=["ok"])
+    sentence: str = Field(examples=["The data folder is writable, with 52,310 MB free."])
+    free_mb: int | None = Field(default=None, examples=[52310],
+                                description="The data folder's free disk space.")
+
+
+class HealthDetails(BaseModel):
+    """For admins: each part in a sentence, and the data folder's free space."""
+
+    status: Literal["ok", "unavailable"] = Field(examples=["ok"])
+    parts: dict[str, HealthPartOut]
 
 
 class Page(BaseModel, Generic[T]):

@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
 
 from services.data import uploads
-from services.errors import InvalidInput, TooLarge
+from services.errors import InvalidInput, ResearchDeskError, TooLarge
 from services.settings import get_settings
 
 FIELD_FILE = "file"
@@ -50,7 +50,7 @@ class ReceivedUpload:
     """The file on disk under the uploads folder, its name as sent, and the text fields."""
 
     def __init__(self) -> None:
-        self.folder = get_settings().uploads_dir / uuid.uuid4().hex
+        self.folder = get_settings().uploads_dir / uuid.uuid4().hex  # made with the file
         self.path: Path | None = None
         self.original_name = ""
         self.fields: dict[str, str] = {}
@@ -109,9 +109,12 @@ class _Parts:
             return
         self.is_file = True
         self.received.original_name = name
-        self.received.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.received.folder = uploads.new_upload_folder()
         self.received.path = self.received.folder / uploads.safe_file_name(name)
-        self.handle = self.received.path.open("wb")
+        try:
+            self.handle = self.received.path.open("wb")
+        except OSError as error:
+            self.error = uploads.cannot_save(error)
 
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
         if self.error is not None:
@@ -143,7 +146,10 @@ class _Parts:
 
     def flush(self) -> None:
         if self.handle is not None and self.buffer:
-            self.handle.write(self.buffer)
+            try:
+                self.handle.write(self.buffer)
+            except OSError as error:  # the disk filled up or went read-only meanwhile
+                raise uploads.cannot_save(error) from error
             self.buffer = bytearray()
 
     def close(self) -> None:
@@ -193,6 +199,6 @@ async def receive_upload(request: Request) -> ReceivedUpload:
     except Exception as error:
         parts.close()
         received.discard()
-        if isinstance(error, InvalidInput):
+        if isinstance(error, ResearchDeskError):  # its own sentence (too large, not writable)
             raise
         raise InvalidInput(MSG_UNREADABLE) from error

@@ -1,5 +1,6 @@
 """Uploaded files land on disk first (streamed, never held twice in memory)."""
 
+import errno
 import re
 import shutil
 import time
@@ -7,7 +8,7 @@ import uuid
 from pathlib import Path
 from typing import BinaryIO
 
-from services.errors import InvalidInput
+from services.errors import InvalidInput, StorageUnavailable
 from services.settings import get_settings
 
 # The one list of the files Research Desk reads, by how it reads them: the uploader, the
@@ -20,6 +21,12 @@ ACCEPTED = tuple(e.lstrip(".") for e in (*TEXT_EXTENSIONS, *EXCEL_EXTENSIONS,
                                           *PARQUET_EXTENSIONS, *JSON_EXTENSIONS))
 ACCEPTED_WORDS = "CSV, TSV or TXT, Excel (.xlsx), Parquet, JSON or NDJSON"
 MAX_DATASET_NAME = 200  # characters
+
+# Said to whoever uploads when the data folder refuses a write: nothing of theirs is wrong.
+MSG_NOT_WRITABLE = ("Research Desk cannot save files right now: its data folder is not "
+                    "writable. Tell your admin.")
+MSG_DISK_FULL = ("Research Desk cannot save files right now: the disk of its data folder is "
+                 "full. Tell your admin.")
 
 
 MAX_NAME_BYTES = 200  # file systems allow 255 bytes per name; leave room for suffixes
@@ -51,6 +58,22 @@ def safe_file_name(name: str) -> str:
     return stem + suffix
 
 
+def cannot_save(error: OSError) -> StorageUnavailable:
+    """The one sentence for a write the data folder refused (read-only, full, missing)."""
+    full = error.errno in (errno.ENOSPC, errno.EDQUOT)
+    return StorageUnavailable(MSG_DISK_FULL if full else MSG_NOT_WRITABLE)
+
+
+def new_upload_folder() -> Path:
+    """A new, empty folder for one upload under the uploads folder."""
+    folder = get_settings().uploads_dir / uuid.uuid4().hex
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as error:
+        raise cannot_save(error) from error
+    return folder
+
+
 def save_upload(stream: BinaryIO, original_name: str, size: int) -> Path:
     """Copy an upload into the uploads folder and return its path."""
     limit_mb = get_settings().upload_limit_mb
@@ -62,16 +85,18 @@ def save_upload(stream: BinaryIO, original_name: str, size: int) -> Path:
     if not is_accepted(original_name):
         raise InvalidInput(f"This kind of file is not supported. Upload {ACCEPTED_WORDS}.")
     remove_abandoned()
-    folder = get_settings().uploads_dir / uuid.uuid4().hex
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    folder = new_upload_folder()
     target = folder / safe_file_name(original_name)
     try:
         with target.open("wb") as handle:  # 1 MB at a time, never a second whole copy
             if hasattr(stream, "seek"):
                 stream.seek(0)
             shutil.copyfileobj(stream, handle, length=1024 * 1024)
-    except BaseException:
+    except OSError as error:
         shutil.rmtree(folder, ignore_errors=True)  # a failed copy leaves nothing behind
+        raise cannot_save(error) from error
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
         raise
     return target
 

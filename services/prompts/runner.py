@@ -63,6 +63,19 @@ class ThreadRunner:
             thread = self._active.get(job_id)
             return thread is not None and thread.is_alive()
 
+    def running_jobs(self) -> int:
+        with self._lock:
+            return sum(1 for thread in self._active.values() if thread.is_alive())
+
+    def can_start_thread(self, timeout_s: float) -> bool:
+        """For the health check: a thread starts and finishes, as each job's would."""
+        done = threading.Event()
+        try:
+            threading.Thread(target=done.set, daemon=True, name="runner-health").start()
+        except RuntimeError:  # the process may start no more threads
+            return False
+        return done.wait(timeout_s)
+
     def wait(self, job_id: int, timeout: float | None = None) -> bool:
         """For tests and benchmarks: blocks until the job's controller ends."""
         with self._lock:

@@ -136,7 +136,10 @@ def _load_for_change(session: Session, actor: UserView, dataset_id: int) -> Data
 
 def _new_folder() -> Path:
     folder = get_settings().datasets_dir / uuid.uuid4().hex
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:  # a read-only or full data folder: the same sentence as uploads
+        raise uploads.cannot_save(error) from error
     return folder
 
 

@@ -95,12 +95,23 @@ def _duckdb_limits() -> dict:
                        "threads": int(settings.duckdb_threads)}}
 
 
+# A PostgreSQL server that accepts connections but never answers would otherwise hold a page
+# (and the health check's one probe) for good: libpq waits forever by default.
+PG_CONNECT_TIMEOUT_S = 10
+
+
+def _connect_args(url: str) -> dict:
+    if _is_duckdb(url):
+        return _duckdb_limits()
+    return {"connect_timeout": PG_CONNECT_TIMEOUT_S} if url.startswith("postgresql") else {}
+
+
 def _create_engine(url: str) -> Engine:
     if _is_duckdb(url):
         _ensure_data_dir(get_settings().data_dir)
     try:
         engine = create_engine(url, pool_pre_ping=not _is_duckdb(url),
-                               connect_args=_duckdb_limits() if _is_duckdb(url) else {})
+                               connect_args=_connect_args(url))
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
     except SQLAlchemyError as error:

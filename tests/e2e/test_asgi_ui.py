@@ -41,7 +41,8 @@ def _get(url: str, token: str | None = None) -> tuple[int, dict]:
 def test_the_ui_and_the_api_share_one_port(asgi_server: tuple[Server, str],
                                            page: Page) -> None:
     server, secret = asgi_server
-    assert _get(f"{server.url}/api/v1/health") == (200, {"status": "ok", "api_version": "1"})
+    assert _get(f"{server.url}/api/v1/health") == (200, {"status": "ok", "api_version": "1",
+        "parts": {"store": "ok", "data_folder": "ok", "runner": "ok", "queue": "not_configured"}})
     status, body = _get(f"{server.url}/api/v1/datasets")
     assert status == 401 and body["detail"].startswith("Send your API token")
     status, body = _get(f"{server.url}/api/v1/datasets", secret)
