@@ -4,8 +4,8 @@ where a proxy should look. Call `show(user)` inside the tab."""
 import streamlit as st
 
 from components.text import escape_markdown
-from services import health
 from services.access.users import UserView
+from services.ops import health
 
 STATUS_WORDS = {"ok": "Working", "warning": "Needs attention", "down": "Not working",
                 "not_configured": "Not set up"}

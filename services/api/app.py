@@ -10,7 +10,6 @@ from fastapi.middleware import Middleware
 from fastapi_offline import FastAPIOffline
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services import health as checks
 from services.api import (
     problems,
     routes_ask,
@@ -22,6 +21,7 @@ from services.api import (
 from services.api.auth import Caller
 from services.api.problems import COMMON_RESPONSES
 from services.api.schemas import Health, HealthDetails, HealthPartOut
+from services.ops import health as checks
 
 API_VERSION = "1"
 MAX_JSON_BYTES = 1024 * 1024

@@ -1,0 +1,1 @@
+"""Running the installation: whether it can work right now (health), for operators and admins."""
