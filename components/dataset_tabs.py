@@ -6,7 +6,7 @@ new version (or renames the dataset) reruns the whole page."""
 
 import streamlit as st
 
-from components import column_profiles, enrich_panel, read_options, recipe
+from components import column_profiles, enrich_panel, read_options, recipe, tables
 from components.dataset_view import cached_findings, cached_preview, show_version_next_run
 from components.feedback import flash, friendly_errors
 from components.text import escape_markdown, number, when
@@ -29,7 +29,7 @@ SEVERITY = {
 def preview(version: VersionView, summary: DatasetProfile) -> None:
     with friendly_errors("dataset_preview"):
         first_rows, has_zoned_times = cached_preview(str(version.parquet_path))
-        st.dataframe(first_rows, hide_index=True)
+        tables.dataframe(first_rows, hide_index=True)
         zone_note = f" {TIME_ZONE_NOTE}" if has_zoned_times else ""
         st.caption(
             f"The first {number(min(100, summary.rows))} of {number(summary.rows)} rows; "

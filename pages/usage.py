@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from components import role_note
+from components import role_note, tables
 from components.feedback import empty_state, friendly_errors
 from components.session import require_page
 from components.text import escape_markdown, number
@@ -139,6 +139,6 @@ with friendly_errors("usage"):
         key_title = TITLES[grouping]
         frame = table(found.groups[grouping], key_title)
         chart(frame, key_title)
-        st.dataframe(frame, hide_index=True, width="stretch", column_config=NUMBERS)
+        tables.dataframe(frame, hide_index=True, width="stretch", column_config=NUMBERS)
     if not role_note.is_viewer(user):  # viewers have no Claude budget to read
         budget_section(user)

@@ -1,0 +1,37 @@
+"""Every table a person sees goes through `dataframe`: values written as people write them
+(display_text.table_for_people), number and date columns kept sortable and formatted here."""
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from services.data.display_text import table_for_people
+
+# The browser writes kept dates and times with these patterns (day.js): "31 Dec 2013",
+# "31 Dec 2013 14:05"; numbers "localized" get thousands separators, years none.
+DATE_FORMATS = {"date": "D MMM YYYY", "minute": "D MMM YYYY HH:mm",
+                "second": "D MMM YYYY HH:mm:ss"}
+
+
+def column_formats(kinds: dict[str, str]) -> dict[str, Any]:
+    """How the browser writes each column kept as numbers or dates."""
+    config: dict[str, Any] = {}
+    for name, kind in kinds.items():
+        if kind == "year":
+            config[name] = st.column_config.NumberColumn(format="%d")
+        elif kind == "number":
+            # Values are already rounded (`decimals`); "localized" drops trailing zeros.
+            config[name] = st.column_config.NumberColumn(format="localized")
+        elif kind == "date":
+            config[name] = st.column_config.DateColumn(format=DATE_FORMATS[kind])
+        else:
+            config[name] = st.column_config.DatetimeColumn(format=DATE_FORMATS[kind])
+    return config
+
+
+def dataframe(frame: pd.DataFrame, **options: Any) -> None:
+    """`st.dataframe` for a person: the caller's column_config wins over the formats here."""
+    table = table_for_people(frame)
+    config = column_formats(table.kinds) | options.pop("column_config", {})
+    st.dataframe(table.frame, column_config=config, **options)
