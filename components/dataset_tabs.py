@@ -14,6 +14,7 @@ from services.access.users import UserView
 from services.data import dataset_files
 from services.data.cleaning import preview_sentence
 from services.data.dataset_models import DatasetProfile, Finding
+from services.data.display_text import sql_for_people
 from services.data.time_zone import TIME_ZONE_NOTE
 from services.store import datasets
 from services.store.datasets import DatasetView, VersionView
@@ -94,7 +95,8 @@ def clean(user: UserView, dataset: DatasetView, version: VersionView, summary: D
 
 def _apply(user: UserView, dataset: DatasetView, version: VersionView, steps: list) -> None:
     with st.expander("The SQL these steps run"):
-        st.code(datasets.recipe_sql(user, dataset.id, version.version, steps), language="sql")
+        sql = datasets.recipe_sql(user, dataset.id, version.version, steps)
+        st.code(sql_for_people(sql, dataset.name), language="sql")
     apply_column, clear_column = st.columns([1, 1])
     tried = recipe.apply_controls(dataset.id, str(version.parquet_path), apply_column)
     if tried is not None:
@@ -136,7 +138,7 @@ def _version_card(user: UserView, dataset: DatasetView, item: VersionView, *,
             head.write(escape_markdown(item.note))
         if item.recipe_sql:
             with head.expander("SQL of this version"):
-                st.code(item.recipe_sql, language="sql")
+                st.code(sql_for_people(item.recipe_sql, dataset.name), language="sql")
         if may_change and item.version != dataset.current_version and actions.button(
                 "Restore", key=f"dataset_restore_{item.version}",
                 help="Makes a new version with exactly this data."):

@@ -18,6 +18,7 @@ from services.charts.palette import SINGLE_COLOR
 from services.claude import usage, usage_report
 from services.claude.usage import BudgetChange
 from services.claude.usage_report import UsageRow
+from services.data.display_text import counted
 
 user = require_page("usage")
 EVERYONE = ""
@@ -50,7 +51,7 @@ def chart(frame: pd.DataFrame, key_title: str) -> None:
                 "xaxis": {"title": {"text": key_title}, "type": "category"},
                 "yaxis": {"title": {"text": "Estimated cost (US$)"}}})
     summary = (f"{title}: highest for {top.iloc[0][key_title]} at about "
-               f"${top.iloc[0]['Cost (US$)']:,.4f} across {len(frame):,} groups.")
+               f"${top.iloc[0]['Cost (US$)']:,.4f} across {counted(len(frame), 'group')}.")
     st.plotly_chart(fig, width="stretch", config={"displaylogo": False})
     st.caption(escape_markdown(summary))
 

@@ -334,3 +334,25 @@ def _decimals_shown(column: pd.Series) -> int:
     texts = number_texts(column.to_numpy(dtype="float64"))
     places = max((len(t) - t.index(".") - 1 for t in texts if "." in t), default=0)
     return min(TABLE_DECIMALS, places)
+
+
+_FILE_READ = re.compile(r"read_parquet\('((?:[^']|'')*)'")
+
+
+def sql_for_people(sql: str, dataset_name: str) -> str:
+    """A stored query as shown on screen: the server's file paths are no one's business, so
+    the dataset's file reads as the dataset's name and a second file (the answers Claude
+    added, joined in) as "Claude's answers"."""
+    names: dict[str, str] = {}
+
+    def named(found: re.Match[str]) -> str:
+        shown = names.setdefault(found.group(1),
+                                 dataset_name if not names else "Claude's answers")
+        return "read_parquet('" + shown.replace("'", "''") + "'"
+
+    return _FILE_READ.sub(named, sql)
+
+
+def counted(count: int, word: str, words: str = "") -> str:
+    """A count with its noun: "1 group", "2 groups", "1,200 rows" (`words` for an odd plural)."""
+    return f"{count:,} {word if count == 1 else words or word + 's'}"
