@@ -31,7 +31,8 @@ def column_formats(kinds: dict[str, str]) -> dict[str, Any]:
 
 
 def dataframe(frame: pd.DataFrame, **options: Any) -> None:
-    """`st.dataframe` for a person: the caller's column_config wins over the formats here."""
+    """`st.dataframe` for a person: the caller's column_config wins over the formats here;
+    a missing value is an empty cell (the widget would write "None")."""
     table = table_for_people(frame)
     config = column_formats(table.kinds) | options.pop("column_config", {})
-    st.dataframe(table.frame, column_config=config, **options)
+    st.dataframe(table.frame, column_config=config, placeholder="", **options)

@@ -275,25 +275,20 @@ class TableForPeople(BaseModel):
 
     frame: pd.DataFrame
     kinds: dict[str, str]
-    decimals: dict[str, int]
 
 
 def table_for_people(frame: pd.DataFrame) -> TableForPeople:
-    """Any table a person sees, written as `frame_for_people` writes cells — but a complete
-    number or date column stays a number or a date (rounded; the screen formats it), so
-    clicking its header still sorts 9 before 10 and March before November. A column with
-    missing cells becomes text: the table widget would write a missing number as "None"."""
+    """Any table a person sees, written as `frame_for_people` writes cells — but a number or
+    date column stays a number or a date (rounded; the screen formats it and leaves missing
+    cells blank), so clicking its header still sorts 9 before 10 and March before November."""
     shown = pd.DataFrame(index=frame.index)
     kinds: dict[str, str] = {}
-    decimals: dict[str, int] = {}
     for position, name in enumerate(frame.columns):
         column = frame.iloc[:, position]
         label = str(name)
         kind = _kept_kind(label, column)
         if kind in ("number", "year"):
-            places = _decimals_shown(column)
-            shown[position] = column.round(places) if places else column
-            decimals[label] = places
+            shown[position] = column.round(_decimals_shown(column))
         elif kind == "list":
             shown[position] = column  # a little chart's numbers (BarChartColumn)
         elif kind:
@@ -305,22 +300,22 @@ def table_for_people(frame: pd.DataFrame) -> TableForPeople:
         if kind and kind != "list":
             kinds[label] = kind
     shown.columns = [str(c) for c in frame.columns]
-    return TableForPeople(frame=shown, kinds=kinds, decimals=decimals)
+    return TableForPeople(frame=shown, kinds=kinds)
 
 
 def _kept_kind(name: str, column: pd.Series) -> str:
     if column.dtype == object and any(isinstance(v, list | tuple | np.ndarray) for v in column):
         return "list"
-    if bool(column.isna().any()) or pd.api.types.is_bool_dtype(column.dtype):
+    if pd.api.types.is_bool_dtype(column.dtype):
         return ""
+    present = column.dropna()
     if pd.api.types.is_numeric_dtype(column.dtype):
-        finite = pd.to_numeric(column, errors="coerce")
-        if not bool(np.isfinite(finite.to_numpy(dtype="float64")).all()):
-            return ""
-        return "year" if is_year_column(name, column) else "number"
+        if not bool(np.isfinite(present.to_numpy(dtype="float64")).all()):
+            return ""  # infinity: the text column says "—"
+        return "year" if is_year_column(name, present) else "number"
     if pd.api.types.is_datetime64_any_dtype(column.dtype):
-        values = column.dt.tz_convert(TIME_ZONE) if isinstance(
-            column.dtype, pd.DatetimeTZDtype) else column
+        values = present.dt.tz_convert(TIME_ZONE) if isinstance(
+            column.dtype, pd.DatetimeTZDtype) else present
         if bool((values.dt.normalize() == values).all()):
             return "date"
         return "second" if bool((values.dt.second != 0).any()) else "minute"
@@ -331,7 +326,7 @@ def _decimals_shown(column: pd.Series) -> int:
     """The most decimals `number` writes for any value of the column, at most 4."""
     if pd.api.types.is_integer_dtype(column.dtype):
         return 0
-    texts = number_texts(column.to_numpy(dtype="float64"))
+    texts = number_texts(column.dropna().to_numpy(dtype="float64"))
     places = max((len(t) - t.index(".") - 1 for t in texts if "." in t), default=0)
     return min(TABLE_DECIMALS, places)
 
