@@ -14,15 +14,18 @@ DATE_FORMATS = {"date": "D MMM YYYY", "minute": "D MMM YYYY HH:mm",
                 "second": "D MMM YYYY HH:mm:ss"}
 
 
-def column_formats(kinds: dict[str, str]) -> dict[str, Any]:
+def column_formats(kinds: dict[str, str], decimals: dict[str, int]) -> dict[str, Any]:
     """How the browser writes each column kept as numbers or dates."""
     config: dict[str, Any] = {}
     for name, kind in kinds.items():
         if kind == "year":
             config[name] = st.column_config.NumberColumn(format="%d")
         elif kind == "number":
-            # Values are already rounded (`decimals`); "localized" drops trailing zeros.
-            config[name] = st.column_config.NumberColumn(format="localized")
+            # "localized" shows as many decimals as the step has: the column's own
+            # precision, the same in every row (1.50 under 2.25), with thousands separators.
+            places = decimals.get(name, 0)
+            config[name] = st.column_config.NumberColumn(
+                format="localized", step=10 ** -places if places else 1)
         elif kind == "date":
             config[name] = st.column_config.DateColumn(format=DATE_FORMATS[kind])
         else:
@@ -34,5 +37,5 @@ def dataframe(frame: pd.DataFrame, **options: Any) -> None:
     """`st.dataframe` for a person: the caller's column_config wins over the formats here;
     a missing value is an empty cell (the widget would write "None")."""
     table = table_for_people(frame)
-    config = column_formats(table.kinds) | options.pop("column_config", {})
+    config = column_formats(table.kinds, table.decimals) | options.pop("column_config", {})
     st.dataframe(table.frame, column_config=config, placeholder="", **options)

@@ -263,18 +263,17 @@ def _column_for_people(name: str, column: pd.Series, missing: str) -> pd.Series:
     return text.reindex(column.index).astype(object).where(present, missing)
 
 
-TABLE_DECIMALS = 4  # no table cell shows more decimals than this
-
-
 class TableForPeople(BaseModel):
     """A table ready to show: `frame` holds the values, `kinds` says how the screen writes
-    each column kept as numbers or dates ("number", "year", "date", "minute", "second").
+    each column kept as numbers or dates ("number", "year", "date", "minute", "second") and
+    `decimals` how many decimals each number column shows.
     Columns not in `kinds` are already text as people write it."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     frame: pd.DataFrame
     kinds: dict[str, str]
+    decimals: dict[str, int]
 
 
 def table_for_people(frame: pd.DataFrame) -> TableForPeople:
@@ -283,12 +282,14 @@ def table_for_people(frame: pd.DataFrame) -> TableForPeople:
     cells blank), so clicking its header still sorts 9 before 10 and March before November."""
     shown = pd.DataFrame(index=frame.index)
     kinds: dict[str, str] = {}
+    decimals: dict[str, int] = {}
     for position, name in enumerate(frame.columns):
         column = frame.iloc[:, position]
         label = str(name)
         kind = _kept_kind(label, column)
         if kind in ("number", "year"):
-            shown[position] = column.round(_decimals_shown(column))
+            decimals[label] = _decimals_shown(column)
+            shown[position] = column.round(decimals[label])
         elif kind == "list":
             shown[position] = column  # a little chart's numbers (BarChartColumn)
         elif kind:
@@ -300,7 +301,7 @@ def table_for_people(frame: pd.DataFrame) -> TableForPeople:
         if kind and kind != "list":
             kinds[label] = kind
     shown.columns = [str(c) for c in frame.columns]
-    return TableForPeople(frame=shown, kinds=kinds)
+    return TableForPeople(frame=shown, kinds=kinds, decimals=decimals)
 
 
 def _kept_kind(name: str, column: pd.Series) -> str:
@@ -323,12 +324,12 @@ def _kept_kind(name: str, column: pd.Series) -> str:
 
 
 def _decimals_shown(column: pd.Series) -> int:
-    """The most decimals `number` writes for any value of the column, at most 4."""
+    """The most decimals `number` writes for any value of the column: 2 from 1 to 1,000,
+    three significant digits below 1 (0.00508), so no cell shows digits nobody reads."""
     if pd.api.types.is_integer_dtype(column.dtype):
         return 0
     texts = number_texts(column.dropna().to_numpy(dtype="float64"))
-    places = max((len(t) - t.index(".") - 1 for t in texts if "." in t), default=0)
-    return min(TABLE_DECIMALS, places)
+    return max((len(t) - t.index(".") - 1 for t in texts if "." in t), default=0)
 
 
 _FILE_READ = re.compile(r"read_parquet\('((?:[^']|'')*)'")
