@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from components.tables import dataframe
 from services.access.users import UserView
 from services.claude import ask_tables
 from services.claude.ask import AskTable
@@ -44,4 +45,4 @@ def show_names(tables: list[AskTable]) -> None:
                 ", ".join(c.sql_name for c in t.profile.columns) if t.profile else ""
                 for t in tables],
         })
-        st.dataframe(rows, hide_index=True, width="stretch")
+        dataframe(rows, hide_index=True, width="stretch")

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import streamlit as st
 
-from components import save_to_item
+from components import save_to_item, tables
 from components.feedback import friendly_errors
 from components.text import escape_markdown, number
 from services.access.users import UserView
@@ -94,7 +94,7 @@ def show_results(user: UserView, job_id: int, *, key: str) -> None:
         mask = text.astype(str).apply(
             lambda col: col.str.contains(contains.strip(), case=False, regex=False)).any(axis=1)
         shown = shown[mask]
-    st.dataframe(shown, hide_index=True, width="stretch")
+    tables.dataframe(shown, hide_index=True, width="stretch")
     st.caption(f"{len(shown):,} of {len(frame):,} results.")
     download, save = st.columns(2)
     download.download_button("Download CSV", frame_csv_bytes(shown),

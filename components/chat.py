@@ -7,7 +7,7 @@ SQL it laid out for reading. Nothing here parses SQL or picks a chart."""
 import pandas as pd
 import streamlit as st
 
-from components import save_to_item
+from components import save_to_item, tables
 from components.text import escape_markdown, model_markdown
 from services.access.users import UserView
 from services.charts import ask_chart
@@ -34,7 +34,7 @@ def show_table(frame: pd.DataFrame, total_rows: int, *, key: str,
         st.caption(f"{total_rows:,} row{'s' if total_rows != 1 else ''}.{kept_note}")
     if frame.empty:
         return
-    st.dataframe(frame, hide_index=True, width="stretch")
+    tables.dataframe(frame, hide_index=True, width="stretch")
     if has_time_zone(frame):
         st.caption(TIME_ZONE_NOTE)
     st.download_button(

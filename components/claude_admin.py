@@ -4,6 +4,7 @@ the models Claude offers. Call `show(user)` inside the tab."""
 import pandas as pd
 import streamlit as st
 
+from components import tables
 from components.feedback import friendly_errors
 from services.access.users import UserView
 from services.claude import client as claude
@@ -23,7 +24,7 @@ def _limit(value: float | None, pattern: str) -> str:
 
 
 def _budget_table(rows: list[usage.BudgetRow]) -> None:
-    st.dataframe(pd.DataFrame({
+    tables.dataframe(pd.DataFrame({
         "Person": [f"{r.name} ({r.username})" for r in rows],
         "Role": [r.role for r in rows],
         "Token budget per month": [_limit(r.budget.monthly_tokens, "{:,}") for r in rows],

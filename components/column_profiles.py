@@ -3,6 +3,7 @@
 import pandas as pd
 import streamlit as st
 
+from components import tables
 from components.text import number
 from services.data import display_text
 from services.data.dataset_models import ColumnProfile, DatasetProfile
@@ -58,7 +59,7 @@ def show(profile: DatasetProfile) -> None:
                 "Distribution": [b.count for b in column.histogram] or None,
             }
         )
-    st.dataframe(
+    tables.dataframe(
         pd.DataFrame(rows),
         hide_index=True,
         column_config={

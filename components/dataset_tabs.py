@@ -6,7 +6,7 @@ new version (or renames the dataset) reruns the whole page."""
 
 import streamlit as st
 
-from components import column_profiles, enrich_panel, read_options, recipe
+from components import column_profiles, enrich_panel, read_options, recipe, tables
 from components.dataset_view import cached_findings, cached_preview, show_version_next_run
 from components.feedback import flash, friendly_errors
 from components.text import escape_markdown, number, when
@@ -14,6 +14,7 @@ from services.access.users import UserView
 from services.data import dataset_files
 from services.data.cleaning import preview_sentence
 from services.data.dataset_models import DatasetProfile, Finding
+from services.data.display_text import sql_for_people
 from services.data.time_zone import TIME_ZONE_NOTE
 from services.store import datasets
 from services.store.datasets import DatasetView, VersionView
@@ -29,7 +30,7 @@ SEVERITY = {
 def preview(version: VersionView, summary: DatasetProfile) -> None:
     with friendly_errors("dataset_preview"):
         first_rows, has_zoned_times = cached_preview(str(version.parquet_path))
-        st.dataframe(first_rows, hide_index=True)
+        tables.dataframe(first_rows, hide_index=True)
         zone_note = f" {TIME_ZONE_NOTE}" if has_zoned_times else ""
         st.caption(
             f"The first {number(min(100, summary.rows))} of {number(summary.rows)} rows; "
@@ -94,7 +95,8 @@ def clean(user: UserView, dataset: DatasetView, version: VersionView, summary: D
 
 def _apply(user: UserView, dataset: DatasetView, version: VersionView, steps: list) -> None:
     with st.expander("The SQL these steps run"):
-        st.code(datasets.recipe_sql(user, dataset.id, version.version, steps), language="sql")
+        sql = datasets.recipe_sql(user, dataset.id, version.version, steps)
+        st.code(sql_for_people(sql, dataset.name), language="sql")
     apply_column, clear_column = st.columns([1, 1])
     tried = recipe.apply_controls(dataset.id, str(version.parquet_path), apply_column)
     if tried is not None:
@@ -136,7 +138,7 @@ def _version_card(user: UserView, dataset: DatasetView, item: VersionView, *,
             head.write(escape_markdown(item.note))
         if item.recipe_sql:
             with head.expander("SQL of this version"):
-                st.code(item.recipe_sql, language="sql")
+                st.code(sql_for_people(item.recipe_sql, dataset.name), language="sql")
         if may_change and item.version != dataset.current_version and actions.button(
                 "Restore", key=f"dataset_restore_{item.version}",
                 help="Makes a new version with exactly this data."):

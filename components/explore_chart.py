@@ -6,7 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from components import save_to_item
+from components import save_to_item, tables
 from components.text import escape_markdown
 from services.access.users import UserView
 from services.charts.aggregate import ChartData
@@ -50,7 +50,7 @@ def show_chart(user: UserView, data: ChartData, spec: ChartSpec, *, dataset_id: 
         st.info(escape_markdown(data.note), icon=":material/info:")
     frame = data.display_frame()
     with st.expander("View the data behind this chart"):
-        st.dataframe(frame, hide_index=True)
+        tables.dataframe(frame, hide_index=True)
         st.caption(f"{len(frame):,} rows, summarising {data.rows_in:,} rows of the dataset.")
     csv_col, png_col, save_col = st.columns([1, 1, 1.4])
     csv_col.download_button(
@@ -79,7 +79,7 @@ def show_table(table_data: pd.DataFrame, title: str, dataset_name: str) -> None:
     """The group-by / pivot view of the same selection, downloadable as CSV."""
     st.write(f"The same selection as a table: **{escape_markdown(title)}**. Groups go down the "
              "side and, when the chart has colours, each colour group gets a column.")
-    st.dataframe(table_data, hide_index=True)
+    tables.dataframe(table_data, hide_index=True)
     st.download_button(
         "Download table (CSV)", data=frame_csv_bytes(table_data),
         file_name=f"{file_stem(f'{dataset_name} {title}')}-table.csv", mime="text/csv",

@@ -3,7 +3,6 @@
 import datetime as dt
 from pathlib import Path
 
-import pandas as pd
 import streamlit as st
 
 from components import explore_data
@@ -14,6 +13,7 @@ from services.charts.spec import Filter
 from services.data import display_text
 
 FILTERS = key("filters")
+END_OF_DAY = "T23:59:59.999999"  # a date range's last day ends here (see _date_filter)
 
 
 def current() -> list[Filter]:
@@ -36,7 +36,9 @@ def _remove_chosen() -> None:
 def _short(value: object) -> str:
     if isinstance(value, float | int) and not isinstance(value, bool):
         return format_number(value)
-    return str(value)
+    if isinstance(value, str) and value.endswith(END_OF_DAY):
+        return display_text.moment(value.removesuffix(END_OF_DAY))  # the day, both included
+    return display_text.moment(value) if isinstance(value, str) else str(value)
 
 
 def describe(item: Filter) -> str:
@@ -121,9 +123,8 @@ def _date_filter(dataset_id: int, version: int, column: str, path: Path) -> Filt
         st.caption("Pick the last day of the range too.")
         return None
     start, end = chosen
-    end_of_day = pd.Timestamp(end) + pd.Timedelta(days=1) - pd.Timedelta(microseconds=1)
     return Filter(column=column, op="between",
-                  value=[_iso(start), end_of_day.isoformat()])
+                  value=[_iso(start), _iso(end) + END_OF_DAY])
 
 
 def _iso(day: dt.date) -> str:

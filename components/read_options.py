@@ -38,7 +38,7 @@ HEADERS = {
 # The marks text_reading can read, in words; ingest's warnings name these labels.
 DECIMAL_LABELS = {".": "Point (1234.5)", ",": "Comma (1234,5)"}
 THOUSANDS_LABELS = {
-    "": "None",
+    "": "No separator (1234)",
     ",": "Comma (1,234 or 12,34,567)",
     ".": "Point (1.234)",
     " ": "Space (1 234)",
@@ -50,6 +50,8 @@ DATE_ORDERS = {
     "Day first (31/12/2024)": "day_first",
     "Month first (12/31/2024)": "month_first",
 }
+# Said for text files only: a workbook stores numbers and letters as themselves.
+WORKBOOK_HAS_NO = ("separator", "encoding", "decimal mark")
 THOUSANDS = {AUTO: None} | {THOUSANDS_LABELS[t]: t for t in text_reading.THOUSANDS}
 
 
@@ -137,11 +139,13 @@ def show(*, key: str, sheets: list[str] | None = None) -> ReadOptions:
 
 
 def describe(detected: ReadOptions) -> str:
-    """One sentence saying how the file was read."""
+    """One sentence saying how the file was read. A workbook (it has a sheet) has no
+    separator, encoding or decimal mark of its own: only what was read from it is said."""
 
     def name_of(choices: dict, value: object) -> str | None:
         return next((k for k, v in choices.items() if v == value and k != AUTO), None)
 
+    is_workbook = bool(detected.sheet)
     parts = []
     if detected.sheet:
         parts.append(f"sheet “{detected.sheet}”")
@@ -152,11 +156,22 @@ def describe(detected: ReadOptions) -> str:
         ("thousands separator", THOUSANDS, detected.thousands),
         ("dates", DATE_ORDERS, detected.date_order),
     ):
+        if is_workbook and label in WORKBOOK_HAS_NO:
+            continue
         shown = name_of(choices, value)
         if label == "encoding" and value and not shown:
             shown = str(value)  # detected outside the picker's list: say which it was
+        if label == "thousands separator" and value == "":
+            shown = None if is_workbook else "none"
         if shown:
             parts.append(f"{label}: {shown}")
     if detected.header is not None:
-        parts.append("first row as column names" if detected.header else "no header row")
+        parts.append(_header_words(detected))
     return "Read with " + ", ".join(parts) + "." if parts else ""
+
+
+def _header_words(detected: ReadOptions) -> str:
+    if not detected.header:
+        return "no header row"
+    row = detected.skip_rows + 1  # rows above the table (titles) were skipped
+    return "first row as column names" if row == 1 else f"row {row:,} as column names"

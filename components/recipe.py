@@ -6,9 +6,11 @@ The recipe lives in session state as JSON-ready dicts, keyed per dataset.
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import streamlit as st
 from pydantic import TypeAdapter
 
+from components import tables
 from components.text import escape_markdown
 from services.data import cleaning
 from services.data.cleaning import describe_step, preview_steps
@@ -94,11 +96,11 @@ def show_preview(result: StepPreview) -> None:
         counts = "; ".join(parts) if parts else "no values are changed or removed"
         st.markdown(f"**Step {effect.step}:** {counts}.")
     if result.examples:
-        st.dataframe(
-            [{"Step": e.step, "Column": e.column, "Before": e.before or "(empty)",
+        tables.dataframe(
+            pd.DataFrame([{"Step": e.step, "Column": e.column, "Before": e.before or "(empty)",
               "After": "(missing)" if e.after is None else e.after,
               "Read?": "no, becomes missing" if e.unreadable else "yes"}
-             for e in result.examples],
+             for e in result.examples]),
             hide_index=True,
         )
 

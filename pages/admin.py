@@ -5,7 +5,7 @@ from datetime import datetime, time
 import pandas as pd
 import streamlit as st
 
-from components import api_tokens, claude_admin, health_admin
+from components import api_tokens, claude_admin, health_admin, tables
 from components.feedback import flash, friendly_errors, show_flash
 from components.session import require_page
 from components.text import escape_markdown
@@ -28,7 +28,7 @@ people_tab, audit_tab, claude_tab, health_tab = st.tabs(
 
 with people_tab, friendly_errors("admin_people"):
     accounts = users.list_users(user)
-    st.dataframe(
+    tables.dataframe(
         pd.DataFrame(
             {
                 "Username": [a.username for a in accounts],
@@ -149,7 +149,7 @@ with audit_tab, friendly_errors("admin_audit"):
     if not entries:
         st.info("No audit entries match these filters. Widen the dates or choose “Everyone”.")
     else:
-        st.dataframe(
+        tables.dataframe(
             pd.DataFrame(
                 {
                     "When": [e.created_at for e in entries],

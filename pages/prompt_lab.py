@@ -1,6 +1,8 @@
 """Prompt lab: reusable prompt templates, a single run on a research item, batch runs over
 items or dataset rows in the background, and the same prompt on several models side by side."""
 
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 
@@ -26,6 +28,7 @@ PLAN = "lab_batch_plan"
 OPEN_JOB = "lab_open_job"
 TAB = "lab_tab"
 FIELD_COLUMNS = ["name", "type", "choices", "description"]
+FIELD_TYPES = {label: kind for kind, label in FIELD_TYPE_LABELS.items()}  # editor shows words
 
 
 @st.cache_data(ttl=300, show_spinner=False)
@@ -34,7 +37,7 @@ def _models() -> list[str]:
 
 
 def _fields_frame(fields: list[OutputField]) -> pd.DataFrame:
-    rows = [{"name": f.name, "type": f.type, "choices": ", ".join(f.choices),
+    rows = [{"name": f.name, "type": FIELD_TYPE_LABELS[f.type], "choices": ", ".join(f.choices),
              "description": f.description} for f in fields]
     return pd.DataFrame(rows, columns=FIELD_COLUMNS)
 
@@ -45,7 +48,8 @@ def _fields_from(frame: pd.DataFrame) -> list[OutputField]:
         if not str(row["name"]).strip():
             continue
         choices = [c.strip() for c in str(row["choices"]).split(",") if c.strip()]
-        fields.append(OutputField(name=str(row["name"]), type=row["type"] or "text",
+        kind: Any = FIELD_TYPES.get(row["type"], row["type"]) or "text"  # OutputField checks it
+        fields.append(OutputField(name=str(row["name"]), type=kind,
                                   choices=choices, description=str(row["description"])))
     return fields
 
@@ -94,14 +98,17 @@ def templates_tab(all_templates: list[templates.TemplateView]) -> None:
             _fields_frame(current.output_fields if current else []), num_rows="dynamic",
             hide_index=True, key=f"lab_fields_{chosen}",
             column_config={
-                "name": st.column_config.TextColumn("Field name", help="Letters, digits, "
-                                                    "spaces; becomes a column in results."),
+                "name": st.column_config.TextColumn("Field name", default="", help="Letters, "
+                                                    "digits, spaces; becomes a column in "
+                                                    "results."),
                 "type": st.column_config.SelectboxColumn(
-                    "Type", options=list(FIELD_TYPE_LABELS), default="text",
-                    help="text, number, category (from the choices), yes_no"),
+                    "Type", options=list(FIELD_TYPES), default=FIELD_TYPE_LABELS["text"],
+                    help="Text, a number, a category from the choices, or yes/no."),
                 "choices": st.column_config.TextColumn(
-                    "Choices (for a category)", help="Separate the choices with commas."),
-                "description": st.column_config.TextColumn("What it means (optional)")})
+                    "Choices (for a category)", default="",
+                    help="Separate the choices with commas."),
+                "description": st.column_config.TextColumn("What it means (optional)",
+                                                           default="")})
         saved = st.form_submit_button("Save as a new version" if current else "Create template",
                                       type="primary")
     if saved:

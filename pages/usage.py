@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from components import role_note
+from components import role_note, tables
 from components.feedback import empty_state, friendly_errors
 from components.session import require_page
 from components.text import escape_markdown, number
@@ -18,6 +18,7 @@ from services.charts.palette import SINGLE_COLOR
 from services.claude import usage, usage_report
 from services.claude.usage import BudgetChange
 from services.claude.usage_report import UsageRow
+from services.data.display_text import counted
 
 user = require_page("usage")
 EVERYONE = ""
@@ -50,7 +51,7 @@ def chart(frame: pd.DataFrame, key_title: str) -> None:
                 "xaxis": {"title": {"text": key_title}, "type": "category"},
                 "yaxis": {"title": {"text": "Estimated cost (US$)"}}})
     summary = (f"{title}: highest for {top.iloc[0][key_title]} at about "
-               f"${top.iloc[0]['Cost (US$)']:,.4f} across {len(frame):,} groups.")
+               f"${top.iloc[0]['Cost (US$)']:,.4f} across {counted(len(frame), 'group')}.")
     st.plotly_chart(fig, width="stretch", config={"displaylogo": False})
     st.caption(escape_markdown(summary))
 
@@ -139,6 +140,6 @@ with friendly_errors("usage"):
         key_title = TITLES[grouping]
         frame = table(found.groups[grouping], key_title)
         chart(frame, key_title)
-        st.dataframe(frame, hide_index=True, width="stretch", column_config=NUMBERS)
+        tables.dataframe(frame, hide_index=True, width="stretch", column_config=NUMBERS)
     if not role_note.is_viewer(user):  # viewers have no Claude budget to read
         budget_section(user)

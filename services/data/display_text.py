@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pydantic import BaseModel, ConfigDict
 
 from services.data.column_kinds import ORDERED_TYPES, is_number
 from services.data.dataset_models import ColumnProfile
@@ -265,3 +266,94 @@ def _column_for_people(name: str, column: pd.Series, missing: str) -> pd.Series:
     else:
         text = column.map(lambda v: MISSING if is_missing(v) else cell(v))
     return text.reindex(column.index).astype(object).where(present, missing)
+
+
+class TableForPeople(BaseModel):
+    """A table ready to show: `frame` holds the values, `kinds` says how the screen writes
+    each column kept as numbers or dates ("number", "year", "date", "minute", "second") and
+    `decimals` how many decimals each number column shows.
+    Columns not in `kinds` are already text as people write it."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    frame: pd.DataFrame
+    kinds: dict[str, str]
+    decimals: dict[str, int]
+
+
+def table_for_people(frame: pd.DataFrame) -> TableForPeople:
+    """Any table a person sees, written as `frame_for_people` writes cells — but a number or
+    date column stays a number or a date (rounded; the screen formats it and leaves missing
+    cells blank), so clicking its header still sorts 9 before 10 and March before November."""
+    shown = pd.DataFrame(index=frame.index)
+    kinds: dict[str, str] = {}
+    decimals: dict[str, int] = {}
+    for position, name in enumerate(frame.columns):
+        column = frame.iloc[:, position]
+        label = str(name)
+        kind = _kept_kind(label, column)
+        if kind in ("number", "year"):
+            decimals[label] = _decimals_shown(column)
+            shown[position] = column.round(decimals[label])
+        elif kind == "list":
+            shown[position] = column  # a little chart's numbers (BarChartColumn)
+        elif kind:
+            if isinstance(column.dtype, pd.DatetimeTZDtype):
+                column = column.dt.tz_convert(TIME_ZONE)
+            shown[position] = column
+        else:
+            shown[position] = _column_for_people(label, column, "")
+        if kind and kind != "list":
+            kinds[label] = kind
+    shown.columns = [str(c) for c in frame.columns]
+    return TableForPeople(frame=shown, kinds=kinds, decimals=decimals)
+
+
+def _kept_kind(name: str, column: pd.Series) -> str:
+    if column.dtype == object and any(isinstance(v, list | tuple | np.ndarray) for v in column):
+        return "list"
+    if pd.api.types.is_bool_dtype(column.dtype):
+        return ""
+    present = column.dropna()
+    if pd.api.types.is_numeric_dtype(column.dtype):
+        if not bool(np.isfinite(present.to_numpy(dtype="float64")).all()):
+            return ""  # infinity: the text column says "—"
+        return "year" if is_year_column(name, present) else "number"
+    if pd.api.types.is_datetime64_any_dtype(column.dtype):
+        values = present.dt.tz_convert(TIME_ZONE) if isinstance(
+            column.dtype, pd.DatetimeTZDtype) else present
+        if bool((values.dt.normalize() == values).all()):
+            return "date"
+        return "second" if bool((values.dt.second != 0).any()) else "minute"
+    return ""
+
+
+def _decimals_shown(column: pd.Series) -> int:
+    """The most decimals `number` writes for any value of the column: 2 from 1 to 1,000,
+    three significant digits below 1 (0.00508), so no cell shows digits nobody reads."""
+    if pd.api.types.is_integer_dtype(column.dtype):
+        return 0
+    texts = number_texts(column.dropna().to_numpy(dtype="float64"))
+    return max((len(t) - t.index(".") - 1 for t in texts if "." in t), default=0)
+
+
+_FILE_READ = re.compile(r"read_parquet\('((?:[^']|'')*)'")
+
+
+def sql_for_people(sql: str, dataset_name: str) -> str:
+    """A stored query as shown on screen: the server's file paths are no one's business, so
+    the dataset's file reads as the dataset's name and a second file (the answers Claude
+    added, joined in) as "Claude's answers"."""
+    names: dict[str, str] = {}
+
+    def named(found: re.Match[str]) -> str:
+        shown = names.setdefault(found.group(1),
+                                 dataset_name if not names else "Claude's answers")
+        return "read_parquet('" + shown.replace("'", "''") + "'"
+
+    return _FILE_READ.sub(named, sql)
+
+
+def counted(count: int, word: str, words: str = "") -> str:
+    """A count with its noun: "1 group", "2 groups", "1,200 rows" (`words` for an odd plural)."""
+    return f"{count:,} {word if count == 1 else words or word + 's'}"

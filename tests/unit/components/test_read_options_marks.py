@@ -17,3 +17,19 @@ def test_detected_marks_are_described_in_words() -> None:
     sentence = read_options.describe(ReadOptions(delimiter=";", decimal=",", thousands="."))
     assert "decimal mark: Comma (1234,5)" in sentence
     assert "thousands separator: Point (1.234)" in sentence
+
+
+def test_no_thousands_separator_reads_none_in_words() -> None:
+    from services.data.dataset_models import ReadOptions
+
+    sentence = read_options.describe(ReadOptions(delimiter=",", decimal=".", thousands=""))
+    assert "thousands separator: none" in sentence and "None" not in sentence
+
+
+def test_a_workbook_says_its_sheet_and_where_the_table_starts_not_a_separator() -> None:
+    from services.data.dataset_models import ReadOptions
+
+    detected = ReadOptions(delimiter=",", encoding="utf-8", decimal=".", thousands="",
+                           header=True, sheet="Weather", skip_rows=2)
+    sentence = read_options.describe(detected)
+    assert sentence == "Read with sheet “Weather”, row 3 as column names."

@@ -1,0 +1,50 @@
+"""display_text.table_for_people, sql_for_people and counted: tables, stored SQL and counts
+as a person reads them (issue 19.11)."""
+
+import numpy as np
+import pandas as pd
+
+from services.data.display_text import counted, sql_for_people, table_for_people
+
+
+def test_numbers_and_dates_stay_sortable_and_are_rounded_as_number_writes_them() -> None:
+    frame = pd.DataFrame({
+        "amount": [5076.0163, np.nan, 12.5],
+        "share": [0.000123456, 0.5, 0.25],
+        "year": [2012, 2013, 2014],
+        "day": pd.to_datetime(["2012-01-01", None, "2012-01-03"]),
+        "seen": pd.to_datetime(["2012-01-01 06:00:00.5", "2012-01-01 07:30", "2012-01-02"],
+                               format="ISO8601"),
+        "kind": ["wet", None, "dry"],
+        "ok": [True, False, True],
+    })
+    table = table_for_people(frame)
+    assert table.kinds == {"amount": "number", "share": "number", "year": "year",
+                           "day": "date", "seen": "minute"}  # no fractions of a second
+    assert table.decimals == {"amount": 1, "share": 6, "year": 0}
+    assert table.frame["amount"].tolist()[0] == 5076.0  # the 1,000s show one decimal
+    assert pd.api.types.is_float_dtype(table.frame["amount"])  # still sorts as a number
+    assert table.frame["kind"].tolist() == ["wet", "", "dry"]
+    assert table.frame["ok"].tolist() == ["yes", "no", "yes"]
+
+
+def test_a_column_of_little_charts_is_left_as_it_is() -> None:
+    frame = pd.DataFrame({"Distribution": [[1, 2, 3], [4, 5]]})
+    table = table_for_people(frame)
+    assert table.frame["Distribution"].tolist() == [[1, 2, 3], [4, 5]]
+    assert table.kinds == {}
+
+
+def test_stored_sql_names_the_dataset_not_the_server_path() -> None:
+    sql = ("SELECT * FROM read_parquet('/srv/data/datasets/7/v1/data.parquet', "
+           "file_row_number = true) AS d LEFT JOIN read_parquet('/srv/data/answers/3.parquet')")
+    shown = sql_for_people(sql, "Bob's weather")
+    assert "/srv" not in shown and ".parquet" not in shown
+    assert "read_parquet('Bob''s weather', file_row_number = true)" in shown
+    assert "read_parquet('Claude''s answers')" in shown
+
+
+def test_a_count_has_the_right_noun() -> None:
+    assert counted(1, "group") == "1 group"
+    assert counted(1200, "row") == "1,200 rows"
+    assert counted(0, "entry", "entries") == "0 entries"
