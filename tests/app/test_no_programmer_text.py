@@ -99,6 +99,12 @@ def table_seen(element: Any) -> str:
     return "\n".join(lines)
 
 
+def _is_link(text: str) -> bool:
+    """A link to copy (Share) is an address, not words: its query carries values as stored
+    (AppTest has no page address, so there the link is only its query)."""
+    return text.startswith(("http://", "https://", "?")) and " " not in text.strip()
+
+
 def _widget_words(at: AppTest) -> list[str]:
     words: list[str] = []
     for kind in ("selectbox", "multiselect", "radio", "button", "checkbox", "text_input",
@@ -108,7 +114,7 @@ def _widget_words(at: AppTest) -> list[str]:
             proto = element.proto
             for field in ("label", "body", "value", "help", "placeholder", "code_text"):
                 text = getattr(proto, field, "")
-                if isinstance(text, str) and text:
+                if isinstance(text, str) and text and not _is_link(text):
                     words.append(text)
             words += [str(getattr(o, "content", o)) for o in getattr(proto, "options", [])]
     return words
