@@ -15,7 +15,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, text
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -36,7 +37,7 @@ def _is_duckdb(url: str) -> bool:
     return url.startswith("duckdb:")
 
 
-def _ensure_data_dir(data_dir: Path) -> None:
+def ensure_data_dir(data_dir: Path) -> None:
     """Create the data folder owner-only: it holds password hashes and everyone's data."""
     try:
         data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -97,7 +98,7 @@ def _duckdb_limits() -> dict:
 
 def _create_engine(url: str) -> Engine:
     if _is_duckdb(url):
-        _ensure_data_dir(get_settings().data_dir)
+        ensure_data_dir(get_settings().data_dir)
     try:
         engine = create_engine(url, pool_pre_ping=not _is_duckdb(url),
                                connect_args=_duckdb_limits() if _is_duckdb(url) else {})
@@ -113,10 +114,29 @@ def _create_engine(url: str) -> Engine:
 
 
 def _migrate(engine: Engine) -> None:
+    migrate_engine(engine)  # the seam tests replace to start stores from a migrated copy
+
+
+# Any number of servers may start on one PostgreSQL database at once: each migrates inside
+# a transaction that first takes this advisory lock, so one runs the migrations and the
+# others then find the schema at head. The number is arbitrary; it only has to be fixed.
+MIGRATION_LOCK = 0x5244_6D69  # "RDmi"
+
+
+def lock_for_migrations(connection: Connection) -> None:
+    """Serialise migrations across processes (PostgreSQL); DuckDB has one process per file
+    and `_write_lock` inside it. Held until the transaction ends."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+
+
+def migrate_engine(engine: Engine) -> None:
+    """Bring the store to the newest revision (safe to run from several processes)."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     try:
         with _write_lock, engine.begin() as connection:
+            lock_for_migrations(connection)
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
     except SQLAlchemyError as error:
@@ -125,6 +145,13 @@ def _migrate(engine: Engine) -> None:
             "Research Desk could not update its metadata store to this version. Restore the "
             "data folder from a backup or start with a new RESEARCH_DESK_DATA_DIR."
         ) from error
+
+
+def migrate() -> str:
+    """Migrate the configured store now (`python -m services.cli migrate`, server start-up)
+    and return its revision."""
+    with get_engine().connect() as connection:
+        return str(MigrationContext.configure(connection).get_current_revision())
 
 
 def dispose_engines() -> None:
