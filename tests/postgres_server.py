@@ -108,27 +108,29 @@ def postgres_server() -> Iterator[PostgresServer]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-@pytest.fixture
-def postgres_url(postgres_server: PostgresServer, data_dir: Path,
-                 monkeypatch: pytest.MonkeyPatch) -> str:
-    """A fresh database at the newest revision, made the test's metadata store."""
-    name = f"rd_test_{os.getpid()}_{next(_numbers)}"
-    postgres_server.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}")
-    url = postgres_server.url(name)
+def new_database(server: PostgresServer, *, migrated: bool = True) -> str:
+    """The URL of a new database: a copy of the migrated template, or empty."""
+    name = f"rd_{os.getpid()}_{next(_numbers)}"
+    server.execute(f"CREATE DATABASE {name}" + (f" TEMPLATE {TEMPLATE}" if migrated else ""))
+    return server.url(name)
+
+
+def _use(url: str, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("RESEARCH_DESK_DATABASE_URL", url)
     reset_settings_cache()
     db.dispose_engines()
     return url
+
+
+@pytest.fixture
+def postgres_url(postgres_server: PostgresServer, data_dir: Path,
+                 monkeypatch: pytest.MonkeyPatch) -> str:
+    """A fresh database at the newest revision, made the test's metadata store."""
+    return _use(new_database(postgres_server), monkeypatch)
 
 
 @pytest.fixture
 def empty_postgres_url(postgres_server: PostgresServer, data_dir: Path,
                        monkeypatch: pytest.MonkeyPatch) -> str:
     """A fresh database with no tables at all (for the migrations themselves)."""
-    name = f"rd_empty_{os.getpid()}_{next(_numbers)}"
-    postgres_server.execute(f"CREATE DATABASE {name}")
-    url = postgres_server.url(name)
-    monkeypatch.setenv("RESEARCH_DESK_DATABASE_URL", url)
-    reset_settings_cache()
-    db.dispose_engines()
-    return url
+    return _use(new_database(postgres_server, migrated=False), monkeypatch)

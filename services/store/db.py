@@ -9,6 +9,7 @@ serialised by a process lock. PostgreSQL needs no such lock and gets none.
 import logging
 import os
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
@@ -96,20 +97,42 @@ def _duckdb_limits() -> dict:
                        "threads": int(settings.duckdb_threads)}}
 
 
+# One process at a time may open a DuckDB file; another one (a command run next to it, a
+# second command started at the same moment) waits this long for it before giving up.
+DUCKDB_LOCK_WAIT_SECONDS = 10.0
+
+
 def _create_engine(url: str) -> Engine:
     if _is_duckdb(url):
         ensure_data_dir(get_settings().data_dir)
+    deadline = time.monotonic() + DUCKDB_LOCK_WAIT_SECONDS
+    while True:
+        try:
+            return _open(url)
+        except SQLAlchemyError as error:
+            held = _is_duckdb(url) and "Conflicting lock" in str(error)
+            if held and time.monotonic() < deadline:
+                time.sleep(0.1)
+                continue
+            log.error("metadata store unavailable", extra={"error_type": type(error).__name__})
+            raise StorageUnavailable(_HELD if held else _UNREADABLE) from error
+
+
+_HELD = ("Another Research Desk process is using the metadata store. Stop the server before "
+         "running a command, or use PostgreSQL (RESEARCH_DESK_DATABASE_URL) for several servers.")
+_UNREADABLE = ("Research Desk cannot open its metadata store. If the data folder was copied or "
+               "damaged, restore it from a backup or point RESEARCH_DESK_DATA_DIR at a new folder.")
+
+
+def _open(url: str) -> Engine:
+    engine = create_engine(url, pool_pre_ping=not _is_duckdb(url),
+                           connect_args=_duckdb_limits() if _is_duckdb(url) else {})
     try:
-        engine = create_engine(url, pool_pre_ping=not _is_duckdb(url),
-                               connect_args=_duckdb_limits() if _is_duckdb(url) else {})
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
-    except SQLAlchemyError as error:
-        log.error("metadata store unavailable", extra={"error_type": type(error).__name__})
-        raise StorageUnavailable(
-            "Research Desk cannot open its metadata store. If the data folder was copied or "
-            "damaged, restore it from a backup or point RESEARCH_DESK_DATA_DIR at a new folder."
-        ) from error
+    except SQLAlchemyError:
+        engine.dispose()
+        raise
     return engine
 
 
@@ -128,6 +151,14 @@ def lock_for_migrations(connection: Connection) -> None:
     and `_write_lock` inside it. Held until the transaction ends."""
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+
+
+def lock_for_transaction(session: Session, key: int) -> None:
+    """Hold `key` until this transaction ends, across every process on PostgreSQL (other
+    transactions asking for it wait). On DuckDB one process owns the file and writes inside
+    it already take turns (`session_scope(write=True)`), so there is nothing more to do."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
 def migrate_engine(engine: Engine) -> None:
