@@ -103,8 +103,8 @@ DUCKDB_LOCK_WAIT_SECONDS = 10.0
 
 
 def _create_engine(url: str) -> Engine:
-    if _is_duckdb(url):
-        ensure_data_dir(get_settings().data_dir)
+    # Uploads and datasets live in the data folder whichever database holds the metadata.
+    ensure_data_dir(get_settings().data_dir)
     deadline = time.monotonic() + DUCKDB_LOCK_WAIT_SECONDS
     while True:
         try:
