@@ -20,10 +20,11 @@ CHILD = """
 import sys, time
 from pathlib import Path
 from services.access import rate_limits
-from services.claude import holds
 from services.errors import BudgetExceeded
 from services.store.db import get_engine, session_scope
 mode, ready, go = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
+if mode == "hold":
+    from services.claude import holds  # only here: it brings the Claude SDK (slow to import)
 get_engine()  # connected before the starting signal
 ready.touch()
 while not go.exists():
