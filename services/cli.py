@@ -3,6 +3,7 @@
     python -m services.cli create-admin USERNAME [--name NAME] [--email EMAIL]
     python -m services.cli create-token USERNAME --name NAME [--expires-in-days N]
     python -m services.cli revoke-tokens USERNAME
+    python -m services.cli migrate
 
 Passwords are read from standard input (typed twice at a terminal, one line from a pipe),
 never from the command line, where they would stay in the shell's history. Each command is
@@ -20,6 +21,7 @@ from services.access import api_tokens, users
 from services.access.permissions import Role
 from services.access.users import NewUser, UserView
 from services.errors import ResearchDeskError
+from services.store import db
 from services.store.models import utcnow
 
 OPERATOR = "cli"
@@ -66,6 +68,10 @@ def revoke_tokens(args: argparse.Namespace) -> str:
     return f"Revoked {count} token(s) of “{username}” at {utcnow():%Y-%m-%d %H:%M} UTC."
 
 
+def migrate(_args: argparse.Namespace) -> str:
+    return f"The metadata store is up to date (revision {db.migrate()})."
+
+
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(
         prog="python -m services.cli",
@@ -94,6 +100,11 @@ def parser() -> argparse.ArgumentParser:
         description="Stop every API token of an account working, at once.")
     revoke.add_argument("username", help="whose tokens to revoke")
     revoke.set_defaults(run=revoke_tokens)
+    upgrade = commands.add_parser(
+        "migrate", help="update the metadata store to this version",
+        description="Update the metadata store to this version of Research Desk. Servers "
+                    "do this when they start; several may do it at once on PostgreSQL.")
+    upgrade.set_defaults(run=migrate)
     return main
 
 

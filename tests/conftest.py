@@ -17,6 +17,11 @@ from sqlalchemy import Engine, create_engine
 from services.settings import get_settings, reset_settings_cache
 from services.store import db
 from services.store.db import dispose_engines
+from tests.postgres_server import (  # noqa: F401 - fixtures for the PostgreSQL tests
+    empty_postgres_url,
+    postgres_server,
+    postgres_url,
+)
 
 ENV_TO_CLEAR = (
     "ANTHROPIC_API_KEY",
@@ -51,7 +56,7 @@ def _start_new_stores_from(template: Path, monkeypatch: pytest.MonkeyPatch) -> N
         target = data_dir / "metadata.duckdb"
         if url != f"duckdb:///{target}" or target.exists():
             return _real_create_engine(url)
-        db._ensure_data_dir(data_dir)  # what the real start-up does first (and its errors)
+        db.ensure_data_dir(data_dir)  # what the real start-up does first (and its errors)
         shutil.copyfile(template, target)
         engine = _real_create_engine(url)
         copied.append(engine)

@@ -19,7 +19,7 @@ from services.access import sign_in_throttle as throttle
 from services.access.permissions import Role, require
 from services.errors import AuthenticationFailed, Conflict, InvalidInput, NotFound
 from services.settings import get_settings
-from services.store.db import session_scope
+from services.store.db import lock_for_transaction, session_scope
 from services.store.models import User, utcnow
 
 USERNAME_RULE = "3–32 characters: lowercase letters, digits, dots, dashes or underscores"
@@ -198,10 +198,18 @@ def _insert(session: Session, new_user: NewUser, *, actor: str) -> UserView:
     return UserView.model_validate(user)
 
 
+# Two first admins at once (two servers, or the page and the command line): on PostgreSQL the
+# second waits for this lock, which is let go only once the first one's commit is visible, so
+# its count (a later statement, READ COMMITTED) sees the first admin. On DuckDB one process
+# holds the file and `session_scope(write=True)` takes turns inside it.
+FIRST_ADMIN_LOCK = 0x5244_6661  # "RDfa"
+
+
 def create_first_admin(new_user: NewUser) -> UserView:
     """Only possible while there are no accounts at all (fresh install)."""
     admin = new_user.model_copy(update={"role": Role.ADMIN})
     with session_scope(write=True) as session:
+        lock_for_transaction(session, FIRST_ADMIN_LOCK)
         if session.scalar(select(func.count()).select_from(User)):
             raise Conflict("An admin account already exists. Please sign in instead.")
         return _insert(session, admin, actor=admin.username)

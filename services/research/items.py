@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import String, cast, delete, func, select, text
 from sqlalchemy.orm import Session
 
 from services.access import audit, item_access
@@ -347,10 +347,11 @@ def home_items(actor: UserView, limit: int = 5) -> tuple[list[ItemSummary], list
 
 def list_tags(actor: UserView) -> list[str]:
     """Every tag on items this person may read, A to Z (for the tag filter)."""
+    # DISTINCT on the JSON's text: PostgreSQL has no equality for its json type.
     with session_scope() as session:
-        rows = session.scalars(select(ResearchItem.tags)
+        rows = session.scalars(select(cast(ResearchItem.tags, String))
                                .where(item_access.readable_clause(actor)).distinct())
-        tags = {str(tag) for tags in rows for tag in (tags or [])}
+        tags = {str(tag) for listed in rows for tag in (json.loads(listed or "[]") or [])}
     return sorted(tags, key=str.lower)
 
 

@@ -9,13 +9,15 @@ serialised by a process lock. PostgreSQL needs no such lock and gets none.
 import logging
 import os
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, text
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -36,7 +38,7 @@ def _is_duckdb(url: str) -> bool:
     return url.startswith("duckdb:")
 
 
-def _ensure_data_dir(data_dir: Path) -> None:
+def ensure_data_dir(data_dir: Path) -> None:
     """Create the data folder owner-only: it holds password hashes and everyone's data."""
     try:
         data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -106,28 +108,77 @@ def _connect_args(url: str) -> dict:
     return {"connect_timeout": PG_CONNECT_TIMEOUT_S} if url.startswith("postgresql") else {}
 
 
+# One process at a time may open a DuckDB file; another one (a command run next to it, a
+# second command started at the same moment) waits this long for it before giving up.
+DUCKDB_LOCK_WAIT_SECONDS = 10.0
+
+
 def _create_engine(url: str) -> Engine:
-    if _is_duckdb(url):
-        _ensure_data_dir(get_settings().data_dir)
+    # Uploads and datasets live in the data folder whichever database holds the metadata.
+    ensure_data_dir(get_settings().data_dir)
+    deadline = time.monotonic() + DUCKDB_LOCK_WAIT_SECONDS
+    while True:
+        try:
+            return _open(url)
+        except SQLAlchemyError as error:
+            held = _is_duckdb(url) and "Conflicting lock" in str(error)
+            if held and time.monotonic() < deadline:
+                time.sleep(0.1)
+                continue
+            log.error("metadata store unavailable", extra={"error_type": type(error).__name__})
+            raise StorageUnavailable(_HELD if held else _UNREADABLE) from error
+
+
+_HELD = ("Another Research Desk process is using the metadata store. Stop the server before "
+         "running a command, or use PostgreSQL (RESEARCH_DESK_DATABASE_URL) for several servers.")
+_UNREADABLE = ("Research Desk cannot open its metadata store. If the data folder was copied or "
+               "damaged, restore it from a backup or point RESEARCH_DESK_DATA_DIR at a new folder.")
+
+
+def _open(url: str) -> Engine:
+    engine = create_engine(url, pool_pre_ping=not _is_duckdb(url),
+                           connect_args=_connect_args(url))
     try:
-        engine = create_engine(url, pool_pre_ping=not _is_duckdb(url),
-                               connect_args=_connect_args(url))
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
-    except SQLAlchemyError as error:
-        log.error("metadata store unavailable", extra={"error_type": type(error).__name__})
-        raise StorageUnavailable(
-            "Research Desk cannot open its metadata store. If the data folder was copied or "
-            "damaged, restore it from a backup or point RESEARCH_DESK_DATA_DIR at a new folder."
-        ) from error
+    except SQLAlchemyError:
+        engine.dispose()
+        raise
     return engine
 
 
 def _migrate(engine: Engine) -> None:
+    migrate_engine(engine)  # the seam tests replace to start stores from a migrated copy
+
+
+# Any number of servers may start on one PostgreSQL database at once: each migrates inside
+# a transaction that first takes this advisory lock, so one runs the migrations and the
+# others then find the schema at head. The number is arbitrary; it only has to be fixed.
+MIGRATION_LOCK = 0x5244_6D69  # "RDmi"
+
+
+def lock_for_migrations(connection: Connection) -> None:
+    """Serialise migrations across processes (PostgreSQL); DuckDB has one process per file
+    and `_write_lock` inside it. Held until the transaction ends."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+
+
+def lock_for_transaction(session: Session, key: int) -> None:
+    """Hold `key` until this transaction ends, across every process on PostgreSQL (other
+    transactions asking for it wait). On DuckDB one process owns the file and writes inside
+    it already take turns (`session_scope(write=True)`), so there is nothing more to do."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
+def migrate_engine(engine: Engine) -> None:
+    """Bring the store to the newest revision (safe to run from several processes)."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     try:
         with _write_lock, engine.begin() as connection:
+            lock_for_migrations(connection)
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
     except SQLAlchemyError as error:
@@ -136,6 +187,13 @@ def _migrate(engine: Engine) -> None:
             "Research Desk could not update its metadata store to this version. Restore the "
             "data folder from a backup or start with a new RESEARCH_DESK_DATA_DIR."
         ) from error
+
+
+def migrate() -> str:
+    """Migrate the configured store now (`python -m services.cli migrate`, server start-up)
+    and return its revision."""
+    with get_engine().connect() as connection:
+        return str(MigrationContext.configure(connection).get_current_revision())
 
 
 def dispose_engines() -> None:

@@ -24,7 +24,7 @@ def _cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
 
 def test_help_for_every_command() -> None:
     helps = {command: _cli(command, "--help")
-             for command in ("create-admin", "create-token", "revoke-tokens")}
+             for command in ("create-admin", "create-token", "revoke-tokens", "migrate")}
     for result in helps.values():
         assert result.returncode == 0 and "usage:" in result.stdout
     assert "password" in helps["create-admin"].stdout.lower()
@@ -69,3 +69,11 @@ def test_weak_passwords_and_unknown_people_are_refused(data_dir: Path) -> None:
     assert missing.returncode == 1 and "nobody" in missing.stderr
     assert _cli("revoke-tokens", "nobody").returncode == 1
     assert _cli("create-token", "nobody").returncode == 2  # --name is required
+
+
+def test_migrate_brings_a_new_store_to_the_newest_revision(data_dir: Path) -> None:
+    done = _cli("migrate")
+    assert done.returncode == 0, done.stderr
+    assert "up to date" in done.stdout
+    assert (data_dir / "metadata.duckdb").exists()
+    assert _cli("migrate").returncode == 0  # again: nothing to do, still fine
