@@ -33,9 +33,10 @@ def _remove_chosen() -> None:
     st.session_state[key("chips")] = None
 
 
-def _short(value: object) -> str:
+def _short(value: object, column: str = "") -> str:
     if isinstance(value, float | int) and not isinstance(value, bool):
-        return format_number(value)
+        is_year = display_text.is_year_column(column) and float(value).is_integer()
+        return display_text.year(value) if is_year else format_number(value)
     if isinstance(value, str) and value.endswith(END_OF_DAY):
         return display_text.moment(value.removesuffix(END_OF_DAY))  # the day, both included
     return display_text.moment(value) if isinstance(value, str) else str(value)
@@ -46,17 +47,17 @@ def describe(item: Filter) -> str:
     if item.op == "between" and isinstance(item.value, list):
         low, high = (item.value + [None, None])[:2]
         if low is None:
-            return f"{item.column}: up to {_short(high)}"
+            return f"{item.column}: up to {_short(high, item.column)}"
         if high is None:
-            return f"{item.column}: from {_short(low)}"
-        return f"{item.column}: {_short(low)} to {_short(high)}"
+            return f"{item.column}: from {_short(low, item.column)}"
+        return f"{item.column}: {_short(low, item.column)} to {_short(high, item.column)}"
     if item.op == "in" and isinstance(item.value, list):
-        shown = ", ".join(_short(v) for v in item.value[:3])
+        shown = ", ".join(_short(v, item.column) for v in item.value[:3])
         more = f" and {len(item.value) - 3} more" if len(item.value) > 3 else ""
         return f"{item.column}: {shown}{more}"
     if item.op == "contains":
         return f"{item.column} contains “{item.value}”"
-    return f"{item.column} is {_short(item.value)}"
+    return f"{item.column} is {_short(item.value, item.column)}"
 
 
 def chips(rows_left: int, rows_total: int) -> None:
