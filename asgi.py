@@ -14,9 +14,11 @@ from starlette.routing import Mount
 from services.api.app import create_api
 from services.claude import wiring as claude_wiring
 from services.logs import configure_logging
+from services.prompts.runner import start_resume_loop
 
 configure_logging()
 claude_wiring.install()  # the API's Ask records usage and keeps budgets, as the pages do
+start_resume_loop()  # batches whose server stopped carry on here, even with no page open
 
 app = st.App(Path(__file__).resolve().parent / "app.py",
              routes=[Mount("/api", app=create_api())])
