@@ -6,13 +6,16 @@ import os
 from typing import Any
 
 
-def claim_each(name: str, database_url: str, data_dir: str, job_ids: list[int],
+def claim_each(name: str, database_url: str, data_dir: str, orders: Any,
                barrier: Any, results: Any) -> None:
+    """Gets the job ids from `orders` once the parent has made them (the child starts
+    meanwhile)."""
     os.environ["RESEARCH_DESK_DATABASE_URL"] = database_url
     os.environ["RESEARCH_DESK_DATA_DIR"] = data_dir
     from services.prompts import jobs  # noqa: PLC0415 - after the store is chosen
     from services.store.db import get_engine  # noqa: PLC0415
 
+    job_ids: list[int] = orders.get(timeout=60)
     get_engine().connect().close()  # connected before the race, so both start alike
     for job_id in job_ids:
         barrier.wait()

@@ -73,7 +73,7 @@ def postgres_url() -> Iterator[str]:
     if os.geteuid() == 0:
         shutil.chown(folder, "postgres")
     data = folder / "data"
-    subprocess.run(_as_postgres([str(binaries / "initdb"), "-D", str(data), "-A", "trust",
+    subprocess.run(_as_postgres([str(binaries / "initdb"), "-N", "-D", str(data), "-A", "trust",
                                  "-U", "postgres"]), check=True, capture_output=True)
     try:  # the server writes to its log, not to our pipes (they would never close)
         subprocess.run(_as_postgres([str(binaries / "pg_ctl"), "-D", str(data), "-w", "-t",
@@ -90,6 +90,15 @@ def postgres_url() -> Iterator[str]:
 
 def test_two_processes_claiming_one_job_at_once_only_one_wins(
         postgres_url: str, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(2)
+    orders, results = context.Queue(), context.Queue()
+    children = [context.Process(target=claim_race_child.claim_each,
+                                args=(name, postgres_url, str(data_dir), orders, barrier,
+                                      results))
+                for name in ("first", "second")]
+    for child in children:  # they start while the store is made
+        child.start()
     monkeypatch.setenv("RESEARCH_DESK_DATABASE_URL", postgres_url)
     settings.reset_settings_cache()
     dispose_engines()
@@ -98,14 +107,8 @@ def test_two_processes_claiming_one_job_at_once_only_one_wins(
                            template_version=None, model="claude-haiku-4-5", concurrency=1,
                            source={}, units=[UnitInput(key="k", label="One", values={})],
                            estimated_cost=0.0).id for n in range(ROUNDS)]
-    context = multiprocessing.get_context("spawn")
-    barrier = context.Barrier(2)
-    results = context.Queue()
-    children = [context.Process(target=claim_race_child.claim_each,
-                                args=(name, postgres_url, str(data_dir), ids, barrier, results))
-                for name in ("first", "second")]
-    for child in children:
-        child.start()
+    for _ in children:
+        orders.put(ids)
     try:
         outcomes = [results.get(timeout=60) for _ in range(2 * ROUNDS)]
     finally:
