@@ -1,23 +1,28 @@
-"""Child process for the claim race: claims each of the parent's jobs the moment both children
-are at the barrier, and reports which it won. Runs with the 'spawn' start method, so it
-opens its own connection to the shared PostgreSQL store."""
+"""Child process for the claim race: `python -m tests.unit.prompts.claim_race_child NAME ID…`
+with RESEARCH_DESK_DATABASE_URL pointing at the shared PostgreSQL store. It connects, prints
+"ready", reads a start time (epoch seconds) from stdin, then claims the i-th job at exactly
+start + i × ROUND_S and prints "JOB_ID won" or "JOB_ID lost" for each."""
 
 import os
-from typing import Any
+import sys
+import time
+
+ROUND_S = 0.05
 
 
-def claim_each(name: str, database_url: str, data_dir: str, orders: Any,
-               barrier: Any, results: Any) -> None:
-    """Gets the job ids from `orders` once the parent has made them (the child starts
-    meanwhile)."""
-    os.environ["RESEARCH_DESK_DATABASE_URL"] = database_url
-    os.environ["RESEARCH_DESK_DATA_DIR"] = data_dir
-    from services.prompts import jobs  # noqa: PLC0415 - after the store is chosen
+def main() -> None:
+    from services.prompts import jobs  # noqa: PLC0415 - the store is chosen by the environment
     from services.store.db import get_engine  # noqa: PLC0415
 
-    job_ids: list[int] = orders.get(timeout=60)
+    name, job_ids = sys.argv[1], [int(a) for a in sys.argv[2:]]
     get_engine().connect().close()  # connected before the race, so both start alike
-    for job_id in job_ids:
-        barrier.wait()
+    print("ready", flush=True)
+    start = float(sys.stdin.readline())
+    for n, job_id in enumerate(job_ids):
+        time.sleep(max(0.0, start + n * ROUND_S - time.time()))
         won = jobs.claim(job_id, f"{name}:{os.getpid()}:race") is not None
-        results.put((job_id, name, won))
+        print(f"{job_id} {'won' if won else 'lost'}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -3,10 +3,10 @@ was taken over stops at its next heartbeat, a batch whose server was killed fini
 another server without anyone pressing Resume, and an enrichment finished by two runners
 makes one new version."""
 
-import multiprocessing
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -27,9 +27,9 @@ from services.store.db import dispose_engines, session_scope
 from services.store.models import BudgetHold, Job, utcnow
 from tests.factories import make_admin
 from tests.fakes.claude_server import FakeClaude
-from tests.unit.prompts import claim_race_child, test_enrich
+from tests.unit.prompts import test_enrich
 from tests.unit.prompts.crash_child import CONCURRENCY, UNITS
-from tests.unit.prompts.test_crash_resume import _kill_child_after, _sent_per_item
+from tests.unit.prompts.test_crash_resume import ROOT, _kill_child_after, _sent_per_item
 
 ROUNDS = 20
 
@@ -90,15 +90,6 @@ def postgres_url() -> Iterator[str]:
 
 def test_two_processes_claiming_one_job_at_once_only_one_wins(
         postgres_url: str, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    context = multiprocessing.get_context("spawn")
-    barrier = context.Barrier(2)
-    orders, results = context.Queue(), context.Queue()
-    children = [context.Process(target=claim_race_child.claim_each,
-                                args=(name, postgres_url, str(data_dir), orders, barrier,
-                                      results))
-                for name in ("first", "second")]
-    for child in children:  # they start while the store is made
-        child.start()
     monkeypatch.setenv("RESEARCH_DESK_DATABASE_URL", postgres_url)
     settings.reset_settings_cache()
     dispose_engines()
@@ -107,17 +98,28 @@ def test_two_processes_claiming_one_job_at_once_only_one_wins(
                            template_version=None, model="claude-haiku-4-5", concurrency=1,
                            source={}, units=[UnitInput(key="k", label="One", values={})],
                            estimated_cost=0.0).id for n in range(ROUNDS)]
-    for _ in children:
-        orders.put(ids)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    children = {name: subprocess.Popen(
+        [sys.executable, "-m", "tests.unit.prompts.claim_race_child", name, *map(str, ids)],
+        cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        for name in ("first", "second")}
     try:
-        outcomes = [results.get(timeout=60) for _ in range(2 * ROUNDS)]
+        for child in children.values():
+            assert child.stdout is not None and child.stdout.readline().strip() == "ready"
+        start = f"{time.time() + 0.3}\n"  # both claim each job at the same moment
+        outputs = {name: child.communicate(start, timeout=60)[0]
+                   for name, child in children.items()}
     finally:
-        for child in children:
-            child.join(timeout=10)
-            if child.is_alive():
+        for child in children.values():
+            if child.poll() is None:
                 child.kill()
-    winners = {job_id: [name for j, name, won in outcomes if j == job_id and won]
-               for job_id in ids}
+    winners: dict[int, list[str]] = {job_id: [] for job_id in ids}
+    for name, output in outputs.items():
+        lines = output.split()
+        assert len(lines) == 2 * ROUNDS, output
+        for job_id, outcome in zip(lines[::2], lines[1::2], strict=True):
+            if outcome == "won":
+                winners[int(job_id)].append(name)
     assert all(len(names) == 1 for names in winners.values()), winners
     with session_scope() as session:
         tokens = dict(session.execute(select(Job.id, Job.runner_token)).all())
