@@ -15,7 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from services import settings
 from services.access import users
@@ -23,7 +23,7 @@ from services.access.users import UserView
 from services.prompts import batches, enrich, jobs, runner, templates
 from services.prompts.sources import UnitInput
 from services.store import datasets, research
-from services.store.db import dispose_engines, session_scope
+from services.store.db import dispose_engines, get_engine, session_scope
 from services.store.models import BudgetHold, Job, utcnow
 from tests.factories import make_admin
 from tests.fakes.claude_server import FakeClaude
@@ -88,6 +88,32 @@ def postgres_url() -> Iterator[str]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def _waiting_on_locks() -> int:
+    """Sessions waiting on a lock, read in a transaction of its own (the view is a snapshot
+    per transaction)."""
+    with get_engine().connect() as probe:
+        return int(probe.execute(text("SELECT count(*) FROM pg_stat_activity "
+                                      "WHERE wait_event_type = 'Lock'")).scalar() or 0)
+
+
+def _claim_at_once(job_id: int, children: dict[str, subprocess.Popen[str]],
+                   winners: dict[int, list[str]]) -> None:
+    """Both children claim the job while the test holds its row locked, so their claims
+    are under way together and meet the moment the lock is let go (no timing involved)."""
+    with get_engine().connect() as connection:
+        connection.execute(select(Job.id).where(Job.id == job_id).with_for_update())
+        for child in children.values():
+            assert child.stdin is not None
+            child.stdin.write(f"{job_id}\n")
+            child.stdin.flush()
+        _wait_for(lambda: _waiting_on_locks() == 2, timeout=20)
+        connection.rollback()
+    for name, child in children.items():
+        assert child.stdout is not None
+        if child.stdout.readline().strip() == "won":
+            winners[job_id].append(name)
+
+
 def test_two_processes_claiming_one_job_at_once_only_one_wins(
         postgres_url: str, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RESEARCH_DESK_DATABASE_URL", postgres_url)
@@ -100,26 +126,19 @@ def test_two_processes_claiming_one_job_at_once_only_one_wins(
                            estimated_cost=0.0).id for n in range(ROUNDS)]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     children = {name: subprocess.Popen(
-        [sys.executable, "-m", "tests.unit.prompts.claim_race_child", name, *map(str, ids)],
+        [sys.executable, "-m", "tests.unit.prompts.claim_race_child", name],
         cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         for name in ("first", "second")}
+    winners: dict[int, list[str]] = {job_id: [] for job_id in ids}
     try:
         for child in children.values():
             assert child.stdout is not None and child.stdout.readline().strip() == "ready"
-        start = f"{time.time() + 0.3}\n"  # both claim each job at the same moment
-        outputs = {name: child.communicate(start, timeout=60)[0]
-                   for name, child in children.items()}
+        for job_id in ids:
+            _claim_at_once(job_id, children, winners)
     finally:
         for child in children.values():
-            if child.poll() is None:
-                child.kill()
-    winners: dict[int, list[str]] = {job_id: [] for job_id in ids}
-    for name, output in outputs.items():
-        lines = output.split()
-        assert len(lines) == 2 * ROUNDS, output
-        for job_id, outcome in zip(lines[::2], lines[1::2], strict=True):
-            if outcome == "won":
-                winners[int(job_id)].append(name)
+            child.kill()
+            child.wait()
     assert all(len(names) == 1 for names in winners.values()), winners
     with session_scope() as session:
         tokens = dict(session.execute(select(Job.id, Job.runner_token)).all())
