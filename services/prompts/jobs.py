@@ -276,16 +276,18 @@ def requeue_stale() -> list[int]:
     renewed for what is left to send; a job the budget no longer covers stops, saying so.
     Returns the jobs requeued: the caller's runner should take them now."""
     now = utcnow()
+    beat = func.coalesce(_jobs.c.heartbeat_at, _jobs.c.created_at)
     with session_scope() as session:
         candidates = session.execute(
-            select(_jobs.c.id, _jobs.c.runner_token).where(
+            select(_jobs.c.id, _jobs.c.runner_token, beat < _stale_before(now)).where(
                 _jobs.c.status.in_(ACTIVE),
-                or_(func.coalesce(_jobs.c.heartbeat_at, _jobs.c.created_at)
-                    < _stale_before(now),
+                or_(beat < _stale_before(now),
                     _jobs.c.runner_token.like(f"{socket.gethostname()}:%")))).all()
     requeued = []
-    for job_id, token in candidates:
+    for job_id, token, is_stale in candidates:
         dead = token if token and _dead_here(token) else None
+        if dead is None and not is_stale:
+            continue  # a live runner of this host
         try:
             if _requeue(job_id, dead):
                 requeued.append(job_id)
