@@ -163,7 +163,7 @@ def test_an_interrupted_batch_offers_resume(admin: UserView, fake: FakeClaude,
     settings.reset_settings_cache()
     time.sleep(0.01)
     at = _lab(tab="Batch runs")
-    assert "interrupted" in all_text(at)
+    assert "interrupted" in all_text(at) and "carries on by itself" in all_text(at)
     button(at, "Resume batch").click().run()
     assert not at.exception, at.exception
     active = runner.get_runner()
