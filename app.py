@@ -19,6 +19,7 @@ from services.access.users import has_users
 from services.claude import wiring as claude_wiring
 from services.errors import StorageUnavailable
 from services.logs import configure_logging
+from services.prompts.runner import start_resume_loop
 from services.store.datasets import remove_partial_files
 from services.store.db import get_engine
 
@@ -43,10 +44,12 @@ PAGES = [
 
 @st.cache_resource(show_spinner=False)
 def _start_up() -> None:
-    """Once per process: migrate the metadata store and tidy up after any crash."""
+    """Once per process: migrate the metadata store, tidy up after any crash, and carry on
+    batches whose server stopped (now and every few seconds)."""
     get_engine()
     remove_partial_files()
     claude_wiring.install()
+    start_resume_loop()
 
 
 def _storage_ready() -> bool:

@@ -17,6 +17,7 @@ from services.api.app import create_api
 from services.claude import wiring as claude_wiring
 from services.errors import StorageUnavailable
 from services.logs import configure_logging
+from services.prompts.runner import start_resume_loop
 from services.store import db
 
 configure_logging()
@@ -25,6 +26,7 @@ try:
 except StorageUnavailable:  # the app's first page then shows the reason in plain words
     logging.getLogger(__name__).exception("metadata store not ready at start-up")
 claude_wiring.install()  # the API's Ask records usage and keeps budgets, as the pages do
+start_resume_loop()  # batches whose server stopped carry on here, even with no page open
 
 app = st.App(Path(__file__).resolve().parent / "app.py",
              routes=[Mount("/api", app=create_api())])

@@ -18,7 +18,8 @@ from services.prompts.results import NUMBER_COLUMNS, results_frame
 from services.store.research import NewInsight
 
 REFRESH_S = 1.0
-STATUS_WORDS = {"queued": "waiting to start", "running": "running", "done": "finished",
+STATUS_WORDS = {"queued": "waiting to start", "running": "running",
+                "finishing": "making the new version", "done": "finished",
                 "failed": "stopped by an error", "cancelled": "stopped"}
 
 
@@ -40,7 +41,8 @@ def _actions(user: UserView, progress: Progress, key: str) -> None:
     if progress.is_interrupted or (job.status == "cancelled" and progress.cancelled):
         if columns[1].button("Resume batch", key=f"{key}_resume", type="primary",
                              icon=":material/play_arrow:",
-                             help="Sends only the calls that have no result yet."):
+                             help="Starts it again on this server now instead of waiting; "
+                                  "sends only the calls that have no result yet."):
             with friendly_errors(f"{key}_resume"):
                 batches.resume(user, job.id)
                 st.rerun()
@@ -53,10 +55,17 @@ def _actions(user: UserView, progress: Progress, key: str) -> None:
                 st.rerun()
 
 
+def _resuming(progress: Progress) -> str:
+    """Any server carries on a batch whose server stopped; no one has to press Resume."""
+    wait = round(jobs.stale_after_s())
+    return (f"interrupted (its server stopped) — it carries on by itself within about "
+            f"{wait:,} seconds")
+
+
 def show_progress(user: UserView, job_id: int, *, key: str) -> Progress:
     progress = jobs.progress(user, job_id)
     job = progress.job
-    state = "interrupted — it can be resumed" if progress.is_interrupted else STATUS_WORDS.get(
+    state = _resuming(progress) if progress.is_interrupted else STATUS_WORDS.get(
         job.status, job.status)
     st.markdown(f"**{escape_markdown(job.title)}** · {state}")
     st.progress(progress.fraction,

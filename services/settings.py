@@ -155,6 +155,11 @@ class Settings(BaseSettings):
     prompt_confirm_units: int = Field(
         default=1_000, validation_alias=_alias("RESEARCH_DESK_PROMPT_CONFIRM_UNITS")
     )
+    # A batch whose runner has not beaten its heartbeat for this long has lost its server:
+    # any server takes it over (runners beat every few seconds).
+    job_stale_s: float = Field(
+        default=30.0, gt=0, validation_alias=_alias("RESEARCH_DESK_JOB_STALE_S")
+    )
 
     upload_limit_mb: int = Field(
         default=2048, validation_alias=_alias("RESEARCH_DESK_UPLOAD_LIMIT_MB")

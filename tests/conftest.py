@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, create_engine
 
+from services.prompts import runner
 from services.settings import get_settings, reset_settings_cache
 from services.store import db
 from services.store.db import dispose_engines
@@ -81,6 +82,9 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setenv("RESEARCH_DESK_SECRETS_FILE", str(tmp_path / "no-secrets.toml"))
     reset_settings_cache()
     dispose_engines()
+    # The app's start-up starts a resume loop that would take other tests' stale jobs; a
+    # test that wants one starts `runner.ResumeLoop` itself.
+    monkeypatch.setattr(runner, "start_resume_loop", lambda: None)
     if request.node.get_closest_marker("fresh_migrations") is None:
         _start_new_stores_from(request.getfixturevalue("migrated_store"), monkeypatch)
     yield folder

@@ -206,7 +206,9 @@ def _batch_out(user: UserView, batch_id: int) -> BatchOut:
     progress = jobs.progress(user, batch_id)
     job = progress.job
     return BatchOut(
-        id=job.id, title=job.title, kind=job.kind, status=job.status,  # type: ignore[arg-type]
+        # "finishing" (an enrichment making its version) is still running to a client
+        id=job.id, title=job.title, kind=job.kind,
+        status="running" if job.status == "finishing" else job.status,  # type: ignore[arg-type]
         owner=job.owner, template_id=job.template_id, template_version=job.template_version,
         model=job.model, concurrency=job.concurrency, total_units=job.total_units,
         done=progress.done, failed=progress.failed, cancelled=progress.cancelled,

@@ -158,8 +158,9 @@ class BatchOut(BaseModel):
     estimated_cost: float = Field(examples=[0.74])
     elapsed_s: float = Field(examples=[41.5])
     eta_s: float | None = Field(examples=[19.7], description="Seconds left, while running.")
-    is_interrupted: bool = Field(examples=[False], description="Its runner stopped (a "
-                                 "restart); resume it from the app.")
+    is_interrupted: bool = Field(examples=[False], description="Its server stopped (a "
+                                 "crash, a restart); a server carries it on by itself "
+                                 "within about RESEARCH_DESK_JOB_STALE_S seconds.")
     message: str = Field(examples=["118 succeeded, 2 failed (you can retry the failed ones)."])
     created_at: UtcDateTime
     started_at: UtcDateTime | None = None

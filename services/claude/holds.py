@@ -12,7 +12,7 @@ date in the same transactions that record usage and release holds); spend is re-
 A hold shrinks as units get their result (the real usage is recorded in the same
 transaction) and the rest is released when the job finishes, is cancelled or fails, when
 it is resumed (a new hold is taken for what is left), and when its runner is gone: a job
-whose heartbeat is older than `STALE_AFTER_S`, or a single call older than its deadline
+whose heartbeat is older than `RESEARCH_DESK_JOB_STALE_S`, or a single call older than its deadline
 plus a minute, is released by the next hold its owner asks for.
 """
 
@@ -29,9 +29,8 @@ from services.errors import BudgetExceeded
 from services.settings import get_settings
 from services.store.models import Budget, BudgetHold, Job, Run, utcnow
 
-STALE_AFTER_S = 30.0  # a running job whose heartbeat is older than this has lost its runner
 CALL_GRACE_S = 60.0  # a single call's hold outlives the call's deadline by this much
-ACTIVE = ("queued", "running")
+ACTIVE = ("queued", "running", "finishing")
 
 _budgets = cast(Table, Budget.__table__)
 _holds = cast(Table, BudgetHold.__table__)
@@ -167,7 +166,7 @@ def add_spent(session: Session, usages: list[CallUsage]) -> None:
 
 def sweep(session: Session, username: str) -> None:
     """Releases `username`'s holds whose work has stopped: a job that finished or whose
-    runner is gone (no heartbeat for `STALE_AFTER_S`), a single call past its deadline."""
+    runner is gone (no heartbeat for `job_stale_s`), a single call past its deadline."""
     now = utcnow()
     beat = func.coalesce(Job.heartbeat_at, Job.created_at)
     call_limit = now - timedelta(seconds=get_settings().claude_deadline_s + CALL_GRACE_S)
@@ -177,6 +176,6 @@ def sweep(session: Session, username: str) -> None:
                or_(and_(BudgetHold.job_id.is_(None), BudgetHold.created_at < call_limit),
                    and_(BudgetHold.job_id.is_not(None),
                         or_(Job.id.is_(None), Job.status.notin_(ACTIVE),
-                            beat < now - timedelta(seconds=STALE_AFTER_S)))))).all()
+                            beat < now - timedelta(seconds=get_settings().job_stale_s)))))).all()
     for hold_id in stale:
         release(session, hold_id=hold_id)

@@ -315,6 +315,9 @@ def _record_version(job_id: int, number: int) -> None:
 def complete(job: JobView, person: UserView, version: TemplateVersionView) -> str:
     """The runner's last step of an enrich job: makes the new version; returns the job's
     closing sentence (the results stay stored even if the version cannot be made)."""
+    made = new_version_of(job)
+    if made:  # its runner made it and stopped before closing the job
+        return f"{jobs.outcome_sentence(job.id)} The new version is version {made}."
     try:
         number, message = _make_version(person, version, job.source)
     except ResearchDeskError as error:

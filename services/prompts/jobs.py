@@ -7,6 +7,14 @@ only over a unit that has not yet succeeded, so nothing is stored twice. A runni
 runner has gone (its process died, or its heartbeat stopped) is *interrupted*: it can be
 resumed, and only units without a result are sent again.
 
+Several servers may share the store (PostgreSQL), so everything two runners could decide at
+once is one conditional statement: a claim takes a job only if nobody runs it or its
+heartbeat is older than `RESEARCH_DESK_JOB_STALE_S`; a heartbeat refreshes the job only for
+the runner that owns it and tells a runner that lost it to stop; any server hands stale jobs
+back to the queue (`requeue_stale`, run by the runner's resume loop), so a crashed server's
+batch finishes elsewhere by itself; and an enrichment's last step (its new dataset version)
+is taken by one runner only (`begin_finishing`).
+
 A job holds its maximum cost against its owner's budget from the moment it is created
 (`services.claude.holds`): each unit's result gives back that unit's maximum in the same
 transaction that records its real usage, and finishing gives back the rest.
@@ -14,7 +22,11 @@ transaction that records its real usage, and finishing gives back the rest.
 
 import os
 import socket
+import threading
+import uuid
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any, Literal, cast
 
@@ -39,17 +51,30 @@ from services.access.permissions import Role
 from services.access.users import UserView
 from services.claude import holds, usage
 from services.claude.client import CallUsage
-from services.claude.holds import STALE_AFTER_S
-from services.errors import Conflict, InvalidInput, NotFound
+from services.errors import BudgetExceeded, Conflict, InvalidInput, NotFound
 from services.prompts.calls import CallResult
 from services.prompts.sources import UnitInput
+from services.settings import get_settings
 from services.store.db import session_scope
 from services.store.models import Job, JobUnit, Run, utcnow
 
 JobStatus = Literal["queued", "running", "done", "failed", "cancelled"]
-ACTIVE = ("queued", "running")
-HEARTBEAT_S = 2.0
+# "finishing": an enrichment making its new version (one runner only, see `begin_finishing`)
+ACTIVE = ("queued", "running", "finishing")
+HEARTBEAT_S = 5.0
 MAX_ERROR_CHARS = 2_000
+
+_jobs = cast(Table, Job.__table__)
+
+
+class ClaimLost(Exception):  # noqa: N818 - a signal between runner functions, never shown
+    """This runner's job was taken over by another runner (or finished by a person): it
+    stops without writing the job's status."""
+
+
+class Beat(BaseModel):
+    owned: bool  # False: another runner has the job now, or it was finished meanwhile
+    cancel_requested: bool
 
 
 class JobView(BaseModel):
@@ -125,18 +150,51 @@ def _changed(result: object) -> bool:
 
 # --- the runner's side -----------------------------------------------------------------
 
+def stale_after_s() -> float:
+    return float(get_settings().job_stale_s)
+
+
+def beat_every_s() -> float:
+    """Several beats fit in the stale interval, so one slow write does not lose a job."""
+    return min(HEARTBEAT_S, stale_after_s() / 4)
+
+
 def runner_token() -> str:
-    """Names this process: host and pid (so a restart on the same host sees a dead runner)."""
-    return f"{socket.gethostname()}:{os.getpid()}"
+    """Names one run of a job: host and pid (so a restart on the same host sees a dead
+    runner) and a random part, so two runs in one process never pass for each other."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+
+
+def _stale_before(now: datetime) -> datetime:
+    return now - timedelta(seconds=stale_after_s())
+
+
+def _host_and_pid(token: str) -> tuple[str, str]:
+    host, _, rest = token.partition(":")
+    return host, rest.partition(":")[0]
+
+
+def _dead_here(token: str) -> bool:
+    """The token names a process on this host that no longer exists."""
+    host, pid = _host_and_pid(token)
+    if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        pass
+    return False
 
 
 def _runner_is_gone(job: Job | JobView, now: datetime) -> bool:
     if job.status == "queued":  # nobody picked it up (the app stopped before it could)
         waiting_since = job.heartbeat_at or job.created_at
-        return now - waiting_since > timedelta(seconds=STALE_AFTER_S)
-    if job.status != "running":
+        return waiting_since < _stale_before(now)
+    if job.status not in ("running", "finishing"):
         return False
-    host, _, pid = job.runner_token.rpartition(":")
+    host, pid = _host_and_pid(job.runner_token)
     if host == socket.gethostname() and pid.isdigit():
         if int(pid) == os.getpid():
             return False  # ours: the in-process runner says whether it is still working
@@ -147,7 +205,7 @@ def _runner_is_gone(job: Job | JobView, now: datetime) -> bool:
         except PermissionError:
             pass
     beat = job.heartbeat_at or job.started_at or job.created_at
-    return now - beat > timedelta(seconds=STALE_AFTER_S)
+    return beat < _stale_before(now)
 
 
 def create_job(owner: str, *, kind: str, title: str, template_id: int | None,
@@ -184,29 +242,96 @@ def create_job(owner: str, *, kind: str, title: str, template_id: int | None,
 
 
 def claim(job_id: int, token: str) -> JobView | None:
-    """Marks a queued (or interrupted) job as running for this runner; None if it is not
+    """Marks a queued (or interrupted) job as running for this runner, in one conditional
+    UPDATE, so of two runners claiming at once exactly one gets it; None if it is not
     runnable (finished, cancelled, or another live runner has it)."""
+    now = utcnow()
     with session_scope(write=True) as session:
+        won = session.execute(
+            update(_jobs).where(_jobs.c.id == job_id, _jobs.c.status.in_(ACTIVE),
+                                or_(_jobs.c.runner_token == "",
+                                    _jobs.c.heartbeat_at.is_(None),
+                                    _jobs.c.heartbeat_at < _stale_before(now)))
+            .values(status="running", runner_token=token, heartbeat_at=now,
+                    started_at=func.coalesce(_jobs.c.started_at, now), finished_at=None)
+            .returning(_jobs.c.id)).first()
+        if won is None:
+            return None
         job = session.get(Job, job_id)
-        if job is None or job.status not in ACTIVE:
-            return None
-        if job.status == "running" and job.runner_token != token and not _runner_is_gone(
-                job, utcnow()):
-            return None
+        assert job is not None  # the UPDATE just found it
         if job.cancel_requested:
             _finish(session, job, "cancelled", "Cancelled before it started.")
             return None
-        job.status = "running"
-        job.runner_token = token
-        job.heartbeat_at = utcnow()
-        job.started_at = job.started_at or utcnow()
-        job.finished_at = None
         # A unit left "running" by a runner that died has no result: it goes again.
         session.execute(update(JobUnit).where(JobUnit.job_id == job_id,
                                               JobUnit.status == "running")
                         .values(status="pending"))
         session.flush()
         return JobView.model_validate(job)
+
+
+def requeue_stale() -> list[int]:
+    """Hands every job whose runner is gone back to the queue, each in one conditional
+    UPDATE (of several servers doing this at once, one takes each job), with its budget hold
+    renewed for what is left to send; a job the budget no longer covers stops, saying so.
+    Returns the jobs requeued: the caller's runner should take them now."""
+    now = utcnow()
+    beat = func.coalesce(_jobs.c.heartbeat_at, _jobs.c.created_at)
+    with session_scope() as session:
+        candidates = session.execute(
+            select(_jobs.c.id, _jobs.c.runner_token, beat < _stale_before(now)).where(
+                _jobs.c.status.in_(ACTIVE),
+                or_(beat < _stale_before(now),
+                    _jobs.c.runner_token.like(f"{socket.gethostname()}:%")))).all()
+    requeued = []
+    for job_id, token, is_stale in candidates:
+        dead = token if token and _dead_here(token) else None
+        if dead is None and not is_stale:
+            continue  # a live runner of this host
+        try:
+            if _requeue(job_id, dead):
+                requeued.append(job_id)
+        except BudgetExceeded as error:
+            _stop_stale(job_id, dead, f"Stopped: {error}")
+    return requeued
+
+
+def _stale(now: datetime, dead_token: str | None) -> Any:
+    """SQL: the job's runner is gone (its heartbeat is old, or it is a dead process here)."""
+    beat_is_old = func.coalesce(_jobs.c.heartbeat_at, _jobs.c.created_at) < _stale_before(now)
+    if dead_token is None:
+        return beat_is_old
+    return or_(beat_is_old, _jobs.c.runner_token == dead_token)
+
+
+def _requeue(job_id: int, dead_token: str | None) -> bool:
+    now = utcnow()
+    with session_scope(write=True) as session:
+        won = session.execute(
+            update(_jobs).where(_jobs.c.id == job_id, _jobs.c.status.in_(ACTIVE),
+                                _stale(now, dead_token))
+            .values(status="queued", runner_token="", heartbeat_at=now)
+            .returning(_jobs.c.id)).first()
+        if won is None:
+            return False
+        session.execute(update(JobUnit).where(JobUnit.job_id == job_id,
+                                              JobUnit.status == "running")
+                        .values(status="pending"))
+        job = session.get(Job, job_id)
+        assert job is not None
+        _hold_again(session, job)  # BudgetExceeded undoes the whole requeue
+        return True
+
+
+def _stop_stale(job_id: int, dead_token: str | None, message: str) -> None:
+    with session_scope(write=True) as session:
+        won = session.execute(
+            update(_jobs).where(_jobs.c.id == job_id, _jobs.c.status.in_(ACTIVE),
+                                _stale(utcnow(), dead_token))
+            .values(runner_token="").returning(_jobs.c.id)).first()
+        job = session.get(Job, job_id) if won is not None else None
+        if job is not None:
+            _finish(session, job, "cancelled", message)
 
 
 def pending_units(job_id: int) -> list[UnitView]:
@@ -288,22 +413,67 @@ def _result_values(result: CallResult) -> dict[str, Any]:
             "error": (result.error or "")[:MAX_ERROR_CHARS] or None, "finished_at": utcnow()}
 
 
-def heartbeat(job_id: int, token: str) -> bool:
-    """Refreshes the heartbeat; returns whether cancelling was asked for."""
+def heartbeat(job_id: int, token: str) -> Beat:
+    """Refreshes the heartbeat, only while this runner owns the job (one conditional
+    UPDATE); says whether it still does and whether cancelling was asked for."""
     with session_scope(write=True) as session:
+        row = session.execute(
+            update(_jobs).where(_jobs.c.id == job_id, _jobs.c.runner_token == token,
+                                _jobs.c.status.in_(("running", "finishing")))
+            .values(heartbeat_at=utcnow()).returning(_jobs.c.cancel_requested)).first()
+    if row is None:
+        return Beat(owned=False, cancel_requested=False)
+    return Beat(owned=True, cancel_requested=bool(row[0]))
+
+
+@contextmanager
+def keep_beating(job_id: int, token: str) -> Iterator[None]:
+    """Beats the heartbeat on a thread while a long last step runs, so no other server
+    thinks the job lost its runner."""
+    done = threading.Event()
+
+    def beat() -> None:
+        while not done.wait(beat_every_s()):
+            heartbeat(job_id, token)
+
+    thread = threading.Thread(target=beat, daemon=True, name=f"job-{job_id}-beat")
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
+
+
+def begin_finishing(job_id: int, token: str) -> bool:
+    """Takes the job's last step (an enrichment's new version) for this runner: one
+    conditional UPDATE, so of two runners that both finished, only one makes it."""
+    with session_scope(write=True) as session:
+        won = session.execute(
+            update(_jobs).where(_jobs.c.id == job_id, _jobs.c.status == "running",
+                                _jobs.c.runner_token == token)
+            .values(status="finishing", heartbeat_at=utcnow())
+            .returning(_jobs.c.id)).first()
+    return won is not None
+
+
+def finish(job_id: int, status: JobStatus, message: str = "", *,
+           token: str | None = None) -> bool:
+    """Ends the job; with `token`, only if that runner still owns it (a runner that lost it
+    leaves it to the one that has it). Returns whether the job was ended."""
+    with session_scope(write=True) as session:
+        if token is not None:
+            owned = session.execute(
+                update(_jobs).where(_jobs.c.id == job_id, _jobs.c.runner_token == token,
+                                    _jobs.c.status.in_(("running", "finishing")))
+                .values(runner_token="").returning(_jobs.c.id)).first()
+            if owned is None:
+                return False
         job = session.get(Job, job_id)
         if job is None:
-            return True
-        if job.runner_token == token:
-            job.heartbeat_at = utcnow()
-        return bool(job.cancel_requested)
-
-
-def finish(job_id: int, status: JobStatus, message: str = "") -> None:
-    with session_scope(write=True) as session:
-        job = session.get(Job, job_id)
-        if job is not None:
-            _finish(session, job, status, message)
+            return False
+        _finish(session, job, status, message)
+        return True
 
 
 def _finish(session: Any, job: Job, status: str, message: str) -> None:
@@ -387,6 +557,7 @@ def reopen(actor: UserView, job_id: int, *, failed_too: bool) -> JobView:
                                "run again.")
         _hold_again(session, job)
         job.status = "queued"
+        job.runner_token = ""  # nobody runs it now: the next claim takes it at once
         if failed_too:  # failed units go in a new Message Batch, not the one that failed them
             job.external_id = ""
         job.cancel_requested = False

@@ -86,17 +86,26 @@ def run(job: jobs.JobView, version: TemplateVersionView, token: str,
 
 def _wait_until_ended(batch_id: str, job_id: int, token: str) -> bool:
     """Polls the batch every POLL_S until it has ended, and looks for a cancel every CHECK_S
-    meanwhile (then asks the API to cancel the batch). True when the job was cancelled."""
+    meanwhile (then asks the API to cancel the batch). True when the job was cancelled.
+    Raises `ClaimLost` when another runner took the job: it collects the same batch."""
     cancelled = False
     while not claude.batch_status(batch_id).is_ended:
         next_poll = time.monotonic() + POLL_S
         while time.monotonic() < next_poll:
-            if not cancelled and jobs.heartbeat(job_id, token):
+            if not cancelled and _beat(job_id, token):
                 claude.cancel_batch(batch_id)
                 cancelled = True
                 break  # a cancelled batch soon ends: look at it again now
             time.sleep(min(CHECK_S, POLL_S))
-    return cancelled or jobs.heartbeat(job_id, token)
+    return _beat(job_id, token) or cancelled
+
+
+def _beat(job_id: int, token: str) -> bool:
+    """Beats the heartbeat; True when cancelling was asked for."""
+    beat = jobs.heartbeat(job_id, token)
+    if not beat.owned:
+        raise jobs.ClaimLost
+    return beat.cancel_requested
 
 
 def _save_results(job: jobs.JobView, version: TemplateVersionView, batch_id: str,

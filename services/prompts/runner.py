@@ -10,6 +10,12 @@ the owner's budget: cancelling lets calls under way finish (and saves them); a b
 reached stops the job cleanly with the remaining units kept for later. A failed unit never
 fails the job. The job's maximum is held against the budget when it is created (see
 `jobs`), so its calls need no hold of their own.
+
+A heartbeat that finds another runner owns the job stops this one: calls under way finish
+and are saved, no new ones start, and the job's status is left to its owner. Each server
+runs one resume loop (`start_resume_loop`, at start-up): on start and every few seconds it
+hands jobs whose runner is gone back to the queue and runs them, so a batch whose server
+died finishes elsewhere without anyone pressing Resume.
 """
 
 import logging
@@ -18,6 +24,7 @@ import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Protocol
 
+from services.access.users import UserView
 from services.claude import client as claude
 from services.claude import usage
 from services.claude.client import CallUsage
@@ -31,6 +38,8 @@ log = logging.getLogger(__name__)
 FEATURES = {"batch": "prompt.batch", "enrich": "prompt.enrich"}
 MAX_CONCURRENCY = 16
 TICK_S = 0.2  # how often the writer thread beats the heartbeat and looks at the budget
+CANCEL_CHECK_S = 0.5  # a person's cancel reaches the runner within this (it rides the beat)
+RESUME_EVERY_S = 30.0  # at most; never more than a third of the stale interval
 BUDGET_EVERY_S = 1.0
 UNEXPECTED = "Something went wrong on our side with this one; retry it."
 
@@ -86,12 +95,13 @@ class ThreadRunner:
         return not thread.is_alive()
 
     def _run(self, job_id: int) -> None:
+        token = jobs.runner_token()
         try:
-            execute_job(job_id, jobs.runner_token())
+            execute_job(job_id, token)
         except Exception:  # the job is marked failed; the app goes on
             log.exception("Job %s stopped unexpectedly.", job_id)
             jobs.finish(job_id, "failed", "The batch stopped because of an unexpected error. "
-                        "Resume it to carry on; finished results are kept.")
+                        "Resume it to carry on; finished results are kept.", token=token)
 
 
 _runner: JobRunner = ThreadRunner()
@@ -109,23 +119,32 @@ def set_runner(runner: JobRunner) -> None:
 
 def execute_job(job_id: int, token: str) -> None:
     """The whole work of one job; safe to call again after a crash (only units without a
-    result are sent)."""
+    result are sent), and from several servers at once (one claims the job)."""
     job = jobs.claim(job_id, token)
     if job is None:
         return
+    try:
+        _execute(job, token)
+    except jobs.ClaimLost:  # another runner has the job now; it finishes it
+        log.info("Job %s was taken over by another runner; this one stopped.", job_id)
+
+
+def _execute(job: jobs.JobView, token: str) -> None:
+    job_id = job.id
     if job.template_id is None:
-        jobs.finish(job_id, "failed", "This batch has no prompt template.")
+        jobs.finish(job_id, "failed", "This batch has no prompt template.", token=token)
         return
     from services.access.users import get_user  # noqa: PLC0415 - avoid an import cycle
 
     person = get_user(job.owner)
     if person is None:
-        jobs.finish(job_id, "failed", "The account that started this batch no longer exists.")
+        jobs.finish(job_id, "failed", "The account that started this batch no longer exists.",
+                    token=token)
         return
     try:
         version = templates.get_version(person, job.template_id, job.template_version)
     except NotFound as error:
-        jobs.finish(job_id, "failed", str(error))
+        jobs.finish(job_id, "failed", str(error), token=token)
         return
     feature = FEATURES.get(job.kind, "prompt.batch")
     if job.kind == "message_batch" or job.source.get("message_batches"):
@@ -134,14 +153,76 @@ def execute_job(job_id: int, token: str) -> None:
         stop = _Controller(job, version, feature, token).run(jobs.pending_units(job_id))
     if stop is not None:
         status, message = stop
-        jobs.finish(job_id, status, message)
+        jobs.finish(job_id, status, message, token=token)
         return
-    if job.kind == "enrich":
-        from services.prompts import enrich  # noqa: PLC0415 - enrich starts jobs here
+    complete_job(job, person, version, token)
 
-        jobs.finish(job_id, "done", enrich.complete(job, person, version))
+
+def complete_job(job: jobs.JobView, person: UserView,
+                 version: templates.TemplateVersionView, token: str) -> None:
+    """The last step once every unit has its result. An enrichment's new version is made by
+    one runner only: the one whose atomic step to "finishing" succeeds."""
+    if job.kind != "enrich":
+        jobs.finish(job.id, "done", jobs.outcome_sentence(job.id), token=token)
         return
-    jobs.finish(job_id, "done", jobs.outcome_sentence(job_id))
+    from services.prompts import enrich  # noqa: PLC0415 - enrich starts jobs here
+
+    if not jobs.begin_finishing(job.id, token):
+        return  # another runner has it (or a person ended it): it is theirs to finish
+    with jobs.keep_beating(job.id, token):
+        message = enrich.complete(job, person, version)
+    jobs.finish(job.id, "done", message, token=token)
+
+
+# --- the resume loop -----------------------------------------------------------------------
+
+def resume_stale_jobs() -> list[int]:
+    """Takes every job whose runner is gone (a crashed or stopped server) and runs it here."""
+    requeued = jobs.requeue_stale()
+    for job_id in requeued:
+        log.info("Job %s lost its runner; carrying it on here.", job_id)
+        get_runner().submit(job_id)
+    return requeued
+
+
+class ResumeLoop:
+    """A daemon thread calling `resume_stale_jobs` now and then every `every_s`."""
+
+    def __init__(self, every_s: float) -> None:
+        self.every_s = every_s
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._loop, daemon=True, name="job-resume")
+
+    def _loop(self) -> None:
+        while True:
+            try:
+                resume_stale_jobs()
+            except Exception:  # the store may be briefly unreachable: try again later
+                log.exception("Looking for jobs to resume failed.")
+            if self.stopped.wait(self.every_s):
+                return
+
+    def stop(self) -> None:
+        global _resume_loop
+        self.stopped.set()
+        self.thread.join()
+        with _resume_lock:
+            if _resume_loop is self:
+                _resume_loop = None
+
+
+_resume_lock = threading.Lock()
+_resume_loop: ResumeLoop | None = None
+
+
+def start_resume_loop() -> ResumeLoop:
+    """Starts this process's resume loop, once (later calls return the running one)."""
+    global _resume_loop
+    with _resume_lock:
+        if _resume_loop is None:
+            _resume_loop = ResumeLoop(min(RESUME_EVERY_S, jobs.stale_after_s() / 3))
+            _resume_loop.thread.start()
+        return _resume_loop
 
 
 class _Controller:
@@ -161,6 +242,7 @@ class _Controller:
         self.last_beat = 0.0
         self.last_budget = time.monotonic()  # the budget was just read (is_budgeted below)
         self.cancelled = False
+        self.lost = False  # another runner owns the job now
         self.budget_error: str | None = None
         self.lock = threading.Lock()
         self.write_lock = threading.Lock()
@@ -179,10 +261,12 @@ class _Controller:
 
     def beat(self) -> None:
         now = time.monotonic()
-        if now - self.last_beat < min(jobs.HEARTBEAT_S, 0.5):
+        if now - self.last_beat < min(jobs.beat_every_s(), CANCEL_CHECK_S):
             return
         self.last_beat = now
-        self.cancelled = jobs.heartbeat(self.job.id, self.token) or self.cancelled
+        beat = jobs.heartbeat(self.job.id, self.token)
+        self.lost = self.lost or not beat.owned
+        self.cancelled = beat.cancel_requested or self.cancelled
 
     def flush(self) -> None:
         with self.write_lock:
@@ -232,13 +316,15 @@ class _Controller:
                     while len(in_flight) >= concurrency:
                         _, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
                     stop = self.stop_reason()
-                    if stop is not None:
+                    if stop is not None or self.lost:
                         break
                     in_flight.add(pool.submit(self.call, unit))
                 wait(in_flight)
         finally:
             self.finished.set()
             writer.join()
+        if self.lost:
+            raise jobs.ClaimLost
         return stop or self.stop_reason() if self.budget_error else stop
 
     def call(self, unit: UnitView) -> None:

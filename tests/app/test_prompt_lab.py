@@ -159,10 +159,11 @@ def test_an_interrupted_batch_offers_resume(admin: UserView, fake: FakeClaude,
                           source={}, units=item_inputs(admin, [i.id for i in items]),
                           estimated_cost=0)
     assert jobs.claim(job.id, "elsewhere:999999999") is not None  # a runner on another host
-    monkeypatch.setattr(jobs, "STALE_AFTER_S", 0.0)
+    monkeypatch.setenv("RESEARCH_DESK_JOB_STALE_S", "0.001")
+    settings.reset_settings_cache()
     time.sleep(0.01)
     at = _lab(tab="Batch runs")
-    assert "interrupted" in all_text(at)
+    assert "interrupted" in all_text(at) and "carries on by itself" in all_text(at)
     button(at, "Resume batch").click().run()
     assert not at.exception, at.exception
     active = runner.get_runner()

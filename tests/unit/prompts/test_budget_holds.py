@@ -2,11 +2,13 @@
 call whose maximum does not fit is refused, the Message Batches discount counts, and a
 crashed job's hold does not keep the budget forever."""
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import select
 
+from services import settings
 from services.access.users import UserView
 from services.claude import client as claude
 from services.claude import holds, usage
@@ -157,7 +159,9 @@ def test_a_lost_jobs_hold_is_given_back_when_stale_or_resumed(
     batches.resume(analyst, lost.id)
     assert _held("ann")[0] == pytest.approx(plan.max_cost) and _held("ann")[2] == 1
 
-    monkeypatch.setattr(holds, "STALE_AFTER_S", 0.0)  # its heartbeat is now "old"
+    monkeypatch.setenv("RESEARCH_DESK_JOB_STALE_S", "0.001")  # its heartbeat is now "old"
+    settings.reset_settings_cache()
+    time.sleep(0.01)
     second = batches.start_batch(analyst, _request(template, items), confirmed=True)
     assert _held("ann")[0] == pytest.approx(plan.max_cost) and _held("ann")[2] == 1
     jobs.finish(second.id, "cancelled", "Cancelled.")
