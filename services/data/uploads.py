@@ -58,6 +58,9 @@ def safe_file_name(name: str) -> str:
     return stem + suffix
 
 
+CHUNK_BYTES = 1024 * 1024
+
+
 def cannot_save(error: OSError) -> StorageUnavailable:
     """The one sentence for a write the data folder refused (read-only, full, missing)."""
     full = error.errno in (errno.ENOSPC, errno.EDQUOT)
@@ -74,6 +77,23 @@ def new_upload_folder() -> Path:
     return folder
 
 
+def _copy(stream: BinaryIO, target: Path) -> None:
+    """1 MB at a time, never a second whole copy. A write the folder refuses is said in one
+    sentence; a read that fails (a dropped connection) is the upload's own error."""
+    try:
+        handle = target.open("wb")
+    except OSError as error:
+        raise cannot_save(error) from error
+    with handle:
+        if getattr(stream, "seekable", lambda: False)():
+            stream.seek(0)
+        while chunk := stream.read(CHUNK_BYTES):
+            try:
+                handle.write(chunk)
+            except OSError as error:
+                raise cannot_save(error) from error
+
+
 def save_upload(stream: BinaryIO, original_name: str, size: int) -> Path:
     """Copy an upload into the uploads folder and return its path."""
     limit_mb = get_settings().upload_limit_mb
@@ -88,15 +108,9 @@ def save_upload(stream: BinaryIO, original_name: str, size: int) -> Path:
     folder = new_upload_folder()
     target = folder / safe_file_name(original_name)
     try:
-        with target.open("wb") as handle:  # 1 MB at a time, never a second whole copy
-            if hasattr(stream, "seek"):
-                stream.seek(0)
-            shutil.copyfileobj(stream, handle, length=1024 * 1024)
-    except OSError as error:
-        shutil.rmtree(folder, ignore_errors=True)  # a failed copy leaves nothing behind
-        raise cannot_save(error) from error
+        _copy(stream, target)
     except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(folder, ignore_errors=True)  # a failed copy leaves nothing behind
         raise
     return target
 
