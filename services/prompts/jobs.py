@@ -194,16 +194,10 @@ def _runner_is_gone(job: Job | JobView, now: datetime) -> bool:
         return waiting_since < _stale_before(now)
     if job.status not in ("running", "finishing"):
         return False
-    host, pid = _host_and_pid(job.runner_token)
-    if host == socket.gethostname() and pid.isdigit():
-        if int(pid) == os.getpid():
-            return False  # ours: the in-process runner says whether it is still working
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            return True
-        except PermissionError:
-            pass
+    if _host_and_pid(job.runner_token) == (socket.gethostname(), str(os.getpid())):
+        return False  # ours: the in-process runner says whether it is still working
+    if _dead_here(job.runner_token):
+        return True
     beat = job.heartbeat_at or job.started_at or job.created_at
     return beat < _stale_before(now)
 
