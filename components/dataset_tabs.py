@@ -11,7 +11,7 @@ from components.dataset_view import cached_findings, cached_preview, show_versio
 from components.feedback import flash, friendly_errors
 from components.text import escape_markdown, number, when
 from services.access.users import UserView
-from services.data import dataset_files
+from services.data import cleaning, dataset_files
 from services.data.cleaning import preview_sentence
 from services.data.dataset_models import DatasetProfile, Finding
 from services.data.display_text import sql_for_people
@@ -65,8 +65,10 @@ def _quality_report(dataset: DatasetView, path_key: str, findings: list[Finding]
             badge_column.badge(label, color=colour)  # type: ignore[arg-type]
             text_column.markdown(escape_markdown(finding.message))
             if finding.fix is not None and may_change:
-                recipe.fix_button(dataset.id, index, finding.fix, path_key, fix_column,
-                                  text_column)
+                # a fix that removes rows says so in a long label: under the sentence, where
+                # it has room, instead of cut short in the narrow column
+                place = text_column if cleaning.removes_rows(finding.fix) else fix_column
+                recipe.fix_button(dataset.id, index, finding.fix, path_key, place, text_column)
 
 
 @st.fragment
