@@ -27,7 +27,8 @@ def unwritable(folder: Path) -> Iterator[None]:
     else:
         made = subprocess.run(["chattr", "+i", str(folder)], capture_output=True, check=False)
         if made.returncode != 0:
-            pytest.skip("root cannot make a folder read-only here (no chattr +i)")
+            pytest.fail("As root, a read-only folder needs `chattr +i` (e2fsprogs) on a file "
+                        f"system that supports it; it failed here: {made.stderr.decode().strip()}")
         undo = ["chattr", "-i", str(folder)]
     try:
         with pytest.raises(OSError):  # the condition is real, not assumed
