@@ -23,6 +23,7 @@ from tests.postgres_server import (  # noqa: F401 - fixtures for the PostgreSQL 
     postgres_server,
     postgres_url,
 )
+from tests.redis_server import redis_server, redis_url  # noqa: F401 - Redis tests' fixtures
 
 ENV_TO_CLEAR = (
     "ANTHROPIC_API_KEY",
@@ -30,6 +31,7 @@ ENV_TO_CLEAR = (
     "RESEARCH_DESK_DATABASE_URL",
     "RESEARCH_DESK_COOKIE_KEY",
     "RESEARCH_DESK_MODEL",
+    "RESEARCH_DESK_REDIS_URL",
 )
 _real_create_engine = db._create_engine
 _real_migrate = db._migrate
