@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
 
-.PHONY: run test lint typecheck unit bench clean
+.PHONY: run worker test lint typecheck unit bench clean
 
 $(BIN)/python:
 	@echo "Creating the virtual environment in $(VENV)…"
@@ -24,6 +24,9 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 run: $(VENV)/.runtime  ## start the app and its API on 127.0.0.1 (embedded DuckDB under data/runtime)
 	@echo "Starting Research Desk on http://127.0.0.1:$(PORT) (API docs at /api/docs; stop it with Ctrl+C)"
 	$(BIN)/uvicorn asgi:app --host 127.0.0.1 --port $(PORT)
+
+worker: $(VENV)/.runtime  ## a Celery worker for batches and enrichments (needs RESEARCH_DESK_REDIS_URL, and the app servers' settings)
+	$(BIN)/celery --app services.prompts.worker worker --loglevel INFO --concurrency 2
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

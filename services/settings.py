@@ -160,6 +160,11 @@ class Settings(BaseSettings):
     job_stale_s: float = Field(
         default=30.0, gt=0, validation_alias=_alias("RESEARCH_DESK_JOB_STALE_S")
     )
+    # Set: batches and enrichments run on Celery workers (`make worker`) through this Redis;
+    # empty: they run on threads inside the app process.
+    redis_url: str = Field(
+        default="", validation_alias=_alias("RESEARCH_DESK_REDIS_URL", "redis_url")
+    )
 
     upload_limit_mb: int = Field(
         default=2048, validation_alias=_alias("RESEARCH_DESK_UPLOAD_LIMIT_MB")

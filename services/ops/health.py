@@ -2,9 +2,11 @@
 
 The store answers a `SELECT 1` within a few seconds; the data folder exists, takes a small
 file (made and removed again, in it and in the upload and dataset folders it already has)
-and has room; the background runner can start a thread; the queue is not configured (jobs
-run in-process). Research Desk is *ready* while the store and the data folder work: a
-runner or disk-space problem is a warning, not a reason to turn people away.
+and has room; the background runner can start a thread, or with Redis configured
+(`RESEARCH_DESK_REDIS_URL`) Celery workers answer a ping; the queue (Redis) answers, or is
+not configured (jobs run in-process). Research Desk is *ready* while the store, the data
+folder and a configured queue work: a runner or disk-space problem is a warning, not a
+reason to turn people away.
 
 Anyone may ask for the status of each part (no paths, versions or secrets in it); the
 sentences and free space are for admins (`read_health`).
@@ -25,6 +27,7 @@ from sqlalchemy import text
 from services.access.permissions import require
 from services.access.users import UserView
 from services.prompts.runner import ThreadRunner, get_runner
+from services.prompts.worker import CeleryRunner
 from services.settings import get_settings
 from services.store.db import get_engine
 
@@ -32,7 +35,8 @@ log = logging.getLogger(__name__)
 
 Status = Literal["ok", "warning", "down", "not_configured"]
 PART_NAMES = ("store", "data_folder", "runner", "queue")
-READY_NEEDS = ("store", "data_folder")  # without these nothing can be saved or opened
+# Without these nothing can be saved, opened or run ("not_configured" is fine).
+READY_NEEDS = ("store", "data_folder", "queue")
 STORE_TIMEOUT_S = 3.0
 RUNNER_TIMEOUT_S = 2.0
 LABELS = {"store": "Metadata store", "data_folder": "Data folder",
@@ -123,6 +127,15 @@ def check_data_folder() -> PartHealth:
 
 def check_runner() -> PartHealth:
     runner = get_runner()
+    if isinstance(runner, CeleryRunner):
+        workers = runner.workers_answering()
+        if not workers:
+            return PartHealth(status="warning", sentence=(
+                "No worker answers: batches and enrichments wait in the queue until one "
+                "runs (make worker)."))
+        return PartHealth(status="ok", sentence=(
+            f"{workers} worker{'' if workers == 1 else 's'} answer{'s' if workers == 1 else ''}"
+            " and run the batches and enrichments."))
     if not isinstance(runner, ThreadRunner):
         return PartHealth(status="ok", sentence="Batches run on a separate worker.")
     if not runner.can_start_thread(RUNNER_TIMEOUT_S):
@@ -136,8 +149,15 @@ def check_runner() -> PartHealth:
 
 
 def check_queue() -> PartHealth:
-    return PartHealth(status="not_configured", sentence=(
-        "No job queue is configured: batches run inside the app process."))
+    runner = get_runner()
+    if not isinstance(runner, CeleryRunner):
+        return PartHealth(status="not_configured", sentence=(
+            "No job queue is configured: batches run inside the app process."))
+    if not runner.queue_answers():
+        return PartHealth(status="down", sentence=(
+            "The job queue (Redis) cannot be reached: new batches and enrichments cannot "
+            "start. Check that Redis is running and RESEARCH_DESK_REDIS_URL is right."))
+    return PartHealth(status="ok", sentence="The job queue (Redis) answers.")
 
 
 def check_all() -> HealthReport:

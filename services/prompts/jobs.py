@@ -202,6 +202,23 @@ def _runner_is_gone(job: Job | JobView, now: datetime) -> bool:
     return beat < _stale_before(now)
 
 
+def find(job_id: int) -> JobView | None:
+    """A job as its runner sees it (no person asking: runners act for the job's owner)."""
+    with session_scope() as session:
+        job = session.get(Job, job_id)
+        return None if job is None else JobView.model_validate(job)
+
+
+def is_unfinished(job: JobView | None) -> bool:
+    return job is not None and job.status in ACTIVE
+
+
+def has_live_runner(job_id: int) -> bool:
+    """Some runner, here or on another server, is working on the job now."""
+    job = find(job_id)
+    return job is not None and job.status in ACTIVE and not _runner_is_gone(job, utcnow())
+
+
 def create_job(owner: str, *, kind: str, title: str, template_id: int | None,
                template_version: int | None, model: str, concurrency: int,
                source: dict[str, Any], units: list[UnitInput],

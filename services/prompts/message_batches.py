@@ -1,10 +1,16 @@
 """Large batches through the Message Batches API (half price, results within hours): the
 pending units are submitted as one batch, the batch is polled in the background (the id is
 kept on the job, so a restart polls the same batch instead of paying again), and results
-are saved as they are fetched."""
+are saved as they are fetched.
+
+Two ways to wait for a batch: the in-process runner holds a thread until it ends (`run`); a
+Celery worker looks once per short task (`check`, see services/prompts/worker.py) and carries
+where it stands (`Polling`) to the next one, so no task is held for hours."""
 
 import json
 import time
+
+from pydantic import BaseModel
 
 from services.claude import client as claude
 from services.claude import usage
@@ -16,6 +22,7 @@ from services.prompts.templates import TemplateVersionView
 FEATURE = "prompt.batch"
 POLL_S = 30.0
 CHECK_S = 1.0  # a person's cancel reaches the API within this
+ROUNDS = 2  # the job's batch, then one for what it left
 SAVE_EVERY = 50
 OFFERED_FROM_UNITS = 100
 
@@ -63,7 +70,7 @@ def run(job: jobs.JobView, version: TemplateVersionView, token: str,
     unanswered because it was cancelled go in a new batch."""
     batch_id = job.external_id
     try:
-        for _ in range(2):  # the earlier batch, then one for what it left
+        for _ in range(ROUNDS):
             if not batch_id:
                 units = jobs.pending_units(job.id)
                 if not units:
@@ -79,9 +86,65 @@ def run(job: jobs.JobView, version: TemplateVersionView, token: str,
         return "failed", (f"{error} The batch can be resumed; results already fetched are "
                           "kept.")
     if jobs.pending_units(job.id):
-        return "failed", ("Claude's batch service cancelled some calls; resume the batch to "
-                          "send them again.")
+        return "failed", LEFT_UNSENT
     return None
+
+
+LEFT_UNSENT = ("Claude's batch service cancelled some calls; resume the batch to send them "
+               "again.")
+
+
+class Polling(BaseModel):
+    """Where a job's batch stands between two short checks (a Celery task's arguments)."""
+
+    rounds_left: int = ROUNDS
+    collected: str = ""  # a batch whose results are saved: the next check submits a new one
+    cancel_sent: bool = False
+    next_poll: float = 0.0  # time.time() from which the API is asked again
+
+
+def check(job: jobs.JobView, version: TemplateVersionView, token: str, polling: Polling,
+          feature: str = FEATURE) -> Polling | tuple[jobs.JobStatus, str] | None:
+    """One short look, as `run` does in a loop: beats the heartbeat, submits a batch for the
+    pending units when the job has none, passes a person's cancel on, and once the batch has
+    ended saves its results. Returns how to carry on (check again soon), the job's (status,
+    sentence) when it stops early, or None when every unit has its result. Raises `ClaimLost`
+    when another runner took the job."""
+    try:
+        return _check(job, version, token, polling, feature)
+    except ClaudeUnavailable as error:
+        return "failed", (f"{error} The batch can be resumed; results already fetched are "
+                          "kept.")
+
+
+def _check(job: jobs.JobView, version: TemplateVersionView, token: str, polling: Polling,
+           feature: str) -> Polling | tuple[jobs.JobStatus, str] | None:
+    cancel = _beat(job.id, token)
+    batch_id = "" if job.external_id == polling.collected else job.external_id
+    now = time.time()
+    if not batch_id:
+        units = jobs.pending_units(job.id)
+        if not units:
+            return None
+        if cancel:
+            return "cancelled", jobs.outcome_sentence(job.id)
+        if polling.rounds_left <= 0:
+            return "failed", LEFT_UNSENT
+        jobs.set_external_id(job.id, claude.submit_batch(_requests(version, units)).id)
+        return polling  # the next check looks at it: a small batch may end within seconds
+    if cancel and not polling.cancel_sent:
+        claude.cancel_batch(batch_id)
+        polling = polling.model_copy(update={"cancel_sent": True, "next_poll": now})
+    if now < polling.next_poll:
+        return polling
+    if not claude.batch_status(batch_id).is_ended:
+        return polling.model_copy(update={"next_poll": now + POLL_S})
+    _save_results(job, version, batch_id, feature)
+    if polling.cancel_sent or _beat(job.id, token):
+        return "cancelled", jobs.outcome_sentence(job.id)
+    if not jobs.pending_units(job.id):
+        return None
+    return Polling(rounds_left=polling.rounds_left - 1, collected=batch_id)
 
 
 def _wait_until_ended(batch_id: str, job_id: int, token: str) -> bool:

@@ -1,7 +1,8 @@
 """Runs jobs. `JobRunner` is the interface pages and services use; `ThreadRunner` (the
 default) runs each job on threads inside the app process. Everything a job needs is in the
-metadata store and `execute_job(job_id, token)` is the whole of the work, so a Celery worker
-on Redis can run the same jobs later: its runner's `submit` sends `execute_job` as a task.
+metadata store and `execute_job(job_id, token)` is the whole of the work, so with
+`RESEARCH_DESK_REDIS_URL` set `get_runner` gives the Celery runner instead (in
+services/prompts/worker.py): its `submit` sends `execute_job` as a task to a worker.
 
 A job's controller keeps at most `concurrency` calls in flight, saves each result with its
 usage the moment it arrives (so a crash loses only the calls still in flight, and a resume
@@ -21,7 +22,9 @@ died finishes elsewhere without anyone pressing Resume.
 import logging
 import threading
 import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from typing import Protocol
 
 from services.access.users import UserView
@@ -32,6 +35,8 @@ from services.errors import BudgetExceeded, NotFound, ResearchDeskError
 from services.prompts import calls, jobs, message_batches, templates
 from services.prompts.calls import CallResult
 from services.prompts.jobs import UnitView
+from services.prompts.message_batches import Polling
+from services.settings import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +47,8 @@ CANCEL_CHECK_S = 0.5  # a person's cancel reaches the runner within this (it rid
 RESUME_EVERY_S = 30.0  # at most; never more than a third of the stale interval
 BUDGET_EVERY_S = 1.0
 UNEXPECTED = "Something went wrong on our side with this one; retry it."
+STOPPED_UNEXPECTEDLY = ("The batch stopped because of an unexpected error. Resume it to carry "
+                        "on; finished results are kept.")
 
 
 class JobRunner(Protocol):
@@ -96,19 +103,36 @@ class ThreadRunner:
 
     def _run(self, job_id: int) -> None:
         token = jobs.runner_token()
-        try:
+        with failed_on_surprise(job_id, token):
             execute_job(job_id, token)
-        except Exception:  # the job is marked failed; the app goes on
-            log.exception("Job %s stopped unexpectedly.", job_id)
-            jobs.finish(job_id, "failed", "The batch stopped because of an unexpected error. "
-                        "Resume it to carry on; finished results are kept.", token=token)
+
+
+@contextmanager
+def failed_on_surprise(job_id: int, token: str) -> Iterator[None]:
+    """An unexpected error marks the job failed (resumable) instead of leaving it running."""
+    try:
+        yield
+    except Exception:  # the job is marked failed; the app (or worker) goes on
+        log.exception("Job %s stopped unexpectedly.", job_id)
+        jobs.finish(job_id, "failed", STOPPED_UNEXPECTEDLY, token=token)
 
 
 _runner: JobRunner = ThreadRunner()
+_queue_lock = threading.Lock()
+_queue_runners: dict[str, JobRunner] = {}
 
 
 def get_runner() -> JobRunner:
-    return _runner
+    """The Celery runner when RESEARCH_DESK_REDIS_URL is set, the in-process one otherwise."""
+    url = get_settings().redis_url
+    if not url:
+        return _runner
+    with _queue_lock:
+        if url not in _queue_runners:
+            from services.prompts.worker import CeleryRunner  # noqa: PLC0415 - worker imports us
+
+            _queue_runners[url] = CeleryRunner(url)
+        return _queue_runners[url]
 
 
 def set_runner(runner: JobRunner) -> None:
@@ -117,40 +141,92 @@ def set_runner(runner: JobRunner) -> None:
     _runner = runner
 
 
-def execute_job(job_id: int, token: str) -> None:
+OnWaiting = Callable[[Polling], None]
+
+
+def execute_job(job_id: int, token: str, *, on_waiting: OnWaiting | None = None) -> bool:
     """The whole work of one job; safe to call again after a crash (only units without a
-    result are sent), and from several servers at once (one claims the job)."""
+    result are sent), and from several servers at once (one claims the job). False when it
+    could not be claimed (finished, cancelled, or another runner's heartbeat is fresh).
+
+    With `on_waiting` (a Celery worker), a Message Batch is looked at once and `on_waiting`
+    gets where it stands, to look again later, instead of this thread waiting hours for it."""
     job = jobs.claim(job_id, token)
     if job is None:
+        return False
+    try:
+        _execute(job, token, on_waiting)
+    except jobs.ClaimLost:  # another runner has the job now; it finishes it
+        log.info("Job %s was taken over by another runner; this one stopped.", job_id)
+    return True
+
+
+def poll_message_batch(job_id: int, token: str, polling: Polling,
+                       on_waiting: OnWaiting) -> None:
+    """One short look at a job's Message Batch for the runner that claimed it; a job that
+    was finished or taken over meanwhile ends here quietly."""
+    job = jobs.find(job_id)
+    if job is None or job.runner_token != token or job.status != "running":
+        return
+    prepared = _prepare(job, token)
+    if prepared is None:
         return
     try:
-        _execute(job, token)
-    except jobs.ClaimLost:  # another runner has the job now; it finishes it
+        _check_batch(job, *prepared, token, polling, on_waiting)
+    except jobs.ClaimLost:
         log.info("Job %s was taken over by another runner; this one stopped.", job_id)
 
 
-def _execute(job: jobs.JobView, token: str) -> None:
-    job_id = job.id
+def _prepare(job: jobs.JobView,
+             token: str) -> tuple[UserView, templates.TemplateVersionView] | None:
+    """The job's owner and template version; None (the job failed, saying why) if gone."""
     if job.template_id is None:
-        jobs.finish(job_id, "failed", "This batch has no prompt template.", token=token)
-        return
+        jobs.finish(job.id, "failed", "This batch has no prompt template.", token=token)
+        return None
     from services.access.users import get_user  # noqa: PLC0415 - avoid an import cycle
 
     person = get_user(job.owner)
     if person is None:
-        jobs.finish(job_id, "failed", "The account that started this batch no longer exists.",
+        jobs.finish(job.id, "failed", "The account that started this batch no longer exists.",
                     token=token)
-        return
+        return None
     try:
         version = templates.get_version(person, job.template_id, job.template_version)
     except NotFound as error:
-        jobs.finish(job_id, "failed", str(error), token=token)
+        jobs.finish(job.id, "failed", str(error), token=token)
+        return None
+    return person, version
+
+
+def _execute(job: jobs.JobView, token: str, on_waiting: OnWaiting | None) -> None:
+    prepared = _prepare(job, token)
+    if prepared is None:
         return
+    person, version = prepared
     feature = FEATURES.get(job.kind, "prompt.batch")
     if job.kind == "message_batch" or job.source.get("message_batches"):
+        if on_waiting is not None:
+            _check_batch(job, person, version, token, Polling(), on_waiting)
+            return
         stop = message_batches.run(job, version, token, feature)
     else:
-        stop = _Controller(job, version, feature, token).run(jobs.pending_units(job_id))
+        stop = _Controller(job, version, feature, token).run(jobs.pending_units(job.id))
+    _conclude(job, person, version, token, stop)
+
+
+def _check_batch(job: jobs.JobView, person: UserView, version: templates.TemplateVersionView,
+                 token: str, polling: Polling, on_waiting: OnWaiting) -> None:
+    step = message_batches.check(job, version, token, polling,
+                                 FEATURES.get(job.kind, "prompt.batch"))
+    if isinstance(step, Polling):
+        on_waiting(step)
+        return
+    _conclude(job, person, version, token, step)
+
+
+def _conclude(job: jobs.JobView, person: UserView, version: templates.TemplateVersionView,
+              token: str, stop: tuple[jobs.JobStatus, str] | None) -> None:
+    job_id = job.id
     if stop is not None:
         status, message = stop
         jobs.finish(job_id, status, message, token=token)
