@@ -23,6 +23,7 @@ FEATURE = "prompt.batch"
 POLL_S = 30.0
 CHECK_S = 1.0  # a person's cancel reaches the API within this
 ROUNDS = 2  # the job's batch, then one for what it left
+FIRST_WAIT_S = 1.0  # short checks: the first look again comes this soon, then less often
 SAVE_EVERY = 50
 OFFERED_FROM_UNITS = 100
 
@@ -101,6 +102,7 @@ class Polling(BaseModel):
     collected: str = ""  # a batch whose results are saved: the next check submits a new one
     cancel_sent: bool = False
     next_poll: float = 0.0  # time.time() from which the API is asked again
+    wait_s: float = FIRST_WAIT_S  # doubles up to POLL_S: a small batch may end in seconds
 
 
 def check(job: jobs.JobView, version: TemplateVersionView, token: str, polling: Polling,
@@ -131,14 +133,15 @@ def _check(job: jobs.JobView, version: TemplateVersionView, token: str, polling:
         if polling.rounds_left <= 0:
             return "failed", LEFT_UNSENT
         jobs.set_external_id(job.id, claude.submit_batch(_requests(version, units)).id)
-        return polling  # the next check looks at it: a small batch may end within seconds
+        return polling  # the next check looks at it
     if cancel and not polling.cancel_sent:
         claude.cancel_batch(batch_id)
         polling = polling.model_copy(update={"cancel_sent": True, "next_poll": now})
     if now < polling.next_poll:
         return polling
     if not claude.batch_status(batch_id).is_ended:
-        return polling.model_copy(update={"next_poll": now + POLL_S})
+        wait_s = min(POLL_S, polling.wait_s)
+        return polling.model_copy(update={"next_poll": now + wait_s, "wait_s": wait_s * 2})
     _save_results(job, version, batch_id, feature)
     if polling.cancel_sent or _beat(job.id, token):
         return "cancelled", jobs.outcome_sentence(job.id)
