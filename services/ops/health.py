@@ -128,6 +128,9 @@ def check_data_folder() -> PartHealth:
 def check_runner() -> PartHealth:
     runner = get_runner()
     if isinstance(runner, CeleryRunner):
+        if not runner.queue_answers():  # workers are asked through the queue
+            return PartHealth(status="warning", sentence=(
+                "The workers cannot be asked while the job queue is unreachable."))
         workers = runner.workers_answering()
         if not workers:
             return PartHealth(status="warning", sentence=(

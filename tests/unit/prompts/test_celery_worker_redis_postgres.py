@@ -24,6 +24,7 @@ import redis
 from services.access import users
 from services.access.users import UserView
 from services.claude import usage
+from services.ops import health
 from services.prompts import batches, enrich, jobs, runner, templates
 from services.prompts.batches import BatchRequest
 from services.prompts.enrich import EnrichRequest
@@ -172,7 +173,9 @@ def test_a_batch_started_by_a_person_runs_to_done_on_the_worker(
     assert jobs.progress(person, job_id).done == 6
     assert _sent_per_item(claude_at_fake) == Counter({f"Item {n}": 1 for n in range(6)})
     assert usage.monthly_usage("bea").calls == 6
-    assert not runner.ThreadRunner().running_jobs()  # nothing ran in this process
+    report = health.check_all()
+    assert report.ready and report.parts["queue"].status == "ok"
+    assert report.parts["runner"].sentence.startswith("1 worker answers")
 
 
 def _assert_only_calls_in_flight_went_again(person: UserView, job_id: int, units: int,
