@@ -100,10 +100,15 @@ def poll_message_batch(job_id: int, token: str, polling: dict[str, Any]) -> None
 
 @signals.worker_init.connect
 def _at_worker_start(**_: Any) -> None:
-    if not get_settings().redis_url:
+    settings = get_settings()
+    if not settings.redis_url:
         raise SystemExit("RESEARCH_DESK_REDIS_URL is not set: a worker takes its jobs from "
                          "Redis. Set it (and the app servers' other settings) and start "
                          "the worker again.")
+    if not settings.database_url or settings.database_url.startswith("duckdb"):
+        raise SystemExit("A worker needs the store the app servers share "
+                         "(RESEARCH_DESK_DATABASE_URL, PostgreSQL): the embedded DuckDB file "
+                         "can be opened by one process only.")
     wiring.install()  # every call recorded and budgets kept, as in the app
 
 

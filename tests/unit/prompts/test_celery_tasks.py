@@ -10,6 +10,7 @@ from services.access.users import UserView
 from services.prompts import batches, jobs, templates, worker
 from services.prompts.batches import BatchRequest
 from services.prompts.templates import TemplateDraft
+from services.settings import reset_settings_cache
 from services.store import research
 from tests.fakes.claude_server import FakeClaude
 
@@ -66,3 +67,16 @@ def test_the_worker_acknowledges_late_and_takes_one_job_at_a_time() -> None:
     # a task is a whole job, which may run for hours: it must not be delivered twice meanwhile
     assert conf.broker_transport_options["visibility_timeout"] >= 12 * 3600
     assert conf.task_ignore_result  # pages read everything from the store
+
+
+@pytest.mark.parametrize(("redis_url", "database_url", "said"), [
+    ("", "postgresql+psycopg://u@127.0.0.1:5432/rd", "RESEARCH_DESK_REDIS_URL is not set"),
+    ("redis://127.0.0.1:6379/0", "", "embedded DuckDB file can be opened by one process"),
+])
+def test_a_worker_without_redis_or_a_shared_store_refuses_to_start_saying_why(
+        redis_url: str, database_url: str, said: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RESEARCH_DESK_REDIS_URL", redis_url)
+    monkeypatch.setenv("RESEARCH_DESK_DATABASE_URL", database_url)
+    reset_settings_cache()
+    with pytest.raises(SystemExit, match=said):
+        worker._at_worker_start()
