@@ -363,9 +363,15 @@ def _end(path: Path, marker: str) -> bool:
     path.unlink(missing_ok=True)
     if pid is None or not _process_alive(pid, marker):
         return False
+    # Started in its own session, it leads its process group: ending the group ends the
+    # children too (Celery's pool, the sandbox's query processes).
+    try:
+        leads_group = os.getpgid(pid) == pid
+    except ProcessLookupError:
+        return True
     for sig, patience in ((signal.SIGTERM, 20), (signal.SIGKILL, 10)):
         try:
-            os.killpg(pid, sig)
+            os.killpg(pid, sig) if leads_group else os.kill(pid, sig)
         except ProcessLookupError:
             return True
         if _wait_gone(pid, marker, patience):
@@ -373,9 +379,8 @@ def _end(path: Path, marker: str) -> bool:
     return True
 
 
-def _wait_ready(folder: Path, urls: dict[str, str], seconds: float) -> None:
-    """Every app server and then nginx answer the readiness check."""
-    deadline = time.monotonic() + seconds
+def _wait_ready(folder: Path, urls: dict[str, str], deadline: float) -> None:
+    """Every one of `urls` answers the readiness check before `deadline` (monotonic)."""
     waiting = dict(urls)
     while waiting:
         for name, url in list(waiting.items()):
@@ -386,7 +391,7 @@ def _wait_ready(folder: Path, urls: dict[str, str], seconds: float) -> None:
                 raise TeamError(f"The app server {name} stopped while starting:\n"
                                 f"{_last_lines(folder / 'logs' / f'{name}.log')}")
         if waiting and time.monotonic() > deadline:
-            raise TeamError(f"Not ready after {seconds:g} s: {', '.join(waiting)} (see the "
+            raise TeamError(f"Not ready in time: {', '.join(waiting)} (see the "
                             f"logs in {folder / 'logs'} and {folder / 'nginx' / 'logs'}).")
         if waiting:
             time.sleep(0.3)
@@ -449,10 +454,13 @@ def start_team(folder: Path, ports: TeamPorts, extra_env: Mapping[str, str] | No
         _spawn(folder, "worker", [str(Path(sys.executable).with_name("celery")), "--app",
                                   "services.prompts.worker", "worker", "--loglevel", "INFO",
                                   "--concurrency", "2"], env)
+        deadline = time.monotonic() + ready_timeout_s
+        _wait_ready(folder, {f"app-{port}": f"http://127.0.0.1:{port}{READY_PATH}"
+                             for port in ports.apps}, deadline)
+        # nginx only once every server answers: a server refused while it was still
+        # starting would be left out for a while (nginx's fail_timeout), moving browsers.
         _start_nginx(folder, ports, env)
-        urls = {f"app-{port}": f"http://127.0.0.1:{port}{READY_PATH}" for port in ports.apps}
-        urls["nginx"] = f"http://127.0.0.1:{ports.proxy}{READY_PATH}"
-        _wait_ready(folder, urls, ready_timeout_s)
+        _wait_ready(folder, {"nginx": f"http://127.0.0.1:{ports.proxy}{READY_PATH}"}, deadline)
     except BaseException:
         stop_team(folder)
         raise
