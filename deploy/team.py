@@ -36,6 +36,9 @@ ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = Path(__file__).resolve().parent / "nginx.conf.template"
 DEFAULT_FOLDER = ROOT / "data" / "team"
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
+# Debian's places; /usr/sbin is not on every user's PATH.
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 DATABASE = "rd"
 READY_PATH = "/api/v1/health/ready"
 # Room for the multipart form around an uploaded file of exactly the app's limit.
@@ -151,13 +154,18 @@ def _process_alive(pid: int, marker: str) -> bool:
         os.waitpid(pid, os.WNOHANG)  # reaps it when this process started it and it ended
     except ChildProcessError:
         pass
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-    except OSError:
-        return False
-    state = stat.rsplit(")", 1)[-1].split()[0]
-    return state not in ("Z", "X") and marker in command
+    for _ in range(40):
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            return False
+        if stat.rsplit(")", 1)[-1].split()[0] in ("Z", "X"):
+            return False
+        if command:
+            return marker in command
+        time.sleep(0.05)  # a process that is only just starting shows no command line yet
+    return False
 
 
 def _read_pid(path: Path) -> int | None:
@@ -200,9 +208,9 @@ def _last_lines(path: Path, count: int = 15) -> str:
 
 def _check_tools() -> None:
     missing = [package for tool, package in ((PG_BIN / "initdb", "postgresql-15"),
-                                             (Path("/usr/bin/redis-server"), "redis-server"),
-                                             (Path("/usr/sbin/nginx"), "nginx"))
-               if not tool.exists() and shutil.which(tool.name) is None]
+                                             (Path(REDIS_SERVER), "redis-server"),
+                                             (Path(NGINX), "nginx"))
+               if not tool.exists()]
     if missing:
         raise TeamError("The team set-up needs these Debian packages: "
                         f"{', '.join(missing)} (apt-get install -y {' '.join(missing)}).")
@@ -295,7 +303,7 @@ def _start_redis(folder: Path, port: int) -> str:
     config.write_text(f"port {port}\nbind 127.0.0.1\ndir {folder / 'redis'}\n"
                       f"requirepass {password}\nappendonly yes\nsave \"\"\n")
     os.chmod(config, 0o600)
-    _spawn(folder, "redis", ["redis-server", str(config)], os.environ)
+    _spawn(folder, "redis", [REDIS_SERVER, str(config)], os.environ)
     url = f"redis://:{password}@127.0.0.1:{port}/0"
     deadline = time.monotonic() + 20
     import redis
@@ -329,7 +337,7 @@ def nginx_config(folder: Path, ports: TeamPorts, upload_limit_mb: int) -> str:
 
 def _nginx_command(folder: Path) -> list[str]:
     nginx = folder / "nginx"
-    return ["nginx", "-e", str(nginx / "logs" / "error.log"), "-p", str(nginx),
+    return [NGINX, "-e", str(nginx / "logs" / "error.log"), "-p", str(nginx),
             "-c", str(nginx / "nginx.conf")]
 
 

@@ -53,9 +53,14 @@ def test_the_nginx_config_keeps_browsers_on_one_server_and_nginx_accepts_it(
 
 
 def test_a_second_start_says_so_and_starts_nothing(
-        fake_app_server: tuple[Path, subprocess.Popen], capsys: pytest.CaptureFixture[str]
-) -> None:
+        fake_app_server: tuple[Path, subprocess.Popen], capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
     folder, process = fake_app_server
+
+    def must_not_start() -> None:
+        raise AssertionError("a second start went on to start servers")
+
+    monkeypatch.setattr(team, "_check_tools", must_not_start)
     with pytest.raises(TeamAlreadyRunning, match="already running .* at "
                                                  "http://127.0.0.1:18680 .*make team-stop"):
         team.start_team(folder, PORTS)
