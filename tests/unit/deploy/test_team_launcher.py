@@ -2,6 +2,7 @@
 second start while one runs, ports already taken, and stopping only what it started."""
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -13,6 +14,7 @@ import pytest
 
 from deploy import team
 from deploy.team import TeamAlreadyRunning, TeamError, TeamPorts
+from services.settings import PROJECT_ROOT
 
 PORTS = TeamPorts(proxy=18680, apps=(18601, 18602), postgres=15441, redis=16390)
 
@@ -50,6 +52,17 @@ def test_the_nginx_config_keeps_browsers_on_one_server_and_nginx_accepts_it(
     checked = subprocess.run([*team._nginx_command(tmp_path), "-t"], capture_output=True,
                              text=True, check=False)
     assert checked.returncode == 0, checked.stderr
+
+
+def test_the_readme_shows_the_nginx_block_make_team_uses() -> None:
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    shown = re.search(r"^```nginx\n(.*?)^```", readme, flags=re.S | re.M)
+    assert shown, "README.md shows no nginx block"
+    rendered = team.nginx_config(Path("/srv/team"), TeamPorts(), upload_limit_mb=2048)
+    block = rendered.split("---- Research Desk")[1].split("\n", 1)[1]
+    used = [line.strip() for line in block.splitlines()
+            if line.strip() and not line.strip().startswith("#")][:-1]  # the last closes http
+    assert [line.strip() for line in shown.group(1).splitlines() if line.strip()] == used
 
 
 def test_a_second_start_says_so_and_starts_nothing(
