@@ -18,6 +18,7 @@ The data stays between runs; `stop` ends only what `start` started (its pid file
 """
 
 import argparse
+import contextlib
 import json
 import os
 import secrets
@@ -470,7 +471,8 @@ def start_team(folder: Path, ports: TeamPorts, extra_env: Mapping[str, str] | No
         _start_nginx(folder, ports, env)
         _wait_ready(folder, {"nginx": f"http://127.0.0.1:{ports.proxy}{READY_PATH}"}, deadline)
     except BaseException:
-        stop_team(folder)
+        with contextlib.suppress(TeamError):  # the first failure is the one to report
+            stop_team(folder)
         raise
     return TeamHandle(folder=folder, ports=ports, env=env)
 
@@ -520,6 +522,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         print(f"Starting the team set-up in {args.folder} (PostgreSQL, Redis, "
               f"{len(_ports_from(args).apps)} app servers, a worker, nginx)…", flush=True)
+        began = time.monotonic()
         team = start_team(args.folder, _ports_from(args))
     except TeamAlreadyRunning as error:
         print(error)
@@ -529,7 +532,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     if not team.worker_running():
         print(f"Note: the Celery worker stopped at once; see {team.log('worker')}.")
-    print(f"Research Desk (team set-up) is ready at {team.url}\n"
+    print(f"Research Desk (team set-up) is ready at {team.url} (after "
+          f"{time.monotonic() - began:.0f} s)\n"
           f"App servers: {', '.join(team.app_url(i) for i in range(len(team.ports.apps)))}; "
           f"logs in {team.folder / 'logs'}.\nStop it with `make team-stop`.")
     return 0
