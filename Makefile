@@ -3,8 +3,14 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
+# `make team`: a local team set-up on loopback (ports and folder may be changed here)
+TEAM_DIR ?= data/team
+TEAM_PORT ?= 8680
+TEAM_APP_PORTS ?= 8601,8602
+TEAM_POSTGRES_PORT ?= 5441
+TEAM_REDIS_PORT ?= 6390
 
-.PHONY: run worker test lint typecheck unit bench clean
+.PHONY: run worker team team-stop test lint typecheck unit bench clean
 
 $(BIN)/python:
 	@echo "Creating the virtual environment in $(VENV)…"
@@ -28,11 +34,19 @@ run: $(VENV)/.runtime  ## start the app and its API on 127.0.0.1 (embedded DuckD
 worker: $(VENV)/.runtime  ## a Celery worker for batches and enrichments (needs RESEARCH_DESK_REDIS_URL, and the app servers' settings)
 	$(BIN)/celery --app services.prompts.worker worker --loglevel INFO --concurrency 2
 
+team: $(VENV)/.runtime  ## PostgreSQL, Redis, two app servers, a worker and nginx, all on 127.0.0.1
+	$(BIN)/python -m deploy.team start --folder $(TEAM_DIR) --port $(TEAM_PORT) \
+	  --app-ports $(TEAM_APP_PORTS) --postgres-port $(TEAM_POSTGRES_PORT) \
+	  --redis-port $(TEAM_REDIS_PORT)
+
+team-stop: $(VENV)/.runtime  ## end everything `make team` started
+	$(BIN)/python -m deploy.team stop --folder $(TEAM_DIR)
+
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 
 typecheck: $(VENV)/.dev
-	$(BIN)/mypy app.py asgi.py services components pages
+	$(BIN)/mypy app.py asgi.py services components pages deploy
 
 test: lint typecheck  ## lint, types, unit, AppTest and browser tests
 	# unit and AppTest on both cores; the browser journeys one at a time (each starts a server;
