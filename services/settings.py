@@ -107,6 +107,10 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None, validation_alias=_alias("RESEARCH_DESK_DATABASE_URL", "database_url")
     )
+    # A team's Redis: the API and sign-in limits count there (and long work queues there).
+    redis_url: str = Field(
+        default="", validation_alias=_alias("RESEARCH_DESK_REDIS_URL", "redis_url")
+    )
     cookie_key: SecretStr | None = Field(
         default=None, validation_alias=_alias("RESEARCH_DESK_COOKIE_KEY", "cookie_key")
     )
