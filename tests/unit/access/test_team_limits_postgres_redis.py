@@ -152,3 +152,26 @@ def test_redis_not_answering_refuses_api_requests_with_one_sentence(redis_down: 
     secret = api_tokens.create_token(make_admin(), "tests").secret
     answer = Api().get("/v1/datasets", token=secret)
     assert problem_of(answer, 503) == rate_limits.MSG_REDIS_DOWN
+
+
+@pytest.fixture(params=["store", "redis"])
+def counted_in(request: pytest.FixtureRequest) -> str:
+    if request.param == "redis":
+        request.getfixturevalue("redis_url")
+    return str(request.param)
+
+
+def test_take_counts_only_under_the_limit_in_the_store_and_in_redis(counted_in: str) -> None:
+    assert [rate_limits.take("s", 60, 2).taken for _ in range(3)] == [True, True, False]
+    refused = rate_limits.take("s", 60, 2)
+    assert not refused.taken and refused.count.hits == 2 and refused.count.wait_s(2) > 50
+    assert rate_limits.take("s", 60, 2, anyway=True).count.hits == 3
+    rate_limits.give_back("s")
+    assert rate_limits.peek("s")["s"].hits == 2
+    rate_limits.hit({"short": 0.05})
+    time.sleep(0.15)
+    assert rate_limits.peek("short")["short"].hits == 0  # its window has ended
+    assert rate_limits.take("short", 60, 1).count.hits == 1  # a new window starts at 1
+    rate_limits.forget("s")
+    assert rate_limits.peek("s")["s"] == rate_limits.Count()
+    assert (_store_counts() == 0) == (counted_in == "redis")
