@@ -19,12 +19,17 @@ from services.errors import StorageUnavailable
 from services.logs import configure_logging
 from services.prompts.runner import start_resume_loop
 from services.store import db
+from services.store.datasets import remove_partial_files
 
 configure_logging()
 try:
     db.migrate()
 except StorageUnavailable:  # the app's first page then shows the reason in plain words
     logging.getLogger(__name__).exception("metadata store not ready at start-up")
+try:  # half-written files a crash left behind, before any request (not only the first page)
+    remove_partial_files()
+except OSError:
+    logging.getLogger(__name__).exception("could not tidy up the data folder at start-up")
 claude_wiring.install()  # the API's Ask records usage and keeps budgets, as the pages do
 start_resume_loop()  # batches whose server stopped carry on here, even with no page open
 

@@ -160,8 +160,8 @@ class Settings(BaseSettings):
     job_stale_s: float = Field(
         default=30.0, gt=0, validation_alias=_alias("RESEARCH_DESK_JOB_STALE_S")
     )
-    # Set: batches and enrichments run on Celery workers (`make worker`) through this Redis;
-    # empty: they run on threads inside the app process.
+    # Set: batches and enrichments run on Celery workers (`make worker`) through this Redis,
+    # and the API and sign-in limits count there; empty: threads in the app, counts in the store.
     redis_url: str = Field(
         default="", validation_alias=_alias("RESEARCH_DESK_REDIS_URL", "redis_url")
     )

@@ -134,3 +134,10 @@ def empty_postgres_url(postgres_server: PostgresServer, data_dir: Path,
                        monkeypatch: pytest.MonkeyPatch) -> str:
     """A fresh database with no tables at all (for the migrations themselves)."""
     return _use(new_database(postgres_server, migrated=False), monkeypatch)
+
+
+def restart_postgres(server: PostgresServer) -> None:
+    """Restart the cluster on its port (as an operator's `pg_ctl restart` would): every open
+    connection is cut, and the server answers again once this returns."""
+    _run([str(PG_BIN / "pg_ctl"), "-D", str(server.folder / "data"), "-l",
+          str(server.folder / "pg.log"), "-m", "fast", "-w", "-t", "60", "restart"])

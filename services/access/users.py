@@ -301,31 +301,33 @@ def change_password(username: str, current_password: str, new_password: str) -> 
 def verify_login(username: str, password: str, *, client: str | None = None) -> UserView:
     """Check a sign-in attempt from `client` (the browser's address). Audited.
 
-    Three brakes (see services/access/sign_in_throttle.py, counted in the store so every
-    server sees them): a client with too many recent failures waits before any password is
-    checked; an account with too many recent failures answers "wait" to clients that failed
+    Three brakes (see services/access/sign_in_throttle.py, counted where every server sees
+    them, each taken before the password is checked so servers checking at once never check
+    more): a client with too many recent failures waits before any password is checked; an
+    account with too many recent failures answers "wait" to clients that failed
     at it, real and unknown usernames alike, so the answer never tells whether a username
     exists; and the right password from a client with no failures there still gets in, so
     nobody can lock an account's owner out by guessing.
     """
     username = username.strip().lower()[:64]
-    client_id = throttle.client_key(client)
-    wait = throttle.client_wait_s(client_id)
-    if wait > 0:  # refused before any work: no password check, no audit row per attempt
+    attempt = throttle.begin(throttle.client_key(client), username)
+    if attempt.client_wait_s > 0:  # refused before any work: no check, no audit row per attempt
         raise AuthenticationFailed(
-            f"Too many failed sign-ins from this device or network. Wait {math.ceil(wait)} "
-            "seconds, then try again.")
-    lock_wait = throttle.account_wait_s(client_id, username)
-    with session_scope(write=True) as session:
-        outcome = _login_outcome(session, username, password, lock_wait)
-        detail = outcome if isinstance(outcome, str) else ""
-        action = "sign_in" if isinstance(outcome, UserView) else "sign_in_failed"
-        audit.record(session, actor=username or "-", action=action, target=username, detail=detail)
+            "Too many failed sign-ins from this device or network. Wait "
+            f"{math.ceil(attempt.client_wait_s)} seconds, then try again.")
+    failed = True  # counted as a failure until the check says otherwise (also if it breaks)
+    try:
+        with session_scope(write=True) as session:
+            outcome = _login_outcome(session, username, password, attempt.account_wait_s)
+            detail = outcome if isinstance(outcome, str) else ""
+            action = "sign_in" if isinstance(outcome, UserView) else "sign_in_failed"
+            audit.record(session, actor=username or "-", action=action, target=username,
+                         detail=detail)
+        failed = outcome in _FAILURES
+    finally:
+        throttle.end(attempt, failed=failed)
     if isinstance(outcome, UserView):
-        throttle.record_success(client_id, username)
         return outcome
-    if outcome in _FAILURES:
-        throttle.record_failure(client_id, username)
     raise AuthenticationFailed(_LOGIN_MESSAGES.get(outcome, outcome))
 
 

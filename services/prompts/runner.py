@@ -17,6 +17,11 @@ and are saved, no new ones start, and the job's status is left to its owner. Eac
 runs one resume loop (`start_resume_loop`, at start-up): on start and every few seconds it
 hands jobs whose runner is gone back to the queue and runs them, so a batch whose server
 died finishes elsewhere without anyone pressing Resume.
+
+The store may stop answering for a moment (a PostgreSQL restart, a failover): results and
+usage that could not be written are kept in memory and written once it answers again, beats
+are tried again at the next tick, and a job is never called done while a unit still waits
+for its result.
 """
 
 import logging
@@ -27,11 +32,13 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from typing import Protocol
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from services.access.users import UserView
 from services.claude import client as claude
 from services.claude import usage
 from services.claude.client import CallUsage
-from services.errors import BudgetExceeded, NotFound, ResearchDeskError
+from services.errors import BudgetExceeded, NotFound, ResearchDeskError, StorageUnavailable
 from services.prompts import calls, jobs, message_batches, templates
 from services.prompts.calls import CallResult
 from services.prompts.jobs import UnitView
@@ -46,6 +53,11 @@ TICK_S = 0.2  # how often the writer thread beats the heartbeat and looks at the
 CANCEL_CHECK_S = 0.5  # a person's cancel reaches the runner within this (it rides the beat)
 RESUME_EVERY_S = 30.0  # at most; never more than a third of the stale interval
 BUDGET_EVERY_S = 1.0
+STORE_DOWN = (SQLAlchemyError, StorageUnavailable)  # the store did not answer this time
+UNSAVED_KEPT_S = 600.0  # results waiting for the store are kept this long, then given up
+ROUNDS = 3  # units left without a saved result are sent again at most this often
+MSG_UNSAVED = ("Some results could not be saved because the metadata store did not answer. "
+               "Resume the batch to carry on; the results that were saved are kept.")
 UNEXPECTED = "Something went wrong on our side with this one; retry it."
 STOPPED_UNEXPECTEDLY = ("The batch stopped because of an unexpected error. Resume it to carry "
                         "on; finished results are kept.")
@@ -112,9 +124,14 @@ def failed_on_surprise(job_id: int, token: str) -> Iterator[None]:
     """An unexpected error marks the job failed (resumable) instead of leaving it running."""
     try:
         yield
+    except STORE_DOWN:  # its heartbeat goes stale and a resume loop carries it on
+        log.exception("Job %s stopped: the metadata store did not answer.", job_id)
     except Exception:  # the job is marked failed; the app (or worker) goes on
         log.exception("Job %s stopped unexpectedly.", job_id)
-        jobs.finish(job_id, "failed", STOPPED_UNEXPECTEDLY, token=token)
+        try:
+            jobs.finish(job_id, "failed", STOPPED_UNEXPECTEDLY, token=token)
+        except STORE_DOWN:
+            log.exception("Job %s could not be marked failed.", job_id)
 
 
 _runner: JobRunner = ThreadRunner()
@@ -210,7 +227,7 @@ def _execute(job: jobs.JobView, token: str, on_waiting: OnWaiting | None) -> Non
             return
         stop = message_batches.run(job, version, token, feature)
     else:
-        stop = _Controller(job, version, feature, token).run(jobs.pending_units(job.id))
+        stop = _run_units(job, version, feature, token)
     _conclude(job, person, version, token, stop)
 
 
@@ -232,6 +249,20 @@ def _conclude(job: jobs.JobView, person: UserView, version: templates.TemplateVe
         jobs.finish(job_id, status, message, token=token)
         return
     complete_job(job, person, version, token)
+
+
+def _run_units(job: jobs.JobView, version: templates.TemplateVersionView, feature: str,
+               token: str) -> tuple[jobs.JobStatus, str] | None:
+    """Sends every unit without a result. Units whose results could not be saved (the store
+    was down too long) are still without one: they go again, a few rounds at most."""
+    for _ in range(ROUNDS):
+        pending = jobs.pending_units(job.id)
+        if not pending:
+            return None
+        stop = _Controller(job, version, feature, token).run(pending)
+        if stop is not None:
+            return stop
+    return ("failed", MSG_UNSAVED) if jobs.pending_units(job.id) else None
 
 
 def complete_job(job: jobs.JobView, person: UserView,
@@ -325,15 +356,33 @@ class _Controller:
         self.results: list[tuple[int, CallResult]] = []
         self.usages: list[CallUsage] = []
         self.finished = threading.Event()
+        self.store_warned = 0.0
         self.is_budgeted = usage.get_budget(job.owner).is_limited
 
     # -- the writer thread --
 
     def write_loop(self) -> None:
         while not self.finished.wait(TICK_S):
-            self.beat()
-            self.check_budget()
-        self.flush()
+            self.try_to(self.beat)
+            self.try_to(self.check_budget)
+            self.try_to(self.flush)  # what the store refused earlier
+        give_up = time.monotonic() + UNSAVED_KEPT_S
+        while not self.try_to(self.flush) and time.monotonic() < give_up:
+            time.sleep(TICK_S)
+
+    def try_to(self, step: Callable[[], None]) -> bool:
+        """Runs one step that needs the store; False (said in the log now and then) when the
+        store did not answer: the step is tried again at the next tick."""
+        try:
+            step()
+        except STORE_DOWN as error:
+            now = time.monotonic()
+            if now - self.store_warned > 10:
+                self.store_warned = now
+                log.warning("Job %s: the metadata store did not answer (%s); trying again.",
+                            self.job.id, type(error).__name__)
+            return False
+        return True
 
     def beat(self) -> None:
         now = time.monotonic()
@@ -350,8 +399,14 @@ class _Controller:
                 results, self.results = self.results, []
                 usages, self.usages = self.usages, []
             sink = claude.usage_sink()
-            jobs.save_results(self.job.id, results,
-                              usages if sink is usage.record_usage else [])
+            try:
+                jobs.save_results(self.job.id, results,
+                                  usages if sink is usage.record_usage else [])
+            except STORE_DOWN:
+                with self.lock:  # kept for the next try: nothing paid for is forgotten
+                    self.results[:0] = results
+                    self.usages[:0] = usages
+                raise
             if sink is not None and sink is not usage.record_usage:
                 for used in usages:
                     sink(used)
@@ -424,4 +479,4 @@ class _Controller:
         with self.lock:
             self.results.append((unit.id, result))
             self.usages.extend(seen)
-        self.flush()
+        self.try_to(self.flush)  # if the store does not answer, the writer thread tries again
