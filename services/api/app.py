@@ -18,7 +18,7 @@ from services.api import (
     routes_research,
     routes_usage,
 )
-from services.api.auth import Caller
+from services.api.auth import HealthCaller
 from services.api.problems import COMMON_RESPONSES
 from services.api.schemas import Health, HealthDetails, HealthPartOut
 from services.ops import health as checks
@@ -67,7 +67,7 @@ def ready(response: Response) -> Health:
 
 @health_router.get("/health/details", summary="Each part in plain words (admins)",
                    response_model=HealthDetails, responses=COMMON_RESPONSES)
-def health_details(user: Caller) -> HealthDetails:
+def health_details(user: HealthCaller) -> HealthDetails:
     """What the Admin page's Health tab shows: a sentence per part and the free space."""
     report = checks.health_for_admin(user)
     return HealthDetails(

@@ -17,7 +17,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from services.access import api_tokens, rate_limits
 from services.access.users import UserView
 from services.api.problems import MSG_NO_TOKEN, RateLimited
-from services.errors import AuthenticationFailed
+from services.errors import AuthenticationFailed, StorageUnavailable
 from services.settings import get_settings
 
 MSG_TOKEN_IN_ADDRESS = ("Send the token in the Authorization header, never in the address: "
@@ -86,4 +86,17 @@ def _limited(wait_s: float, why: str) -> RateLimited:
     return RateLimited(seconds, f"{why}; wait {seconds} seconds, then try again.")
 
 
+def current_user_for_health(request: Request,
+                            credentials: Annotated[HTTPAuthorizationCredentials | None,
+                                                   Depends(bearer)]) -> UserView:
+    """As `current_user`, but an outage of the counts themselves (Redis down) does not hide
+    the health details that explain it: the token alone decides then (tokens are long
+    random secrets, so a few uncounted guesses gain nothing)."""
+    try:
+        return current_user(request, credentials)
+    except StorageUnavailable:
+        return _token_owner(request, credentials)
+
+
 Caller = Annotated[UserView, Depends(current_user)]
+HealthCaller = Annotated[UserView, Depends(current_user_for_health)]
