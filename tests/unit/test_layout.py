@@ -5,7 +5,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ROOT / "services"
-TOP_MODULES = {"__init__.py", "settings.py", "errors.py", "logs.py", "cli.py"}
+TOP_MODULES = {"__init__.py", "settings.py", "errors.py", "logs.py", "cli.py", "labels.py"}
 
 
 def _imports(path: Path) -> set[str]:
