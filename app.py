@@ -17,10 +17,10 @@ from components.text import escape_markdown
 from services.access.permissions import can_open
 from services.access.users import has_users
 from services.claude import wiring as claude_wiring
+from services.data.datasets import remove_partial_files
 from services.errors import StorageUnavailable
 from services.logs import configure_logging
 from services.prompts.runner import start_resume_loop
-from services.store.datasets import remove_partial_files
 from services.store.db import get_engine
 
 st.set_page_config(page_title="Research Desk", page_icon=":material/science:", layout="wide")

@@ -41,8 +41,8 @@ def _signed_in_home() -> AppTest:
 def run(work_dir: Path) -> dict[str, dict]:
     os.environ["RESEARCH_DESK_DATA_DIR"] = str(work_dir / "data")
     os.environ["RESEARCH_DESK_BCRYPT_ROUNDS"] = "4"
+    from services.data.datasets import create_from_sample
     from services.settings import reset_settings_cache
-    from services.store.datasets import create_from_sample
     from services.store.db import dispose_engines
     from tests.factories import make_admin
 

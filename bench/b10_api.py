@@ -51,7 +51,7 @@ import sys, time
 from pathlib import Path
 from services.access.permissions import Role
 from services.access.users import NewUser, create_first_admin
-from services.store import datasets
+from services.data import datasets
 admin = create_first_admin(NewUser(username="bench", name="Bench", role=Role.ADMIN,
                                    password="plum-orchard-58"))
 t = time.perf_counter()

@@ -17,8 +17,8 @@ from services.claude import client as claude
 from services.claude.ask import AskTable
 from services.claude.ask_turns import TurnRequest
 from services.claude.conversations import ConversationView, MessageView
+from services.data import snapshots
 from services.errors import BudgetExceeded, ClaudeUnavailable, ResearchDeskError
-from services.store import snapshots
 
 
 def show(user: UserView, current: ConversationView | None, tables: list[AskTable],

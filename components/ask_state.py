@@ -5,7 +5,7 @@ question waiting to be answered (also in the URL, so a reload keeps it) and the 
 import streamlit as st
 
 from services.claude.conversations import ConversationView
-from services.store.datasets import DatasetView
+from services.data.datasets import DatasetView
 
 CURRENT = "ask_conversation"  # id of the open conversation, or None for a new one
 PICKED = "ask_datasets"

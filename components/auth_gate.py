@@ -2,19 +2,18 @@
 
 Our own form checks the password through `services.access.users.verify_login` (bcrypt, throttling,
 audit); streamlit-authenticator holds the session state, and its browser component writes
-the signed cookie (HS256) that signs the person back in after a refresh. The cookie names the
-account's `session_version`: signing out, changing or resetting the password and disabling
-the account raise it, and every run compares it, so a copied cookie stops working at once.
-A cookie this app cannot read (another key or algorithm, expired, garbled) means signed out.
+the signed cookie that signs the person back in after a refresh. The cookie's token is issued
+and verified in `services.access.sign_in_cookie` (key, algorithm, `exp`, session version);
+a cookie it refuses means signed out. Every run also compares the session version, so a
+copied cookie stops working at once.
 
 What a cookie can do here: it is written by page script (a Streamlit component), so it
 cannot be HttpOnly; it is SameSite=Strict, and Secure when the page came over HTTPS.
 """
 
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
-import jwt
 import streamlit as st
 import streamlit_authenticator as stauth
 from streamlit.delta_generator import DeltaGenerator
@@ -23,7 +22,7 @@ from streamlit_authenticator.utilities import LoginError
 
 from components.feedback import flash, friendly_errors, show_flash
 from components.session import VERSION_KEY, set_current_user
-from services.access import rate_limits, users
+from services.access import rate_limits, sign_in_cookie, users
 from services.access.auth_keys import cookie_key
 from services.access.users import NewUser, UserView
 from services.settings import get_settings
@@ -128,8 +127,7 @@ def _write_cookie(authenticator: stauth.Authenticate, user: UserView, slot: Delt
     if not settings.cookie_expiry_days:
         return
     expires = datetime.now() + timedelta(days=settings.cookie_expiry_days)
-    token = jwt.encode({"username": user.username, "exp_date": expires.timestamp(),
-                        "sv": user.session_version}, cookie_key(), algorithm="HS256")
+    token = sign_in_cookie.issue(user, expires)
     st.session_state[COOKIE_PENDING_KEY] = {"token": token, "expires": expires.isoformat(),
                                             "secure": _is_https()}
     _send_cookie(authenticator, slot)
@@ -157,26 +155,6 @@ def _raw_cookie() -> str | None:
     return st.context.cookies.get(get_settings().cookie_name)
 
 
-def cookie_payload() -> dict[str, Any] | None:
-    """The sign-in cookie's content if this app signed it and it has not expired; None for
-    no cookie and for any cookie it cannot trust (other key or algorithm, garbled, old)."""
-    raw = _raw_cookie()
-    if not raw:
-        return None
-    try:
-        payload = jwt.decode(raw, cookie_key(), algorithms=["HS256"])
-    except (jwt.PyJWTError, ValueError, TypeError):
-        return None
-    if not isinstance(payload, dict):
-        return None
-    expires = payload.get("exp_date")
-    if not isinstance(expires, int | float) or expires <= datetime.now().timestamp():
-        return None
-    if not isinstance(payload.get("username"), str) or not isinstance(payload.get("sv"), int):
-        return None  # includes cookies from before session versions existed
-    return payload
-
-
 def _start_session(authenticator: stauth.Authenticate, user: UserView) -> None:
     authenticator.authentication_controller.login(token={"username": user.username})
     st.session_state["logout"] = None
@@ -187,10 +165,7 @@ def _restore_from_cookie(authenticator: stauth.Authenticate) -> None:
     """A refresh or a new tab: sign back in from the cookie if it is still current."""
     if st.session_state.get("authentication_status") or st.session_state.get("logout"):
         return
-    payload = cookie_payload()
-    if payload is None or not users.is_session_current(payload["username"], payload["sv"]):
-        return
-    user = users.get_user(payload["username"])
+    user = sign_in_cookie.verify(_raw_cookie())
     if user is None:
         return
     try:

@@ -15,7 +15,7 @@ from services.data.dataset_files import frame_csv_bytes
 from services.prompts import batches, jobs
 from services.prompts.jobs import JobView, Progress
 from services.prompts.results import NUMBER_COLUMNS, results_frame
-from services.store.research import NewInsight
+from services.research.saved_insights import NewInsight
 
 REFRESH_S = 1.0
 STATUS_WORDS = {"queued": "waiting to start", "running": "running",

@@ -16,11 +16,11 @@ from services.claude.ask import SqlAttempt
 from services.claude.conversations import MessageView
 from services.data.dataset_files import frame_csv_bytes
 from services.data.display_text import has_time_zone
+from services.data.snapshots import kept_rows_note
 from services.data.time_zone import TIME_ZONE_NOTE
 from services.errors import ResearchDeskError
 from services.logs import report_unexpected
-from services.store.research import NewInsight
-from services.store.snapshots import kept_rows_note
+from services.research.saved_insights import NewInsight
 
 
 def show_table(frame: pd.DataFrame, total_rows: int, *, key: str,

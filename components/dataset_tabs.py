@@ -11,13 +11,12 @@ from components.dataset_view import cached_findings, cached_preview, show_versio
 from components.feedback import flash, friendly_errors
 from components.text import escape_markdown, number, when
 from services.access.users import UserView
-from services.data import cleaning, dataset_files
+from services.data import cleaning, dataset_files, datasets
 from services.data.cleaning import preview_sentence
 from services.data.dataset_models import DatasetProfile, Finding
+from services.data.datasets import DatasetView, VersionView
 from services.data.display_text import sql_for_people
 from services.data.time_zone import TIME_ZONE_NOTE
-from services.store import datasets
-from services.store.datasets import DatasetView, VersionView
 
 TABS = ["Preview", "Columns", "Quality", "Clean", "Versions", "Details"]
 SEVERITY = {

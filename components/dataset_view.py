@@ -13,11 +13,10 @@ from components.feedback import show_flash
 from components.text import escape_markdown, file_size, number, when
 from services.access import dataset_access
 from services.access.users import UserView
-from services.data import dataset_files, display_text, profile, quality
+from services.data import dataset_files, datasets, display_text, profile, quality
 from services.data.dataset_models import DatasetProfile, Finding
+from services.data.datasets import DatasetView, VersionView
 from services.errors import NotFound
-from services.store import datasets
-from services.store.datasets import DatasetView, VersionView
 
 PENDING_VERSION = "dataset_pending_version"
 

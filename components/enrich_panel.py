@@ -10,10 +10,10 @@ from components.text import escape_markdown
 from services.access import dataset_access
 from services.access.users import UserView
 from services.charts.spec import ChartSpec, spec_to_query_params
+from services.data import datasets
 from services.prompts import enrich, jobs, message_batches, sources, templates
 from services.prompts.enrich import EnrichPlan, EnrichRequest
 from services.settings import get_settings
-from services.store import datasets
 
 DATASET = "lab_enrich_dataset"
 PLAN = "lab_enrich_plan"

@@ -15,7 +15,7 @@ from services.charts.chart_png import can_render_png, render_png
 from services.charts.spec import ChartSpec
 from services.data.dataset_files import frame_csv_bytes
 from services.reports.insight_figure import explore_insight_spec
-from services.store.research import NewInsight
+from services.research.saved_insights import NewInsight
 
 PNG_SIZE = {"width": 1200, "height": 700, "scale": 2}
 

@@ -5,8 +5,8 @@ import streamlit as st
 from components.feedback import friendly_errors
 from components.text import escape_markdown, number
 from services.access.users import UserView
+from services.data import samples
 from services.data.samples import list_samples
-from services.store import samples
 
 ADDED = "sample_picker_added"  # picker key -> (dataset id, name, rows, was new)
 

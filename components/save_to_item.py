@@ -9,8 +9,9 @@ from components.feedback import friendly_errors
 from components.text import escape_markdown
 from services.access.permissions import can
 from services.access.users import UserView
-from services.store import research
-from services.store.research import NewInsight
+from services.research import items as research_items
+from services.research import saved_insights
+from services.research.saved_insights import NewInsight
 
 NEW_ITEM = "➕ New research item…"
 
@@ -27,7 +28,7 @@ def show(
     if not can(user.role, "save_insight"):
         return
     with st.popover("Save to research item", icon=":material/bookmark_add:"):
-        items = research.list_items(user)
+        items = research_items.list_items(user)
         mine = [i for i in items if i.owner == user.username]
         options = [NEW_ITEM, *[i.id for i in mine]]
         labels = {i.id: i.title for i in mine}
@@ -46,10 +47,10 @@ def show(
         if st.button("Save", key=f"{key}_save", type="primary"):
             with friendly_errors(f"{key}_save"):
                 item_id = (
-                    research.create_item(user, new_title).id
+                    research_items.create_item(user, research_items.ItemInput(title=new_title)).id
                     if choice == NEW_ITEM
                     else int(str(choice))
                 )
                 insight = make_insight(item_id).model_copy(update={"title": name})
-                research.save_insight(user, insight, data)
+                saved_insights.save_insight(user, insight, data)
                 st.success(f"Saved to “{escape_markdown(labels.get(item_id, new_title))}”.")

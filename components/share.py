@@ -8,8 +8,8 @@ import streamlit as st
 from components.feedback import flash
 from services.access import dataset_access
 from services.access.users import UserView
-from services.store import datasets
-from services.store.datasets import DatasetView
+from services.data import datasets
+from services.data.datasets import DatasetView
 
 
 def dataset_link(dataset_id: int) -> str:

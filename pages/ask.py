@@ -9,8 +9,8 @@ from components.session import require_page
 from services.access.permissions import can
 from services.claude import conversations
 from services.claude import wiring as claude_wiring
+from services.data import datasets, samples
 from services.data.samples import get_sample
-from services.store import datasets, samples
 from services.untrusted_sql.sandbox import warm_up
 
 claude_wiring.install()  # idempotent; AppTest runs this file without app.py

@@ -7,7 +7,7 @@ from components.feedback import empty_state, friendly_errors
 from components.params import id_from_text
 from components.session import require_page
 from services.access import dataset_access
-from services.store import datasets
+from services.data import datasets
 
 user = require_page("dataset")
 

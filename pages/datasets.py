@@ -7,9 +7,8 @@ from components.feedback import empty_state, friendly_errors
 from components.session import require_page
 from components.text import escape_markdown, file_size, number, when
 from services.access.permissions import can
-from services.data import ingest, uploads
+from services.data import datasets, ingest, uploads
 from services.data.uploads import ACCEPTED, ACCEPTED_WORDS, EXCEL_EXTENSIONS
-from services.store import datasets
 
 user = require_page("datasets")
 may_upload = can(user.role, "upload_data")

@@ -21,8 +21,8 @@ from components.text import escape_markdown
 from services.access import dataset_access
 from services.charts.chart_figure import default_title
 from services.charts.spec import ChartSpec, validate_spec
+from services.data import datasets
 from services.errors import InvalidInput, NotFound
-from services.store import datasets
 
 user = require_page("explore")
 st.title("Explore")

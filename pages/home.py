@@ -9,10 +9,10 @@ from components.text import escape_markdown, number, when
 from services.access import audit
 from services.access.permissions import can
 from services.claude import usage_report
+from services.data import datasets
+from services.data.datasets import DatasetView
 from services.research import items
 from services.settings import get_settings
-from services.store import datasets
-from services.store.datasets import DatasetView
 
 user = require_page("home")
 HOME_LIST = 5

@@ -12,13 +12,14 @@ from components.session import require_page
 from components.text import escape_markdown, model_markdown, number
 from services.claude import client as claude
 from services.claude import wiring as claude_wiring
+from services.data import datasets
 from services.prompts import batches, compare, jobs, message_batches, sources, templates
 from services.prompts import item_runs as runs_service
 from services.prompts.batches import BatchRequest
 from services.prompts.sources import ITEM_VARIABLES
 from services.prompts.templates import FIELD_TYPE_LABELS, OutputField, TemplateDraft
+from services.research import items as research_items
 from services.settings import get_settings
-from services.store import datasets, research
 
 claude_wiring.install()  # idempotent; AppTest runs this file without app.py
 user = require_page("prompt_lab")
@@ -135,7 +136,7 @@ def run_tab(all_templates: list[templates.TemplateView]) -> None:
     template_id = _template_picker(all_templates, "lab_run_template")
     if template_id is None:
         return
-    items = research.list_items(user)
+    items = research_items.list_items(user)
     if not items:
         empty_state("No research items yet.", hint="Save a chart or answer to an item first.")
         return
@@ -175,7 +176,7 @@ def _batch_request(template_id: int) -> BatchRequest | None:
                       key="lab_batch_source")
     concurrency = row_choice.calls_at_once("lab_batch")
     if source == "Research items":
-        items = research.list_items(user)
+        items = research_items.list_items(user)
         titles = {i.id: i.title for i in items}
         every = st.checkbox(f"All my visible items ({len(items):,})", key="lab_batch_all")
         chosen = list(titles) if every else st.multiselect(
@@ -246,7 +247,7 @@ def enrich_tab(all_templates: list[templates.TemplateView]) -> None:
 
 def compare_tab(all_templates: list[templates.TemplateView]) -> None:
     template_id = _template_picker(all_templates, "lab_compare_template")
-    items = research.list_items(user)
+    items = research_items.list_items(user)
     if template_id is None or not items:
         if not items:
             empty_state("No research items yet.", hint="Comparisons run on an item.")

@@ -1,8 +1,10 @@
-"""Small helpers to create accounts in tests."""
+"""Small helpers to create accounts and research items in tests."""
 
 from services.access import users
 from services.access.permissions import Role
 from services.access.users import NewUser, UserView
+from services.research import items
+from services.research.items import ItemDetail, ItemInput
 
 PASSWORD = "correct-horse-42"
 
@@ -17,3 +19,7 @@ def make_user(admin: UserView, username: str, role: Role = Role.ANALYST) -> User
     return users.create_user(
         admin, NewUser(username=username, name=username.title(), password=PASSWORD, role=role)
     )
+
+
+def make_item(actor: UserView, title: str, description: str = "") -> ItemDetail:
+    return items.create_item(actor, ItemInput(title=title, description=description))

@@ -78,10 +78,10 @@ def save_hostile_item(owner: "UserView", base: str) -> int:
 
     from services.charts.spec import ChartSpec
     from services.research import items, notes
+    from services.research import saved_insights as research
     from services.research.items import ItemInput
     from services.research.notes import NoteSave
-    from services.store import research
-    from services.store.research import NewInsight
+    from services.research.saved_insights import NewInsight
 
     item = items.create_item(owner, ItemInput(title="Hostile text", visibility="shared"))
     notes.save_notes(owner, item.id, NoteSave(text=hostile_text(base), base_version=0))

@@ -19,8 +19,8 @@ from services.access import audit
 from services.access.permissions import Role
 from services.access.users import UserView
 from services.errors import AuthenticationFailed, InvalidInput, NotFound
+from services.labels import clean_label
 from services.store.db import session_scope
-from services.store.labels import clean_label
 from services.store.models import ApiToken, User, utcnow
 
 PREFIX = "rdk_"

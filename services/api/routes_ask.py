@@ -23,9 +23,9 @@ from services.api.schemas import AskIn, AskOut
 from services.claude import ask as ask_service
 from services.claude.ask import AskResult, AskTable
 from services.claude.ask_tables import short_name
+from services.data import datasets
 from services.data.sql_names import derive_sql_names
 from services.errors import BudgetExceeded, ClaudeUnavailable
-from services.store import datasets
 
 router = APIRouter(tags=["ask"], responses=COMMON_RESPONSES | CLAUDE_RESPONSES)
 

@@ -36,11 +36,10 @@ from services.api.schemas import (
 )
 from services.charts.aggregate import aggregate, column_kinds
 from services.charts.spec import validate_spec
-from services.data import dataset_files, profile, quality, uploads
+from services.data import dataset_files, datasets, profile, quality, uploads
 from services.data.dataset_models import DatasetProfile
+from services.data.datasets import VersionView
 from services.settings import get_settings
-from services.store import datasets
-from services.store.datasets import VersionView
 
 router = APIRouter(prefix="/datasets", tags=["datasets"], responses=COMMON_RESPONSES)
 

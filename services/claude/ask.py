@@ -27,7 +27,7 @@ from services.charts.suggestion import fit_suggestion
 from services.claude import ask_prompts as prompts
 from services.claude import client as claude
 from services.claude.client import CallUsage
-from services.data import duck, duckdb_errors
+from services.data import dataset_checks, duck, duckdb_errors
 from services.data.column_kinds import chart_kind, frame_kinds, is_moment
 from services.data.column_roles import (
     ColumnStats,
@@ -144,7 +144,7 @@ def _check_caller(user: str | None, actor: UserView | None,
                   tables: Sequence[AskTable] = ()) -> str:
     """Role (may use Claude) and dataset access, before anything else; the username."""
     caller = caller_checks.require_claude(user, actor)
-    caller_checks.require_dataset_files(caller,
+    dataset_checks.require_dataset_files(caller,
                                         [(t.dataset_id, t.parquet_path) for t in tables])
     return caller.username
 
@@ -154,7 +154,7 @@ def run_sql(sql: str, tables: Sequence[AskTable], *, actor: UserView) -> Sandbox
     access to every picked table are checked first; then it runs in the sandbox with the
     usual time and row limits."""
     caller = caller_checks.require_page(actor, "ask")
-    caller_checks.require_dataset_files(caller,
+    dataset_checks.require_dataset_files(caller,
                                         [(t.dataset_id, t.parquet_path) for t in tables])
     settings = get_settings()
     return run_sandboxed(sql, {t.sql_name: t.parquet_path for t in tables},
@@ -394,7 +394,7 @@ def ask(question: str, tables: Sequence[AskTable], history: Sequence[AskTurn] = 
     the budget being spent gives status "unavailable" with the question and work kept.
     The caller's role and dataset access are checked first (`PermissionDenied`)."""
     actor = caller_checks.require_claude(user, actor)
-    caller_checks.require_dataset_files(actor, [(t.dataset_id, t.parquet_path) for t in tables])
+    dataset_checks.require_dataset_files(actor, [(t.dataset_id, t.parquet_path) for t in tables])
     usage: list[CallUsage] = []
 
     def collect(record: CallUsage) -> None:

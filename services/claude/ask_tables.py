@@ -13,11 +13,11 @@ from pathlib import Path
 from services.access import caller_checks
 from services.access.users import UserView
 from services.claude.ask import AskTable
+from services.data import dataset_checks, datasets
 from services.data.dataset_models import DatasetProfile
 from services.data.profile import profile_dataset
 from services.data.sql_names import derive_sql_names
 from services.errors import InvalidInput, NotFound, PermissionDenied
-from services.store import datasets
 
 NAME_WORDS = 3
 MAX_TABLES = 20
@@ -48,7 +48,7 @@ def tables_for(actor: UserView, dataset_ids: Sequence[int], *,
         picked = [datasets.get_dataset(caller, i) for i in ids]
         versions = [datasets.get_version(caller, i) for i in ids]
     except NotFound as error:
-        raise PermissionDenied(caller_checks.MSG_NOT_VISIBLE) from error
+        raise PermissionDenied(dataset_checks.MSG_NOT_VISIBLE) from error
     names = derive_sql_names([short_name(d.name) for d in picked])
     return [AskTable(sql_name=sql_name, display_name=dataset.name,
                      parquet_path=version.parquet_path, dataset_id=dataset.id,

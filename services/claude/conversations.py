@@ -23,11 +23,11 @@ from services.access.permissions import require
 from services.access.users import UserView
 from services.charts.spec import ChartSpec
 from services.claude.ask import AskTurn, SqlAttempt, frame_kinds
+from services.data import snapshots
 from services.errors import InvalidInput, NotFound
+from services.labels import clean_label
 from services.settings import get_settings
-from services.store import snapshots
 from services.store.db import session_scope
-from services.store.labels import clean_label
 from services.store.models import Conversation, Message, utcnow
 from services.untrusted_sql.sql_layout import readable_sql
 

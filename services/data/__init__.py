@@ -1,1 +1,2 @@
-"""The data engine: reading files, numbers and dates, profiles, quality, cleaning, DuckDB."""
+"""The data engine: reading files, numbers and dates, profiles, quality, cleaning, DuckDB;
+datasets, their versions and the samples."""

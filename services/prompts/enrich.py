@@ -19,7 +19,7 @@ from pydantic import BaseModel
 from services.access import dataset_access
 from services.access.caller_checks import require_claude
 from services.access.users import UserView
-from services.data import added_columns
+from services.data import added_columns, datasets
 from services.data.added_columns import AddClaudeColumns, NewColumn
 from services.errors import Conflict, InvalidInput, PermissionDenied, ResearchDeskError
 from services.prompts import batches, jobs, reuse, sources, templates
@@ -28,7 +28,6 @@ from services.prompts.jobs import JobView
 from services.prompts.runner import MAX_CONCURRENCY, get_runner
 from services.prompts.sources import RowSelection, UnitInput
 from services.prompts.templates import TemplateVersionView
-from services.store import datasets
 from services.store.db import session_scope
 from services.store.models import Job
 

@@ -13,13 +13,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.access import dataset_access
-from services.access.caller_checks import require_dataset
 from services.access.users import UserView
-from services.data import duck
+from services.data import datasets, duck
+from services.data.dataset_checks import require_dataset
 from services.data.sql_names import path_literal, quote_ident, read_columns, sql_literal
 from services.errors import InvalidInput
 from services.research.items import load_readable
-from services.store import datasets
 from services.store.db import session_scope
 from services.store.models import Dataset, DatasetVersion, Insight
 

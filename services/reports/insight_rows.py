@@ -18,8 +18,8 @@ from services.charts.spec import ChartSpec
 from services.data import display_text
 from services.errors import ResearchDeskError
 from services.research.insights import InsightCard, stored_chart_spec
+from services.research.saved_insights import CUT_SAMPLE, snapshot_cap
 from services.settings import get_settings
-from services.store.research import CUT_SAMPLE, snapshot_cap
 
 
 class InsightRows(BaseModel):

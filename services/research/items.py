@@ -345,6 +345,20 @@ def home_items(actor: UserView, limit: int = 5) -> tuple[list[ItemSummary], list
     return mine, shared
 
 
+def list_items(actor: UserView, *, limit: int = 200) -> list[ItemSummary]:
+    """Items this person may see (their own and shared ones, archived too), most recently
+    changed first, at most `limit`: the "Save to research item" and Prompt lab pickers.
+    Insights are not counted here (`insight_count` stays 0)."""
+    with session_scope() as session:
+        rows = session.scalars(
+            select(ResearchItem)
+            .where(item_access.readable_clause(actor))
+            .order_by(ResearchItem.updated_at.desc(), ResearchItem.id.desc())
+            .limit(max(0, limit))
+        )
+        return [ItemSummary.model_validate(r) for r in rows]
+
+
 def list_tags(actor: UserView) -> list[str]:
     """Every tag on items this person may read, A to Z (for the tag filter)."""
     # DISTINCT on the JSON's text: PostgreSQL has no equality for its json type.

@@ -1,1 +1,2 @@
-"""The metadata store: engine, tables, migrations, dataset and research metadata."""
+"""The metadata store: the engine, the tables and their migrations (nothing else: the
+operations live in their domain packages)."""

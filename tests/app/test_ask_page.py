@@ -15,7 +15,7 @@ from services.access.users import UserView
 from services.claude import client as claude
 from services.claude import conversations, usage
 from services.claude.usage import BudgetChange
-from services.store import datasets
+from services.data import datasets
 from tests.app.helpers import all_text, button, open_page, sign_in
 from tests.factories import make_admin, make_user
 from tests.fakes.claude_server import FakeClaude, point_claude_at

@@ -5,8 +5,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from services.data import quality
-from services.store import datasets
+from services.data import datasets, quality
 from tests.app.helpers import all_text, as_read, button, open_page, sign_in
 from tests.factories import make_admin
 

@@ -4,7 +4,7 @@ import pytest
 
 from services.access import users
 from services.access.permissions import Role
-from services.store import datasets
+from services.data import datasets
 from tests.app.helpers import all_text, as_read, button, open_page, sign_in
 from tests.factories import make_admin, make_user
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from services.access import users
-from services.store import datasets
+from services.data import datasets
 from tests.app.helpers import all_text, button, open_page, sign_in
 from tests.factories import make_admin
 from tests.unit.bounded_reading import REFUSED, set_read_limits, shared_strings_bomb

@@ -10,8 +10,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from services.access.users import UserView
-from services.store import datasets
-from services.store.datasets import DatasetView
+from services.data import datasets
+from services.data.datasets import DatasetView
 from tests.app.helpers import all_text, open_page, sign_in
 from tests.factories import make_admin
 

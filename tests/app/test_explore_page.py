@@ -6,8 +6,8 @@ from streamlit.testing.v1 import AppTest
 from services.access.permissions import Role
 from services.access.users import UserView
 from services.charts.spec import ChartSpec, Filter, spec_to_query_params
-from services.store import datasets
-from services.store.datasets import DatasetView
+from services.data import datasets
+from services.data.datasets import DatasetView
 from tests.app.helpers import all_text, as_read, open_page, sign_in
 from tests.factories import make_admin, make_user
 

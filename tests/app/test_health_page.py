@@ -7,9 +7,8 @@ from pathlib import Path
 import pytest
 
 from services.access import users
-from services.data import uploads
+from services.data import datasets, uploads
 from services.settings import get_settings
-from services.store import datasets
 from tests.app.helpers import all_text, open_page, sign_in
 from tests.factories import make_admin
 from tests.unwritable import keep_store_outside, unwritable

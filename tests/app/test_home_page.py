@@ -3,7 +3,7 @@
 from streamlit.testing.v1 import AppTest
 
 from services.access.permissions import Role
-from services.store import datasets
+from services.data import datasets
 from tests.app.helpers import all_text, as_read, sign_in
 from tests.factories import make_admin, make_user
 

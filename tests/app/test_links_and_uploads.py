@@ -4,7 +4,7 @@ from pathlib import Path
 
 from services.access import dataset_access, users
 from services.access.permissions import Role
-from services.store import datasets
+from services.data import datasets
 from tests.app.helpers import all_text, button, open_page, sign_in
 from tests.factories import make_admin, make_user
 

@@ -17,15 +17,15 @@ from streamlit.testing.v1 import AppTest
 from services import settings
 from services.access.users import UserView
 from services.claude import client as claude
+from services.data import datasets
 from services.data.dataset_models import DropDuplicates
+from services.data.datasets import DatasetView
 from services.prompts import jobs, templates
 from services.prompts.calls import CallResult
 from services.prompts.sources import UnitInput
 from services.prompts.templates import OutputField, TemplateDraft
-from services.store import datasets, research
-from services.store.datasets import DatasetView
 from tests.app.helpers import all_text, as_read, button, open_page, sign_in
-from tests.factories import make_admin
+from tests.factories import make_admin, make_item
 from tests.fakes.claude_server import FakeClaude, point_claude_at
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -204,7 +204,7 @@ def test_upload_messages_say_how_a_file_was_read_in_words(admin: UserView, tmp_p
 
 def test_every_page_and_dataset_tab_is_plain_words(shelf: dict[str, DatasetView],
                                                    admin: UserView, data_dir: Path) -> None:
-    item = research.create_item(admin, "Weather", "Why was 2013 wet?")
+    item = make_item(admin, "Weather", "Why was 2013 wet?")
     at = sign_in("ada")
     for page in PAGES:
         if page == "dataset":

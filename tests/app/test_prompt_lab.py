@@ -14,10 +14,10 @@ from services.claude import client as claude
 from services.prompts import batches, item_runs, jobs, runner, templates
 from services.prompts.templates import TemplateDraft
 from services.research import items
+from services.research import items as research_items
 from services.research.items import ItemInput
-from services.store import research
 from tests.app.helpers import all_text, button, open_page, sign_in
-from tests.factories import make_admin, make_user
+from tests.factories import make_admin, make_item, make_user
 from tests.fakes.claude_server import FakeClaude, point_claude_at
 
 PAGE = "pages/prompt_lab.py"
@@ -27,7 +27,7 @@ PAGE = "pages/prompt_lab.py"
 def admin() -> UserView:
     ada = make_admin()
     for n in range(3):
-        research.create_item(ada, f"Question {n}", f"Why does thing {n} happen?")
+        make_item(ada, f"Question {n}", f"Why does thing {n} happen?")
     return ada
 
 
@@ -106,7 +106,7 @@ def test_preview_and_a_single_run_on_an_item(admin: UserView, fake: FakeClaude) 
 def test_run_on_this_item_is_offered_only_on_items_one_may_change(admin: UserView) -> None:
     _template(admin)
     bob = make_user(admin, "bob")
-    research.create_item(bob, "Bob's own")
+    make_item(bob, "Bob's own")
     shared = items.create_item(admin, ItemInput(title="Ada's shared", visibility="shared"))
     at = _lab("bob", tab="Run on an item")
     at.selectbox(key="lab_run_item").select(shared.id).run()
@@ -114,7 +114,7 @@ def test_run_on_this_item_is_offered_only_on_items_one_may_change(admin: UserVie
     assert not [b for b in at.button if b.label == "Run on this item"]
     assert "Only the item's owner or an admin can run a template on it." in all_text(at)
     assert button(at, "Preview")  # reading it is still fine
-    own = next(i.id for i in research.list_items(bob) if i.title == "Bob's own")
+    own = next(i.id for i in research_items.list_items(bob) if i.title == "Bob's own")
     at.selectbox(key="lab_run_item").select(own).run()
     assert button(at, "Run on this item")
 
@@ -152,7 +152,7 @@ def test_a_batch_of_nothing_is_refused(admin: UserView, fake: FakeClaude) -> Non
 def test_an_interrupted_batch_offers_resume(admin: UserView, fake: FakeClaude,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     template = _template(admin)
-    items = research.list_items(admin)
+    items = research_items.list_items(admin)
     from services.prompts.sources import item_inputs
     job = jobs.create_job("ada", kind="batch", title="Old batch", template_id=template.id,
                           template_version=1, model="claude-haiku-4-5", concurrency=2,
@@ -179,7 +179,7 @@ def test_a_batch_that_finishes_while_shown_has_its_results_read_again(
     fake.script([{"text": "An answer."}])
     template = _template(admin)
     job = batches.start_batch(admin, batches.BatchRequest(
-        template_id=template.id, item_ids=[i.id for i in research.list_items(admin)]))
+        template_id=template.id, item_ids=[i.id for i in research_items.list_items(admin)]))
     active = runner.get_runner()
     assert isinstance(active, runner.ThreadRunner) and active.wait(job.id, timeout=30)
     real_jobs, real_units = jobs.list_jobs, jobs.list_units

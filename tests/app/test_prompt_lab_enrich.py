@@ -12,9 +12,9 @@ from streamlit.testing.v1 import AppTest
 from services import settings
 from services.access.users import UserView
 from services.claude import client as claude
+from services.data import datasets
 from services.prompts import enrich, jobs, message_batches, runner, templates
 from services.prompts.templates import OutputField, TemplateDraft
-from services.store import datasets
 from tests.app.helpers import all_text, button, open_page, sign_in
 from tests.factories import make_admin
 from tests.fakes.claude_server import FakeClaude, point_claude_at

@@ -6,11 +6,12 @@ import pytest
 from services.access import users
 from services.access.permissions import Role
 from services.charts.spec import ChartSpec
+from services.data import datasets
 from services.research import items, notes
+from services.research import saved_insights as research
 from services.research.items import ItemChanges, ItemInput
 from services.research.notes import NoteSave
-from services.store import datasets, research
-from services.store.research import NewInsight
+from services.research.saved_insights import NewInsight
 from tests.app.helpers import all_text, as_read, button, open_page, sign_in
 from tests.factories import make_admin, make_user
 from tests.markdown_checks import live_markup

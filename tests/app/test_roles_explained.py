@@ -6,7 +6,7 @@ from streamlit.testing.v1 import AppTest
 
 from components.role_note import VIEWER_NOTES
 from services.access.permissions import Role
-from services.store import datasets
+from services.data import datasets
 from tests.app.helpers import PASSWORD, all_text, button, open_page, sign_in, text_input
 from tests.factories import make_admin, make_user
 

@@ -19,7 +19,7 @@ def _token(username: str = "ada", *, version: int | None = None, key: str | None
            algorithm: str = "HS256", days: float = 7) -> str:
     user = users.get_user(username)
     payload = {"username": username,
-               "exp_date": (datetime.now() + timedelta(days=days)).timestamp(),
+               "exp": int((datetime.now() + timedelta(days=days)).timestamp()),
                "sv": user.session_version if version is None and user else version}
     return jwt.encode(payload, key or cookie_key(), algorithm=algorithm)
 
@@ -61,9 +61,9 @@ def test_a_cookie_this_app_cannot_trust_means_signed_out(
         "other key": lambda: _token(key="x" * 64),
         "garbage": lambda: "not.a.jwt",
         "expired": lambda: _token(days=-1),
-        "no version": lambda: jwt.encode({"username": "ada", "exp_date": 4e9}, cookie_key(),
+        "no version": lambda: jwt.encode({"username": "ada", "exp": 4e9}, cookie_key(),
                                          algorithm="HS256"),
-        "none algorithm": lambda: jwt.encode({"username": "ada", "exp_date": 4e9, "sv": 0},
+        "none algorithm": lambda: jwt.encode({"username": "ada", "exp": 4e9, "sv": 0},
                                              None, algorithm="none"),
     }[case]()
     at = _browser_with(token, monkeypatch)

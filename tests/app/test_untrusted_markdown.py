@@ -13,7 +13,7 @@ from services import settings
 from services.access.users import UserView
 from services.claude import client as claude
 from services.claude import conversations
-from services.store import datasets
+from services.data import datasets
 from tests.app.helpers import button, open_page, sign_in
 from tests.factories import make_admin, make_user
 from tests.fakes.claude_server import FakeClaude, point_claude_at

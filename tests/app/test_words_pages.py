@@ -9,7 +9,7 @@ import numpy as np
 from streamlit.testing.v1 import AppTest
 
 from services.charts.spec import ChartSpec, spec_to_query_params
-from services.store import datasets
+from services.data import datasets
 from tests.app.helpers import all_text, open_page, sign_in
 from tests.factories import make_admin
 

@@ -13,9 +13,9 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from services.access import users
 from services.access.permissions import Role
 from services.access.users import NewUser, UserView
+from services.data import datasets
+from services.data.datasets import DatasetView
 from services.settings import reset_settings_cache
-from services.store import datasets
-from services.store.datasets import DatasetView
 from services.store.db import dispose_engines
 from tests.e2e.conftest import wait_ready
 

@@ -11,7 +11,6 @@ from playwright.sync_api import Page, expect
 from services.access.users import UserView
 from services.prompts import templates
 from services.prompts.templates import TemplateDraft
-from services.store import research
 from tests.e2e.conftest import (
     Server,
     assert_accessible,
@@ -22,6 +21,7 @@ from tests.e2e.conftest import (
     wait_ready,
 )
 from tests.e2e.helpers import open_in_menu, open_signed_in, prepare_data_dir
+from tests.factories import make_item
 from tests.fakes.claude_server import FakeClaude
 
 ITEMS = 50
@@ -30,8 +30,8 @@ ITEMS = 50
 def seed_items_and_template(admin: UserView) -> None:
     """50 research items and one template, written before `streamlit run` opens the store."""
     for n in range(1, ITEMS + 1):
-        research.create_item(admin, f"Customer comment {n}",
-                             f"The delivery took {n} days and the box was damaged.")
+        make_item(admin, f"Customer comment {n}",
+                  f"The delivery took {n} days and the box was damaged.")
     templates.create_template(admin, TemplateDraft(
         name="Classify complaint", model="claude-haiku-4-5", max_tokens=200,
         body="Classify this comment: {description}"))

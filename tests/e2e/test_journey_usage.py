@@ -15,7 +15,6 @@ from services.claude import usage
 from services.claude.client import CallUsage
 from services.prompts import templates
 from services.prompts.templates import TemplateDraft
-from services.store import research
 from tests.e2e.conftest import (
     Server,
     assert_accessible,
@@ -31,6 +30,7 @@ from tests.e2e.helpers import (
     open_signed_in,
     prepare_data_dir,
 )
+from tests.factories import make_item
 from tests.fakes.claude_server import FakeClaude
 
 ANN_PASSWORD = "analyst-pass-42"
@@ -47,7 +47,7 @@ def seed_usage(admin: UserView) -> None:
             input_tokens=1_000 + n, output_tokens=200, cache_read_tokens=50,
             latency_ms=400 + 40 * n, cost_estimate=0.02,
             status="failed" if n % 10 == 0 else "succeeded"))
-    research.create_item(ann, "Why do customers leave?", "Churn rose in spring.")
+    make_item(ann, "Why do customers leave?", "Churn rose in spring.")
     templates.create_template(ann, TemplateDraft(name="Summarise", model="claude-haiku-4-5",
                                                  body="Summarise: {description}",
                                                  max_tokens=100))

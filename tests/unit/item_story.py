@@ -8,10 +8,11 @@ from pathlib import Path
 import pandas as pd
 
 from services.access.users import UserView
+from services.data import datasets
 from services.research import items
+from services.research import saved_insights as research
 from services.research.items import ItemInput
-from services.store import datasets, research
-from services.store.research import NewInsight
+from services.research.saved_insights import NewInsight
 
 OWNERS_PRIVATE = "Alice payroll"  # 7 rows, 2 columns: never in someone else's prompt
 SHARED = "Team sales"  # 2 rows, 3 columns

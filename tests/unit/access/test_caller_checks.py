@@ -10,10 +10,12 @@ from services.access.permissions import Role
 from services.access.users import UserView
 from services.claude import ask
 from services.claude.ask import AskResult, AskTable, SqlPlan
+from services.data import datasets
 from services.errors import PermissionDenied
-from services.store import datasets, research
-from services.store.research import NewInsight
-from tests.factories import make_admin, make_user
+from services.research import insights
+from services.research import saved_insights as research
+from services.research.saved_insights import NewInsight
+from tests.factories import make_admin, make_item, make_user
 from tests.fakes.claude_server import FakeClaude
 
 pytestmark = pytest.mark.usefixtures("claude_at_fake")
@@ -106,7 +108,7 @@ def test_an_analyst_with_access_gets_a_plan(fake: FakeClaude, admin: UserView,
 def test_save_insight_refuses_a_dataset_the_person_cannot_see(
         admin: UserView, tips: datasets.DatasetView) -> None:
     ann = make_user(admin, "ann")
-    item = research.create_item(ann, "Tips study")
+    item = make_item(ann, "Tips study")
     insight = NewInsight(item_id=item.id, kind="chart", title="Bills", spec={"x": "day"},
                          dataset_id=tips.id, dataset_version=tips.current_version)
     with pytest.raises(PermissionDenied, match="not shared with you"):
@@ -114,7 +116,7 @@ def test_save_insight_refuses_a_dataset_the_person_cannot_see(
     missing = insight.model_copy(update={"dataset_id": 99_999})
     with pytest.raises(PermissionDenied, match="not shared with you"):
         research.save_insight(ann, missing, pd.DataFrame({"day": ["Sun"]}))
-    assert research.list_insights(ann, item.id) == []
+    assert insights.list_insights(ann, item.id) == []
 
     datasets.set_shared(admin, tips.id, True)
     saved = research.save_insight(ann, insight, pd.DataFrame({"day": ["Sun"]}))
@@ -122,7 +124,7 @@ def test_save_insight_refuses_a_dataset_the_person_cannot_see(
     wrong_version = insight.model_copy(update={"dataset_version": 42})
     with pytest.raises(PermissionDenied):
         research.save_insight(ann, wrong_version, pd.DataFrame({"day": ["Sun"]}))
-    assert len(research.list_insights(ann, item.id)) == 1
+    assert len(insights.list_insights(ann, item.id)) == 1
 
 
 def test_the_sql_tab_checks_role_and_access_before_running(

@@ -11,8 +11,8 @@ from services.access import dataset_access
 from services.access.dataset_access import can_change, can_see
 from services.access.permissions import Role
 from services.access.users import UserView
+from services.data import datasets
 from services.errors import NotFound, PermissionDenied
-from services.store import datasets
 from services.store.db import session_scope
 from services.store.models import Dataset
 from tests.factories import make_admin, make_user

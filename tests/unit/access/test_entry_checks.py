@@ -21,21 +21,21 @@ from services.claude.ask import AskResult, AskTable, SqlPlan
 from services.claude.ask_turns import TurnRequest
 from services.claude.conversations import NewMessage, NewTurn
 from services.claude.usage import BudgetChange
+from services.data import datasets
 from services.data.added_columns import AddClaudeColumns
 from services.data.dataset_models import DropDuplicates, ReadOptions
 from services.errors import NotFound, PermissionDenied
-from services.store import datasets, research
-from services.store.research import NewInsight
-from tests.factories import make_admin, make_user
+from services.research import insights, items, saved_insights
+from services.research.saved_insights import NewInsight
+from tests.factories import make_admin, make_item, make_user
 from tests.fakes.claude_server import FakeClaude
 
-MODULES: list[ModuleType] = [datasets, research, conversations, ask, ask_tables, ask_turns,
+MODULES: list[ModuleType] = [datasets, saved_insights, conversations, ask, ask_tables, ask_turns,
                              usage]
 # Open to every signed-in role: what they may see is filtered by the query itself.
 OPEN_TO_ALL = {
     "datasets.list_datasets", "datasets.get_dataset", "datasets.list_versions",
     "datasets.get_version", "datasets.recipe_sql", "datasets.original_file",
-    "research.list_items", "research.list_insights",
 }
 
 
@@ -58,7 +58,7 @@ def people() -> dict[str, UserView]:
 def sealed(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each service's own store, sandbox and file work raise `Touched` (the caller's role
     is still read from the accounts table, which the checks themselves use)."""
-    for module in (datasets, research, conversations, usage):
+    for module in (datasets, saved_insights, items, conversations, usage):
         monkeypatch.setattr(module, "session_scope", _trap)
     monkeypatch.setattr(datasets, "ingest", _Trapped())
     monkeypatch.setattr(datasets, "cleaning", _Trapped())
@@ -104,8 +104,8 @@ def _viewer_calls(tmp_path: Path) -> dict[str, Callable[[UserView], Any]]:
             u, 1, name="n", description=""),
         "datasets.set_shared": lambda u: datasets.set_shared(u, 1, True),
         "datasets.delete_dataset": lambda u: datasets.delete_dataset(u, 1),
-        "research.create_item": lambda u: research.create_item(u, "Idea"),
-        "research.save_insight": lambda u: research.save_insight(
+        "items.create_item": lambda u: make_item(u, "Idea"),
+        "saved_insights.save_insight": lambda u: saved_insights.save_insight(
             u, NewInsight(item_id=1, kind="answer", title="t", spec={}), pd.DataFrame()),
         "conversations.create_conversation": lambda u: conversations.create_conversation(
             u, "t", [1]),
@@ -171,7 +171,7 @@ def test_a_stranger_cannot_reach_private_data(people: dict[str, UserView],
     shared = datasets.create_from_sample(ada, "iris")
     datasets.set_shared(ada, shared.id, True)
     thread = conversations.create_conversation(ada, "Mine", [private.id])
-    item = research.create_item(ada, "My idea")
+    item = make_item(ada, "My idea")
     before = (datasets.get_dataset(ada, private.id), conversations.list_messages(ada, thread.id))
     refused: list[Callable[[], Any]] = [
         lambda: datasets.get_dataset(bob, private.id),
@@ -186,9 +186,10 @@ def test_a_stranger_cannot_reach_private_data(people: dict[str, UserView],
         lambda: datasets.apply_steps(bob, private.id, [DropDuplicates()]),
         lambda: datasets.add_claude_columns(bob, private.id, _claude_columns(),
                                             base_version=1, note=""),
-        lambda: research.list_insights(bob, item.id),
-        lambda: research.save_insight(bob, NewInsight(item_id=item.id, kind="answer",
-                                                      title="t", spec={}), pd.DataFrame()),
+        lambda: insights.list_insights(bob, item.id),
+        lambda: saved_insights.save_insight(bob, NewInsight(item_id=item.id, kind="answer",
+                                                            title="t", spec={}),
+                                            pd.DataFrame()),
         lambda: conversations.get_conversation(bob, thread.id),
         lambda: conversations.rename_conversation(bob, thread.id, "Mine now"),
         lambda: conversations.set_datasets(bob, thread.id, []),
@@ -213,4 +214,4 @@ def test_a_stranger_cannot_reach_private_data(people: dict[str, UserView],
     after = (datasets.get_dataset(ada, private.id), conversations.list_messages(ada, thread.id))
     assert after == before
     assert conversations.list_conversations(bob) == []
-    assert research.list_insights(ada, item.id) == []
+    assert insights.list_insights(ada, item.id) == []

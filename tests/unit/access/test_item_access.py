@@ -16,9 +16,9 @@ from services.prompts.calls import CallResult
 from services.prompts.templates import TemplateDraft
 from services.reports import bundle
 from services.research import insights, items
+from services.research import saved_insights as research
 from services.research.items import ItemInput
-from services.store import research
-from services.store.research import NewInsight
+from services.research.saved_insights import NewInsight
 from tests.factories import make_admin, make_user
 from tests.fakes.claude_server import FakeClaude
 from tests.unit.one_home import files_matching

@@ -13,7 +13,7 @@ from services.access import api_tokens
 from services.access.permissions import Role
 from services.access.users import UserView
 from services.api.app import create_api
-from services.store import datasets
+from services.data import datasets
 from tests.factories import make_admin, make_user
 
 CSV = "species,island,mass\nAdelie,Torgersen,3750\nGentoo,Biscoe,5000\nAdelie,Dream,3800\n"

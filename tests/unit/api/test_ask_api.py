@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from services.claude import wiring
-from services.store import datasets
+from services.data import datasets
 from tests.fakes.claude_server import FakeClaude
 from tests.unit.api.conftest import Api, People, problem_of, upload_csv
 

@@ -6,8 +6,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from services.data import datasets
 from services.settings import get_settings, reset_settings_cache
-from services.store import datasets
 from tests.unit.api.conftest import CSV, Api, People, problem_of, upload_csv
 
 SQLISH = "x'); DROP TABLE datasets; --"

@@ -11,7 +11,7 @@ from starlette.applications import Starlette
 from services.api.downloads import content_disposition
 from services.reports import item_export
 from services.reports.bundle import slug
-from services.store.research import NewInsight, save_insight
+from services.research.saved_insights import NewInsight, save_insight
 from tests.unit.api.conftest import Api, People
 
 TITLE = "Umsatz Übersicht 研究 ☃"

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from services.store import datasets
+from services.data import datasets
 from tests.unit.api.conftest import Api, People, problem_of
 from tests.unit.api.test_datasets_api import _uploads_left
 from tests.unit.bounded_reading import (

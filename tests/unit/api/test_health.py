@@ -7,11 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from services.data import uploads
+from services.data import datasets, uploads
 from services.errors import StorageUnavailable
 from services.prompts.runner import ThreadRunner
 from services.settings import get_settings, reset_settings_cache
-from services.store import datasets
 from services.store.db import dispose_engines
 from tests.unit.api.conftest import CSV, Api, People, problem_of
 from tests.unwritable import keep_store_outside, unwritable

@@ -5,7 +5,7 @@ import zipfile
 
 import pandas as pd
 
-from services.store.research import NewInsight, save_insight
+from services.research.saved_insights import NewInsight, save_insight
 from tests.unit.api.conftest import Api, People, problem_of
 
 SQLISH = "x'); DROP TABLE research_items; --"

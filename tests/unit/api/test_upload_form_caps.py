@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Iterator
 import psutil
 
 from services.api import upload_stream
-from services.store import datasets
+from services.data import datasets
 from tests.unit.api.conftest import Api, People, problem_of
 from tests.unit.api.test_datasets_api import _uploads_left
 

@@ -6,9 +6,9 @@ import pytest
 
 from services.access.permissions import Role
 from services.claude import ask_tables
+from services.data import datasets
 from services.data.dataset_models import DatasetProfile
 from services.errors import InvalidInput, PermissionDenied
-from services.store import datasets
 from tests.factories import make_admin, make_user
 
 

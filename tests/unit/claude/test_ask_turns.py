@@ -15,9 +15,9 @@ from services.access.users import UserView
 from services.claude import ask_turns, conversations
 from services.claude.ask_turns import STEP_PLAN, STEP_RUN, TurnRequest
 from services.claude.client import ClaudeCancelled
+from services.data import datasets
+from services.data.datasets import DatasetView
 from services.errors import ClaudeUnavailable, InvalidInput, PermissionDenied, UnsafeQuery
-from services.store import datasets
-from services.store.datasets import DatasetView
 from tests.factories import make_admin, make_user
 from tests.fakes.claude_server import FakeClaude
 

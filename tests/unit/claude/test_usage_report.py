@@ -9,8 +9,7 @@ from services.claude import usage, usage_report
 from services.claude.client import CallUsage
 from services.claude.usage import BudgetChange
 from services.errors import InvalidInput
-from services.store import research
-from tests.factories import make_admin, make_user
+from tests.factories import make_admin, make_item, make_user
 
 DAY = datetime(2026, 3, 10, 12, tzinfo=UTC)
 
@@ -65,7 +64,7 @@ def test_bad_ranges_are_refused(people: tuple[UserView, UserView]) -> None:
 
 def test_my_month_counts_my_work_and_what_is_left() -> None:
     admin = make_admin()
-    item = research.create_item(admin, "Mine")
+    item = make_item(admin, "Mine")
     assert item.id
     usage.record_usage(CallUsage(user="ada", feature="ask.sql", model="claude-haiku-4-5",
                                  cost_estimate=0.25))

@@ -2,8 +2,7 @@
 
 from pathlib import Path
 
-from services.data import uploads
-from services.store import datasets
+from services.data import datasets, uploads
 from tests.factories import make_admin
 from tests.unit.datasets_fixtures import ingest_text, rows_of
 

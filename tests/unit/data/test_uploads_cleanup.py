@@ -12,9 +12,8 @@ from streamlit.runtime.memory_uploaded_file_manager import MemoryUploadedFileMan
 from streamlit.runtime.uploaded_file_manager import UploadedFile, UploadedFileRec
 
 from components import upload_memory
-from services.data import duck, uploads
+from services.data import datasets, duck, uploads
 from services.settings import get_settings
-from services.store import datasets
 
 
 class _BrokenStream(io.RawIOBase):

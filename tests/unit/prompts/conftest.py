@@ -10,8 +10,8 @@ from services.access.users import UserView
 from services.claude import client as claude
 from services.claude import usage
 from services.prompts import runner
-from services.store import research
-from tests.factories import make_admin, make_user
+from services.research.items import ItemSummary
+from tests.factories import make_admin, make_item, make_user
 from tests.fakes.claude_server import FakeClaude, point_claude_at
 
 
@@ -52,6 +52,6 @@ def viewer(admin: UserView) -> UserView:
 
 
 @pytest.fixture
-def items(analyst: UserView) -> list[research.ItemView]:
-    return [research.create_item(analyst, f"Item {n}", f"Description of item {n}")
+def items(analyst: UserView) -> list[ItemSummary]:
+    return [make_item(analyst, f"Item {n}", f"Description of item {n}")
             for n in range(1, 6)]

@@ -11,8 +11,7 @@ from services.claude import wiring
 from services.prompts import batches, templates
 from services.prompts.batches import BatchRequest
 from services.prompts.templates import TemplateDraft
-from services.store import research
-from tests.factories import make_admin
+from tests.factories import make_admin, make_item
 
 UNITS = 20
 CONCURRENCY = 2
@@ -23,7 +22,7 @@ def main() -> None:
     admin = make_admin()
     units = int(os.environ.get("CRASH_UNITS", UNITS))
     concurrency = int(os.environ.get("CRASH_CONCURRENCY", CONCURRENCY))
-    items = [research.create_item(admin, f"Item {n}") for n in range(units)]
+    items = [make_item(admin, f"Item {n}") for n in range(units)]
     template = templates.create_template(admin, TemplateDraft(
         name="Crash", body="Summarise <<{title}>>", model="claude-haiku-4-5", max_tokens=50))
     job = batches.start_batch(admin, BatchRequest(template_id=template.id, concurrency=concurrency,

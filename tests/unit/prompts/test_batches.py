@@ -8,11 +8,13 @@ import pytest
 from services.access.users import UserView
 from services.claude import usage
 from services.claude.usage import BudgetChange
+from services.data import datasets
 from services.errors import BudgetExceeded, InvalidInput, PermissionDenied
 from services.prompts import batches, jobs, runner, templates
 from services.prompts.batches import BatchRequest
 from services.prompts.templates import OutputField, TemplateDraft
-from services.store import datasets, research
+from services.research.items import ItemSummary
+from tests.factories import make_item
 from tests.fakes.claude_server import FakeClaude
 
 
@@ -29,7 +31,7 @@ def _wait(job_id: int) -> None:
 
 
 def test_a_batch_over_items_saves_every_result(claude_at_fake: FakeClaude, analyst: UserView,
-                                               items: list[research.ItemView]) -> None:
+                                               items: list[ItemSummary]) -> None:
     claude_at_fake.script([{"text": "A short summary."}])
     template = _template(analyst, temperature=0.2)
     job = batches.start_batch(analyst, BatchRequest(template_id=template.id,
@@ -46,7 +48,7 @@ def test_a_batch_over_items_saves_every_result(claude_at_fake: FakeClaude, analy
 
 
 def test_faults_are_retried_and_a_failed_unit_never_fails_the_batch(
-        claude_at_fake: FakeClaude, analyst: UserView, items: list[research.ItemView]) -> None:
+        claude_at_fake: FakeClaude, analyst: UserView, items: list[ItemSummary]) -> None:
     claude_at_fake.fail_next(status=429, count=2, retry_after=0.05)
     claude_at_fake.fail_next(status=529, count=1)
     claude_at_fake.drop_next(count=1)
@@ -68,7 +70,7 @@ def test_faults_are_retried_and_a_failed_unit_never_fails_the_batch(
 
 def test_retry_failed_sends_only_the_failed_units(claude_at_fake: FakeClaude,
                                                   analyst: UserView,
-                                                  items: list[research.ItemView]) -> None:
+                                                  items: list[ItemSummary]) -> None:
     claude_at_fake.script([{"match": "Item 2", "text": "oops"}, {"text": "fine"}])
     claude_at_fake.fail_next(status=400, count=1)  # not retried: the first call fails
     template = _template(analyst)
@@ -86,7 +88,7 @@ def test_retry_failed_sends_only_the_failed_units(claude_at_fake: FakeClaude,
 
 def test_cancel_keeps_results_that_arrived_and_stops_the_rest(
         claude_at_fake: FakeClaude, analyst: UserView) -> None:
-    many = [research.create_item(analyst, f"Thing {n}") for n in range(30)]
+    many = [make_item(analyst, f"Thing {n}") for n in range(30)]
     claude_at_fake.set_latency(0.2)
     template = _template(analyst)
     job = batches.start_batch(analyst, BatchRequest(template_id=template.id, concurrency=2,
@@ -109,7 +111,7 @@ def test_cancel_keeps_results_that_arrived_and_stops_the_rest(
 
 def test_a_budget_reached_mid_batch_stops_it_cleanly(claude_at_fake: FakeClaude,
                                                      admin: UserView, analyst: UserView,
-                                                     items: list[research.ItemView]) -> None:
+                                                     items: list[ItemSummary]) -> None:
     template = _template(analyst)
     probe = batches.plan_batch(analyst, BatchRequest(template_id=template.id,
                                                      item_ids=[items[0].id]))
@@ -128,7 +130,7 @@ def test_a_budget_reached_mid_batch_stops_it_cleanly(claude_at_fake: FakeClaude,
 
 def test_a_batch_over_the_budget_is_refused_before_any_token(
         claude_at_fake: FakeClaude, admin: UserView, analyst: UserView,
-        items: list[research.ItemView]) -> None:
+        items: list[ItemSummary]) -> None:
     usage.set_budget(admin, BudgetChange(username="ann", monthly_cost=0.000001))
     template = _template(analyst)
     with pytest.raises(BudgetExceeded, match="could cost up to"):
@@ -140,7 +142,7 @@ def test_a_batch_over_the_budget_is_refused_before_any_token(
 
 def test_bad_batches_are_refused_and_change_nothing(claude_at_fake: FakeClaude,
                                                     analyst: UserView, viewer: UserView,
-                                                    items: list[research.ItemView]) -> None:
+                                                    items: list[ItemSummary]) -> None:
     template = _template(analyst)
     with pytest.raises(InvalidInput, match="nothing to run"):
         batches.start_batch(analyst, BatchRequest(template_id=template.id, item_ids=[]))
@@ -163,7 +165,7 @@ def test_a_big_batch_asks_for_confirmation_first(claude_at_fake: FakeClaude,
     monkeypatch.setenv("RESEARCH_DESK_PROMPT_CONFIRM_UNITS", "3")
     from services import settings
     settings.reset_settings_cache()
-    many = [research.create_item(analyst, f"Thing {n}") for n in range(4)]
+    many = [make_item(analyst, f"Thing {n}") for n in range(4)]
     template = _template(analyst)
     request = BatchRequest(template_id=template.id, item_ids=[i.id for i in many])
     assert batches.plan_batch(analyst, request).needs_confirmation
@@ -176,7 +178,7 @@ def test_a_big_batch_asks_for_confirmation_first(claude_at_fake: FakeClaude,
 
 
 def test_a_template_edited_while_its_batch_runs_keeps_its_version(
-        claude_at_fake: FakeClaude, analyst: UserView, items: list[research.ItemView]) -> None:
+        claude_at_fake: FakeClaude, analyst: UserView, items: list[ItemSummary]) -> None:
     claude_at_fake.set_latency(0.05)
     template = _template(analyst)
     job = batches.start_batch(analyst, BatchRequest(template_id=template.id, concurrency=1,

@@ -17,7 +17,7 @@ from services.errors import BudgetExceeded, ClaudeUnavailable
 from services.prompts import batches, calls, item_runs, jobs, runner, templates
 from services.prompts.batches import BatchRequest
 from services.prompts.templates import TemplateDraft
-from services.store import research
+from services.research.items import ItemSummary
 from services.store.db import session_scope
 from services.store.models import Budget, BudgetHold
 from tests.fakes.claude_server import FakeClaude
@@ -31,7 +31,7 @@ def _template(actor: UserView) -> templates.TemplateView:
         max_tokens=MAX_TOKENS))
 
 
-def _request(template: templates.TemplateView, items: list[research.ItemView],
+def _request(template: templates.TemplateView, items: list[ItemSummary],
              **change: object) -> BatchRequest:
     return BatchRequest(template_id=template.id, item_ids=[i.id for i in items],
                         concurrency=2, **change)  # type: ignore[arg-type]
@@ -54,7 +54,7 @@ def _held(username: str) -> tuple[float, int, int]:
 
 def test_ten_batches_started_at_once_never_spend_past_the_budget(
         claude_at_fake: FakeClaude, admin: UserView, analyst: UserView,
-        items: list[research.ItemView]) -> None:
+        items: list[ItemSummary]) -> None:
     # Every answer uses its full length, so each batch really costs about its maximum.
     claude_at_fake.script([{"text": "long", "usage": {"output_tokens": MAX_TOKENS}}])
     template = _template(analyst)
@@ -87,7 +87,7 @@ def test_ten_batches_started_at_once_never_spend_past_the_budget(
 
 def test_a_single_call_whose_maximum_does_not_fit_is_refused_before_it_is_sent(
         claude_at_fake: FakeClaude, admin: UserView, analyst: UserView,
-        items: list[research.ItemView]) -> None:
+        items: list[ItemSummary]) -> None:
     template = _template(analyst)
     version = templates.get_version(analyst, template.id)
     most = calls.cost_of(version.model, 50, MAX_TOKENS)
@@ -110,7 +110,7 @@ def test_a_single_call_whose_maximum_does_not_fit_is_refused_before_it_is_sent(
 
 def test_the_message_batches_discount_counts_for_confirmation_and_budget(
         claude_at_fake: FakeClaude, admin: UserView, analyst: UserView,
-        items: list[research.ItemView], monkeypatch: pytest.MonkeyPatch) -> None:
+        items: list[ItemSummary], monkeypatch: pytest.MonkeyPatch) -> None:
     template = _template(analyst)
     full = batches.plan_batch(analyst, _request(template, items))
     half = batches.plan_batch(analyst, _request(template, items, use_message_batches=True))
@@ -145,7 +145,7 @@ class _Idle:
 
 def test_a_lost_jobs_hold_is_given_back_when_stale_or_resumed(
         claude_at_fake: FakeClaude, admin: UserView, analyst: UserView,
-        items: list[research.ItemView], monkeypatch: pytest.MonkeyPatch) -> None:
+        items: list[ItemSummary], monkeypatch: pytest.MonkeyPatch) -> None:
     template = _template(analyst)
     plan = batches.plan_batch(analyst, _request(template, items))
     assert plan.max_cost is not None

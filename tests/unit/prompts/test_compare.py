@@ -6,7 +6,7 @@ from services.access.users import UserView
 from services.errors import InvalidInput, PermissionDenied
 from services.prompts import compare, templates
 from services.prompts.templates import TemplateDraft
-from services.store import research
+from services.research.items import ItemSummary
 from tests.fakes.claude_server import FakeClaude
 
 MODELS = ["claude-haiku-4-5", "claude-sonnet-4-6", "claude-opus-4-7"]
@@ -18,7 +18,7 @@ def _template(actor: UserView) -> templates.TemplateView:
 
 
 def test_three_models_answer_side_by_side(claude_at_fake: FakeClaude, analyst: UserView,
-                                          items: list[research.ItemView]) -> None:
+                                          items: list[ItemSummary]) -> None:
     claude_at_fake.script([{"text": "An explanation."}])
     results = compare.compare_on_item(analyst, _template(analyst).id, items[0].id, MODELS)
     assert [r.model for r in results] == MODELS
@@ -32,14 +32,14 @@ def test_three_models_answer_side_by_side(claude_at_fake: FakeClaude, analyst: U
 
 def test_one_failing_model_does_not_hide_the_others(claude_at_fake: FakeClaude,
                                                     analyst: UserView,
-                                                    items: list[research.ItemView]) -> None:
+                                                    items: list[ItemSummary]) -> None:
     claude_at_fake.fail_next(status=404, count=1)
     results = compare.compare_on_item(analyst, _template(analyst).id, items[0].id, MODELS[:2])
     assert sorted(r.status for r in results) == ["failed", "succeeded"]
 
 
 def test_bad_comparisons_are_refused(claude_at_fake: FakeClaude, analyst: UserView,
-                                     viewer: UserView, items: list[research.ItemView]) -> None:
+                                     viewer: UserView, items: list[ItemSummary]) -> None:
     template = _template(analyst)
     with pytest.raises(InvalidInput, match="two or three"):
         compare.compare_on_item(analyst, template.id, items[0].id, MODELS[:1])

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from services.access.users import UserView
 from services.claude import usage
 from services.claude.usage import BudgetChange
+from services.data import datasets
 from services.data.dataset_models import FilterRows, RenameColumn
 from services.data.sql_names import read_columns
 from services.errors import BudgetExceeded, InvalidInput, PermissionDenied
@@ -20,7 +21,6 @@ from services.prompts import enrich, jobs, message_batches, runner, templates
 from services.prompts.enrich import EnrichRequest
 from services.prompts.sources import RowSelection
 from services.prompts.templates import OutputField, TemplateDraft
-from services.store import datasets
 from services.store.db import session_scope
 from services.store.models import Run
 from tests.fakes.claude_server import FakeClaude

@@ -17,12 +17,12 @@ from sqlalchemy import select, text, update
 from services import settings
 from services.access import users
 from services.access.users import UserView
+from services.data import datasets
 from services.prompts import batches, enrich, jobs, runner, templates
 from services.prompts.sources import UnitInput
-from services.store import datasets, research
 from services.store.db import dispose_engines, get_engine, session_scope
 from services.store.models import BudgetHold, Job, utcnow
-from tests.factories import make_admin
+from tests.factories import make_admin, make_item
 from tests.fakes.claude_server import FakeClaude
 from tests.unit.prompts import test_enrich
 from tests.unit.prompts.crash_child import CONCURRENCY, UNITS
@@ -107,7 +107,7 @@ def test_two_processes_claiming_one_job_at_once_only_one_wins(
 def test_a_runner_whose_job_was_taken_over_stops_at_its_next_heartbeat(
         claude_at_fake: FakeClaude, analyst: UserView) -> None:
     claude_at_fake.set_latency(0.2)
-    more = [research.create_item(analyst, f"Item {n}") for n in range(12)]
+    more = [make_item(analyst, f"Item {n}") for n in range(12)]
     template = templates.create_template(analyst, templates.TemplateDraft(
         name="Slow", body="Say <<{title}>>", model="claude-haiku-4-5", max_tokens=20))
     job = batches.start_batch(analyst, batches.BatchRequest(

@@ -7,7 +7,7 @@ from services.access.users import UserView
 from services.prompts import batches, jobs, message_batches, runner, templates
 from services.prompts.batches import BatchRequest
 from services.prompts.templates import OutputField, TemplateDraft
-from services.store import research
+from services.research.items import ItemSummary
 from tests.fakes.claude_server import FakeClaude
 
 
@@ -22,7 +22,7 @@ def _wait(job_id: int) -> None:
 
 
 def _kind_batch(fake: FakeClaude, analyst: UserView,
-                items: list[research.ItemView]) -> jobs.JobView:
+                items: list[ItemSummary]) -> jobs.JobView:
     """A Message Batch over the items whose answer for "Item 2" breaks the output shape."""
     fake.script([
         {"match": "Item 2", "tool_use": {"name": "record_answer", "input": {"kind": "odd"}}},
@@ -37,7 +37,7 @@ def _kind_batch(fake: FakeClaude, analyst: UserView,
 
 def test_a_message_batch_is_submitted_polled_and_saved(claude_at_fake: FakeClaude,
                                                        analyst: UserView,
-                                                       items: list[research.ItemView]) -> None:
+                                                       items: list[ItemSummary]) -> None:
     claude_at_fake.set_batch_seconds(0.3)
     job = _kind_batch(claude_at_fake, analyst, items)
     _wait(job.id)
@@ -59,7 +59,7 @@ def test_a_message_batch_is_submitted_polled_and_saved(claude_at_fake: FakeClaud
 
 
 def test_cancelling_reaches_the_api_and_resuming_sends_only_what_it_left(
-        claude_at_fake: FakeClaude, analyst: UserView, items: list[research.ItemView],
+        claude_at_fake: FakeClaude, analyst: UserView, items: list[ItemSummary],
         monkeypatch: pytest.MonkeyPatch) -> None:
     claude_at_fake.set_batch_seconds(60)
     template = templates.create_template(analyst, TemplateDraft(
@@ -91,7 +91,7 @@ def test_cancelling_reaches_the_api_and_resuming_sends_only_what_it_left(
 
 
 def test_retry_failed_sends_only_the_failed_units_in_a_new_batch(
-        claude_at_fake: FakeClaude, analyst: UserView, items: list[research.ItemView]) -> None:
+        claude_at_fake: FakeClaude, analyst: UserView, items: list[ItemSummary]) -> None:
     claude_at_fake.set_batch_seconds(0.1)
     job = _kind_batch(claude_at_fake, analyst, items)
     _wait(job.id)

@@ -7,7 +7,8 @@ from services.access.users import UserView
 from services.errors import ClaudeUnavailable, InvalidInput, NotFound, PermissionDenied
 from services.prompts import item_runs, templates
 from services.prompts.templates import OutputField, TemplateDraft
-from services.store import research
+from services.research.items import ItemSummary
+from tests.factories import make_item
 from tests.fakes.claude_server import FakeClaude
 
 
@@ -19,7 +20,7 @@ def _template(actor: UserView, **change: object) -> templates.TemplateView:
 
 def test_preview_fills_the_prompt_and_counts_tokens_at_the_api(
         claude_at_fake: FakeClaude, analyst: UserView,
-        items: list[research.ItemView]) -> None:
+        items: list[ItemSummary]) -> None:
     template = _template(analyst)
     shown = item_runs.preview_on_item(analyst, template.id, items[0].id)
     assert shown.prompt == "Summarise Item 1: Description of item 1"
@@ -31,14 +32,14 @@ def test_preview_fills_the_prompt_and_counts_tokens_at_the_api(
 
 
 def test_preview_without_claude_is_a_rough_estimate(analyst: UserView,
-                                                    items: list[research.ItemView]) -> None:
+                                                    items: list[ItemSummary]) -> None:
     template = _template(analyst)
     shown = item_runs.preview_on_item(analyst, template.id, items[0].id)
     assert not shown.is_counted and shown.input_tokens > 0
 
 
 def test_a_single_run_streams_and_is_saved_on_the_item(
-        claude_at_fake: FakeClaude, analyst: UserView, items: list[research.ItemView]) -> None:
+        claude_at_fake: FakeClaude, analyst: UserView, items: list[ItemSummary]) -> None:
     claude_at_fake.script([{"text": "Item one is about testing things well.", "chunk_size": 5}])
     template = _template(analyst)
     chunks = list(item_runs.run_on_item(analyst, template.id, items[0].id))
@@ -54,7 +55,7 @@ def test_a_single_run_streams_and_is_saved_on_the_item(
 
 
 def test_a_structured_run_saves_its_fields(claude_at_fake: FakeClaude, analyst: UserView,
-                                           items: list[research.ItemView]) -> None:
+                                           items: list[ItemSummary]) -> None:
     claude_at_fake.script([{"tool_use": {"name": "record_answer",
                                          "input": {"topic": "tests", "urgent": True}}}])
     template = _template(analyst, output_fields=[OutputField(name="topic"),
@@ -66,7 +67,7 @@ def test_a_structured_run_saves_its_fields(claude_at_fake: FakeClaude, analyst: 
 
 
 def test_a_failed_run_is_saved_with_its_reason(claude_at_fake: FakeClaude, analyst: UserView,
-                                               items: list[research.ItemView]) -> None:
+                                               items: list[ItemSummary]) -> None:
     claude_at_fake.fail_next(status=401)
     template = _template(analyst)
     with pytest.raises(ClaudeUnavailable, match="refused"):
@@ -77,14 +78,14 @@ def test_a_failed_run_is_saved_with_its_reason(claude_at_fake: FakeClaude, analy
 
 def test_runs_are_refused_for_viewers_unknown_variables_and_hidden_items(
         claude_at_fake: FakeClaude, admin: UserView, analyst: UserView, viewer: UserView,
-        items: list[research.ItemView]) -> None:
+        items: list[ItemSummary]) -> None:
     template = _template(analyst)
     with pytest.raises(PermissionDenied):
         item_runs.run_on_item(viewer, template.id, items[0].id)
     odd = _template(analyst, body="About {colour}")
     with pytest.raises(InvalidInput, match=r"\{colour\}.*\{title\}"):
         item_runs.run_on_item(analyst, odd.id, items[0].id)
-    private = research.create_item(admin, "Admin's own")
+    private = make_item(admin, "Admin's own")
     with pytest.raises(NotFound):
         item_runs.run_on_item(analyst, template.id, private.id)
     with pytest.raises(NotFound):

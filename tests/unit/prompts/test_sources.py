@@ -5,13 +5,14 @@ import pandas as pd
 from services.access.users import UserView
 from services.prompts import sources
 from services.research import notes
+from services.research import saved_insights as research
 from services.research.notes import NoteSave
-from services.store import research
-from services.store.research import NewInsight
+from services.research.saved_insights import NewInsight
+from tests.factories import make_item
 
 
 def test_notes_are_the_items_notes_and_insights_their_own_variable(analyst: UserView) -> None:
-    item = research.create_item(analyst, "Churn", "Why people leave")
+    item = make_item(analyst, "Churn", "Why people leave")
     notes.save_notes(analyst, item.id, NoteSave(text="Call the *three* biggest clients.",
                                                 base_version=0))
     research.save_insight(analyst, NewInsight(item_id=item.id, kind="answer",
@@ -24,6 +25,6 @@ def test_notes_are_the_items_notes_and_insights_their_own_variable(analyst: User
 
 
 def test_an_item_without_notes_fills_notes_with_nothing(analyst: UserView) -> None:
-    item = research.create_item(analyst, "Empty", "")
+    item = make_item(analyst, "Empty", "")
     values = sources.item_inputs(analyst, [item.id])[0].values
     assert values["notes"] == "" and values["insights"] == ""

@@ -9,12 +9,13 @@ import pytest
 from services.access.users import UserView
 from services.charts.aggregate import aggregate
 from services.charts.spec import ChartSpec
+from services.data import datasets
 from services.reports.insight_figure import explore_insight_spec
 from services.research import items, notes
+from services.research import saved_insights as research
 from services.research.items import ItemInput
 from services.research.notes import NoteSave
-from services.store import datasets, research
-from services.store.research import NewInsight
+from services.research.saved_insights import NewInsight
 from tests.factories import make_admin, make_user
 
 PENGUINS = Path(__file__).resolve().parents[2] / "data" / "penguins.csv"

@@ -16,11 +16,11 @@ import pytest
 from services.access.users import UserView
 from services.charts.aggregate import literal_condition
 from services.charts.spec import ChartSpec, Filter
+from services.data import datasets
 from services.reports import html_report, item_export, markdown_report, notebook
 from services.reports.bundle import load_export
 from services.research import insights, items
 from services.research.items import ItemInput
-from services.store import datasets
 from tests.factories import make_admin, make_user
 from tests.unit.reports.conftest import save_chart
 from tests.unit.reports.test_exports import _printed, _run
@@ -155,8 +155,8 @@ def test_without_its_dataset_an_export_says_it_shows_the_saved_sample(shop: Shop
 
 
 def test_an_answer_cut_to_fit_says_it_shows_its_first_rows() -> None:
-    from services.store import research
-    from services.store.research import NewInsight
+    from services.research import saved_insights as research
+    from services.research.saved_insights import NewInsight
 
     ana = make_user(make_admin(), "ana")
     item = items.create_item(ana, ItemInput(title="Batch"))

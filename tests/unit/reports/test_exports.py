@@ -12,13 +12,14 @@ import pandas as pd
 import pytest
 
 from services.access.permissions import Role
+from services.data import datasets
 from services.errors import NotFound
 from services.reports import html_report, item_export, markdown_report, notebook
 from services.reports.bundle import Picture, load_export
 from services.research import items
+from services.research import saved_insights as research
 from services.research.items import ItemInput
-from services.store import datasets, research
-from services.store.research import NewInsight
+from services.research.saved_insights import NewInsight
 from tests.factories import make_user
 from tests.unit.reports.conftest import Story
 
@@ -161,7 +162,7 @@ def test_export_of_200_insights_is_quick(story: Story) -> None:
 def test_notebook_reruns_dates_filters_and_colours(tmp_path: Path) -> None:
     from services.access import users
     from services.charts.spec import ChartSpec, Filter
-    from services.store import samples
+    from services.data import samples
     from tests.unit.reports.conftest import save_chart
 
     admin = users.create_first_admin(users.NewUser(

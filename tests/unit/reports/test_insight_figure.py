@@ -9,10 +9,10 @@ import pytest
 from services.charts.aggregate import aggregate
 from services.charts.chart_figure import build_figure
 from services.charts.spec import ChartSpec
+from services.data import datasets
 from services.reports.insight_figure import draw
 from services.research import insights, items
 from services.research.items import ItemInput
-from services.store import datasets
 from tests.factories import make_admin, make_user
 from tests.unit.reports.conftest import PENGUINS, save_chart
 

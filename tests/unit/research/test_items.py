@@ -6,9 +6,9 @@ import pytest
 from services.access.permissions import Role
 from services.errors import InvalidInput, NotFound, PermissionDenied
 from services.research import insights, items, notes
+from services.research import saved_insights as research
 from services.research.items import ItemChanges, ItemInput, ItemQuery
-from services.store import research
-from services.store.research import NewInsight
+from services.research.saved_insights import NewInsight
 from tests.factories import make_admin, make_user
 
 

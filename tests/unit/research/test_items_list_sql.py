@@ -15,11 +15,11 @@ from sqlalchemy import String, and_, cast, func, or_, select
 from services.access.permissions import Role
 from services.access.users import UserView
 from services.research import items
+from services.research import saved_insights as research
 from services.research.items import STATUSES, ItemInput, ItemQuery
-from services.store import research
+from services.research.saved_insights import NewInsight
 from services.store.db import session_scope
 from services.store.models import Insight, ResearchItem
-from services.store.research import NewInsight
 from tests.factories import make_admin, make_user
 
 

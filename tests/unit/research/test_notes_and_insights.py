@@ -3,13 +3,15 @@
 import pandas as pd
 import pytest
 
+from services.data import datasets
 from services.errors import InvalidInput, NotFound, PermissionDenied
 from services.research import insights, items, notes
+from services.research import items as research_items
+from services.research import saved_insights as research
 from services.research.items import ItemChanges, ItemInput
 from services.research.notes import NoteSave
-from services.store import datasets, research
-from services.store.research import NewInsight
-from tests.factories import make_admin, make_user
+from services.research.saved_insights import NewInsight
+from tests.factories import make_admin, make_item, make_user
 
 
 def test_notes_save_and_history_say_who_when_and_what() -> None:
@@ -116,10 +118,10 @@ def test_an_insight_whose_dataset_was_deleted_still_shows_and_says_so() -> None:
 def test_save_to_item_picker_and_admin_edits() -> None:
     admin = make_admin()
     ana = make_user(admin, "ana")
-    item = research.create_item(ana, "From Explore")
+    item = make_item(ana, "From Explore")
     with pytest.raises(InvalidInput, match="at most 200"):
-        research.create_item(ana, "x" * 201)
-    assert [i.id for i in research.list_items(ana)] == [item.id]
+        make_item(ana, "x" * 201)
+    assert [i.id for i in research_items.list_items(ana)] == [item.id]
     items.update_item(ana, item.id, ItemChanges(visibility="shared"))
     _answer(admin, item.id, "Admin adds")  # owner or admin may add
     assert insights.count_insights(ana, item.id) == 1

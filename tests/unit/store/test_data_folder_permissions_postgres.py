@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from services.store import datasets
+from services.data import datasets
 from services.store.db import dispose_engines, get_engine
 from tests.factories import make_admin
 

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from sqlalchemy import event
 
 from services.access.users import UserView
-from services.store import datasets
+from services.data import datasets
 from services.store.db import get_engine, session_scope
 from services.store.models import Dataset, DatasetVersion, utcnow
 from tests.factories import make_admin, make_user

@@ -5,10 +5,9 @@ from pathlib import Path
 import pytest
 
 from services.access.permissions import Role
-from services.data import profile
+from services.data import datasets, profile
 from services.data.dataset_models import Impute, ParseNumber
 from services.errors import InvalidInput, NotFound, PermissionDenied
-from services.store import datasets
 from tests.factories import make_admin, make_user
 
 

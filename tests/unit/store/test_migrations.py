@@ -12,8 +12,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import IntegrityError
 
 from services.access import users
+from services.data import datasets
 from services.settings import get_settings
-from services.store import datasets
 from services.store.db import MIGRATIONS_DIR, dispose_engines, get_engine
 
 

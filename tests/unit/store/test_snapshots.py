@@ -8,10 +8,11 @@ import pytest
 
 from services.claude import conversations as conv
 from services.claude.conversations import NewMessage
+from services.data import snapshots
+from services.research import saved_insights as research
+from services.research.saved_insights import NewInsight
 from services.settings import reset_settings_cache
-from services.store import research, snapshots
-from services.store.research import NewInsight
-from tests.factories import make_admin
+from tests.factories import make_admin, make_item
 
 
 def _huge_cells(rows: int = 60, width: int = 1_000_000) -> pd.DataFrame:
@@ -48,7 +49,7 @@ def test_snapshot_caps_come_from_settings(monkeypatch: pytest.MonkeyPatch) -> No
 
 def test_a_saved_insight_snapshot_is_capped_in_bytes() -> None:
     ada = make_admin()
-    item = research.create_item(ada, "Notes")
+    item = make_item(ada, "Notes")
     saved = research.save_insight(ada, NewInsight(item_id=item.id, kind="answer",
                                                   title="Big", summary="s", spec={}),
                                   _huge_cells(rows=300, width=100_000))

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 
+from services.data import datasets
 from services.data.dataset_models import DropColumns
 from services.errors import Conflict
-from services.store import datasets
 from tests.factories import make_admin
 
 

@@ -3,9 +3,9 @@
 import pytest
 
 from services.access.permissions import Role
+from services.data import datasets, samples
 from services.data.samples import SAMPLES, SAMPLES_DIR, list_samples
 from services.errors import InvalidInput, PermissionDenied
-from services.store import datasets, samples
 from tests.factories import make_admin, make_user
 
 

@@ -24,9 +24,9 @@ from services.access.users import UserView
 from services.data import added_columns, cleaning, duck, ingest, uploads
 from services.data.dataset_models import IngestResult, ReadOptions, Step
 from services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from services.labels import clean_label
 from services.settings import get_settings
 from services.store.db import session_scope
-from services.store.labels import clean_label
 from services.store.models import Dataset, DatasetVersion, utcnow
 
 log = logging.getLogger(__name__)

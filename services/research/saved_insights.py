@@ -1,7 +1,7 @@
-"""Research items and the insights saved to them (a chart or an answer, with its data).
+"""Saving a chart or an answer to a research item, with a capped snapshot of its data.
 
-This is the small slice that Explore and Ask need to save their work; the full Research
-pages (notes, templates, export) build on the same tables.
+Explore, Ask and the Prompt lab save their work here; listing, ordering and removing the
+insights of an item is services.research.insights, the items themselves services.research.items.
 """
 
 from datetime import datetime
@@ -11,25 +11,19 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import func, select
 
-from services.access import item_access
-from services.access.caller_checks import require_dataset
 from services.access.permissions import require
 from services.access.users import UserView
+from services.data import snapshots
+from services.data.dataset_checks import require_dataset
 from services.errors import InvalidInput
 from services.research import items as item_rules
 from services.settings import get_settings
-from services.store import snapshots
 from services.store.db import session_scope
-from services.store.models import Insight, ResearchItem, utcnow
+from services.store.models import Insight, utcnow
 
 MAX_SNAPSHOT_ROWS = 1_000
 CHART_SAMPLE_SEED = 42  # a chart cut to fit is a random sample, the same one every time
 CUT_SAMPLE = "sample"  # how a chart's saved rows were cut (stored in its spec's "drawn")
-
-
-# One model for an item in a list: the Research list's summary (the picker's lists leave
-# `insight_count` at 0: they do not count insights).
-ItemView = item_rules.ItemSummary
 
 
 class InsightView(BaseModel):
@@ -56,27 +50,6 @@ class NewInsight(BaseModel):
     spec: dict[str, Any]
     dataset_id: int | None = None
     dataset_version: int | None = None
-
-
-def list_items(actor: UserView, *, limit: int = 200) -> list[ItemView]:
-    """Items this person may see: their own and shared ones, most recently changed first
-    (at most `limit`: the "Save to research item" picker, not the Research page; insights
-    are not counted here)."""
-    with session_scope() as session:
-        rows = session.scalars(
-            select(ResearchItem)
-            .where(item_access.readable_clause(actor))
-            .order_by(ResearchItem.updated_at.desc(), ResearchItem.id.desc())
-            .limit(limit)
-        )
-        return [ItemView.model_validate(r) for r in rows]
-
-
-def create_item(actor: UserView, title: str, description: str = "") -> ItemView:
-    require(actor.role, "save_insight")
-    detail = item_rules.create_item(
-        actor, item_rules.ItemInput(title=title, description=description))
-    return ItemView.model_validate(detail.model_dump())
 
 
 def snapshot_cap() -> int:
@@ -131,13 +104,3 @@ def save_insight(actor: UserView, insight: NewInsight, data: pd.DataFrame) -> In
         item.updated_at = utcnow()
         session.flush()
         return InsightView.model_validate(row)
-
-
-def list_insights(actor: UserView, item_id: int) -> list[InsightView]:
-    with session_scope() as session:
-        item_rules.load_readable(session, actor, item_id)
-        rows = session.scalars(
-            select(Insight).where(Insight.item_id == item_id)
-            .order_by(func.coalesce(Insight.position, 0), Insight.id)
-        )
-        return [InsightView.model_validate(r) for r in rows]
