@@ -15,11 +15,11 @@ from starlette.routing import Mount
 
 from services.api.app import create_api
 from services.claude import wiring as claude_wiring
+from services.data.datasets import remove_partial_files
 from services.errors import StorageUnavailable
 from services.logs import configure_logging
 from services.prompts.runner import start_resume_loop
 from services.store import db
-from services.store.datasets import remove_partial_files
 
 configure_logging()
 try:

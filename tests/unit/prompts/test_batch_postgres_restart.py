@@ -10,7 +10,7 @@ from services.claude import usage
 from services.prompts import batches, jobs, runner, templates
 from services.prompts.batches import BatchRequest
 from services.prompts.templates import TemplateDraft
-from services.store import research
+from tests.factories import make_item
 from tests.fakes.claude_server import FakeClaude
 from tests.postgres_server import PostgresServer, restart_postgres
 
@@ -21,7 +21,7 @@ def test_a_batch_survives_a_postgres_restart_and_completes_by_itself(
         postgres_server: PostgresServer, postgres_url: str, claude_at_fake: FakeClaude,
         admin: UserView) -> None:
     claude_at_fake.set_latency(0.05)
-    items = [research.create_item(admin, f"Item {n}") for n in range(UNITS)]
+    items = [make_item(admin, f"Item {n}") for n in range(UNITS)]
     template = templates.create_template(admin, TemplateDraft(
         name="Restart", body="Summarise <<{title}>>", model="claude-haiku-4-5", max_tokens=50))
     job = batches.start_batch(admin, BatchRequest(template_id=template.id,

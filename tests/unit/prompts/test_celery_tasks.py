@@ -11,7 +11,7 @@ from services.prompts import batches, jobs, templates, worker
 from services.prompts.batches import BatchRequest
 from services.prompts.templates import TemplateDraft
 from services.settings import reset_settings_cache
-from services.store import research
+from tests.factories import make_item
 from tests.fakes.claude_server import FakeClaude
 
 
@@ -27,7 +27,7 @@ class _Nowhere:
 def job_id(claude_at_fake: FakeClaude, analyst: UserView,
            monkeypatch: pytest.MonkeyPatch) -> int:
     monkeypatch.setattr(batches, "get_runner", _Nowhere)  # the test plays the worker
-    items = [research.create_item(analyst, f"Item {n}") for n in range(3)]
+    items = [make_item(analyst, f"Item {n}") for n in range(3)]
     template = templates.create_template(analyst, TemplateDraft(
         name="Sum", body="Summarise {title}", model="claude-haiku-4-5", max_tokens=50))
     return batches.start_batch(analyst, BatchRequest(

@@ -24,6 +24,7 @@ import redis
 from services.access import users
 from services.access.users import UserView
 from services.claude import usage
+from services.data import datasets
 from services.ops import health
 from services.prompts import batches, enrich, jobs, runner, templates
 from services.prompts.batches import BatchRequest
@@ -32,10 +33,9 @@ from services.prompts.sources import RowSelection
 from services.prompts.templates import OutputField, TemplateDraft
 from services.prompts.worker import CeleryRunner
 from services.settings import reset_settings_cache
-from services.store import datasets, research
 from services.store.db import dispose_engines
 from tests import redis_server as redis_fixtures
-from tests.factories import make_admin, make_user
+from tests.factories import make_admin, make_item, make_user
 from tests.fakes.claude_server import FakeClaude
 from tests.postgres_server import PostgresServer, new_database
 from tests.redis_server import RedisServer
@@ -129,7 +129,7 @@ def _person(admin: UserView, name: str) -> UserView:
 
 
 def _start_batch(person: UserView, units: int, concurrency: int, **request: object) -> int:
-    items = [research.create_item(person, f"Item {n}") for n in range(units)]
+    items = [make_item(person, f"Item {n}") for n in range(units)]
     template = templates.create_template(person, TemplateDraft(
         name=f"Summarise {time.monotonic_ns()}", body="Summarise <<{title}>>",
         model="claude-haiku-4-5", max_tokens=50))

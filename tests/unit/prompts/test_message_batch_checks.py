@@ -13,9 +13,9 @@ from services.prompts import batches, jobs, message_batches, runner, templates
 from services.prompts.batches import BatchRequest
 from services.prompts.message_batches import Polling
 from services.prompts.templates import TemplateDraft
-from services.store import research
 from services.store.db import session_scope
 from services.store.models import Job
+from tests.factories import make_item
 from tests.fakes.claude_server import FakeClaude
 
 TOKEN = "worker-host:77:abc"
@@ -33,7 +33,7 @@ class _Nowhere:
 def job_id(claude_at_fake: FakeClaude, analyst: UserView, monkeypatch: pytest.MonkeyPatch) -> int:
     monkeypatch.setattr(message_batches, "POLL_S", 0.05)
     monkeypatch.setattr(batches, "get_runner", _Nowhere)  # the test plays the worker
-    items = [research.create_item(analyst, f"Item {n}") for n in range(3)]
+    items = [make_item(analyst, f"Item {n}") for n in range(3)]
     template = templates.create_template(analyst, TemplateDraft(
         name="Sum", body="Summarise {title}", model="claude-haiku-4-5", max_tokens=50))
     return batches.start_batch(analyst, BatchRequest(

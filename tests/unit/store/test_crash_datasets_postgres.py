@@ -16,9 +16,9 @@ from sqlalchemy import func, select
 
 from services.access import api_tokens
 from services.access.users import UserView
+from services.data import datasets
 from services.data.dataset_models import DropDuplicates
 from services.settings import PROJECT_ROOT, get_settings
-from services.store import datasets
 from services.store.db import dispose_engines, session_scope
 from services.store.models import Dataset, DatasetVersion
 from tests.factories import make_admin
@@ -30,7 +30,7 @@ import sys
 from pathlib import Path
 from services.access.users import get_user
 from services.data.dataset_models import DropDuplicates
-from services.store import datasets
+from services.data import datasets
 admin = get_user("ada")
 if sys.argv[1] == "upload":
     datasets.create_from_upload(admin, Path(sys.argv[2]), original_name="big.csv")
