@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
+BACKUP_DIR ?= backups
 
-.PHONY: run test lint typecheck unit bench clean
+.PHONY: run test lint typecheck unit bench clean backup restore
 
 $(BIN)/python:
 	@echo "Creating the virtual environment in $(VENV)…"
@@ -24,6 +25,13 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 run: $(VENV)/.runtime  ## start the app and its API on 127.0.0.1 (embedded DuckDB under data/runtime)
 	@echo "Starting Research Desk on http://127.0.0.1:$(PORT) (API docs at /api/docs; stop it with Ctrl+C)"
 	$(BIN)/uvicorn asgi:app --host 127.0.0.1 --port $(PORT)
+
+backup: $(VENV)/.runtime  ## one archive of the metadata and dataset files in $(BACKUP_DIR)
+	$(BIN)/python -m services.cli backup --to "$(BACKUP_DIR)"
+
+restore: $(VENV)/.runtime  ## make restore ARCHIVE=backups/research-desk-….tar.gz (an empty installation)
+	@test -n "$(ARCHIVE)" || { echo "Say which archive to restore: make restore ARCHIVE=$(BACKUP_DIR)/research-desk-….tar.gz"; exit 2; }
+	$(BIN)/python -m services.cli restore "$(ARCHIVE)"
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
