@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from services.access import users
-from services.errors import Conflict, InvalidInput
+from services.errors import Conflict, InvalidInput, StorageUnavailable
 from services.ops import backup, table_dump
-from services.store import datasets
+from services.store import datasets, db
 from services.store.db import dispose_engines, get_engine, session_scope
 from services.store.models import AuditEntry
 from tests.factories import PASSWORD
@@ -208,3 +208,25 @@ def test_the_commands_back_up_and_restore(tmp_path: Path, monkeypatch: pytest.Mo
     assert done.returncode == 0, done.stderr
     assert "Restored" in done.stdout and "3 dataset files" in done.stdout
     assert everything() == before and dataset_rows(ana) == rows_before
+
+
+HOLD = ("import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True);"
+        " time.sleep(60)")
+
+
+def test_a_backup_while_a_server_holds_the_embedded_store_asks_to_stop_it(
+        tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    make_installation(tmp_path)
+    dispose_engines()
+    monkeypatch.setattr(db, "DUCKDB_LOCK_WAIT_SECONDS", 0.3)
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(data_dir / "metadata.duckdb")],
+                              text=True, stdout=subprocess.PIPE)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with pytest.raises(StorageUnavailable) as error:
+            backup.backup(tmp_path / "backups")
+    finally:
+        holder.kill()
+        holder.wait()
+    assert "Stop the server" in _one_sentence(error)
+    assert not (tmp_path / "backups").exists()
