@@ -169,8 +169,10 @@ def _write_archive(to_folder: Path, manifest: Manifest, dumps: dict[str, IO[byte
     partial = archive.with_name(f".{archive.name}.partial")
     try:
         descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        # light compression: Parquet files are compressed already (level 6 took 3x as long
+        # for an archive 6 % smaller)
         with os.fdopen(descriptor, "wb") as raw, \
-                tarfile.open(fileobj=raw, mode="w:gz", compresslevel=6) as tar:
+                tarfile.open(fileobj=raw, mode="w:gz", compresslevel=1) as tar:
             text = manifest.model_dump_json(indent=2).encode()
             _add_bytes(tar, MANIFEST, io.BytesIO(text), len(text))
             for name, spool in dumps.items():
