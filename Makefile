@@ -9,8 +9,9 @@ TEAM_PORT ?= 8680
 TEAM_APP_PORTS ?= 8601,8602
 TEAM_POSTGRES_PORT ?= 5441
 TEAM_REDIS_PORT ?= 6390
+BACKUP_DIR ?= backups
 
-.PHONY: run worker team team-stop test lint typecheck unit bench clean
+.PHONY: run worker team team-stop backup restore test lint typecheck unit bench clean
 
 $(BIN)/python:
 	@echo "Creating the virtual environment in $(VENV)…"
@@ -41,6 +42,13 @@ team: $(VENV)/.runtime  ## PostgreSQL, Redis, two app servers, a worker and ngin
 
 team-stop: $(VENV)/.runtime  ## end everything `make team` started
 	$(BIN)/python -m deploy.team stop --folder $(TEAM_DIR)
+
+backup: $(VENV)/.runtime  ## one archive of the metadata and dataset files in $(BACKUP_DIR)
+	$(BIN)/python -m services.cli backup --to "$(BACKUP_DIR)"
+
+restore: $(VENV)/.runtime  ## make restore ARCHIVE=backups/research-desk-….tar.gz (an empty installation)
+	@test -n "$(ARCHIVE)" || { echo "Say which archive to restore: make restore ARCHIVE=$(BACKUP_DIR)/research-desk-….tar.gz"; exit 2; }
+	$(BIN)/python -m services.cli restore "$(ARCHIVE)"
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

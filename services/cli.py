@@ -4,6 +4,8 @@
     python -m services.cli create-token USERNAME --name NAME [--expires-in-days N]
     python -m services.cli revoke-tokens USERNAME
     python -m services.cli migrate
+    python -m services.cli backup [--to FOLDER]
+    python -m services.cli restore ARCHIVE
 
 Passwords are read from standard input (typed twice at a terminal, one line from a pipe),
 never from the command line, where they would stay in the shell's history. Each command is
@@ -16,11 +18,13 @@ import getpass
 import sys
 from collections.abc import Sequence
 from datetime import datetime
+from pathlib import Path
 
 from services.access import api_tokens, users
 from services.access.permissions import Role
 from services.access.users import NewUser, UserView
 from services.errors import ResearchDeskError
+from services.ops import backup as backups
 from services.store import db
 from services.store.models import utcnow
 
@@ -72,6 +76,18 @@ def migrate(_args: argparse.Namespace) -> str:
     return f"The metadata store is up to date (revision {db.migrate()})."
 
 
+def backup(args: argparse.Namespace) -> str:
+    made = backups.backup(Path(args.to))
+    return (f"Backup written to {made.archive} ({made.bytes / 1e6:,.1f} MB: "
+            f"{sum(made.rows.values()):,} rows, {made.files:,} dataset files).")
+
+
+def restore(args: argparse.Namespace) -> str:
+    done = backups.restore(Path(args.archive))
+    return (f"Restored {sum(done.rows.values()):,} rows and {done.files:,} dataset files. "
+            "People sign in again with their passwords.")
+
+
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(
         prog="python -m services.cli",
@@ -105,6 +121,21 @@ def parser() -> argparse.ArgumentParser:
         description="Update the metadata store to this version of Research Desk. Servers "
                     "do this when they start; several may do it at once on PostgreSQL.")
     upgrade.set_defaults(run=migrate)
+    save = commands.add_parser(
+        "backup", help="write one archive of the metadata and the dataset files",
+        description="Write one archive (.tar.gz, named with the time) of the metadata and "
+                    "the dataset files. On PostgreSQL servers may keep running; with the "
+                    "embedded store, stop the server first.")
+    save.add_argument("--to", default="backups", help="the folder for the archive "
+                      "(default: backups)")
+    save.set_defaults(run=backup)
+    load = commands.add_parser(
+        "restore", help="bring a backup archive into an empty installation",
+        description="Bring an archive made by the backup command into an empty installation "
+                    "(a new data folder, and a new database with RESEARCH_DESK_DATABASE_URL), "
+                    "on either store.")
+    load.add_argument("archive", help="the .tar.gz file made by the backup command")
+    load.set_defaults(run=restore)
     return main
 
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 from sqlalchemy import Select, and_, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from services.access import audit, dataset_access
 from services.access.permissions import require
 from services.access.users import UserView
-from services.data import added_columns, cleaning, duck, ingest, uploads
+from services.data import added_columns, cleaning, data_folder, duck, ingest, uploads
 from services.data.dataset_models import IngestResult, ReadOptions, Step
 from services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from services.labels import clean_label
@@ -70,6 +70,9 @@ class VersionView(BaseModel):
     note: str
     created_by: str
     created_at: datetime
+
+    # rows keep the path relative to the data folder (services.data.data_folder)
+    _resolved = field_validator("parquet_path", mode="before")(data_folder.resolve)
 
 
 def _clean_name(name: str) -> str:
@@ -177,7 +180,7 @@ def _record(
     row = DatasetVersion(
         dataset_id=dataset.id,
         version=version,
-        parquet_path=str(file.parquet_path),
+        parquet_path=data_folder.stored(file.parquet_path),
         rows=file.rows,
         columns=file.columns,
         bytes=file.bytes,
@@ -303,7 +306,9 @@ def find_identical_upload(actor: UserView, upload_path: Path) -> DatasetView | N
             .order_by(Dataset.id)).all()
     digest: str | None = None
     for dataset_id, parquet_path in firsts:
-        originals = Path(parquet_path).parent / ORIGINALS
+        if not data_folder.is_inside(parquet_path):
+            continue
+        originals = data_folder.resolve(parquet_path).parent / ORIGINALS
         for original in (originals.glob("*") if originals.is_dir() else []):
             if original.stat().st_size != size:
                 continue
@@ -467,7 +472,7 @@ def apply_steps(
         base = session.get(DatasetVersion, (dataset_id, base_version or dataset.current_version))
         if base is None:
             raise NotFound("That version of the dataset does not exist.")
-        base_path, base_number = Path(base.parquet_path), base.version
+        base_path, base_number = data_folder.resolve(base.parquet_path), base.version
     done = "; ".join(cleaning.describe_step(step) for step in steps)
     blanked = cleaning.unreadable_sentence(base_path, steps)  # never silent, even in history
     return _add_version(
@@ -493,7 +498,8 @@ def add_claude_columns(actor: UserView, dataset_id: int, step: added_columns.Add
         dataset_id,
         lambda folder: added_columns.apply(base_path, step, folder / "data.parquet"),
         source=f"columns added by Claude to version {base.version}",
-        recipe=[step.model_dump(mode="json")],
+        recipe=[{**step.model_dump(mode="json"),
+                 "results_file": data_folder.stored(step.results_file)}],
         recipe_sql=added_columns.step_sql(base_path, step),
         note=f"{added_columns.describe(step)}. {note}".strip(),
     )
@@ -608,7 +614,8 @@ def delete_dataset(actor: UserView, dataset_id: int) -> None:
         versions = session.scalars(
             select(DatasetVersion).where(DatasetVersion.dataset_id == dataset_id)
         ).all()
-        folders = {Path(v.parquet_path).parent for v in versions}
+        folders = {data_folder.resolve(v.parquet_path).parent for v in versions
+                   if data_folder.is_inside(v.parquet_path)}
         for version in versions:
             session.delete(version)
         session.flush()

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from services.access import dataset_access
 from services.access.users import UserView
 from services.charts.spec import ChartSpec
+from services.data import data_folder
 from services.errors import InvalidInput, NotFound
 from services.research.items import load_editable, load_readable, touch
 from services.store.db import session_scope
@@ -87,7 +88,8 @@ def _datasets(session: Session, actor: UserView, rows: list[Insight],
     if pairs:
         versions = session.scalars(select(DatasetVersion).where(
             tuple_(DatasetVersion.dataset_id, DatasetVersion.version).in_(list(pairs))))
-        files = {(v.dataset_id, v.version): v.parquet_path for v in versions}
+        files = {(v.dataset_id, v.version): str(data_folder.resolve(v.parquet_path))
+                 for v in versions if data_folder.is_inside(v.parquet_path)}
     visible = {i: d for i, d in found.items() if dataset_access.can_see(actor, d)}
     return visible, files, set(found)
 

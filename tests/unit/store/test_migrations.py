@@ -38,6 +38,8 @@ def _store_at(revision: str) -> None:
     """A store migrated only to `revision`, with a person, a dataset and two versions."""
     settings = get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    # as rows were written before 0011: the absolute path of a file inside the data folder
+    old_file = str(settings.data_dir / "datasets" / "old" / "data.parquet")
     engine = create_engine(settings.metadata_url)
     config = _config()
     with engine.begin() as connection:
@@ -57,9 +59,9 @@ def _store_at(revision: str) -> None:
             connection.execute(text(
                 "INSERT INTO dataset_versions (dataset_id, version, parquet_path, rows, "
                 "columns, bytes, source, recipe, recipe_sql, note, created_by, created_at) "
-                "SELECT id, :version, '/old/data.parquet', :rows, 3, 1000, 'upload', NULL, '', "
+                "SELECT id, :version, :path, :rows, 3, 1000, 'upload', NULL, '', "
                 "'', 'old', :when FROM datasets"), {"version": version, "rows": rows,
-                                                   "when": WHEN})
+                                                   "when": WHEN, "path": old_file})
     engine.dispose()
 
 
