@@ -9,19 +9,19 @@ import pytest
 from sqlalchemy import select
 
 from services.access.users import UserView
-from services.data import dataset_files
+from services.data import dataset_files, datasets
 from services.data.dataset_models import Impute
 from services.ops import table_dump
 from services.prompts import templates
 from services.prompts.templates import OutputField, TemplateDraft
 from services.research import items, notes
+from services.research import saved_insights as research
 from services.research.items import ItemInput
 from services.research.notes import NoteSave
+from services.research.saved_insights import NewInsight
 from services.settings import reset_settings_cache
-from services.store import datasets, research
 from services.store.db import dispose_engines, get_engine, session_scope
 from services.store.models import ItemRun, Job, JobUnit, Run, utcnow
-from services.store.research import NewInsight
 from tests.factories import make_admin, make_user
 
 BACKUP_ACTIONS = ("backup_made", "backup_restored")

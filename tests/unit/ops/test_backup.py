@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from services.access import users
+from services.data import datasets
 from services.errors import Conflict, InvalidInput, StorageUnavailable
 from services.ops import backup, table_dump
-from services.store import datasets, db
+from services.store import db
 from services.store.db import dispose_engines, get_engine, session_scope
 from services.store.models import AuditEntry
 from tests.factories import PASSWORD

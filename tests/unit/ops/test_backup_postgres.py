@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import Connection, Table
 
 from services.access import users
+from services.data import datasets
 from services.ops import backup, table_dump
-from services.store import datasets
 from tests.factories import PASSWORD, make_user
 from tests.postgres_server import PostgresServer, new_database
 from tests.unit.ops.backup_story import (

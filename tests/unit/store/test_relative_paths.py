@@ -11,11 +11,10 @@ from alembic.config import Config
 from sqlalchemy import create_engine, text
 
 from services.access.users import UserView
-from services.data import data_folder, dataset_files
+from services.data import data_folder, dataset_files, datasets
 from services.data.dataset_models import Impute
 from services.errors import NotFound
 from services.settings import get_settings, reset_settings_cache
-from services.store import datasets
 from services.store.db import MIGRATIONS_DIR, dispose_engines, get_engine
 from tests.factories import make_admin
 
