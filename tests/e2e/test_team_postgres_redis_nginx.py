@@ -201,3 +201,9 @@ def test_two_servers_behind_nginx_share_postgres_redis_and_the_data_folder(
     assert answer == "North sells the most: 160 in all."
     assert json.loads(events[0][1].removeprefix("data: "))["rows"][0] == {
         "region": "North", "total": 160}
+
+    # The Celery worker runs and answers the servers: batches and enrichments go there.
+    assert handle.worker_running()
+    details = json.loads(_api(handle, "/health/details", token))
+    assert details["parts"]["runner"]["sentence"].startswith("1 worker answers"), details
+    assert details["parts"]["queue"]["status"] == "ok", details
