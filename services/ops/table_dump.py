@@ -12,6 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import IO, Any
 
+import pandas as pd
 from sqlalchemy import JSON, Connection, DateTime, MetaData, Sequence, Table, func, select, text
 
 from services.store.models import Base
@@ -80,9 +81,35 @@ def load_rows(connection: Connection, table: Table, lines: Iterable[bytes]) -> i
     target = _loadable(table)
     count = 0
     for batch in _batches(lines, table):
-        connection.execute(target.insert(), batch)
+        if connection.dialect.name == "duckdb":
+            _insert_into_duckdb(connection, table, batch)
+        else:
+            connection.execute(target.insert(), batch)
         count += len(batch)
     return count
+
+
+def _insert_into_duckdb(connection: Connection, table: Table,
+                        batch: list[dict[str, Any]]) -> None:
+    """DuckDB runs an executemany one row at a time (70,000 rows took a minute): the batch
+    goes in as one frame instead, JSON values as their text."""
+    names = [c.name for c in table.columns]
+    frame = pd.DataFrame({
+        name: pd.Series([_json_text(row.get(name)) if isinstance(table.columns[name].type, JSON)
+                         else row.get(name) for row in batch], dtype=object)
+        for name in names})
+    raw = connection.connection.driver_connection
+    raw.register("rd_restore_batch", frame)  # type: ignore[union-attr]
+    try:
+        columns = ", ".join(f'"{name}"' for name in names)
+        connection.exec_driver_sql(
+            f'INSERT INTO "{table.name}" ({columns}) SELECT {columns} FROM rd_restore_batch')
+    finally:
+        raw.unregister("rd_restore_batch")  # type: ignore[union-attr]
+
+
+def _json_text(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False)
 
 
 def count_rows(connection: Connection, table: Table) -> int:
