@@ -10,6 +10,8 @@ TEAM_APP_PORTS ?= 8601,8602
 TEAM_POSTGRES_PORT ?= 5441
 TEAM_REDIS_PORT ?= 6390
 BACKUP_DIR ?= backups
+# which unit and AppTest tests used the metadata store (written by `make test`, then read)
+STORE_USERS := .pytest-store-users
 
 .PHONY: run worker team team-stop backup restore test lint typecheck unit bench clean
 
@@ -61,7 +63,13 @@ test: lint typecheck  ## lint, types, unit, AppTest and browser tests
 	# two at once saved two minutes but raced the sign-in cookie's rerun on this 2-core box)
 	# (worksteal: a worker that runs out of tests takes queued ones from the other; the 15
 	# slowest tests are listed, so a test that slows the suite down shows in the CI log)
-	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=15 -n 2 --dist worksteal tests/unit tests/app
+	rm -rf $(STORE_USERS)
+	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=15 -n 2 --dist worksteal tests/unit tests/app --record-store-users $(STORE_USERS)
+	# The same tests on PostgreSQL: exactly those that opened the metadata store in the pass
+	# above (recorded per test by tests/conftest.py, also when a child process opened it), each
+	# on its own database cloned from a migrated template; a test that never touches the store
+	# would prove nothing twice. Tests about the DuckDB file itself are marked `duckdb_only`.
+	RESEARCH_DESK_TEST_STORE=postgres $(BIN)/python -m pytest -q -p no:cacheprovider --durations=15 -n 2 --dist worksteal tests/unit tests/app --only-store-users $(STORE_USERS)
 	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=15 tests/e2e
 
 unit: $(VENV)/.dev
@@ -71,4 +79,4 @@ bench: $(VENV)/.dev  ## benchmarks; writes bench/results.json and bench/results.
 	$(BIN)/python -m bench.run
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache $(STORE_USERS)

@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from services.access import api_tokens, audit, users
 from services.access.audit import AuditFilter
 from services.store.db import dispose_engines
@@ -71,6 +73,8 @@ def test_weak_passwords_and_unknown_people_are_refused(data_dir: Path) -> None:
     assert _cli("create-token", "nobody").returncode == 2  # --name is required
 
 
+@pytest.mark.duckdb_only(reason="the DuckDB file it makes; `migrate` on PostgreSQL is "
+                                "tests/unit/store/test_migrations_postgres.py")
 def test_migrate_brings_a_new_store_to_the_newest_revision(data_dir: Path) -> None:
     done = _cli("migrate")
     assert done.returncode == 0, done.stderr

@@ -30,6 +30,7 @@ def test_environment_overrides_secrets_file(
     assert "sk-file-123456" not in repr(get_settings())
 
 
+@pytest.mark.duckdb_only(reason="the default store, used when no database URL is set")
 def test_default_database_lives_in_the_data_dir(data_dir: Path) -> None:
     assert get_settings().metadata_url == f"duckdb:///{data_dir / 'metadata.duckdb'}"
 
@@ -61,6 +62,7 @@ def test_unwritable_data_dir_gives_a_clear_message(
         db.get_engine()
 
 
+@pytest.mark.duckdb_only(reason="a damaged DuckDB file in the data folder")
 def test_corrupt_metadata_file_gives_a_clear_message(data_dir: Path) -> None:
     data_dir.mkdir(parents=True)
     (data_dir / "metadata.duckdb").write_bytes(b"this is not a database" * 100)

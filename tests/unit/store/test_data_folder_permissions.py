@@ -17,6 +17,8 @@ def _mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
+@pytest.mark.duckdb_only(reason="the DuckDB file's own mode; the folder on PostgreSQL is "
+                                "test_data_folder_permissions_postgres.py")
 def test_a_new_data_folder_and_its_files_are_owner_only(data_dir: Path) -> None:
     admin = make_admin()
     view = datasets.create_from_sample(admin, "tips")

@@ -3,12 +3,15 @@ PostgreSQL twin, with Alembic's full comparison, is in test_migrations_postgres.
 duckdb-engine cannot reflect through SQLAlchemy 2.1's PostgreSQL-style catalogue queries, so
 this reads DuckDB's own catalogue: tables, columns, whether they take NULL, and indexes."""
 
+import pytest
 from sqlalchemy import text
 
 from services.store.db import get_engine
 from services.store.models import Base
 
 
+@pytest.mark.duckdb_only(reason="reads DuckDB's own catalogue; the PostgreSQL twin is "
+                                "test_migrations_postgres.py")
 def test_models_match_the_migrations_on_duckdb() -> None:
     with get_engine().connect() as connection:
         columns = {(row.table_name, row.column_name, row.is_nullable == "YES")

@@ -14,6 +14,7 @@ HOLD = ("import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held'
         " time.sleep(60)")
 
 
+@pytest.mark.duckdb_only(reason="the DuckDB file lock; PostgreSQL serves many processes")
 def test_a_store_held_by_another_process_is_named_as_such(
         migrated_store: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     db.ensure_data_dir(data_dir)

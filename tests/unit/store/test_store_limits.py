@@ -8,6 +8,8 @@ from services.settings import reset_settings_cache
 from services.store.db import dispose_engines, get_engine
 
 
+@pytest.mark.duckdb_only(reason="DuckDB's memory and thread settings (PostgreSQL has its own "
+                                "server's limits)")
 def test_the_metadata_store_has_the_configured_memory_and_thread_limits(
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RESEARCH_DESK_DUCKDB_MEMORY_MB", "300")
