@@ -69,8 +69,15 @@ test: lint typecheck  ## lint, types, unit, AppTest and browser tests
 	# above (recorded per test by tests/conftest.py, also when a child process opened it), each
 	# on its own database cloned from a migrated template; a test that never touches the store
 	# would prove nothing twice. Tests about the DuckDB file itself are marked `duckdb_only`.
-	RESEARCH_DESK_TEST_STORE=postgres $(BIN)/python -m pytest -q -p no:cacheprovider --durations=15 -n 2 --dist worksteal tests/unit tests/app --only-store-users $(STORE_USERS)
-	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=15 tests/e2e
+	# It runs on one core beside the browser journeys, which mostly wait for a browser or a
+	# server to start (~15 CPU seconds in a 30 s journey): the two overlap instead of adding
+	# up. Its output follows the journeys'; either failing fails the run.
+	@rm -f $(STORE_USERS)/postgres.log; \
+	( RESEARCH_DESK_TEST_STORE=postgres $(BIN)/python -m pytest -q -p no:cacheprovider --durations=15 tests/unit tests/app --only-store-users $(STORE_USERS) > $(STORE_USERS)/postgres.log 2>&1 ) & postgres=$$!; \
+	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=15 tests/e2e; journeys=$$?; \
+	wait $$postgres; pass=$$?; \
+	echo "--- unit and AppTest tests on PostgreSQL ---"; cat $(STORE_USERS)/postgres.log; \
+	test $$journeys -eq 0 -a $$pass -eq 0
 
 unit: $(VENV)/.dev
 	$(BIN)/python -m pytest -q -n 2 --dist worksteal tests/unit

@@ -29,6 +29,9 @@ from tests.unit.ops.backup_story import (
 ROOT = Path(__file__).resolve().parents[3]
 
 
+@pytest.mark.duckdb_only(reason=(
+    "the embedded store moved to a new folder; on PostgreSQL:"
+    " test_backup_postgres.py::test_postgres_to_postgres"))
 def test_a_backup_restores_into_an_empty_folder_and_reads_the_same(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     ana = make_installation(tmp_path)
@@ -196,6 +199,9 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
     return done
 
 
+@pytest.mark.duckdb_only(reason=(
+    "restores into a new folder's embedded store; the PostgreSQL round"
+    " trips: test_backup_postgres.py"))
 def test_the_commands_back_up_and_restore(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     ana = make_installation(tmp_path)
     before, rows_before = everything(), dataset_rows(ana)
@@ -215,6 +221,9 @@ HOLD = ("import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held'
         " time.sleep(60)")
 
 
+@pytest.mark.duckdb_only(reason=(
+    "the DuckDB file lock; on PostgreSQL a backup reads a snapshot"
+    " (test_backup_postgres.py::test_a_backup_while_another_server_writes_is_one_snapshot)"))
 def test_a_backup_while_a_server_holds_the_embedded_store_asks_to_stop_it(
         tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     make_installation(tmp_path)
