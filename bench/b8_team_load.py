@@ -458,8 +458,8 @@ def run(work_dir: Path) -> dict[str, dict]:
                       "default's p95 under the same load"},
         "B8_errors": {
             "value": float(errors), "target": 0, "unit": "errors", "ok": errors == 0,
-            "detail": f"non-2xx answers, failed requests and failed Explore reloads, both "
-                      f"set-ups: " + (" | ".join(e for r in every for e in r.errors[:3])
+            "detail": "non-2xx answers, failed requests and failed Explore reloads, both "
+                      "set-ups: " + (" | ".join(e for r in every for e in r.errors[:3])
                                       or "none")},
         "B8_lost_writes": {
             "value": float(lost), "target": 0, "unit": "items", "ok": lost == 0,
