@@ -116,7 +116,13 @@ with sync_playwright() as playwright:
             settled(page)
             times.append((time.perf_counter() - started) * 1000)
         except Exception as error:  # counted, and the loop goes on as a person would reload
-            errors.append(str(error).splitlines()[0][:200])
+            try:
+                shown = " / ".join(page.locator("[data-testid=stAlert], [data-testid=stException]"
+                                                ).all_inner_texts())[:300]
+            except Exception:
+                shown = "?"
+            first = str(error).splitlines()[0][:150]
+            errors.append(f"{first} (page shows: {shown or 'no message'})")
     browser.close()
 print(json.dumps({"times": times, "errors": errors}), flush=True)
 """
@@ -129,6 +135,7 @@ class Setup:
     dataset_id: int
     tokens: list[str]
     servers: list[str]  # each app server directly, to warm it up before the clock starts
+    pids: list[int]  # the set-up's processes (their children count too), for CPU time
 
 
 @dataclass
@@ -152,6 +159,7 @@ class RunFigures:
     page_loads: list[float]
     load_before: tuple[float, float, float]
     load_after: tuple[float, float, float]
+    server_cpu_s: float  # CPU seconds the set-up's processes used during the measured time
 
     @property
     def summary(self) -> str:
@@ -163,7 +171,9 @@ class RunFigures:
         return (f"{self.name}: {self.rps:.1f} req/s ({self.requests:,} in {self.seconds:.0f} s), "
                 f"p95 {self.p95_ms:.0f} ms, p50/p95 ms: {actions}; {pages}; "
                 f"{len(self.errors)} errors, {self.lost} of {self.created} writes lost; "
-                f"load {self.load_before[0]:.1f}→{self.load_after[0]:.1f}")
+                f"server CPU {self.server_cpu_s:.0f} s ({self.server_cpu_s / self.seconds:.2f} "
+                f"cores, {self.requests / max(self.server_cpu_s, 0.001):.1f} requests per CPU "
+                f"second); load {self.load_before[0]:.1f}→{self.load_after[0]:.1f}")
 
 
 def _pct(values: list[float], percent: int) -> float:
@@ -251,7 +261,7 @@ def _embedded(work: Path, claude_url: str) -> Iterator[Setup]:
     try:
         url = f"http://127.0.0.1:{port}"
         _wait_ready(url, server, log_path)
-        yield Setup("embedded", url, dataset_id, tokens, [url])
+        yield Setup("embedded", url, dataset_id, tokens, [url], [server.pid])
     finally:
         server.terminate()
         try:
@@ -278,10 +288,48 @@ def _team(work: Path, claude_url: str) -> Iterator[Setup]:
         team = start_team(folder, ports, _common_env(claude_url))
         dataset_id, tokens = _seed(team.env, work)
         yield Setup("team", team.url, dataset_id, tokens,
-                    [team.app_url(i) for i in range(len(ports.apps))])
+                    [team.app_url(i) for i in range(len(ports.apps))], _team_pids(folder))
     finally:
         stop_team(folder)
         shutil.rmtree(outer, ignore_errors=True)
+
+
+def _team_pids(folder: Path) -> list[int]:
+    """App servers, worker, Redis (pid files), nginx and PostgreSQL's postmaster."""
+    files = [*sorted((folder / "run").glob("*.pid")), folder / "nginx" / "nginx.pid",
+             folder / "postgres" / "data" / "postmaster.pid"]
+    pids = []
+    for path in files:
+        try:
+            pids.append(int(path.read_text().split()[0]))
+        except (OSError, ValueError, IndexError):
+            continue
+    return pids
+
+
+def _cpu_seconds(roots: list[int]) -> float:
+    """User + system CPU seconds of these processes and their live descendants (from
+    /proc: on a shared machine, how much of the cores a set-up actually got)."""
+    stats: dict[int, tuple[int, int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        stats[int(entry.name)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
+    children: dict[int, list[int]] = {}
+    for pid, (parent, _) in stats.items():
+        children.setdefault(parent, []).append(pid)
+    ticks, seen, todo = 0, set(), [pid for pid in roots if pid in stats]
+    while todo:
+        pid = todo.pop()
+        if pid not in seen:
+            seen.add(pid)
+            ticks += stats[pid][1]
+            todo += children.get(pid, [])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _action(client: httpx.Client, name: str, setup: Setup, step: int) -> int | None:
@@ -395,6 +443,7 @@ def _load(setup: Setup) -> RunFigures:
     _warm_up(setup, logs[0])
     browsers = _start_browsers(setup)
     load_before = os.getloadavg()
+    cpu_before = _cpu_seconds(setup.pids)
     started = time.monotonic()
     deadline = started + SECONDS
     for browser in browsers:
@@ -409,6 +458,7 @@ def _load(setup: Setup) -> RunFigures:
         thread.join()
     elapsed = time.monotonic() - started
     load_after = os.getloadavg()
+    server_cpu_s = _cpu_seconds(setup.pids) - cpu_before
     page_loads, browser_errors = _browser_results(browsers)
     lost = sum(len(set(log.created) - _stored_items(setup, setup.tokens[i]))
                for i, log in enumerate(logs))
@@ -423,7 +473,7 @@ def _load(setup: Setup) -> RunFigures:
         per_action={name: (len(v), _pct(v, 50), _pct(v, 95)) for name, v in times.items()},
         errors=[e for log in logs for e in log.errors] + browser_errors, lost=lost,
         created=sum(len(log.created) for log in logs), page_loads=page_loads,
-        load_before=load_before, load_after=load_after)
+        load_before=load_before, load_after=load_after, server_cpu_s=server_cpu_s)
 
 
 def _measure(work: Path, name: str) -> RunFigures:
