@@ -91,6 +91,19 @@ PATIENCE_MS = 120_000
 expect.set_options(timeout=PATIENCE_MS)
 def settled(page):
     page.wait_for_function(_SETTLED, arg=QUIET_MS, timeout=PATIENCE_MS, polling="raf")
+STATE = '''() => { const app = document.querySelector("[data-testid='stApp']");
+    return app === null ? "no app" : app.getAttribute("data-test-connection-state") + ", script "
+        + app.getAttribute("data-test-script-state"); }'''
+def what_it_shows(page):
+    # where a failed reload stopped: connection, headings, charts, messages
+    try:
+        alerts = page.locator("[data-testid=stAlert], [data-testid=stException]")
+        return (f"connection {page.evaluate(STATE)}; headings "
+                f"{page.locator('h1').all_inner_texts()[:3]}; "
+                f"{page.get_by_test_id('stPlotlyChart').count()} charts; messages: "
+                f"{' / '.join(alerts.all_inner_texts())[:300] or 'none'}")
+    except Exception as error:
+        return f"page unreadable: {str(error).splitlines()[0][:100]}"
 url, user, password, dataset_id, seconds = sys.argv[1:6]
 times, errors = [], []
 with sync_playwright() as playwright:
@@ -116,13 +129,8 @@ with sync_playwright() as playwright:
             settled(page)
             times.append((time.perf_counter() - started) * 1000)
         except Exception as error:  # counted, and the loop goes on as a person would reload
-            try:
-                shown = " / ".join(page.locator("[data-testid=stAlert], [data-testid=stException]"
-                                                ).all_inner_texts())[:300]
-            except Exception:
-                shown = "?"
             first = str(error).splitlines()[0][:150]
-            errors.append(f"{first} (page shows: {shown or 'no message'})")
+            errors.append(f"{first} ({what_it_shows(page)})")
     browser.close()
 print(json.dumps({"times": times, "errors": errors}), flush=True)
 """
