@@ -227,6 +227,19 @@ def _check_ports(ports: TeamPorts) -> None:
         raise TeamError("Each part of the team set-up needs its own port; two are the same.")
 
 
+def _check_reachable(folder: Path) -> None:
+    """As root, PostgreSQL runs as the user postgres, which must pass through every folder
+    above the team folder (initdb would only say "Permission denied")."""
+    if not _as_root():
+        return
+    closed = [p for p in folder.parents if p.exists() and not p.stat().st_mode & 0o001]
+    if closed:
+        raise TeamError(f"PostgreSQL runs as the user postgres, which may not enter "
+                        f"{closed[0]}. Choose a team folder others may pass through (e.g. "
+                        f"`make team TEAM_DIR=/tmp/rd-team`) or allow it: "
+                        f"`chmod o+x {closed[0]}`.")
+
+
 def _prepare_folder(folder: Path) -> None:
     for name in ("logs", "run", "data", "redis", "nginx/logs", "nginx/tmp"):
         (folder / name).mkdir(parents=True, exist_ok=True)
@@ -445,6 +458,7 @@ def start_team(folder: Path, ports: TeamPorts, extra_env: Mapping[str, str] | No
         raise TeamAlreadyRunning(message)
     _check_tools()
     _check_ports(ports)
+    _check_reachable(folder)
     _prepare_folder(folder)
     (folder / "team.json").write_text(json.dumps(asdict(ports)) + "\n")
     try:

@@ -102,3 +102,14 @@ def test_ports_in_use_are_named_before_anything_starts(tmp_path: Path) -> None:
             team.start_team(tmp_path / "team", ports)
     assert time.monotonic() - started < 10
     assert not (tmp_path / "team").exists()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root starts PostgreSQL as another user")
+def test_a_folder_postgres_cannot_enter_is_named_before_anything_starts(
+        tmp_path: Path) -> None:
+    closed = tmp_path / "closed"
+    closed.mkdir(mode=0o700)
+    closed.chmod(0o700)
+    with pytest.raises(TeamError, match=f"may not enter {closed}\\. Choose a team folder"):
+        team.start_team(closed / "team", PORTS)
+    assert not (closed / "team").exists()
