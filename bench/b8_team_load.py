@@ -64,7 +64,7 @@ from pathlib import Path
 from services.access import api_tokens
 from services.access.permissions import Role
 from services.access.users import NewUser, create_first_admin, create_user
-from services.store import datasets
+from services.data import datasets
 admin = create_first_admin(NewUser(username=sys.argv[2], name="Ada Bench", role=Role.ADMIN,
                                    password=sys.argv[3]))
 dataset, _ = datasets.create_from_upload(admin, Path(sys.argv[1]), original_name="orders.csv")
