@@ -136,9 +136,10 @@ def check_runner() -> PartHealth:
             return PartHealth(status="warning", sentence=(
                 "No worker answers: batches and enrichments wait in the queue until one "
                 "runs (make worker)."))
+        verbs = "answers and runs" if workers == 1 else "answer and run"
         return PartHealth(status="ok", sentence=(
-            f"{workers} worker{'' if workers == 1 else 's'} answer{'s' if workers == 1 else ''}"
-            " and run the batches and enrichments."))
+            f"{workers} worker{'' if workers == 1 else 's'} {verbs} the batches and "
+            "enrichments."))
     if not isinstance(runner, ThreadRunner):
         return PartHealth(status="ok", sentence="Batches run on a separate worker.")
     if not runner.can_start_thread(RUNNER_TIMEOUT_S):

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from services.ops import health
 from services.prompts import runner
 from services.prompts.worker import CeleryRunner
 from services.settings import reset_settings_cache
@@ -60,3 +61,14 @@ def test_without_redis_the_in_process_runner_is_said(api: Api, people: People) -
     details = api.get("/v1/health/details", token=people.token(people.admin)).json()
     assert details["parts"]["queue"]["status"] == "not_configured"
     assert "inside the app process" in details["parts"]["queue"]["sentence"]
+
+
+@pytest.mark.parametrize(("workers", "sentence"), [
+    (1, "1 worker answers and runs the batches and enrichments."),
+    (3, "3 workers answer and run the batches and enrichments."),
+])
+def test_the_workers_answering_are_counted_in_a_grammatical_sentence(
+        redis_url: str, monkeypatch: pytest.MonkeyPatch, workers: int, sentence: str) -> None:
+    monkeypatch.setattr(CeleryRunner, "workers_answering", lambda self, timeout_s=1.0: workers)
+    part = health.check_runner()
+    assert (part.status, part.sentence) == ("ok", sentence)
