@@ -188,7 +188,11 @@ def _assert_only_calls_in_flight_went_again(person: UserView, job_id: int, units
     assert set(sent) == {f"Item {n}" for n in range(units)}
     assert jobs.progress(person, job_id).done == units
     again = {label for label, times in sent.items() if times > 1}
-    assert again <= in_flight and max(sent.values()) <= 2
+    # A call sent in the kill's last instant may reach the fake's log after `sent_before` was
+    # read, so the outcome is asserted, not the snapshot: no answered call went again, and
+    # no more went again than could be in flight.
+    assert again.isdisjoint(answered_before) and len(again) <= concurrency
+    assert max(sent.values()) <= 2
     assert sum(sent.values()) <= units + concurrency
     # every answer that was saved is in the usage; those lost with the kill were sent again
     assert usage.monthly_usage(person.username).calls == sum(sent.values()) - len(again)
