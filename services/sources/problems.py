@@ -16,6 +16,18 @@ from services.errors import (
 )
 
 DEFAULT_PORT = 5432
+# What libpq says when the server refuses a connection (it gives no SQLSTATE then), as codes.
+_CONNECT_WORDS = (
+    ("password authentication failed", "28P01"),
+    ("permission denied for database", "42501 connect"),  # before: it names the database too
+    ("no pg_hba.conf entry", "28000 pg_hba"),
+    ("pg_hba.conf rejects", "28000 pg_hba"),
+    ("role \"", "28P01"),  # role "x" does not exist: as for a wrong password, say no more
+    ("database \"", "3D000"),  # database "x" does not exist
+    ("starting up", "57P03"),
+    ("shutting down", "57P03"),
+    ("too many clients", "53300"),
+)
 
 
 def _where(address: URL) -> str:
@@ -57,13 +69,13 @@ def translate(error: DBAPIError, address: URL, *, timeout_s: float,
     query ran, where "permission denied" means the database itself is out of bounds)."""
     code = getattr(error.orig, "sqlstate", None)
     message = str(error.orig or "")
+    if code is None:  # libpq refused before a session existed: only its words say why
+        code = next((c for words, c in _CONNECT_WORDS if words in message), None)
     if code is None:
-        if error.connection_invalidated or "connect" in message.lower() or not message:
-            return SourceUnavailable(unreachable(address))
-        return QueryFailed("The database could not run this query.")
+        return SourceUnavailable(unreachable(address))
     if code == "28P01" or (code == "28000" and "pg_hba" not in message):
         return SourceUnavailable(wrong_password(address))
-    if code == "28000":
+    if code.startswith("28000"):
         return SourceUnavailable(not_allowed_from_here(address))
     if code == "3D000":
         return SourceUnavailable(no_database(address))
@@ -75,7 +87,7 @@ def translate(error: DBAPIError, address: URL, *, timeout_s: float,
     if code == "25006":
         return UnsafeQuery("The database refused it: Research Desk only reads from data "
                            "sources, it never changes them.")
-    if code == "42501" and connecting:
+    if code == "42501 connect" or (code == "42501" and connecting):
         return SourceUnavailable(no_permission(address))
     if code == "42501":
         return QueryFailed(f"The user “{address.username}” has no permission to read this in "
