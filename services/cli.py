@@ -11,9 +11,9 @@
 
 Passwords (of accounts and of data sources) are read from standard input (typed twice at a
 terminal, one line from a pipe), never from the command line, where they would stay in the
-shell's history. Each command is
-audited like the same action in the app, with "cli" as the one who did it. With the default
-embedded metadata store, stop the server first: one process at a time may write to it.
+shell's history. Each command is audited like the same action in the app, with "cli" as the
+one who did it. With the default embedded metadata store, stop the server first: one process
+at a time may write to it.
 """
 
 import argparse

@@ -221,6 +221,10 @@ def sync_from_secrets() -> None:
         except InvalidInput as error:
             log.warning("a connection in the secrets file is not used as a data source",
                         extra={"connection": name, "why": str(error)})
+    if not wanted:
+        with session_scope() as session:  # most installations: nothing to write, no lock
+            if session.scalar(select(DataSource.id).where(DataSource.origin == SECRETS)) is None:
+                return
     try:
         with session_scope(write=True) as session:
             rows = {row.name: row for row in session.scalars(select(DataSource)).all()}
