@@ -90,15 +90,20 @@ def _add_form(user: UserView) -> None:
         st.rerun()
 
 
-def _remove(user: UserView, sources: list[catalog.SourceView]) -> None:
-    removable = [s for s in sources if s.origin == catalog.ADMIN]
-    if not removable:
+def _manage(user: UserView, sources: list[catalog.SourceView]) -> None:
+    if not sources:
         return
-    st.subheader("Remove a data source")
-    chosen = st.selectbox("Data source", [s.name for s in removable], key="sources_remove")
-    if st.button("Remove source", key="sources_remove_button"):
+    st.subheader("Test or remove a data source")
+    chosen = st.selectbox("Data source", [s.name for s in sources], key="sources_chosen")
+    source = next(s for s in sources if s.name == chosen)
+    test_column, remove_column = st.columns(2)
+    if test_column.button("Test connection", key="sources_test_stored"):
+        with friendly_errors("admin_sources_test"):
+            _said(check_connection(user, source))
+    if source.origin != catalog.ADMIN:
+        remove_column.caption("Defined in the secrets file: remove it there.")
+    elif remove_column.button("Remove source", key="sources_remove_button"):
         with friendly_errors("admin_sources_remove"):
-            source = next(s for s in removable if s.name == chosen)
             catalog.remove_source(user, source.id)
             flash(f"Data source “{source.name}” removed. The database itself is unchanged.")
             st.rerun()
@@ -109,4 +114,4 @@ def show(user: UserView) -> None:
              "only reads: every query runs read-only, with a time limit.")
     sources = _listing(user)
     _add_form(user)
-    _remove(user, sources)
+    _manage(user, sources)

@@ -63,3 +63,9 @@ def test_the_data_sources_tab_tests_adds_and_never_shows_the_password(
         f"{live.database} on 127.0.0.1:{live.server.port} as {live.reader}"]
     shown = text + table.to_string() + " ".join(str(t.value) for t in at.text_input)
     assert live.reader_password not in shown and "None" not in text
+
+    at.button(key="sources_test_stored").click().run()  # the stored password still opens it
+    assert (f"Connected to “{live.database}” as “{live.reader}”: 3 tables and views can be "
+            "read in public.") in [as_read(e.value) for e in at.success]
+    at.button(key="sources_remove_button").click().run()
+    assert "Data source “warehouse” removed" in all_text(at) and _stored() == []
