@@ -14,7 +14,13 @@ from services.access import audit
 from services.access.audit import AuditFilter
 from services.access.permissions import Role
 from services.access.users import UserView
-from services.errors import InvalidInput, PermissionDenied, QueryTimeout, UnsafeQuery
+from services.errors import (
+    InvalidInput,
+    PermissionDenied,
+    QueryFailed,
+    QueryTimeout,
+    UnsafeQuery,
+)
 from services.settings import reset_settings_cache
 from services.sources import browse, catalog, door, problems
 from services.sources.catalog import SourceInput
@@ -164,6 +170,9 @@ def test_the_door_is_read_only_even_for_a_user_that_can_write(live: LiveSource,
         connection.exec_driver_sql("UPDATE penguins SET year = 1900")
     count = door.run_readonly(source, "SELECT count(*) AS n FROM penguins WHERE year = 1900")
     assert int(count["n"][0]) == 0
+    with pytest.raises(QueryFailed):  # one statement: a second one is not even parsed as such
+        door.run_readonly(source, "SELECT 1; DROP TABLE penguins")
+    assert len(door.run_readonly(source, "SELECT * FROM penguins")) == 344
 
 
 def test_rows_are_capped_and_a_long_statement_is_stopped(
