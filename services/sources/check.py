@@ -81,6 +81,7 @@ def check_connection(actor: UserView, source: SourceInput | SourceView) -> Conne
     writes = writes or any(found[s].can_create for s in schemas)
     return ConnectionCheck(
         ok=True,
-        message=(f"Connected to “{database}” as “{user}”: {readable:,} tables and views can "
-                 f"be read in {', '.join(schemas)}."),
+        message=(f"Connected to “{database}” as “{user}”: {readable:,} "
+                 f"{'table or view' if readable == 1 else 'tables and views'} can be read in "
+                 f"{', '.join(schemas)}."),
         warning=can_write_warning(str(user)) if writes else "")
