@@ -1,11 +1,12 @@
-"""Admin: people and roles, the audit log, Claude's configuration status, and health."""
+"""Admin: people and roles, the audit log, Claude's configuration status, data sources and
+health."""
 
 from datetime import datetime, time
 
 import pandas as pd
 import streamlit as st
 
-from components import api_tokens, claude_admin, health_admin, tables
+from components import api_tokens, claude_admin, health_admin, sources_admin, tables
 from components.feedback import flash, friendly_errors, show_flash
 from components.session import require_page
 from components.text import escape_markdown
@@ -23,8 +24,8 @@ st.title("Admin")
 show_flash()  # what the last change did (it reran the page)
 if (secrets_problem := secrets_file_problem()) is not None:
     st.warning(escape_markdown(secrets_problem), icon=":material/key_off:")
-people_tab, audit_tab, claude_tab, health_tab = st.tabs(
-    ["People", "Audit log", "Claude", "Health"])
+people_tab, audit_tab, claude_tab, sources_tab, health_tab = st.tabs(
+    ["People", "Audit log", "Claude", "Data sources", "Health"])
 
 with people_tab, friendly_errors("admin_people"):
     accounts = users.list_users(user)
@@ -179,6 +180,9 @@ with claude_tab, friendly_errors("admin_claude"):
     if settings.anthropic_base_url:
         st.write(f"API address: {settings.anthropic_base_url}")
     claude_admin.show(user)
+
+with sources_tab, friendly_errors("admin_sources"):
+    sources_admin.show(user)
 
 with health_tab, friendly_errors("admin_health"):
     health_admin.show(user)

@@ -6,11 +6,14 @@
     python -m services.cli migrate
     python -m services.cli backup [--to FOLDER]
     python -m services.cli restore ARCHIVE
+    python -m services.cli add-source NAME (--url URL | --host H --database D --user U)
+                                          [--port P] [--schemas S,T] [--no-test]
 
-Passwords are read from standard input (typed twice at a terminal, one line from a pipe),
-never from the command line, where they would stay in the shell's history. Each command is
-audited like the same action in the app, with "cli" as the one who did it. With the default
-embedded metadata store, stop the server first: one process at a time may write to it.
+Passwords (of accounts and of data sources) are read from standard input (typed twice at a
+terminal, one line from a pipe), never from the command line, where they would stay in the
+shell's history. Each command is audited like the same action in the app, with "cli" as the
+one who did it. With the default embedded metadata store, stop the server first: one process
+at a time may write to it.
 """
 
 import argparse
@@ -25,6 +28,9 @@ from services.access.permissions import Role
 from services.access.users import NewUser, UserView
 from services.errors import ResearchDeskError
 from services.ops import backup as backups
+from services.sources import catalog
+from services.sources.catalog import SourceInput
+from services.sources.check import check_connection
 from services.store import db
 from services.store.models import utcnow
 
@@ -88,6 +94,21 @@ def restore(args: argparse.Namespace) -> str:
             "People sign in again with their passwords.")
 
 
+def add_source(args: argparse.Namespace) -> str:
+    new = SourceInput.parse(name=args.name, url=args.url or "", host=args.host or "",
+                            port=args.port or "", database=args.database or "",
+                            username=args.user or "", password=_read_password(),
+                            schemas=args.schemas)
+    said = ""
+    if not args.no_test:
+        checked = check_connection(operator(), new)
+        if not checked.ok:
+            raise ResearchDeskError(f"{checked.message} Nothing was added.")
+        said = "\n" + "\n".join(filter(None, (checked.message, checked.warning)))
+    added = catalog.add_source(operator(), new)
+    return f"Data source “{added.name}” added: {added.where}.{said}"
+
+
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(
         prog="python -m services.cli",
@@ -136,6 +157,25 @@ def parser() -> argparse.ArgumentParser:
                     "on either store.")
     load.add_argument("archive", help="the .tar.gz file made by the backup command")
     load.set_defaults(run=restore)
+    source = commands.add_parser(
+        "add-source", help="add a data source (a database; password from standard input)",
+        description="Add a PostgreSQL database as a data source. Its password is read from "
+                    "standard input (empty for none), stored encrypted and never shown again. "
+                    "The connection is tested first: a source that cannot be reached is not "
+                    "added (unless --no-test). Use a database user that may only read.")
+    source.add_argument("name", help="the name people will see, e.g. 'warehouse'")
+    source.add_argument("--url", help="a SQLAlchemy URL, e.g. postgresql://reader@host:5432/db "
+                        "(instead of --host, --port, --database and --user)")
+    source.add_argument("--host", help="the database server's host name")
+    source.add_argument("--port", help="its port (default 5432)")
+    source.add_argument("--database", help="the database's name")
+    source.add_argument("--user", help="the database user (make one that may only read)")
+    source.add_argument("--schemas", default="public",
+                        help="the schemas that may be read, separated by commas "
+                             "(default: public)")
+    source.add_argument("--no-test", action="store_true",
+                        help="add it without testing the connection first")
+    source.set_defaults(run=add_source)
     return main
 
 

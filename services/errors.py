@@ -60,3 +60,7 @@ class ClaudeUnavailable(ResearchDeskError):
 
 class StorageUnavailable(ResearchDeskError):
     """The data directory or metadata store cannot be opened."""
+
+
+class SourceUnavailable(ResearchDeskError):
+    """A data source (an outside database) cannot be reached or refused us; nothing changed."""

@@ -63,12 +63,16 @@ class SecretsTomlSource(PydanticBaseSettingsSource):
         return result
 
 
+def _secrets_path() -> Path:
+    return Path(os.environ.get(SECRETS_FILE_ENV, PROJECT_ROOT / ".streamlit" / "secrets.toml"))
+
+
 def _read_secrets_file() -> dict[str, Any]:
     """The secrets file's values; a file that cannot be read is ignored, and that is said
     (a log line at start-up, and `secrets_file_problem()` for the Admin page)."""
     global _secrets_problem, _unlogged_problem
     _secrets_problem = None
-    path = Path(os.environ.get(SECRETS_FILE_ENV, PROJECT_ROOT / ".streamlit" / "secrets.toml"))
+    path = _secrets_path()
     if not path.is_file():
         return {}
     try:
@@ -77,6 +81,23 @@ def _read_secrets_file() -> dict[str, Any]:
     except (OSError, tomllib.TOMLDecodeError) as error:
         _secrets_problem = _unlogged_problem = _unreadable(path, error)
         return {}
+
+
+def secrets_connections() -> dict[str, dict[str, Any]]:
+    """The `[connections.NAME]` tables of the secrets file, as `st.connection` reads them.
+
+    Read apart from the settings so their passwords never sit in the Settings object (which
+    may be printed); a file that cannot be read gives none (the Admin page says why).
+    """
+    path = _secrets_path()
+    try:
+        with path.open("rb") as handle:
+            connections = tomllib.load(handle).get("connections", {})
+    except (OSError, tomllib.TOMLDecodeError):
+        return {}
+    if not isinstance(connections, dict):
+        return {}
+    return {str(name): table for name, table in connections.items() if isinstance(table, dict)}
 
 
 def _unreadable(path: Path, error: Exception) -> str:
@@ -164,6 +185,19 @@ class Settings(BaseSettings):
     # and the API and sign-in limits count there; empty: threads in the app, counts in the store.
     redis_url: str = Field(
         default="", validation_alias=_alias("RESEARCH_DESK_REDIS_URL", "redis_url")
+    )
+
+    # Data sources (services.sources): the Fernet key that seals their passwords in the store
+    # (generated once into the data folder when unset), and how long one connection attempt
+    # and one statement there may take.
+    sources_key: SecretStr | None = Field(
+        default=None, validation_alias=_alias("RESEARCH_DESK_SOURCES_KEY", "sources_key")
+    )
+    source_connect_timeout_s: int = Field(
+        default=5, ge=1, validation_alias=_alias("RESEARCH_DESK_SOURCE_CONNECT_TIMEOUT_S")
+    )
+    source_statement_timeout_s: float = Field(
+        default=30, gt=0, validation_alias=_alias("RESEARCH_DESK_SOURCE_STATEMENT_TIMEOUT_S")
     )
 
     upload_limit_mb: int = Field(

@@ -35,6 +35,8 @@ ACTIONS: dict[str, str] = {
     "api_token_created": "API token created",
     "api_token_revoked": "API token revoked",
     "api_tokens_revoked": "All API tokens revoked",
+    "source_added": "Data source added",
+    "source_removed": "Data source removed",
 }
 
 

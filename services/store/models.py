@@ -367,3 +367,20 @@ class RateCount(Base):
     subject: Mapped[str] = mapped_column(String(200), primary_key=True)
     hits: Mapped[int] = mapped_column(Integer)
     expires_at: Mapped[float] = mapped_column(Double)  # seconds since 1970, when the window ends
+
+
+class DataSource(Base):
+    """A database Research Desk may read from (services.sources). The URL is kept without
+    its password; the password is sealed with the sources key and never shown again."""
+
+    __tablename__ = "data_sources"
+
+    id: Mapped[int] = sequence_id("data_sources_id_seq")
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    url: Mapped[str] = mapped_column(String(1000))
+    password_sealed: Mapped[str] = mapped_column(Text, default="")
+    schemas: Mapped[list] = mapped_column(JSON, default=list)
+    origin: Mapped[str] = mapped_column(String(16), default="admin")  # admin | secrets
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
