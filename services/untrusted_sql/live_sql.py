@@ -130,6 +130,8 @@ def to_dialect(sql: str, tables: LiveTables, dialect: str = "postgres") -> str:
     statement = sqlglot.parse_one(normalised, read="duckdb")
     for table in list(statement.find_all(exp.Table)):
         _qualify(table, lowered)
+    if dialect != "duckdb":
+        _expand_group_by_all(statement)
     rendered = statement.sql(dialect=dialect, comments=False)
     _check_rendered(rendered, dialect, {place for place in lowered.values()})
     return rendered
@@ -189,6 +191,23 @@ def _qualify(table: exp.Table, tables: dict[str, tuple[str, str]]) -> None:
     table.set("db", exp.to_identifier(schema, quoted=True))
     table.set("alias", exp.TableAlias(this=exp.to_identifier(alias, quoted=False))
               if not table.args.get("alias") else table.args["alias"])
+
+
+def _expand_group_by_all(statement: exp.Expr) -> None:
+    """DuckDB's `GROUP BY ALL` as the positions of the non-aggregate columns, which every
+    dialect reads (sqlglot passes `ALL` through, and PostgreSQL before 19 refuses it)."""
+    for group in list(statement.find_all(exp.Group)):
+        select = group.parent
+        if not group.args.get("all") or not isinstance(select, exp.Select):
+            continue
+        positions = [exp.Literal.number(index) for index, column in
+                     enumerate(select.expressions, start=1)
+                     if not column.find(exp.AggFunc, exp.Window)]
+        if positions:
+            group.set("all", None)
+            group.set("expressions", positions)
+        else:
+            group.pop()
 
 
 def _cte_names(node: exp.Expr) -> set[str]:
