@@ -123,6 +123,19 @@ def test_hostile_corpus_is_refused_or_harmless_on_postgres(live: LiveDatabase,
     assert live.state() == before
 
 
+def test_with_the_guard_bypassed_the_read_only_role_changes_nothing(live: LiveDatabase) -> None:
+    """The second wall alone: every hostile query sent unchecked, as the read-only role."""
+    assert live.reader_engine is not None
+    before = live.state()
+    for sql in [*REFUSED_BY_GUARD, *LIVE_REFUSED]:
+        try:
+            live_sql._fetch(live.reader_engine, sql, timeout_s=0.5, max_rows=10,
+                            max_bytes=1 << 20)
+        except ResearchDeskError as error:
+            _assert_harmless(error)
+    assert live.state() == before
+
+
 def test_a_plain_question_gives_the_same_numbers_as_pandas(live: LiveDatabase) -> None:
     assert live.reader_engine is not None
     result = live_sql.run_live(
