@@ -27,7 +27,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.engine import make_url as sa_make_url
 from sqlalchemy.pool import NullPool, PoolProxiedConnection
 from sqlglot import exp
-from sqlglot.errors import ParseError, TokenError
+from sqlglot.errors import ErrorLevel, ParseError, TokenError, UnsupportedError
 
 from services.errors import InvalidInput, QueryFailed, QueryTimeout, QueryTooBig, UnsafeQuery
 from services.untrusted_sql.sql_guard import check_sql
@@ -49,6 +49,9 @@ MSG_QUALIFIED = "This query calls a function by a schema name, which is not allo
 MSG_LOCK = "This query tries to lock rows, which is not allowed here; only reading is."
 MSG_SAME_NAME = (
     "A WITH part has the same name as one of your tables; please give it another name."
+)
+MSG_UNSUPPORTED = (
+    "This query uses something this database cannot run; please ask it another way."
 )
 MSG_TABLE = "The table “{name}” is not one of the tables you picked."
 MSG_DIALECT = "Only PostgreSQL databases can be asked questions for now."
@@ -127,12 +130,19 @@ def to_dialect(sql: str, tables: LiveTables, dialect: str = "postgres") -> str:
     """The checked query in `dialect`, over the chosen tables' real names, or `UnsafeQuery`."""
     normalised = check_sql(sql, set(tables))
     lowered = {name.lower(): place for name, place in tables.items()}
-    statement = sqlglot.parse_one(normalised, read="duckdb")
+    try:
+        statement = sqlglot.parse_one(normalised, read="duckdb")
+    except (ParseError, TokenError) as error:  # DuckDB-only syntax the guard let through
+        raise UnsafeQuery(MSG_UNSUPPORTED) from error
     for table in list(statement.find_all(exp.Table)):
         _qualify(table, lowered)
     if dialect != "duckdb":
-        _expand_group_by_all(statement)
-    rendered = statement.sql(dialect=dialect, comments=False)
+        _without_duckdb_shorthands(statement)
+    try:
+        rendered = statement.sql(dialect=dialect, comments=False,
+                                 unsupported_level=ErrorLevel.RAISE)
+    except UnsupportedError as error:
+        raise UnsafeQuery(MSG_UNSUPPORTED) from error
     _check_rendered(rendered, dialect, {place for place in lowered.values()})
     return rendered
 
@@ -193,9 +203,16 @@ def _qualify(table: exp.Table, tables: dict[str, tuple[str, str]]) -> None:
               if not table.args.get("alias") else table.args["alias"])
 
 
-def _expand_group_by_all(statement: exp.Expr) -> None:
-    """DuckDB's `GROUP BY ALL` as the positions of the non-aggregate columns, which every
-    dialect reads (sqlglot passes `ALL` through, and PostgreSQL before 19 refuses it)."""
+def _without_duckdb_shorthands(statement: exp.Expr) -> None:
+    """DuckDB's `GROUP BY ALL` / `ORDER BY ALL` as column positions, which every dialect
+    reads (sqlglot passes `ALL` through, and PostgreSQL before 19 refuses it); `* EXCLUDE`
+    and friends have no equivalent without knowing the columns, so they are refused."""
+    for star in statement.find_all(exp.Star):
+        if any(star.args.get(key) for key in ("except_", "except", "replace", "rename")):
+            raise UnsafeQuery(MSG_UNSUPPORTED)
+    for ordered in list(statement.find_all(exp.Ordered)):
+        if isinstance(ordered.this, exp.Var) and ordered.this.name.upper() == "ALL":
+            _expand_order_by_all(ordered)
     for group in list(statement.find_all(exp.Group)):
         select = group.parent
         if not group.args.get("all") or not isinstance(select, exp.Select):
@@ -208,6 +225,18 @@ def _expand_group_by_all(statement: exp.Expr) -> None:
             group.set("expressions", positions)
         else:
             group.pop()
+
+
+def _expand_order_by_all(ordered: exp.Ordered) -> None:
+    order, select = ordered.parent, ordered.parent and ordered.parent.parent
+    if not isinstance(order, exp.Order) or not isinstance(select, exp.Select) or any(
+            isinstance(column, exp.Star) or column.find(exp.Star)
+            for column in select.expressions):
+        raise UnsafeQuery(MSG_UNSUPPORTED)
+    order.set("expressions", [
+        exp.Ordered(this=exp.Literal.number(index), desc=ordered.args.get("desc"),
+                    nulls_first=ordered.args.get("nulls_first"))
+        for index in range(1, len(select.expressions) + 1)])
 
 
 def _cte_names(node: exp.Expr) -> set[str]:
@@ -287,7 +316,14 @@ def _fetch(engine: Engine, query: str, timeout_s: float, max_rows: int,
         connection = raw.driver_connection
         if not isinstance(connection, psycopg.Connection):
             raise InvalidInput(MSG_DIALECT)
-        return _read(connection, query, timeout_s, deadline, max_rows, max_bytes)
+        autocommit = connection.autocommit
+        connection.rollback()  # whatever the pool left: our settings must open the transaction
+        connection.autocommit = False
+        try:
+            return _read(connection, query, timeout_s, deadline, max_rows, max_bytes)
+        finally:
+            connection.rollback()  # never commit: nothing the query did may stay
+            connection.autocommit = autocommit
     except pg_errors.QueryCanceled as error:
         raise QueryTimeout(_timeout_message(timeout_s)) from error
     except pg_errors.ReadOnlySqlTransaction as error:
@@ -302,8 +338,6 @@ def _fetch(engine: Engine, query: str, timeout_s: float, max_rows: int,
 
 def _read(connection: psycopg.Connection, query: str, timeout_s: float, deadline: float,
           max_rows: int, max_bytes: int) -> tuple[pd.DataFrame, bool]:
-    connection.rollback()  # whatever the pool left: our settings must open the transaction
-    connection.autocommit = False
     with connection.cursor() as setup:
         setup.execute(b"SET TRANSACTION READ ONLY")
         setup.execute(b"SELECT set_config('statement_timeout', %s, true), "

@@ -23,6 +23,12 @@ def test_duckdb_functions_become_postgres_ones() -> None:
                    'ARRAY_AGG(island) FROM "public"."penguins" AS sales GROUP BY 1')
 
 
+def test_order_by_all_becomes_column_positions() -> None:
+    assert to_dialect("SELECT species, island FROM sales ORDER BY ALL DESC", TABLES) == (
+        'SELECT species, island FROM "public"."penguins" AS sales '
+        "ORDER BY 1 DESC NULLS LAST, 2 DESC NULLS LAST")
+
+
 @pytest.mark.parametrize("sql", LIVE_REFUSED)
 def test_live_hostile_sql_is_refused_before_the_database(sql: str) -> None:
     with pytest.raises(UnsafeQuery) as caught:
@@ -37,6 +43,9 @@ def test_live_hostile_sql_is_refused_before_the_database(sql: str) -> None:
         ("SELECT 'pg_authid'::regclass", live_sql.MSG_TYPE),
         ("WITH sales AS (SELECT 1) SELECT * FROM sales", live_sql.MSG_SAME_NAME),
         ("SELECT hash(species) FROM sales", live_sql.MSG_FUNCTION.format(name="hash")),
+        ("PIVOT sales ON species USING count(*) GROUP BY island", live_sql.MSG_UNSUPPORTED),
+        ("SELECT * EXCLUDE (sex) FROM sales", live_sql.MSG_UNSUPPORTED),
+        ("SELECT * FROM sales ORDER BY ALL", live_sql.MSG_UNSUPPORTED),
     ],
 )
 def test_what_only_a_live_source_refuses_has_its_own_sentence(sql: str, message: str) -> None:

@@ -205,6 +205,20 @@ def test_a_role_that_can_write_still_cannot_write_through_this_door(live: LiveDa
     assert live.state() == before
 
 
+def test_an_autocommit_engine_still_reads_in_a_read_only_transaction(live: LiveDatabase) -> None:
+    engine = create_engine(live.url, isolation_level="AUTOCOMMIT", pool_size=1)
+    try:
+        before = live.state()
+        with pytest.raises(QueryFailed, match=f"^{live_sql.MSG_READ_ONLY}$"):
+            live_sql._fetch(engine, "SELECT nextval('public.counter')", timeout_s=5,
+                            max_rows=10, max_bytes=1 << 20)
+        assert live.state() == before
+        with engine.connect() as connection:  # the pooled connection is as it was lent
+            assert connection.connection.driver_connection.autocommit is True
+    finally:
+        engine.dispose()
+
+
 @pytest.mark.parametrize("sql", ROLLED_BACK)
 def test_what_read_only_lets_through_is_rolled_back(live: LiveDatabase, sql: str) -> None:
     before = live.state()
