@@ -37,8 +37,11 @@ LiveTables = Mapping[str, tuple[str, str]]
 
 MAX_RESULT_MB = 64
 CONNECT_TIMEOUT_S = 5
-# Rows fetched per round trip: small, so one round trip of huge values stays bounded.
-FETCH_BATCH = 100
+# Rows fetched per round trip at most; fewer while rows are large (see `_next_batch`).
+FETCH_BATCH = 1000
+# A transaction left idle (the app stalled between fetches) is ended this long after the
+# query's own time limit.
+IDLE_GRACE_S = 60
 
 MSG_FUNCTION = (
     "The function “{name}” is not allowed on a database source; please use plain calculations "
@@ -343,14 +346,16 @@ def _read(connection: psycopg.Connection, query: str, timeout_s: float, deadline
         setup.execute(b"SELECT set_config('statement_timeout', %s, true), "
                       b"set_config('idle_in_transaction_session_timeout', %s, true), "
                       b"set_config('search_path', '', true)",
-                      (f"{max(1, int(timeout_s * 1000))}ms",) * 2)
+                      (f"{max(1, int(timeout_s * 1000))}ms",
+                       f"{int((timeout_s + IDLE_GRACE_S) * 1000)}ms"))
     rows: list[tuple] = []
     size = 0
     with connection.cursor(name="research_desk_live") as cursor:
         cursor.execute(query.encode())  # no parameters: the text is sent exactly as checked
         columns = [column.name for column in cursor.description or []]
         while len(rows) <= max_rows:
-            batch = cursor.fetchmany(min(FETCH_BATCH, max_rows + 1 - len(rows)))
+            wanted = min(_next_batch(len(rows), size, max_bytes), max_rows + 1 - len(rows))
+            batch = cursor.fetchmany(wanted)
             if not batch:
                 break
             size += sum(_row_bytes(row) for row in batch)
@@ -361,6 +366,15 @@ def _read(connection: psycopg.Connection, query: str, timeout_s: float, deadline
                 raise QueryTimeout(_timeout_message(timeout_s))
     truncated = len(rows) > max_rows
     return pd.DataFrame.from_records(rows[:max_rows], columns=columns), truncated
+
+
+def _next_batch(fetched: int, size: int, max_bytes: int) -> int:
+    """One row first, then as many as fit a quarter of the bytes left at the average size
+    so far: the app never holds much more than the byte cap, even for huge values."""
+    if fetched == 0:
+        return 1
+    average = max(1, size // fetched)
+    return max(1, min(FETCH_BATCH, (max_bytes - size) // (4 * average)))
 
 
 def _row_bytes(row: tuple) -> int:

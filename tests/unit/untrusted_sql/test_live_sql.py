@@ -57,3 +57,10 @@ def test_what_only_a_live_source_refuses_has_its_own_sentence(sql: str, message:
 def test_a_database_other_than_postgresql_is_refused_in_one_sentence(tmp_path) -> None:
     with pytest.raises(InvalidInput, match=f"^{live_sql.MSG_DIALECT}$"):
         live_sql.run_live(f"sqlite:///{tmp_path / 'x.db'}", "SELECT 1", TABLES)
+
+
+def test_batches_shrink_as_rows_grow_so_the_byte_cap_bounds_memory() -> None:
+    assert live_sql._next_batch(0, 0, 1000) == 1
+    assert live_sql._next_batch(1, 10, 1 << 20) == live_sql.FETCH_BATCH
+    assert live_sql._next_batch(1, 600, 1000) == 1  # one huge row: one at a time
+    assert live_sql._next_batch(10, 100, 10_000) == 247

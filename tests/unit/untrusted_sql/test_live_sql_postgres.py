@@ -176,6 +176,11 @@ def test_rows_and_bytes_are_capped(live: LiveDatabase) -> None:
     with pytest.raises(QueryTooBig):
         live_sql.run_live(live.reader_engine, "SELECT repeat(weather, 1000) FROM regions",
                           TABLES, max_bytes=100_000)
+    started = time.monotonic()
+    with pytest.raises(QueryTooBig):  # rows of 14 MB each: stopped after the first one
+        live_sql.run_live(live.reader_engine, "SELECT repeat(weather, 2000000) FROM regions",
+                          TABLES, max_bytes=1 << 20)
+    assert time.monotonic() - started < 20
 
 
 WRITES = [
