@@ -8,8 +8,11 @@ tables, functions DuckDB knows and the guard allows), then what a live source ad
   other connections or runs SQL text), no user-defined types (`'pg_authid'::regclass`), no
   table outside the chosen ones;
 - it runs as one cursor (`DECLARE … CURSOR` takes exactly one query and no data-changing
-  WITH) in a `READ ONLY` transaction with `statement_timeout`, an empty `search_path`, and
-  row and byte caps, and the transaction is always rolled back.
+  WITH) in a `READ ONLY` transaction with `statement_timeout`, row and byte caps, and an
+  empty `search_path` (functions and operators come from pg_catalog only, never from a
+  schema someone could write to) and `standard_conforming_strings` on (a backslash in a
+  string stays a backslash, so PostgreSQL reads the strings as the guard did); the
+  transaction is always rolled back.
 The database role's own rights stay the outer wall; the admin is told to make it read-only.
 """
 
@@ -30,7 +33,7 @@ from sqlglot import exp
 from sqlglot.errors import ErrorLevel, ParseError, TokenError, UnsupportedError
 
 from services.errors import InvalidInput, QueryFailed, QueryTimeout, QueryTooBig, UnsafeQuery
-from services.untrusted_sql.sql_guard import check_sql
+from services.untrusted_sql.sql_guard import check_sql, cte_names_in_scope
 
 # A chosen table as the query names it -> where it lives: (schema, table).
 LiveTables = Mapping[str, tuple[str, str]]
@@ -193,17 +196,18 @@ def _qualify(table: exp.Table, tables: dict[str, tuple[str, str]]) -> None:
     if not isinstance(table.this, exp.Identifier) or table.args.get("db"):
         return  # a table function (checked later) or already refused by the guard
     name = table.name.lower()
-    is_cte = name in _cte_names(table)
+    is_cte = name in cte_names_in_scope(table)
     if is_cte and name in tables:
         raise UnsafeQuery(MSG_SAME_NAME)
     if is_cte:
         return
-    schema, real = tables[name]
-    alias = table.alias or table.name
-    table.set("this", exp.to_identifier(real, quoted=True))
-    table.set("db", exp.to_identifier(schema, quoted=True))
-    table.set("alias", exp.TableAlias(this=exp.to_identifier(alias, quoted=False))
-              if not table.args.get("alias") else table.args["alias"])
+    place = tables.get(name)
+    if place is None:
+        raise UnsafeQuery(MSG_TABLE.format(name=table.name))
+    if not table.args.get("alias"):  # the query's own name keeps working for its columns
+        table.set("alias", exp.TableAlias(this=table.this.copy()))
+    table.set("this", exp.to_identifier(place[1], quoted=True))
+    table.set("db", exp.to_identifier(place[0], quoted=True))
 
 
 def _without_duckdb_shorthands(statement: exp.Expr) -> None:
@@ -240,17 +244,6 @@ def _expand_order_by_all(ordered: exp.Ordered) -> None:
         exp.Ordered(this=exp.Literal.number(index), desc=ordered.args.get("desc"),
                     nulls_first=ordered.args.get("nulls_first"))
         for index in range(1, len(select.expressions) + 1)])
-
-
-def _cte_names(node: exp.Expr) -> set[str]:
-    names: set[str] = set()
-    ancestor = node.parent
-    while ancestor is not None:
-        with_clause = ancestor.args.get("with_") or ancestor.args.get("with")
-        if isinstance(with_clause, exp.With):
-            names.update(cte.alias_or_name.lower() for cte in with_clause.expressions)
-        ancestor = ancestor.parent
-    return names
 
 
 def _check_rendered(sql: str, dialect: str, places: set[tuple[str, str]]) -> None:
@@ -300,7 +293,7 @@ def _check_table(table: exp.Table, places: set[tuple[str, str]]) -> None:
         raise UnsafeQuery(MSG_TABLE.format(name=table.sql()))
     schema = table.args.get("db")
     if schema is None:
-        if table.name.lower() in _cte_names(table):
+        if table.name.lower() in cte_names_in_scope(table):
             return
         raise UnsafeQuery(MSG_TABLE.format(name=table.name))
     if (schema.name, table.name) not in places:
@@ -345,7 +338,8 @@ def _read(connection: psycopg.Connection, query: str, timeout_s: float, deadline
         setup.execute(b"SET TRANSACTION READ ONLY")
         setup.execute(b"SELECT set_config('statement_timeout', %s, true), "
                       b"set_config('idle_in_transaction_session_timeout', %s, true), "
-                      b"set_config('search_path', '', true)",
+                      b"set_config('search_path', '', true), "
+                      b"set_config('standard_conforming_strings', 'on', true)",
                       (f"{max(1, int(timeout_s * 1000))}ms",
                        f"{int((timeout_s + IDLE_GRACE_S) * 1000)}ms"))
     rows: list[tuple] = []

@@ -166,6 +166,21 @@ def test_a_slow_query_ends_at_the_timeout_with_one_sentence(live: LiveDatabase) 
         assert connection.execute(text("SHOW transaction_read_only")).scalar() == "off"
 
 
+def test_strings_are_read_by_postgresql_as_the_guard_read_them(live: LiveDatabase) -> None:
+    """A role whose default reads backslashes as escapes could otherwise end a string where
+    the guard saw none end."""
+    assert live.reader_engine is not None
+    live.server.execute(f"ALTER ROLE {live.reader} SET standard_conforming_strings = off")
+    try:
+        live.reader_engine.dispose()
+        result = live_sql.run_live(live.reader_engine, "SELECT 'a\\' AS x FROM sales LIMIT 1",
+                                   TABLES)
+        assert result.frame["x"].tolist() == ["a\\"]
+    finally:
+        live.server.execute(f"ALTER ROLE {live.reader} RESET standard_conforming_strings")
+        live.reader_engine.dispose()
+
+
 def test_rows_and_bytes_are_capped(live: LiveDatabase) -> None:
     assert live.reader_engine is not None
     capped = live_sql.run_live(live.reader_engine, "SELECT * FROM regions", TABLES,
