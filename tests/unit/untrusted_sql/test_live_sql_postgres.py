@@ -153,6 +153,38 @@ def test_a_plain_question_gives_the_same_numbers_as_pandas(live: LiveDatabase) -
     assert '"public"."penguins"' in result.sql and not result.truncated
 
 
+TYPICAL = [
+    "SELECT year(date) AS y, month(date) AS m, round(avg(temp_max), 1) AS t FROM regions "
+    "GROUP BY ALL ORDER BY ALL",
+    "SELECT date_diff('day', min(date), max(date)) AS days FROM regions",
+    "SELECT weather, count(DISTINCT date) AS d, stddev(temp_max) AS s, "
+    "corr(temp_max, temp_min) AS c FROM regions GROUP BY weather",
+    "SELECT species || ' ' || island AS name, lower(sex) LIKE 'm%' AS male FROM sales",
+    "SELECT date, temp_max - lag(temp_max) OVER (ORDER BY date) AS change FROM regions",
+    "SELECT 100.0 * count(*) / sum(count(*)) OVER () AS pct, species FROM sales "
+    "GROUP BY species",
+    "SELECT CAST(date AS VARCHAR) AS d, date + INTERVAL 1 DAY AS next, "
+    "extract(month FROM date) AS m FROM regions",
+    "SELECT quantile_cont(temp_max, [0.25, 0.75]) AS q FROM regions",
+    "SELECT count_if(temp_max > 20) AS warm FROM regions",
+    "SELECT floor(body_mass_g / 500) * 500 AS bin, count(*) AS n FROM sales GROUP BY 1",
+    "SELECT coalesce(sex, 'unknown') AS sex, greatest(bill_length_mm, bill_depth_mm) AS g "
+    "FROM sales",
+    "SELECT date_trunc('week', date) AS w, strftime(date, '%Y-%m') AS ym FROM regions",
+    "WITH w AS (SELECT weather, avg(wind) AS wind FROM regions GROUP BY weather) "
+    "SELECT * FROM w WHERE wind > (SELECT avg(wind) FROM regions)",
+    "SELECT s.species, r.weather FROM sales s JOIN regions r ON s.year + 5 = year(r.date) LIMIT 5",
+    "SELECT x FROM range(3) t(x)",
+]
+
+
+@pytest.mark.parametrize("sql", TYPICAL)
+def test_typical_questions_run_on_postgres(live: LiveDatabase, sql: str) -> None:
+    assert live.reader_engine is not None
+    result = live_sql.run_live(live.reader_engine, sql, TABLES)
+    assert len(result.frame) > 0
+
+
 def test_a_slow_query_ends_at_the_timeout_with_one_sentence(live: LiveDatabase) -> None:
     assert live.reader_engine is not None
     started = time.monotonic()
