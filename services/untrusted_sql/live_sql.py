@@ -5,8 +5,8 @@ tables, functions DuckDB knows and the guard allows), then what a live source ad
 - the checked DuckDB-flavoured SQL is transpiled with sqlglot, each chosen table replaced by
   its schema-qualified name, and the PostgreSQL text is checked again: every function must
   be on `ALLOWED_FUNCTIONS` (nothing that reads server files or settings, sleeps, opens
-  other connections or runs SQL text), no user-defined types (`'pg_authid'::regclass`), no
-  table outside the chosen ones;
+  other connections or runs SQL text), casts only to plain value types (never
+  `'pg_authid'::regclass`), no table outside the chosen ones;
 - it runs as one cursor (`DECLARE … CURSOR` takes exactly one query and no data-changing
   WITH) in a `READ ONLY` transaction with `statement_timeout`, row and byte caps, and an
   empty `search_path` (functions and operators come from pg_catalog only, never from a
@@ -372,7 +372,18 @@ def _next_batch(fetched: int, size: int, max_bytes: int) -> int:
 
 
 def _row_bytes(row: tuple) -> int:
-    return sum(len(value) if isinstance(value, str | bytes) else 16 for value in row)
+    return sum(_value_bytes(value) for value in row)
+
+
+def _value_bytes(value: object) -> int:
+    """About what a value costs in memory; arrays and JSON (ARRAY_AGG, to_json) count whole."""
+    if isinstance(value, str | bytes):
+        return len(value)
+    if isinstance(value, list | tuple):
+        return 8 + sum(_value_bytes(item) for item in value)
+    if isinstance(value, dict):
+        return 8 + sum(_value_bytes(k) + _value_bytes(v) for k, v in value.items())
+    return 16
 
 
 def _close(raw: PoolProxiedConnection) -> None:

@@ -64,3 +64,8 @@ def test_batches_shrink_as_rows_grow_so_the_byte_cap_bounds_memory() -> None:
     assert live_sql._next_batch(1, 10, 1 << 20) == live_sql.FETCH_BATCH
     assert live_sql._next_batch(1, 600, 1000) == 1  # one huge row: one at a time
     assert live_sql._next_batch(10, 100, 10_000) == 247
+
+
+def test_arrays_and_json_count_whole_towards_the_byte_cap() -> None:
+    row = (["x" * 1000] * 10, {"k": "v" * 500}, 3, "abc")
+    assert live_sql._row_bytes(row) == (8 + 10_000) + (8 + 1 + 500) + 16 + 3

@@ -227,6 +227,10 @@ def test_rows_and_bytes_are_capped(live: LiveDatabase) -> None:
     with pytest.raises(QueryTooBig):  # rows of 14 MB each: stopped after the first one
         live_sql.run_live(live.reader_engine, "SELECT repeat(weather, 2000000) FROM regions",
                           TABLES, max_bytes=1 << 20)
+    with pytest.raises(QueryTooBig):  # one array of 1,461 long values in one row
+        live_sql.run_live(live.reader_engine,
+                          "SELECT list(repeat(weather, 1000)) AS l FROM regions",
+                          TABLES, max_bytes=1 << 20)
     assert time.monotonic() - started < 20
 
 
