@@ -246,13 +246,13 @@ def _check_table(table: exp.Table, allowed: set[str]) -> None:
         raise UnsafeQuery(MSG_CATALOG)
     if _FILE_LIKE.search(name):
         raise UnsafeQuery(MSG_FILE)
-    if not qualified and (lowered in allowed or lowered in _cte_names_in_scope(table)):
+    if not qualified and (lowered in allowed or lowered in cte_names_in_scope(table)):
         return
     shown = ".".join([*(part.name for part in table.parts[:-1]), name])
     raise UnsafeQuery(f"The table “{shown}” is not one of the datasets you picked.")
 
 
-def _cte_names_in_scope(node: exp.Expr) -> set[str]:
+def cte_names_in_scope(node: exp.Expr) -> set[str]:
     names: set[str] = set()
     ancestor = node.parent
     while ancestor is not None:
