@@ -149,8 +149,9 @@ def column_stats(parquet_path: Path) -> dict[str, ColumnStats]:
 class _Params:
     """Collects bound values and hands out `$pN` placeholders."""
 
-    def __init__(self, parquet_path: Path) -> None:
-        self.values: dict[str, object] = {"path": str(parquet_path)}
+    def __init__(self, parquet_path: Path | None = None) -> None:
+        self.values: dict[str, object] = (
+            {} if parquet_path is None else {"path": str(parquet_path)})
 
     def add(self, value: object) -> str:
         key = f"p{len(self.values)}"
@@ -159,6 +160,34 @@ class _Params:
 
 
 SOURCE = "read_parquet($path)"
+
+
+@dataclass(frozen=True)
+class ChartSource:
+    """Where a chart's rows live. Every chart query is written once, in DuckDB's SQL over
+    `relation`; a live table's source renders it for its own database (services/charts/
+    live.py), so the grouping rules have one home whichever engine runs them."""
+
+    relation: str  # the rows, as DuckDB SQL
+    run: Callable[[str, dict[str, object]], pd.DataFrame]  # DuckDB SQL + bound values
+    path: Path | None = None  # a Parquet file, bound as `$path`
+    numbered: str = ""  # the rows with a stable position column (default: `relation`)
+    # `_row` for the scatter sample, given the picked expressions; and the sample's order
+    row_id: Callable[[list[str]], str] = lambda exprs: "file_row_number"
+    sample_order: str = f"hash(_row + {SAMPLE_SEED})"
+
+    def params(self) -> _Params:
+        return _Params(self.path)
+
+    def query(self, sql: str, params: _Params) -> pd.DataFrame:
+        return self.run(sql, params.values)
+
+
+def parquet_source(parquet_path: Path) -> ChartSource:
+    return ChartSource(relation=SOURCE, path=Path(parquet_path),
+                       numbered="read_parquet($path, file_row_number = true)",
+                       run=lambda sql, values: duck.query_frame(sql, values,
+                                                                task=duckdb_errors.CHART))
 
 
 def _like_pattern(text: str) -> str:
@@ -263,7 +292,7 @@ def _decomposable(agg: str) -> bool:
     return agg in ("count", "sum", "mean", "min", "max")
 
 
-def _grouped_sql(plan: _Grouped, params: _Params) -> str:
+def _grouped_sql(plan: _Grouped, src: ChartSource) -> str:
     """Group rows by the keys in one scan; top-N with "Other" re-combines partial aggregates
     (count, sum, mean, min, max) so the file is read once. Median and distinct count need
     the rows again, so they group a `base` relation instead."""
@@ -273,7 +302,7 @@ def _grouped_sql(plan: _Grouped, params: _Params) -> str:
     ctes = []
     if stats_from:
         ctes.append(f"stats AS (SELECT {', '.join(_bin_stats(plan) + plan.stat_sql)} "
-                    f"FROM {SOURCE} WHERE {plan.where})")
+                    f"FROM {src.relation} WHERE {plan.where})")
     if _decomposable(plan.agg):
         # Only the partials this aggregate needs: each extra one costs a pass over the rows.
         partials = {"count": [], "sum": [f"SUM({v}) AS s"],
@@ -286,7 +315,7 @@ def _grouped_sql(plan: _Grouped, params: _Params) -> str:
         else:
             partials.append("0 AS bad")
         ctes.append(f"g AS (SELECT {key_cols}, COUNT(*) AS n, {', '.join(partials)} "
-                    f"FROM {SOURCE}{stats_from} WHERE {plan.where} GROUP BY ALL)")
+                    f"FROM {src.relation}{stats_from} WHERE {plan.where} GROUP BY ALL)")
         combine = {"count": "CAST(SUM(n) AS BIGINT)", "sum": "CAST(SUM(s) AS DOUBLE)",
                    "mean": "CAST(SUM(s) AS DOUBLE) / NULLIF(SUM(c), 0)",
                    "min": "MIN(mn)", "max": "MAX(mx)"}[plan.agg]
@@ -294,7 +323,7 @@ def _grouped_sql(plan: _Grouped, params: _Params) -> str:
         values = "CAST(SUM(vc) AS BIGINT)"
     else:
         ctes.append(f"g AS (SELECT {key_cols}, {v} AS v, "
-                    f"{_bad_flag(plan)} AS bad FROM {SOURCE}{stats_from} WHERE {plan.where})")
+                    f"{_bad_flag(plan)} AS bad FROM {src.relation}{stats_from} WHERE {plan.where})")
         combine = ("CAST(MEDIAN(v) AS DOUBLE)" if plan.agg == "median"
                    else "COUNT(DISTINCT v)")
         rows, source, bad_total = "COUNT(*)", "g", "COUNT(*) FILTER (WHERE bad)"
@@ -448,23 +477,23 @@ def _coarser(bucket: str | None) -> str | None:
     return _LADDER[index + 1] if index + 1 < len(_LADDER) else None
 
 
-def _series_attempt(parquet_path: Path, spec: ChartSpec, schema: dict[str, _Column],
+def _series_attempt(src: ChartSource, spec: ChartSpec, schema: dict[str, _Column],
                     value: _Column | None, bucket: str | None, x_bins: int,
                     ) -> tuple[pd.DataFrame, _Grouped]:
-    params = _Params(parquet_path)
+    params = src.params()
     plan = _Grouped(_series_keys(spec, schema, bucket, x_bins), value, spec.agg,
                     _where(spec.filters, schema, params),
                     stats=["lo_x", "hi_x"] if x_bins else [])
-    return _run(_grouped_sql(plan, params), params), plan
+    return src.query(_grouped_sql(plan, src), params), plan
 
 
-def _series(parquet_path: Path, spec: ChartSpec, schema: dict[str, _Column]) -> ChartData:
+def _series(src: ChartSource, spec: ChartSpec, schema: dict[str, _Column]) -> ChartData:
     x = _column(schema, spec.x)
     value_name = _value_column(spec)
     value = _column(schema, value_name) if value_name else None
     bucket: str | None = spec.bucket
     x_bins = 0
-    frame, plan = _series_attempt(parquet_path, spec, schema, value, bucket, x_bins)
+    frame, plan = _series_attempt(src, spec, schema, value, bucket, x_bins)
     for _ in range(len(_LADDER)):  # each retry is coarser; the ladder bounds the loop
         if len(frame) <= MAX_MARKS:
             break
@@ -478,7 +507,7 @@ def _series(parquet_path: Path, spec: ChartSpec, schema: dict[str, _Column]) -> 
             x_bins = max(10, min(1000, MAX_MARKS // series - 1))
         else:
             break
-        frame, plan = _series_attempt(parquet_path, spec, schema, value, bucket, x_bins)
+        frame, plan = _series_attempt(src, spec, schema, value, bucket, x_bins)
     frame = frame.head(MAX_MARKS)
     notes = _notes(frame, plan)
     if bucket != spec.bucket:
@@ -529,9 +558,9 @@ def _notes(frame: pd.DataFrame, plan: _Grouped, *, count_bad: bool = True) -> li
 
 # --- histogram, heatmap ---------------------------------------------------------------------
 
-def _histogram(parquet_path: Path, spec: ChartSpec, schema: dict[str, _Column]) -> ChartData:
+def _histogram(src: ChartSource, spec: ChartSpec, schema: dict[str, _Column]) -> ChartData:
     x = _column(schema, spec.x)
-    params = _Params(parquet_path)
+    params = src.params()
     keys = [_binned_key("x", x, HISTOGRAM_BINS)]
     if spec.color:
         keys.append(_category_key("color", _column(schema, spec.color), COLOR_CAP))
@@ -542,7 +571,7 @@ def _histogram(parquet_path: Path, spec: ChartSpec, schema: dict[str, _Column]) 
                     stats=["lo_x", "hi_x", "q1_x", "q3_x"],
                     stat_sql=[f"CAST(quantile_cont({v}, 0.25) AS DOUBLE) AS q1_x",
                               f"CAST(quantile_cont({v}, 0.75) AS DOUBLE) AS q3_x"])
-    frame = _run(_grouped_sql(plan, params), params)
+    frame = src.query(_grouped_sql(plan, src), params)
     notes = _notes(frame, plan, count_bad=False)
     widths: dict[str, float] = {}
     spread = None
@@ -587,17 +616,17 @@ def _heatmap_key(alias: str, col: _Column, bucket: str | None) -> _Key:
     return _category_key(alias, col, HEATMAP_CAP)
 
 
-def _heatmap(parquet_path: Path, spec: ChartSpec, schema: dict[str, _Column]) -> ChartData:
+def _heatmap(src: ChartSource, spec: ChartSpec, schema: dict[str, _Column]) -> ChartData:
     x, y = _column(schema, spec.x), _column(schema, spec.y)
     value_name = _value_column(spec)
     value = _column(schema, value_name) if value_name else None
     bucket: str | None = spec.bucket
     for _ in range(len(_LADDER)):  # coarser dates until the grid fits
-        params = _Params(parquet_path)
+        params = src.params()
         keys = [_heatmap_key("x", x, bucket), _heatmap_key("y", y, bucket)]
         stats = [s for k in keys if k.bins for s in (f"lo_{k.alias}", f"hi_{k.alias}")]
         plan = _Grouped(keys, value, spec.agg, _where(spec.filters, schema, params), stats)
-        frame = _run(_grouped_sql(plan, params), params)
+        frame = src.query(_grouped_sql(plan, src), params)
         if len(frame) <= MAX_MARKS or not _coarser(bucket or "month"):
             break
         bucket = _coarser(bucket or "month")
@@ -632,11 +661,12 @@ def _heatmap(parquet_path: Path, spec: ChartSpec, schema: dict[str, _Column]) ->
 
 # --- scatter (sampled), box (five-number summaries), correlation ----------------------------
 
-def _scatter(parquet_path: Path, spec: ChartSpec, schema: dict[str, _Column]) -> ChartData:
+def _scatter(src: ChartSource, spec: ChartSpec, schema: dict[str, _Column]) -> ChartData:
     x, y = _column(schema, spec.x), _column(schema, spec.y)
-    params = _Params(parquet_path)
+    params = src.params()
     where = _where(spec.filters, schema, params)
-    picks = [f"{_finite(x)} AS x", f"{_finite(y)} AS y"]
+    exprs = [_finite(x), _finite(y)]
+    picks = [f"{exprs[0]} AS x", f"{exprs[1]} AS y"]
     outer = ["x", "y"]
     labels = {"x": x.name, "y": y.name}
     for alias, name, cap in (("color", spec.color, COLOR_CAP), ("facet", spec.facet,
@@ -645,7 +675,8 @@ def _scatter(parquet_path: Path, spec: ChartSpec, schema: dict[str, _Column]) ->
             continue
         col = _column(schema, name)
         labels[alias] = col.name
-        picks.append(f"{_finite(col)} AS {alias}")
+        exprs.append(_finite(col))
+        picks.append(f"{exprs[-1]} AS {alias}")
         if col.kind == "number":
             outer.append(alias)
             continue
@@ -655,15 +686,15 @@ def _scatter(parquet_path: Path, spec: ChartSpec, schema: dict[str, _Column]) ->
                      f"LIMIT {cap}) THEN CAST({alias} AS VARCHAR) ELSE '{OTHER}' END AS {alias}")
     # The sample ranks rows by a hash of their position in the file: random-looking yet the
     # same on every run (DuckDB's REPEATABLE reservoir still varies with thread timing).
-    sql = (f"WITH f AS (SELECT {', '.join(picks)}, file_row_number AS _row "
-           f"FROM read_parquet($path, file_row_number = true) WHERE {where}), "
+    sql = (f"WITH f AS (SELECT {', '.join(picks)}, {src.row_id(exprs)} AS _row "
+           f"FROM {src.numbered or src.relation} WHERE {where}), "
            f"p AS (SELECT * FROM f WHERE x IS NOT NULL AND y IS NOT NULL), "
-           f"s AS MATERIALIZED (SELECT * FROM p ORDER BY hash(_row + {SAMPLE_SEED}) "
+           f"s AS MATERIALIZED (SELECT * FROM p ORDER BY {src.sample_order} "
            f"LIMIT {MAX_MARKS}) "
            f"SELECT {', '.join(outer)}, (SELECT COUNT(*) FROM f) AS _rows_in, "
            f"(SELECT COUNT(*) FROM p) AS _plotted FROM s ORDER BY x, y, _row")
-    frame = _run(sql, params)
-    rows_in = int(frame["_rows_in"].iloc[0]) if len(frame) else _count(parquet_path, spec,
+    frame = src.query(sql, params)
+    rows_in = int(frame["_rows_in"].iloc[0]) if len(frame) else _count(src, spec,
                                                                          schema)
     plotted = int(frame["_plotted"].iloc[0]) if len(frame) else 0
     notes = []
@@ -677,21 +708,21 @@ def _scatter(parquet_path: Path, spec: ChartSpec, schema: dict[str, _Column]) ->
     return _finish(frame, labels, notes, is_sampled=is_sampled, rows_in=rows_in)
 
 
-def _count(parquet_path: Path, spec: ChartSpec, schema: dict[str, _Column]) -> int:
-    params = _Params(parquet_path)
-    sql = f"SELECT COUNT(*) AS n FROM {SOURCE} WHERE {_where(spec.filters, schema, params)}"
-    return int(_run(sql, params)["n"].iloc[0])
+def _count(src: ChartSource, spec: ChartSpec, schema: dict[str, _Column]) -> int:
+    params = src.params()
+    sql = f"SELECT COUNT(*) AS n FROM {src.relation} WHERE {_where(spec.filters, schema, params)}"
+    return int(src.query(sql, params)["n"].iloc[0])
 
 
-def _box(parquet_path: Path, spec: ChartSpec, schema: dict[str, _Column]) -> ChartData:
+def _box(src: ChartSource, spec: ChartSpec, schema: dict[str, _Column]) -> ChartData:
     y = _column(schema, spec.y)
-    params = _Params(parquet_path)
+    params = src.params()
     where = _where(spec.filters, schema, params)
     group_cols, labels = [], {"min": "Minimum", "q1": "Lower quartile", "median": "Median",
                               "q3": "Upper quartile", "max": "Maximum", "mean": "Mean",
                               "lower_fence": "Lower whisker", "upper_fence": "Upper whisker",
                               "outliers": "Values beyond the whiskers", "rows": "Rows"}
-    ctes = [f"b AS (SELECT * FROM {SOURCE} WHERE {where})"]
+    ctes = [f"b AS (SELECT * FROM {src.relation} WHERE {where})"]
     mapped = []
     for alias, name, cap in (("x", spec.x, BOX_CAP), ("facet", spec.facet, FACET_CAP)):
         if not name:
@@ -706,7 +737,7 @@ def _box(parquet_path: Path, spec: ChartSpec, schema: dict[str, _Column]) -> Cha
                       f"ELSE '{OTHER}' END AS {alias}")
         ctes.append(f"d_{alias} AS (SELECT COUNT(DISTINCT {col.sql}) AS n FROM b)")
     if not group_cols:
-        group_cols, mapped = ["x"], [f"'{y.name.replace(chr(39), chr(39) * 2)}' AS x"]
+        group_cols, mapped = ["x"], [f"CAST({params.add(y.name)} AS VARCHAR) AS x"]
         labels = {"x": "Group", **labels}
     keys = ", ".join(group_cols)
     join = " AND ".join(f"m.{c} IS NOT DISTINCT FROM q.{c}" for c in group_cols)
@@ -729,7 +760,7 @@ def _box(parquet_path: Path, spec: ChartSpec, schema: dict[str, _Column]) -> Cha
                      if f"d_{c} AS" in " ".join(ctes))
            + f" FROM m JOIN q ON {join} GROUP BY ALL) ORDER BY "
            + ", ".join(f"({c} = '{OTHER}'), {c}" for c in group_cols))
-    frame = _run(sql, params)
+    frame = src.query(sql, params)
     notes = [f"Showing the {cap} most common values of {name}; the rest are grouped as "
              f"“{OTHER}”." for alias, name, cap in (("x", spec.x, BOX_CAP),
                                                     ("facet", spec.facet, FACET_CAP))
@@ -737,24 +768,24 @@ def _box(parquet_path: Path, spec: ChartSpec, schema: dict[str, _Column]) -> Cha
              and int(frame[f"_distinct_{alias}"].iloc[0]) > cap]
     notes.append("Boxes span the middle half of the values; whiskers reach the furthest "
                  "values within 1.5 box-lengths.")
-    rows_in = int(frame["_rows_in"].iloc[0]) if len(frame) else _count(parquet_path, spec,
+    rows_in = int(frame["_rows_in"].iloc[0]) if len(frame) else _count(src, spec,
                                                                          schema)
     return _finish(frame, labels, notes, rows_in=rows_in)
 
 
-def _correlation(parquet_path: Path, spec: ChartSpec, schema: dict[str, _Column]) -> ChartData:
+def _correlation(src: ChartSource, spec: ChartSpec, schema: dict[str, _Column]) -> ChartData:
     numbers = [c for c in schema.values() if c.kind == "number"][:CORRELATION_CAP]
     if len(numbers) < 2:
         raise InvalidInput("A correlation matrix needs at least two number columns, and this "
                            "dataset has fewer.")
-    params = _Params(parquet_path)
+    params = src.params()
     where = _where(spec.filters, schema, params)
     pairs = [(a, b) for i, a in enumerate(numbers) for b in numbers[i + 1:]]
     selects = [f"corr(CAST({_finite(a)} AS DOUBLE), CAST({_finite(b)} AS DOUBLE)) AS r{i}, "
                f"regr_count(CAST({_finite(a)} AS DOUBLE), CAST({_finite(b)} AS DOUBLE)) AS n{i}"
                for i, (a, b) in enumerate(pairs)]
-    sql = f"SELECT COUNT(*) AS _rows_in, {', '.join(selects)} FROM {SOURCE} WHERE {where}"
-    row = _run(sql, params).iloc[0]
+    sql = f"SELECT COUNT(*) AS _rows_in, {', '.join(selects)} FROM {src.relation} WHERE {where}"
+    row = src.query(sql, params).iloc[0]
     names = [c.name for c in numbers]
     r = {(a.name, b.name): row[f"r{i}"] for i, (a, b) in enumerate(pairs)}
     n = {(a.name, b.name): row[f"n{i}"] for i, (a, b) in enumerate(pairs)}
@@ -784,7 +815,7 @@ def aggregate(parquet_path: Path, spec: ChartSpec) -> ChartData:
     validate_spec(spec, {name: col.kind for name, col in schema.items()})
     builders = {"histogram": _histogram, "heatmap": _heatmap, "scatter": _scatter,
                 "box": _box, "correlation": _correlation}
-    return builders.get(spec.chart_type, _series)(Path(parquet_path), spec, schema)
+    return builders.get(spec.chart_type, _series)(parquet_source(parquet_path), spec, schema)
 
 
 def pivot_table(parquet_path: Path, spec: ChartSpec) -> pd.DataFrame:
@@ -810,7 +841,7 @@ def count_rows(parquet_path: Path, filters: list[Filter]) -> int:
     schema = _schema(parquet_path)
     for item in filters:
         _column(schema, item.column)
-    return _count(Path(parquet_path), ChartSpec(filters=filters), schema)
+    return _count(parquet_source(parquet_path), ChartSpec(filters=filters), schema)
 
 
 def column_range(parquet_path: Path, column: str) -> tuple[float, float] | tuple[
