@@ -74,7 +74,7 @@ class ChartData(BaseModel):
 # --- schema -------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class _Column:
+class ChartColumn:
     name: str
     sql: str  # quoted identifier
     kind: str
@@ -85,7 +85,7 @@ class _Column:
         return is_float_type(self.duck_type)
 
 
-def _schema(parquet_path: Path) -> dict[str, _Column]:
+def _schema(parquet_path: Path) -> dict[str, ChartColumn]:
     path = Path(parquet_path)
     if not path.is_file():
         raise NotFound("This dataset's file is missing — the dataset may have been deleted.")
@@ -94,11 +94,12 @@ def _schema(parquet_path: Path) -> dict[str, _Column]:
 
 
 @lru_cache(maxsize=256)
-def _schema_of(path: str, mtime_ns: int, size: int) -> tuple[tuple[str, _Column], ...]:
+def _schema_of(path: str, mtime_ns: int, size: int) -> tuple[tuple[str, ChartColumn], ...]:
     """Dataset versions are immutable files, so the schema is read once per file state."""
     infos = read_columns(Path(path))
-    return tuple((c.name, _Column(c.name, quote_ident(c.sql_name), duckdb_chart_kind(c.duckdb_type),
-                                  c.duckdb_type)) for c in infos)
+    return tuple((c.name, ChartColumn(c.name, quote_ident(c.sql_name),
+                                      duckdb_chart_kind(c.duckdb_type), c.duckdb_type))
+                 for c in infos)
 
 
 def column_kinds(parquet_path: Path) -> dict[str, str]:
@@ -195,17 +196,26 @@ def _like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-def _cast_type(col: _Column) -> str:
+def _cast_type(col: ChartColumn) -> str:
     return "DOUBLE" if col.kind == "number" else col.duck_type
 
 
-def _filter_sql(item: Filter, col: _Column, bind: Callable[[object], str]) -> str:
+def _as_text(expr: str, col: ChartColumn | None) -> str:
+    """A value as text. A float is cast through its own type first: a no-op in DuckDB that
+    tells another dialect's renderer (services/charts/live.py) to spell whole floats as
+    DuckDB does ("15.0", not "15")."""
+    if col is not None and col.is_float:
+        return f"CAST(CAST({expr} AS {col.duck_type}) AS VARCHAR)"
+    return f"CAST({expr} AS VARCHAR)"
+
+
+def _filter_sql(item: Filter, col: ChartColumn, bind: Callable[[object], str]) -> str:
     """The one home of filter SQL. `bind` writes a value into the SQL: a `$pN` placeholder
     for the app's queries, a quoted literal for code people run themselves (the notebook)."""
     cast = _cast_type(col)
     if item.op == "contains":
         pattern = bind(_like_pattern(str(item.value)))
-        return f"CAST({col.sql} AS VARCHAR) ILIKE {pattern} ESCAPE '\\'"
+        return f"{_as_text(col.sql, col)} ILIKE {pattern} ESCAPE '\\'"
     if item.op == "eq":
         if item.value is None:
             return f"{col.sql} IS NULL"
@@ -236,19 +246,19 @@ def _filter_sql(item: Filter, col: _Column, bind: Callable[[object], str]) -> st
     return "(" + " OR ".join(parts) + ")" if parts else "FALSE"
 
 
-def _where(filters: list[Filter], schema: dict[str, _Column], params: _Params) -> str:
+def _where(filters: list[Filter], schema: dict[str, ChartColumn], params: _Params) -> str:
     clauses = [_filter_sql(f, _column(schema, f.column), params.add) for f in filters]
     return " AND ".join(clauses) if clauses else "TRUE"
 
 
-def _column(schema: dict[str, _Column], name: str | None) -> _Column:
+def _column(schema: dict[str, ChartColumn], name: str | None) -> ChartColumn:
     if name is None or name not in schema:
         raise InvalidInput(f"The column “{name}” is not in this dataset — it may have been "
                            "renamed or removed. Choose another column or reset the chart.")
     return schema[name]
 
 
-def _finite(col: _Column) -> str:
+def _finite(col: ChartColumn) -> str:
     """NaN and infinity count as missing values in every summary."""
     if col.is_float:
         return f"(CASE WHEN isfinite({col.sql}) THEN {col.sql} END)"
@@ -274,14 +284,14 @@ class _Key:
     rank_by_value: bool = False  # top N by the chart's value (else by rows)
     drop_missing: bool = False
     bins: int = 0  # > 0: expr is a bin index over `lo_<alias>`/`hi_<alias>`
-    column: _Column | None = None
+    column: ChartColumn | None = None
     whole: bool = False  # bins of whole numbers: one per value, or a whole-number width
 
 
 @dataclass
 class _Grouped:
     keys: list[_Key]
-    value: _Column | None
+    value: ChartColumn | None
     agg: str
     where: str
     stats: list[str] = field(default_factory=list)  # extra scalar selects on a stats CTE
@@ -378,10 +388,10 @@ def _mapped(k: _Key) -> str:
         return k.alias
     return (f"CASE WHEN {k.alias} IS NULL THEN '{MISSING}' "
             f"WHEN {k.alias} IN (SELECT {k.alias} FROM top_{k.alias}) "
-            f"THEN CAST({k.alias} AS VARCHAR) ELSE '{OTHER}' END")
+            f"THEN {_as_text(k.alias, k.column)} ELSE '{OTHER}' END")
 
 
-def _binned_key(alias: str, col: _Column, bins: int) -> _Key:
+def _binned_key(alias: str, col: ChartColumn, bins: int) -> _Key:
     v = _finite(col)
     lo, hi = f"stats.lo_{alias}", f"stats.hi_{alias}"
     expr = (f"CASE WHEN {v} IS NULL THEN NULL WHEN {hi} = {lo} THEN 0 ELSE "
@@ -390,7 +400,7 @@ def _binned_key(alias: str, col: _Column, bins: int) -> _Key:
     return _Key(alias, expr, drop_missing=True, bins=bins, column=col)
 
 
-def _is_whole(col: _Column) -> bool:
+def _is_whole(col: ChartColumn) -> bool:
     return friendly_type(col.duck_type) == "whole number"
 
 
@@ -400,7 +410,7 @@ def whole_bin_width(lo: float, hi: float, bins: int) -> int:
     return max(1, math.ceil((hi - lo + 1) / bins))
 
 
-def _whole_key(alias: str, col: _Column, bins: int) -> _Key:
+def _whole_key(alias: str, col: ChartColumn, bins: int) -> _Key:
     """Whole numbers (month, hour, …) in bins that start on a whole number: never 3.7–4.0."""
     lo, hi = f"stats.lo_{alias}", f"stats.hi_{alias}"
     width = f"GREATEST(1, CEIL(({hi} - {lo} + 1) / {bins}))"
@@ -409,18 +419,18 @@ def _whole_key(alias: str, col: _Column, bins: int) -> _Key:
     return _Key(alias, expr, drop_missing=True, bins=bins, column=col, whole=True)
 
 
-def _category_key(alias: str, col: _Column, cap: int, by_value: bool = False) -> _Key:
+def _category_key(alias: str, col: ChartColumn, cap: int, by_value: bool = False) -> _Key:
     return _Key(alias, col.sql, cap=cap, rank_by_value=by_value, column=col)
 
 
-def _date_key(alias: str, col: _Column, bucket: str | None) -> _Key:
+def _date_key(alias: str, col: ChartColumn, bucket: str | None) -> _Key:
     expr = f"date_trunc('{bucket}', {col.sql})" if bucket else col.sql
     if bucket not in (None, *BUCKETS):
         raise InvalidInput("Choose day, week, month, quarter or year to group dates by.")
     return _Key(alias, expr, drop_missing=True, column=col)
 
 
-def _series_keys(spec: ChartSpec, schema: dict[str, _Column], bucket: str | None,
+def _series_keys(spec: ChartSpec, schema: dict[str, ChartColumn], bucket: str | None,
                  x_bins: int) -> list[_Key]:
     x = _column(schema, spec.x)
     if x.kind == "date":
@@ -477,8 +487,8 @@ def _coarser(bucket: str | None) -> str | None:
     return _LADDER[index + 1] if index + 1 < len(_LADDER) else None
 
 
-def _series_attempt(src: ChartSource, spec: ChartSpec, schema: dict[str, _Column],
-                    value: _Column | None, bucket: str | None, x_bins: int,
+def _series_attempt(src: ChartSource, spec: ChartSpec, schema: dict[str, ChartColumn],
+                    value: ChartColumn | None, bucket: str | None, x_bins: int,
                     ) -> tuple[pd.DataFrame, _Grouped]:
     params = src.params()
     plan = _Grouped(_series_keys(spec, schema, bucket, x_bins), value, spec.agg,
@@ -487,7 +497,7 @@ def _series_attempt(src: ChartSource, spec: ChartSpec, schema: dict[str, _Column
     return src.query(_grouped_sql(plan, src), params), plan
 
 
-def _series(src: ChartSource, spec: ChartSpec, schema: dict[str, _Column]) -> ChartData:
+def _series(src: ChartSource, spec: ChartSpec, schema: dict[str, ChartColumn]) -> ChartData:
     x = _column(schema, spec.x)
     value_name = _value_column(spec)
     value = _column(schema, value_name) if value_name else None
@@ -558,7 +568,7 @@ def _notes(frame: pd.DataFrame, plan: _Grouped, *, count_bad: bool = True) -> li
 
 # --- histogram, heatmap ---------------------------------------------------------------------
 
-def _histogram(src: ChartSource, spec: ChartSpec, schema: dict[str, _Column]) -> ChartData:
+def _histogram(src: ChartSource, spec: ChartSpec, schema: dict[str, ChartColumn]) -> ChartData:
     x = _column(schema, spec.x)
     params = src.params()
     keys = [_binned_key("x", x, HISTOGRAM_BINS)]
@@ -606,7 +616,7 @@ def _number_or_none(value: object) -> float | None:
     return None if pd.isna(number) else float(number)
 
 
-def _heatmap_key(alias: str, col: _Column, bucket: str | None) -> _Key:
+def _heatmap_key(alias: str, col: ChartColumn, bucket: str | None) -> _Key:
     if col.kind == "number":
         if _is_whole(col):
             return _whole_key(alias, col, HEATMAP_BINS)
@@ -616,7 +626,7 @@ def _heatmap_key(alias: str, col: _Column, bucket: str | None) -> _Key:
     return _category_key(alias, col, HEATMAP_CAP)
 
 
-def _heatmap(src: ChartSource, spec: ChartSpec, schema: dict[str, _Column]) -> ChartData:
+def _heatmap(src: ChartSource, spec: ChartSpec, schema: dict[str, ChartColumn]) -> ChartData:
     x, y = _column(schema, spec.x), _column(schema, spec.y)
     value_name = _value_column(spec)
     value = _column(schema, value_name) if value_name else None
@@ -661,7 +671,7 @@ def _heatmap(src: ChartSource, spec: ChartSpec, schema: dict[str, _Column]) -> C
 
 # --- scatter (sampled), box (five-number summaries), correlation ----------------------------
 
-def _scatter(src: ChartSource, spec: ChartSpec, schema: dict[str, _Column]) -> ChartData:
+def _scatter(src: ChartSource, spec: ChartSpec, schema: dict[str, ChartColumn]) -> ChartData:
     x, y = _column(schema, spec.x), _column(schema, spec.y)
     params = src.params()
     where = _where(spec.filters, schema, params)
@@ -708,13 +718,13 @@ def _scatter(src: ChartSource, spec: ChartSpec, schema: dict[str, _Column]) -> C
     return _finish(frame, labels, notes, is_sampled=is_sampled, rows_in=rows_in)
 
 
-def _count(src: ChartSource, spec: ChartSpec, schema: dict[str, _Column]) -> int:
+def _count(src: ChartSource, spec: ChartSpec, schema: dict[str, ChartColumn]) -> int:
     params = src.params()
     sql = f"SELECT COUNT(*) AS n FROM {src.relation} WHERE {_where(spec.filters, schema, params)}"
     return int(src.query(sql, params)["n"].iloc[0])
 
 
-def _box(src: ChartSource, spec: ChartSpec, schema: dict[str, _Column]) -> ChartData:
+def _box(src: ChartSource, spec: ChartSpec, schema: dict[str, ChartColumn]) -> ChartData:
     y = _column(schema, spec.y)
     params = src.params()
     where = _where(spec.filters, schema, params)
@@ -773,7 +783,7 @@ def _box(src: ChartSource, spec: ChartSpec, schema: dict[str, _Column]) -> Chart
     return _finish(frame, labels, notes, rows_in=rows_in)
 
 
-def _correlation(src: ChartSource, spec: ChartSpec, schema: dict[str, _Column]) -> ChartData:
+def _correlation(src: ChartSource, spec: ChartSpec, schema: dict[str, ChartColumn]) -> ChartData:
     numbers = [c for c in schema.values() if c.kind == "number"][:CORRELATION_CAP]
     if len(numbers) < 2:
         raise InvalidInput("A correlation matrix needs at least two number columns, and this "
@@ -809,13 +819,17 @@ def _correlation(src: ChartSource, spec: ChartSpec, schema: dict[str, _Column]) 
 
 def aggregate(parquet_path: Path, spec: ChartSpec) -> ChartData:
     """The rows one chart needs (≤ MAX_MARKS), with a note on anything left out or grouped."""
+    return build_chart(parquet_source(parquet_path), spec, _schema(parquet_path))
+
+
+def build_chart(src: ChartSource, spec: ChartSpec, schema: dict[str, ChartColumn]) -> ChartData:
+    """One chart over any source: the spec checked against its columns, then built."""
     from services.charts.spec import validate_spec  # local: keeps the module graph one-way
 
-    schema = _schema(parquet_path)
     validate_spec(spec, {name: col.kind for name, col in schema.items()})
     builders = {"histogram": _histogram, "heatmap": _heatmap, "scatter": _scatter,
                 "box": _box, "correlation": _correlation}
-    return builders.get(spec.chart_type, _series)(parquet_source(parquet_path), spec, schema)
+    return builders.get(spec.chart_type, _series)(src, spec, schema)
 
 
 def pivot_table(parquet_path: Path, spec: ChartSpec) -> pd.DataFrame:
@@ -888,7 +902,7 @@ def literal_condition(filters: list[Filter], columns: dict[str, tuple[str, str]]
     """Explore's filters as the same SQL condition with the values written in as literals,
     for code people run themselves (the notebook export). `columns` maps display names to
     (name in the file, DuckDB type); "TRUE" when there is no filter."""
-    schema = {name: _Column(name, quote_ident(sql_name), duckdb_chart_kind(duck_type),
+    schema = {name: ChartColumn(name, quote_ident(sql_name), duckdb_chart_kind(duck_type),
                             duck_type) for name, (sql_name, duck_type) in columns.items()}
     clauses = [_filter_sql(f, _column(schema, f.column), _literal) for f in filters]
     return " AND ".join(clauses) if clauses else "TRUE"
