@@ -171,7 +171,7 @@ def _runner(engine: Engine, dialect: str) -> Callable[[str, dict[str, object]], 
                 connection.exec_driver_sql("SET LOCAL TIME ZONE 'UTC'")
                 result = connection.exec_driver_sql(sql, used)
                 names = list(result.keys())
-                types = [_EMPTY_DTYPES.get(getattr(d, "type_code", None), "object")
+                types = [_EMPTY_DTYPES.get(int(getattr(d, "type_code", 0) or 0), "object")
                          for d in result.cursor.description or []]
                 rows = result.fetchmany(MAX_MARKS + 1)
         except OperationalError as error:

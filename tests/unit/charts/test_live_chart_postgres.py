@@ -1,15 +1,16 @@
 """Every chart type over a live PostgreSQL table gives the numbers the same chart gives over
-the Parquet copy of the same rows (the real penguins and Seattle weather samples), read
-through a read-only role."""
+the Parquet copy of the same rows (the real penguins and Seattle weather samples, and a
+generated table with more rows than a chart may draw), read through a read-only role."""
 
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
-from services.charts.aggregate import ChartData, aggregate
+from services.charts.aggregate import MAX_MARKS, ChartData, aggregate
 from services.charts.live import aggregate_table, compile_sql
 from services.charts.spec import ChartSpec, Filter
 from services.errors import NotFound
@@ -37,6 +38,10 @@ def live(postgres_server: PostgresServer, tmp_path_factory: pytest.TempPathFacto
             frame.to_sql(table, owner, schema="samples", index=False)
             files[table] = folder / f"{table}.parquet"
             frame.to_parquet(files[table], index=False)
+        many = _many_rows()
+        many.to_sql("many", owner, schema="samples", index=False)
+        files["many"] = folder / "many.parquet"
+        many.to_parquet(files["many"], index=False)
         with owner.begin() as connection:
             connection.execute(text("DROP ROLE IF EXISTS chart_reader"))
             connection.execute(text("CREATE ROLE chart_reader LOGIN"))
@@ -50,6 +55,21 @@ def live(postgres_server: PostgresServer, tmp_path_factory: pytest.TempPathFacto
         owner.dispose()
         drop_database(postgres_server, url)
         postgres_server.execute("DROP ROLE IF EXISTS chart_reader")
+
+
+def _many_rows(n: int = 30_000) -> pd.DataFrame:
+    """More points than a chart may draw: 30,000 ids and days, 50 categories, and values
+    with infinities and gaps, so every limit and fallback has to happen in the database."""
+    rng = np.random.default_rng(7)
+    value = rng.normal(100, 30, n).round(3)
+    value[::997], value[5::1013], value[::1009] = np.inf, -np.inf, np.nan
+    return pd.DataFrame({
+        "id": np.arange(n, dtype="int64"),
+        "day": pd.Timestamp("2000-01-01") + pd.to_timedelta(np.arange(n), unit="D"),
+        "cat": [f"c{i % 50:02d}" for i in rng.integers(0, 10_000, n)],
+        "grp": [f"g{i % 12}" for i in range(n)],
+        "value": value,
+    })
 
 
 PENGUIN_CHARTS = [
@@ -100,7 +120,21 @@ WEATHER_CHARTS = [
               filters=[Filter(column="date", op="between",
                               value=["2013-03-01", "2013-06-30"])]),
 ]
-CASES = [("penguins", s) for s in PENGUIN_CHARTS] + [("weather", s) for s in WEATHER_CHARTS]
+MANY_CHARTS = [
+    ChartSpec(chart_type="line", x="id", y="value", agg="mean"),  # falls back to ranges
+    ChartSpec(chart_type="line", x="day", color="grp"),  # falls back to weeks, then months
+    ChartSpec(chart_type="bar", x="cat", y="value", agg="sum", color="grp"),  # top N, Other
+    ChartSpec(chart_type="bar", x="id", top_n=1000),
+    ChartSpec(chart_type="scatter", x="id", y="value", color="cat"),  # a sample
+    ChartSpec(chart_type="histogram", x="value", color="grp"),
+    ChartSpec(chart_type="heatmap", x="id", y="value"),
+    ChartSpec(chart_type="heatmap", x="day", y="cat", color="value", agg="median"),
+    ChartSpec(chart_type="box", x="cat", y="value", facet="grp"),
+    ChartSpec(chart_type="correlation", filters=[
+        Filter(column="day", op="between", value=["2010-01-01", "2030-12-31"])]),
+]
+CASES = ([("penguins", s) for s in PENGUIN_CHARTS] + [("weather", s) for s in WEATHER_CHARTS]
+         + [("many", s) for s in MANY_CHARTS])
 
 
 def _canonical(data: ChartData, ordered: bool) -> pd.DataFrame:
@@ -128,6 +162,12 @@ def test_live_postgres_chart_matches_parquet(live: tuple[Engine, dict[str, Path]
     # bars, lines and boxes are drawn in the frame's order; scatter points and cells are not
     ordered = spec.chart_type not in ("scatter", "heatmap", "histogram", "correlation")
     assert list(got.frame.columns) == list(expected.frame.columns)
+    assert got.mark_count <= MAX_MARKS
+    if expected.is_sampled:  # each engine draws its own random-looking sample
+        assert (got.mark_count, got.rows_in, got.note) == (expected.mark_count,
+                                                           expected.rows_in, expected.note)
+        assert got.is_sampled
+        return
     # counts are exact; a float may differ in its last digits between two engines' orders
     # of adding up (and PostgreSQL's corr() formula), so floats agree to 1e-9 relative
     pd.testing.assert_frame_equal(_canonical(got, ordered), _canonical(expected, ordered),
