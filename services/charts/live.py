@@ -111,10 +111,13 @@ def _is_group_key(item: exp.Expression, select: exp.Select) -> bool:
 
 # --- the live table ---------------------------------------------------------------------------
 
+CONNECT_TIMEOUT_S = 10  # a source that is down answers within this, not never
+
+
 def _engine(engine_or_url: Engine | URL | str) -> Engine:
     if isinstance(engine_or_url, Engine):
         return engine_or_url
-    return create_engine(engine_or_url)
+    return create_engine(engine_or_url, connect_args={"connect_timeout": CONNECT_TIMEOUT_S})
 
 
 def _dialect(engine: Engine) -> str:
@@ -227,5 +230,9 @@ def aggregate_table(engine_or_url: Engine | URL | str, schema: str, table: str,
     """The rows one chart of a live table needs (≤ MAX_MARKS), computed in its database:
     the same result as `aggregate` gives for the same rows in a Parquet file."""
     engine = _engine(engine_or_url)
-    return build_chart(table_source(engine, schema, table), spec,
-                       table_columns(engine, schema, table))
+    try:
+        return build_chart(table_source(engine, schema, table), spec,
+                           table_columns(engine, schema, table))
+    finally:
+        if engine is not engine_or_url:  # made here from a URL: close its connections
+            engine.dispose()

@@ -2,18 +2,20 @@
 the Parquet copy of the same rows (the real penguins and Seattle weather samples, and a
 generated table with more rows than a chart may draw), read through a read-only role."""
 
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, event, text
 
 from services.charts.aggregate import MAX_MARKS, ChartData, aggregate
 from services.charts.live import aggregate_table, compile_sql
 from services.charts.spec import ChartSpec, Filter
-from services.errors import NotFound
+from services.errors import NotFound, QueryFailed, QueryTimeout
+from services.settings import reset_settings_cache
 from tests.postgres_server import PostgresServer, drop_database, new_database
 
 SAMPLES = Path(__file__).resolve().parents[3] / "data" / "samples"
@@ -189,8 +191,21 @@ def test_live_postgres_values_are_bound_not_written_in(live: tuple[Engine, dict[
     spec = ChartSpec(chart_type="bar", x="species",
                      filters=[Filter(column="island", op="in", value=[hostile]),
                               Filter(column="sex", op="contains", value=hostile)])
-    got = aggregate_table(engine, "samples", "penguins", spec)
+    sent: list[str] = []
+
+    def keep(conn: object, cursor: object, statement: str, *args: object) -> None:
+        sent.append(statement)
+
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        got = aggregate_table(engine, "samples", "penguins", spec)
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
     assert got.mark_count == 0 and got.rows_in == 0
+    chart_sql = [q for q in sent if '"samples"."penguins"' in q]
+    # one query did the grouping and the top-N in the database; the values went apart
+    assert len(chart_sql) == 1 and "GROUP BY" in chart_sql[0] and "LIMIT 30" in chart_sql[0]
+    assert not any("DROP" in q or hostile in q for q in sent)
     assert aggregate_table(engine, "samples", "penguins", ChartSpec(x="species")).rows_in == 344
 
 
@@ -205,3 +220,36 @@ def test_live_postgres_missing_table_says_so(live: tuple[Engine, dict[str, Path]
     engine, _ = live
     with pytest.raises(NotFound, match="not in this database"):
         aggregate_table(engine, "samples", "nothing_here", ChartSpec(x="species"))
+
+
+def test_live_postgres_slow_chart_stops_at_the_time_limit(
+        live: tuple[Engine, dict[str, Path]], monkeypatch: pytest.MonkeyPatch) -> None:
+    engine, _ = live
+    monkeypatch.setenv("RESEARCH_DESK_QUERY_TIMEOUT_S", "0.001")
+    reset_settings_cache()
+    try:
+        with pytest.raises(QueryTimeout, match="took too long"):
+            aggregate_table(engine, "samples", "many",
+                            ChartSpec(chart_type="heatmap", x="day", y="cat", color="value",
+                                      agg="median"))
+    finally:
+        monkeypatch.delenv("RESEARCH_DESK_QUERY_TIMEOUT_S")
+        reset_settings_cache()
+
+
+def test_live_postgres_source_that_is_down_says_so() -> None:
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with pytest.raises(QueryFailed, match="could not be reached"):
+        aggregate_table(f"postgresql+psycopg://nobody@127.0.0.1:{port}/none", "samples",
+                        "penguins", ChartSpec(x="species"))
+
+
+def test_live_postgres_chart_from_a_url(live: tuple[Engine, dict[str, Path]]) -> None:
+    engine, files = live
+    spec = ChartSpec(chart_type="bar", x="island", y="body_mass_g", agg="mean")
+    got = aggregate_table(engine.url.render_as_string(hide_password=False), "samples",
+                          "penguins", spec)
+    assert got.frame["value"].tolist() == pytest.approx(
+        aggregate(files["penguins"], spec).frame["value"].tolist(), rel=1e-9)
