@@ -115,7 +115,11 @@ def column_stats(parquet_path: Path) -> dict[str, ColumnStats]:
     """What the first rows say about each column (distinct values, whole numbers, range), so
     a first chart can skip ID columns and group by a column with few values. The first
     `STATS_SAMPLE_ROWS` rows are enough for that and keep this cheap on any file size."""
-    schema = _schema(parquet_path)
+    return stats_of(parquet_source(parquet_path), _schema(parquet_path))
+
+
+def stats_of(src: "ChartSource", schema: dict[str, ChartColumn]) -> dict[str, ColumnStats]:
+    """`column_stats` over any source."""
     wanted = [c for c in schema.values() if c.kind in ("number", "text", "boolean")]
     wanted = wanted[:STATS_MAX_COLUMNS]
     if not wanted:
@@ -127,11 +131,11 @@ def column_stats(parquet_path: Path) -> dict[str, ColumnStats]:
         if col.kind == "number":
             selects += [f"CAST(MIN({v}) AS DOUBLE) AS lo{i}", f"CAST(MAX({v}) AS DOUBLE) AS hi{i}",
                         f"bool_and(CAST({v} AS DOUBLE) = floor(CAST({v} AS DOUBLE))) AS w{i}"]
-    params = _Params(parquet_path)
-    sql = (f"SELECT {', '.join(selects)} FROM (SELECT * FROM {SOURCE} "
+    params = src.params()
+    sql = (f"SELECT {', '.join(selects)} FROM (SELECT * FROM {src.relation} "
            f"LIMIT {STATS_SAMPLE_ROWS})")
     try:
-        row = _run(sql, params).iloc[0]
+        row = src.query(sql, params).iloc[0]
     except (InvalidInput, QueryFailed, QueryTimeout):
         return {}  # column names alone still keep IDs out of the first chart
     out: dict[str, ColumnStats] = {}
@@ -852,25 +856,34 @@ def pivot_table(parquet_path: Path, spec: ChartSpec) -> pd.DataFrame:
 
 def count_rows(parquet_path: Path, filters: list[Filter]) -> int:
     """Rows left after the filters (shown next to the filter chips)."""
-    schema = _schema(parquet_path)
+    return rows_after(parquet_source(parquet_path), _schema(parquet_path), filters)
+
+
+def rows_after(src: ChartSource, schema: dict[str, ChartColumn], filters: list[Filter]) -> int:
+    """`count_rows` over any source."""
     for item in filters:
         _column(schema, item.column)
-    return _count(parquet_source(parquet_path), ChartSpec(filters=filters), schema)
+    return _count(src, ChartSpec(filters=filters), schema)
 
 
 def column_range(parquet_path: Path, column: str) -> tuple[float, float] | tuple[
         pd.Timestamp, pd.Timestamp] | None:
     """The smallest and largest value of a number or date column (NaN and infinity left
     out), for the filter controls; None when the column has no such value."""
-    schema = _schema(parquet_path)
+    return range_of(parquet_source(parquet_path), _schema(parquet_path), column)
+
+
+def range_of(src: ChartSource, schema: dict[str, ChartColumn], column: str,
+             ) -> tuple[float, float] | tuple[pd.Timestamp, pd.Timestamp] | None:
+    """`column_range` over any source."""
     col = _column(schema, column)
     if col.kind not in ("number", "date"):
         raise InvalidInput(f"“{column}” is {'text' if col.kind == 'text' else 'yes/no'}, so it "
                            "has no smallest or largest value; filter it by its values instead.")
     value = _finite(col)
-    params = _Params(parquet_path)
-    sql = f"SELECT MIN({value}) AS low, MAX({value}) AS high FROM {SOURCE}"
-    row = _run(sql, params).iloc[0]
+    params = src.params()
+    sql = f"SELECT MIN({value}) AS low, MAX({value}) AS high FROM {src.relation}"
+    row = src.query(sql, params).iloc[0]
     if pd.isna(row["low"]) or pd.isna(row["high"]):
         return None
     if col.kind == "date":
@@ -881,12 +894,17 @@ def column_range(parquet_path: Path, column: str) -> tuple[float, float] | tuple
 def common_values(parquet_path: Path, column: str, limit: int = 200) -> list:
     """A column's most common values (missing left out), most common first, at most
     `limit`, for the "is one of" filter."""
-    schema = _schema(parquet_path)
+    return common_values_of(parquet_source(parquet_path), _schema(parquet_path), column, limit)
+
+
+def common_values_of(src: ChartSource, schema: dict[str, ChartColumn], column: str,
+                     limit: int = 200) -> list:
+    """`common_values` over any source."""
     col = _column(schema, column)
-    params = _Params(parquet_path)
-    sql = (f"SELECT {col.sql} AS v, COUNT(*) AS n FROM {SOURCE} WHERE {col.sql} IS NOT NULL "
-           f"GROUP BY ALL ORDER BY n DESC, v LIMIT {int(limit)}")
-    return _run(sql, params)["v"].tolist()
+    params = src.params()
+    sql = (f"SELECT {col.sql} AS v, COUNT(*) AS n FROM {src.relation} "
+           f"WHERE {col.sql} IS NOT NULL GROUP BY ALL ORDER BY n DESC, v LIMIT {int(limit)}")
+    return src.query(sql, params)["v"].tolist()
 
 
 def filter_condition(parquet_path: Path, filters: list[Filter],

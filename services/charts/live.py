@@ -10,6 +10,7 @@ rows come back, whatever the query.
 
 from collections.abc import Callable
 from decimal import Decimal
+from typing import TypeVar
 
 import pandas as pd
 import sqlglot
@@ -24,9 +25,14 @@ from services.charts.aggregate import (
     ChartData,
     ChartSource,
     build_chart,
+    common_values_of,
+    range_of,
+    rows_after,
+    stats_of,
 )
-from services.charts.spec import ChartSpec
+from services.charts.spec import ChartSpec, Filter
 from services.data.column_kinds import duckdb_chart_kind
+from services.data.column_roles import ColumnStats
 from services.data.sql_names import quote_ident
 from services.errors import InvalidInput, NotFound, QueryFailed, QueryTimeout
 from services.settings import get_settings
@@ -225,14 +231,53 @@ def table_source(engine: Engine, schema: str, table: str) -> ChartSource:
                        run=_runner(engine, dialect), row_id=row_id, sample_order="_row")
 
 
-def aggregate_table(engine_or_url: Engine | URL | str, schema: str, table: str,
-                    spec: ChartSpec) -> ChartData:
-    """The rows one chart of a live table needs (≤ MAX_MARKS), computed in its database:
-    the same result as `aggregate` gives for the same rows in a Parquet file."""
+T = TypeVar("T")
+Live = Engine | URL | str
+
+
+def _on_table(engine_or_url: Live, schema: str, table: str,
+              work: Callable[[ChartSource, dict[str, ChartColumn]], T]) -> T:
     engine = _engine(engine_or_url)
     try:
-        return build_chart(table_source(engine, schema, table), spec,
-                           table_columns(engine, schema, table))
+        return work(table_source(engine, schema, table), table_columns(engine, schema, table))
     finally:
         if engine is not engine_or_url:  # made here from a URL: close its connections
             engine.dispose()
+
+
+def aggregate_table(engine_or_url: Live, schema: str, table: str, spec: ChartSpec,
+                    ) -> ChartData:
+    """The rows one chart of a live table needs (≤ MAX_MARKS), computed in its database:
+    the same result as `aggregate` gives for the same rows in a Parquet file."""
+    return _on_table(engine_or_url, schema, table,
+                     lambda src, columns: build_chart(src, spec, columns))
+
+
+def table_column_kinds(engine_or_url: Live, schema: str, table: str) -> dict[str, str]:
+    """Column name → chart kind, in table order (`column_kinds` of a file)."""
+    return _on_table(engine_or_url, schema, table,
+                     lambda _, columns: {n: c.kind for n, c in columns.items()})
+
+
+def table_column_stats(engine_or_url: Live, schema: str, table: str,
+                       ) -> dict[str, ColumnStats]:
+    """`column_stats` of a live table, from its first rows."""
+    return _on_table(engine_or_url, schema, table, stats_of)
+
+
+def table_count_rows(engine_or_url: Live, schema: str, table: str,
+                     filters: list[Filter]) -> int:
+    return _on_table(engine_or_url, schema, table,
+                     lambda src, columns: rows_after(src, columns, filters))
+
+
+def table_column_range(engine_or_url: Live, schema: str, table: str, column: str,
+                       ) -> tuple[float, float] | tuple[pd.Timestamp, pd.Timestamp] | None:
+    return _on_table(engine_or_url, schema, table,
+                     lambda src, columns: range_of(src, columns, column))
+
+
+def table_common_values(engine_or_url: Live, schema: str, table: str, column: str,
+                        limit: int = 200) -> list:
+    return _on_table(engine_or_url, schema, table,
+                     lambda src, columns: common_values_of(src, columns, column, limit))

@@ -11,8 +11,25 @@ import pandas as pd
 import pytest
 from sqlalchemy import Engine, create_engine, event, text
 
-from services.charts.aggregate import MAX_MARKS, ChartData, aggregate
-from services.charts.live import aggregate_table, compile_sql
+from services.charts.aggregate import (
+    MAX_MARKS,
+    ChartData,
+    aggregate,
+    column_kinds,
+    column_range,
+    column_stats,
+    common_values,
+    count_rows,
+)
+from services.charts.live import (
+    aggregate_table,
+    compile_sql,
+    table_column_kinds,
+    table_column_range,
+    table_column_stats,
+    table_common_values,
+    table_count_rows,
+)
 from services.charts.spec import ChartSpec, Filter
 from services.errors import NotFound, QueryFailed, QueryTimeout
 from services.settings import reset_settings_cache
@@ -253,3 +270,29 @@ def test_live_postgres_chart_from_a_url(live: tuple[Engine, dict[str, Path]]) ->
                           "penguins", spec)
     assert got.frame["value"].tolist() == pytest.approx(
         aggregate(files["penguins"], spec).frame["value"].tolist(), rel=1e-9)
+
+
+@pytest.mark.parametrize("table", ["penguins", "weather", "many"])
+def test_live_postgres_filter_helpers_match_parquet(live: tuple[Engine, dict[str, Path]],
+                                                    table: str) -> None:
+    """What Explore's first chart and filter controls read: kinds, first-rows statistics,
+    rows left after filters, ranges and common values."""
+    engine, files = live
+    path = files[table]
+    kinds = column_kinds(path)
+    assert table_column_kinds(engine, "samples", table) == kinds
+    live_stats = table_column_stats(engine, "samples", table)
+    assert live_stats.keys() == column_stats(path).keys()
+    for name, stats in column_stats(path).items():
+        assert live_stats[name] == stats
+    for name, kind in kinds.items():
+        if kind in ("number", "date"):
+            assert table_column_range(engine, "samples", table, name) == column_range(path,
+                                                                                      name)
+        if kind == "text":
+            assert table_common_values(engine, "samples", table, name, 5) == common_values(
+                path, name, 5)
+    text_column = next(n for n, k in kinds.items() if k == "text")
+    filters = [Filter(column=text_column, op="contains", value="a"),
+               Filter(column=text_column, op="in", value=common_values(path, text_column)[:2])]
+    assert table_count_rows(engine, "samples", table, filters) == count_rows(path, filters)
