@@ -351,11 +351,13 @@ def _grouped_sql(plan: _Grouped, src: ChartSource) -> str:
     mapped = ", ".join(_mapped(k) + f" AS {k.alias}" for k in plan.keys)
     not_missing = [f"{k.alias} IS NOT NULL" for k in plan.keys if k.drop_missing]
     first = plan.keys[0].alias
+    # yes/no has no MIN in PostgreSQL; bool_and is the same (no before yes) in both engines
+    lowest = "bool_and" if _kind(plan.keys[0]) == "boolean" else "MIN"
     # `vals`: the rows whose value the sum, mean … used (an empty one is skipped); a
     # bar's hover says how many, next to its rows
     counted = f", {values} AS vals" if plan.value is not None and plan.agg != "count" else ""
     ctes.append(f"f AS (SELECT {mapped}, {rows} AS rows{counted}, {combine} AS value, "
-                f"MIN({first}) AS _order FROM {source} "
+                f"{lowest}({first}) AS _order FROM {source} "
                 f"WHERE {' AND '.join(not_missing) or 'TRUE'} GROUP BY ALL)")
     scalars = [f"(SELECT {rows} FROM {source}) AS _rows_in",
                f"(SELECT {bad_total} FROM {source}) AS _bad"]
@@ -369,6 +371,10 @@ def _grouped_sql(plan: _Grouped, src: ChartSource) -> str:
     xtotal = f"SUM(value) OVER (PARTITION BY {first})" if is_number else "NULL"
     return (f"WITH {', '.join(ctes)} SELECT f.*, {other} AS _other, "
             f"{xtotal} AS _xtotal, {', '.join(scalars)} FROM f")
+
+
+def _kind(key: _Key) -> str | None:
+    return key.column.kind if key.column is not None else None
 
 
 def _bad_flag(plan: _Grouped) -> str:

@@ -88,6 +88,7 @@ def _many_rows(n: int = 30_000) -> pd.DataFrame:
         "cat": [f"c{i % 50:02d}" for i in rng.integers(0, 10_000, n)],
         "grp": [f"g{i % 12}" for i in range(n)],
         "value": value,
+        "flag": np.arange(n) % 3 == 0,
     })
 
 
@@ -151,6 +152,12 @@ MANY_CHARTS = [
     ChartSpec(chart_type="box", x="cat", y="value", facet="grp"),
     ChartSpec(chart_type="correlation", filters=[
         Filter(column="day", op="between", value=["2010-01-01", "2030-12-31"])]),
+    ChartSpec(chart_type="bar", x="flag", y="value", agg="mean", color="grp"),
+    ChartSpec(chart_type="heatmap", x="flag", y="grp", filters=[
+        Filter(column="flag", op="eq", value=True),
+        Filter(column="value", op="between", value=[50.5, 150])]),
+    ChartSpec(chart_type="line", x="id", color="grp", filters=[
+        Filter(column="cat", op="in", value=["c01", "c02", "c03"])]),
 ]
 CASES = ([("penguins", s) for s in PENGUIN_CHARTS] + [("weather", s) for s in WEATHER_CHARTS]
          + [("many", s) for s in MANY_CHARTS])
