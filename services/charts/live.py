@@ -8,6 +8,7 @@ driver's placeholders and the values travel apart from the SQL. At most `MAX_MAR
 rows come back, whatever the query.
 """
 
+import re
 from collections.abc import Callable
 from decimal import Decimal
 from typing import TypeVar
@@ -166,11 +167,15 @@ def table_columns(engine: Engine, schema: str, table: str) -> dict[str, ChartCol
     return out
 
 
+_LONE_PERCENT = re.compile(r"%(?!\(p\d+\)s)")
+
+
 def _runner(engine: Engine, dialect: str) -> Callable[[str, dict[str, object]], pd.DataFrame]:
     timeout_ms = max(1, int(get_settings().query_timeout_s * 1000))
 
     def run(duck_sql: str, values: dict[str, object]) -> pd.DataFrame:
-        sql = compile_sql(duck_sql, dialect)
+        # a % of the SQL itself (a column named "share %") is not a placeholder
+        sql = _LONE_PERCENT.sub("%%", compile_sql(duck_sql, dialect))
         used = {key: value for key, value in values.items() if f"%({key})s" in sql}
         try:
             with engine.connect() as connection, connection.begin():

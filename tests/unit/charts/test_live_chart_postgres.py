@@ -89,6 +89,7 @@ def _many_rows(n: int = 30_000) -> pd.DataFrame:
         "grp": [f"g{i % 12}" for i in range(n)],
         "value": value,
         "flag": np.arange(n) % 3 == 0,
+        'odd "name" 50%': [f"h{i % 4}" for i in range(n)],  # quotes and a % in a name
     })
 
 
@@ -156,6 +157,9 @@ MANY_CHARTS = [
     ChartSpec(chart_type="heatmap", x="flag", y="grp", filters=[
         Filter(column="flag", op="eq", value=True),
         Filter(column="value", op="between", value=[50.5, 150])]),
+    ChartSpec(chart_type="bar", x='odd "name" 50%', y="value", agg="median", filters=[
+        Filter(column='odd "name" 50%', op="contains", value="%")]),
+    ChartSpec(chart_type="bar", x='odd "name" 50%', color="flag"),
     ChartSpec(chart_type="line", x="id", color="grp", filters=[
         Filter(column="cat", op="in", value=["c01", "c02", "c03"])]),
 ]
