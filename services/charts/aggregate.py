@@ -213,6 +213,12 @@ def _as_text(expr: str, col: ChartColumn | None) -> str:
     return f"CAST({expr} AS VARCHAR)"
 
 
+def _in_order(expr: str, kind: str | None) -> str:
+    """Text sorts by its characters' codes, as DuckDB does; a database whose text sorts by a
+    language's rules would otherwise pick other groups for a top N when counts tie."""
+    return f'{expr} COLLATE "C"' if kind == "text" else expr
+
+
 def _filter_sql(item: Filter, col: ChartColumn, bind: Callable[[object], str]) -> str:
     """The one home of filter SQL. `bind` writes a value into the SQL: a `$pN` placeholder
     for the app's queries, a quoted literal for code people run themselves (the notebook)."""
@@ -347,7 +353,8 @@ def _grouped_sql(plan: _Grouped, src: ChartSource) -> str:
             continue
         rank = combine if k.rank_by_value else rows
         ctes.append(f"top_{k.alias} AS (SELECT {k.alias} FROM {source} GROUP BY {k.alias} "
-                    f"ORDER BY {rank} DESC NULLS LAST, {k.alias} LIMIT {int(k.cap)})")
+                    f"ORDER BY {rank} DESC NULLS LAST, {_in_order(k.alias, _kind(k))} "
+                    f"LIMIT {int(k.cap)})")
     mapped = ", ".join(_mapped(k) + f" AS {k.alias}" for k in plan.keys)
     not_missing = [f"{k.alias} IS NOT NULL" for k in plan.keys if k.drop_missing]
     first = plan.keys[0].alias
@@ -702,7 +709,8 @@ def _scatter(src: ChartSource, spec: ChartSpec, schema: dict[str, ChartColumn]) 
             continue
         # Only the sample's most common groups get their own colour; the rest are "Other".
         outer.append(f"CASE WHEN {alias} IS NULL THEN '{MISSING}' WHEN {alias} IN (SELECT "
-                     f"{alias} FROM s GROUP BY {alias} ORDER BY COUNT(*) DESC, {alias} "
+                     f"{alias} FROM s GROUP BY {alias} ORDER BY COUNT(*) DESC, "
+                     f"{_in_order(alias, col.kind)} "
                      f"LIMIT {cap}) THEN CAST({alias} AS VARCHAR) ELSE '{OTHER}' END AS {alias}")
     # The sample ranks rows by a hash of their position in the file: random-looking yet the
     # same on every run (DuckDB's REPEATABLE reservoir still varies with thread timing).
@@ -751,7 +759,7 @@ def _box(src: ChartSource, spec: ChartSpec, schema: dict[str, ChartColumn]) -> C
         labels = {alias: col.name, **labels}
         group_cols.append(alias)
         ctes.append(f"top_{alias} AS (SELECT {col.sql} AS k FROM b GROUP BY k "
-                    f"ORDER BY COUNT(*) DESC, k LIMIT {cap})")
+                    f"ORDER BY COUNT(*) DESC, {_in_order(col.sql, col.kind)} LIMIT {cap})")
         mapped.append(f"CASE WHEN {col.sql} IS NULL THEN '{MISSING}' WHEN {col.sql} IN "
                       f"(SELECT k FROM top_{alias}) THEN CAST({col.sql} AS VARCHAR) "
                       f"ELSE '{OTHER}' END AS {alias}")
@@ -779,7 +787,7 @@ def _box(src: ChartSource, spec: ChartSpec, schema: dict[str, ChartColumn]) -> C
            + "".join(f", (SELECT n FROM d_{c}) AS _distinct_{c}" for c in group_cols
                      if f"d_{c} AS" in " ".join(ctes))
            + f" FROM m JOIN q ON {join} GROUP BY ALL) ORDER BY "
-           + ", ".join(f"({c} = '{OTHER}'), {c}" for c in group_cols))
+           + ", ".join(f"({c} = '{OTHER}'), {_in_order(c, 'text')}" for c in group_cols))
     frame = src.query(sql, params)
     notes = [f"Showing the {cap} most common values of {name}; the rest are grouped as "
              f"“{OTHER}”." for alias, name, cap in (("x", spec.x, BOX_CAP),
@@ -909,7 +917,8 @@ def common_values_of(src: ChartSource, schema: dict[str, ChartColumn], column: s
     col = _column(schema, column)
     params = src.params()
     sql = (f"SELECT {col.sql} AS v, COUNT(*) AS n FROM {src.relation} "
-           f"WHERE {col.sql} IS NOT NULL GROUP BY ALL ORDER BY n DESC, v LIMIT {int(limit)}")
+           f"WHERE {col.sql} IS NOT NULL GROUP BY {col.sql} "
+           f"ORDER BY n DESC, {_in_order(col.sql, col.kind)} LIMIT {int(limit)}")
     return src.query(sql, params)["v"].tolist()
 
 

@@ -59,6 +59,9 @@ def live(postgres_server: PostgresServer, tmp_path_factory: pytest.TempPathFacto
             frame.to_parquet(files[table], index=False)
         many = _many_rows()
         many.to_sql("many", owner, schema="samples", index=False)
+        with owner.begin() as connection:  # text that sorts by English rules, not codes
+            connection.execute(text('ALTER TABLE samples.many ALTER COLUMN "odd ""name"" 50%" '
+                                    'TYPE text COLLATE "en-US-x-icu"'))
         files["many"] = folder / "many.parquet"
         many.to_parquet(files["many"], index=False)
         with owner.begin() as connection:
@@ -89,7 +92,8 @@ def _many_rows(n: int = 30_000) -> pd.DataFrame:
         "grp": [f"g{i % 12}" for i in range(n)],
         "value": value,
         "flag": np.arange(n) % 3 == 0,
-        'odd "name" 50%': [f"h{i % 4}" for i in range(n)],  # quotes and a % in a name
+        # quotes and a % in a name; values that sort apart by character codes and in English
+        'odd "name" 50%': [("b", "B", "a", "A", "_z", "Z")[i % 6] for i in range(n)],
     })
 
 
@@ -159,7 +163,8 @@ MANY_CHARTS = [
         Filter(column="value", op="between", value=[50.5, 150])]),
     ChartSpec(chart_type="bar", x='odd "name" 50%', y="value", agg="median", filters=[
         Filter(column='odd "name" 50%', op="contains", value="%")]),
-    ChartSpec(chart_type="bar", x='odd "name" 50%', color="flag"),
+    ChartSpec(chart_type="bar", x='odd "name" 50%', color="flag", top_n=3),
+    ChartSpec(chart_type="box", x='odd "name" 50%', y="value"),
     ChartSpec(chart_type="line", x="id", color="grp", filters=[
         Filter(column="cat", op="in", value=["c01", "c02", "c03"])]),
 ]
