@@ -74,7 +74,7 @@ class ChartData(BaseModel):
 # --- schema -------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class _Column:
+class ChartColumn:
     name: str
     sql: str  # quoted identifier
     kind: str
@@ -85,7 +85,7 @@ class _Column:
         return is_float_type(self.duck_type)
 
 
-def _schema(parquet_path: Path) -> dict[str, _Column]:
+def _schema(parquet_path: Path) -> dict[str, ChartColumn]:
     path = Path(parquet_path)
     if not path.is_file():
         raise NotFound("This dataset's file is missing — the dataset may have been deleted.")
@@ -94,11 +94,12 @@ def _schema(parquet_path: Path) -> dict[str, _Column]:
 
 
 @lru_cache(maxsize=256)
-def _schema_of(path: str, mtime_ns: int, size: int) -> tuple[tuple[str, _Column], ...]:
+def _schema_of(path: str, mtime_ns: int, size: int) -> tuple[tuple[str, ChartColumn], ...]:
     """Dataset versions are immutable files, so the schema is read once per file state."""
     infos = read_columns(Path(path))
-    return tuple((c.name, _Column(c.name, quote_ident(c.sql_name), duckdb_chart_kind(c.duckdb_type),
-                                  c.duckdb_type)) for c in infos)
+    return tuple((c.name, ChartColumn(c.name, quote_ident(c.sql_name),
+                                      duckdb_chart_kind(c.duckdb_type), c.duckdb_type))
+                 for c in infos)
 
 
 def column_kinds(parquet_path: Path) -> dict[str, str]:
@@ -114,7 +115,11 @@ def column_stats(parquet_path: Path) -> dict[str, ColumnStats]:
     """What the first rows say about each column (distinct values, whole numbers, range), so
     a first chart can skip ID columns and group by a column with few values. The first
     `STATS_SAMPLE_ROWS` rows are enough for that and keep this cheap on any file size."""
-    schema = _schema(parquet_path)
+    return stats_of(parquet_source(parquet_path), _schema(parquet_path))
+
+
+def stats_of(src: "ChartSource", schema: dict[str, ChartColumn]) -> dict[str, ColumnStats]:
+    """`column_stats` over any source."""
     wanted = [c for c in schema.values() if c.kind in ("number", "text", "boolean")]
     wanted = wanted[:STATS_MAX_COLUMNS]
     if not wanted:
@@ -126,11 +131,11 @@ def column_stats(parquet_path: Path) -> dict[str, ColumnStats]:
         if col.kind == "number":
             selects += [f"CAST(MIN({v}) AS DOUBLE) AS lo{i}", f"CAST(MAX({v}) AS DOUBLE) AS hi{i}",
                         f"bool_and(CAST({v} AS DOUBLE) = floor(CAST({v} AS DOUBLE))) AS w{i}"]
-    params = _Params(parquet_path)
-    sql = (f"SELECT {', '.join(selects)} FROM (SELECT * FROM {SOURCE} "
+    params = src.params()
+    sql = (f"SELECT {', '.join(selects)} FROM (SELECT * FROM {src.relation} "
            f"LIMIT {STATS_SAMPLE_ROWS})")
     try:
-        row = _run(sql, params).iloc[0]
+        row = src.query(sql, params).iloc[0]
     except (InvalidInput, QueryFailed, QueryTimeout):
         return {}  # column names alone still keep IDs out of the first chart
     out: dict[str, ColumnStats] = {}
@@ -149,8 +154,9 @@ def column_stats(parquet_path: Path) -> dict[str, ColumnStats]:
 class _Params:
     """Collects bound values and hands out `$pN` placeholders."""
 
-    def __init__(self, parquet_path: Path) -> None:
-        self.values: dict[str, object] = {"path": str(parquet_path)}
+    def __init__(self, parquet_path: Path | None = None) -> None:
+        self.values: dict[str, object] = (
+            {} if parquet_path is None else {"path": str(parquet_path)})
 
     def add(self, value: object) -> str:
         key = f"p{len(self.values)}"
@@ -161,22 +167,65 @@ class _Params:
 SOURCE = "read_parquet($path)"
 
 
+@dataclass(frozen=True)
+class ChartSource:
+    """Where a chart's rows live. Every chart query is written once, in DuckDB's SQL over
+    `relation`; a live table's source renders it for its own database (services/charts/
+    live.py), so the grouping rules have one home whichever engine runs them."""
+
+    relation: str  # the rows, as DuckDB SQL
+    run: Callable[[str, dict[str, object]], pd.DataFrame]  # DuckDB SQL + bound values
+    path: Path | None = None  # a Parquet file, bound as `$path`
+    numbered: str = ""  # the rows with a stable position column (default: `relation`)
+    # `_row` for the scatter sample, given the picked expressions; and the sample's order
+    row_id: Callable[[list[str]], str] = lambda exprs: "file_row_number"
+    sample_order: str = f"hash(_row + {SAMPLE_SEED})"
+
+    def params(self) -> _Params:
+        return _Params(self.path)
+
+    def query(self, sql: str, params: _Params) -> pd.DataFrame:
+        return self.run(sql, params.values)
+
+
+def parquet_source(parquet_path: Path) -> ChartSource:
+    return ChartSource(relation=SOURCE, path=Path(parquet_path),
+                       numbered="read_parquet($path, file_row_number = true)",
+                       run=lambda sql, values: duck.query_frame(sql, values,
+                                                                task=duckdb_errors.CHART))
+
+
 def _like_pattern(text: str) -> str:
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
 
 
-def _cast_type(col: _Column) -> str:
+def _cast_type(col: ChartColumn) -> str:
     return "DOUBLE" if col.kind == "number" else col.duck_type
 
 
-def _filter_sql(item: Filter, col: _Column, bind: Callable[[object], str]) -> str:
+def _as_text(expr: str, col: ChartColumn | None) -> str:
+    """A value as text. A float is cast through its own type first: a no-op in DuckDB that
+    tells another dialect's renderer (services/charts/live.py) to spell whole floats as
+    DuckDB does ("15.0", not "15")."""
+    if col is not None and col.is_float:
+        return f"CAST(CAST({expr} AS {col.duck_type}) AS VARCHAR)"
+    return f"CAST({expr} AS VARCHAR)"
+
+
+def _in_order(expr: str, kind: str | None) -> str:
+    """Text sorts by its characters' codes, as DuckDB does; a database whose text sorts by a
+    language's rules would otherwise pick other groups for a top N when counts tie."""
+    return f'{expr} COLLATE "C"' if kind == "text" else expr
+
+
+def _filter_sql(item: Filter, col: ChartColumn, bind: Callable[[object], str]) -> str:
     """The one home of filter SQL. `bind` writes a value into the SQL: a `$pN` placeholder
     for the app's queries, a quoted literal for code people run themselves (the notebook)."""
     cast = _cast_type(col)
     if item.op == "contains":
         pattern = bind(_like_pattern(str(item.value)))
-        return f"CAST({col.sql} AS VARCHAR) ILIKE {pattern} ESCAPE '\\'"
+        return f"{_as_text(col.sql, col)} ILIKE {pattern} ESCAPE '\\'"
     if item.op == "eq":
         if item.value is None:
             return f"{col.sql} IS NULL"
@@ -207,19 +256,19 @@ def _filter_sql(item: Filter, col: _Column, bind: Callable[[object], str]) -> st
     return "(" + " OR ".join(parts) + ")" if parts else "FALSE"
 
 
-def _where(filters: list[Filter], schema: dict[str, _Column], params: _Params) -> str:
+def _where(filters: list[Filter], schema: dict[str, ChartColumn], params: _Params) -> str:
     clauses = [_filter_sql(f, _column(schema, f.column), params.add) for f in filters]
     return " AND ".join(clauses) if clauses else "TRUE"
 
 
-def _column(schema: dict[str, _Column], name: str | None) -> _Column:
+def _column(schema: dict[str, ChartColumn], name: str | None) -> ChartColumn:
     if name is None or name not in schema:
         raise InvalidInput(f"The column “{name}” is not in this dataset — it may have been "
                            "renamed or removed. Choose another column or reset the chart.")
     return schema[name]
 
 
-def _finite(col: _Column) -> str:
+def _finite(col: ChartColumn) -> str:
     """NaN and infinity count as missing values in every summary."""
     if col.is_float:
         return f"(CASE WHEN isfinite({col.sql}) THEN {col.sql} END)"
@@ -245,14 +294,14 @@ class _Key:
     rank_by_value: bool = False  # top N by the chart's value (else by rows)
     drop_missing: bool = False
     bins: int = 0  # > 0: expr is a bin index over `lo_<alias>`/`hi_<alias>`
-    column: _Column | None = None
+    column: ChartColumn | None = None
     whole: bool = False  # bins of whole numbers: one per value, or a whole-number width
 
 
 @dataclass
 class _Grouped:
     keys: list[_Key]
-    value: _Column | None
+    value: ChartColumn | None
     agg: str
     where: str
     stats: list[str] = field(default_factory=list)  # extra scalar selects on a stats CTE
@@ -263,7 +312,7 @@ def _decomposable(agg: str) -> bool:
     return agg in ("count", "sum", "mean", "min", "max")
 
 
-def _grouped_sql(plan: _Grouped, params: _Params) -> str:
+def _grouped_sql(plan: _Grouped, src: ChartSource) -> str:
     """Group rows by the keys in one scan; top-N with "Other" re-combines partial aggregates
     (count, sum, mean, min, max) so the file is read once. Median and distinct count need
     the rows again, so they group a `base` relation instead."""
@@ -273,7 +322,7 @@ def _grouped_sql(plan: _Grouped, params: _Params) -> str:
     ctes = []
     if stats_from:
         ctes.append(f"stats AS (SELECT {', '.join(_bin_stats(plan) + plan.stat_sql)} "
-                    f"FROM {SOURCE} WHERE {plan.where})")
+                    f"FROM {src.relation} WHERE {plan.where})")
     if _decomposable(plan.agg):
         # Only the partials this aggregate needs: each extra one costs a pass over the rows.
         partials = {"count": [], "sum": [f"SUM({v}) AS s"],
@@ -286,7 +335,7 @@ def _grouped_sql(plan: _Grouped, params: _Params) -> str:
         else:
             partials.append("0 AS bad")
         ctes.append(f"g AS (SELECT {key_cols}, COUNT(*) AS n, {', '.join(partials)} "
-                    f"FROM {SOURCE}{stats_from} WHERE {plan.where} GROUP BY ALL)")
+                    f"FROM {src.relation}{stats_from} WHERE {plan.where} GROUP BY ALL)")
         combine = {"count": "CAST(SUM(n) AS BIGINT)", "sum": "CAST(SUM(s) AS DOUBLE)",
                    "mean": "CAST(SUM(s) AS DOUBLE) / NULLIF(SUM(c), 0)",
                    "min": "MIN(mn)", "max": "MAX(mx)"}[plan.agg]
@@ -294,7 +343,7 @@ def _grouped_sql(plan: _Grouped, params: _Params) -> str:
         values = "CAST(SUM(vc) AS BIGINT)"
     else:
         ctes.append(f"g AS (SELECT {key_cols}, {v} AS v, "
-                    f"{_bad_flag(plan)} AS bad FROM {SOURCE}{stats_from} WHERE {plan.where})")
+                    f"{_bad_flag(plan)} AS bad FROM {src.relation}{stats_from} WHERE {plan.where})")
         combine = ("CAST(MEDIAN(v) AS DOUBLE)" if plan.agg == "median"
                    else "COUNT(DISTINCT v)")
         rows, source, bad_total = "COUNT(*)", "g", "COUNT(*) FILTER (WHERE bad)"
@@ -304,15 +353,18 @@ def _grouped_sql(plan: _Grouped, params: _Params) -> str:
             continue
         rank = combine if k.rank_by_value else rows
         ctes.append(f"top_{k.alias} AS (SELECT {k.alias} FROM {source} GROUP BY {k.alias} "
-                    f"ORDER BY {rank} DESC NULLS LAST, {k.alias} LIMIT {int(k.cap)})")
+                    f"ORDER BY {rank} DESC NULLS LAST, {_in_order(k.alias, _kind(k))} "
+                    f"LIMIT {int(k.cap)})")
     mapped = ", ".join(_mapped(k) + f" AS {k.alias}" for k in plan.keys)
     not_missing = [f"{k.alias} IS NOT NULL" for k in plan.keys if k.drop_missing]
     first = plan.keys[0].alias
+    # yes/no has no MIN in PostgreSQL; bool_and is the same (no before yes) in both engines
+    lowest = "bool_and" if _kind(plan.keys[0]) == "boolean" else "MIN"
     # `vals`: the rows whose value the sum, mean … used (an empty one is skipped); a
     # bar's hover says how many, next to its rows
     counted = f", {values} AS vals" if plan.value is not None and plan.agg != "count" else ""
     ctes.append(f"f AS (SELECT {mapped}, {rows} AS rows{counted}, {combine} AS value, "
-                f"MIN({first}) AS _order FROM {source} "
+                f"{lowest}({first}) AS _order FROM {source} "
                 f"WHERE {' AND '.join(not_missing) or 'TRUE'} GROUP BY ALL)")
     scalars = [f"(SELECT {rows} FROM {source}) AS _rows_in",
                f"(SELECT {bad_total} FROM {source}) AS _bad"]
@@ -326,6 +378,10 @@ def _grouped_sql(plan: _Grouped, params: _Params) -> str:
     xtotal = f"SUM(value) OVER (PARTITION BY {first})" if is_number else "NULL"
     return (f"WITH {', '.join(ctes)} SELECT f.*, {other} AS _other, "
             f"{xtotal} AS _xtotal, {', '.join(scalars)} FROM f")
+
+
+def _kind(key: _Key) -> str | None:
+    return key.column.kind if key.column is not None else None
 
 
 def _bad_flag(plan: _Grouped) -> str:
@@ -349,10 +405,10 @@ def _mapped(k: _Key) -> str:
         return k.alias
     return (f"CASE WHEN {k.alias} IS NULL THEN '{MISSING}' "
             f"WHEN {k.alias} IN (SELECT {k.alias} FROM top_{k.alias}) "
-            f"THEN CAST({k.alias} AS VARCHAR) ELSE '{OTHER}' END")
+            f"THEN {_as_text(k.alias, k.column)} ELSE '{OTHER}' END")
 
 
-def _binned_key(alias: str, col: _Column, bins: int) -> _Key:
+def _binned_key(alias: str, col: ChartColumn, bins: int) -> _Key:
     v = _finite(col)
     lo, hi = f"stats.lo_{alias}", f"stats.hi_{alias}"
     expr = (f"CASE WHEN {v} IS NULL THEN NULL WHEN {hi} = {lo} THEN 0 ELSE "
@@ -361,7 +417,7 @@ def _binned_key(alias: str, col: _Column, bins: int) -> _Key:
     return _Key(alias, expr, drop_missing=True, bins=bins, column=col)
 
 
-def _is_whole(col: _Column) -> bool:
+def _is_whole(col: ChartColumn) -> bool:
     return friendly_type(col.duck_type) == "whole number"
 
 
@@ -371,7 +427,7 @@ def whole_bin_width(lo: float, hi: float, bins: int) -> int:
     return max(1, math.ceil((hi - lo + 1) / bins))
 
 
-def _whole_key(alias: str, col: _Column, bins: int) -> _Key:
+def _whole_key(alias: str, col: ChartColumn, bins: int) -> _Key:
     """Whole numbers (month, hour, …) in bins that start on a whole number: never 3.7–4.0."""
     lo, hi = f"stats.lo_{alias}", f"stats.hi_{alias}"
     width = f"GREATEST(1, CEIL(({hi} - {lo} + 1) / {bins}))"
@@ -380,18 +436,18 @@ def _whole_key(alias: str, col: _Column, bins: int) -> _Key:
     return _Key(alias, expr, drop_missing=True, bins=bins, column=col, whole=True)
 
 
-def _category_key(alias: str, col: _Column, cap: int, by_value: bool = False) -> _Key:
+def _category_key(alias: str, col: ChartColumn, cap: int, by_value: bool = False) -> _Key:
     return _Key(alias, col.sql, cap=cap, rank_by_value=by_value, column=col)
 
 
-def _date_key(alias: str, col: _Column, bucket: str | None) -> _Key:
+def _date_key(alias: str, col: ChartColumn, bucket: str | None) -> _Key:
     expr = f"date_trunc('{bucket}', {col.sql})" if bucket else col.sql
     if bucket not in (None, *BUCKETS):
         raise InvalidInput("Choose day, week, month, quarter or year to group dates by.")
     return _Key(alias, expr, drop_missing=True, column=col)
 
 
-def _series_keys(spec: ChartSpec, schema: dict[str, _Column], bucket: str | None,
+def _series_keys(spec: ChartSpec, schema: dict[str, ChartColumn], bucket: str | None,
                  x_bins: int) -> list[_Key]:
     x = _column(schema, spec.x)
     if x.kind == "date":
@@ -448,23 +504,23 @@ def _coarser(bucket: str | None) -> str | None:
     return _LADDER[index + 1] if index + 1 < len(_LADDER) else None
 
 
-def _series_attempt(parquet_path: Path, spec: ChartSpec, schema: dict[str, _Column],
-                    value: _Column | None, bucket: str | None, x_bins: int,
+def _series_attempt(src: ChartSource, spec: ChartSpec, schema: dict[str, ChartColumn],
+                    value: ChartColumn | None, bucket: str | None, x_bins: int,
                     ) -> tuple[pd.DataFrame, _Grouped]:
-    params = _Params(parquet_path)
+    params = src.params()
     plan = _Grouped(_series_keys(spec, schema, bucket, x_bins), value, spec.agg,
                     _where(spec.filters, schema, params),
                     stats=["lo_x", "hi_x"] if x_bins else [])
-    return _run(_grouped_sql(plan, params), params), plan
+    return src.query(_grouped_sql(plan, src), params), plan
 
 
-def _series(parquet_path: Path, spec: ChartSpec, schema: dict[str, _Column]) -> ChartData:
+def _series(src: ChartSource, spec: ChartSpec, schema: dict[str, ChartColumn]) -> ChartData:
     x = _column(schema, spec.x)
     value_name = _value_column(spec)
     value = _column(schema, value_name) if value_name else None
     bucket: str | None = spec.bucket
     x_bins = 0
-    frame, plan = _series_attempt(parquet_path, spec, schema, value, bucket, x_bins)
+    frame, plan = _series_attempt(src, spec, schema, value, bucket, x_bins)
     for _ in range(len(_LADDER)):  # each retry is coarser; the ladder bounds the loop
         if len(frame) <= MAX_MARKS:
             break
@@ -478,7 +534,7 @@ def _series(parquet_path: Path, spec: ChartSpec, schema: dict[str, _Column]) -> 
             x_bins = max(10, min(1000, MAX_MARKS // series - 1))
         else:
             break
-        frame, plan = _series_attempt(parquet_path, spec, schema, value, bucket, x_bins)
+        frame, plan = _series_attempt(src, spec, schema, value, bucket, x_bins)
     frame = frame.head(MAX_MARKS)
     notes = _notes(frame, plan)
     if bucket != spec.bucket:
@@ -529,9 +585,9 @@ def _notes(frame: pd.DataFrame, plan: _Grouped, *, count_bad: bool = True) -> li
 
 # --- histogram, heatmap ---------------------------------------------------------------------
 
-def _histogram(parquet_path: Path, spec: ChartSpec, schema: dict[str, _Column]) -> ChartData:
+def _histogram(src: ChartSource, spec: ChartSpec, schema: dict[str, ChartColumn]) -> ChartData:
     x = _column(schema, spec.x)
-    params = _Params(parquet_path)
+    params = src.params()
     keys = [_binned_key("x", x, HISTOGRAM_BINS)]
     if spec.color:
         keys.append(_category_key("color", _column(schema, spec.color), COLOR_CAP))
@@ -542,7 +598,7 @@ def _histogram(parquet_path: Path, spec: ChartSpec, schema: dict[str, _Column]) 
                     stats=["lo_x", "hi_x", "q1_x", "q3_x"],
                     stat_sql=[f"CAST(quantile_cont({v}, 0.25) AS DOUBLE) AS q1_x",
                               f"CAST(quantile_cont({v}, 0.75) AS DOUBLE) AS q3_x"])
-    frame = _run(_grouped_sql(plan, params), params)
+    frame = src.query(_grouped_sql(plan, src), params)
     notes = _notes(frame, plan, count_bad=False)
     widths: dict[str, float] = {}
     spread = None
@@ -577,7 +633,7 @@ def _number_or_none(value: object) -> float | None:
     return None if pd.isna(number) else float(number)
 
 
-def _heatmap_key(alias: str, col: _Column, bucket: str | None) -> _Key:
+def _heatmap_key(alias: str, col: ChartColumn, bucket: str | None) -> _Key:
     if col.kind == "number":
         if _is_whole(col):
             return _whole_key(alias, col, HEATMAP_BINS)
@@ -587,17 +643,17 @@ def _heatmap_key(alias: str, col: _Column, bucket: str | None) -> _Key:
     return _category_key(alias, col, HEATMAP_CAP)
 
 
-def _heatmap(parquet_path: Path, spec: ChartSpec, schema: dict[str, _Column]) -> ChartData:
+def _heatmap(src: ChartSource, spec: ChartSpec, schema: dict[str, ChartColumn]) -> ChartData:
     x, y = _column(schema, spec.x), _column(schema, spec.y)
     value_name = _value_column(spec)
     value = _column(schema, value_name) if value_name else None
     bucket: str | None = spec.bucket
     for _ in range(len(_LADDER)):  # coarser dates until the grid fits
-        params = _Params(parquet_path)
+        params = src.params()
         keys = [_heatmap_key("x", x, bucket), _heatmap_key("y", y, bucket)]
         stats = [s for k in keys if k.bins for s in (f"lo_{k.alias}", f"hi_{k.alias}")]
         plan = _Grouped(keys, value, spec.agg, _where(spec.filters, schema, params), stats)
-        frame = _run(_grouped_sql(plan, params), params)
+        frame = src.query(_grouped_sql(plan, src), params)
         if len(frame) <= MAX_MARKS or not _coarser(bucket or "month"):
             break
         bucket = _coarser(bucket or "month")
@@ -632,11 +688,12 @@ def _heatmap(parquet_path: Path, spec: ChartSpec, schema: dict[str, _Column]) ->
 
 # --- scatter (sampled), box (five-number summaries), correlation ----------------------------
 
-def _scatter(parquet_path: Path, spec: ChartSpec, schema: dict[str, _Column]) -> ChartData:
+def _scatter(src: ChartSource, spec: ChartSpec, schema: dict[str, ChartColumn]) -> ChartData:
     x, y = _column(schema, spec.x), _column(schema, spec.y)
-    params = _Params(parquet_path)
+    params = src.params()
     where = _where(spec.filters, schema, params)
-    picks = [f"{_finite(x)} AS x", f"{_finite(y)} AS y"]
+    exprs = [_finite(x), _finite(y)]
+    picks = [f"{exprs[0]} AS x", f"{exprs[1]} AS y"]
     outer = ["x", "y"]
     labels = {"x": x.name, "y": y.name}
     for alias, name, cap in (("color", spec.color, COLOR_CAP), ("facet", spec.facet,
@@ -645,25 +702,27 @@ def _scatter(parquet_path: Path, spec: ChartSpec, schema: dict[str, _Column]) ->
             continue
         col = _column(schema, name)
         labels[alias] = col.name
-        picks.append(f"{_finite(col)} AS {alias}")
+        exprs.append(_finite(col))
+        picks.append(f"{exprs[-1]} AS {alias}")
         if col.kind == "number":
             outer.append(alias)
             continue
         # Only the sample's most common groups get their own colour; the rest are "Other".
         outer.append(f"CASE WHEN {alias} IS NULL THEN '{MISSING}' WHEN {alias} IN (SELECT "
-                     f"{alias} FROM s GROUP BY {alias} ORDER BY COUNT(*) DESC, {alias} "
+                     f"{alias} FROM s GROUP BY {alias} ORDER BY COUNT(*) DESC, "
+                     f"{_in_order(alias, col.kind)} "
                      f"LIMIT {cap}) THEN CAST({alias} AS VARCHAR) ELSE '{OTHER}' END AS {alias}")
     # The sample ranks rows by a hash of their position in the file: random-looking yet the
     # same on every run (DuckDB's REPEATABLE reservoir still varies with thread timing).
-    sql = (f"WITH f AS (SELECT {', '.join(picks)}, file_row_number AS _row "
-           f"FROM read_parquet($path, file_row_number = true) WHERE {where}), "
+    sql = (f"WITH f AS (SELECT {', '.join(picks)}, {src.row_id(exprs)} AS _row "
+           f"FROM {src.numbered or src.relation} WHERE {where}), "
            f"p AS (SELECT * FROM f WHERE x IS NOT NULL AND y IS NOT NULL), "
-           f"s AS MATERIALIZED (SELECT * FROM p ORDER BY hash(_row + {SAMPLE_SEED}) "
+           f"s AS MATERIALIZED (SELECT * FROM p ORDER BY {src.sample_order} "
            f"LIMIT {MAX_MARKS}) "
            f"SELECT {', '.join(outer)}, (SELECT COUNT(*) FROM f) AS _rows_in, "
            f"(SELECT COUNT(*) FROM p) AS _plotted FROM s ORDER BY x, y, _row")
-    frame = _run(sql, params)
-    rows_in = int(frame["_rows_in"].iloc[0]) if len(frame) else _count(parquet_path, spec,
+    frame = src.query(sql, params)
+    rows_in = int(frame["_rows_in"].iloc[0]) if len(frame) else _count(src, spec,
                                                                          schema)
     plotted = int(frame["_plotted"].iloc[0]) if len(frame) else 0
     notes = []
@@ -677,21 +736,21 @@ def _scatter(parquet_path: Path, spec: ChartSpec, schema: dict[str, _Column]) ->
     return _finish(frame, labels, notes, is_sampled=is_sampled, rows_in=rows_in)
 
 
-def _count(parquet_path: Path, spec: ChartSpec, schema: dict[str, _Column]) -> int:
-    params = _Params(parquet_path)
-    sql = f"SELECT COUNT(*) AS n FROM {SOURCE} WHERE {_where(spec.filters, schema, params)}"
-    return int(_run(sql, params)["n"].iloc[0])
+def _count(src: ChartSource, spec: ChartSpec, schema: dict[str, ChartColumn]) -> int:
+    params = src.params()
+    sql = f"SELECT COUNT(*) AS n FROM {src.relation} WHERE {_where(spec.filters, schema, params)}"
+    return int(src.query(sql, params)["n"].iloc[0])
 
 
-def _box(parquet_path: Path, spec: ChartSpec, schema: dict[str, _Column]) -> ChartData:
+def _box(src: ChartSource, spec: ChartSpec, schema: dict[str, ChartColumn]) -> ChartData:
     y = _column(schema, spec.y)
-    params = _Params(parquet_path)
+    params = src.params()
     where = _where(spec.filters, schema, params)
     group_cols, labels = [], {"min": "Minimum", "q1": "Lower quartile", "median": "Median",
                               "q3": "Upper quartile", "max": "Maximum", "mean": "Mean",
                               "lower_fence": "Lower whisker", "upper_fence": "Upper whisker",
                               "outliers": "Values beyond the whiskers", "rows": "Rows"}
-    ctes = [f"b AS (SELECT * FROM {SOURCE} WHERE {where})"]
+    ctes = [f"b AS (SELECT * FROM {src.relation} WHERE {where})"]
     mapped = []
     for alias, name, cap in (("x", spec.x, BOX_CAP), ("facet", spec.facet, FACET_CAP)):
         if not name:
@@ -700,13 +759,13 @@ def _box(parquet_path: Path, spec: ChartSpec, schema: dict[str, _Column]) -> Cha
         labels = {alias: col.name, **labels}
         group_cols.append(alias)
         ctes.append(f"top_{alias} AS (SELECT {col.sql} AS k FROM b GROUP BY k "
-                    f"ORDER BY COUNT(*) DESC, k LIMIT {cap})")
+                    f"ORDER BY COUNT(*) DESC, {_in_order(col.sql, col.kind)} LIMIT {cap})")
         mapped.append(f"CASE WHEN {col.sql} IS NULL THEN '{MISSING}' WHEN {col.sql} IN "
                       f"(SELECT k FROM top_{alias}) THEN CAST({col.sql} AS VARCHAR) "
                       f"ELSE '{OTHER}' END AS {alias}")
         ctes.append(f"d_{alias} AS (SELECT COUNT(DISTINCT {col.sql}) AS n FROM b)")
     if not group_cols:
-        group_cols, mapped = ["x"], [f"'{y.name.replace(chr(39), chr(39) * 2)}' AS x"]
+        group_cols, mapped = ["x"], [f"CAST({params.add(y.name)} AS VARCHAR) AS x"]
         labels = {"x": "Group", **labels}
     keys = ", ".join(group_cols)
     join = " AND ".join(f"m.{c} IS NOT DISTINCT FROM q.{c}" for c in group_cols)
@@ -728,8 +787,8 @@ def _box(parquet_path: Path, spec: ChartSpec, schema: dict[str, _Column]) -> Cha
            + "".join(f", (SELECT n FROM d_{c}) AS _distinct_{c}" for c in group_cols
                      if f"d_{c} AS" in " ".join(ctes))
            + f" FROM m JOIN q ON {join} GROUP BY ALL) ORDER BY "
-           + ", ".join(f"({c} = '{OTHER}'), {c}" for c in group_cols))
-    frame = _run(sql, params)
+           + ", ".join(f"({c} = '{OTHER}'), {_in_order(c, 'text')}" for c in group_cols))
+    frame = src.query(sql, params)
     notes = [f"Showing the {cap} most common values of {name}; the rest are grouped as "
              f"“{OTHER}”." for alias, name, cap in (("x", spec.x, BOX_CAP),
                                                     ("facet", spec.facet, FACET_CAP))
@@ -737,24 +796,24 @@ def _box(parquet_path: Path, spec: ChartSpec, schema: dict[str, _Column]) -> Cha
              and int(frame[f"_distinct_{alias}"].iloc[0]) > cap]
     notes.append("Boxes span the middle half of the values; whiskers reach the furthest "
                  "values within 1.5 box-lengths.")
-    rows_in = int(frame["_rows_in"].iloc[0]) if len(frame) else _count(parquet_path, spec,
+    rows_in = int(frame["_rows_in"].iloc[0]) if len(frame) else _count(src, spec,
                                                                          schema)
     return _finish(frame, labels, notes, rows_in=rows_in)
 
 
-def _correlation(parquet_path: Path, spec: ChartSpec, schema: dict[str, _Column]) -> ChartData:
+def _correlation(src: ChartSource, spec: ChartSpec, schema: dict[str, ChartColumn]) -> ChartData:
     numbers = [c for c in schema.values() if c.kind == "number"][:CORRELATION_CAP]
     if len(numbers) < 2:
         raise InvalidInput("A correlation matrix needs at least two number columns, and this "
                            "dataset has fewer.")
-    params = _Params(parquet_path)
+    params = src.params()
     where = _where(spec.filters, schema, params)
     pairs = [(a, b) for i, a in enumerate(numbers) for b in numbers[i + 1:]]
     selects = [f"corr(CAST({_finite(a)} AS DOUBLE), CAST({_finite(b)} AS DOUBLE)) AS r{i}, "
                f"regr_count(CAST({_finite(a)} AS DOUBLE), CAST({_finite(b)} AS DOUBLE)) AS n{i}"
                for i, (a, b) in enumerate(pairs)]
-    sql = f"SELECT COUNT(*) AS _rows_in, {', '.join(selects)} FROM {SOURCE} WHERE {where}"
-    row = _run(sql, params).iloc[0]
+    sql = f"SELECT COUNT(*) AS _rows_in, {', '.join(selects)} FROM {src.relation} WHERE {where}"
+    row = src.query(sql, params).iloc[0]
     names = [c.name for c in numbers]
     r = {(a.name, b.name): row[f"r{i}"] for i, (a, b) in enumerate(pairs)}
     n = {(a.name, b.name): row[f"n{i}"] for i, (a, b) in enumerate(pairs)}
@@ -778,13 +837,17 @@ def _correlation(parquet_path: Path, spec: ChartSpec, schema: dict[str, _Column]
 
 def aggregate(parquet_path: Path, spec: ChartSpec) -> ChartData:
     """The rows one chart needs (≤ MAX_MARKS), with a note on anything left out or grouped."""
+    return build_chart(parquet_source(parquet_path), spec, _schema(parquet_path))
+
+
+def build_chart(src: ChartSource, spec: ChartSpec, schema: dict[str, ChartColumn]) -> ChartData:
+    """One chart over any source: the spec checked against its columns, then built."""
     from services.charts.spec import validate_spec  # local: keeps the module graph one-way
 
-    schema = _schema(parquet_path)
     validate_spec(spec, {name: col.kind for name, col in schema.items()})
     builders = {"histogram": _histogram, "heatmap": _heatmap, "scatter": _scatter,
                 "box": _box, "correlation": _correlation}
-    return builders.get(spec.chart_type, _series)(Path(parquet_path), spec, schema)
+    return builders.get(spec.chart_type, _series)(src, spec, schema)
 
 
 def pivot_table(parquet_path: Path, spec: ChartSpec) -> pd.DataFrame:
@@ -807,25 +870,34 @@ def pivot_table(parquet_path: Path, spec: ChartSpec) -> pd.DataFrame:
 
 def count_rows(parquet_path: Path, filters: list[Filter]) -> int:
     """Rows left after the filters (shown next to the filter chips)."""
-    schema = _schema(parquet_path)
+    return rows_after(parquet_source(parquet_path), _schema(parquet_path), filters)
+
+
+def rows_after(src: ChartSource, schema: dict[str, ChartColumn], filters: list[Filter]) -> int:
+    """`count_rows` over any source."""
     for item in filters:
         _column(schema, item.column)
-    return _count(Path(parquet_path), ChartSpec(filters=filters), schema)
+    return _count(src, ChartSpec(filters=filters), schema)
 
 
 def column_range(parquet_path: Path, column: str) -> tuple[float, float] | tuple[
         pd.Timestamp, pd.Timestamp] | None:
     """The smallest and largest value of a number or date column (NaN and infinity left
     out), for the filter controls; None when the column has no such value."""
-    schema = _schema(parquet_path)
+    return range_of(parquet_source(parquet_path), _schema(parquet_path), column)
+
+
+def range_of(src: ChartSource, schema: dict[str, ChartColumn], column: str,
+             ) -> tuple[float, float] | tuple[pd.Timestamp, pd.Timestamp] | None:
+    """`column_range` over any source."""
     col = _column(schema, column)
     if col.kind not in ("number", "date"):
         raise InvalidInput(f"“{column}” is {'text' if col.kind == 'text' else 'yes/no'}, so it "
                            "has no smallest or largest value; filter it by its values instead.")
     value = _finite(col)
-    params = _Params(parquet_path)
-    sql = f"SELECT MIN({value}) AS low, MAX({value}) AS high FROM {SOURCE}"
-    row = _run(sql, params).iloc[0]
+    params = src.params()
+    sql = f"SELECT MIN({value}) AS low, MAX({value}) AS high FROM {src.relation}"
+    row = src.query(sql, params).iloc[0]
     if pd.isna(row["low"]) or pd.isna(row["high"]):
         return None
     if col.kind == "date":
@@ -836,12 +908,18 @@ def column_range(parquet_path: Path, column: str) -> tuple[float, float] | tuple
 def common_values(parquet_path: Path, column: str, limit: int = 200) -> list:
     """A column's most common values (missing left out), most common first, at most
     `limit`, for the "is one of" filter."""
-    schema = _schema(parquet_path)
+    return common_values_of(parquet_source(parquet_path), _schema(parquet_path), column, limit)
+
+
+def common_values_of(src: ChartSource, schema: dict[str, ChartColumn], column: str,
+                     limit: int = 200) -> list:
+    """`common_values` over any source."""
     col = _column(schema, column)
-    params = _Params(parquet_path)
-    sql = (f"SELECT {col.sql} AS v, COUNT(*) AS n FROM {SOURCE} WHERE {col.sql} IS NOT NULL "
-           f"GROUP BY ALL ORDER BY n DESC, v LIMIT {int(limit)}")
-    return _run(sql, params)["v"].tolist()
+    params = src.params()
+    sql = (f"SELECT {col.sql} AS v, COUNT(*) AS n FROM {src.relation} "
+           f"WHERE {col.sql} IS NOT NULL GROUP BY {col.sql} "
+           f"ORDER BY n DESC, {_in_order(col.sql, col.kind)} LIMIT {int(limit)}")
+    return src.query(sql, params)["v"].tolist()
 
 
 def filter_condition(parquet_path: Path, filters: list[Filter],
@@ -857,7 +935,7 @@ def literal_condition(filters: list[Filter], columns: dict[str, tuple[str, str]]
     """Explore's filters as the same SQL condition with the values written in as literals,
     for code people run themselves (the notebook export). `columns` maps display names to
     (name in the file, DuckDB type); "TRUE" when there is no filter."""
-    schema = {name: _Column(name, quote_ident(sql_name), duckdb_chart_kind(duck_type),
+    schema = {name: ChartColumn(name, quote_ident(sql_name), duckdb_chart_kind(duck_type),
                             duck_type) for name, (sql_name, duck_type) in columns.items()}
     clauses = [_filter_sql(f, _column(schema, f.column), _literal) for f in filters]
     return " AND ".join(clauses) if clauses else "TRUE"
