@@ -14,6 +14,9 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import create_engine
 
+from services.access.users import UserView
+from services.sources import catalog
+from services.sources.catalog import SourceInput, SourceView
 from tests.postgres_server import PostgresServer, new_database
 
 SAMPLES = Path(__file__).resolve().parents[1] / "data" / "samples"
@@ -76,3 +79,10 @@ def make_live_source(server: PostgresServer) -> LiveSource:
         engine.dispose()
     assert os.environ.get("PGPASSWORD") is None  # a password must come from the source
     return live
+
+
+def add_reader_source(admin: UserView, live: LiveSource, name: str = "warehouse",
+                      ) -> SourceView:
+    """The live database as a stored data source (public schema, read-only role)."""
+    return catalog.add_source(admin, SourceInput.parse(
+        name=name, url=live.url(live.reader), schemas="public", password=live.reader_password))

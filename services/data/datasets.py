@@ -27,13 +27,30 @@ from services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from services.labels import clean_label
 from services.settings import get_settings
 from services.store.db import session_scope
-from services.store.models import Dataset, DatasetVersion, utcnow
+from services.store.models import Dataset, DatasetVersion, DataSource, LiveTable, utcnow
 
 log = logging.getLogger(__name__)
 
 MAX_NAME = uploads.MAX_DATASET_NAME
 VERSION_ATTEMPTS = 5
 ORIGINALS = "original"
+
+
+class LiveWhere(BaseModel):
+    """Where a live dataset's rows are (services.data.live_datasets): never a password."""
+
+    model_config = ConfigDict(frozen=True)
+
+    source_id: int
+    source_name: str
+    schema_name: str
+    table_name: str
+    read_at: datetime | None
+
+    @property
+    def label(self) -> str:
+        """In words: “public.weather in Warehouse”."""
+        return f"{self.schema_name}.{self.table_name} in {self.source_name}"
 
 
 class DatasetView(BaseModel):
@@ -49,10 +66,15 @@ class DatasetView(BaseModel):
     bytes: int
     created_at: datetime
     updated_at: datetime
+    live: LiveWhere | None = None  # a live dataset: no versions, rows read where they live
 
     @property
     def is_shared(self) -> bool:
         return self.visibility == dataset_access.SHARED
+
+    @property
+    def is_live(self) -> bool:
+        return self.live is not None
 
 
 class VersionView(BaseModel):
@@ -88,10 +110,12 @@ def _listing() -> Select:
         .subquery()
     )
     return (
-        select(Dataset, DatasetVersion, counts.c.versions)
+        select(Dataset, DatasetVersion, counts.c.versions, LiveTable, DataSource.name)
         .outerjoin(DatasetVersion, and_(DatasetVersion.dataset_id == Dataset.id,
                                         DatasetVersion.version == Dataset.current_version))
         .outerjoin(counts, counts.c.dataset_id == Dataset.id)
+        .outerjoin(LiveTable, LiveTable.dataset_id == Dataset.id)
+        .outerjoin(DataSource, DataSource.id == LiveTable.source_id)
     )
 
 
@@ -102,10 +126,21 @@ def _view(session: Session, dataset: Dataset) -> DatasetView:
         .select_from(DatasetVersion)
         .where(DatasetVersion.dataset_id == dataset.id)
     )
-    return _as_view(dataset, current, count)
+    live = session.get(LiveTable, dataset.id)
+    source = session.get(DataSource, live.source_id) if live else None
+    return _as_view(dataset, current, count, live, source.name if source else None)
 
 
-def _as_view(dataset: Dataset, current: DatasetVersion | None, count: int | None) -> DatasetView:
+def _live_where(live: LiveTable | None, source_name: str | None) -> LiveWhere | None:
+    if live is None:
+        return None
+    return LiveWhere(source_id=live.source_id, source_name=source_name or "a removed source",
+                     schema_name=live.schema_name, table_name=live.table_name,
+                     read_at=live.read_at)
+
+
+def _as_view(dataset: Dataset, current: DatasetVersion | None, count: int | None,
+             live: LiveTable | None = None, source_name: str | None = None) -> DatasetView:
     return DatasetView(
         id=dataset.id,
         name=dataset.name,
@@ -119,6 +154,7 @@ def _as_view(dataset: Dataset, current: DatasetVersion | None, count: int | None
         bytes=current.bytes if current else 0,
         created_at=dataset.created_at,
         updated_at=dataset.updated_at,
+        live=_live_where(live, source_name),
     )
 
 
@@ -431,8 +467,8 @@ def list_datasets(actor: UserView, *, mine_only: bool = False,
     if limit is not None:
         statement = statement.limit(max(0, limit))
     with session_scope() as session:
-        return [_as_view(dataset, current, count)
-                for dataset, current, count in session.execute(statement)]
+        return [_as_view(dataset, current, count, live, source_name)
+                for dataset, current, count, live, source_name in session.execute(statement)]
 
 
 def get_dataset(actor: UserView, dataset_id: int) -> DatasetView:
@@ -618,6 +654,9 @@ def delete_dataset(actor: UserView, dataset_id: int) -> None:
                    if data_folder.is_inside(v.parquet_path)}
         for version in versions:
             session.delete(version)
+        live = session.get(LiveTable, dataset_id)
+        if live is not None:  # a live dataset: its rows stay in their database
+            session.delete(live)
         session.flush()
         session.delete(dataset)
         audit.record(

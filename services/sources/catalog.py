@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, SecretStr
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError
 
@@ -22,7 +22,7 @@ from services.errors import Conflict, InvalidInput, NotFound, SourceUnavailable
 from services.settings import secrets_connections
 from services.sources.sealing import seal, unseal
 from services.store.db import session_scope
-from services.store.models import DataSource, utcnow
+from services.store.models import DataSource, LiveTable, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -161,6 +161,13 @@ def remove_source(actor: UserView, source_id: int) -> None:
         if row.origin == SECRETS:
             raise InvalidInput(f"“{row.name}” is defined in the secrets file: remove it there "
                                "and restart Research Desk.")
+        in_use = session.scalar(select(func.count()).select_from(LiveTable)
+                                .where(LiveTable.source_id == source_id)) or 0
+        if in_use:
+            which = ("1 live dataset reads" if in_use == 1
+                     else f"{in_use:,} live datasets read")
+            raise InvalidInput(f"{which} from “{row.name}”: delete them on the Datasets page "
+                               "first (a snapshot keeps a copy of the rows).")
         audit.record(session, actor=actor.username, action="source_removed",
                      target=f"{row.id}: {row.name}")
         session.delete(row)
@@ -181,6 +188,18 @@ def get_source(actor: UserView, source_id: int) -> SourceView:
         row = session.get(DataSource, source_id)
         if row is None:
             raise NotFound("That data source does not exist any more.")
+        return _view(row)
+
+
+def source_for_reading(source_id: int) -> SourceView:
+    """The source a live dataset reads from, with no role check: whoever may see the dataset
+    may read it (services.data.live_datasets checks that first), as with an uploaded file."""
+    sync_from_secrets()
+    with session_scope() as session:
+        row = session.get(DataSource, source_id)
+        if row is None:
+            raise NotFound("The data source this dataset reads from was removed; an admin "
+                           "can add it again on the Admin page.")
         return _view(row)
 
 

@@ -384,3 +384,16 @@ class DataSource(Base):
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class LiveTable(Base):
+    """Where a live dataset's rows are: a table or view of a data source, read on each use
+    (services.data.live_datasets). A live dataset has no versions of its own."""
+
+    __tablename__ = "live_tables"
+
+    dataset_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    source_id: Mapped[int] = mapped_column(Integer, index=True)
+    schema_name: Mapped[str] = mapped_column(String(200))
+    table_name: Mapped[str] = mapped_column(String(200))
+    read_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
