@@ -853,7 +853,11 @@ def build_chart(src: ChartSource, spec: ChartSpec, schema: dict[str, ChartColumn
 def pivot_table(parquet_path: Path, spec: ChartSpec) -> pd.DataFrame:
     """The same selection as a table people can download: groups down the side and, when
     the chart has colours (or is a heatmap), one column per colour group."""
-    data = aggregate(parquet_path, spec)
+    return pivot_of(aggregate(parquet_path, spec), spec)
+
+
+def pivot_of(data: ChartData, spec: ChartSpec) -> pd.DataFrame:
+    """`pivot_table` of a chart already computed (wherever its rows are)."""
     frame = data.frame
     across = "color" if "color" in frame and spec.chart_type != "scatter" else None
     if spec.chart_type in ("heatmap", "correlation"):

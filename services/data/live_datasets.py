@@ -5,8 +5,10 @@ file) with a `live_tables` row saying where its rows are, and no versions. Whoev
 the dataset may read it; adding one needs the right to use sources and to add data.
 """
 
+from datetime import timedelta
+
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, or_, update
 
 from services.access import audit, dataset_access
 from services.access.permissions import require
@@ -19,6 +21,8 @@ from services.sources import browse, catalog, door
 from services.sources.catalog import SourceView
 from services.store.db import session_scope
 from services.store.models import Dataset, LiveTable, utcnow
+
+READ_AT_STEP = timedelta(minutes=1)
 
 
 class LiveTarget(BaseModel):
@@ -76,7 +80,12 @@ def live_target(actor: UserView, dataset_id: int) -> LiveTarget | None:
 
 
 def mark_read(dataset_id: int) -> None:
-    """Remember when a live dataset was last read (shown as “last read …”)."""
+    """Remember when a live dataset was last read (shown as “last read …”); at most one
+    write a minute, so a page that redraws often does not write on every redraw."""
+    now = utcnow()
     with session_scope(write=True) as session:
-        session.execute(update(LiveTable).where(LiveTable.dataset_id == dataset_id)
-                        .values(read_at=utcnow()))
+        session.execute(update(LiveTable)
+                        .where(LiveTable.dataset_id == dataset_id,
+                               or_(LiveTable.read_at.is_(None),
+                                   LiveTable.read_at < now - READ_AT_STEP))
+                        .values(read_at=now))

@@ -6,6 +6,8 @@ from collections.abc import Iterator
 import pytest
 
 from services.access.permissions import Role
+from services.charts import where
+from services.charts.spec import ChartSpec, Filter
 from services.access.users import UserView
 from services.data import datasets, live_datasets
 from services.errors import InvalidInput, NotFound, PermissionDenied
@@ -78,3 +80,17 @@ def test_a_file_dataset_has_no_live_target_and_a_used_source_is_not_removed(
     datasets.delete_dataset(admin, made.id)
     catalog.remove_source(admin, source.id)
     assert catalog.list_sources(admin) == []
+
+
+def test_a_live_chart_is_grouped_in_the_database_and_marks_the_dataset_read(
+        admin: UserView, source: SourceView) -> None:
+    made = live_datasets.create_live_dataset(admin, source.id, "public", "penguins")
+    target = live_datasets.live_target(admin, made.id)
+    assert target is not None
+    spec = ChartSpec(chart_type="bar", x="species", agg="count")
+    data = where.chart_at(target, spec)
+    assert dict(zip(data.frame["x"], data.frame["value"], strict=True)) == {
+        "Adelie": 152, "Chinstrap": 68, "Gentoo": 124}
+    assert where.count_at(target, [Filter(column="island", op="in", value=["Dream"])]) == 124
+    assert where.kinds_at(target)["body_mass_g"] == "number"
+    assert datasets.get_dataset(admin, made.id).live.read_at is not None  # type: ignore[union-attr]
