@@ -6,9 +6,9 @@ from collections.abc import Iterator
 import pytest
 
 from services.access.permissions import Role
+from services.access.users import UserView
 from services.charts import where
 from services.charts.spec import ChartSpec, Filter
-from services.access.users import UserView
 from services.data import datasets, live_datasets
 from services.errors import InvalidInput, NotFound, PermissionDenied
 from services.sources import catalog, door
