@@ -18,8 +18,11 @@ SQL_RESULT = "ask_sql_result"
 @st.fragment
 def show(user: UserView, tables: list[AskTable], picked_ids: list[int]) -> None:
     settings = get_settings()
+    where = ("on the live datasets' database, read-only, as Claude's queries do"
+             if any(t.live is not None for t in tables)
+             else "in the same locked-down sandbox as Claude's queries")
     st.caption("Write one read-only query (SELECT or WITH … SELECT) over the table names "
-               "listed above. It runs in the same locked-down sandbox as Claude's queries, with "
+               f"listed above. It runs {where}, with "
                f"a {settings.query_timeout_s:,.0f}-second time limit and at most "
                f"{settings.query_max_rows:,} rows.")
     sql_text = st.text_area(

@@ -2,7 +2,8 @@
 
 Which datasets may be used, their names in SQL and their profiles are decided by
 `services.claude.ask_tables`; this module only caches the profiles (per immutable dataset
-version) and draws the table of names."""
+version; a live table's columns are read afresh, as it may change) and draws the table
+of names."""
 
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from services.access.users import UserView
 from services.claude import ask_tables
 from services.claude.ask import AskTable
 from services.data.dataset_models import DatasetProfile
+from services.data.datasets import DatasetView
 from services.data.profile import profile_dataset
 
 
@@ -26,6 +28,13 @@ def _profile(dataset_id: int, version: int, parquet_path: str) -> DatasetProfile
 def cached_profile(dataset_id: int, version: int, parquet_path: Path) -> DatasetProfile:
     """The profile reader the Ask services are given (`ask_tables.ProfileReader`)."""
     return _profile(dataset_id, version, str(parquet_path))
+
+
+def picker_label(dataset: DatasetView) -> str:
+    """A dataset as the picker lists it; a live one says where it is read."""
+    if dataset.live is None:
+        return dataset.name
+    return f"{dataset.name} (live: {dataset.live.label})"
 
 
 def build(user: UserView, dataset_ids: list[int]) -> list[AskTable]:
@@ -41,8 +50,12 @@ def show_names(tables: list[AskTable]) -> None:
         rows = pd.DataFrame({
             "Table name in SQL": [t.sql_name for t in tables],
             "Dataset": [t.display_name for t in tables],
-            "Columns (name in SQL)": [
-                ", ".join(c.sql_name for c in t.profile.columns) if t.profile else ""
-                for t in tables],
+            "Columns (name in SQL)": [", ".join(_column_names(t)) for t in tables],
         })
         dataframe(rows, hide_index=True, width="stretch")
+
+
+def _column_names(table: AskTable) -> list[str]:
+    if table.profile is not None:
+        return [c.sql_name for c in table.profile.columns]
+    return [c.sql_name for c in table.columns or []]

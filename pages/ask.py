@@ -53,10 +53,11 @@ with st.sidebar:
 ask_state.picked_datasets(visible_datasets)
 picked_ids: list[int] = st.multiselect(
     "Datasets to ask about", list(by_id), key=ask_state.PICKED,
-    format_func=lambda i: by_id[i].name,
+    format_func=lambda i: ask_tables.picker_label(by_id[i]),
     help="Claude sees these datasets' column names, a short profile of each column and (if "
          "an admin allows it) a few example rows — never the whole data. Pick several to ask "
-         "questions that combine them.",
+         "questions that combine them. A question reads either uploaded files or the live "
+         "tables of one database.",
     placeholder="Choose one or more datasets")
 if not picked_ids:
     st.info("Choose at least one dataset above to ask about.", icon=":material/dataset:")

@@ -24,6 +24,7 @@ from services.access import caller_checks
 from services.access.users import UserView
 from services.charts.spec import ChartSpec, is_additive, validate_spec
 from services.charts.suggestion import fit_suggestion
+from services.claude import ask_live
 from services.claude import ask_prompts as prompts
 from services.claude import client as claude
 from services.claude.client import CallUsage
@@ -37,6 +38,7 @@ from services.data.column_roles import (
     stats_from_profile,
 )
 from services.data.dataset_models import ColumnInfo, DatasetProfile
+from services.data.live_datasets import LiveTarget
 from services.data.sql_names import path_literal, read_columns
 from services.errors import (
     BudgetExceeded,
@@ -45,6 +47,7 @@ from services.errors import (
     QueryFailed,
     QueryTimeout,
     QueryTooBig,
+    SourceUnavailable,
     UnsafeQuery,
 )
 from services.settings import get_settings
@@ -62,14 +65,16 @@ Status = Literal["answered", "could_not_answer", "unavailable"]
 
 
 class AskTable(BaseModel):
-    """A dataset version offered to Ask, under the SQL name Claude must use."""
+    """A dataset version (or a live table) offered to Ask, under the SQL name Claude must
+    use."""
 
     sql_name: str
     display_name: str
-    parquet_path: Path
+    parquet_path: Path | None = None  # None for a live table
     dataset_id: int | None = None  # checked against the caller's access before any work
     columns: list[ColumnInfo] | None = None  # read from the Parquet file when absent
     profile: DatasetProfile | None = None
+    live: LiveTarget | None = None  # where a live dataset's rows are read
 
 
 class AskTurn(BaseModel):
@@ -144,20 +149,40 @@ def _check_caller(user: str | None, actor: UserView | None,
                   tables: Sequence[AskTable] = ()) -> str:
     """Role (may use Claude) and dataset access, before anything else; the username."""
     caller = caller_checks.require_claude(user, actor)
-    dataset_checks.require_dataset_files(caller,
-                                        [(t.dataset_id, t.parquet_path) for t in tables])
+    require_tables(caller, tables)
     return caller.username
+
+
+def require_tables(caller: UserView, tables: Sequence[AskTable]) -> None:
+    """Every table is a dataset this person may see, and they are all read in one place
+    (files, or one data source): refused in one sentence otherwise."""
+    ask_live.one_place([t.live for t in tables])
+    dataset_checks.require_dataset_files(
+        caller, [(t.dataset_id, t.parquet_path) for t in tables if t.parquet_path is not None])
+    ask_live.require_visible(caller, [t.live for t in tables if t.live is not None])
+    if any(t.parquet_path is None and t.live is None for t in tables):
+        raise InvalidInput("One of the datasets picked has no data to ask about yet.")
 
 
 def run_sql(sql: str, tables: Sequence[AskTable], *, actor: UserView) -> SandboxResult:
     """A query the person typed in Ask's SQL tab. Their role (the Ask page's) and their
-    access to every picked table are checked first; then it runs in the sandbox with the
-    usual time and row limits."""
+    access to every picked table are checked first; then it runs in the sandbox (or on the
+    live tables' database) with the usual time and row limits."""
     caller = caller_checks.require_page(actor, "ask")
-    dataset_checks.require_dataset_files(caller,
-                                        [(t.dataset_id, t.parquet_path) for t in tables])
+    require_tables(caller, tables)
+    return run_query(sql, tables)
+
+
+def run_query(sql: str, tables: Sequence[AskTable]) -> SandboxResult:
+    """Run SQL we did not write where the tables are: the sandbox for files, the source's
+    database for live tables; the same guard, time, row and size limits either way."""
     settings = get_settings()
-    return run_sandboxed(sql, {t.sql_name: t.parquet_path for t in tables},
+    lives = {t.sql_name: t.live for t in tables if t.live is not None}
+    if lives:
+        return ask_live.run(sql, lives, timeout_s=settings.query_timeout_s,
+                            max_rows=settings.query_max_rows)
+    return run_sandboxed(sql, {t.sql_name: t.parquet_path for t in tables
+                               if t.parquet_path is not None},
                          timeout_s=settings.query_timeout_s, max_rows=settings.query_max_rows)
 
 
@@ -178,7 +203,8 @@ def _request_plan(messages: list[dict[str, Any]], tables: Sequence[AskTable], *,
                   send_samples: bool, on_usage: UsageSink | None,
                   model: str | None) -> SqlPlan:
     reply = claude.structured(
-        messages, system=prompts.plan_system(schema_payload(tables, send_samples=send_samples)),
+        messages, system=prompts.plan_system(schema_payload(tables, send_samples=send_samples),
+                                             live=any(t.live is not None for t in tables)),
         tool_name=prompts.SQL_TOOL, schema_model=PlanReply, feature=FEATURE_PLAN, user=user,
         model=model, on_usage=on_usage)
     return SqlPlan(sql=reply.sql, chart=_chart_or_none(reply.chart),
@@ -205,12 +231,17 @@ def _table_payload(table: AskTable, send_samples: bool) -> dict[str, Any]:
         payload["rows"] = table.profile.rows
         payload["columns"] = [_profile_column(c) for c in table.profile.columns]
     else:
-        columns = table.columns or read_columns(table.parquet_path)
         payload["columns"] = [{"name": c.sql_name, "label": c.name, "type": c.dtype}
-                              for c in columns]
+                              for c in _columns(table)]
     if send_samples:
-        payload["sample_rows"] = _sample_rows(table.parquet_path)
+        payload["sample_rows"] = _sample_rows(table)
     return payload
+
+
+def _columns(table: AskTable) -> list[ColumnInfo]:
+    if table.columns is not None:
+        return table.columns
+    return read_columns(table.parquet_path) if table.parquet_path is not None else []
 
 
 def _profile_column(column: Any) -> dict[str, Any]:
@@ -235,11 +266,16 @@ def _short(value: Any) -> Any:
     return value
 
 
-def _sample_rows(parquet_path: Path) -> dict[str, Any]:
-    # Our own SQL over one known file, through the door.
-    frame = duck.query_frame(f"SELECT * FROM read_parquet({path_literal(parquet_path)}) "
-                             f"LIMIT {prompts.MAX_SAMPLE_ROWS}",
-                             row_limit=prompts.MAX_SAMPLE_ROWS, task=duckdb_errors.ASK_SAMPLE)
+def _sample_rows(table: AskTable) -> dict[str, Any]:
+    if table.live is not None:
+        frame = ask_live.sample_rows(table.live, table.sql_name, prompts.MAX_SAMPLE_ROWS)
+    elif table.parquet_path is not None:  # our own SQL over one known file, through the door
+        frame = duck.query_frame(
+            f"SELECT * FROM read_parquet({path_literal(table.parquet_path)}) "
+            f"LIMIT {prompts.MAX_SAMPLE_ROWS}",
+            row_limit=prompts.MAX_SAMPLE_ROWS, task=duckdb_errors.ASK_SAMPLE)
+    else:
+        return {"columns": [], "rows": []}
     columns, rows = prompts.frame_rows(frame, prompts.MAX_SAMPLE_ROWS)
     return {"columns": columns, "rows": rows}
 
@@ -255,18 +291,16 @@ def run_with_repairs(question: str, plan: SqlPlan, tables: Sequence[AskTable],
     `max_repairs` times); then an honest result. Claude failing mid-way keeps the work.
     A query stopped for time or memory is not tried again: it would only be stopped again."""
     username = _check_caller(user, actor, tables)
-    settings = get_settings()
-    paths = {t.sql_name: t.parquet_path for t in tables}
+    names = {t.sql_name for t in tables}
     messages = _plan_messages(question, history)
     result = AskResult(question=question, explanation=plan.explanation)
     while True:
         attempt = SqlAttempt(sql=plan.sql)
         result.attempts.append(attempt)
         try:
-            safe_sql = check_sql(plan.sql, set(paths))
-            ran = run_sandboxed(safe_sql, paths, timeout_s=settings.query_timeout_s,
-                                max_rows=settings.query_max_rows)
-        except (QueryTimeout, QueryTooBig) as err:
+            safe_sql = check_sql(plan.sql, names)
+            ran = run_query(safe_sql, tables)
+        except (QueryTimeout, QueryTooBig, SourceUnavailable) as err:
             attempt.error = str(err)
             result.status, result.error = "could_not_answer", str(err)
             return result
@@ -394,7 +428,7 @@ def ask(question: str, tables: Sequence[AskTable], history: Sequence[AskTurn] = 
     the budget being spent gives status "unavailable" with the question and work kept.
     The caller's role and dataset access are checked first (`PermissionDenied`)."""
     actor = caller_checks.require_claude(user, actor)
-    dataset_checks.require_dataset_files(actor, [(t.dataset_id, t.parquet_path) for t in tables])
+    require_tables(actor, tables)
     usage: list[CallUsage] = []
 
     def collect(record: CallUsage) -> None:
@@ -470,5 +504,4 @@ def _quoted(name: str) -> str:
 def _described_columns(table: AskTable) -> list[tuple[str, str, int | None]]:
     if table.profile is not None:
         return [(c.name, c.dtype, c.distinct) for c in table.profile.columns]
-    columns = table.columns or read_columns(table.parquet_path)
-    return [(c.name, c.dtype, None) for c in columns]
+    return [(c.name, c.dtype, None) for c in _columns(table)]

@@ -53,6 +53,9 @@ Call the {SQL_TOOL} tool exactly once with:
 
 {DATA_RULE}"""
 
+LIVE_NOTE = ("These tables live in a PostgreSQL database and the SQL runs there through our "
+             "translator: write DuckDB-style SQL exactly as for files.")
+
 ANSWER_SYSTEM = f"""You answer a question about the user's data for someone who does not code.
 Use only the query result given below. Write one to three short, plain sentences: the
 direct answer first, with the key numbers (thousands separators, sensible rounding). No SQL,
@@ -87,8 +90,11 @@ def frame_rows(frame: pd.DataFrame, limit: int) -> tuple[list[str], list[list[An
     return [str(c) for c in split["columns"]], split["data"]
 
 
-def plan_system(schema: dict[str, Any]) -> str:
-    return f"{PLAN_SYSTEM}\n\nSchema:\n{quote_data(schema)}"
+def plan_system(schema: dict[str, Any], *, live: bool = False) -> str:
+    """The planning prompt; for live tables one sentence more, so Claude keeps writing the
+    DuckDB-style SQL our guard reads (it is translated for the database)."""
+    where = f"\n\n{LIVE_NOTE}" if live else ""
+    return f"{PLAN_SYSTEM}{where}\n\nSchema:\n{quote_data(schema)}"
 
 
 _QUOTED_NAME = re.compile(r"“([^“”\n]{1,200})”")

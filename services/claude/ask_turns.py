@@ -30,6 +30,7 @@ from services.untrusted_sql.sandbox import SandboxResult
 
 STEP_PLAN = "Claude is writing a query for your question…"
 STEP_RUN = "Running the query in the sandbox…"
+STEP_RUN_LIVE = "Running the query on the database, read-only…"
 COMPLETE_NOTE = " The table and chart below are complete."
 
 Hook = Callable[[str], None]
@@ -87,7 +88,7 @@ def answer_turn(actor: UserView, request: TurnRequest, *, on_step: Hook = _ignor
     plan = ask.plan_query(question, tables, history, actor=caller, send_samples=send_samples,
                           on_usage=records.append)
     _stop_if_cancelled(cancel_event)
-    on_step(STEP_RUN)
+    on_step(STEP_RUN_LIVE if any(t.live is not None for t in tables) else STEP_RUN)
     result = ask.run_with_repairs(question, plan, tables, history, actor=caller,
                                   send_samples=send_samples, on_usage=records.append)
     _stop_if_cancelled(cancel_event)
@@ -145,7 +146,8 @@ def _assistant_message(result: AskResult, answer: str, records: list[CallUsage],
 def run_sql(actor: UserView, sql: str, dataset_ids: list[int], *,
             profile_of: ProfileReader = read_profile) -> SqlRun:
     """A query the person typed in Ask's SQL tab, over the picked datasets (their role and
-    access checked first), in the sandbox with the usual time and row limits."""
+    access checked first), in the sandbox (or on the live tables' database) with the usual
+    time and row limits."""
     caller = caller_checks.require_page(actor, "ask")
     if not sql.strip():
         raise InvalidInput("Type a query first.")
