@@ -1,7 +1,8 @@
 """Ask: a plain-English question → Claude's SQL → guard + sandbox → a grounded answer.
 
 Model output is data, never code: Claude's SQL only ever reaches DuckDB through
-`sql_guard.check_sql` and `sandbox.run_sandboxed`; its chart is a `ChartSpec` validated
+`sql_guard.check_sql` and `sandbox.run_sandboxed` (a live dataset's database through the same
+guard and `live_sql.run_live`, see `ask_live`); its chart is a `ChartSpec` validated
 field by field. On a refused, failed or timed-out query the error goes back to Claude for at
 most `MAX_REPAIRS` corrections, then the result says honestly that it could not answer.
 
@@ -170,12 +171,13 @@ def run_sql(sql: str, tables: Sequence[AskTable], *, actor: UserView) -> Sandbox
     live tables' database) with the usual time and row limits."""
     caller = caller_checks.require_page(actor, "ask")
     require_tables(caller, tables)
-    return run_query(sql, tables)
+    return _run_query(sql, tables)
 
 
-def run_query(sql: str, tables: Sequence[AskTable]) -> SandboxResult:
-    """Run SQL we did not write where the tables are: the sandbox for files, the source's
-    database for live tables; the same guard, time, row and size limits either way."""
+def _run_query(sql: str, tables: Sequence[AskTable]) -> SandboxResult:
+    """Run SQL we did not write where the tables are (callers check access first): the
+    sandbox for files, the source's database for live tables; the same guard, time, row and
+    size limits either way."""
     settings = get_settings()
     lives = {t.sql_name: t.live for t in tables if t.live is not None}
     if lives:
@@ -299,7 +301,7 @@ def run_with_repairs(question: str, plan: SqlPlan, tables: Sequence[AskTable],
         result.attempts.append(attempt)
         try:
             safe_sql = check_sql(plan.sql, names)
-            ran = run_query(safe_sql, tables)
+            ran = _run_query(safe_sql, tables)
         except (QueryTimeout, QueryTooBig, SourceUnavailable) as err:
             attempt.error = str(err)
             result.status, result.error = "could_not_answer", str(err)

@@ -5,6 +5,7 @@ database engine runs the whole query). Claude writes the same DuckDB-style SQL a
 files; `live_sql.run_live` checks it with the same guard, translates it and runs it
 read-only with the sandbox's time, row and size limits. The result comes back with the
 column types a sandbox result has, so it is charted by exactly the same rules.
+Callers check the person's access first (`ask.require_tables`).
 """
 
 import datetime as dt
