@@ -60,15 +60,22 @@ def read_again(dataset_id: int) -> None:
 
 
 @st.cache_data(ttl=LIVE_TTL_S, max_entries=256, show_spinner=False)
-def _live_read(dataset_id: int, generation: int, what: str, arg: str,
+def _live_read(dataset_id: int, generation: int, table: str, what: str, arg: str,
                _target: LiveTarget) -> tuple[Any, datetime]:
     # `_target` is not part of the key (underscore): the caller checked access already
     return _LIVE[what](_target, arg), utcnow()
 
 
+def _table_key(target: LiveTarget) -> str:
+    """Which table, exactly: a dataset moved to another source or table is read afresh."""
+    source = target.source
+    return (f"{source.id}|{source.updated_at.isoformat()}|{source.url}|"
+            f"{target.schema_name}.{target.table_name}")
+
+
 def _live(target: LiveTarget, what: str, arg: str = "") -> Any:  # noqa: ANN401 - per `what`
     value, read_at = _live_read(target.dataset_id, _generations().get(target.dataset_id, 0),
-                                what, arg, target)
+                                _table_key(target), what, arg, target)
     shown = st.session_state.get(READ_AT)
     if shown is None or read_at < shown:
         st.session_state[READ_AT] = read_at
