@@ -25,6 +25,7 @@ from tests.live_source import LiveSource, add_reader_source, make_live_source
 from tests.postgres_server import PostgresServer
 
 PAGE = "pages/explore.py"
+SPECIES = ChartSpec(chart_type="bar", x="species", agg="count")
 
 
 @pytest.fixture(scope="module")
@@ -56,11 +57,10 @@ def _param(at: AppTest, name: str) -> str | None:
     return value[0] if isinstance(value, list) else value
 
 
-def test_a_live_dataset_charts_filters_and_links_without_a_version(
+def test_a_live_dataset_charts_with_a_live_line_and_links_without_a_version(
         admin: UserView, live: LiveSource) -> None:
     dataset = _penguins(admin, live)
-    spec = ChartSpec(chart_type="bar", x="species", agg="count")
-    at = _explore({"dataset": str(dataset.id), **spec_to_query_params(spec)})
+    at = _explore({"dataset": str(dataset.id), **spec_to_query_params(SPECIES)})
     text = all_text(at)
     assert "Live: public.penguins in warehouse · read just now" in text
     assert not [s for s in at.selectbox if s.label == "Version"]
@@ -72,6 +72,11 @@ def test_a_live_dataset_charts_filters_and_links_without_a_version(
     assert "Bar chart of" in text  # the summary sentence is unchanged
     assert _param(at, "dataset") == str(dataset.id) and _param(at, "version") is None
 
+
+def test_live_filters_offer_common_values_and_ranges_and_the_link_keeps_them(
+        admin: UserView, live: LiveSource) -> None:
+    dataset = _penguins(admin, live)
+    at = _explore({"dataset": str(dataset.id), **spec_to_query_params(SPECIES)})
     at.selectbox(key="explore_f_column").select("species").run()  # common values, read live
     assert at.multiselect(key="explore_f_values_species").options == [
         "Adelie", "Gentoo", "Chinstrap"]
@@ -81,24 +86,29 @@ def test_a_live_dataset_charts_filters_and_links_without_a_version(
     assert "**152** of 344 rows in this chart after filtering." in all_text(at)
     at.selectbox(key="explore_f_column").select("bill_length_mm").run()  # a range, read live
     assert [n.value for n in at.number_input if n.label in ("From", "To")] == [32.1, 59.6]
-    assert "Adelie" in (_param(at, "filters") or "")
+    filters = _param(at, "filters") or ""
+    assert "Adelie" in filters
+    linked = _explore({"dataset": str(dataset.id), "filters": filters,
+                       **spec_to_query_params(SPECIES)})
+    assert "**152** of 344 rows" in all_text(linked)  # the share link opens the same chart
 
+
+def test_the_table_and_statistics_tabs_of_a_live_dataset(admin: UserView,
+                                                         live: LiveSource) -> None:
+    dataset = _penguins(admin, live)
+    spec = SPECIES.model_copy(update={"filters": [
+        Filter(column="species", op="in", value=["Adelie"])]})
+    at = _explore({"dataset": str(dataset.id), **spec_to_query_params(spec)})
     at.session_state["explore_tab"] = "Table"
     at.run()
     assert not at.exception, at.exception
     table = next(d.value for d in at.dataframe if "species" in d.value.columns)
     assert list(table["species"]) == ["Adelie"] and list(table["Count of rows"]) == [152]
-
     at.session_state["explore_tab"] = "Statistics"
     at.run()
     assert not at.exception, at.exception
     assert "From all 344 rows of the live table, read" in all_text(at)
     assert at.get("image"), "no statistics figure"
-
-    linked = _explore({k: v for k, v in [("dataset", str(dataset.id)),
-                                         ("filters", _param(at, "filters") or ""),
-                                         *spec_to_query_params(spec).items()]})
-    assert "**152** of 344 rows" in all_text(linked)  # the share link opens the same chart
 
 
 def test_live_numbers_are_kept_a_minute_until_read_again(admin: UserView,
