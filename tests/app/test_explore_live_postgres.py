@@ -10,9 +10,10 @@ import pytest
 from sqlalchemy import create_engine, update
 from streamlit.testing.v1 import AppTest
 
+from services.access.permissions import Role
 from services.access.users import UserView
 from services.charts.spec import ChartSpec, Filter, spec_to_query_params
-from services.data import live_datasets
+from services.data import datasets, live_datasets
 from services.data.datasets import DatasetView
 from services.research import insights, items
 from services.research.saved_insights import live_facts
@@ -20,7 +21,7 @@ from services.sources import door
 from services.store.db import session_scope
 from services.store.models import DataSource, utcnow
 from tests.app.helpers import all_text, as_read, open_page, sign_in
-from tests.factories import make_admin
+from tests.factories import make_admin, make_user
 from tests.live_source import LiveSource, add_reader_source, make_live_source
 from tests.postgres_server import PostgresServer
 
@@ -171,3 +172,21 @@ def test_a_source_that_is_down_is_one_sentence(admin: UserView, live: LiveSource
     assert not at.get("plotly_chart")
     assert "Live: public.penguins in warehouse" in all_text(at)
     assert at.button(key="explore_read_again") is not None
+
+
+def test_a_viewer_explores_a_shared_live_dataset_but_not_a_private_one(
+        admin: UserView, live: LiveSource) -> None:
+    dataset = _penguins(admin, live)
+    make_user(admin, "vera", Role.VIEWER)
+    at = sign_in("vera")
+    at.query_params.update({"dataset": str(dataset.id)})
+    open_page(at, PAGE)
+    assert not at.exception, at.exception
+    assert "is not shared with you" in all_text(at) and not at.get("plotly_chart")
+    datasets.set_shared(admin, dataset.id, True)
+    at = sign_in("vera")
+    at.query_params.update({"dataset": str(dataset.id)})
+    open_page(at, PAGE)
+    assert not at.exception, at.exception
+    assert "Live: public.penguins in warehouse" in all_text(at) and at.get("plotly_chart")
+    assert not [p for p in at.get("popover") if "Save to research item" in str(p.proto)]
