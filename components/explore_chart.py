@@ -1,6 +1,7 @@
 """Explore's Chart and Table tabs: the figure, its summary, its data, downloads and saving."""
 
 import re
+from datetime import datetime
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -38,7 +39,9 @@ def png_bytes(fig: go.Figure) -> bytes:
 
 
 def show_chart(user: UserView, data: ChartData, spec: ChartSpec, *, dataset_id: int,
-               version: int, dataset_name: str) -> None:
+               version: int | None, dataset_name: str, read_at: datetime | None = None,
+               ) -> None:
+    """`version` None and `read_at` given: a live dataset, its numbers read at that time."""
     title = default_title(data, spec)
     summary = summarize(data, spec)
     fig = build_figure(data, spec, title=title)
@@ -71,7 +74,7 @@ def show_chart(user: UserView, data: ChartData, spec: ChartSpec, *, dataset_id: 
             make_insight=lambda item_id: NewInsight(
                 item_id=item_id, kind="chart", title=title, summary=summary,
                 spec=explore_insight_spec(spec, data, len(frame)), dataset_id=dataset_id,
-                dataset_version=version),
+                dataset_version=version, read_at=read_at),
         )
 
 

@@ -103,15 +103,18 @@ def clear_chart() -> None:
         st.session_state.pop(key(name), None)
 
 
-def url_params(dataset_id: int, version: int, spec: ChartSpec | None) -> dict[str, str]:
-    """The address's query: the dataset, its version and the whole chart with its filters."""
-    params = {"dataset": str(dataset_id), "version": str(version)}
+def url_params(dataset_id: int, version: int | None, spec: ChartSpec | None) -> dict[str, str]:
+    """The address's query: the dataset, its version (none for a live dataset, which has no
+    versions) and the whole chart with its filters."""
+    params = {"dataset": str(dataset_id)}
+    if version is not None:
+        params["version"] = str(version)
     if spec is not None:
         params.update(spec_to_query_params(spec))
     return params
 
 
-def write_url(dataset_id: int, version: int, spec: ChartSpec | None) -> None:
+def write_url(dataset_id: int, version: int | None, spec: ChartSpec | None) -> None:
     params = url_params(dataset_id, version, spec)
     if st.query_params.to_dict() != params:
         st.query_params.from_dict(params)

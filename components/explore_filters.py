@@ -1,15 +1,16 @@
 """Explore's filters: a popover to add one, removable chips, and the rows left after them."""
 
 import datetime as dt
-from pathlib import Path
 
 import streamlit as st
 
 from components import explore_data
 from components.explore_controls import key
+from components.feedback import friendly_errors
 from components.text import escape_markdown
 from services.charts.chart_figure import format_number
 from services.charts.spec import Filter
+from services.charts.where import Place
 from services.data import display_text
 
 FILTERS = key("filters")
@@ -76,7 +77,7 @@ def chips(rows_left: int, rows_total: int) -> None:
 
 
 def add_filter_popover(dataset_id: int, version: int, columns: dict[str, str],
-                       parquet_path: Path) -> None:
+                       place: Place) -> None:
     with st.popover("Add a filter", icon=":material/filter_alt:",
                     help="Keep only the rows you want to chart."):
         column = st.selectbox("Column", list(columns), key=key("f_column"), index=None,
@@ -85,19 +86,21 @@ def add_filter_popover(dataset_id: int, version: int, columns: dict[str, str],
         if column is None:
             return
         kind = columns[column]
-        if kind == "number":
-            item = _number_filter(dataset_id, version, column, parquet_path)
-        elif kind == "date":
-            item = _date_filter(dataset_id, version, column, parquet_path)
-        else:
-            item = _category_filter(dataset_id, version, column, parquet_path)
+        item = None
+        with friendly_errors("explore_filter_values"):  # a live table's source may be down
+            if kind == "number":
+                item = _number_filter(dataset_id, version, column, place)
+            elif kind == "date":
+                item = _date_filter(dataset_id, version, column, place)
+            else:
+                item = _category_filter(dataset_id, version, column, place)
         if item is not None and st.button("Add filter", key=key("f_add"), type="primary"):
             _add(item)
             st.rerun()
 
 
-def _number_filter(dataset_id: int, version: int, column: str, path: Path) -> Filter | None:
-    bounds = explore_data.number_range(dataset_id, version, column, path)
+def _number_filter(dataset_id: int, version: int, column: str, place: Place) -> Filter | None:
+    bounds = explore_data.number_range(dataset_id, version, column, place)
     if bounds is None:
         st.info(f"“{escape_markdown(column)}” has no numbers to filter on.")
         return None
@@ -111,8 +114,8 @@ def _number_filter(dataset_id: int, version: int, column: str, path: Path) -> Fi
     return Filter(column=column, op="between", value=[float(low), float(high)])
 
 
-def _date_filter(dataset_id: int, version: int, column: str, path: Path) -> Filter | None:
-    bounds = explore_data.date_range(dataset_id, version, column, path)
+def _date_filter(dataset_id: int, version: int, column: str, place: Place) -> Filter | None:
+    bounds = explore_data.date_range(dataset_id, version, column, place)
     if bounds is None:
         st.info(f"“{escape_markdown(column)}” has no dates to filter on.")
         return None
@@ -132,7 +135,7 @@ def _iso(day: dt.date) -> str:
     return day.isoformat()
 
 
-def _category_filter(dataset_id: int, version: int, column: str, path: Path) -> Filter | None:
+def _category_filter(dataset_id: int, version: int, column: str, place: Place) -> Filter | None:
     how = st.radio("Keep rows where the value", ["is one of", "contains text"],
                    key=key(f"f_how_{column}"), horizontal=True,
                    help="Pick values from a list, or type a piece of text to look for.")
@@ -140,7 +143,7 @@ def _category_filter(dataset_id: int, version: int, column: str, path: Path) -> 
         text = st.text_input("Text to look for", key=key(f"f_text_{column}"),
                              help="Upper and lower case are treated the same.")
         return Filter(column=column, op="contains", value=text) if text else None
-    values = explore_data.category_values(dataset_id, version, column, path)
+    values = explore_data.category_values(dataset_id, version, column, place)
     chosen = st.multiselect("Values to keep", values, key=key(f"f_values_{column}"),
                             format_func=str, placeholder="Choose one or more values",
                             help="The 200 most common values are listed.")

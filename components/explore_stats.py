@@ -1,13 +1,14 @@
 """Explore's Statistics tab: seaborn figures as images, one view at a time (they are slow)."""
 
-from pathlib import Path
-
 import streamlit as st
 
 from components import explore_data, explore_filters
 from components.explore_controls import key
 from components.feedback import empty_state, friendly_errors
-from components.text import escape_markdown
+from components.text import escape_markdown, when
+from services.charts.stat_sample import SampleFile
+from services.charts.where import Place
+from services.data.live_datasets import LiveTarget
 
 VIEWS = {
     "distribution": "Distribution of a column",
@@ -21,7 +22,28 @@ VIEW_HELP = ("Distribution: how one column's values are spread. Correlation heat
              "y from x.")
 
 
-def show(dataset_id: int, version: int, columns: dict[str, str], parquet_path: Path) -> None:
+def sample_sentence(sample: SampleFile) -> str:
+    """What a live table's figures are drawn from, honestly: a sample, of how many, when."""
+    read = f"read {when(sample.read_at)}"
+    if sample.is_whole_table:
+        return f"From all {sample.rows:,} rows of the live table, {read}."
+    return (f"From a random sample of {sample.rows:,} of about {sample.table_rows:,} rows of "
+            f"the live table, {read}.")
+
+
+def _file_of(place: Place) -> str | None:
+    """The Parquet file the figures read: the version's, or a sample of a live table (shown
+    with what it is); None when the sample could not be read (its sentence is shown)."""
+    if not isinstance(place, LiveTarget):
+        return str(place)
+    with friendly_errors("explore_statistics_sample"):
+        sample = explore_data.statistics_sample(place)
+        st.caption(escape_markdown(sample_sentence(sample)))
+        return str(sample.path)
+    return None
+
+
+def show(dataset_id: int, version: int, columns: dict[str, str], place: Place) -> None:
     numbers = [name for name, kind in columns.items() if kind == "number"]
     if not numbers:
         empty_state("Statistics need a number column, and this dataset has none.",
@@ -31,7 +53,9 @@ def show(dataset_id: int, version: int, columns: dict[str, str], parquet_path: P
     # A radio, not a segmented control: its selected state keeps enough contrast in dark mode.
     view = st.radio("Figure", list(VIEWS), key=key("stat_view"), horizontal=True,
                     format_func=lambda v: VIEWS[v], help=VIEW_HELP)
-    path = str(parquet_path)
+    path = _file_of(place)
+    if path is None:
+        return
     filters = explore_filters.current()
     kept = explore_data.filters_key(filters)  # the figures keep the rows the chart keeps
     if filters:

@@ -13,9 +13,10 @@ from sqlalchemy import func, select
 
 from services.access.permissions import require
 from services.access.users import UserView
-from services.data import snapshots
+from services.data import datasets, display_text, snapshots
 from services.data.dataset_checks import require_dataset
-from services.errors import InvalidInput
+from services.data.datasets import LiveWhere
+from services.errors import InvalidInput, NotFound
 from services.research import items as item_rules
 from services.settings import get_settings
 from services.store.db import session_scope
@@ -50,6 +51,50 @@ class NewInsight(BaseModel):
     spec: dict[str, Any]
     dataset_id: int | None = None
     dataset_version: int | None = None
+    read_at: datetime | None = None  # a live dataset: when its numbers were read
+
+
+def live_sentence(where: str, read_at: datetime) -> str:
+    """Where a live dataset's saved numbers came from and when, in words."""
+    moment = display_text.moment(read_at, with_time=True, seconds=False)
+    return (f"Read from {where} on {moment}; these numbers are kept as they were then, even "
+            "if the table changes.")
+
+
+def live_facts(spec: dict[str, Any]) -> dict[str, Any] | None:
+    """Where and when a saved insight's live numbers were read (None: not from a live
+    table): "where" (“public.penguins in warehouse”), "read_at" (ISO), source and table."""
+    drawn = spec.get("drawn")
+    facts = drawn.get("live") if isinstance(drawn, dict) else spec.get("live")
+    return facts if isinstance(facts, dict) else None
+
+
+def _live_where(actor: UserView, dataset_id: int | None) -> LiveWhere | None:
+    """Where a live dataset lives; None for a file dataset, no dataset or one not visible
+    (require_dataset then says so)."""
+    if dataset_id is None:
+        return None
+    try:
+        return datasets.get_dataset(actor, dataset_id).live
+    except NotFound:
+        return None
+
+
+def _with_live(insight: NewInsight, live: LiveWhere) -> NewInsight:
+    """A live dataset has no versions and its table changes: the insight names no version,
+    its spec records where and when the saved numbers were read, and its summary says so."""
+    read_at = insight.read_at or utcnow()
+    facts = {"where": live.label, "source_id": live.source_id, "schema": live.schema_name,
+             "table": live.table_name, "read_at": read_at.isoformat()}
+    spec = dict(insight.spec)
+    if isinstance(spec.get("drawn"), dict):  # a chart's spec is a ChartSpec plus "drawn"
+        spec["drawn"] = {**spec["drawn"], "live": facts}
+    else:
+        spec["live"] = facts
+    summary = " ".join(p for p in (insight.summary.strip(),
+                                   live_sentence(live.label, read_at)) if p)
+    return insight.model_copy(update={"dataset_version": None, "spec": spec,
+                                      "summary": summary, "read_at": read_at})
 
 
 def snapshot_cap() -> int:
@@ -77,6 +122,9 @@ def _snapshot(insight: NewInsight, frame: pd.DataFrame,
 
 def save_insight(actor: UserView, insight: NewInsight, data: pd.DataFrame) -> InsightView:
     require(actor.role, "save_insight")
+    live = _live_where(actor, insight.dataset_id)
+    if live is not None:
+        insight = _with_live(insight, live)
     require_dataset(actor, insight.dataset_id, insight.dataset_version)
     for dataset_id in insight.spec.get("dataset_ids") or []:  # an answer over several datasets
         require_dataset(actor, int(dataset_id))
