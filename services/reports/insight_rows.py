@@ -89,6 +89,9 @@ def _version_name(card: InsightCard) -> str:
 def _why_not_again(card: InsightCard) -> str:
     if card.is_data_gone:
         return "its dataset was deleted, so the rest cannot be computed again"
+    if card.live is not None:  # the table may have changed since: the item keeps its numbers
+        return (f"it was read from {card.live.label}, which is not read again, so the item "
+                "stays as it was saved")
     if card.dataset_id is not None and card.parquet_path is None:
         return "its dataset is not shared with you, so the rest cannot be computed again"
     return "its data could not be read again, so the rest cannot be computed"
