@@ -18,6 +18,7 @@ from typing import Any
 
 import nbformat
 import pandas as pd
+import sqlglot
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from pydantic import BaseModel
 from sqlglot.errors import SqlglotError
@@ -141,12 +142,21 @@ def _run_code(data: DataFile, sql: str) -> str:
     table's own database (the same query in its SQL, via services.charts.live)."""
     if not data.is_live:
         return f"sql = {_sql_literal_lines(sql)}\nresult = con.sql(sql).df()\nresult"
-    native = live.compile_sql(sql, data.dialect)
+    native = _pretty(live.compile_sql(sql, data.dialect), data.dialect)
     return f"sql = {_sql_literal_lines(native)}\nresult = read_from({data.engine}, sql)\nresult"
 
 
+def _pretty(sql: str, dialect: str) -> str:
+    """The query laid out on several lines for people to read (the same query)."""
+    try:
+        return sqlglot.transpile(sql, read=dialect, write=dialect, pretty=True)[0]
+    except SqlglotError:
+        return sql
+
+
 def _where_read(data: DataFile) -> str:
-    return f"{_comment(data.label)}, in its database" if data.is_live else f"`{data.view}`"
+    return f"{_comment(data.label)}, run in that database" if data.is_live \
+        else f"`{data.view}`"
 
 
 # --- small writers --------------------------------------------------------------------------
@@ -507,7 +517,8 @@ def _live_answer_cells(rows: InsightRows, saved: str, data: DataFile, sql: str,
         return []
     code = (f"# The SQL that answered the question, run in the database on "
             f"{_comment(data.label)} (Research Desk wrote it in that database's SQL).\n"
-            f"sql = {_sql_literal_lines(native)}\nresult = read_from({data.engine}, sql)\n"
+            f"sql = {_sql_literal_lines(_pretty(native, data.dialect))}\n"
+            f"result = read_from({data.engine}, sql)\n"
             "result")
     return [new_code_cell(code), *_answer_check(rows, saved)]
 
@@ -598,6 +609,8 @@ def _live_cells(files: dict[tuple[int, int], DataFile],
 
 
 def _data_cells(files: dict[tuple[int, int], DataFile]) -> list[Any]:
+    if files and all(d.is_live for d in files.values()):
+        return []  # all of it is read in databases: "The live data" says how
     files = {k: d for k, d in files.items() if not d.is_live}
     if not files:
         return [new_markdown_cell("## The data\n\nNo dataset file came with this notebook "
