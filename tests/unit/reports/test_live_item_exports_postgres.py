@@ -160,3 +160,19 @@ def _down(*_: object) -> None:
 def notebook_text(zip_bytes: bytes) -> str:
     archive = zipfile.ZipFile(io.BytesIO(zip_bytes))
     return archive.read(next(n for n in archive.namelist() if n.endswith(".ipynb"))).decode()
+
+
+def test_a_live_insight_stored_with_version_0_is_not_taken_for_deleted_data(
+        story: LiveItem) -> None:
+    from sqlalchemy import update
+
+    from services.store.db import session_scope
+    from services.store.models import Insight
+
+    with session_scope(write=True) as session:  # a live dataset's "current version" is 0
+        session.execute(update(Insight).where(Insight.item_id == story.item_id)
+                        .values(dataset_version=0))
+    cards = insights.list_insights(story.owner, story.item_id)
+    assert all(c.live is not None and not c.is_data_gone for c in cards)
+    assert [d.versions for d in insights.linked_datasets(story.owner, story.item_id)] == [[]]
+    assert WHERE in source_sentence(cards[0]) and "version" not in source_sentence(cards[0])
