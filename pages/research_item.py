@@ -99,7 +99,8 @@ def _exports(item: ItemDetail) -> None:
         key="research_item_export_notebook", icon=":material/code:", on_click="ignore",
         help="A notebook that reloads the data, reruns each query with DuckDB and redraws "
              "each chart; the data files come with it. Needs Python with pandas, duckdb and "
-             "plotly.")
+             "plotly. Data that lives in a database is read there again: the notebook asks "
+             "for its address, with your own account.")
 
 
 NOTES_TEXT = "research_item_notes_text"
