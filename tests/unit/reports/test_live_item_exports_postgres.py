@@ -3,6 +3,7 @@ the numbers read when they were saved and says where they came from; HTML and Ma
 the chart with its source line; the notebook reads the live table in its database with an
 address the reader gives (never the stored password) and gets the same numbers."""
 
+import html
 import io
 import zipfile
 from collections.abc import Iterator
@@ -83,6 +84,9 @@ def story(live: LiveSource) -> Iterator[LiveItem]:
         spec={"question": "How heavy is each species?", "sql": ANSWER_SQL,
               "tables": {"penguins": "penguins"}, "row_count": 3},
         dataset_id=dataset.id), answer)
+    weather = live_datasets.create_live_dataset(admin, source.id, "public", "seattle_weather")
+    save_live_chart(admin, item.id, weather.id, ChartSpec(
+        chart_type="scatter", x="temp_max", y="precipitation"), "Rain and warmth")
     yield LiveItem(admin, item.id, dataset.id, chart)
     door.dispose_engines()
 
@@ -99,7 +103,7 @@ def test_a_live_insight_says_where_it_was_read_and_keeps_its_numbers(
     pd.testing.assert_frame_equal(drawn.table.reset_index(drop=True),
                                   story.chart.reset_index(drop=True), check_dtype=False)
     linked = insights.linked_datasets(story.owner, story.item_id)
-    assert [(d.versions, d.live is not None) for d in linked] == [([], True)]
+    assert [(d.versions, d.live is not None) for d in linked] == [([], True), ([], True)]
 
 
 def test_html_and_markdown_show_the_live_chart_and_its_source_line(story: LiveItem) -> None:
@@ -108,6 +112,11 @@ def test_html_and_markdown_show_the_live_chart_and_its_source_line(story: LiveIt
     picture = {chart_id: Picture(png=PNG, alt="Gentoo is longest")}
     page = html_report.build_html(export, picture).decode()
     assert page.count(WHERE) == 2 and 'alt="Gentoo is longest"' in page
+    # a live chart bigger than an item keeps is not read again: the item stays as saved
+    assert ("A random sample of 1,000 of its 1,461 rows, as saved with the chart (an item "
+            "keeps at most 1,000 rows of a chart); it was read from public.seattle_weather "
+            "in warehouse, which is not read again, so the item stays as it was saved.") \
+        in html.unescape(page)
     assert "Gentoo" in page and "its dataset is not shared" not in page
     archive = zipfile.ZipFile(io.BytesIO(markdown_report.build_markdown_zip(export, picture)))
     report = archive.read("report.md").decode()
@@ -131,6 +140,8 @@ def test_the_notebook_reads_the_live_table_with_the_readers_address(
     # the chart's grouping and the answer's SQL, run in PostgreSQL by the notebook, give
     # the numbers the app saved
     assert printed.count("3 of 3 saved rows match the numbers computed here.") == 2, printed
+    # the scatter's saved sample: every point is among the points the database gives
+    assert "1,000 of 1,000 saved rows match the rows computed here." in printed, printed
     assert all(o.get("output_type") != "error" for c in book.cells if c.cell_type == "code"
                for o in c.get("outputs", []))
     sources = "\n".join(c.source for c in book.cells)
@@ -174,5 +185,6 @@ def test_a_live_insight_stored_with_version_0_is_not_taken_for_deleted_data(
                         .values(dataset_version=0))
     cards = insights.list_insights(story.owner, story.item_id)
     assert all(c.live is not None and not c.is_data_gone for c in cards)
-    assert [d.versions for d in insights.linked_datasets(story.owner, story.item_id)] == [[]]
+    assert [d.versions for d in insights.linked_datasets(story.owner, story.item_id)] \
+        == [[], []]
     assert WHERE in source_sentence(cards[0]) and "version" not in source_sentence(cards[0])
