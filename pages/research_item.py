@@ -11,6 +11,7 @@ from components.text import escape_markdown, model_markdown, when
 from services.errors import NotFound
 from services.prompts import item_runs as runs_service
 from services.reports import item_export
+from services.reports.bundle import live_line, read_at
 from services.reports.insight_figure import DrawnInsight, draw
 from services.research import insights, items, notes
 from services.research.insights import InsightCard
@@ -98,7 +99,8 @@ def _exports(item: ItemDetail) -> None:
         key="research_item_export_notebook", icon=":material/code:", on_click="ignore",
         help="A notebook that reloads the data, reruns each query with DuckDB and redraws "
              "each chart; the data files come with it. Needs Python with pandas, duckdb and "
-             "plotly.")
+             "plotly. Data that lives in a database is read there again: the notebook asks "
+             "for its address, with your own account.")
 
 
 NOTES_TEXT = "research_item_notes_text"
@@ -182,6 +184,10 @@ def _datasets(item: ItemDetail) -> None:
             st.markdown(f"- A deleted dataset{version} · {used} (shown from saved copies)")
         elif entry.name is None:
             st.markdown(f"- A dataset that is not shared with you{version} · {used}")
+        elif entry.live is not None:
+            st.page_link("pages/dataset.py", label=f"{escape_markdown(entry.name)} · "
+                         f"{escape_markdown(entry.live.label)} · {used}",
+                         icon=":material/database:", query_params={"id": str(entry.dataset_id)})
         else:
             st.page_link("pages/dataset.py", label=f"{escape_markdown(entry.name)}{version} · "
                          f"{used}", icon=":material/table_view:",
@@ -207,6 +213,10 @@ def _insight(item: ItemDetail, card: InsightCard, total: int) -> None:
         source = ""
         if card.is_data_gone:
             source = " · its dataset was deleted"
+        elif card.live is not None and card.dataset_name:
+            # a live table may change: the chart keeps the numbers read when it was saved
+            source = (f" · {escape_markdown(card.dataset_name)}, "
+                      f"{escape_markdown(live_line(card, when(read_at(card))))}")
         elif card.dataset_name:
             source = f" · {escape_markdown(card.dataset_name)}" + (
                 f", version {card.dataset_version}" if card.dataset_version else "")

@@ -12,6 +12,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
 from services.access.users import UserView
+from services.data import display_text
 from services.reports.insight_rows import InsightRows, insight_rows
 from services.research import insights, items
 from services.research.insights import InsightCard
@@ -67,10 +68,31 @@ def kind_label(card: InsightCard) -> str:
     return "Answer from Ask" if card.kind == "answer" else "Chart from Explore"
 
 
+def read_at(card: InsightCard) -> datetime:
+    """When a live insight's numbers were read from their database: the time Explore kept
+    with the chart ("drawn" → "read_at"), else when it was saved."""
+    kept = (card.spec.get("drawn") or {}).get("read_at")
+    try:
+        return datetime.fromisoformat(str(kept)).replace(tzinfo=None) if kept else \
+            card.created_at
+    except ValueError:
+        return card.created_at
+
+
+def live_line(card: InsightCard, when: str) -> str:
+    """“from public.penguins in warehouse, read 6 Dec 2026 10:50” (empty for a file)."""
+    return f"from {card.live.label}, read {when}" if card.live is not None else ""
+
+
 def source_sentence(card: InsightCard) -> str:
     """Where the insight's data came from, in words."""
     if card.is_data_gone:
         return "Its dataset was deleted; the data shown is the copy saved with it."
+    if card.live is not None:
+        line = live_line(card, display_text.moment(read_at(card), with_time=True,
+                                                   seconds=False) + " UTC")
+        return (f"Data: {card.dataset_name}, {line}; the numbers are the ones read then, "
+                "saved with it.")
     if card.dataset_name:
         version = f", version {card.dataset_version}" if card.dataset_version else ""
         return f"Data: {card.dataset_name}{version}."

@@ -13,7 +13,8 @@ from typing import Any
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
-from services.charts.aggregate import ChartData, aggregate
+from services.charts import where
+from services.charts.aggregate import ChartData
 from services.charts.spec import ChartSpec
 from services.data import display_text
 from services.errors import ResearchDeskError
@@ -52,10 +53,12 @@ def _from_snapshot(frame: pd.DataFrame, spec: ChartSpec, drawn: dict[str, Any],
 
 
 def _from_version(card: InsightCard, spec: ChartSpec) -> ChartData | None:
-    if not card.parquet_path or not Path(card.parquet_path).is_file():
+    """A file version never changes, so its chart is computed again; a live table is not
+    read again (it may have changed: the item keeps the numbers it saved)."""
+    if card.live is not None or not card.parquet_path or not Path(card.parquet_path).is_file():
         return None
     try:
-        return aggregate(Path(card.parquet_path), spec)
+        return where.chart_at(Path(card.parquet_path), spec)
     except ResearchDeskError:
         return None
 
@@ -89,6 +92,9 @@ def _version_name(card: InsightCard) -> str:
 def _why_not_again(card: InsightCard) -> str:
     if card.is_data_gone:
         return "its dataset was deleted, so the rest cannot be computed again"
+    if card.live is not None:  # the table may have changed since: the item keeps its numbers
+        return (f"it was read from {card.live.label}, which is not read again, so the item "
+                "stays as it was saved")
     if card.dataset_id is not None and card.parquet_path is None:
         return "its dataset is not shared with you, so the rest cannot be computed again"
     return "its data could not be read again, so the rest cannot be computed"

@@ -8,6 +8,7 @@ from services.charts.chart_figure import for_export
 from services.reports import html_report, markdown_report, notebook
 from services.reports.bundle import ItemExport, Picture, load_export, slug
 from services.reports.insight_figure import draw
+from services.reports.notebook_live import plan_live
 from services.reports.pictures import render_pictures
 
 PICTURE_BUDGET_S = 60.0
@@ -44,4 +45,5 @@ def markdown_bytes(actor: UserView, item_id: int, *,
 
 
 def notebook_bytes(actor: UserView, item_id: int) -> bytes:
-    return notebook.build_notebook_zip(load_export(actor, item_id))
+    export = load_export(actor, item_id)
+    return notebook.build_notebook_zip(export, plan_live(actor, export.insights))

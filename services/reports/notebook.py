@@ -18,20 +18,26 @@ from typing import Any
 
 import nbformat
 import pandas as pd
+import sqlglot
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from pydantic import BaseModel
+from sqlglot.errors import SqlglotError
 
+from services.charts import live
 from services.charts.aggregate import MAX_MARKS, SAMPLE_SEED, literal_condition
 from services.charts.palette import SERIES_COLORS
 from services.charts.spec import BAR_TYPES, ChartSpec
 from services.data.column_kinds import is_float_type
 from services.data.dataset_files import frame_csv_bytes
 from services.data.sql_names import quote_ident, read_columns, sql_literal
+from services.errors import ResearchDeskError
 from services.reports.bundle import ItemExport, kind_label, slug, source_sentence
 from services.reports.insight_rows import InsightRows
+from services.reports.notebook_live import READ_FROM, LivePlace, connect_code
 from services.research.insights import InsightCard, stored_chart_spec
 from services.research.items import STATUS_LABELS
 from services.research.safe_markdown import plain_markdown, safe_markdown
+from services.untrusted_sql import live_sql
 
 MAX_DATA_BYTES = 200 * 1024 * 1024  # bigger dataset files are not put in the zip
 DEFAULT_TOP_N = 30
@@ -101,15 +107,56 @@ def check_against_saved(result, saved_file, keys, values):
 
 
 class DataFile(BaseModel):
-    """A dataset version shipped with the notebook, and the view the queries read."""
+    """A dataset version shipped with the notebook, and the view the queries read; or a
+    live table the queries read in its own database (no file, `engine` set)."""
 
     dataset_id: int
-    version: int
+    version: int  # 0: a live table
     name: str
-    view: str
+    view: str  # what the queries read: a DuckDB view, or a live table's schema.table
     file_name: str
-    source: Path
+    source: Path | None  # the Parquet file shipped in the zip (None for a live table)
     columns: dict[str, tuple[str, str]]  # display name -> (name in the file, DuckDB type)
+    engine: str = ""  # a live table: the notebook variable connected to its database
+    dialect: str = ""  # a live table: its database's SQL, as sqlglot names it
+    label: str = ""  # a live table: “public.penguins in warehouse”
+    place: tuple[str, str] | None = None  # a live table: (schema, table)
+
+    @property
+    def is_live(self) -> bool:
+        return bool(self.engine)
+
+
+def _data_of(card: InsightCard, files: dict[tuple[int, int], DataFile]) -> DataFile | None:
+    """The data an insight's queries read: its version's file, or its live table."""
+    if card.dataset_id is None:
+        return None
+    if card.live is not None:
+        return files.get((card.dataset_id, 0))
+    return files.get((card.dataset_id, card.data_version)) \
+        if card.data_version is not None else None
+
+
+def _run_code(data: DataFile, sql: str) -> str:
+    """Code that runs one query where the data is: DuckDB over the file, or the live
+    table's own database (the same query in its SQL, via services.charts.live)."""
+    if not data.is_live:
+        return f"sql = {_sql_literal_lines(sql)}\nresult = con.sql(sql).df()\nresult"
+    native = _pretty(live.compile_sql(sql, data.dialect), data.dialect)
+    return f"sql = {_sql_literal_lines(native)}\nresult = read_from({data.engine}, sql)\nresult"
+
+
+def _pretty(sql: str, dialect: str) -> str:
+    """The query laid out on several lines for people to read (the same query)."""
+    try:
+        return sqlglot.transpile(sql, read=dialect, write=dialect, pretty=True)[0]
+    except SqlglotError:
+        return sql
+
+
+def _where_read(data: DataFile) -> str:
+    return f"{_comment(data.label)}, run in that database" if data.is_live \
+        else f"`{data.view}`"
 
 
 # --- small writers --------------------------------------------------------------------------
@@ -139,8 +186,14 @@ def _identifier(text: str, fallback: str) -> str:
 # --- planning the data ----------------------------------------------------------------------
 
 
-def _plan_data(export: ItemExport) -> dict[tuple[int, int], DataFile]:
-    files: dict[tuple[int, int], DataFile] = {}
+def _plan_data(export: ItemExport, places: dict[int, LivePlace] | None = None,
+               ) -> dict[tuple[int, int], DataFile]:
+    files: dict[tuple[int, int], DataFile] = {
+        (p.dataset_id, 0): DataFile(dataset_id=p.dataset_id, version=0, name=p.name,
+                                    view=p.relation, file_name="", source=None,
+                                    columns=p.columns, engine=p.engine, dialect=p.dialect,
+                                    label=p.label, place=(p.schema_name, p.table_name))
+        for p in (places or {}).values()}
     used_views: set[str] = set()
     used_files: set[str] = set()
     for card in export.insights:
@@ -320,9 +373,8 @@ def _scatter_cells(spec: ChartSpec, data: DataFile, labels: dict[str, str], titl
                    saved: str) -> list[Any]:
     x, y = labels["x"], labels["y"]
     color = labels.get("color", spec.color) if spec.color else None
-    query = (f"# {_comment(title)}: every point of the scatter, read from `{data.view}`.\n"
-             f"sql = {_sql_literal_lines(_scatter_sql(spec, data, labels))}\n"
-             "result = con.sql(sql).df()\nresult")
+    query = (f"# {_comment(title)}: every point of the scatter, read from "
+             f"{_where_read(data)}.\n" + _run_code(data, _scatter_sql(spec, data, labels)))
     colour = f"color={color!r}, " if color else ""
     draw = (f"# Draw the chart again: all points, or a random {MAX_MARKS:,} of them when "
             "there are more\n# (as Research Desk does, so the chart stays quick).\n"
@@ -333,6 +385,19 @@ def _scatter_cells(spec: ChartSpec, data: DataFile, labels: dict[str, str], titl
     check = ("# Check: is every point Research Desk used among the points found here?\n"
              f"check_against_saved(result, DATA / {saved!r}, keys={[x, y]!r}, values=[])")
     return [new_code_cell(query), new_code_cell(draw), new_code_cell(check)]
+
+
+def _compiles(spec: ChartSpec | None, data: DataFile | None, labels: dict[str, str]) -> bool:
+    """A live table's query must be sayable in its database's SQL (a file's always is)."""
+    if spec is None or data is None or not data.is_live or not _queryable(spec, data):
+        return True
+    sql = _scatter_sql(spec, data, {"y": spec.y or "y", **labels}) \
+        if spec.chart_type == "scatter" else _series_sql(spec, data, labels)[0]
+    try:
+        live.compile_sql(sql, data.dialect)
+    except (SqlglotError, ValueError):
+        return False
+    return True
 
 
 def _queryable(spec: ChartSpec | None, data: DataFile | None) -> bool:
@@ -348,11 +413,12 @@ def _queryable(spec: ChartSpec | None, data: DataFile | None) -> bool:
 def _chart_cells(card: InsightCard, rows: InsightRows, saved: str,
                  files: dict[tuple[int, int], DataFile]) -> list[Any]:
     spec = stored_chart_spec(card.spec)
-    data = files.get((card.dataset_id, card.data_version)) \
-        if card.dataset_id is not None and card.data_version is not None else None
+    data = _data_of(card, files)
     labels = _labels(card, spec) if spec else {}
     frame = rows.frame
     title = card.title
+    if not _compiles(spec, data, labels):
+        data = None  # a query this database's SQL cannot say: the saved numbers instead
     if _queryable(spec, data) and spec is not None and data is not None \
             and spec.chart_type == "scatter":
         return _scatter_cells(spec, data, {"y": spec.y or "y", **labels}, title, saved)
@@ -365,8 +431,7 @@ def _chart_cells(card: InsightCard, rows: InsightRows, saved: str,
                          "query lists every group,\n# so only the groups it kept are "
                          "compared below.\n")
         query = (f"# {_comment(title)}: the grouping Research Desk did, written as SQL over "
-                 f"`{data.view}`.\n" + "".join(notes)
-                 + f"sql = {_sql_literal_lines(sql)}\nresult = con.sql(sql).df()\nresult")
+                 f"{_where_read(data)}.\n" + "".join(notes) + _run_code(data, sql))
         draw = (f"# Draw the chart again from its settings ({_comment(spec.chart_type)} chart)."
                 "\n" + _px_call(spec, labels["x"], value_label,
                                 labels.get("color") if spec.color else None, title)
@@ -377,6 +442,8 @@ def _chart_cells(card: InsightCard, rows: InsightRows, saved: str,
         return [new_code_cell(query), new_code_cell(draw), new_code_cell(check)]
     if card.is_data_gone:
         reason = "its dataset was deleted"
+    elif card.live is not None and data is None:
+        reason = "its database could not be read when this was exported"
     elif data is None:
         reason = "its data file is not in this zip"
     elif rows.from_version:
@@ -427,31 +494,55 @@ def _answer_chart_code(spec: ChartSpec | None, title: str) -> str | None:
     return "\n".join(lines)
 
 
+def _answer_check(rows: InsightRows, saved: str) -> list[Any]:
+    frame = rows.frame
+    values = [str(c) for c in frame.columns if frame[c].dtype.kind in "fiu"]
+    keys = [str(c) for c in frame.columns if str(c) not in values]
+    if not values:
+        return []
+    return [new_code_cell("# Check: does this result match the rows saved with the answer?\n"
+                          f"check_against_saved(result, DATA / {saved!r}, keys={keys!r}, "
+                          f"values={values!r})")]
+
+
+def _live_answer_cells(rows: InsightRows, saved: str, data: DataFile, sql: str,
+                       table: str) -> list[Any]:
+    """Ask's SQL in the live table's database: checked and written in its SQL by the same
+    guard as in the app (services.untrusted_sql.live_sql), over the table's real name."""
+    if data.place is None:
+        return []
+    try:
+        native = live_sql.to_dialect(sql, {table: data.place}, data.dialect)
+    except ResearchDeskError:
+        return []
+    code = (f"# The SQL that answered the question, run in the database on "
+            f"{_comment(data.label)} (Research Desk wrote it in that database's SQL).\n"
+            f"sql = {_sql_literal_lines(_pretty(native, data.dialect))}\n"
+            f"result = read_from({data.engine}, sql)\n"
+            "result")
+    return [new_code_cell(code), *_answer_check(rows, saved)]
+
+
 def _answer_cells(card: InsightCard, rows: InsightRows, saved: str,
                   files: dict[tuple[int, int], DataFile]) -> list[Any]:
     sql = str(card.spec.get("sql") or "")
     tables = card.spec.get("tables") or {}
-    data = files.get((card.dataset_id, card.data_version)) \
-        if card.dataset_id is not None and card.data_version is not None else None
+    data = _data_of(card, files)
     cells = []
-    if sql and data is not None and isinstance(tables, dict) and len(tables) == 1:
+    if sql and data is not None and data.is_live and isinstance(tables, dict) \
+            and len(tables) == 1:
+        cells += _live_answer_cells(rows, saved, data, sql, str(next(iter(tables))))
+    elif sql and data is not None and isinstance(tables, dict) and len(tables) == 1:
         table = str(next(iter(tables)))
         create = f"CREATE OR REPLACE VIEW {quote_ident(table)} AS SELECT * FROM {data.view}"
         code = (f"# The SQL that answered the question; it reads the table {table!r}, which is "
                 f"`{data.view}` here.\n"
                 f"con.execute({create!r})\n"
                 f"sql = {_sql_literal_lines(sql)}\nresult = con.sql(sql).df()\nresult")
-        cells.append(new_code_cell(code))
-        frame = rows.frame
-        values = [str(c) for c in frame.columns if frame[c].dtype.kind in "fiu"]
-        keys = [str(c) for c in frame.columns if str(c) not in values]
-        if values:
-            cells.append(new_code_cell(
-                "# Check: does this result match the rows saved with the answer?\n"
-                f"check_against_saved(result, DATA / {saved!r}, keys={keys!r}, "
-                f"values={values!r})"))
-    else:
+        cells += [new_code_cell(code), *_answer_check(rows, saved)]
+    if not cells:
         why = "its dataset was deleted" if card.is_data_gone else \
+            "its database could not be read when this was exported" if card.live else \
             "its data file is not in this zip"
         shown = "\n".join(f"#     {_comment(line)}" for line in sql.splitlines()) if sql else ""
         code = (f"# The answer's result, from the rows saved with it ({why}).\n"
@@ -467,7 +558,7 @@ def _answer_cells(card: InsightCard, rows: InsightRows, saved: str,
 # --- the notebook -----------------------------------------------------------------------------
 
 
-def _intro(export: ItemExport) -> str:
+def _intro(export: ItemExport, reads_databases: bool = False) -> str:
     item = export.item
     lines = [f"# {plain_markdown(item.title)}", ""]
     if item.description:
@@ -485,10 +576,42 @@ def _intro(export: ItemExport) -> str:
               "`pyarrow` (`pip install pandas duckdb plotly pyarrow jupyter`). Keep the "
               "`data` folder from the zip next to this notebook, then run all cells from the "
               "top (in Jupyter: *Run ▸ Run All Cells*)."]
+    if reads_databases:
+        lines += ["", "Some of its data is read in a database (see *The live data*), so it "
+                  "also needs `sqlalchemy` and `psycopg` (`pip install sqlalchemy "
+                  "'psycopg[binary]'`) and an account that may read that database."]
     return "\n".join(lines)
 
 
+def _live_cells(files: dict[tuple[int, int], DataFile],
+                places: dict[int, LivePlace]) -> list[Any]:
+    """One connection per database, then what each live table is."""
+    live_files = [d for d in files.values() if d.is_live]
+    if not live_files:
+        return []
+    cells = [new_markdown_cell(
+        "## The live data\n\nSome data of this item was not copied into a file: it is read "
+        "where it lives, in a database, each time this notebook runs, so the numbers are "
+        "today's (the checks below say whether they still match the ones saved in Research "
+        "Desk). You need an account that may read it: the notebook asks for the database's "
+        "address, or reads it from the environment variable `RESEARCH_DESK_SOURCE_URL`.")]
+    cells.append(new_code_cell("# A helper that reads from a database." + READ_FROM))
+    connected: set[str] = set()
+    for data in live_files:
+        place = places[data.dataset_id]
+        if place.engine not in connected:
+            connected.add(place.engine)
+            cells.append(new_code_cell(connect_code(place)))
+        cells.append(new_markdown_cell(
+            f"Dataset **{plain_markdown(data.name)}** is the table "
+            f"{plain_markdown(data.label)}."))
+    return cells
+
+
 def _data_cells(files: dict[tuple[int, int], DataFile]) -> list[Any]:
+    if files and all(d.is_live for d in files.values()):
+        return []  # all of it is read in databases: "The live data" says how
+    files = {k: d for k, d in files.items() if not d.is_live}
     if not files:
         return [new_markdown_cell("## The data\n\nNo dataset file came with this notebook "
                                   "(deleted, not shared with you, or too big); the cells below "
@@ -523,16 +646,20 @@ def _saved_json(frame: pd.DataFrame) -> str:
 
 
 def build_notebook(export: ItemExport,
-                   files: dict[tuple[int, int], DataFile] | None = None) -> Any:
-    """The notebook (an nbformat v4 node, validated)."""
-    files = _plan_data(export) if files is None else files
-    cells = [new_markdown_cell(_intro(export)), new_code_cell(_SETUP.format(
+                   files: dict[tuple[int, int], DataFile] | None = None,
+                   places: dict[int, LivePlace] | None = None) -> Any:
+    """The notebook (an nbformat v4 node, validated). `places`: the live tables it reads
+    in their databases (services.reports.notebook_live.plan_live)."""
+    places = places or {}
+    files = _plan_data(export, places) if files is None else files
+    cells = [new_markdown_cell(_intro(export, bool(places))), new_code_cell(_SETUP.format(
         colours=json.dumps(list(SERIES_COLORS))))]
     notes = export.item.notes.strip()
     cells.append(new_markdown_cell("## Notes\n\n" + (safe_markdown(notes, shift_headings=2)
                                                        if notes
                                                        else "_No notes._")))
     cells += _data_cells(files)
+    cells += _live_cells(files, places)
     cells.append(new_markdown_cell("## Saved charts and answers"))
     for index, card in enumerate(export.insights, start=1):
         heading = [f"### {index}. {plain_markdown(card.title)}", "",
@@ -560,18 +687,20 @@ def build_notebook(export: ItemExport,
     return notebook
 
 
-def build_notebook_zip(export: ItemExport) -> bytes:
+def build_notebook_zip(export: ItemExport, places: dict[int, LivePlace] | None = None,
+                       ) -> bytes:
     """notebook.ipynb, the dataset files it loads (data/*.parquet), the rows of each
     insight (data/saved/*.json for the notebook, *.csv for people) and a README, in one
-    zip."""
-    files = _plan_data(export)
-    notebook = build_notebook(export, files)
+    zip. A live table ships no file: the notebook reads it in its database."""
+    files = _plan_data(export, places)
+    notebook = build_notebook(export, files, places)
     stem = slug(export.item.title)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(f"{stem}.ipynb", nbformat.writes(notebook))
         for data in files.values():
-            archive.write(data.source, f"data/{data.file_name}")
+            if data.source is not None:
+                archive.write(data.source, f"data/{data.file_name}")
         for index, card in enumerate(export.insights, start=1):
             frame = export.rows[card.id].frame
             if not frame.columns.empty:

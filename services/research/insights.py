@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
@@ -13,10 +13,11 @@ from services.access import dataset_access
 from services.access.users import UserView
 from services.charts.spec import ChartSpec
 from services.data import data_folder
+from services.data.datasets import LiveWhere
 from services.errors import InvalidInput, NotFound
 from services.research.items import load_editable, load_readable, touch
 from services.store.db import session_scope
-from services.store.models import Dataset, DatasetVersion, Insight
+from services.store.models import Dataset, DatasetVersion, DataSource, Insight, LiveTable
 
 
 class InsightCard(BaseModel):
@@ -36,6 +37,7 @@ class InsightCard(BaseModel):
     is_data_gone: bool = False
     parquet_path: str | None = None  # set only when the reader may see the dataset
     data_version: int | None = None  # the version parquet_path holds (answers: the current)
+    live: LiveWhere | None = None  # a live dataset the reader may see: where its rows live
     position: int
     created_by: str
     created_at: datetime
@@ -51,6 +53,7 @@ class LinkedDataset(BaseModel):
     name: str | None
     is_gone: bool
     insights: int
+    live: LiveWhere | None = None  # a live dataset the reader may see: where its rows live
 
 
 def stored_chart_spec(raw: dict[str, Any] | None) -> ChartSpec | None:
@@ -75,12 +78,36 @@ def used_dataset_ids(dataset_id: int | None, spec: dict[str, Any] | None) -> lis
     return [i for i in (spec or {}).get("dataset_ids", []) if isinstance(i, int)]
 
 
-def _datasets(session: Session, actor: UserView, rows: list[Insight],
-              ) -> tuple[dict[int, Dataset], dict[tuple[int, int], str], set[int]]:
-    """The datasets (visible ones), version files and ids that still exist: two queries."""
+class _Found(BaseModel):
+    """The datasets an item's insights use, as far as this reader may know them."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    visible: dict[int, Dataset] = {}
+    files: dict[tuple[int, int], str] = {}
+    existing: set[int] = set()
+    live: dict[int, LiveWhere] = {}  # visible live datasets: where their rows are
+
+
+def _live_places(session: Session, ids: set[int]) -> dict[int, LiveWhere]:
+    if not ids:
+        return {}
+    rows = session.execute(select(LiveTable, DataSource.name)
+                           .outerjoin(DataSource, DataSource.id == LiveTable.source_id)
+                           .where(LiveTable.dataset_id.in_(ids))).all()
+    return {live.dataset_id: LiveWhere(source_id=live.source_id,
+                                       source_name=name or "a removed source",
+                                       schema_name=live.schema_name,
+                                       table_name=live.table_name, read_at=live.read_at)
+            for live, name in rows}
+
+
+def _datasets(session: Session, actor: UserView, rows: list[Insight]) -> _Found:
+    """The datasets (visible ones), version files, ids that still exist and where the
+    visible live ones are: three queries."""
     ids = {i for r in rows for i in used_dataset_ids(r.dataset_id, r.spec)}
     if not ids:
-        return {}, {}, set()
+        return _Found()
     found = {d.id: d for d in session.scalars(select(Dataset).where(Dataset.id.in_(ids)))}
     pairs = {(r.dataset_id, _version_of(r, found)) for r in rows
              if r.dataset_id is not None and _version_of(r, found) is not None}
@@ -91,26 +118,28 @@ def _datasets(session: Session, actor: UserView, rows: list[Insight],
         files = {(v.dataset_id, v.version): str(data_folder.resolve(v.parquet_path))
                  for v in versions if data_folder.is_inside(v.parquet_path)}
     visible = {i: d for i, d in found.items() if dataset_access.can_see(actor, d)}
-    return visible, files, set(found)
+    return _Found(visible=visible, files=files, existing=set(found),
+                  live=_live_places(session, set(visible)))
 
 
 def _version_of(row: Insight, found: dict[int, Dataset]) -> int | None:
-    """The version an insight used; an answer saved without one used the current one."""
-    if row.dataset_version is not None or row.dataset_id is None:
-        return row.dataset_version
+    """The version an insight used; an answer saved without one used the current one. A
+    live dataset has no versions (its current version is 0): None."""
+    if row.dataset_version or row.dataset_id is None:
+        return row.dataset_version or None
     dataset = found.get(row.dataset_id)
-    return dataset.current_version if dataset is not None else None
+    return dataset.current_version or None if dataset is not None else None
 
 
-def _card(row: Insight, index: int, datasets: dict[int, Dataset],
-          files: dict[tuple[int, int], str], all_ids: set[int]) -> InsightCard:
+def _card(row: Insight, index: int, found: _Found) -> InsightCard:
+    datasets = found.visible
     dataset = datasets.get(row.dataset_id) if row.dataset_id is not None else None
     version = _version_of(row, datasets)
-    path = files.get((row.dataset_id, version)) \
+    path = found.files.get((row.dataset_id, version)) \
         if row.dataset_id is not None and version is not None else None
     used = used_dataset_ids(row.dataset_id, row.spec) if row.dataset_id is None else []
-    is_gone = row.dataset_id is not None and row.dataset_id not in all_ids
-    if row.dataset_version is not None and row.dataset_id in all_ids and path is None:
+    is_gone = row.dataset_id is not None and row.dataset_id not in found.existing
+    if row.dataset_version and row.dataset_id in found.existing and path is None:
         is_gone = True  # the version was removed
     return InsightCard(
         id=row.id, item_id=row.item_id, kind=row.kind, title=row.title, summary=row.summary,
@@ -121,6 +150,7 @@ def _card(row: Insight, index: int, datasets: dict[int, Dataset],
         hidden_datasets=sum(1 for i in used if i not in datasets), is_data_gone=is_gone,
         parquet_path=path if dataset is not None else None, position=index + 1,
         data_version=version if dataset is not None and path is not None else None,
+        live=found.live.get(row.dataset_id) if row.dataset_id is not None else None,
         created_by=row.created_by, created_at=row.created_at)
 
 
@@ -133,8 +163,8 @@ def list_insights(actor: UserView, item_id: int, *, offset: int = 0,
         if limit is not None:
             statement = statement.limit(max(0, limit))
         rows = list(session.scalars(statement))
-        datasets, files, all_ids = _datasets(session, actor, rows)
-        return [_card(r, offset + i, datasets, files, all_ids) for i, r in enumerate(rows)]
+        found = _datasets(session, actor, rows)
+        return [_card(r, offset + i, found) for i, r in enumerate(rows)]
 
 
 def count_insights(actor: UserView, item_id: int) -> int:
@@ -156,19 +186,23 @@ def linked_datasets(actor: UserView, item_id: int) -> list[LinkedDataset]:
         for dataset_id, version, spec in rows:
             for used in used_dataset_ids(dataset_id, spec):
                 uses[used] = uses.get(used, 0) + 1
-                pinned.setdefault(used, set()).update([version] if version is not None else [])
+                pinned.setdefault(used, set()).update([version] if version else [])
         found = {d.id: d for d in session.scalars(
             select(Dataset).where(Dataset.id.in_(list(uses))))} if uses else {}
+        live = _live_places(session, {i for i, d in found.items()
+                                      if dataset_access.can_see(actor, d)})
     out: list[LinkedDataset] = []
     for dataset_id in sorted(uses):
         dataset = found.get(dataset_id)
         is_visible = dataset is not None and dataset_access.can_see(actor, dataset)
         versions = set(pinned[dataset_id])
-        if dataset is not None and len(versions) < uses[dataset_id]:
+        if dataset is not None and dataset.current_version \
+                and len(versions) < uses[dataset_id]:
             versions.add(dataset.current_version)  # answers without a pinned version
         out.append(LinkedDataset(dataset_id=dataset_id, versions=sorted(versions),
                                  name=dataset.name if is_visible and dataset else None,
-                                 is_gone=dataset is None, insights=uses[dataset_id]))
+                                 is_gone=dataset is None, insights=uses[dataset_id],
+                                 live=live.get(dataset_id)))
     return out
 
 
