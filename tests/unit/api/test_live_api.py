@@ -71,8 +71,13 @@ def test_live_datasets_are_listed_with_where_they_live_and_no_versions(
         None] * 5  # not zeros that read as an empty file
     assert listed[uploaded.id]["live"] is None and listed[uploaded.id]["current_version"] == 1
     assert api.get(f"/v1/datasets/{live_id}/versions", token=token).json() == []
-    for url in (f"/v1/datasets/{live_id}/profile", f"/v1/datasets/{live_id}/quality"):
-        detail = problem_of(api.get(url, token=token), 422)
+    refused = [api.get(f"/v1/datasets/{live_id}/profile", token=token),
+               api.get(f"/v1/datasets/{live_id}/quality", token=token),
+               api.get(f"/v1/datasets/{live_id}/versions/1/download", token=token),
+               api.post(f"/v1/datasets/{live_id}/cleaning", token=token,
+                        json={"steps": [{"kind": "drop_missing", "columns": ["sex"]}]})]
+    for response in refused:
+        detail = problem_of(response, 422)
         assert detail.startswith("“Penguins live” is a live dataset (public.penguins in "
                                  "warehouse)")
 
