@@ -16,6 +16,7 @@ from services.api import (
     routes_datasets,
     routes_prompts,
     routes_research,
+    routes_sources,
     routes_usage,
 )
 from services.api.auth import HealthCaller
@@ -130,6 +131,7 @@ def create_api() -> FastAPI:
     v1 = APIRouter(prefix="/v1")
     v1.include_router(health_router)
     v1.include_router(routes_datasets.router)
+    v1.include_router(routes_sources.router)
     v1.include_router(routes_ask.router)
     v1.include_router(routes_research.router)
     v1.include_router(routes_prompts.templates_router)

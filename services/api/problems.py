@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services import errors
@@ -42,6 +43,7 @@ STATUS_OF: list[tuple[type[errors.ResearchDeskError], int]] = [
     (errors.QueryFailed, 422),
     (errors.ClaudeUnavailable, 503),
     (errors.StorageUnavailable, 503),
+    (errors.SourceUnavailable, 503),
 ]
 
 TITLES = {
@@ -74,6 +76,10 @@ def problem(status: int, detail: str, *, request: Request | None = None,
 
 
 def status_of(error: errors.ResearchDeskError) -> int:
+    if isinstance(error, errors.QueryFailed) and isinstance(error.__cause__, OperationalError):
+        # a live chart's database that could not be reached or stopped serving (the chart
+        # code says so as QueryFailed): the source is down, not the request wrong
+        return 503
     return next((code for kind, code in STATUS_OF if isinstance(error, kind)), 422)
 
 
@@ -94,6 +100,10 @@ COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 UPLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
     413: _response(413, "The upload is over the size limit; nothing was kept."),
+}
+SOURCE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    503: _response(503, "The data source's database cannot be reached or refused us just "
+                        "now; nothing was changed."),
 }
 CLAUDE_RESPONSES: dict[int | str, dict[str, Any]] = {
     503: _response(503, "Claude is not configured or not reachable."),

@@ -20,9 +20,10 @@ from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from services.access.permissions import require
+from services.access.users import UserView
 from services.api import upload_stream
 from services.api.auth import Caller
-from services.api.problems import COMMON_RESPONSES, UPLOAD_RESPONSES
+from services.api.problems import COMMON_RESPONSES, SOURCE_RESPONSES, UPLOAD_RESPONSES
 from services.api.schemas import (
     MAX_LIMIT,
     ChartDataIn,
@@ -34,11 +35,11 @@ from services.api.schemas import (
     UploadOut,
     VersionOut,
 )
-from services.charts.aggregate import aggregate, column_kinds
-from services.charts.spec import validate_spec
-from services.data import dataset_files, datasets, profile, quality, uploads
+from services.charts import where
+from services.data import dataset_files, datasets, live_datasets, profile, quality, uploads
 from services.data.dataset_models import DatasetProfile
 from services.data.datasets import VersionView
+from services.errors import InvalidInput
 from services.settings import get_settings
 
 router = APIRouter(prefix="/datasets", tags=["datasets"], responses=COMMON_RESPONSES)
@@ -84,6 +85,27 @@ def version_profile(path: Path) -> DatasetProfile:
     return result
 
 
+def _file_version(user: UserView, dataset_id: int, version: int | None) -> VersionView:
+    """A version's file; a live dataset has none, and says so in words."""
+    dataset = datasets.get_dataset(user, dataset_id)
+    if dataset.live is not None:
+        raise InvalidInput(f"“{dataset.name}” is a live dataset ({dataset.live.label}): its "
+                           "rows stay in their database, so it has no versions to download, "
+                           "profile or clean; ask for its chart data instead.")
+    return datasets.get_version(user, dataset_id, version)
+
+
+def _place(user: UserView, dataset_id: int, version: int | None) -> where.Place:
+    """Where a chart's rows are: a version's file, or a live dataset's table."""
+    target = live_datasets.live_target(user, dataset_id)
+    if target is None:
+        return Path(datasets.get_version(user, dataset_id, version).parquet_path)
+    if version is not None:
+        raise InvalidInput("A live dataset has no versions; leave out “version” to chart "
+                           "its rows as they are now.")
+    return target
+
+
 def _version_out(version: VersionView) -> VersionOut:
     return VersionOut.model_validate(version.model_dump(exclude={"parquet_path", "recipe_sql"}))
 
@@ -96,10 +118,12 @@ def _rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
 @router.get("", summary="List datasets I can see", response_model=Page[DatasetOut])
 def list_datasets(user: Caller, limit: Limit = 50, offset: Offset = 0,
                   mine_only: bool = False) -> Page[DatasetOut]:
-    """My datasets and every shared one, most recently changed first."""
+    """My datasets and every shared one, most recently changed first. A live dataset (a
+    table of a data source, read where it lives) says where in `live`, and has no versions,
+    sizes or row counts (null)."""
     every = datasets.list_datasets(user, mine_only=mine_only)
     page = every[offset:offset + limit]
-    return Page[DatasetOut](items=[DatasetOut.model_validate(d.model_dump()) for d in page],
+    return Page[DatasetOut](items=[DatasetOut.of(d) for d in page],
                             total=len(every), limit=limit, offset=offset)
 
 
@@ -120,13 +144,14 @@ async def upload_dataset(user: Caller, request: Request) -> UploadOut:
             original_name=received.original_name, name=name)
     finally:
         uploads.discard_upload(received.path) if received.path else received.discard()
-    return UploadOut(dataset=DatasetOut.model_validate(view.model_dump()),
+    return UploadOut(dataset=DatasetOut.of(view),
                      warnings=list(result.warnings))
 
 
 @router.get("/{dataset_id}", summary="One dataset", response_model=DatasetOut)
 def get_dataset(user: Caller, dataset_id: DatasetId) -> DatasetOut:
-    return DatasetOut.model_validate(datasets.get_dataset(user, dataset_id).model_dump())
+    """A live dataset has `live` (where it is read) and no versions, sizes or row counts."""
+    return DatasetOut.of(datasets.get_dataset(user, dataset_id))
 
 
 @router.get("/{dataset_id}/versions", summary="A dataset's versions, newest first",
@@ -147,7 +172,7 @@ def download_version(user: Caller, dataset_id: DatasetId, version: VersionNo,
     """CSV has the column names people see and is safe to open in a spreadsheet (text
     starting with = + - @ gets an apostrophe); Parquet is the stored file as it is."""
     dataset = datasets.get_dataset(user, dataset_id)
-    stored = datasets.get_version(user, dataset_id, version)
+    stored = _file_version(user, dataset_id, version)
     stem = uploads.safe_file_name(f"{dataset.name}-v{stored.version}")
     if format == "parquet":
         return FileResponse(stored.parquet_path, media_type="application/vnd.apache.parquet",
@@ -171,7 +196,7 @@ def get_profile(user: Caller, dataset_id: DatasetId,
                 version: OptionalVersion = None) -> DatasetProfile:
     """Rows, duplicates and, per column, missing values, distinct values, range, mean,
     quartiles, top values and a histogram: what the Dataset page shows."""
-    stored = datasets.get_version(user, dataset_id, version)
+    stored = _file_version(user, dataset_id, version)
     return version_profile(Path(stored.parquet_path))
 
 
@@ -181,7 +206,7 @@ def get_quality(user: Caller, dataset_id: DatasetId,
                 version: OptionalVersion = None) -> FindingsOut:
     """Missing values, duplicates, outliers, numbers stored as text…, most severe first,
     each with the cleaning step that would fix it (if any)."""
-    stored = datasets.get_version(user, dataset_id, version)
+    stored = _file_version(user, dataset_id, version)
     path = Path(stored.parquet_path)
     findings = quality.find_issues(path, version_profile(path))
     return FindingsOut(dataset_id=dataset_id, version=stored.version,
@@ -193,19 +218,21 @@ def get_quality(user: Caller, dataset_id: DatasetId,
 def apply_cleaning(user: Caller, dataset_id: DatasetId, recipe: CleaningIn) -> VersionOut:
     """Run the steps on a version (the current one if `base_version` is absent); the
     result becomes the dataset's new current version. Only its owner or an admin may."""
+    _file_version(user, dataset_id, recipe.base_version)  # a live dataset cannot be cleaned
     created = datasets.apply_steps(user, dataset_id, list(recipe.steps),
                                    base_version=recipe.base_version)
     return _version_out(created)
 
 
 @router.post("/{dataset_id}/chart-data", summary="The aggregated rows behind a chart",
-             response_model=ChartDataOut)
+             response_model=ChartDataOut, responses=SOURCE_RESPONSES)
 def chart_data(user: Caller, dataset_id: DatasetId, body: ChartDataIn) -> ChartDataOut:
-    """A ChartSpec in (as Explore builds it), the rows Explore would draw out."""
-    stored = datasets.get_version(user, dataset_id, body.version)
-    path = Path(stored.parquet_path)
-    spec = validate_spec(body.spec, column_kinds(path))
-    data = aggregate(path, spec)
+    """A ChartSpec in (as Explore builds it), the rows Explore would draw out.
+
+    For a live dataset the grouping, filters and mark limit run in its database (no rows
+    beyond the chart's come back); leave out `version`. A database that cannot be reached
+    gives 503 with one sentence."""
+    data = where.chart_at(_place(user, dataset_id, body.version), body.spec)
     frame = data.display_frame()  # the column names people see, as in Explore's table
     return ChartDataOut(columns=[str(c) for c in frame.columns], labels=data.labels,
                         rows=_rows(frame), mark_count=data.mark_count,

@@ -11,6 +11,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from services.charts.spec import ChartSpec
 from services.data.dataset_models import Step
+from services.data.datasets import DatasetView
+from services.sources.catalog import SourceView
 
 T = TypeVar("T")
 
@@ -62,19 +64,72 @@ class Page(BaseModel, Generic[T]):
     offset: int = Field(examples=[0])
 
 
+class LiveOut(BaseModel):
+    """Where a live dataset's rows are: a table or view of a data source, read on each use."""
+
+    source_id: int = Field(examples=[3])
+    source_name: str = Field(examples=["warehouse"])
+    schema_name: str = Field(examples=["public"])
+    table_name: str = Field(examples=["orders"])
+    read_at: UtcDateTime | None = Field(
+        default=None, description="When a chart last read it (to the minute); null if never.")
+
+
+_LIVE_NULL = " Null for a live dataset (its rows stay in their database)."
+
+
 class DatasetOut(BaseModel):
     id: int = Field(examples=[17])
     name: str = Field(examples=["Penguins"])
     description: str = Field(examples=["Palmer penguins, 2007–2009."])
     owner: str = Field(examples=["ada"])
     visibility: Literal["private", "shared"] = "private"
-    current_version: int = Field(examples=[2])
-    versions: int = Field(examples=[2])
-    rows: int = Field(examples=[344])
-    columns: int = Field(examples=[8])
-    bytes: int = Field(examples=[12_345])
+    current_version: int | None = Field(examples=[2], description="The version read when none "
+                                        "is named." + _LIVE_NULL)
+    versions: int | None = Field(examples=[2], description="How many versions it has." +
+                                 _LIVE_NULL)
+    rows: int | None = Field(examples=[344], description="Rows of the current version." +
+                             _LIVE_NULL)
+    columns: int | None = Field(examples=[8], description="Columns of the current version." +
+                                _LIVE_NULL)
+    bytes: int | None = Field(examples=[12_345], description="Size of the current version's "
+                              "file." + _LIVE_NULL)
     created_at: UtcDateTime
     updated_at: UtcDateTime
+    live: LiveOut | None = Field(default=None, description="Where a live dataset's rows are; "
+                                 "null for a dataset of uploaded files.")
+
+    @classmethod
+    def of(cls, dataset: DatasetView) -> "DatasetOut":
+        """A dataset as the API shows it: a live one has no versions, sizes or row counts
+        (they would be zeros that read as an empty file), and says where it lives."""
+        out = cls.model_validate(dataset.model_dump())
+        if dataset.live is None:
+            return out
+        return out.model_copy(update={"current_version": None, "versions": None,
+                                      "rows": None, "columns": None, "bytes": None})
+
+
+class SourceOut(BaseModel):
+    """A data source as admins see it: never its password."""
+
+    id: int = Field(examples=[3])
+    name: str = Field(examples=["warehouse"])
+    where: str = Field(examples=["sales on db.internal:5432 as research_reader"],
+                       description="The database, on host:port, as which database user.")
+    schemas: list[str] = Field(examples=[["public"]],
+                               description="The schemas its tables may be read from.")
+    origin: str = Field(
+        examples=["admin"], description="`admin`: added on the Admin page or with the command "
+                                        "line; `secrets`: defined in the secrets file.")
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
+
+    @classmethod
+    def of(cls, source: SourceView) -> "SourceOut":
+        return cls(id=source.id, name=source.name, where=source.where,
+                   schemas=list(source.schemas), origin=source.origin,
+                   created_at=source.created_at, updated_at=source.updated_at)
 
 
 class UploadOut(BaseModel):
