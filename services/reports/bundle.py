@@ -17,6 +17,7 @@ from services.reports.insight_rows import InsightRows, insight_rows
 from services.research import insights, items
 from services.research.insights import InsightCard
 from services.research.items import ItemDetail
+from services.research.saved_insights import live_facts
 from services.store.models import utcnow
 
 TABLE_ROWS = 200  # rows of each insight's data shown in a report (data files hold them all)
@@ -69,9 +70,9 @@ def kind_label(card: InsightCard) -> str:
 
 
 def read_at(card: InsightCard) -> datetime:
-    """When a live insight's numbers were read from their database: the time Explore kept
-    with the chart ("drawn" → "read_at"), else when it was saved."""
-    kept = (card.spec.get("drawn") or {}).get("read_at")
+    """When a live insight's numbers were read from their database: the time kept with it
+    when it was saved (saved_insights.live_facts), else when it was saved."""
+    kept = (live_facts(card.spec) or {}).get("read_at")
     try:
         return datetime.fromisoformat(str(kept)).replace(tzinfo=None) if kept else \
             card.created_at
