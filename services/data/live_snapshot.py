@@ -19,7 +19,7 @@ import psycopg
 import pyarrow as pa
 import pyarrow.parquet as pq
 from psycopg.postgres import types as pg_types
-from sqlalchemy import literal_column, select, table
+from sqlalchemy import Select, literal_column, select, table
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import PoolProxiedConnection
@@ -110,7 +110,7 @@ def _require(actor: UserView) -> None:
 
 def _select_all(schema: str, table_name: str) -> str:
     """SELECT * of a table the caller checked exists, its names quoted by the dialect."""
-    statement = select(literal_column("*")).select_from(table(table_name, schema=schema))
+    statement: Select = select(literal_column("*")).select_from(table(table_name, schema=schema))
     return str(statement.compile(dialect=postgresql.dialect()))
 
 
