@@ -147,3 +147,16 @@ def test_a_source_that_is_down_gives_one_sentence_and_nothing_is_made(
         live_snapshot._stream_to_parquet(closed, "SELECT 1", live_snapshot.Path("/nowhere"),
                                          max_rows=1, max_bytes=1)
     assert datasets.list_datasets(admin) == before
+
+
+def test_a_copy_stops_before_the_file_passes_the_size_limit(
+        admin: UserView, source: SourceView, tmp_path: live_snapshot.Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(live_snapshot, "BATCH_ROWS", 20)
+    path = tmp_path / "copy.parquet"
+    copied = live_snapshot._stream_to_parquet(source, 'SELECT * FROM "public"."penguins"', path,
+                                              max_rows=1_000, max_bytes=20_000)
+    assert copied.cut == "bytes" and 0 < copied.rows < 344 and path.stat().st_size <= 20_000
+    assert live_snapshot._cut_note(copied, "the table", 1_000, 1) == (
+        f"This snapshot keeps the first {copied.rows:,} rows: the rest would make it larger "
+        "than the upload limit of 1 MB.")
