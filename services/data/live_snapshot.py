@@ -223,24 +223,27 @@ def _arrow_schema(description: list[Any]) -> pa.Schema:
 
 def _arrow_table(batch: list[tuple], schema: pa.Schema) -> pa.Table:
     columns = list(zip(*batch, strict=True))
-    arrays = [pa.array([_value(v, field.type) for v in values], type=field.type)
+    arrays = [pa.array(_values(values, field.type), type=field.type)
               for values, field in zip(columns, schema, strict=True)]
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
-def _value(value: object, kind: pa.DataType) -> object:
-    """A value as its Arrow column takes it: numbers as floats, anything else as text."""
-    if value is None:
-        return None
+def _values(values: tuple, kind: pa.DataType) -> list | tuple:
+    """A column's values as Arrow takes them: exact numbers (Decimal) as floats, any type
+    kept as text as its text; the others as the driver gave them (no per-value work)."""
     if pa.types.is_floating(kind):
-        return float(value) if isinstance(value, Decimal | int | float) else None
-    if pa.types.is_string(kind) and not isinstance(value, str):
-        if isinstance(value, dict | list):
-            return json.dumps(value, default=str)
-        if isinstance(value, bytes | memoryview):
-            return bytes(value).hex()
-        return str(value)
-    return value
+        return [float(v) if isinstance(v, Decimal) else v for v in values]
+    if pa.types.is_string(kind):
+        return [v if v is None or isinstance(v, str) else _text(v) for v in values]
+    return values
+
+
+def _text(value: object) -> str:
+    if isinstance(value, dict | list):
+        return json.dumps(value, default=str)
+    if isinstance(value, bytes | memoryview):
+        return bytes(value).hex()
+    return str(value)
 
 
 def _close(raw: PoolProxiedConnection) -> None:

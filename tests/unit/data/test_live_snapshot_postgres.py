@@ -160,3 +160,15 @@ def test_a_copy_stops_before_the_file_passes_the_size_limit(
     assert live_snapshot._cut_note(copied, "the table", 1_000, 1) == (
         f"This snapshot keeps the first {copied.rows:,} rows: the rest would make it larger "
         "than the upload limit of 1 MB.")
+
+
+def test_exact_numbers_flags_dates_and_json_keep_their_values(
+        admin: UserView, source: SourceView) -> None:
+    made = live_snapshot.snapshot_query(
+        admin, source.id, "SELECT CAST(bill_length_mm AS DECIMAL(6, 2)) AS bill, "
+        "sex = 'male' AS male, CAST(NULL AS TEXT) AS nothing, "
+        "CAST('2009-01-02' AS DATE) AS day, to_json(species) AS j "
+        "FROM penguins WHERE bill_length_mm IS NOT NULL AND sex IS NOT NULL "
+        "ORDER BY bill_length_mm LIMIT 1")
+    assert _in_copy(made, admin, "SELECT bill, male, nothing, day::VARCHAR, j FROM t") == (
+        32.1, False, None, "2009-01-02", "Adelie")
