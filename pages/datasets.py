@@ -142,7 +142,8 @@ with friendly_errors("datasets_list"):
     listed = datasets.list_datasets(user, mine_only=mine_only)
     if not listed:
         hint = (
-            "Upload a file or try a sample dataset in the tabs above."
+            "Upload a file, try a sample dataset or add a table from a database in the tabs "
+            "above."
             if may_upload
             else "Ask a colleague to share a dataset with you."
         )
