@@ -10,8 +10,14 @@ from sqlalchemy import create_engine
 from services.access.permissions import Role
 from services.access.users import UserView
 from services.data import datasets, live_datasets, live_snapshot
-from services.errors import InvalidInput, PermissionDenied, SourceUnavailable, UnsafeQuery
-from services.settings import reset_settings_cache
+from services.errors import (
+    InvalidInput,
+    PermissionDenied,
+    QueryFailed,
+    SourceUnavailable,
+    UnsafeQuery,
+)
+from services.settings import get_settings, reset_settings_cache
 from services.sources import catalog, door
 from services.sources.catalog import SourceInput, SourceView
 from tests.factories import make_admin, make_user
@@ -101,15 +107,18 @@ def test_a_query_snapshot_is_checked_and_copies_its_answer(
     "SELECT * FROM penguins; DROP TABLE penguins",
     "SELECT * FROM private_notes.salaries",
     "SELECT current_setting('data_directory')",
+    "SELECT 1 / 0 AS x FROM penguins",  # accepted by the guard, refused by the database
     "  ",
 ])
 def test_a_hostile_or_empty_query_is_refused_and_nothing_is_made(
         admin: UserView, source: SourceView, sql: str) -> None:
     before = datasets.list_datasets(admin)
-    with pytest.raises((UnsafeQuery, InvalidInput)) as refused:
+    with pytest.raises((UnsafeQuery, InvalidInput, QueryFailed)) as refused:
         live_snapshot.snapshot_query(admin, source.id, sql)
     assert str(refused.value).count(".") >= 1 and "\n" not in str(refused.value)
     assert datasets.list_datasets(admin) == before
+    uploads = get_settings().uploads_dir
+    assert not uploads.exists() or not any(uploads.iterdir())  # no half copy left behind
 
 
 def test_a_viewer_may_not_snapshot(admin: UserView, source: SourceView) -> None:
