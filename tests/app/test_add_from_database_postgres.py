@@ -122,3 +122,7 @@ def test_a_live_dataset_page_says_where_it_lives_and_takes_a_snapshot(
     at.button(key=f"dataset_snapshot_{made.id}").click().run()
     assert not at.exception
     assert "“Adelie (snapshot)” is ready: a snapshot of 152 rows and 8 columns." in all_text(at)
+    home = open_page(sign_in("ada"), "pages/home.py")
+    labels = [link.label for link in home.get("page_link")]
+    assert any(as_read(label).startswith("Adelie — lives in public.adelie in warehouse")
+               for label in labels), labels
