@@ -38,6 +38,7 @@ from services.untrusted_sql import live_sql
 
 BATCH_ROWS = 5_000
 FILE_NAME = "snapshot.parquet"
+MAX_QUERY_SHOWN = 2_000  # characters of a query kept in its snapshot's description
 MSG_EMPTY_QUERY = "Write the query to copy: one SELECT over the source's tables."
 
 # PostgreSQL types kept as Arrow types; every other type is kept as its text.
@@ -83,7 +84,8 @@ def snapshot_query(actor: UserView, source_id: int, sql: str, name: str = "") ->
             tables.setdefault(info.name, (schema, info.name))
     checked = live_sql.to_dialect(sql, tables, "postgres")
     return _snapshot(actor, source, checked, name=name or f"Query on {source.name}",
-                     place=f"a query on {source.name}", what="the query's answer")
+                     place=f"a query on {source.name}", what="the query's answer",
+                     query_shown=" ".join(sql.split())[:MAX_QUERY_SHOWN])
 
 
 def snapshot_live_dataset(actor: UserView, dataset_id: int) -> DatasetView:
@@ -115,7 +117,7 @@ def _select_all(schema: str, table_name: str) -> str:
 
 
 def _snapshot(actor: UserView, source: SourceView, query: str, *, name: str, place: str,
-              what: str) -> DatasetView:
+              what: str, query_shown: str = "") -> DatasetView:
     title = clean_label(name.strip(), what="dataset name", limit=datasets.MAX_NAME)
     settings = get_settings()
     max_rows = settings.source_snapshot_max_rows
@@ -128,7 +130,8 @@ def _snapshot(actor: UserView, source: SourceView, query: str, *, name: str, pla
         stamp = f"{taken:%Y-%m-%d %H:%M} UTC"
         return datasets.create_from_copy(
             actor, path, name=title, source=f"snapshot of {place} at {stamp}",
-            description=f"A copy of {place}, taken {stamp}.",
+            description=f"A copy of {place}, taken {stamp}."
+                        + (f" The query: {query_shown}" if query_shown else ""),
             note=_cut_note(copied, what, max_rows, settings.upload_limit_mb))
     finally:
         shutil.rmtree(folder, ignore_errors=True)

@@ -99,6 +99,10 @@ def test_a_query_snapshot_is_checked_and_copies_its_answer(
                     "FROM t") == ("Adelie,Gentoo", 168)
     assert datasets.get_version(admin, made.id).source.startswith(
         "snapshot of a query on warehouse at ")
+    assert made.description.startswith("A copy of a query on warehouse, taken ")
+    assert made.description.endswith(" The query: SELECT species, count(*) AS n, "
+                                      "avg(bill_length_mm) AS bill FROM penguins WHERE island "
+                                      "LIKE 'B%' GROUP BY species ORDER BY species")
 
 
 @pytest.mark.parametrize("sql", [
