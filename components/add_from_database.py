@@ -4,6 +4,8 @@ snapshot, or copy the answer of a read-only query as a snapshot. Also what a liv
 says about itself (where it lives, when it was last read) and its "Take a snapshot" button.
 """
 
+from datetime import datetime
+
 import pandas as pd
 import streamlit as st
 
@@ -17,6 +19,7 @@ from services.data.datasets import DatasetView
 from services.sources import browse, catalog
 from services.sources.browse import ColumnInfo, TableInfo
 from services.sources.catalog import SourceView
+from services.store.models import utcnow
 
 TABLE = "A table or view"
 QUERY = "The answer of a query"
@@ -40,13 +43,28 @@ def rows_words(info: TableInfo) -> str:
     return f"{info.rows_label} row{'s' if info.row_estimate != 1 else ''}"
 
 
+def since(moment: datetime, now: datetime | None = None) -> str:
+    """A stored (UTC) time as people say it when it is recent: “5 minutes ago”; older than a
+    day, the date and time (`when`)."""
+    seconds = ((now or utcnow()) - moment).total_seconds()
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        minutes = int(seconds // 60)
+        return f"{minutes} minute{'s' if minutes != 1 else ''} ago"
+    if seconds < 86400:
+        hours = int(seconds // 3600)
+        return f"{hours} hour{'s' if hours != 1 else ''} ago"
+    return when(moment)
+
+
 def where_words(dataset: DatasetView) -> str:
-    """“Lives in public.penguins in warehouse · last read 6 Dec 2026 10:50”."""
+    """“Lives in public.penguins in warehouse · last read 5 minutes ago”."""
     if dataset.live is None:
         return ""
     read = dataset.live.read_at
     return (f"Lives in {dataset.live.label} · "
-            + (f"last read {when(read)}" if read else "not read yet"))
+            + (f"last read {since(read)}" if read else "not read yet"))
 
 
 def show(user: UserView, *, key: str = "datasets_db") -> None:
