@@ -11,6 +11,8 @@ VIEWER_NOTES: dict[str, str] = {
     "home": "You are a viewer: you read and chart what colleagues share. Adding data, "
             "starting research items and asking Claude are for analysts and admins; ask an "
             "admin if you need them.",
+    "datasets": "You are a viewer: you read the datasets colleagues share; adding data (a "
+                "file, a sample or a database table) is for analysts and admins.",
     "explore": "You are a viewer: you can chart shared datasets and download what you see; "
                "saving a chart to a research item is for analysts and admins.",
     "research": "You are a viewer: you can read and export the research items colleagues "

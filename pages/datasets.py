@@ -1,8 +1,9 @@
-"""Datasets: everything I may see, uploading a file, and the built-in samples."""
+"""Datasets: everything I may see, uploading a file, the built-in samples, and adding a
+table of a connected database (live or as a snapshot)."""
 
 import streamlit as st
 
-from components import read_options, sample_picker, upload_memory
+from components import add_from_database, read_options, role_note, sample_picker, upload_memory
 from components.feedback import empty_state, friendly_errors
 from components.session import require_page
 from components.text import escape_markdown, file_size, number, when
@@ -15,6 +16,7 @@ may_upload = can(user.role, "upload_data")
 
 st.title("Datasets")
 st.write("Your own datasets and the ones colleagues share with you.")
+role_note.show(user, page="datasets")
 
 
 PENDING = "datasets_pending_upload"  # the picked file, saved on disk: id, name, size, path
@@ -125,11 +127,14 @@ def _already_added(dataset_id: int, raw_name: str) -> None:
 
 
 if may_upload:
-    upload_tab, sample_tab = st.tabs(["Upload a file", "Try a sample dataset"])
+    upload_tab, sample_tab, database_tab = st.tabs(
+        ["Upload a file", "Try a sample dataset", "Add from a database"])
     with upload_tab:
         _upload()
     with sample_tab:
         sample_picker.show(user, key="datasets_sample")
+    with database_tab:
+        add_from_database.show(user, key="datasets_db")
 
 with friendly_errors("datasets_list"):
     st.header("All datasets")
@@ -137,7 +142,8 @@ with friendly_errors("datasets_list"):
     listed = datasets.list_datasets(user, mine_only=mine_only)
     if not listed:
         hint = (
-            "Upload a file or try a sample dataset in the tabs above."
+            "Upload a file, try a sample dataset or add a table from a database in the tabs "
+            "above."
             if may_upload
             else "Ask a colleague to share a dataset with you."
         )
@@ -153,11 +159,16 @@ with friendly_errors("datasets_list"):
             )
             if dataset.description:
                 title_column.caption(escape_markdown(dataset.description[:160]))
-            facts_column.markdown(
-                f"{number(dataset.rows)} rows · {number(dataset.columns)} columns · "
-                f"{dataset.versions} version{'s' if dataset.versions != 1 else ''} · "
-                f"{file_size(dataset.bytes)}"
-            )
+            if dataset.is_live:  # no versions, no file: its rows are where it lives
+                facts_column.markdown(escape_markdown(
+                    f"{add_from_database.where_words(dataset)} · "
+                    f"{add_from_database.ROWS_ELSEWHERE}"))
+            else:
+                facts_column.markdown(
+                    f"{number(dataset.rows)} rows · {number(dataset.columns)} columns · "
+                    f"{dataset.versions} version{'s' if dataset.versions != 1 else ''} · "
+                    f"{file_size(dataset.bytes)}"
+                )
             facts_column.caption(f"Owner: {dataset.owner} · updated {when(dataset.updated_at)}")
             if dataset.is_shared:
                 status_column.badge("Shared", icon=":material/group:", color="green")

@@ -20,6 +20,8 @@ HOME_LIST = 5
 
 def _dataset_link(dataset: DatasetView, shared_by: str | None = None) -> None:
     rows = f"{number(dataset.rows)} " + ("row" if dataset.rows == 1 else "rows")
+    if dataset.live is not None:  # its rows are counted in the database, not here
+        rows = f"lives in {escape_markdown(dataset.live.label)}"
     by = f" · shared by {shared_by}" if shared_by else ""
     st.page_link(
         "pages/dataset.py",

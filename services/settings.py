@@ -199,6 +199,12 @@ class Settings(BaseSettings):
     source_statement_timeout_s: float = Field(
         default=30, gt=0, validation_alias=_alias("RESEARCH_DESK_SOURCE_STATEMENT_TIMEOUT_S")
     )
+    # Rows at most that a snapshot copies from a data source into a dataset (the file is also
+    # kept under the upload limit); the snapshot's note says when rows were left out.
+    source_snapshot_max_rows: int = Field(
+        default=5_000_000, ge=1,
+        validation_alias=_alias("RESEARCH_DESK_SOURCE_SNAPSHOT_MAX_ROWS"),
+    )
 
     upload_limit_mb: int = Field(
         default=2048, validation_alias=_alias("RESEARCH_DESK_UPLOAD_LIMIT_MB")

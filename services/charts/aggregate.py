@@ -353,13 +353,13 @@ def _grouped_sql(plan: _Grouped, src: ChartSource) -> str:
             continue
         rank = combine if k.rank_by_value else rows
         ctes.append(f"top_{k.alias} AS (SELECT {k.alias} FROM {source} GROUP BY {k.alias} "
-                    f"ORDER BY {rank} DESC NULLS LAST, {_in_order(k.alias, _kind(k))} "
+                    f"ORDER BY {rank} DESC NULLS LAST, {_in_order(k.alias, _key_kind(k))} "
                     f"LIMIT {int(k.cap)})")
     mapped = ", ".join(_mapped(k) + f" AS {k.alias}" for k in plan.keys)
     not_missing = [f"{k.alias} IS NOT NULL" for k in plan.keys if k.drop_missing]
     first = plan.keys[0].alias
     # yes/no has no MIN in PostgreSQL; bool_and is the same (no before yes) in both engines
-    lowest = "bool_and" if _kind(plan.keys[0]) == "boolean" else "MIN"
+    lowest = "bool_and" if _key_kind(plan.keys[0]) == "boolean" else "MIN"
     # `vals`: the rows whose value the sum, mean … used (an empty one is skipped); a
     # bar's hover says how many, next to its rows
     counted = f", {values} AS vals" if plan.value is not None and plan.agg != "count" else ""
@@ -380,7 +380,7 @@ def _grouped_sql(plan: _Grouped, src: ChartSource) -> str:
             f"{xtotal} AS _xtotal, {', '.join(scalars)} FROM f")
 
 
-def _kind(key: _Key) -> str | None:
+def _key_kind(key: _Key) -> str | None:
     return key.column.kind if key.column is not None else None
 
 

@@ -314,6 +314,26 @@ def create_from_upload(
     return view, result
 
 
+def create_from_copy(actor: UserView, parquet_path: Path, *, name: str, source: str,
+                     description: str, note: str = "") -> DatasetView:
+    """A new private dataset whose version 1 is read from a Parquet copy made elsewhere (a
+    data source's snapshot, services.data.live_snapshot): the same ingest as an upload, so
+    profile, quality and versions work alike. `note`, one sentence, comes first in the
+    version's note."""
+    require(actor.role, "upload_data")
+    dataset_name = _clean_name(name)
+    folder = _new_folder()
+    try:
+        result = ingest.ingest_file(parquet_path, original_name=parquet_path.name,
+                                    dest_dir=folder)
+    except Exception:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    if note:
+        result = result.model_copy(update={"warnings": [note, *result.warnings]})
+    return _create(actor, dataset_name, result, source=source, description=description)
+
+
 def _keep_original(upload_path: Path, folder: Path, original_name: str) -> None:
     originals = folder / ORIGINALS
     originals.mkdir(exist_ok=True)

@@ -96,4 +96,4 @@ def translate(error: DBAPIError, address: URL, *, timeout_s: float,
         return SourceUnavailable(unreachable(address))
     # a query the database could not run: its first line says why (a column, a type)
     first = message.strip().splitlines()[0] if message.strip() else "no reason given"
-    return QueryFailed(f"The database could not run this query: {first}")
+    return QueryFailed(f"The database could not run this query: {first.rstrip('.')}.")
