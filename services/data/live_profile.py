@@ -1,0 +1,243 @@
+"""The profile and quality findings of a live dataset, computed where its rows are.
+
+The same models as a file's (`DatasetProfile`, `Finding`), from three pushed-down passes
+over the table, written in DuckDB's SQL and rendered in the database's dialect:
+1. one pass of streaming aggregates: rows, values present per column, min/max/mean/standard
+   deviation of numbers, min/max of dates and times, text values with spaces at the ends;
+2. per column, a GROUP BY … LIMIT for its most common values and exact distinct count —
+   skipped for a nearly-unique column of a large table, whose count is then the database's
+   own estimate (shown as "about", as a file's above 100,000);
+3. one pass for every numeric column's histogram and outlier count.
+Quartiles, repeated rows and the checks that read values (numbers or dates written as text,
+spellings) use a bounded random sample (services.data.live_sample); a small table is read
+whole, so its profile equals the file profile of the same rows. `LiveProfile.note` says when
+a sample was used. Nothing of the table's rows enters this process beyond the aggregates and
+the sample.
+"""
+
+from typing import Any
+
+import duckdb
+from pydantic import BaseModel, ConfigDict
+
+from services.charts import live
+from services.data import duck, duckdb_errors, live_datasets, live_read, live_sample, quality
+from services.data.column_kinds import NUMBER_TYPES, ORDERED_TYPES, TEXT_TYPES, friendly_type
+from services.data.dataset_models import (
+    ColumnInfo,
+    ColumnProfile,
+    DatasetProfile,
+    Finding,
+    HistogramBin,
+    ValueCount,
+)
+from services.data.live_datasets import LiveTarget
+from services.data.live_sample import LiveSample
+from services.data.profile import (
+    EXACT_DISTINCT_LIMIT,
+    TOP_N,
+    _add_quartiles,
+    _binned_skewness,
+    _edges,
+    _fences,
+    _finite,
+    _plain,
+    _whole,
+)
+from services.data.sql_names import quote_ident
+
+SAMPLE_TABLE = "live_sample"
+# findings decided from the sample's values rather than the whole table's aggregates
+SAMPLED_KINDS = frozenset({"numbers_stored_as_text", "dates_stored_as_text", "mixed_types",
+                           "inconsistent_categories", "duplicate_rows"})
+_SIZE = """
+    SELECT pg_total_relation_size(c.oid) FROM pg_class c
+    JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = %(schema)s AND c.relname = %(table)s
+"""
+_DISTINCT_ESTIMATES = """
+    SELECT attname, n_distinct FROM pg_stats WHERE schemaname = %(schema)s
+    AND tablename = %(table)s
+"""
+
+
+class LiveProfile(BaseModel):
+    """A live table's profile and the sample its expensive parts were computed on."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True, frozen=True)
+
+    profile: DatasetProfile
+    sample: LiveSample
+
+    @property
+    def note(self) -> str:
+        """"checked on a sample of 10,000 of about 10,000,000 rows", or empty when whole."""
+        return self.sample.note
+
+
+def table_columns(target: LiveTarget) -> list[ColumnInfo]:
+    """The table's columns as a file's: the friendly type from the DuckDB spelling."""
+    found = live.table_columns(target.engine, target.schema_name, target.table_name)
+    return [ColumnInfo(name=c.name, sql_name=c.name, dtype=friendly_type(c.duck_type),
+                       duckdb_type=c.duck_type) for c in found.values()]
+
+
+def profile_table(target: LiveTarget, *, sample_rows: int = live_sample.SAMPLE_ROWS,
+                  ) -> LiveProfile:
+    """The `DatasetProfile` of a live table, aggregates pushed down to its database."""
+    columns = table_columns(target)
+    sample = live_sample.sample_frame(target, rows=sample_rows)
+    rows, stats = _first_pass(target, columns)
+    profiles = [_base_profile(c, stats[c.sql_name], rows) for c in columns]
+    with duck.session(task=duckdb_errors.PROFILE) as con:
+        con.register(SAMPLE_TABLE, sample.frame)
+        estimates = {} if sample.whole else _distinct_estimates(target, rows)
+        for p in profiles:
+            if p.count and _nearly_unique(con, p, rows, sample):
+                p.distinct = estimates.get(p.sql_name, p.count)
+                p.distinct_is_approximate = True
+            elif p.count:
+                _add_top(target, p)
+        _add_quartiles(con, SAMPLE_TABLE, profiles)
+        duplicates = _duplicates(con, columns, rows, sample)
+    _add_histograms(target, profiles)
+    live_datasets.mark_read(target.dataset_id)
+    summary = DatasetProfile(rows=rows, duplicate_rows=duplicates, bytes=_size(target),
+                             columns=profiles)
+    return LiveProfile(profile=summary, sample=sample)
+
+
+def find_issues(checked: LiveProfile) -> list[Finding]:
+    """The quality findings of a live table, most severe first: from its profile (exact)
+    and, for the checks that read values, from its sample (see SAMPLED_KINDS)."""
+    with duck.session(task=duckdb_errors.QUALITY) as con:
+        con.register(SAMPLE_TABLE, checked.sample.frame)
+        return quality.findings_in(con, SAMPLE_TABLE, checked.profile)
+
+
+def _aggregates(column: ColumnInfo) -> list[tuple[str, str]]:
+    c = quote_ident(column.sql_name)
+    parts = [("count", f"count({c})")]
+    if column.dtype in NUMBER_TYPES:
+        x = f"CAST({c} AS DOUBLE)"
+        parts += [("min", f"min({x})"), ("max", f"max({x})"), ("mean", f"avg({x})"),
+                  ("std", f"stddev_samp({x})")]
+    elif column.dtype in TEXT_TYPES:  # left/right: both dialects have them
+        parts += [("padded", f"count(*) FILTER (WHERE left({c}, 1) = ' ' OR "
+                             f"right({c}, 1) = ' ')")]
+    elif column.dtype in ORDERED_TYPES:
+        parts += [("min", f"min({c})"), ("max", f"max({c})")]
+    return parts
+
+
+def _first_pass(target: LiveTarget, columns: list[ColumnInfo],
+                ) -> tuple[int, dict[str, dict[str, Any]]]:
+    """Every streaming aggregate in one query: one pass over the table."""
+    wanted = [(c.sql_name, key, expr) for c in columns for key, expr in _aggregates(c)]
+    selects = ["count(*)"] + [expr for _, _, expr in wanted]
+    row = live_read.one_row(target, f"SELECT {', '.join(selects)} "
+                                    f"FROM {live_read.relation(target)}")
+    stats: dict[str, dict[str, Any]] = {c.sql_name: {} for c in columns}
+    for (name, key, _), value in zip(wanted, row[1:], strict=True):
+        stats[name][key] = value
+    return int(row[0]), stats
+
+
+def _base_profile(column: ColumnInfo, stats: dict[str, Any], rows: int) -> ColumnProfile:
+    count = int(stats["count"])
+    return ColumnProfile(
+        name=column.name, sql_name=column.sql_name, dtype=column.dtype,
+        duckdb_type=column.duckdb_type, count=count, missing=rows - count,
+        missing_pct=round(100 * (rows - count) / rows, 2) if rows else 0.0,
+        distinct=0, min=_plain(stats.get("min")), max=_plain(stats.get("max")),
+        mean=_finite(stats.get("mean")), std=_finite(stats.get("std")),
+        padded=int(stats["padded"]) if "padded" in stats else None,
+    )
+
+
+def _nearly_unique(con: duckdb.DuckDBPyConnection, p: ColumnProfile, rows: int,
+                   sample: LiveSample) -> bool:
+    """A large table's column with a different value in most rows of the sample: counting
+    its values exactly would group millions of them, as a file's profile also skips."""
+    if sample.whole or rows <= EXACT_DISTINCT_LIMIT:
+        return False
+    c = quote_ident(p.sql_name)
+    found = con.execute(f"SELECT count(DISTINCT {c}), count({c}) FROM {SAMPLE_TABLE}").fetchone()
+    assert found is not None
+    return bool(found[1]) and int(found[0]) > 0.5 * int(found[1])
+
+
+def _distinct_estimates(target: LiveTarget, rows: int) -> dict[str, int]:
+    """The database's own distinct counts (from its statistics; negative: a share of rows)."""
+    _, found = live_read.native(target, _DISTINCT_ESTIMATES, {
+        "schema": target.schema_name, "table": target.table_name}, max_rows=10_000)
+    return {str(name): int(-n * rows if n < 0 else n)
+            for name, n in found if n is not None}
+
+
+def _add_top(target: LiveTarget, p: ColumnProfile) -> None:
+    """Most common values and the exact distinct count, by one GROUP BY in the database."""
+    c = quote_ident(p.sql_name)
+    groups = (f"SELECT {c} AS v, count(*) AS n FROM {live_read.relation(target)} "
+              f"WHERE {c} IS NOT NULL GROUP BY {c}")
+    _, found = live_read.run(
+        target, f"SELECT v, n, count(*) OVER () FROM ({groups}) ORDER BY n DESC, v "
+                f"LIMIT {TOP_N}", max_rows=TOP_N)
+    p.distinct = int(found[0][2]) if found else 0
+    p.top_values = [ValueCount(value=_plain(_whole(v, p.dtype) if isinstance(v, float) else v),
+                               count=int(n)) for v, n, _ in found]
+
+
+def _duplicates(con: duckdb.DuckDBPyConnection, columns: list[ColumnInfo], rows: int,
+                sample: LiveSample) -> int:
+    """Rows that repeat an earlier one: exact for a table read whole, else the sample's share
+    scaled to the table (an estimate, said so with the sample's note)."""
+    if not columns or len(sample.frame) < 2:
+        return 0
+    names = ", ".join(quote_ident(c.sql_name) for c in columns)
+    found = con.execute(f"SELECT count(*) - count(DISTINCT hash({names})) "
+                        f"FROM {SAMPLE_TABLE}").fetchone()
+    repeated = int(found[0]) if found else 0
+    return repeated if sample.whole else round(repeated * rows / len(sample.frame))
+
+
+def _size(target: LiveTarget) -> int:
+    _, found = live_read.native(target, _SIZE, {"schema": target.schema_name,
+                                                "table": target.table_name}, max_rows=1)
+    return int(found[0][0] or 0) if found else 0
+
+
+def _add_histograms(target: LiveTarget, profiles: list[ColumnProfile]) -> None:
+    """Every numeric column's histogram and IQR outlier count in one pushed-down pass, with
+    the file profile's bin arithmetic (a value on an edge lands in the same bin)."""
+    targets = [p for p in profiles if p.dtype in NUMBER_TYPES and isinstance(p.min, float)
+               and isinstance(p.max, float)]
+    if not targets:
+        return
+    selects: list[str] = []
+    values: dict[str, float] = {}
+    for p in targets:
+        low, width, n = _edges(p)
+        x = f"CAST({quote_ident(p.sql_name)} AS DOUBLE)"
+        at = len(values)
+        values |= {f"p{at + 1}": low, f"p{at + 2}": width}
+        bin_of = f"least(floor(({x} - $p{at + 1}) / $p{at + 2}), {n - 1})"
+        # least() skips NULLs: a missing value would land in the top bin without the test
+        selects += [f"count(*) FILTER (WHERE {x} IS NOT NULL AND {bin_of} = {i})"
+                    for i in range(n)]
+        fence_low, fence_high = _fences(p)
+        if fence_low > float("-inf"):
+            values |= {f"p{at + 3}": fence_low, f"p{at + 4}": fence_high}
+            selects.append(f"count(*) FILTER (WHERE {x} < $p{at + 3} OR {x} > $p{at + 4})")
+        else:
+            selects.append("0")
+    row = live_read.one_row(target, f"SELECT {', '.join(selects)} "
+                                    f"FROM {live_read.relation(target)}", values)
+    at = 0
+    for p in targets:
+        low, width, n = _edges(p)
+        p.histogram = [HistogramBin(start=low + i * width, end=low + (i + 1) * width,
+                                    count=int(row[at + i])) for i in range(n)]
+        p.outliers = int(row[at + n])
+        p.skewness = _binned_skewness(p.histogram)
+        at += n + 1
