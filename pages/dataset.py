@@ -20,6 +20,9 @@ if dataset_id is None:
 
 dataset = dataset_view.load_or_explain(user, dataset_id)
 may_change = dataset_access.can_change(user, dataset)
+if dataset.is_live:  # read where it lives: no versions, its own tabs
+    dataset_tabs.live_page(user, dataset, may_change=may_change)
+    st.stop()
 versions = datasets.list_versions(user, dataset.id)
 version = dataset_view.header(user, dataset, versions, may_change=may_change)
 summary = None

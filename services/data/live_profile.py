@@ -85,8 +85,9 @@ def table_columns(target: LiveTarget) -> list[ColumnInfo]:
 def profile_table(target: LiveTarget, *, sample_rows: int = live_sample.SAMPLE_ROWS,
                   ) -> LiveProfile:
     """The `DatasetProfile` of a live table, aggregates pushed down to its database."""
-    columns = table_columns(target)
+    # the sample first: a source that is down is then named in the door's own words
     sample = live_sample.sample_frame(target, rows=sample_rows)
+    columns = table_columns(target)
     rows, stats = _first_pass(target, columns)
     profiles = [_base_profile(c, stats[c.sql_name], rows) for c in columns]
     with duck.session(task=duckdb_errors.PROFILE) as con:

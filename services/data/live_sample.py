@@ -78,3 +78,12 @@ def sample_frame(target: LiveTarget, rows: int = SAMPLE_ROWS) -> LiveSample:
         target, f"SELECT * FROM ({picked}) ORDER BY random() LIMIT {rows}",
         {"p1": 100 * share if can_tablesample else share}, max_rows=rows)
     return LiveSample(live_read.plain_frame(names, found), estimate, whole=False)
+
+
+def first_rows(target: LiveTarget, rows: int = 100) -> pd.DataFrame:
+    """The table's first `rows` rows as the database returns them (a preview)."""
+    if not 1 <= rows <= MAX_SAMPLE_ROWS:
+        raise InvalidInput(f"A preview has between 1 and {MAX_SAMPLE_ROWS:,} rows.")
+    names, found = live_read.run(target, f"SELECT * FROM {live_read.relation(target)} "
+                                         f"LIMIT {rows}", max_rows=rows)
+    return live_read.plain_frame(names, found)
