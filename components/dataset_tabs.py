@@ -284,8 +284,8 @@ def live_columns(checked: LiveProfile) -> None:
     with friendly_errors("dataset_columns"):
         column_profiles.show(checked.profile)
         if checked.note:
-            st.caption(f"Counts, averages and ranges cover every row; the quarter marks were "
-                       f"{checked.note}.")
+            st.caption(f"Counts, averages and ranges cover every row; the quarter marks "
+                       f"and distributions were {checked.note}.")
 
 
 def live_quality(dataset: DatasetView, target: LiveTarget, checked: LiveProfile) -> None:

@@ -1,20 +1,21 @@
 """The profile and quality findings of a live dataset, computed where its rows are.
 
-The same models as a file's (`DatasetProfile`, `Finding`), from three pushed-down passes
-over the table, written in DuckDB's SQL and rendered in the database's dialect:
+The same models as a file's (`DatasetProfile`, `Finding`). Pushed down to the database, in
+DuckDB's SQL rendered in its dialect (services.charts.live.compile_sql), values bound:
 1. one pass of streaming aggregates: rows, values present per column, min/max/mean/standard
-   deviation of numbers, min/max of dates and times, text values with spaces at the ends;
+   deviation of numbers, min/max of dates and times, text values with spaces at the ends,
+   and IQR outliers over every row;
 2. per column, a GROUP BY … LIMIT for its most common values and exact distinct count —
    skipped for a nearly-unique column of a large table, whose count is then the database's
-   own estimate (shown as "about", as a file's above 100,000);
-3. one pass for every numeric column's histogram and outlier count.
-Quartiles, repeated rows and the checks that read values (numbers or dates written as text,
-spellings) use a bounded random sample (services.data.live_sample); a small table is read
-whole, so its profile equals the file profile of the same rows. `LiveProfile.note` says when
-a sample was used. Nothing of the table's rows enters this process beyond the aggregates and
-the sample.
+   own estimate (shown as "about", as a file's above 100,000).
+Quartiles (hence the outlier fences), histograms, repeated rows and the checks that read
+values (numbers or dates written as text, spellings) use a bounded random sample
+(services.data.live_sample); a small table is read whole, so its profile equals the file
+profile of the same rows. `LiveProfile.note` says when a sample was used. Nothing of the
+table's rows enters this process beyond the aggregates and the sample.
 """
 
+import math
 from typing import Any
 
 import duckdb
@@ -28,7 +29,6 @@ from services.data.dataset_models import (
     ColumnProfile,
     DatasetProfile,
     Finding,
-    HistogramBin,
     ValueCount,
 )
 from services.data.live_datasets import LiveTarget
@@ -36,9 +36,8 @@ from services.data.live_sample import LiveSample
 from services.data.profile import (
     EXACT_DISTINCT_LIMIT,
     TOP_N,
+    _add_histograms,
     _add_quartiles,
-    _binned_skewness,
-    _edges,
     _fences,
     _finite,
     _plain,
@@ -88,20 +87,24 @@ def profile_table(target: LiveTarget, *, sample_rows: int = live_sample.SAMPLE_R
     # the sample first: a source that is down is then named in the door's own words
     sample = live_sample.sample_frame(target, rows=sample_rows)
     columns = table_columns(target)
-    rows, stats = _first_pass(target, columns)
-    profiles = [_base_profile(c, stats[c.sql_name], rows) for c in columns]
     with duck.session(task=duckdb_errors.PROFILE) as con:
         con.register(SAMPLE_TABLE, sample.frame)
+        quartiles = _sample_quartiles(con, columns)
+        rows, stats = _first_pass(target, columns, quartiles)
+        profiles = [_base_profile(c, stats[c.sql_name], rows) for c in columns]
         estimates = {} if sample.whole else _distinct_estimates(target, rows)
         for p in profiles:
+            p.q25, p.q50, p.q75 = quartiles[p.sql_name].q25, quartiles[p.sql_name].q50, \
+                quartiles[p.sql_name].q75
             if p.count and _nearly_unique(con, p, rows, sample):
                 p.distinct = estimates.get(p.sql_name, p.count)
                 p.distinct_is_approximate = True
             elif p.count:
                 _add_top(target, p)
-        _add_quartiles(con, SAMPLE_TABLE, profiles)
+        _add_histograms(con, SAMPLE_TABLE, profiles, {})
         duplicates = _duplicates(con, columns, rows, sample)
-    _add_histograms(target, profiles)
+    for p in profiles:
+        _whole_table_counts(p, stats[p.sql_name], rows, sample)
     live_datasets.mark_read(target.dataset_id)
     summary = DatasetProfile(rows=rows, duplicate_rows=duplicates, bytes=_size(target),
                              columns=profiles)
@@ -132,12 +135,23 @@ def _aggregates(column: ColumnInfo) -> list[tuple[str, str]]:
 
 
 def _first_pass(target: LiveTarget, columns: list[ColumnInfo],
+                quartiles: dict[str, ColumnProfile],
                 ) -> tuple[int, dict[str, dict[str, Any]]]:
-    """Every streaming aggregate in one query: one pass over the table."""
+    """Every streaming aggregate in one query: one pass over the table. The IQR outliers
+    are counted here too, over every row, outside fences from the sample's quartiles."""
     wanted = [(c.sql_name, key, expr) for c in columns for key, expr in _aggregates(c)]
+    values: dict[str, float] = {}
+    for c in columns:
+        fence_low, fence_high = _fences(quartiles[c.sql_name])
+        if c.dtype in NUMBER_TYPES and math.isfinite(fence_low):
+            x = f"CAST({quote_ident(c.sql_name)} AS DOUBLE)"
+            low, high = f"p{len(values) + 1}", f"p{len(values) + 2}"
+            values |= {low: fence_low, high: fence_high}
+            wanted.append((c.sql_name, "outliers",
+                           f"count(*) FILTER (WHERE {x} < ${low} OR {x} > ${high})"))
     selects = ["count(*)"] + [expr for _, _, expr in wanted]
     row = live_read.one_row(target, f"SELECT {', '.join(selects)} "
-                                    f"FROM {live_read.relation(target)}")
+                                    f"FROM {live_read.relation(target)}", values)
     stats: dict[str, dict[str, Any]] = {c.sql_name: {} for c in columns}
     for (name, key, _), value in zip(wanted, row[1:], strict=True):
         stats[name][key] = value
@@ -208,37 +222,23 @@ def _size(target: LiveTarget) -> int:
     return int(found[0][0] or 0) if found else 0
 
 
-def _add_histograms(target: LiveTarget, profiles: list[ColumnProfile]) -> None:
-    """Every numeric column's histogram and IQR outlier count in one pushed-down pass, with
-    the file profile's bin arithmetic (a value on an edge lands in the same bin)."""
-    targets = [p for p in profiles if p.dtype in NUMBER_TYPES and isinstance(p.min, float)
-               and isinstance(p.max, float)]
-    if not targets:
-        return
-    selects: list[str] = []
-    values: dict[str, float] = {}
-    for p in targets:
-        low, width, n = _edges(p)
-        x = f"CAST({quote_ident(p.sql_name)} AS DOUBLE)"
-        at = len(values)
-        values |= {f"p{at + 1}": low, f"p{at + 2}": width}
-        bin_of = f"least(floor(({x} - $p{at + 1}) / $p{at + 2}), {n - 1})"
-        # least() skips NULLs: a missing value would land in the top bin without the test
-        selects += [f"count(*) FILTER (WHERE {x} IS NOT NULL AND {bin_of} = {i})"
-                    for i in range(n)]
-        fence_low, fence_high = _fences(p)
-        if fence_low > float("-inf"):
-            values |= {f"p{at + 3}": fence_low, f"p{at + 4}": fence_high}
-            selects.append(f"count(*) FILTER (WHERE {x} < $p{at + 3} OR {x} > $p{at + 4})")
-        else:
-            selects.append("0")
-    row = live_read.one_row(target, f"SELECT {', '.join(selects)} "
-                                    f"FROM {live_read.relation(target)}", values)
-    at = 0
-    for p in targets:
-        low, width, n = _edges(p)
-        p.histogram = [HistogramBin(start=low + i * width, end=low + (i + 1) * width,
-                                    count=int(row[at + i])) for i in range(n)]
-        p.outliers = int(row[at + n])
-        p.skewness = _binned_skewness(p.histogram)
-        at += n + 1
+def _sample_quartiles(con: duckdb.DuckDBPyConnection, columns: list[ColumnInfo],
+                      ) -> dict[str, ColumnProfile]:
+    """Quartiles of the numeric columns from the sample (exact when it is the whole table),
+    computed as a file's are; each column's entry carries them (and nothing else)."""
+    found = {c.sql_name: ColumnProfile(name=c.name, sql_name=c.sql_name, dtype=c.dtype,
+                                       count=1, missing=0, distinct=0) for c in columns}
+    _add_quartiles(con, SAMPLE_TABLE, list(found.values()))
+    return found
+
+
+def _whole_table_counts(p: ColumnProfile, stats: dict[str, Any], rows: int,
+                        sample: LiveSample) -> None:
+    """The outliers counted over every row, and the sample's histogram scaled to the table
+    (its shape is the sample's; a whole table's is exact)."""
+    if "outliers" in stats:
+        p.outliers = int(stats["outliers"] or 0)
+    if p.histogram and not sample.whole and len(sample.frame):
+        scale = rows / len(sample.frame)
+        p.histogram = [b.model_copy(update={"count": round(b.count * scale)})
+                       for b in p.histogram]

@@ -111,7 +111,8 @@ def test_a_large_table_is_profiled_in_the_database_and_checked_on_a_bounded_samp
                                                                            BIG_ROWS)
     assert columns["amount"].mean == pytest.approx((BIG_ROWS + 1) / 4)  # exact, from every row
     assert columns["station"].distinct == 7 and not columns["station"].distinct_is_approximate
-    assert sum(b.count for b in columns["amount"].histogram) == BIG_ROWS
+    # the shape is the sample's, scaled to the table
+    assert sum(b.count for b in columns["amount"].histogram) == pytest.approx(BIG_ROWS, rel=0.01)
     assert columns["id"].distinct_is_approximate  # nearly unique: the database's estimate
     assert checked.profile.duplicate_rows == 0
 
