@@ -5,9 +5,9 @@ DuckDB's SQL rendered in its dialect (services.charts.live.compile_sql), values 
 1. one pass of streaming aggregates: rows, values present per column, min/max/mean/standard
    deviation of numbers, min/max of dates and times, text values with spaces at the ends,
    and IQR outliers over every row;
-2. per column, a GROUP BY … LIMIT for its most common values and exact distinct count —
-   skipped for a nearly-unique column of a large table, whose count is then the database's
-   own estimate (shown as "about", as a file's above 100,000).
+2. one GROUP BY GROUPING SETS pass for every column's most common values (TOP_N each
+   back) and exact distinct count — skipped for a nearly-unique column of a large table,
+   whose count is then the database's own estimate ("about", as a file's above 100,000).
 Quartiles (hence the outlier fences), histograms, repeated rows and the checks that read
 values (numbers or dates written as text, spellings) use a bounded random sample
 (services.data.live_sample); a small table is read whole, so its profile equals the file
@@ -46,6 +46,7 @@ from services.data.profile import (
 from services.data.sql_names import quote_ident
 
 SAMPLE_TABLE = "live_sample"
+TOP_COLUMNS = 50  # columns whose common values one query counts
 # findings decided from the sample's values rather than the whole table's aggregates
 SAMPLED_KINDS = frozenset({"numbers_stored_as_text", "dates_stored_as_text", "mixed_types",
                            "inconsistent_categories", "duplicate_rows"})
@@ -93,6 +94,7 @@ def profile_table(target: LiveTarget, *, sample_rows: int = live_sample.SAMPLE_R
         rows, stats = _first_pass(target, columns, quartiles)
         profiles = [_base_profile(c, stats[c.sql_name], rows) for c in columns]
         estimates = {} if sample.whole else _distinct_estimates(target, rows)
+        counted: list[ColumnProfile] = []
         for p in profiles:
             p.q25, p.q50, p.q75 = quartiles[p.sql_name].q25, quartiles[p.sql_name].q50, \
                 quartiles[p.sql_name].q75
@@ -100,7 +102,9 @@ def profile_table(target: LiveTarget, *, sample_rows: int = live_sample.SAMPLE_R
                 p.distinct = estimates.get(p.sql_name, p.count)
                 p.distinct_is_approximate = True
             elif p.count:
-                _add_top(target, p)
+                counted.append(p)
+        for start in range(0, len(counted), TOP_COLUMNS):
+            _add_tops(target, counted[start:start + TOP_COLUMNS])
         _add_histograms(con, SAMPLE_TABLE, profiles, {})
         duplicates = _duplicates(con, columns, rows, sample)
     for p in profiles:
@@ -190,17 +194,31 @@ def _distinct_estimates(target: LiveTarget, rows: int) -> dict[str, int]:
             for name, n in found if n is not None}
 
 
-def _add_top(target: LiveTarget, p: ColumnProfile) -> None:
-    """Most common values and the exact distinct count, by one GROUP BY in the database."""
-    c = quote_ident(p.sql_name)
-    groups = (f"SELECT {c} AS v, count(*) AS n FROM {live_read.relation(target)} "
-              f"WHERE {c} IS NOT NULL GROUP BY {c}")
-    _, found = live_read.run(
-        target, f"SELECT v, n, count(*) OVER () FROM ({groups}) ORDER BY n DESC, v "
-                f"LIMIT {TOP_N}", max_rows=TOP_N)
-    p.distinct = int(found[0][2]) if found else 0
-    p.top_values = [ValueCount(value=_plain(_whole(v, p.dtype) if isinstance(v, float) else v),
-                               count=int(n)) for v, n, _ in found]
+def _add_tops(target: LiveTarget, profiles: list[ColumnProfile]) -> None:
+    """Most common values and exact distinct counts of several columns in one scan: one
+    GROUP BY GROUPING SETS (a hash table per column), ranked per column, TOP_N rows each
+    back. Missing values are no group (HAVING), as the file profile's WHERE … IS NOT NULL."""
+    if not profiles:
+        return
+    keys = [f"v{k}" for k in range(len(profiles))]
+    picked = ", ".join(f"{quote_ident(p.sql_name)} AS {key}"
+                       for p, key in zip(profiles, keys, strict=True))
+    which = f"GROUPING({', '.join(keys)})"
+    present = " OR ".join(f"(GROUPING({key}) = 0 AND {key} IS NOT NULL)" for key in keys)
+    grouped = (f"SELECT {', '.join(keys)}, count(*) AS n, "
+               f"count(*) OVER (PARTITION BY {which}) AS d, row_number() OVER (PARTITION BY "
+               f"{which} ORDER BY count(*) DESC, {', '.join(keys)}) AS k "
+               f"FROM (SELECT {picked} FROM {live_read.relation(target)}) "
+               f"GROUP BY GROUPING SETS ({', '.join(f'({key})' for key in keys)}) "
+               f"HAVING {present}")
+    _, found = live_read.run(target, f"SELECT {', '.join(keys)}, n, d FROM ({grouped}) "
+                                     f"WHERE k <= {TOP_N} ORDER BY k",
+                             max_rows=TOP_N * len(profiles))
+    for k, p in enumerate(profiles):
+        mine = [(row[k], int(row[-2]), int(row[-1])) for row in found if row[k] is not None]
+        p.distinct = mine[0][2] if mine else 0
+        p.top_values = [ValueCount(value=_plain(_whole(v, p.dtype) if isinstance(v, float)
+                                                else v), count=n) for v, n, _ in mine]
 
 
 def _duplicates(con: duckdb.DuckDBPyConnection, columns: list[ColumnInfo], rows: int,
