@@ -46,7 +46,7 @@ from services.data.profile import (
 from services.data.sql_names import quote_ident
 
 SAMPLE_TABLE = "live_sample"
-TOP_COLUMNS = 50  # columns whose common values one query counts
+TOP_COLUMNS = 30  # columns whose common values one query counts (GROUPING takes < 32)
 # findings decided from the sample's values rather than the whole table's aggregates
 SAMPLED_KINDS = frozenset({"numbers_stored_as_text", "dates_stored_as_text", "mixed_types",
                            "inconsistent_categories", "duplicate_rows"})
@@ -89,7 +89,7 @@ def profile_table(target: LiveTarget, *, sample_rows: int = live_sample.SAMPLE_R
     sample = live_sample.sample_frame(target, rows=sample_rows)
     columns = table_columns(target)
     with duck.session(task=duckdb_errors.PROFILE) as con:
-        con.register(SAMPLE_TABLE, sample.frame)
+        _load_sample(con, sample)
         quartiles = _sample_quartiles(con, columns)
         rows, stats = _first_pass(target, columns, quartiles)
         profiles = [_base_profile(c, stats[c.sql_name], rows) for c in columns]
@@ -119,8 +119,16 @@ def find_issues(checked: LiveProfile) -> list[Finding]:
     """The quality findings of a live table, most severe first: from its profile (exact)
     and, for the checks that read values, from its sample (see SAMPLED_KINDS)."""
     with duck.session(task=duckdb_errors.QUALITY) as con:
-        con.register(SAMPLE_TABLE, checked.sample.frame)
+        _load_sample(con, checked.sample)
         return quality.findings_in(con, SAMPLE_TABLE, checked.profile)
+
+
+def _load_sample(con: duckdb.DuckDBPyConnection, sample: LiveSample) -> None:
+    """The sample as a table of the session's own in-memory database: a registered frame is
+    seen by this connection only, a table also by the cursors a wide table's checks use."""
+    con.register("live_frame", sample.frame)
+    con.execute(f"CREATE TABLE {SAMPLE_TABLE} AS SELECT * FROM live_frame")
+    con.unregister("live_frame")
 
 
 def _aggregates(column: ColumnInfo) -> list[tuple[str, str]]:

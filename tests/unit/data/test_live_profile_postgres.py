@@ -28,6 +28,7 @@ from tests.factories import make_admin
 from tests.live_source import LiveSource, add_reader_source, make_live_source
 from tests.postgres_server import PostgresServer
 
+WIDE_COLUMNS = 160  # more than a profile checks in one go (profile.WIDE_COLUMNS)
 BIG_ROWS = 120_000  # above the 100,000 distinct values a profile counts exactly
 
 
@@ -40,8 +41,11 @@ def live(postgres_server: PostgresServer) -> LiveSource:
             connection.exec_driver_sql(
                 "CREATE TABLE readings AS SELECT g AS id, mod(g, 7)::text AS station, "
                 f"g * 0.5 AS amount FROM generate_series(1, {BIG_ROWS}) AS g")
+            columns = ", ".join(f"'x' || mod(g, 3) AS c{i}" for i in range(WIDE_COLUMNS))
+            connection.exec_driver_sql(f"CREATE TABLE wide AS SELECT {columns}, "
+                                       "'1.5' AS amount FROM generate_series(1, 40) AS g")
             connection.exec_driver_sql("ANALYZE readings")
-            connection.exec_driver_sql(f"GRANT SELECT ON readings TO {made.reader}")
+            connection.exec_driver_sql(f"GRANT SELECT ON readings, wide TO {made.reader}")
     finally:
         engine.dispose()
     return made
@@ -115,6 +119,16 @@ def test_a_large_table_is_profiled_in_the_database_and_checked_on_a_bounded_samp
     assert sum(b.count for b in columns["amount"].histogram) == pytest.approx(BIG_ROWS, rel=0.01)
     assert columns["id"].distinct_is_approximate  # nearly unique: the database's estimate
     assert checked.profile.duplicate_rows == 0
+
+
+def test_a_wide_live_table_is_checked_in_batches(admin: UserView, source: SourceView) -> None:
+    checked = live_profile.profile_table(_target(admin, source, "wide"))
+    assert len(checked.profile.columns) == WIDE_COLUMNS + 1 > profile.WIDE_COLUMNS
+    found = live_profile.find_issues(checked)
+    assert checked.profile.duplicate_rows == 37  # 40 rows, 3 different ones
+    assert {(f.kind, f.column) for f in found} == {
+        ("duplicate_rows", None), ("numbers_stored_as_text", "amount"),
+        ("constant_column", "amount")}
 
 
 def test_a_view_without_an_estimate_is_read_whole_when_small(
