@@ -209,7 +209,9 @@ def _add_tops(target: LiveTarget, profiles: list[ColumnProfile]) -> None:
     if not profiles:
         return
     keys = [f"v{k}" for k in range(len(profiles))]
-    picked = ", ".join(f"{quote_ident(p.sql_name)} AS {key}"
+    # a type a file has no kind for (JSON has no equality) is grouped by its text
+    picked = ", ".join((f"CAST({quote_ident(p.sql_name)} AS VARCHAR)" if p.dtype == "other"
+                        else quote_ident(p.sql_name)) + f" AS {key}"
                        for p, key in zip(profiles, keys, strict=True))
     which = f"GROUPING({', '.join(keys)})"
     present = " OR ".join(f"(GROUPING({key}) = 0 AND {key} IS NOT NULL)" for key in keys)

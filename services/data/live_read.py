@@ -7,6 +7,7 @@ sessions, statement and connect timeouts) and at most `max_rows` rows come back.
 """
 
 import re
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -67,12 +68,20 @@ def one_row(target: LiveTarget, duck_sql: str, values: dict[str, Any] | None = N
     return rows[0]
 
 
+_PLAIN = (str, int, float, bool, date, datetime, time, timedelta)
+
+
 def plain_frame(names: list[str], rows: list[tuple[Any, ...]]) -> pd.DataFrame:
-    """Rows as a frame with a file's column types: exact numbers (NUMERIC) as floats."""
+    """Rows as a frame with a file's column types: exact numbers (NUMERIC) as floats, and
+    values a file has no type for (JSON, arrays, UUIDs, ranges) as their text."""
     frame = pd.DataFrame.from_records(rows, columns=names)
-    for name in frame.columns:
-        column = frame[name]
-        if column.dtype == object and column.map(lambda v: isinstance(v, Decimal)).any():
-            frame[name] = pd.to_numeric(column.map(
-                lambda v: float(v) if isinstance(v, Decimal) else v), errors="coerce")
+    for position in range(frame.shape[1]):
+        column = frame.iloc[:, position]
+        if column.dtype != object:
+            continue
+        if column.map(lambda v: isinstance(v, Decimal)).any():
+            frame.isetitem(position, pd.to_numeric(column.map(
+                lambda v: float(v) if isinstance(v, Decimal) else v), errors="coerce"))
+        elif column.map(lambda v: v is not None and not isinstance(v, _PLAIN)).any():
+            frame.isetitem(position, column.map(lambda v: v if v is None else str(v)))
     return frame

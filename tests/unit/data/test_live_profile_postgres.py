@@ -43,7 +43,8 @@ def live(postgres_server: PostgresServer) -> LiveSource:
                 f"g * 0.5 AS amount FROM generate_series(1, {BIG_ROWS}) AS g")
             columns = ", ".join(f"'x' || mod(g, 3) AS c{i}" for i in range(WIDE_COLUMNS))
             connection.exec_driver_sql(f"CREATE TABLE wide AS SELECT {columns}, "
-                                       "'1.5' AS amount FROM generate_series(1, 40) AS g")
+                                       "'1.5' AS amount, json_build_object('k', mod(g, 3)) AS doc "
+                                       "FROM generate_series(1, 40) AS g")
             connection.exec_driver_sql("ANALYZE readings")
             connection.exec_driver_sql(f"GRANT SELECT ON readings, wide TO {made.reader}")
     finally:
@@ -121,9 +122,12 @@ def test_a_large_table_is_profiled_in_the_database_and_checked_on_a_bounded_samp
     assert checked.profile.duplicate_rows == 0
 
 
-def test_a_wide_live_table_is_checked_in_batches(admin: UserView, source: SourceView) -> None:
+def test_a_wide_live_table_with_json_is_checked_in_batches(
+        admin: UserView, source: SourceView) -> None:
     checked = live_profile.profile_table(_target(admin, source, "wide"))
-    assert len(checked.profile.columns) == WIDE_COLUMNS + 1 > profile.WIDE_COLUMNS
+    assert len(checked.profile.columns) == WIDE_COLUMNS + 2 > profile.WIDE_COLUMNS
+    doc = checked.profile.columns[-1]  # JSON: no kind of its own, counted by its text
+    assert (doc.dtype, doc.distinct, doc.top_values[0].count) == ("other", 3, 14)
     found = live_profile.find_issues(checked)
     assert checked.profile.duplicate_rows == 37  # 40 rows, 3 different ones
     assert {(f.kind, f.column) for f in found} == {
