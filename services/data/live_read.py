@@ -81,7 +81,7 @@ def plain_frame(names: list[str], rows: list[tuple[Any, ...]]) -> pd.DataFrame:
             continue
         if column.map(lambda v: isinstance(v, Decimal)).any():
             frame.isetitem(position, pd.to_numeric(column.map(
-                lambda v: float(v) if isinstance(v, Decimal) else v), errors="coerce"))
+                lambda v: float(v) if isinstance(v, Decimal) else v), errors="coerce").to_numpy())
         elif column.map(lambda v: v is not None and not isinstance(v, _PLAIN)).any():
-            frame.isetitem(position, column.map(lambda v: v if v is None else str(v)))
+            frame.isetitem(position, column.map(lambda v: v if v is None else str(v)).to_numpy())
     return frame
