@@ -166,10 +166,9 @@ def _open_link(made: DatasetView) -> None:
                  icon=":material/arrow_forward:", query_params={"id": str(made.id)})
 
 
-def live_header(user: UserView, dataset: DatasetView) -> None:
-    """What a live dataset's page says first: where it lives, when it was last read, and a
-    button that copies it into a new dataset (for those who may add data)."""
-    st.caption(escape_markdown(f"{where_words(dataset)} · {ROWS_ELSEWHERE}."))
+def snapshot_button(user: UserView, dataset: DatasetView) -> None:
+    """A live dataset page's button that copies it into a new dataset (for those who may
+    add data)."""
     if not can(user.role, "upload_data"):
         return
     if st.button("Take a snapshot", key=f"dataset_snapshot_{dataset.id}",

@@ -1,24 +1,31 @@
 """The tabs of a Dataset page, one function each: Preview, Columns, Quality, Clean, Versions
-and Details. The page calls only the open tab's function. Panels whose widgets change only
-themselves are fragments: adding a fix, building a recipe step, choosing read options or
-typing the name to confirm a delete reruns that panel, not the page. A change that makes a
-new version (or renames the dataset) reruns the whole page."""
+and Details. A live dataset (read where it lives) has Preview, Columns, Quality and Details,
+computed in its database (`live_page`); cleaning, versions and enriching need a snapshot.
+The page calls only the open tab's function. Panels whose widgets change only themselves
+are fragments: adding a fix, building a recipe step, choosing read options or typing the
+name to confirm a delete reruns that panel, not the page. A change that makes a new version
+(or renames the dataset) reruns the whole page."""
 
 import streamlit as st
 
-from components import column_profiles, enrich_panel, read_options, recipe, tables
+from components import column_profiles, dataset_view, enrich_panel, read_options, recipe, tables
 from components.dataset_view import cached_findings, cached_preview, show_version_next_run
 from components.feedback import flash, friendly_errors
 from components.text import escape_markdown, number, when
 from services.access.users import UserView
-from services.data import cleaning, dataset_files, datasets
+from services.data import cleaning, dataset_files, datasets, live_datasets
 from services.data.cleaning import preview_sentence
 from services.data.dataset_models import DatasetProfile, Finding
 from services.data.datasets import DatasetView, VersionView
 from services.data.display_text import sql_for_people
+from services.data.live_datasets import LiveTarget
+from services.data.live_profile import SAMPLED_KINDS, LiveProfile
 from services.data.time_zone import TIME_ZONE_NOTE
 
 TABS = ["Preview", "Columns", "Quality", "Clean", "Versions", "Details"]
+LIVE_TABS = ["Preview", "Columns", "Quality", "Details"]
+LIVE_ONLY_READS = ("A live dataset is read where it lives; take a snapshot to clean or "
+                   "enrich it.")
 SEVERITY = {
     "high": ("Important", "red"),
     "medium": ("Worth a look", "orange"),
@@ -51,7 +58,8 @@ def quality(dataset: DatasetView, version: VersionView, *, may_change: bool) -> 
 
 
 def _quality_report(dataset: DatasetView, path_key: str, findings: list[Finding], *,
-                    may_change: bool) -> None:
+                    may_change: bool, sample_note: str = "") -> None:
+    """The findings as cards; with `sample_note`, the ones decided on a sample say so."""
     if not findings:
         st.success("No problems found: this data looks clean.", icon=":material/verified:")
         return
@@ -63,6 +71,8 @@ def _quality_report(dataset: DatasetView, path_key: str, findings: list[Finding]
             badge_column, text_column, fix_column = st.columns([1.2, 6, 2])
             badge_column.badge(label, color=colour)  # type: ignore[arg-type]
             text_column.markdown(escape_markdown(finding.message))
+            if sample_note and finding.kind in SAMPLED_KINDS:
+                text_column.caption(sample_note[:1].upper() + sample_note[1:] + ".")
             if finding.fix is not None and may_change:
                 # a fix that removes rows says so in a long label: under the sentence, where
                 # it has room, instead of cut short in the narrow column
@@ -227,3 +237,59 @@ def details(user: UserView, dataset: DatasetView, *, may_change: bool) -> None:
         if st.button("Delete dataset", key="dataset_delete", disabled=confirm != dataset.name):
             datasets.delete_dataset(user, dataset.id)
             st.switch_page("pages/datasets.py")
+
+
+# --- a live dataset ------------------------------------------------------------------------
+
+def live_page(user: UserView, dataset: DatasetView, *, may_change: bool) -> None:
+    """A live dataset's numbers and the tabs that read it where it lives (profile and
+    quality computed in its database, a sample where rows are needed)."""
+    target = live_datasets.live_target(user, dataset.id)
+    assert target is not None  # the page calls this for live datasets only
+    checked = None
+    with friendly_errors("dataset_profile"):
+        checked = dataset_view.cached_live_profile(target)
+        dataset_view.live_metrics(dataset, checked)
+    if checked is None:  # the database said why, in one sentence; the tabs would repeat it
+        return
+    st.caption(LIVE_ONLY_READS)
+    preview_tab, columns_tab, quality_tab, details_tab = st.tabs(
+        LIVE_TABS, key=f"dataset_tab_{dataset.id}", on_change="rerun")
+    with preview_tab:
+        if preview_tab.open:
+            live_preview(target, checked)
+    with columns_tab:
+        if columns_tab.open:
+            live_columns(checked)
+    with quality_tab:
+        if quality_tab.open:
+            live_quality(dataset, target, checked)
+    with details_tab:
+        if details_tab.open:
+            details(user, dataset, may_change=may_change)
+
+
+def live_preview(target: LiveTarget, checked: LiveProfile) -> None:
+    with friendly_errors("dataset_preview"):
+        first_rows, has_zoned_times = dataset_view.live_first_rows(target, 100)
+        tables.dataframe(first_rows, hide_index=True)
+        zone_note = f" {TIME_ZONE_NOTE}" if has_zoned_times else ""
+        st.caption(f"The first {number(len(first_rows))} of {number(checked.profile.rows)} "
+                   "rows, as the database returns "
+                   f"them; empty cells have no value.{zone_note}")
+
+
+def live_columns(checked: LiveProfile) -> None:
+    with friendly_errors("dataset_columns"):
+        column_profiles.show(checked.profile)
+        if checked.note:
+            st.caption(f"Counts, averages and ranges cover every row; the quarter marks "
+                       f"and distributions were {checked.note}.")
+
+
+def live_quality(dataset: DatasetView, target: LiveTarget, checked: LiveProfile) -> None:
+    with friendly_errors("dataset_quality"):
+        findings = dataset_view.cached_live_findings(target)
+        _quality_report(dataset, "", findings, may_change=False, sample_note=checked.note)
+        if any(f.fix is not None for f in findings):
+            st.caption(LIVE_ONLY_READS)

@@ -2,6 +2,7 @@
 the version picker and the version's numbers; plus the per-version results the tabs share
 (profile, quality findings, first rows), computed once per immutable version file."""
 
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -13,12 +14,23 @@ from components.feedback import show_flash
 from components.text import escape_markdown, file_size, number, when
 from services.access import dataset_access
 from services.access.users import UserView
-from services.data import dataset_files, datasets, display_text, profile, quality
+from services.data import (
+    dataset_files,
+    datasets,
+    display_text,
+    live_profile,
+    live_sample,
+    profile,
+    quality,
+)
 from services.data.dataset_models import DatasetProfile, Finding
 from services.data.datasets import DatasetView, VersionView
+from services.data.live_datasets import LiveTarget
+from services.data.live_profile import LiveProfile
 from services.errors import NotFound
 
 PENDING_VERSION = "dataset_pending_version"
+LIVE_KEEP_S = 300  # a live table changes: its profile is recomputed after five minutes
 
 
 def cached_profile(parquet_path: str, columns: int) -> DatasetProfile:
@@ -46,6 +58,36 @@ def cached_preview(parquet_path: str) -> tuple[pd.DataFrame, bool]:
     """The first rows written for people, and whether any column holds zoned times."""
     first_rows = dataset_files.preview(Path(parquet_path), limit=100)
     return display_text.frame_for_people(first_rows), display_text.has_time_zone(first_rows)
+
+
+def _live_key(target: LiveTarget) -> str:
+    """One key per live table per five minutes (and per change of its source)."""
+    return (f"{target.dataset_id}:{target.source.updated_at.isoformat()}:"
+            f"{int(time.time() // LIVE_KEEP_S)}")
+
+
+def cached_live_profile(target: LiveTarget) -> LiveProfile:
+    """A live table's profile, computed in its database at most once per five minutes."""
+    def compute() -> LiveProfile:
+        with st.spinner("Summarising the columns in the database…"):
+            return live_profile.profile_table(target)
+
+    return version_cache.remember("live_profile", _live_key(target), compute)
+
+
+def cached_live_findings(target: LiveTarget) -> list[Finding]:
+    def compute() -> list[Finding]:
+        checked = cached_live_profile(target)
+        with st.spinner("Checking the data's quality…"):
+            return live_profile.find_issues(checked)
+
+    return version_cache.remember("live_findings", _live_key(target), compute)
+
+
+def live_first_rows(target: LiveTarget, rows: int = 100) -> tuple[pd.DataFrame, bool]:
+    """The live table's first rows written for people, and whether any holds zoned times."""
+    first = live_sample.first_rows(target, rows)
+    return display_text.frame_for_people(first), display_text.has_time_zone(first)
 
 
 def show_version_next_run(version: int) -> None:
@@ -98,6 +140,34 @@ def header(user: UserView, dataset: DatasetView, versions: list[VersionView], *,
         help="Every change makes a new version; earlier versions stay available.",
     )
     return next(v for v in versions if v.version == chosen)
+
+
+def live_header(user: UserView, dataset: DatasetView, *, may_change: bool) -> None:
+    """Title, Share, the last change's message, description and where the rows live."""
+    st.title(escape_markdown(dataset.name))
+    if may_change:
+        share.button(user, dataset)
+    show_flash()
+    if dataset.description:
+        st.write(escape_markdown(dataset.description))
+
+
+def live_metrics(dataset: DatasetView, checked: LiveProfile) -> None:
+    summary = checked.profile
+    rows_metric, columns_metric, duplicates_metric, size_metric = st.columns(4)
+    rows_metric.metric("Rows", number(summary.rows))
+    columns_metric.metric("Columns", number(len(summary.columns)))
+    repeated = number(summary.duplicate_rows)
+    duplicates_metric.metric(
+        "Repeated rows", repeated if checked.sample.whole else f"about {repeated}",
+        help="Rows that are exact copies of an earlier row"
+             + ("." if checked.sample.whole else f", {checked.note}."))
+    size_metric.metric("Size in the database", file_size(summary.bytes))
+    assert dataset.live is not None
+    read = f" · last read {when(dataset.live.read_at)}" if dataset.live.read_at else ""
+    st.caption(
+        f"Reads {escape_markdown(dataset.live.label)} where it lives{read} · owner: "
+        f"{dataset.owner} · {'shared with everyone' if dataset.is_shared else 'private'}")
 
 
 def metrics(dataset: DatasetView, version: VersionView, summary: DatasetProfile) -> None:

@@ -2,11 +2,10 @@
 
 import streamlit as st
 
-from components import add_from_database, dataset_tabs, dataset_view, share
-from components.feedback import empty_state, friendly_errors, show_flash
+from components import add_from_database, dataset_tabs, dataset_view
+from components.feedback import empty_state, friendly_errors
 from components.params import id_from_text
 from components.session import require_page
-from components.text import escape_markdown
 from services.access import dataset_access
 from services.data import datasets
 
@@ -21,16 +20,12 @@ if dataset_id is None:
 
 dataset = dataset_view.load_or_explain(user, dataset_id)
 may_change = dataset_access.can_change(user, dataset)
-if dataset.is_live:  # no versions to pick: it says where it lives, and can be copied here
-    st.title(escape_markdown(dataset.name))
-    if may_change:
-        share.button(user, dataset)
-    show_flash()
-    if dataset.description:
-        st.write(escape_markdown(dataset.description))
-    add_from_database.live_header(user, dataset)
+if dataset.is_live:  # read where it lives: no versions, its own tabs
+    dataset_view.live_header(user, dataset, may_change=may_change)
+    add_from_database.snapshot_button(user, dataset)
     st.page_link("pages/explore.py", label="Chart it in Explore", icon=":material/bar_chart:",
                  query_params={"dataset": str(dataset.id)})
+    dataset_tabs.live_page(user, dataset, may_change=may_change)
     st.stop()
 versions = datasets.list_versions(user, dataset.id)
 version = dataset_view.header(user, dataset, versions, may_change=may_change)

@@ -60,14 +60,23 @@ def find_issues(parquet_path: Path, profile: DatasetProfile | None = None, *,
     profile = profile or profile_dataset(parquet_path)
     if profile.rows == 0:
         return []
-    source = f"read_parquet({path_literal(parquet_path)})"
+    with duck.session(task=duckdb_errors.QUALITY) as con:
+        return findings_in(con, f"read_parquet({path_literal(parquet_path)})", profile,
+                           on_progress=on_progress)
+
+
+def findings_in(con: duckdb.DuckDBPyConnection, source: str, profile: DatasetProfile, *,
+                on_progress: Progress | None = None) -> list[Finding]:
+    """The findings of `profile`'s data, whose rows (or a sample of them: a live table's)
+    `source` names in `con`, most severe first."""
+    if profile.rows == 0:
+        return []
     findings = _dataset_findings(profile)
     for column in profile.columns:
         findings += _column_findings(column, profile.rows)
-    with duck.session(task=duckdb_errors.QUALITY) as con:
-        findings += _outliers(con, source, profile)
-        text_columns = [c for c in profile.columns if c.dtype in _TEXT_TYPES and c.count > 0]
-        findings += _text_column_findings(con, source, text_columns, profile, on_progress)
+    findings += _outliers(con, source, profile)
+    text_columns = [c for c in profile.columns if c.dtype in _TEXT_TYPES and c.count > 0]
+    findings += _text_column_findings(con, source, text_columns, profile, on_progress)
     findings = _without_false_ids(findings)
     order = {"high": 0, "medium": 1, "low": 2}
     return sorted(findings, key=lambda f: order[f.severity])

@@ -117,8 +117,7 @@ def test_a_live_dataset_page_says_where_it_lives_and_takes_a_snapshot(
     at.query_params["id"] = str(made.id)
     open_page(at, "pages/dataset.py")
     assert not at.exception
-    assert ("Lives in public.adelie in warehouse · not read yet · rows are counted in the "
-            "database.") in all_text(at)
+    assert "Reads public.adelie in warehouse where it lives" in all_text(at)
     at.button(key=f"dataset_snapshot_{made.id}").click().run()
     assert not at.exception
     assert "“Adelie (snapshot)” is ready: a snapshot of 152 rows and 8 columns." in all_text(at)
