@@ -36,7 +36,15 @@ from services.api.schemas import (
     VersionOut,
 )
 from services.charts import where
-from services.data import dataset_files, datasets, live_datasets, profile, quality, uploads
+from services.data import (
+    dataset_files,
+    datasets,
+    live_datasets,
+    live_profile,
+    profile,
+    quality,
+    uploads,
+)
 from services.data.dataset_models import DatasetProfile
 from services.data.datasets import VersionView
 from services.errors import InvalidInput
@@ -90,19 +98,26 @@ def _file_version(user: UserView, dataset_id: int, version: int | None) -> Versi
     dataset = datasets.get_dataset(user, dataset_id)
     if dataset.live is not None:
         raise InvalidInput(f"“{dataset.name}” is a live dataset ({dataset.live.label}): its "
-                           "rows stay in their database, so it has no versions to download, "
-                           "profile or clean; ask for its chart data instead.")
+                           "rows stay in their database, so it has no versions to download or "
+                           "clean; take a snapshot on its Datasets page to do that.")
     return datasets.get_version(user, dataset_id, version)
+
+
+def _live_target(user: UserView, dataset_id: int, version: int | None,
+                 ) -> live_datasets.LiveTarget | None:
+    """A live dataset's table (None for a dataset of files); it has no versions to name."""
+    target = live_datasets.live_target(user, dataset_id)
+    if target is not None and version is not None:
+        raise InvalidInput("A live dataset has no versions; leave out “version” to read its "
+                           "table as it is now.")
+    return target
 
 
 def _place(user: UserView, dataset_id: int, version: int | None) -> where.Place:
     """Where a chart's rows are: a version's file, or a live dataset's table."""
-    target = live_datasets.live_target(user, dataset_id)
+    target = _live_target(user, dataset_id, version)
     if target is None:
         return Path(datasets.get_version(user, dataset_id, version).parquet_path)
-    if version is not None:
-        raise InvalidInput("A live dataset has no versions; leave out “version” to chart "
-                           "its rows as they are now.")
     return target
 
 
@@ -196,6 +211,9 @@ def get_profile(user: Caller, dataset_id: DatasetId,
                 version: OptionalVersion = None) -> DatasetProfile:
     """Rows, duplicates and, per column, missing values, distinct values, range, mean,
     quartiles, top values and a histogram: what the Dataset page shows."""
+    target = _live_target(user, dataset_id, version)
+    if target is not None:  # computed in its database (live_profile), a sample where needed
+        return live_profile.profile_table(target).profile
     stored = _file_version(user, dataset_id, version)
     return version_profile(Path(stored.parquet_path))
 
@@ -206,6 +224,11 @@ def get_quality(user: Caller, dataset_id: DatasetId,
                 version: OptionalVersion = None) -> FindingsOut:
     """Missing values, duplicates, outliers, numbers stored as text…, most severe first,
     each with the cleaning step that would fix it (if any)."""
+    target = _live_target(user, dataset_id, version)
+    if target is not None:
+        found = live_profile.find_issues(live_profile.profile_table(target))
+        return FindingsOut(dataset_id=dataset_id, version=None,
+                           findings=[f.model_dump(mode="json") for f in found])
     stored = _file_version(user, dataset_id, version)
     path = Path(stored.parquet_path)
     findings = quality.find_issues(path, version_profile(path))

@@ -154,7 +154,8 @@ class VersionOut(BaseModel):
 
 class FindingsOut(BaseModel):
     dataset_id: int
-    version: int
+    version: int | None = Field(description="The version checked; null for a live dataset "
+                                            "(checked where it lives)")
     findings: list[dict[str, Any]] = Field(
         examples=[[{"kind": "missing", "column": "sex", "severity": "medium",
                     "message": "11 values (3.2%) are missing in “sex”.",

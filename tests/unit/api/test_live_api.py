@@ -71,9 +71,19 @@ def test_live_datasets_are_listed_with_where_they_live_and_no_versions(
         None] * 5  # not zeros that read as an empty file
     assert listed[uploaded.id]["live"] is None and listed[uploaded.id]["current_version"] == 1
     assert api.get(f"/v1/datasets/{live_id}/versions", token=token).json() == []
-    refused = [api.get(f"/v1/datasets/{live_id}/profile", token=token),
-               api.get(f"/v1/datasets/{live_id}/quality", token=token),
-               api.get(f"/v1/datasets/{live_id}/versions/1/download", token=token),
+    # profile and quality are computed in the database: the same as the uploaded copy's
+    live_profile = api.get(f"/v1/datasets/{live_id}/profile", token=token).json()
+    file_profile = api.get(f"/v1/datasets/{uploaded.id}/profile", token=token).json()
+    assert live_profile["rows"] == file_profile["rows"] == 344
+    assert [(c["name"], c["missing"], c["distinct"]) for c in live_profile["columns"]] == [
+        (c["name"], c["missing"], c["distinct"]) for c in file_profile["columns"]]
+    live_quality = api.get(f"/v1/datasets/{live_id}/quality", token=token).json()
+    file_quality = api.get(f"/v1/datasets/{uploaded.id}/quality", token=token).json()
+    assert live_quality["version"] is None
+    assert [f["message"] for f in live_quality["findings"]] == [
+        f["message"] for f in file_quality["findings"]]
+    problem_of(api.get(f"/v1/datasets/{live_id}/profile?version=1", token=token), 422)
+    refused = [api.get(f"/v1/datasets/{live_id}/versions/1/download", token=token),
                api.post(f"/v1/datasets/{live_id}/cleaning", token=token,
                         json={"steps": [{"kind": "drop_missing", "columns": ["sex"]}]})]
     for response in refused:
