@@ -12,12 +12,16 @@ cannot be HttpOnly; it is SameSite=Strict, and Secure when the page came over HT
 """
 
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import NamedTuple
 
+import extra_streamlit_components as stx
 import streamlit as st
 import streamlit_authenticator as stauth
+from extra_streamlit_components.CookieManager import _component_func as _cookie_component
 from streamlit.delta_generator import DeltaGenerator
 from streamlit.navigation.page import StreamlitPage
+from streamlit_authenticator.models import cookie_model
 from streamlit_authenticator.utilities import LoginError
 
 from components.feedback import flash, friendly_errors, show_flash
@@ -31,6 +35,30 @@ SIGN_OUT_KEY = "auth_sign_out_requested"
 MOVED_KEY = "auth_sign_out_moved_to_front_door"
 REISSUE_KEY = "auth_reissue_cookie"  # after a password change here: a cookie with the new one
 COOKIE_PENDING_KEY = "auth_cookie_pending"  # the cookie to write until the browser has written it
+
+
+class _WriteOnlyCookieManager(stx.CookieManager):
+    """streamlit-authenticator's cookie manager without its cookie reader. The reader is a
+    browser component drawn on every run that reports all the page's cookies whenever it is
+    drawn anew and they changed since its last report: once per new tab, and after signing in
+    at the next change of the page's width (a scrollbar, a resize). Each report reruns the
+    page, and a rerun that lands while a button's run is under way replaces that run, so the
+    click is lost. This app reads its cookie from the request (`st.context.cookies`);
+    writing (`_send_cookie`) and deleting (signing out) are the library's components."""
+
+    def __init__(self, key: str = "init") -> None:  # noqa: ARG002 - the library calls it so
+        self.cookie_manager = _cookie_component
+        self.cookies: dict[str, str] = {}
+
+    def get(self, cookie: str) -> str | None:
+        return st.context.cookies.get(cookie)
+
+    def delete(self, cookie: str, key: str = "delete") -> None:
+        self.cookie_manager(method="delete", cookie=cookie, key=key, default=False)
+
+
+# Only streamlit-authenticator's cookie model gets it (its module's own name for the package).
+cookie_model.stx = SimpleNamespace(CookieManager=_WriteOnlyCookieManager)
 
 
 def build_authenticator() -> stauth.Authenticate:

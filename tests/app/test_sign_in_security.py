@@ -138,3 +138,22 @@ def test_guessing_cannot_lock_the_admin_out_nor_reveal_usernames(
     owner = new_app()
     _attempt(owner, "ada", PASSWORD)
     assert _signed_in(owner)
+
+
+def _cookie_components(at: AppTest) -> list[str]:
+    return [element.key for element in at.get("component_instance")]
+
+
+def test_no_cookie_reader_is_drawn_only_the_writer_until_it_answers(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every browser component reruns the page when it reports, and a rerun that lands
+    during a button's run loses the click. The cookie reader streamlit-authenticator drew
+    on every run reported on each redraw after the cookies changed (a resize, a scrollbar)."""
+    make_admin()
+    restored = _browser_with(_token(), monkeypatch)
+    assert _signed_in(restored)
+    assert _cookie_components(restored) == []
+    monkeypatch.setattr(auth_gate, "_raw_cookie", lambda: None)
+    at = sign_in("ada")
+    assert _signed_in(at)
+    assert _cookie_components(at) == ["set"]  # until the browser answers that it wrote it

@@ -125,6 +125,18 @@ def open_in_menu(page: Page, title: str) -> None:
         expect(link).to_have_attribute("aria-current", "page")
 
 
+COOKIE_COMPONENT = "iframe[title='extra_streamlit_components.CookieManager.cookie_manager']"
+
+
+def wait_until_settled(page: Page) -> None:
+    """The page has settled and no sign-in cookie write is under way: the writer's frame
+    answers once it has written the cookie, and that answer reruns the page, which can land
+    on a click. The frame is drawn only until a run after that answer."""
+    wait_ready(page)
+    expect(page.locator(COOKIE_COMPONENT)).to_have_count(0)
+    wait_ready(page)
+
+
 def create_first_admin(page: Page, url: str, name: str = "Ada Lovelace") -> None:
     """The first-run form in the browser; the sign-in form follows."""
     page.goto(url)
