@@ -27,6 +27,7 @@ from services.prompts import runner
 from services.settings import get_settings, reset_settings_cache
 from services.store import db
 from services.store.db import dispose_engines
+from tests.live_source import live  # noqa: F401 - a live data source's fixture
 from tests.postgres_server import (  # noqa: F401 - fixtures for the PostgreSQL tests
     drop_database,
     empty_postgres_url,

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from sqlalchemy import create_engine
 
 from services.access.users import UserView
@@ -86,3 +87,9 @@ def add_reader_source(admin: UserView, live: LiveSource, name: str = "warehouse"
     """The live database as a stored data source (public schema, read-only role)."""
     return catalog.add_source(admin, SourceInput.parse(
         name=name, url=live.url(live.reader), schemas="public", password=live.reader_password))
+
+
+@pytest.fixture(scope="module")
+def live(postgres_server: PostgresServer) -> LiveSource:
+    """A live data source for one test module (tests may change its rows)."""
+    return make_live_source(postgres_server)

@@ -11,7 +11,6 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services import errors
@@ -76,10 +75,6 @@ def problem(status: int, detail: str, *, request: Request | None = None,
 
 
 def status_of(error: errors.ResearchDeskError) -> int:
-    if isinstance(error, errors.QueryFailed) and isinstance(error.__cause__, OperationalError):
-        # a live chart's database that could not be reached or stopped serving (the chart
-        # code says so as QueryFailed): the source is down, not the request wrong
-        return 503
     return next((code for kind, code in STATUS_OF if isinstance(error, kind)), 422)
 
 

@@ -18,7 +18,7 @@ import pandas as pd
 import sqlglot
 from sqlalchemy import Engine, create_engine, inspect
 from sqlalchemy.engine import URL
-from sqlalchemy.exc import DBAPIError, NoSuchTableError, OperationalError
+from sqlalchemy.exc import DBAPIError, NoSuchTableError
 from sqlglot import exp
 
 from services.charts.aggregate import (
@@ -36,8 +36,9 @@ from services.charts.spec import ChartSpec, Filter
 from services.data.column_kinds import duckdb_chart_kind
 from services.data.column_roles import ColumnStats
 from services.data.sql_names import quote_ident
-from services.errors import InvalidInput, NotFound, QueryFailed, QueryTimeout
+from services.errors import InvalidInput, NotFound
 from services.settings import get_settings
+from services.sources import problems
 
 DIALECTS = {"postgresql": "postgres"}  # SQLAlchemy dialect name → sqlglot dialect name
 _TEXT = {exp.DataType.Type.TEXT, exp.DataType.Type.VARCHAR, exp.DataType.Type.CHAR,
@@ -159,9 +160,9 @@ def table_columns(engine: Engine, schema: str, table: str) -> dict[str, ChartCol
     except NoSuchTableError as error:
         raise NotFound(f"The table “{schema}.{table}” is not in this database — it may have "
                        "been renamed or removed.") from error
-    except OperationalError as error:
-        raise QueryFailed("The database could not be reached; try again in a moment.") \
-            from error
+    except DBAPIError as error:  # the source's own sentence: down, refused, wrong password
+        raise problems.translate(error, engine.url, timeout_s=get_settings().query_timeout_s,
+                                 connecting=True) from None
     out = {}
     for column in columns:
         duck_type = _duck_type(column["type"].compile(dialect=engine.dialect), dialect)
@@ -191,15 +192,9 @@ def _runner(engine: Engine, dialect: str) -> Callable[[str, dict[str, object]], 
                 types = [_EMPTY_DTYPES.get(int(getattr(d, "type_code", 0) or 0), "object")
                          for d in result.cursor.description or []]
                 rows = result.fetchmany(MAX_MARKS + 1)
-        except OperationalError as error:
-            if "statement timeout" in str(error):
-                raise QueryTimeout("The database took too long to draw this chart; add a "
-                                   "filter or group by a coarser step.") from error
-            raise QueryFailed("The database could not be reached; try again in a "
-                              "moment.") from error
-        except DBAPIError as error:
-            raise QueryFailed("The database could not draw this chart with these "
-                              "columns; choose other columns or remove a filter.") from error
+        except DBAPIError as error:  # down, too slow, refused: the source's own sentence
+            raise problems.translate(error, engine.url,
+                                     timeout_s=get_settings().query_timeout_s) from None
         if not rows:  # no values to tell the types: the columns' own types say them
             return pd.DataFrame({n: pd.Series(dtype=t) for n, t in zip(names, types,
                                                                        strict=True)})

@@ -16,13 +16,7 @@ from services.sources import catalog, door
 from services.sources.catalog import SourceInput
 from tests.app.helpers import all_text, as_read, open_page, sign_in
 from tests.factories import make_admin, make_user
-from tests.live_source import LiveSource, add_reader_source, make_live_source
-from tests.postgres_server import PostgresServer
-
-
-@pytest.fixture(scope="module")
-def live(postgres_server: PostgresServer) -> LiveSource:
-    return make_live_source(postgres_server)
+from tests.live_source import LiveSource, add_reader_source
 
 
 @pytest.fixture

@@ -17,17 +17,11 @@ from tests.app.helpers import all_text, as_read, open_page, sign_in
 from tests.app.test_ask_page import _bars
 from tests.factories import make_admin
 from tests.fakes.claude_server import FakeClaude, point_claude_at
-from tests.live_source import LiveSource, add_reader_source, make_live_source
-from tests.postgres_server import PostgresServer
+from tests.live_source import LiveSource, add_reader_source
 
 PAGE = "pages/ask.py"
 COUNT_SQL = ('SELECT "species", count(*) AS "Penguins" FROM "penguins" '
              'GROUP BY "species" ORDER BY "species"')
-
-
-@pytest.fixture(scope="module")
-def live(postgres_server: PostgresServer) -> LiveSource:
-    return make_live_source(postgres_server)
 
 
 @pytest.fixture

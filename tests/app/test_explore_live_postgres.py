@@ -22,16 +22,10 @@ from services.store.db import session_scope
 from services.store.models import DataSource, utcnow
 from tests.app.helpers import all_text, as_read, open_page, sign_in
 from tests.factories import make_admin, make_user
-from tests.live_source import LiveSource, add_reader_source, make_live_source
-from tests.postgres_server import PostgresServer
+from tests.live_source import LiveSource, add_reader_source
 
 PAGE = "pages/explore.py"
 SPECIES = ChartSpec(chart_type="bar", x="species", agg="count")
-
-
-@pytest.fixture(scope="module")
-def live(postgres_server: PostgresServer) -> LiveSource:
-    return make_live_source(postgres_server)
 
 
 @pytest.fixture

@@ -11,13 +11,7 @@ from services.data import live_datasets
 from services.sources import door
 from tests.app.helpers import all_text, as_read, open_page, sign_in
 from tests.factories import make_admin
-from tests.live_source import LiveSource, add_reader_source, make_live_source
-from tests.postgres_server import PostgresServer
-
-
-@pytest.fixture(scope="module")
-def live(postgres_server: PostgresServer) -> LiveSource:
-    return make_live_source(postgres_server)
+from tests.live_source import LiveSource, add_reader_source
 
 
 @pytest.fixture(autouse=True)

@@ -2,7 +2,6 @@
 the numbers saved with it and says where they were read and when; its dataset is listed
 where it lives, with no version."""
 
-import pytest
 
 from services.charts.spec import ChartSpec
 from services.data import datasets, live_datasets
@@ -11,14 +10,8 @@ from services.research.items import ItemInput
 from services.sources import door
 from tests.app.helpers import all_text, as_read, open_page, sign_in
 from tests.factories import make_admin
-from tests.live_source import LiveSource, add_reader_source, make_live_source
-from tests.postgres_server import PostgresServer
+from tests.live_source import LiveSource, add_reader_source
 from tests.unit.reports.test_live_item_exports_postgres import save_live_chart
-
-
-@pytest.fixture(scope="module")
-def live(postgres_server: PostgresServer) -> LiveSource:
-    return make_live_source(postgres_server)
 
 
 def test_an_item_with_a_live_chart_says_where_its_numbers_were_read(live: LiveSource) -> None:

@@ -2,20 +2,13 @@
 PostgreSQL in one sentence (changing nothing), warns about a user that can write, adds a
 source and lists it, and never shows the password again."""
 
-import pytest
 from sqlalchemy import select
 
 from services.store.db import session_scope
 from services.store.models import DataSource
 from tests.app.helpers import all_text, as_read, button, open_page, sign_in
 from tests.factories import make_admin
-from tests.live_source import LiveSource, make_live_source
-from tests.postgres_server import PostgresServer
-
-
-@pytest.fixture(scope="module")
-def live(postgres_server: PostgresServer) -> LiveSource:
-    return make_live_source(postgres_server)
+from tests.live_source import LiveSource
 
 
 def _fill(at, live: LiveSource, user: str, password: str) -> None:  # noqa: ANN001 - AppTest

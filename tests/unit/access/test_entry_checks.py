@@ -93,6 +93,8 @@ def _viewer_calls(tmp_path: Path) -> dict[str, Callable[[UserView], Any]]:
         "datasets.create_from_upload": lambda u: datasets.create_from_upload(
             u, tmp_path / "x.csv", original_name="x.csv"),
         "datasets.create_from_sample": lambda u: datasets.create_from_sample(u, "tips"),
+        "datasets.create_from_copy": lambda u: datasets.create_from_copy(
+            u, tmp_path / "x.parquet", name="x", source="snapshot", description=""),
         "datasets.reread_original": lambda u: datasets.reread_original(u, 1, ReadOptions()),
         "datasets.find_identical_upload": lambda u: datasets.find_identical_upload(
             u, tmp_path / "x.csv"),

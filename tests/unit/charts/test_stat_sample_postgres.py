@@ -20,13 +20,7 @@ from services.sources import door
 from services.store.db import session_scope
 from services.store.models import DataSource, utcnow
 from tests.factories import make_admin
-from tests.live_source import LiveSource, add_reader_source, make_live_source
-from tests.postgres_server import PostgresServer
-
-
-@pytest.fixture(scope="module")
-def live(postgres_server: PostgresServer) -> LiveSource:
-    return make_live_source(postgres_server)
+from tests.live_source import LiveSource, add_reader_source
 
 
 @pytest.fixture

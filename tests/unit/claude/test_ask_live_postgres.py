@@ -21,8 +21,7 @@ from services.store.db import session_scope
 from services.store.models import DataSource, utcnow
 from tests.factories import make_admin
 from tests.fakes.claude_server import FakeClaude
-from tests.live_source import LiveSource, add_reader_source, make_live_source
-from tests.postgres_server import PostgresServer
+from tests.live_source import LiveSource, add_reader_source
 
 pytestmark = pytest.mark.usefixtures("claude_at_fake")
 
@@ -33,11 +32,6 @@ COUNT_SQL = ('SELECT "species", count(*) AS "Penguins" FROM "penguins" '
 def _plan(sql: str, chart: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"when_tools": True, "tool_use": {"name": "run_sql", "input": {
         "sql": sql, "chart": chart, "explanation": "Counts the penguins."}}}
-
-
-@pytest.fixture(scope="module")
-def live(postgres_server: PostgresServer) -> LiveSource:
-    return make_live_source(postgres_server)
 
 
 @pytest.fixture

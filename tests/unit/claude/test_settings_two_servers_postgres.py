@@ -39,7 +39,10 @@ for _ in sys.stdin:  # one reading per line asked, as a page rerun would read
 # Screens that keep something for a while: each keeps what never comes from the store
 # (Claude's model list) or is keyed by the store's state (research.py's `list_state`).
 TTL_CACHES_ALLOWED = {"components/claude_admin.py": 1, "pages/prompt_lab.py": 1,
-                      "pages/research.py": 1}
+                      "pages/research.py": 1,
+                      # not the store's data: a data source's own tables, read where they live
+                      # (the pages say when they were read, and "Read again" reads now)
+                      "components/add_from_database.py": 2, "components/explore_data.py": 1}
 
 
 def _read(server: subprocess.Popen) -> dict:

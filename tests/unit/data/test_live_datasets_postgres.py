@@ -14,13 +14,7 @@ from services.errors import InvalidInput, NotFound, PermissionDenied
 from services.sources import catalog, door
 from services.sources.catalog import SourceView
 from tests.factories import make_admin, make_user
-from tests.live_source import LiveSource, add_reader_source, make_live_source
-from tests.postgres_server import PostgresServer
-
-
-@pytest.fixture(scope="module")
-def live(postgres_server: PostgresServer) -> LiveSource:
-    return make_live_source(postgres_server)
+from tests.live_source import LiveSource, add_reader_source
 
 
 @pytest.fixture

@@ -27,18 +27,12 @@ from services.research.items import ItemInput
 from services.research.saved_insights import NewInsight
 from services.sources import door
 from tests.factories import make_admin, make_user
-from tests.live_source import LiveSource, add_reader_source, make_live_source
-from tests.postgres_server import PostgresServer
+from tests.live_source import LiveSource, add_reader_source
 from tests.unit.reports.test_exports import PNG, _printed, _run
 
 ANSWER_SQL = ("SELECT species, COUNT(*) AS penguins, AVG(body_mass_g) AS mean_mass\n"
               "FROM penguins\nGROUP BY species\nORDER BY species")
 WHERE = "from public.penguins in warehouse, read "
-
-
-@pytest.fixture(scope="module")
-def live(postgres_server: PostgresServer) -> LiveSource:
-    return make_live_source(postgres_server)
 
 
 @dataclass

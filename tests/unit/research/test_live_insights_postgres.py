@@ -20,15 +20,9 @@ from services.research.items import ItemInput
 from services.research.saved_insights import NewInsight, live_facts
 from services.sources import door
 from tests.factories import make_admin
-from tests.live_source import LiveSource, add_reader_source, make_live_source
-from tests.postgres_server import PostgresServer
+from tests.live_source import LiveSource, add_reader_source
 
 READ_AT = datetime(2026, 12, 6, 9, 30)
-
-
-@pytest.fixture(scope="module")
-def live(postgres_server: PostgresServer) -> LiveSource:
-    return make_live_source(postgres_server)
 
 
 @pytest.fixture

@@ -28,13 +28,8 @@ from services.sources.check import check_connection
 from services.store.db import session_scope
 from services.store.models import DataSource
 from tests.factories import make_admin, make_user
-from tests.live_source import LiveSource, make_live_source
+from tests.live_source import LiveSource
 from tests.postgres_server import PostgresServer
-
-
-@pytest.fixture(scope="module")
-def live(postgres_server: PostgresServer) -> LiveSource:
-    return make_live_source(postgres_server)
 
 
 @pytest.fixture
