@@ -24,8 +24,11 @@ st.title("Admin")
 show_flash()  # what the last change did (it reran the page)
 if (secrets_problem := secrets_file_problem()) is not None:
     st.warning(escape_markdown(secrets_problem), icon=":material/key_off:")
+# A key keeps the open tab when a message above the tabs comes and goes: without one, adding
+# a data source (its message shows above) would jump back to the People tab.
 people_tab, audit_tab, claude_tab, sources_tab, health_tab = st.tabs(
-    ["People", "Audit log", "Claude", "Data sources", "Health"])
+    ["People", "Audit log", "Claude", "Data sources", "Health"], key="admin_tab",
+    on_change="rerun")
 
 with people_tab, friendly_errors("admin_people"):
     accounts = users.list_users(user)
