@@ -221,12 +221,14 @@ def _snapshot(page: Page) -> None:
     _press_until(page, page.get_by_role("button", name="Take a snapshot"), ready)
     expect(page.get_by_text("a snapshot of 344 rows and 8 columns")).to_be_visible()
     expect(page.get_by_role("link", name="Open “penguins (snapshot)”")).to_be_visible()
+    page.mouse.move(0, 0)  # the button's tooltip would cover the page's first lines
     shoot(page, "live_06_snapshot")
     page.get_by_role("link", name="Open “penguins (snapshot)”").click()
     wait_ready(page)
     rows = page.get_by_test_id("stMetric").filter(
         has=page.get_by_test_id("stMetricLabel").get_by_text("Rows", exact=True))
     expect(rows.get_by_test_id("stMetricValue")).to_have_text("344")
+    expect(page.get_by_text("A copy of public.penguins in warehouse, taken ")).to_be_visible()
     shoot(page, "live_07_snapshot_dataset")
 
 
