@@ -13,9 +13,13 @@ from services.sources import catalog
 from services.sources.catalog import SourceInput
 from services.sources.check import ConnectionCheck, check_connection
 
-FIELDS = ("sources_new_name", "sources_new_url", "sources_new_host", "sources_new_port",
-          "sources_new_database", "sources_new_user", "sources_new_password",
-          "sources_new_schemas")
+# The add form's fields and what they hold when empty. The form is emptied by setting these
+# values before it is drawn: removing a field's state only resets it on the server, and the
+# browser would keep showing what was typed (the password too).
+FIELDS = {"sources_new_name": "", "sources_new_url": "", "sources_new_host": "",
+          "sources_new_port": "5432", "sources_new_database": "", "sources_new_user": "",
+          "sources_new_password": "", "sources_new_schemas": "public"}
+EMPTY_FORM = "sources_new_empty"
 
 
 def _listing(user: UserView) -> list[catalog.SourceView]:
@@ -49,6 +53,10 @@ def _said(checked: ConnectionCheck) -> None:
 
 def _add_form(user: UserView) -> None:
     st.subheader("Add a data source")
+    for field, empty in FIELDS.items():
+        if st.session_state.get(EMPTY_FORM) or field not in st.session_state:
+            st.session_state[field] = empty
+    st.session_state.pop(EMPTY_FORM, None)
     with st.form("sources_new", clear_on_submit=False):
         name = st.text_input("Name", max_chars=200, key="sources_new_name",
                              help="The name people see when they pick it, e.g. warehouse.")
@@ -58,7 +66,7 @@ def _add_form(user: UserView) -> None:
                                  "host, port, database and user below.")
         host_column, port_column = st.columns([3, 1])
         host = host_column.text_input("Host", key="sources_new_host")
-        port = port_column.text_input("Port", value="5432", key="sources_new_port")
+        port = port_column.text_input("Port", key="sources_new_port")
         database_column, user_column = st.columns(2)
         database = database_column.text_input("Database", key="sources_new_database")
         username = user_column.text_input(
@@ -66,8 +74,8 @@ def _add_form(user: UserView) -> None:
             help="Make a user that may only read (GRANT SELECT): the test warns otherwise.")
         password = st.text_input("Password", type="password", key="sources_new_password",
                                  help="Stored encrypted; never shown again.")
-        schemas = st.text_input("Schemas that may be read", value="public",
-                                key="sources_new_schemas", help="Separated by commas.")
+        schemas = st.text_input("Schemas that may be read", key="sources_new_schemas",
+                                help="Separated by commas.")
         test_column, add_column = st.columns(2)
         test = test_column.form_submit_button("Test connection")
         add = add_column.form_submit_button("Add source", type="primary")
@@ -85,8 +93,7 @@ def _add_form(user: UserView) -> None:
         added = catalog.add_source(user, new)
         flash(f"Data source “{added.name}” added: {added.where}. {checked.message} "
               f"{checked.warning}".strip())
-        for field in FIELDS:  # an empty form for the next one; the password must not stay
-            st.session_state.pop(field, None)
+        st.session_state[EMPTY_FORM] = True  # for the next one; the password must not stay
         st.rerun()
 
 

@@ -17,15 +17,22 @@ from services.access.users import NewUser
 from services.settings import get_settings, secrets_file_problem
 
 user = require_page("admin")
-NEW_PERSON_FIELDS = ("admin_new_name", "admin_new_username", "admin_new_email", "admin_new_role",
-                     "admin_new_password")
+# The "Add a person" fields and what they hold when empty. The form is emptied by setting
+# these before it is drawn: removing a field's state resets it on the server only, and the
+# browser would keep showing what was typed (the first password too).
+NEW_PERSON_FIELDS = {"admin_new_name": "", "admin_new_username": "", "admin_new_email": "",
+                     "admin_new_role": Role.ANALYST, "admin_new_password": ""}
+EMPTY_PERSON_FORM = "admin_new_empty"
 
 st.title("Admin")
 show_flash()  # what the last change did (it reran the page)
 if (secrets_problem := secrets_file_problem()) is not None:
     st.warning(escape_markdown(secrets_problem), icon=":material/key_off:")
+# A key keeps the open tab when a message above the tabs comes and goes: without one, adding
+# a data source (its message shows above) would jump back to the People tab.
 people_tab, audit_tab, claude_tab, sources_tab, health_tab = st.tabs(
-    ["People", "Audit log", "Claude", "Data sources", "Health"])
+    ["People", "Audit log", "Claude", "Data sources", "Health"], key="admin_tab",
+    on_change="rerun")
 
 with people_tab, friendly_errors("admin_people"):
     accounts = users.list_users(user)
@@ -47,6 +54,10 @@ with people_tab, friendly_errors("admin_people"):
     add_column, manage_column = st.columns(2, gap="large")
     with add_column:
         st.subheader("Add a person")
+        for field, empty in NEW_PERSON_FIELDS.items():
+            if st.session_state.get(EMPTY_PERSON_FORM) or field not in st.session_state:
+                st.session_state[field] = empty
+        st.session_state.pop(EMPTY_PERSON_FORM, None)
         with st.form("admin_new_user", clear_on_submit=False):
             name = st.text_input("Name", max_chars=200, key="admin_new_name")
             username = st.text_input("Username", help=f"{users.USERNAME_RULE}.", max_chars=64,
@@ -55,7 +66,6 @@ with people_tab, friendly_errors("admin_people"):
             role = st.selectbox(
                 "Role",
                 list(Role),
-                index=1,
                 format_func=lambda r: ROLE_LABELS[r],
                 help="What this person may do. You can change it later.",
                 key="admin_new_role",
@@ -74,8 +84,8 @@ with people_tab, friendly_errors("admin_people"):
                 )
                 users.create_user(user, new_user)
                 flash(f"{new_user.name} can now sign in as “{new_user.username}”.")
-                for field in NEW_PERSON_FIELDS:  # an empty form for the next person; the
-                    st.session_state.pop(field, None)  # password must not stay on screen
+                # an empty form for the next person; the password must not stay on screen
+                st.session_state[EMPTY_PERSON_FORM] = True
                 st.rerun()
 
     with manage_column:

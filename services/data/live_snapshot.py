@@ -26,7 +26,7 @@ from sqlalchemy.pool import PoolProxiedConnection
 
 from services.access.permissions import require
 from services.access.users import UserView
-from services.data import datasets, live_datasets, uploads
+from services.data import datasets, display_text, live_datasets, uploads
 from services.data.datasets import DatasetView
 from services.errors import InvalidInput
 from services.labels import clean_label
@@ -127,7 +127,8 @@ def _snapshot(actor: UserView, source: SourceView, query: str, *, name: str, pla
     try:
         path = folder / FILE_NAME
         copied = _stream_to_parquet(source, query, path, max_rows=max_rows, max_bytes=max_bytes)
-        stamp = f"{taken:%Y-%m-%d %H:%M} UTC"
+        # as dates are written everywhere else on screen ("6 Dec 2026 11:28"), not ISO
+        stamp = f"{display_text.moment(taken, with_time=True, seconds=False)} UTC"
         return datasets.create_from_copy(
             actor, path, name=title, source=f"snapshot of {place} at {stamp}",
             description=f"A copy of {place}, taken {stamp}."

@@ -55,6 +55,8 @@ def test_first_run_journey(server: Server, page: Page) -> None:
     page.get_by_role("button", name="Add person").click()
     wait_ready(page)
     expect(page.locator("td[role=gridcell]", has_text="vic").first).to_be_attached()
+    expect(field(page, "First password")).to_have_value("")  # not kept on screen
+    expect(field(page, "Username")).to_have_value("")  # an empty form for the next person
     shoot(page, "04_admin")
     assert_accessible(page, "admin")
 

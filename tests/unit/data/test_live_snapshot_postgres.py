@@ -1,6 +1,7 @@
 """Snapshots (issue 21): a data source's table, a checked query or a live dataset copied into
 a normal dataset (one Parquet version, read by the usual ingest), on a real PostgreSQL."""
 
+import re
 from collections.abc import Iterator
 
 import duckdb
@@ -94,6 +95,9 @@ def test_a_query_snapshot_is_checked_and_copies_its_answer(
     assert datasets.get_version(admin, made.id).source.startswith(
         "snapshot of a query on warehouse at ")
     assert made.description.startswith("A copy of a query on warehouse, taken ")
+    # the time as people write it, e.g. "taken 6 Dec 2026 11:28 UTC."
+    assert re.search(r", taken \d{1,2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2} UTC\. ",
+                     made.description), made.description
     assert made.description.endswith(" The query: SELECT species, count(*) AS n, "
                                       "avg(bill_length_mm) AS bill FROM penguins WHERE island "
                                       "LIKE 'B%' GROUP BY species ORDER BY species")
