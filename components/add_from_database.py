@@ -23,7 +23,6 @@ from services.store.models import utcnow
 
 TABLE = "A table or view"
 QUERY = "The answer of a query"
-ROWS_ELSEWHERE = "rows are counted in the database"
 
 
 @st.cache_data(ttl=60, show_spinner=False)

@@ -6,6 +6,7 @@ from components.feedback import friendly_errors
 from components.text import escape_markdown, when
 from services.access import api_tokens
 from services.access.users import UserView
+from services.data.display_text import counted
 
 EXPIRY_CHOICES: dict[str, int | None] = {
     "Never": None, "After 30 days": 30, "After 90 days": 90, "After a year": 365,
@@ -57,8 +58,9 @@ def _token_list(user: UserView, *, key: str) -> None:
 def show_for_admin(admin: UserView, username: str, *, key: str = "admin_tokens") -> None:
     """On the Admin page: how many API tokens a person has, and revoking them all."""
     active = [t for t in api_tokens.list_tokens(admin, username) if t.is_active]
-    st.caption(f"{username} has {len(active)} active API token(s).")
+    st.caption(f"{username} has {counted(len(active), 'active API token')}.")
     if active and st.button(f"Revoke every API token of {username}", key=f"{key}_{username}"):
         with friendly_errors(key):
             count = api_tokens.revoke_all(admin, username)
-            st.success(f"{count} API token(s) of {username} no longer work.")
+            st.success(f"{counted(count, 'API token')} of {username} "
+                       f"{'no longer works' if count == 1 else 'no longer work'}.")

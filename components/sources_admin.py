@@ -25,8 +25,8 @@ EMPTY_FORM = "sources_new_empty"
 def _listing(user: UserView) -> list[catalog.SourceView]:
     sources = catalog.list_sources(user)
     if not sources:
-        st.info("No data sources yet. Add a database below, or define one as "
-                "[connections.NAME] in the secrets file.", icon=":material/lightbulb:")
+        st.info("No data sources yet. Add a database below (whoever runs the server can also "
+                "list databases in its secrets file).", icon=":material/lightbulb:")
         return sources
     tables.dataframe(pd.DataFrame({
         "Name": [s.name for s in sources],
@@ -37,8 +37,7 @@ def _listing(user: UserView) -> list[catalog.SourceView]:
     }), hide_index=True,
         column_config={"Added": st.column_config.DatetimeColumn(format="D MMM YYYY")})
     st.caption("Passwords are stored encrypted and never shown again. Sources added by "
-               "“secrets file” come from [connections.NAME] in the secrets file; change "
-               "them there.")
+               "“secrets file” are listed in the server's secrets file; change them there.")
     return sources
 
 

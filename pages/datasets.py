@@ -160,9 +160,7 @@ with friendly_errors("datasets_list"):
             if dataset.description:
                 title_column.caption(escape_markdown(dataset.description[:160]))
             if dataset.is_live:  # no versions, no file: its rows are where it lives
-                facts_column.markdown(escape_markdown(
-                    f"{add_from_database.where_words(dataset)} · "
-                    f"{add_from_database.ROWS_ELSEWHERE}"))
+                facts_column.markdown(escape_markdown(add_from_database.where_words(dataset)))
             else:
                 facts_column.markdown(
                     f"{number(dataset.rows)} rows · {number(dataset.columns)} columns · "

@@ -53,7 +53,7 @@ def create_live_dataset(actor: UserView, source_id: int, schema: str, table: str
                            "data source may read.")
     title = clean_label(name.strip() or table, what="dataset name", limit=datasets.MAX_NAME)
     with session_scope(write=True) as session:
-        row = Dataset(name=title, description=f"Reads {schema}.{table} in {source.name}.",
+        row = Dataset(name=title, description="",  # where it lives is shown beside it
                       owner=actor.username, visibility=dataset_access.PRIVATE,
                       current_version=0, created_at=utcnow(), updated_at=utcnow())
         session.add(row)

@@ -50,8 +50,7 @@ def test_browse_then_add_live_and_as_snapshot(admin: UserView, live: LiveSource)
     assert not at.exception
     text = all_text(at)
     assert "“penguins” is added: it reads public.penguins in warehouse where it lives." in text
-    assert ("Lives in public.penguins in warehouse · not read yet · rows are counted in the "
-            "database") in text
+    assert "Lives in public.penguins in warehouse · not read yet" in text
     assert "0 rows" not in text and "0 versions" not in text
 
     at.text_input(key="datasets_db_name").input("Penguins copy")
