@@ -25,10 +25,12 @@ STATUS_COLORS = {"idea": "blue", "active": "orange", "done": "green", "archived"
 
 
 @st.cache_resource(max_entries=500, show_spinner=False)
-def cached_draw(insight_id: int, is_data_gone: bool, _card: InsightCard) -> DrawnInsight:
+def cached_draw(insight_id: int, saved_at: str, is_data_gone: bool, _card: InsightCard,
+                ) -> DrawnInsight:
     """Insights never change once saved, so each is drawn once (per data-gone state). A
     resource cache hands out the same figure without copying it (unpickling a plotly figure
-    costs ~70 ms); nothing on the page changes the figure or its table."""
+    costs ~70 ms); nothing on the page changes the figure or its table. The saving time is
+    in the key too: a restored or new store numbers its insights from 1 again."""
     return draw(_card)
 
 
@@ -206,7 +208,7 @@ def _remove(item: ItemDetail, insight_id: int, title: str) -> None:
 
 
 def _insight(item: ItemDetail, card: InsightCard, total: int) -> None:
-    drawn = cached_draw(card.id, card.is_data_gone, card)
+    drawn = cached_draw(card.id, card.created_at.isoformat(), card.is_data_gone, card)
     with st.container(border=True):
         st.subheader(escape_markdown(card.title))
         kind = "Answer from Ask" if card.kind == "answer" else "Chart from Explore"
