@@ -104,8 +104,12 @@ def test_a_kill_loses_only_the_calls_in_flight_and_usage_has_every_answer(
     assert jobs.progress(admin, job.id).done == units
     assert set(sent) == {f"Item {n}" for n in range(units)}
     again = {label for label, times in sent.items() if times > 1}
-    assert again == in_flight and max(sent.values()) <= 2  # only calls in flight went again
-    assert usage.monthly_usage("ada").calls == sum(sent.values()) - len(in_flight)
+    # A call sent in the kill's last instant may reach the fake's log after `sent_before` was
+    # read, so the outcome is asserted, not the snapshot: every call in flight went again, no
+    # answered call did, and no more than could be in flight.
+    assert in_flight <= again and again.isdisjoint(answered) and len(again) <= concurrency
+    assert max(sent.values()) <= 2
+    assert usage.monthly_usage("ada").calls == sum(sent.values()) - len(again)
 
 
 @pytest.fixture(autouse=True)
