@@ -16,6 +16,10 @@ from services.settings import get_settings
 from services.sources import problems
 from services.sources.catalog import SourceView, full_address
 
+# Connection pools, one per source and version of it, in this process only: a pool holds
+# sockets and cannot be shared. Nothing a team decides lives here — the sources themselves
+# are rows in the store, and a source changed on another server has a new `updated_at`, so
+# the next use here opens a new pool instead of the old one.
 _engines: dict[tuple[int, Any], Engine] = {}
 _lock = threading.Lock()
 
