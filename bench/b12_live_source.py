@@ -14,12 +14,9 @@ Generating the table is not timed.
 """
 
 import os
-import shutil
 import statistics
-import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
@@ -34,7 +31,7 @@ from services.data.live_datasets import LiveTarget
 from services.settings import reset_settings_cache
 from services.sources import catalog, door
 from services.sources.catalog import SourceInput
-from tests.postgres_server import PG_BIN, PostgresServer, _run, _start
+from tests.postgres_server import PostgresServer, throwaway_cluster
 
 ROWS = int(os.environ.get("B12_ROWS", "10000000"))
 REPEATS = max(5, int(os.environ.get("B12_REPEATS", "7")))
@@ -68,27 +65,6 @@ SELECT DATE '2022-01-01' + (i % 1461) AS day,
        round((random() * 500)::numeric, 2) AS amount,
        1 + floor(random() * 20)::int AS quantity
 FROM generate_series(1, {rows}) AS i"""
-
-
-@contextmanager
-def throwaway_postgres() -> Iterator[PostgresServer]:
-    """A PostgreSQL 15 cluster of its own (tests/postgres_server.py's way), removed after;
-    in the system's temporary folder, which the `postgres` user can reach."""
-    folder = Path(tempfile.mkdtemp(prefix="b12-postgres-"))
-    if os.geteuid() == 0:  # PostgreSQL runs as `postgres` and must own its folder
-        shutil.chown(folder, "postgres", "postgres")
-    started = False
-    try:
-        _run([str(PG_BIN / "initdb"), "-D", str(folder / "data"), "-U", "postgres",
-              "--auth=trust", "-E", "UTF8", "--no-sync", "--no-instructions"])
-        server = PostgresServer(folder=folder, port=_start(folder))
-        started = True
-        yield server
-    finally:
-        if started:
-            _run([str(PG_BIN / "pg_ctl"), "-D", str(folder / "data"), "-m", "immediate",
-                  "-w", "stop"])
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def make_sales(server: PostgresServer, rows: int) -> float:
@@ -183,7 +159,7 @@ def run(work_dir: Path) -> dict[str, dict]:
         os.environ[name] = "600"  # a loaded machine must not cut it
     reset_settings_cache()
     try:
-        with throwaway_postgres() as server:
+        with throwaway_cluster(prefix="b12-postgres-") as server:
             return measure(server, make_sales(server, ROWS))
     finally:
         door.dispose_engines()

@@ -14,6 +14,7 @@ import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,13 +86,12 @@ def _migrate_template(server: PostgresServer) -> None:
         engine.dispose()  # a template must have no open connections
 
 
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[PostgresServer]:
-    if not (PG_BIN / "initdb").exists():
-        pytest.fail(f"PostgreSQL 15 is not installed (no {PG_BIN / 'initdb'}); the "
-                    "PostgreSQL tests need the postgresql-15 package.")
-    folder = Path(tempfile.mkdtemp(prefix="rd-postgres-"))
-    if os.geteuid() == 0:
+@contextmanager
+def throwaway_cluster(prefix: str = "rd-postgres-") -> Iterator[PostgresServer]:
+    """A PostgreSQL 15 cluster of its own on a free loopback port, in the system's temporary
+    folder (which the `postgres` user can reach), stopped and removed afterwards."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    if os.geteuid() == 0:  # PostgreSQL runs as `postgres` and must own its folder
         shutil.chown(folder, "postgres", "postgres")
     started = False
     try:
@@ -99,13 +99,22 @@ def postgres_server() -> Iterator[PostgresServer]:
               "--auth=trust", "-E", "UTF8", "--no-sync", "--no-instructions"])
         server = PostgresServer(folder=folder, port=_start(folder))
         started = True
-        _migrate_template(server)
         yield server
     finally:
         if started:
             _run([str(PG_BIN / "pg_ctl"), "-D", str(folder / "data"), "-m", "immediate",
                   "-w", "stop"])
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    if not (PG_BIN / "initdb").exists():
+        pytest.fail(f"PostgreSQL 15 is not installed (no {PG_BIN / 'initdb'}); the "
+                    "PostgreSQL tests need the postgresql-15 package.")
+    with throwaway_cluster() as server:
+        _migrate_template(server)
+        yield server
 
 
 def new_database(server: PostgresServer, *, migrated: bool = True) -> str:
