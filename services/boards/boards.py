@@ -150,7 +150,7 @@ def create_board(actor: UserView, board: BoardInput) -> BoardView:
     row = Board(title=_title(board.title), description=_description(board.description),
                 visibility=_visibility(board.visibility), columns=_columns(board.columns),
                 owner=actor.username, layout_version=0)
-    with session_scope() as session:
+    with session_scope(write=True) as session:
         session.add(row)
         session.flush()
         return _view(session, actor, row)
@@ -164,7 +164,7 @@ def _locked(session: Session, actor: UserView, board_id: int) -> Board:
 
 
 def update_board(actor: UserView, board_id: int, changes: BoardChanges) -> BoardView:
-    with session_scope() as session:
+    with session_scope(write=True) as session:
         board = _locked(session, actor, board_id)
         if changes.title is not None:
             board.title = _title(changes.title)
@@ -178,7 +178,7 @@ def update_board(actor: UserView, board_id: int, changes: BoardChanges) -> Board
 
 
 def delete_board(actor: UserView, board_id: int) -> None:
-    with session_scope() as session:
+    with session_scope(write=True) as session:
         board = _locked(session, actor, board_id)
         session.execute(delete(BoardTile).where(BoardTile.board_id == board.id))
         session.execute(delete(SeenRow).where(SeenRow.board_id == board.id))
@@ -197,7 +197,7 @@ def _renumber(tiles: list[BoardTile]) -> list[int]:
 def add_tile(actor: UserView, board_id: int, tile: TileInput) -> TileView:
     """The tile goes last in reading order."""
     clean = clean_tile(actor, tile)  # reads the dataset before the board is locked
-    with session_scope() as session:
+    with session_scope(write=True) as session:
         board = _locked(session, actor, board_id)
         tiles = _tiles(session, board.id)
         _renumber(tiles)
@@ -219,7 +219,7 @@ def _tile_of(tiles: list[BoardTile], tile_id: int) -> BoardTile:
 
 def remove_tile(actor: UserView, board_id: int, tile_id: int) -> list[int]:
     """The remaining tiles' ids in reading order."""
-    with session_scope() as session:
+    with session_scope(write=True) as session:
         board = _locked(session, actor, board_id)
         tiles = _tiles(session, board.id)
         session.delete(_tile_of(tiles, tile_id))
@@ -229,7 +229,7 @@ def remove_tile(actor: UserView, board_id: int, tile_id: int) -> list[int]:
 def move_tile(actor: UserView, board_id: int, tile_id: int, direction: Direction) -> list[int]:
     """Left/right swap with the neighbour in reading order; up/down with the tile one row
     (the board's number of columns) earlier or later. At an edge nothing moves."""
-    with session_scope() as session:
+    with session_scope(write=True) as session:
         board = _locked(session, actor, board_id)
         tiles = _tiles(session, board.id)
         here = tiles.index(_tile_of(tiles, tile_id))
@@ -243,7 +243,7 @@ def move_tile(actor: UserView, board_id: int, tile_id: int, direction: Direction
 
 
 def set_width(actor: UserView, board_id: int, tile_id: int, width: int) -> TileView:
-    with session_scope() as session:
+    with session_scope(write=True) as session:
         board = _locked(session, actor, board_id)
         tile = _tile_of(_tiles(session, board.id), tile_id)
         tile.width = _width(width)

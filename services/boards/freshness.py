@@ -33,7 +33,7 @@ def _day(moment: datetime) -> str:
 def tile_versions(actor: UserView, board_id: int, *, mark_seen: bool = True) -> list[TileVersion]:
     """For each data tile: the version it draws and whether a fresh tile's data changed
     since this person last opened the board. Opening it (`mark_seen`) records what they saw."""
-    with session_scope() as session:
+    with session_scope(write=mark_seen) as session:
         board = board_access.require_read(actor, session.get(Board, board_id))
         tiles = session.scalars(select(BoardTile).where(BoardTile.board_id == board.id,
                                                         BoardTile.dataset_id.is_not(None))
