@@ -13,7 +13,7 @@ from services.store.db import dispose_engines
 from tests.factories import make_admin, make_user
 
 ROOT = Path(__file__).resolve().parents[3]
-TRIES = 8  # tiles each process adds, moving one after each
+TRIES = 12  # tiles each process adds, moving one after each
 CHILD = """
 import sys, time
 from pathlib import Path
@@ -28,10 +28,12 @@ get_engine()
 ready.touch()
 while not go.exists():
     time.sleep(0.005)
+places = []
 for n in range(tries):
     tile = boards.add_tile(actor, board_id, TileInput(kind="note", note=f"{name} {n}"))
+    places.append(tile.position)
     boards.move_tile(actor, board_id, tile.id, "up" if n % 2 else "left")
-print("done")
+print(" ".join(map(str, places)))
 """
 
 
@@ -50,9 +52,14 @@ def test_two_processes_adding_and_moving_tiles_lose_none(
         assert time.monotonic() < deadline and all(c.poll() is None for _, c in children)
         time.sleep(0.005)
     go.touch()
+    places: list[int] = []
     for _, child in children:
         out, err = child.communicate(timeout=120)
         assert child.returncode == 0, err
+        places += [int(p) for p in out.split()]
+    # Each new tile went to the end of the board as it stood: taking turns, no two shared a
+    # place.
+    assert sorted(places) == list(range(2 * TRIES))
     tiles = boards.get_board(ana, board.id).tiles
     assert sorted(t.note for t in tiles) == sorted(f"p{p} {n}" for p in range(2)
                                                    for n in range(TRIES))
