@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import or_
 
+from services.access import item_access
 from services.access.item_access import SHARED, OwnedItem
 from services.access.permissions import can, require
 from services.access.users import UserView
@@ -20,7 +21,8 @@ MSG_NOT_YOURS = "Only the board's owner or an admin can change it."
 
 
 def can_read(actor: UserView, board: OwnedItem | None) -> bool:
-    return board is not None and (board.owner == actor.username or board.visibility == SHARED)
+    """The read rule is the research items' one (owner, or shared with everyone)."""
+    return item_access.can_read(actor, board)
 
 
 def can_change(actor: UserView, board: OwnedItem | None) -> bool:

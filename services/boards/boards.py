@@ -196,6 +196,8 @@ def _renumber(tiles: list[BoardTile]) -> list[int]:
 
 def add_tile(actor: UserView, board_id: int, tile: TileInput) -> TileView:
     """The tile goes last in reading order."""
+    with session_scope() as session:  # refused before any dataset is read
+        board_access.require_change(actor, session.get(Board, board_id))
     clean = clean_tile(actor, tile)  # reads the dataset before the board is locked
     with session_scope(write=True) as session:
         board = _locked(session, actor, board_id)

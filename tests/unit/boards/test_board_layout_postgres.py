@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from services.boards import boards
-from services.boards.models import BoardInput, TileInput
+from services.boards.models import BoardInput
 from services.store.db import dispose_engines
 from tests.factories import make_admin, make_user
 

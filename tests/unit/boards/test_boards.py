@@ -167,3 +167,24 @@ def test_fresh_tile_says_its_version_and_what_changed_since_last_seen() -> None:
     assert [t.changed_since_seen for t in freshness.tile_versions(vic, board.id)] == [False,
                                                                                      False]
     assert freshness.tile_versions(ana, board.id)[0].changed_since_seen is False
+
+
+def test_a_viewer_or_stranger_is_refused_before_the_dataset_is_read(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    admin = make_admin()
+    ana = make_user(admin, "ana")
+    bob = make_user(admin, "bob")
+    vic = make_user(admin, "vic", Role.VIEWER)
+    tips = datasets.create_from_sample(ana, "tips")
+    board = boards.create_board(ana, BoardInput(title="Tips", visibility="shared"))
+
+    def no_reading(*_args: object) -> None:
+        raise AssertionError("the dataset was read before the refusal")
+
+    monkeypatch.setattr(boards, "dataset_columns", no_reading)
+    tile = TileInput(kind="chart", dataset_id=tips.id, spec=TIPS_BAR)
+    for who, error in ((vic, PermissionDenied), (bob, PermissionDenied)):
+        with pytest.raises(error):
+            boards.add_tile(who, board.id, tile)
+    with pytest.raises(NotFound):
+        boards.add_tile(bob, 999_999, tile)
