@@ -46,6 +46,8 @@ ACTION_ACCESS: dict[str, frozenset[Role]] = {
     # users are theirs to see); live datasets made from them follow dataset_access.
     "manage_sources": frozenset({Role.ADMIN}),
     "use_sources": frozenset({Role.ADMIN, Role.ANALYST}),  # pick one, browse it, add from it
+    # Boards: admins and analysts build them (see services.access.board_access for whose).
+    "build_boards": frozenset({Role.ADMIN, Role.ANALYST}),
 }
 
 

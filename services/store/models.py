@@ -397,3 +397,46 @@ class LiveTable(Base):
     schema_name: Mapped[str] = mapped_column(String(200))
     table_name: Mapped[str] = mapped_column(String(200))
     read_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class Board(Base):
+    __tablename__ = "boards"
+
+    id: Mapped[int] = sequence_id("boards_id_seq")
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    owner: Mapped[str] = mapped_column(String(64))
+    visibility: Mapped[str] = mapped_column(String(16), default="private")
+    columns: Mapped[int] = mapped_column(Integer, default=2)
+    # Goes up on every layout change: the UPDATE that bumps it is also the row lock that
+    # makes two editors of one board take turns.
+    layout_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class BoardTile(Base):
+    __tablename__ = "board_tiles"
+
+    id: Mapped[int] = sequence_id("board_tiles_id_seq")
+    board_id: Mapped[int] = mapped_column(Integer, index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    width: Mapped[int] = mapped_column(Integer, default=1)
+    kind: Mapped[str] = mapped_column(String(16))
+    dataset_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # None: the tile is fresh (draws the newest version); a number: pinned to that version.
+    dataset_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    spec: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class BoardView(Base):
+    """When one person last opened a board, and the dataset versions it showed them."""
+
+    __tablename__ = "board_views"
+
+    board_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    versions: Mapped[dict] = mapped_column(JSON, default=dict)

@@ -1,0 +1,1 @@
+"""Boards: dashboards of chart, number, table and note tiles (issue 22)."""
