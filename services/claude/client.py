@@ -26,6 +26,7 @@ import anthropic
 import httpx2
 from pydantic import BaseModel, Field, ValidationError
 
+from services.claude import caching
 from services.errors import ClaudeUnavailable
 from services.settings import Settings, get_settings
 
@@ -206,13 +207,16 @@ def complete_text(messages: list[Message], *, system: str, feature: str, user: s
 def structured(messages: list[Message], *, system: str, tool_name: str,
                schema_model: type[M], feature: str, user: str, model: str | None = None,
                on_usage: UsageSink | None = None, tool_description: str = "",
-               max_tokens: int | None = None) -> M:
-    """Forces one tool call whose input follows `schema_model`; returns it validated."""
+               max_tokens: int | None = None, cache: bool = False) -> M:
+    """Forces one tool call whose input follows `schema_model`; returns it validated.
+    `cache` marks the tools + system and the conversation as cached prefixes."""
     call = _Call(user=user, feature=feature, model=model, on_usage=on_usage)
     tool = {"name": tool_name, "description": tool_description or schema_model.__doc__ or "",
             "input_schema": schema_model.model_json_schema()}
     params = call.params(messages, system=system, max_tokens=max_tokens, tools=[tool],
                          tool_choice={"type": "tool", "name": tool_name})
+    if cache:
+        params = caching.mark_conversation(params)
     message = call.run(lambda: call.client.messages.create(**params), finish=False)
     blocks = [b for b in message.content if b.type == "tool_use" and b.name == tool_name]
     if not blocks:
