@@ -44,7 +44,7 @@ def mark_conversation(params: dict[str, Any]) -> dict[str, Any]:
 
 def _marked_message(message: dict[str, Any]) -> dict[str, Any]:
     content = message["content"]
-    blocks = ([{"type": "text", "text": content}] if isinstance(content, str)
+    blocks: list[dict[str, Any]] = ([{"type": "text", "text": content}] if isinstance(content, str)
               else [dict(b) for b in content])
     blocks[-1] = {**blocks[-1], "cache_control": EPHEMERAL}
     return {**message, "content": blocks}
