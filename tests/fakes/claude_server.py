@@ -174,7 +174,8 @@ def count_input_tokens(body: dict[str, Any]) -> int:
 MAX_BREAKPOINTS = 4
 LOOKBACK_BLOCKS = 20  # the API checks this many blocks before a breakpoint for a hit
 CACHE_TTL_S = {"5m": 300.0, "1h": 3600.0}
-_MIN_CACHEABLE = {"claude-opus-4": 4096, "claude-sonnet-4-6": 2048, "claude-haiku-4-5": 4096}
+_MIN_CACHEABLE = {"claude-opus-4-5": 4096, "claude-opus-4-6": 4096, "claude-opus-4-7": 4096,
+                  "claude-sonnet-4-6": 2048, "claude-haiku-4-5": 4096}
 
 
 def min_cacheable_tokens(model: str) -> int:
@@ -216,8 +217,10 @@ class PromptCache:
         """Usage for one request: cached reads, cache writes (by time to live), the rest."""
         model = str(body.get("model", ""))
         blocks = prompt_blocks(body)
-        total = count_input_tokens(body)
         marks = [i for i, b in enumerate(blocks) if b.get("cache_control")]
+        if not marks:
+            return {}  # counted exactly as before caching existed
+        total = _prefix_tokens(model, blocks)  # the same counter as the prefixes below
         now = self.now()
         key = lambda i: _prefix_key(model, blocks[: i + 1])  # noqa: E731 - local shorthand
         read_end = -1
