@@ -208,7 +208,7 @@ def _request_plan(messages: list[dict[str, Any]], tables: Sequence[AskTable], *,
         messages, system=prompts.plan_system(schema_payload(tables, send_samples=send_samples),
                                              live=any(t.live is not None for t in tables)),
         tool_name=prompts.SQL_TOOL, schema_model=PlanReply, feature=FEATURE_PLAN, user=user,
-        model=model, on_usage=on_usage)
+        model=model, on_usage=on_usage, cache=True)
     return SqlPlan(sql=reply.sql, chart=_chart_or_none(reply.chart),
                    explanation=reply.explanation.strip())
 

@@ -26,6 +26,7 @@ import anthropic
 import httpx2
 from pydantic import BaseModel, Field, ValidationError
 
+from services.claude import caching
 from services.errors import ClaudeUnavailable
 from services.settings import Settings, get_settings
 
@@ -82,6 +83,7 @@ class CallUsage(BaseModel):
     output_tokens: int = 0
     cache_read_tokens: int = 0
     cache_write_tokens: int = 0
+    cache_write_1h_tokens: int = 0  # the part of cache_write_tokens kept for an hour
     latency_ms: float = 0.0
     status: Literal["succeeded", "failed", "cancelled"] = "succeeded"
     error: str | None = None
@@ -164,16 +166,26 @@ def is_configured() -> bool:
 
 
 def estimate_cost(model: str, usage: CallUsage, settings: Settings | None = None) -> float | None:
-    """US$ estimate from the price table (per million tokens); None for an unknown model."""
+    """US$ estimate from the price table (per million tokens); None for an unknown model.
+    Cache reads and 5-minute writes have their own prices; 1-hour writes cost twice the
+    input price, as Anthropic bills them."""
     prices = (settings or get_settings()).prices
     price = prices.get(model) or next(
         (p for name, p in sorted(prices.items(), key=lambda kv: -len(kv[0]))
          if model.startswith(name)), None)
     if price is None:
         return None
+    hour_writes = min(usage.cache_write_1h_tokens, usage.cache_write_tokens)
     tokens = (usage.input_tokens, usage.output_tokens, usage.cache_read_tokens,
-              usage.cache_write_tokens)
-    return sum(t * p for t, p in zip(tokens, price, strict=True)) / 1_000_000
+              usage.cache_write_tokens - hour_writes)
+    priced = sum(t * p for t, p in zip(tokens, price, strict=True))
+    return (priced + hour_writes * 2 * price[0]) / 1_000_000
+
+
+def _hour_writes(usage: Any) -> int:
+    """Cache-write tokens kept for an hour (the API splits writes by time to live)."""
+    split = getattr(usage, "cache_creation", None)
+    return int(getattr(split, "ephemeral_1h_input_tokens", 0) or 0)
 
 
 def list_models() -> list[str]:
@@ -206,13 +218,16 @@ def complete_text(messages: list[Message], *, system: str, feature: str, user: s
 def structured(messages: list[Message], *, system: str, tool_name: str,
                schema_model: type[M], feature: str, user: str, model: str | None = None,
                on_usage: UsageSink | None = None, tool_description: str = "",
-               max_tokens: int | None = None) -> M:
-    """Forces one tool call whose input follows `schema_model`; returns it validated."""
+               max_tokens: int | None = None, cache: bool = False) -> M:
+    """Forces one tool call whose input follows `schema_model`; returns it validated.
+    `cache` marks the tools + system and the conversation as cached prefixes."""
     call = _Call(user=user, feature=feature, model=model, on_usage=on_usage)
     tool = {"name": tool_name, "description": tool_description or schema_model.__doc__ or "",
             "input_schema": schema_model.model_json_schema()}
     params = call.params(messages, system=system, max_tokens=max_tokens, tools=[tool],
                          tool_choice={"type": "tool", "name": tool_name})
+    if cache:
+        params = caching.mark_conversation(params)
     message = call.run(lambda: call.client.messages.create(**params), finish=False)
     blocks = [b for b in message.content if b.type == "tool_use" and b.name == tool_name]
     if not blocks:
@@ -369,6 +384,7 @@ class _Call:
         self.usage.cache_read_tokens = int(getattr(usage, "cache_read_input_tokens", 0) or 0)
         self.usage.cache_write_tokens = int(
             getattr(usage, "cache_creation_input_tokens", 0) or 0)
+        self.usage.cache_write_1h_tokens = _hour_writes(usage)
 
     def finish(self, status: Literal["succeeded", "failed", "cancelled"],
                error: str | None = None) -> None:
@@ -626,6 +642,7 @@ def _batch_result(entry: Any, *, user: str, feature: str, settings: Settings) ->
     usage.cache_read_tokens = int(getattr(message.usage, "cache_read_input_tokens", 0) or 0)
     usage.cache_write_tokens = int(
         getattr(message.usage, "cache_creation_input_tokens", 0) or 0)
+    usage.cache_write_1h_tokens = _hour_writes(message.usage)
     full = estimate_cost(message.model, usage, settings)
     usage.cost_estimate = None if full is None else full * BATCH_DISCOUNT
     text = "".join(b.text for b in message.content if b.type == "text")

@@ -167,13 +167,116 @@ def count_input_tokens(body: dict[str, Any]) -> int:
     return max(1, len(json.dumps(counted)) // 4)
 
 
-def _usage(body: dict[str, Any], reply: Reply, output_text: str) -> dict[str, int]:
-    usage = {
+# --- prompt caching, as the API documents it ---------------------------------------------
+# The prefix runs tools → system → messages; a block marked with cache_control ends a
+# cached prefix. Minimum cacheable lengths from the current docs (Opus 4.5+ and Haiku 4.5:
+# 4,096 tokens; Sonnet 4.6: 2,048; older models 1,024).
+MAX_BREAKPOINTS = 4
+LOOKBACK_BLOCKS = 20  # the API checks this many blocks before a breakpoint for a hit
+CACHE_TTL_S = {"5m": 300.0, "1h": 3600.0}
+_MIN_CACHEABLE = {"claude-opus-4-5": 4096, "claude-opus-4-6": 4096, "claude-opus-4-7": 4096,
+                  "claude-sonnet-4-6": 2048, "claude-haiku-4-5": 4096}
+
+
+def min_cacheable_tokens(model: str) -> int:
+    return next((n for name, n in _MIN_CACHEABLE.items() if model.startswith(name)), 1024)
+
+
+def prompt_blocks(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The request's prompt as one ordered list of blocks: tools, system, then messages."""
+    blocks: list[dict[str, Any]] = [dict(t) for t in body.get("tools") or []]
+    system = body.get("system")
+    if isinstance(system, str) and system:
+        blocks.append({"type": "text", "text": system})
+    elif isinstance(system, list):
+        blocks.extend(dict(b) for b in system)
+    for message in body.get("messages") or []:
+        content = message.get("content")
+        parts = [{"type": "text", "text": content}] if isinstance(content, str) else content
+        blocks.extend({**b, "role": message.get("role")} for b in parts or [])
+    return blocks
+
+
+def _prefix_tokens(model: str, blocks: list[dict[str, Any]]) -> int:
+    """The same quarter-of-the-characters count the fake uses for whole requests."""
+    unmarked = [{k: v for k, v in b.items() if k != "cache_control"} for b in blocks]
+    return len(json.dumps({"model": model, "blocks": unmarked})) // 4
+
+
+class PromptCache:
+    """Cached prefixes (model + blocks up to a breakpoint) with their expiry times."""
+
+    def __init__(self) -> None:
+        self.entries: dict[str, float] = {}
+        self.clock_offset = 0.0  # tests move time forward instead of sleeping
+
+    def now(self) -> float:
+        return time.monotonic() + self.clock_offset
+
+    def account(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Usage for one request: cached reads, cache writes (by time to live), the rest."""
+        model = str(body.get("model", ""))
+        blocks = prompt_blocks(body)
+        marks = [i for i, b in enumerate(blocks) if b.get("cache_control")]
+        if not marks:
+            return {}  # counted exactly as before caching existed
+        total = _prefix_tokens(model, blocks)  # the same counter as the prefixes below
+        now = self.now()
+        key = lambda i: _prefix_key(model, blocks[: i + 1])  # noqa: E731 - local shorthand
+        read_end = -1
+        for mark in marks:
+            for i in range(mark, max(-1, mark - LOOKBACK_BLOCKS), -1):
+                if self.entries.get(key(i), 0.0) > now:
+                    read_end = max(read_end, i)
+                    break
+        read = _prefix_tokens(model, blocks[: read_end + 1]) if read_end >= 0 else 0
+        written = {"5m": 0, "1h": 0}
+        done = read
+        minimum = min_cacheable_tokens(model)
+        for mark in marks:
+            ttl = str(blocks[mark]["cache_control"].get("ttl") or "5m")
+            size = _prefix_tokens(model, blocks[: mark + 1])
+            if size < minimum:
+                continue  # too short to cache: billed as ordinary input
+            self.entries[key(mark)] = now + CACHE_TTL_S.get(ttl, 300.0)
+            if mark > read_end:
+                written[ttl if ttl in written else "5m"] += max(0, size - done)
+                done = max(done, size)
+        if read_end >= 0:
+            self.entries[key(read_end)] = max(self.entries[key(read_end)], now + 300.0)
+        creation = written["5m"] + written["1h"]
+        return {
+            "input_tokens": max(1, total - read - creation),
+            "cache_read_input_tokens": read,
+            "cache_creation_input_tokens": creation,
+            "cache_creation": {"ephemeral_5m_input_tokens": written["5m"],
+                               "ephemeral_1h_input_tokens": written["1h"]},
+        }
+
+
+def _prefix_key(model: str, blocks: list[dict[str, Any]]) -> str:
+    unmarked = [{k: v for k, v in b.items() if k != "cache_control"} for b in blocks]
+    return json.dumps({"model": model, "blocks": unmarked}, sort_keys=True)
+
+
+def cache_problem(body: dict[str, Any]) -> str | None:
+    """The API's refusal of a request with too many cache breakpoints, else None."""
+    marks = sum(1 for b in prompt_blocks(body) if b.get("cache_control"))
+    if marks > MAX_BREAKPOINTS:
+        return (f"A maximum of {MAX_BREAKPOINTS} blocks with cache_control may be provided. "
+                f"Found {marks}.")
+    return None
+
+
+def _usage(body: dict[str, Any], reply: Reply, output_text: str,
+           cache: dict[str, Any] | None = None) -> dict[str, Any]:
+    usage: dict[str, Any] = {
         "input_tokens": count_input_tokens(body),
         "output_tokens": max(1, len(output_text) // 4),
         "cache_read_input_tokens": 0,
         "cache_creation_input_tokens": 0,
     }
+    usage.update(cache or {})
     usage.update(reply.get("usage") or {})
     return usage
 
@@ -186,7 +289,8 @@ def _content_blocks(reply: Reply) -> list[dict[str, Any]]:
     return [{"type": "text", "text": str(reply.get("text", ""))}]
 
 
-def render_message(body: dict[str, Any], reply: Reply) -> dict[str, Any]:
+def render_message(body: dict[str, Any], reply: Reply,
+                   cache: dict[str, Any] | None = None) -> dict[str, Any]:
     content = _content_blocks(reply)
     output = json.dumps(content)
     return {
@@ -197,7 +301,7 @@ def render_message(body: dict[str, Any], reply: Reply) -> dict[str, Any]:
         "content": content,
         "stop_reason": "tool_use" if "tool_use" in reply else "end_turn",
         "stop_sequence": None,
-        "usage": _usage(body, reply, output),
+        "usage": _usage(body, reply, output, cache),
     }
 
 
@@ -245,6 +349,7 @@ class _State:
         self.fault_rate: tuple[float, dict[str, Any], random.Random] | None = None
         self.batches: dict[str, dict[str, Any]] = {}  # Message Batches: id → batch + requests
         self.batch_seconds = 0.0  # how long a batch stays "in_progress" after it is created
+        self.prompt_cache = PromptCache()
 
     def take_fault(self) -> dict[str, Any] | None:
         with self.lock:
@@ -319,6 +424,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_error(404, "Not found.")
             return
         state = self.server.state
+        problem = cache_problem(body)
+        if problem is not None:
+            self._send_error(400, problem)
+            return
         fault = state.take_fault()
         if fault is not None and self._apply_fault(fault):
             entry["refused"] = True  # not answered: a fault stood in for the reply
@@ -328,7 +437,9 @@ class _Handler(BaseHTTPRequestHandler):
         reply = state.choose(body)
         if reply.get("delay"):
             time.sleep(float(reply["delay"]))
-        message = render_message(body, reply)
+        with state.lock:
+            cache = state.prompt_cache.account(body)
+        message = render_message(body, reply, cache)
         if body.get("stream"):
             drop_after = int(fault["after_events"]) if fault and fault["kind"] == "drop_mid" else 0
             self._send_stream(message, reply, drop_after=drop_after)
@@ -581,6 +692,11 @@ class FakeClaude:
         with self._server.state.lock:
             return dict(self._server.state.batches)
 
+    def advance_clock(self, seconds: float) -> None:
+        """Move the prompt cache's clock forward (to expire cached prefixes in tests)."""
+        with self._server.state.lock:
+            self._server.state.prompt_cache.clock_offset += seconds
+
     def set_latency(self, seconds: float) -> None:
         self._server.state.latency = seconds
 
@@ -597,6 +713,7 @@ class FakeClaude:
             state.fault_rate = None
             state.batches = {}
             state.batch_seconds = 0.0
+            state.prompt_cache = PromptCache()
 
     @property
     def requests(self) -> list[dict[str, Any]]:
