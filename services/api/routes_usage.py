@@ -51,8 +51,10 @@ def get_usage(user: Caller,
               until: Annotated[date | None, Query(description="Last day (UTC), included; "
                                                   "today if absent.")] = None,
               person: Person = None) -> UsageOut:
-    """Calls, tokens (in, out, cache read and write), estimated cost, error rate and latency
-    p50/p95, in total and grouped. At most 366 days at a time."""
+    """Calls, tokens (in, out, cache read and write, 1-hour writes among them), estimated
+    cost with cache prices, the money prompt caching saved, error rate and latency p50/p95,
+    in total and grouped (by_feature: Ask, single runs, batches, enrichments, comparisons).
+    At most 366 days at a time."""
     first, today = usage_report.this_month()
     found = usage_report.cached_report(user, since or first, until or today,
                                        person=_who(user, person))

@@ -195,9 +195,16 @@ class UsageRowOut(BaseModel):
     calls: int = Field(examples=[42])
     input_tokens: int = Field(examples=[12_000])
     output_tokens: int = Field(examples=[3_400])
-    cache_read_tokens: int = 0
-    cache_write_tokens: int = 0
-    cost: float = Field(examples=[0.21], description="Estimated US$.")
+    cache_read_tokens: int = Field(default=0, examples=[48_000], description="Prompt text "
+                                   "read from the cache (billed at 0.1× the input price).")
+    cache_write_tokens: int = Field(default=0, examples=[6_000], description="Prompt text "
+                                    "written to the cache (5 minutes: 1.25×, 1 hour: 2×).")
+    cache_write_1h_tokens: int = Field(default=0, examples=[0], description="The part of "
+                                       "cache_write_tokens kept for an hour.")
+    cost: float = Field(examples=[0.21], description="Estimated US$, with cache prices.")
+    cache_saving: float = Field(default=0.0, examples=[0.12], description="Estimated US$ "
+                                "prompt caching saved: the cached tokens at the input price "
+                                "minus their cost (negative if writes were never read back).")
     failed: int = Field(examples=[1])
     error_rate: float = Field(examples=[0.024], description="Failed calls ÷ calls.")
     p50_ms: float = Field(examples=[820.0])

@@ -165,14 +165,19 @@ def is_configured() -> bool:
     return get_settings().has_claude_key
 
 
+def _price(model: str, settings: Settings | None) -> tuple[float, float, float, float] | None:
+    """The model's row of the price table: exact name first, else the longest prefix."""
+    prices = (settings or get_settings()).prices
+    return prices.get(model) or next(
+        (p for name, p in sorted(prices.items(), key=lambda kv: -len(kv[0]))
+         if model.startswith(name)), None)
+
+
 def estimate_cost(model: str, usage: CallUsage, settings: Settings | None = None) -> float | None:
     """US$ estimate from the price table (per million tokens); None for an unknown model.
     Cache reads and 5-minute writes have their own prices; 1-hour writes cost twice the
-    input price, as Anthropic bills them."""
-    prices = (settings or get_settings()).prices
-    price = prices.get(model) or next(
-        (p for name, p in sorted(prices.items(), key=lambda kv: -len(kv[0]))
-         if model.startswith(name)), None)
+    input price, as Anthropic bills them. The one home of what a call costs."""
+    price = _price(model, settings)
     if price is None:
         return None
     hour_writes = min(usage.cache_write_1h_tokens, usage.cache_write_tokens)
@@ -180,6 +185,20 @@ def estimate_cost(model: str, usage: CallUsage, settings: Settings | None = None
               usage.cache_write_tokens - hour_writes)
     priced = sum(t * p for t, p in zip(tokens, price, strict=True))
     return (priced + hour_writes * 2 * price[0]) / 1_000_000
+
+
+def cache_saving(usage: CallUsage, settings: Settings | None = None) -> float:
+    """US$ prompt caching saved on one call: its cached tokens at the plain input price
+    minus what `estimate_cost` charged for them (negative when a write was never read back).
+    Scaled like the call's own estimate, so a Message Batches call saves at half price too."""
+    full = estimate_cost(usage.model, usage, settings)
+    if not full or usage.cost_estimate is None:
+        return 0.0
+    plain = estimate_cost(usage.model, usage.model_copy(update={
+        "input_tokens": usage.input_tokens + usage.cache_read_tokens + usage.cache_write_tokens,
+        "cache_read_tokens": 0, "cache_write_tokens": 0, "cache_write_1h_tokens": 0}),
+        settings) or 0.0
+    return (plain - full) * usage.cost_estimate / full
 
 
 def _hour_writes(usage: Any) -> int:

@@ -20,7 +20,8 @@ from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, case, delete, func, or_, select, update
+from sqlalchemy import BigInteger, Table, and_, case, delete, func, or_, select, update
+from sqlalchemy import cast as cast_
 from sqlalchemy.orm import Session
 
 from services.claude.client import CallUsage
@@ -45,6 +46,13 @@ def month_start(now: datetime | None = None) -> datetime:
     return moment.replace(day=1, hour=0, minute=0, second=0, microsecond=0, tzinfo=None)
 
 
+def token_total(runs: Any) -> Any:
+    """A call's tokens of every kind (1-hour writes are part of the writes) as BIGINT: a
+    month's sum may pass 2**31, so no step of it is left a 32-bit integer."""
+    return cast_(runs.input_tokens + runs.output_tokens + runs.cache_read_tokens
+                 + runs.cache_write_tokens, BigInteger)
+
+
 def _spent(month: datetime) -> tuple[Any, Any]:
     """This month's spend (cost, tokens) as SQL over the budgets row: its own figures when
     they are for this month, else summed from `runs`."""
@@ -53,8 +61,7 @@ def _spent(month: datetime) -> tuple[Any, Any]:
                 .where(_runs.c.username == _budgets.c.username, _runs.c.created_at >= month)
                 .scalar_subquery())
 
-    tokens = (_runs.c.input_tokens + _runs.c.output_tokens + _runs.c.cache_read_tokens
-              + _runs.c.cache_write_tokens)
+    tokens = token_total(_runs.c)
     current = _budgets.c.spent_month == month
     return (case((current, func.coalesce(_budgets.c.spent_cost, 0.0)),
                  else_=from_runs(_runs.c.cost_estimate)),

@@ -106,7 +106,9 @@ def usage_row(usage: CallUsage) -> Run:
         username=usage.user[:64], feature=usage.feature[:32], model=usage.model[:100],
         status=usage.status, input_tokens=usage.input_tokens,
         output_tokens=usage.output_tokens, cache_read_tokens=usage.cache_read_tokens,
-        cache_write_tokens=usage.cache_write_tokens, latency_ms=usage.latency_ms,
+        cache_write_tokens=usage.cache_write_tokens,
+        cache_write_1h_tokens=min(usage.cache_write_1h_tokens, usage.cache_write_tokens),
+        cache_saving=claude.cache_saving(usage), latency_ms=usage.latency_ms,
         cost_estimate=usage.cost_estimate or 0.0,
         error=usage.error[:MAX_ERROR_CHARS] if usage.error else None, created_at=started,
     )
@@ -115,8 +117,7 @@ def usage_row(usage: CallUsage) -> Run:
 def monthly_usage(username: str, now: datetime | None = None) -> MonthlyUsage:
     """Calls, tokens (all kinds) and estimated cost of one person since the month began."""
     since = month_start(now)
-    tokens = (Run.input_tokens + Run.output_tokens + Run.cache_read_tokens
-              + Run.cache_write_tokens)
+    tokens = holds.token_total(Run.__table__.c)
     failed = func.sum(case((Run.status == "failed", 1), else_=0))
     with session_scope() as session:
         row = session.execute(

@@ -1,7 +1,8 @@
 """The usage dashboard's numbers: Claude calls grouped by day, person, model and feature,
-with tokens (input, output, cache read and write), estimated cost, error rate and latency
-p50/p95. Admins see everyone's; everyone else only their own. All aggregation is SQL over
-the `runs` table (portable: DuckDB and PostgreSQL both know `percentile_cont`)."""
+with tokens (input, output, cache read and write, 1-hour writes among them), estimated cost
+(with cache prices), the money prompt caching saved, error rate and latency p50/p95.
+Admins see everyone's; everyone else only their own. All aggregation is SQL over the `runs`
+table (portable: DuckDB and PostgreSQL both know `percentile_cont`)."""
 
 import threading
 from collections import OrderedDict
@@ -33,7 +34,9 @@ class UsageRow(BaseModel):
     output_tokens: int
     cache_read_tokens: int
     cache_write_tokens: int
+    cache_write_1h_tokens: int  # the part of cache_write_tokens kept for an hour
     cost: float
+    cache_saving: float  # US$: the cached tokens at the input price minus their cost
     failed: int
     p50_ms: float
     p95_ms: float
@@ -83,6 +86,8 @@ def _measures() -> list[Any]:
             func.coalesce(func.sum(Run.cache_write_tokens), 0),
             func.coalesce(func.sum(Run.cost_estimate), 0.0),
             func.coalesce(func.sum(case((Run.status == "failed", 1), else_=0)), 0),
+            func.coalesce(func.sum(Run.cache_write_1h_tokens), 0),
+            func.coalesce(func.sum(Run.cache_saving), 0.0),
             func.percentile_cont(0.5).within_group(Run.latency_ms),
             func.percentile_cont(0.95).within_group(Run.latency_ms)]
 
@@ -91,8 +96,9 @@ def _row(key: object, values: tuple[Any, ...]) -> UsageRow:
     return UsageRow(key=str(key), calls=int(values[0]), input_tokens=int(values[1]),
                     output_tokens=int(values[2]), cache_read_tokens=int(values[3]),
                     cache_write_tokens=int(values[4]), cost=float(values[5]),
-                    failed=int(values[6]), p50_ms=float(values[7] or 0),
-                    p95_ms=float(values[8] or 0))
+                    failed=int(values[6]), cache_write_1h_tokens=int(values[7]),
+                    cache_saving=float(values[8]), p50_ms=float(values[9] or 0),
+                    p95_ms=float(values[10] or 0))
 
 
 def report(actor: UserView, since: date, until: date, *,

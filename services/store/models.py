@@ -199,6 +199,11 @@ class Run(CallFigures, Base):
     status: Mapped[str] = mapped_column(String(16))
     cache_read_tokens: Mapped[int] = mapped_column(Integer, default=0)
     cache_write_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    # The part of cache_write_tokens kept for an hour (priced 2× input, not 1.25×), and
+    # what caching saved on the call in US$ (services.claude.client.cache_saving).
+    cache_write_1h_tokens: Mapped[int | None] = mapped_column(BigInteger, default=0,
+                                                              server_default="0")
+    cache_saving: Mapped[float | None] = mapped_column(Double, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
@@ -206,7 +211,8 @@ class Budget(Base):
     __tablename__ = "budgets"
 
     username: Mapped[str] = mapped_column(String(64), primary_key=True)
-    monthly_tokens: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # BigInteger: a monthly budget may be up to 10 billion tokens (usage.MAX_BUDGET_TOKENS)
+    monthly_tokens: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     monthly_cost: Mapped[float | None] = mapped_column(Float, nullable=True)
     updated_by: Mapped[str] = mapped_column(String(64), default="")
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
