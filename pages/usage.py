@@ -1,5 +1,6 @@
 """Usage: Claude calls, tokens, estimated cost, errors and latency by day, person, model and
-feature (admins: everyone; others: their own), and monthly budgets."""
+feature (admins: everyone; others: their own), what prompt caching saved per feature, and
+monthly budgets."""
 
 from datetime import timedelta
 
@@ -10,7 +11,7 @@ import streamlit as st
 from components import role_note, tables
 from components.feedback import empty_state, friendly_errors
 from components.session import require_page
-from components.text import escape_markdown, number
+from components.text import escape_markdown, number, when
 from services.access import users
 from services.access.permissions import Role
 from services.access.users import UserView
@@ -26,6 +27,10 @@ WHOLE = st.column_config.NumberColumn(format="localized")
 NUMBERS = {name: WHOLE for name in ("Calls", "Tokens in", "Tokens out", "Cache read",
                                     "Cache write", "Used (tokens)", "Budget (tokens)")}
 TITLES = {"day": "Day", "person": "Person", "model": "Model", "feature": "Feature"}
+CACHE_READ = "Cached prompt text read (tokens)"
+CACHE_WRITTEN = "Prompt text stored in the cache (tokens)"
+CACHE_HOUR = "Of that, kept for an hour (tokens)"
+NUMBERS.update({CACHE_READ: WHOLE, CACHE_WRITTEN: WHOLE, CACHE_HOUR: WHOLE})
 
 
 def table(rows: list[UsageRow], key_title: str) -> pd.DataFrame:
@@ -36,6 +41,26 @@ def table(rows: list[UsageRow], key_title: str) -> pd.DataFrame:
         "Error rate (%)": round(100 * r.error_rate, 1),
         "Latency p50 (s)": round(r.p50_ms / 1000, 2),
         "Latency p95 (s)": round(r.p95_ms / 1000, 2)} for r in rows])
+
+
+def cache_table(rows: list[UsageRow]) -> pd.DataFrame:
+    """Prompt caching per feature: what was reused, what storing it cost, what it saved."""
+    return pd.DataFrame([{
+        "Feature": r.key, "Calls": r.calls, CACHE_READ: r.cache_read_tokens,
+        CACHE_WRITTEN: r.cache_write_tokens, CACHE_HOUR: r.cache_write_1h_tokens,
+        "Cost with cache prices (US$)": round(r.cost, 4),
+        "Saved by caching (US$)": round(r.cache_saving, 4)} for r in rows])
+
+
+def cache_section(found: usage_report.UsageReport, period: str) -> None:
+    st.subheader("Prompt caching")
+    st.markdown(escape_markdown(usage_report.cache_sentence(found.totals, period)))
+    st.caption("Claude can keep the fixed part of a prompt (instructions, dataset "
+               "descriptions, the conversation so far) for a few minutes. Reading it back "
+               "costs a tenth of the normal price; storing it costs a quarter more (twice "
+               "the price when kept for an hour).")
+    tables.dataframe(cache_table(found.groups["feature"]), hide_index=True, width="stretch",
+                     column_config=NUMBERS)
 
 
 def chart(frame: pd.DataFrame, key_title: str) -> None:
@@ -98,7 +123,8 @@ def budget_section(actor: UserView) -> None:
         hide_index=True, width="stretch", column_config=NUMBERS)
 
 st.title("Usage")
-st.caption("Claude calls with their tokens, estimated cost, errors and latency. "
+st.caption("Claude calls with their tokens, estimated cost, what prompt caching saved, "
+           "errors and latency. "
            + ("You see everyone's." if user.role == Role.ADMIN else "You see your own."))
 role_note.show(user, page="usage")
 with friendly_errors("usage"):
@@ -141,5 +167,7 @@ with friendly_errors("usage"):
         frame = table(found.groups[grouping], key_title)
         chart(frame, key_title)
         tables.dataframe(frame, hide_index=True, width="stretch", column_config=NUMBERS)
+        cache_section(found, "this month" if (since, until) == (first, today)
+                      else f"from {when(since)} to {when(until)}")
     if not role_note.is_viewer(user):  # viewers have no Claude budget to read
         budget_section(user)

@@ -15,6 +15,7 @@ from sqlalchemy import Date, case, cast, func, select
 from services.access.permissions import Role
 from services.access.users import UserView
 from services.claude import usage
+from services.data import display_text
 from services.errors import InvalidInput
 from services.settings import get_settings
 from services.store.db import session_scope
@@ -126,6 +127,27 @@ def report(actor: UserView, since: date, until: date, *,
             groups[grouping] = [_row(r[0], tuple(r[1:])) for r in rows]
     return UsageReport(since=since, until=until, person=person,
                        totals=_row("total", tuple(total)), groups=groups)
+
+
+def _dollars(amount: float) -> str:
+    return display_text.money(amount) if amount >= 0.0005 else "less than a tenth of a cent"
+
+
+def cache_sentence(row: UsageRow, period: str) -> str:
+    """What prompt caching did for these calls, in one plain sentence: "Cached prompt text
+    read 1.2 million tokens this month and saved $3.40." `period`: "this month", …"""
+    read, written = row.cache_read_tokens, row.cache_write_tokens
+    if not read and not written:
+        return f"No prompt text was cached {period}, so caching saved nothing."
+    if not read:
+        return (f"Prompt text was stored in the cache ({display_text.in_words(written)} "
+                f"tokens) {period} but not read back yet, which cost "
+                f"{_dollars(-row.cache_saving)} extra.")
+    said = f"Cached prompt text read {display_text.in_words(read)} tokens {period}"
+    if row.cache_saving < 0:
+        return (f"{said}; storing it cost {_dollars(-row.cache_saving)} more than reading it "
+                "saved.")
+    return f"{said} and saved {_dollars(row.cache_saving)}."
 
 
 CACHED_REPORTS = 64

@@ -131,6 +131,14 @@ def money(amount: float) -> str:
     return f"${amount:,.2f}" if amount >= 1 else f"${amount:.3f}"
 
 
+def in_words(count: int) -> str:
+    """A large count as a sentence says it: "950", "12,400", "1.2 million", "3 billion"."""
+    for size, word in ((10**9, "billion"), (10**6, "million")):
+        if abs(count) >= size:
+            return f"{number(math.floor(count / size * 10 + 0.5) / 10)} {word}"  # half up
+    return f"{count:,}"
+
+
 def share(part: float, whole: float) -> str:
     """A part of a whole as a percentage that is never rounded to a false 0% or 100%."""
     if not whole or not part:
