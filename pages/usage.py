@@ -154,7 +154,8 @@ with friendly_errors("usage"):
                                          + totals.cache_read_tokens + totals.cache_write_tokens),
                         help="Input, output, cache read and cache write together.")
         cost_m.metric("Estimated cost", f"${totals.cost:,.2f}",
-                      help="From the price table; the invoice is the final word.")
+                      help="From the price table, with cache prices; the invoice is the "
+                      "final word.")
         errors_m.metric("Error rate", f"{100 * totals.error_rate:.1f} %")
         p50_m.metric("Latency p50", f"{totals.p50_ms / 1000:.1f} s",
                      help="Half of the calls took less than this.")
