@@ -14,6 +14,7 @@ from services.data.display_text import (
     cell,
     exact_number,
     frame_for_people,
+    in_words,
     is_year_column,
     missing_share,
     moment,
@@ -199,3 +200,9 @@ def test_many_numbers_at_once_read_exactly_as_one_at_a_time() -> None:
         [0.0, -0.0, np.nan, np.inf, -np.inf, 2500.0, -10983.4, 1.5e20, 99.95, 0.0000123,
          123456.7, 1234.56, 0.47791, -0.0004, 999.995, 99_999.96]])
     assert number_texts(values) == [number(float(v)) for v in values]
+
+
+def test_large_counts_read_as_words_in_a_sentence() -> None:
+    assert [in_words(n) for n in (950, 12_400, 999_999, 1_234_567, 1_950_000,
+                                  3_000_000_000)] == [
+        "950", "12,400", "999,999", "1.2 million", "2 million", "3 billion"]
