@@ -311,7 +311,7 @@ def _verdict(token: _Token, shown: _Shown) -> Verdict:
     else:
         tiers = [(shown.cells, 1.0, "found"), (shown.derived, 1.0, "derived")]
     for pool, factor, kind in tiers:
-        for value, tolerance in token.readings:
+        for value, _ in token.readings:
             if pool.exact(value * factor):
                 return kind
         for value, tolerance in token.readings:
