@@ -187,10 +187,12 @@ class _Pool:
     def exact(self, x: float) -> bool:
         return _near(self.values, x, _EPS * max(1.0, abs(x)))
 
-    def rounded(self, x: float, tolerance: float) -> bool:
+    def rounded(self, x: float, tolerance: float, *, whole: bool) -> bool:
+        """Within the digits written; a whole number ("5,100", "1.2 million") also as a
+        value rounded to 2 or 3 significant figures (a written "2.100" claims its digits)."""
         if _near(self.values, x, tolerance * (1 + 1e-6) + 1e-12):
             return True
-        return any(_near(s, x, _EPS * max(1.0, abs(x))) for s in self.sig)
+        return whole and any(_near(s, x, _EPS * max(1.0, abs(x))) for s in self.sig)
 
 
 def _round_sig(values: np.ndarray, k: int) -> np.ndarray:
@@ -310,12 +312,11 @@ def _verdict(token: _Token, shown: _Shown) -> Verdict:
                  (shown.derived_shares, 0.01, "derived")]
     else:
         tiers = [(shown.cells, 1.0, "found"), (shown.derived, 1.0, "derived")]
-    for pool, factor, kind in tiers:
-        for value, _ in token.readings:
+    for value, tolerance in token.readings:  # the usual reading first ("3,000" as 3000)
+        for pool, factor, kind in tiers:
             if pool.exact(value * factor):
                 return kind
-        for value, tolerance in token.readings:
-            if pool.rounded(value * factor, tolerance * factor):
+            if pool.rounded(value * factor, tolerance * factor, whole=tolerance >= 0.5):
                 return "rounded" if kind == "found" else kind
     return FLAGGED
 
@@ -334,8 +335,8 @@ def check_answer(text: str, result: pd.DataFrame, *, question: str = "",
     tokens = _tokens(text)
     if not tokens:
         return GroundedCheck()
-    not_claims = set(numbers_in(question)) | set(
-        numbers_in(" ".join(str(c) for c in result.columns)))
+    names = " ".join(str(c).replace("_", " ") for c in result.columns)  # top_10 → top 10
+    not_claims = set(numbers_in(question)) | set(numbers_in(names))
     shown = _shown(result, total_rows)
     checked: list[CheckedNumber] = []
     for token in tokens:
