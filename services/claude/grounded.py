@@ -31,6 +31,7 @@ from sqlalchemy import select
 
 from services.access.permissions import Role
 from services.access.users import UserView
+from services.data import text_reading
 from services.store.db import session_scope
 from services.store.models import Conversation, Message
 
@@ -65,9 +66,11 @@ class GroundedCheck(BaseModel):
 
 # --- reading numbers in text --------------------------------------------------------------
 
-_GROUP = r"[,.'’\u00a0\u202f ]"
+_GROUP = rf"[,.'’{text_reading.SPACES}]"
+# Where a number stands in the text; how its body reads is services.data.text_reading's
+# decision (the one home for reading numbers), so an answer reads the way files are read.
 _NUMBER = re.compile(
-    r"(?P<sign>[-−])?(?P<cur>[$€£¥₹])?(?P<sign2>[-−])?"
+    rf"(?P<sign>[-−])?(?P<cur>{text_reading.CURRENCY}\s?)?(?P<sign2>[-−])?"
     r"(?P<body>\d{1,2}(?:,\d{2})+,\d{3}(?:\.\d+)?(?!\d)"  # Indian 12,34,567
     rf"|\d{{1,3}}(?P<g>{_GROUP})\d{{3}}(?:(?P=g)\d{{3}})*(?:[.,]\d+)?(?!\d)"
     r"|\d+(?:[.,]\d+)?)"
@@ -79,8 +82,8 @@ _SCALES = {"thousand": 1e3, "k": 1e3, "K": 1e3, "million": 1e6, "mn": 1e6, "M": 
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _MONTH = r"(?:" + "|".join(_MONTHS) + r")[a-z]*\.?"
 _DATES = re.compile(
-    r"\d{4}-\d{1,2}-\d{1,2}(?:[T ]\d{1,2}:\d{2}(?::\d{2})?)?"
-    r"|\d{1,2}[/.]\d{1,2}[/.]\d{2,4}|\d{4}/\d{1,2}/\d{1,2}|\d{1,2}:\d{2}(?::\d{2})?"
+    rf"{text_reading.ISO_DATE_SQL_RE.strip('^$')}|{text_reading.DAY_MONTH_DATE_SQL_RE.strip('^$')}"
+    r"|\d{4}/\d{1,2}/\d{1,2}|\d{1,2}:\d{2}(?::\d{2})?"
     rf"|\b\d{{1,2}}\s+{_MONTH}\b|\b{_MONTH}\s+\d{{1,2}}\b(?!,\d)",
     re.IGNORECASE)
 _LIST_MARKER = re.compile(r"^\s*(?:[-*+]\s+)?\d{1,3}[.)](?=\s)", re.MULTILINE)
@@ -96,31 +99,16 @@ class _Token(BaseModel):
     is_year: bool
 
 
-def _decimals(text: str) -> int:
-    return len(text) - 1 - max(text.rfind("."), text.rfind(",")) if re.search(r"[.,]", text) \
-        else 0
-
-
-def _body_readings(body: str, group: str | None) -> list[tuple[float, int]]:
-    """(value, digits after the decimal mark) for each way the body can be read."""
-    if group is None:
-        if "," in body and body.count(",") > 1:  # Indian grouping: 12,34,567.89
-            return [(float(body.replace(",", "")), _decimals(body) if "." in body else 0)]
-        if "," in body and "." in body:
-            return [(float(body.replace(",", "")), len(body.split(".")[1]))]
-        return [(float(body.replace(",", ".")), _decimals(body))]
-    head, _, rest = body.partition(group)
-    groups = (group + rest)
-    decimal_part = ""
-    match = re.search(r"[.,]\d+$", groups)
-    if match and (match.group(0)[0] != group or len(match.group(0)) != 4):
-        decimal_part = match.group(0)
-        groups = groups[:match.start()]
-    whole = head + groups.replace(group, "")
-    value = float(whole + ("." + decimal_part[1:] if decimal_part else ""))
-    readings = [(value, len(decimal_part) - 1 if decimal_part else 0)]
-    if group in ",." and not decimal_part and body.count(group) == 1:
-        readings.append((float(head + "." + rest), len(rest)))  # "1,234" as 1.234
+def _body_readings(body: str) -> list[tuple[float, int]]:
+    """(value, digits after the decimal mark) for each way the body reads: "1,234" as 1234
+    (thousands comma) first, then as 1.234 (decimal comma)."""
+    body = body.replace("’", "'")
+    readings: list[tuple[float, int]] = []
+    for decimal in text_reading.fitting_styles(body):
+        value = text_reading.parse_number(body, decimal)
+        if value is not None:
+            digits = len(body) - body.rindex(decimal) - 1 if decimal in body else 0
+            readings.append((value, digits))
     return readings
 
 
@@ -156,8 +144,10 @@ def _tokens(text: str) -> list[_Token]:
         if scale_word:
             scales = [_SCALES[scale_word], 1.0] if scale_word == "m" else [_SCALES[scale_word]]
         readings = [(negative * value * scale, 0.5 * 10.0 ** -digits * scale)
-                    for value, digits in _body_readings(match.group("body"), match.group("g"))
+                    for value, digits in _body_readings(match.group("body"))
                     for scale in scales]
+        if not readings:
+            continue
         plain = not (sign or match.group("cur") or scale_word or match.group("pct")
                      or match.group("g") or re.search(r"[.,]", match.group("body")))
         found.append(_Token(text=match.group(0).rstrip(), start=start,
