@@ -38,6 +38,7 @@ from services.store.models import Conversation, Message
 MAX_NUMBERS = 200
 MAX_CELLS = 10_000
 MAX_PAIR_VALUES = 200
+MAX_ROW_COUNT = 10  # whole numbers up to this (and the rows shown) may count rows
 ONE_FLAGGED = "This number does not appear in the result; check it against the table."
 SEVERAL_FLAGGED = "These numbers do not appear in the result; check them against the table."
 _EPS = 1e-9
@@ -167,12 +168,14 @@ def numbers_in(text: str) -> list[float]:
 # --- what the result shows ----------------------------------------------------------------
 
 class _Pool:
-    """Values to compare with, with their 2- and 3-significant-figure roundings."""
+    """Values to compare with, with their 2- and 3-significant-figure roundings (`sig`:
+    only for values a person quotes rounded that way; a pair's difference, ratio or sum is
+    quoted to its digits, or round numbers would match thousands of pairs)."""
 
-    def __init__(self, values: list[float] | np.ndarray) -> None:
+    def __init__(self, values: list[float] | np.ndarray, *, sig: bool = True) -> None:
         array = np.asarray(values, dtype=float)
         self.values = array[np.isfinite(array)]
-        self.sig = [_round_sig(self.values, k) for k in (2, 3)]
+        self.sig = [_round_sig(self.values, k) for k in (2, 3)] if sig else []
 
     def exact(self, x: float) -> bool:
         return _near(self.values, x, _EPS * max(1.0, abs(x)))
@@ -207,8 +210,10 @@ class _Shown(BaseModel):
     cells: _Pool  # numeric cells, numbers inside text cells, row counts
     percent_cells: _Pool  # cells a "45%" may quote as 45 (columns not holding 0–1 shares)
     share_cells: _Pool  # cells a "45%" may quote as 0.45 (columns holding 0–1 shares)
-    derived: _Pool  # sums, means, counts, differences, ratios
+    derived: _Pool  # a column's sum, mean, median and count; counts of rows
+    derived_pairs: _Pool  # differences, ratios and sums of two values
     derived_percent: _Pool  # the same, quoted as a percentage ("12 points")
+    derived_percent_pairs: _Pool
     derived_shares: _Pool  # shares, ratios and changes, quoted as x / 100
     years: set[int]
 
@@ -257,6 +262,13 @@ def _pairs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return differences, np.concatenate([ratios, changes])
 
 
+def _sums(column: np.ndarray) -> np.ndarray:
+    """"Biscoe and Dream together": the sum of two values of one column."""
+    values = column[:MAX_PAIR_VALUES]
+    upper = np.triu_indices(values.size, k=1)
+    return (values[:, None] + values[None, :])[upper]
+
+
 def _shown(frame: pd.DataFrame, total_rows: int | None) -> _Shown:
     frame = frame.head(max(1, MAX_CELLS // max(1, len(frame.columns))))
     columns = _numeric_columns(frame)
@@ -276,6 +288,8 @@ def _shown(frame: pd.DataFrame, total_rows: int | None) -> _Shown:
         if total:
             of_totals.append(column / total)
     aggregates += [float(frame[c].nunique()) for c in frame.columns]
+    # "the top 3", "2 of the 5": a count of shown rows (small, so it invents little)
+    aggregates += [float(n) for n in range(1, min(len(frame), MAX_ROW_COUNT) + 1)]
     every = np.concatenate(columns) if columns else np.zeros(0)
     differences, ratios = _pairs(every)
     other_values = np.concatenate(others) if others else np.zeros(0)
@@ -284,11 +298,13 @@ def _shown(frame: pd.DataFrame, total_rows: int | None) -> _Shown:
         cells=_Pool(np.concatenate([every, np.asarray(text_numbers + counts)])),
         percent_cells=_Pool(np.concatenate([other_values, np.asarray(text_numbers)])),
         share_cells=_Pool(np.concatenate(shares) if shares else np.zeros(0)),
-        derived=_Pool(np.concatenate([np.asarray(aggregates + share_aggregates),
-                                      differences, ratios])),
-        derived_percent=_Pool(np.concatenate([np.asarray(aggregates), other_differences])),
+        derived=_Pool(aggregates + share_aggregates),
+        derived_pairs=_Pool(np.concatenate([differences, ratios, *map(_sums, columns)]),
+                            sig=False),
+        derived_percent=_Pool(aggregates),
+        derived_percent_pairs=_Pool(other_differences, sig=False),
         derived_shares=_Pool(np.concatenate([np.asarray(share_aggregates), ratios,
-                                             *of_totals, differences])),
+                                             *of_totals, differences]), sig=False),
         years=years)
 
 
@@ -299,9 +315,11 @@ def _verdict(token: _Token, shown: _Shown) -> Verdict:
     if token.percent:
         tiers = [(shown.percent_cells, 1.0, "found"), (shown.share_cells, 0.01, "found"),
                  (shown.derived_percent, 1.0, "derived"),
+                 (shown.derived_percent_pairs, 1.0, "derived"),
                  (shown.derived_shares, 0.01, "derived")]
     else:
-        tiers = [(shown.cells, 1.0, "found"), (shown.derived, 1.0, "derived")]
+        tiers = [(shown.cells, 1.0, "found"), (shown.derived, 1.0, "derived"),
+                 (shown.derived_pairs, 1.0, "derived")]
     for value, tolerance in token.readings:  # the usual reading first ("3,000" as 3000)
         for pool, factor, kind in tiers:
             if pool.exact(value * factor):
