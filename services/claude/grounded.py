@@ -123,23 +123,23 @@ def _tokens(text: str) -> list[_Token]:
     found: list[_Token] = []
     for match in _NUMBER.finditer(text):
         start, end = match.span()
+        sign = match.group("sign") or match.group("sign2")
+        if match.group("sign") and start and text[start - 1].isalnum():
+            if text[start - 1].isalpha():
+                continue  # COVID-19, B-52: part of a name
+            start, sign = start + 1, match.group("sign2")  # "52-168": a range, not a minus
         before = text[start - 1] if start else " "
         if before.isalnum() or before in "_." or match.group("ordinal"):
             continue  # part of a word or a name (Q3, A1), or an ordinal (3rd)
         if end < len(text) and (text[end].isalpha() or text[end] == "_") \
-                and not match.group("scale") and not match.group("pct"):
-            if re.match(r"[a-zA-Z]{1,3}\b", text[end:]) is None:
-                continue  # glued to a longer word: a code, not a figure
-        sign = match.group("sign") or match.group("sign2")
-        if sign and start >= 1 and (text[start - 1].isalnum()):
-            continue
-        if sign and start == match.start("sign") and start >= 1 and text[start - 1] == "-":
-            continue
-        if start >= 2 and before == "-" and text[start - 2].isalpha():
-            continue  # COVID-19, B-52
+                and not match.group("scale") and not match.group("pct") \
+                and re.match(r"[a-zA-Z]{1,3}\b", text[end:]) is None:
+            continue  # glued to a longer word: a code, not a figure
+        if before == "-" and start >= 2 and text[start - 2].isalpha():
+            continue  # COVID-19 again, when the hyphen was not read as a sign
         if any(a <= match.start("body") < b for a, b in skipped):
             continue
-        negative = -1.0 if sign and not (start >= 1 and text[start - 1].isdigit()) else 1.0
+        negative = -1.0 if sign else 1.0
         scale_word = (match.group("scale") or "").strip()
         scales = [1.0]
         if scale_word:
@@ -151,8 +151,9 @@ def _tokens(text: str) -> list[_Token]:
             continue
         plain = not (sign or match.group("cur") or scale_word or match.group("pct")
                      or match.group("g") or re.search(r"[.,]", match.group("body")))
-        found.append(_Token(text=match.group(0).rstrip(), start=start,
-                            end=start + len(match.group(0).rstrip()), readings=readings,
+        written = text[start:end].rstrip()
+        found.append(_Token(text=written, start=start, end=start + len(written),
+                            readings=readings,
                             percent=bool(match.group("pct")),
                             is_year=plain and bool(_YEAR.fullmatch(match.group("body")))))
         if len(found) >= MAX_NUMBERS:

@@ -90,6 +90,14 @@ def test_signs_currency_and_the_sentence_for_one_or_several() -> None:
     assert several.sentence == SEVERAL_FLAGGED and len(several.flagged) == 2
 
 
+def test_a_range_is_two_numbers_and_a_name_with_digits_none() -> None:
+    result = pd.DataFrame({"island": ["Biscoe", "Torgersen"], "penguins": [168, 52]})
+    check = check_answer("Counts ranged 52-168 (not 52-186); see COVID-19 and B-52.", result)
+    assert [(n.text, n.value, n.verdict) for n in check.numbers] == [
+        ("52", 52, "found"), ("168", 168, "found"), ("52", 52, "found"),
+        ("186", 186, "not_found")]
+
+
 def test_the_work_is_bounded_for_a_big_result() -> None:
     result = pd.DataFrame({"n": range(100_000), "x": [v * 0.37 for v in range(100_000)]})
     check = check_answer("Values reach 99,999 and 12,345.67 and " + "7 " * 500, result)
