@@ -22,11 +22,10 @@ from services.access import caller_checks
 from services.access.users import UserView
 from services.claude import ask, ask_tables, conversations, usage
 from services.claude.ask import AskResult
-from services.claude.ask_prompts import MAX_ANSWER_ROWS
 from services.claude.ask_tables import ProfileReader, read_profile
 from services.claude.client import CANCELLED, CallUsage, ClaudeCancelled, ClaudeIncomplete
 from services.claude.conversations import MessageView, NewMessage, NewTurn, TurnDetails
-from services.claude.grounded import GroundedCheck, check_answer
+from services.claude.grounded import GroundedCheck, check_result
 from services.errors import BudgetExceeded, ClaudeUnavailable, InvalidInput
 from services.untrusted_sql.sandbox import SandboxResult
 
@@ -101,7 +100,7 @@ def answer_turn(actor: UserView, request: TurnRequest, *, on_step: Hook = _ignor
         conversation_id=request.conversation_id, dataset_ids=request.dataset_ids,
         question=question, answer=_assistant_message(
             result, answer, records, ask_tables.table_labels(tables),
-            grounded=_grounded(question, result, answer))))
+            grounded=check_result(result, answer))))
     return TurnResult(conversation_id=saved.conversation.id, question=saved.question,
                       answer=saved.answer, frame=result.frame,
                       offer_retry=cut_short or result.status == "unavailable")
@@ -129,14 +128,6 @@ def _answer_text(question: str, result: AskResult, caller: UserView,
     except (ClaudeUnavailable, BudgetExceeded) as err:
         result.error = str(err) + COMPLETE_NOTE
     return text, False
-
-
-def _grounded(question: str, result: AskResult, answer: str) -> GroundedCheck | None:
-    """The answer's numbers checked against the rows Claude was given to write it."""
-    if result.status != "answered" or result.frame is None or not answer.strip():
-        return None
-    return check_answer(answer, result.frame.head(MAX_ANSWER_ROWS), question=question,
-                        total_rows=result.total_rows)
 
 
 def _assistant_message(result: AskResult, answer: str, records: list[CallUsage],

@@ -31,6 +31,8 @@ from sqlalchemy import select
 
 from services.access.permissions import Role
 from services.access.users import UserView
+from services.claude.ask import AskResult
+from services.claude.ask_prompts import MAX_ANSWER_ROWS
 from services.data import text_reading
 from services.store.db import session_scope
 from services.store.models import Conversation, Message
@@ -359,6 +361,16 @@ def check_answer(text: str, result: pd.DataFrame, *, question: str = "",
     flagged = [n for n in checked if n.verdict == FLAGGED]
     return GroundedCheck(numbers=checked, flagged=flagged,
                          sentence=flagged_sentence(len(flagged)))
+
+
+def check_result(result: AskResult, answer: str | None = None) -> GroundedCheck | None:
+    """An Ask answer (`answer`, else `result.answer_text`) checked against the rows Claude
+    was given to write it; None when there was no answered result or no text."""
+    text = result.answer_text if answer is None else answer
+    if result.status != "answered" or result.frame is None or not text.strip():
+        return None
+    return check_answer(text, result.frame.head(MAX_ANSWER_ROWS), question=result.question,
+                        total_rows=result.total_rows)
 
 
 def stored_check(value: object) -> GroundedCheck | None:

@@ -4,13 +4,15 @@ never becomes markup)."""
 
 from datetime import timedelta
 
+import pandas as pd
 import pytest
 
 from services.access.permissions import Role
 from services.access.users import UserView
 from services.claude import ask_turns, conversations
+from services.claude.ask import AskResult
 from services.claude.ask_turns import TurnRequest
-from services.claude.grounded import ONE_FLAGGED, flagged_answers
+from services.claude.grounded import ONE_FLAGGED, check_result, flagged_answers
 from services.data import datasets
 from services.data.datasets import DatasetView
 from services.research.safe_markdown import (
@@ -82,3 +84,14 @@ def test_marks_wrap_only_the_spans_and_the_text_stays_text() -> None:
     assert "&lt;b&gt;" in html and "<code>5,555</code>" in html
     plain = text.replace(MARK_OPEN, "").replace(MARK_CLOSE, "")
     assert marked_markdown(text, [], before="<", after=">") == safe_markdown(plain)
+
+
+def test_check_result_uses_the_rows_claude_was_given() -> None:
+    frame = pd.DataFrame({"n": range(1, 81), "value": [v * v + 0.37 for v in range(1, 81)]})
+    result = AskResult(question="Show 80 values", frame=frame, total_rows=80,
+                       answer_text="The 50th value is 2,500.37 and the 60th is 3,600.37.")
+    check = check_result(result)  # Claude was shown the first 50 rows only
+    assert check is not None
+    assert {n.text: n.verdict for n in check.numbers} == {"2,500.37": "found",
+                                                          "3,600.37": "not_found"}
+    assert check_result(AskResult(question="q", status="could_not_answer")) is None
