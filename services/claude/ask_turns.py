@@ -25,6 +25,7 @@ from services.claude.ask import AskResult
 from services.claude.ask_tables import ProfileReader, read_profile
 from services.claude.client import CANCELLED, CallUsage, ClaudeCancelled, ClaudeIncomplete
 from services.claude.conversations import MessageView, NewMessage, NewTurn, TurnDetails
+from services.claude.grounded import GroundedCheck, check_result
 from services.errors import BudgetExceeded, ClaudeUnavailable, InvalidInput
 from services.untrusted_sql.sandbox import SandboxResult
 
@@ -97,8 +98,9 @@ def answer_turn(actor: UserView, request: TurnRequest, *, on_step: Hook = _ignor
     _stop_if_cancelled(cancel_event)
     saved = conversations.save_turn(caller, NewTurn(
         conversation_id=request.conversation_id, dataset_ids=request.dataset_ids,
-        question=question, answer=_assistant_message(result, answer, records,
-                                                     ask_tables.table_labels(tables))))
+        question=question, answer=_assistant_message(
+            result, answer, records, ask_tables.table_labels(tables),
+            grounded=check_result(result, answer))))
     return TurnResult(conversation_id=saved.conversation.id, question=saved.question,
                       answer=saved.answer, frame=result.frame,
                       offer_retry=cut_short or result.status == "unavailable")
@@ -129,14 +131,16 @@ def _answer_text(question: str, result: AskResult, caller: UserView,
 
 
 def _assistant_message(result: AskResult, answer: str, records: list[CallUsage],
-                       tables: dict[str, str]) -> NewMessage:
+                       tables: dict[str, str], *,
+                       grounded: GroundedCheck | None = None) -> NewMessage:
     tokens_in = sum(r.input_tokens + r.cache_read_tokens + r.cache_write_tokens
                     for r in records)
     details = TurnDetails(chart=result.chart, chart_source=result.chart_source,
                           chart_note=result.chart_note,
                           attempts=result.attempts, explanation=result.explanation,
                           truncated=result.truncated, tables=tables, error=result.error,
-                          elapsed_ms=result.elapsed_ms if result.sql else None)
+                          elapsed_ms=result.elapsed_ms if result.sql else None,
+                          grounded=grounded)
     return NewMessage(role="assistant", content=answer, sql=result.sql, status=result.status,
                       row_count=result.total_rows if result.status == "answered" else None,
                       result=result.frame, details=details, input_tokens=tokens_in,
