@@ -14,6 +14,7 @@ with a whole month.
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -186,7 +187,9 @@ def _cell(value: Any) -> Any:  # noqa: ANN401 - a table cell
         return None
     if isinstance(value, pd.Timestamp | datetime):
         return pd.Timestamp(value).isoformat()
-    return float(value) if not isinstance(value, int) else value
+    if isinstance(value, int | np.integer):
+        return int(value)
+    return float(value)
 
 
 def compute(place: Place, spec: NumberSpec, extra: list[Filter],
