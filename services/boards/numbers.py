@@ -115,7 +115,7 @@ def _number_text(spec: NumberSpec, value: Any) -> str:  # noqa: ANN401 - a numbe
     return f"{_value_text(value)} {noun}".strip()
 
 
-def _period_words(period: pd.Period, name: str) -> str:
+def period_words(period: pd.Period, name: str) -> str:
     start = period.start_time
     return {"day": display_text.moment(start, with_time=False),
             "week": f"the week of {display_text.moment(start, with_time=False)}",
@@ -226,11 +226,11 @@ def compute(place: Place, spec: NumberSpec, extra: list[Filter],
     text = _number_text(spec, value)
     change = change_words(percent, name) if percent is not None else ""
     title = _title(spec)
-    when = _period_words(latest, name)
-    was = f"{_value_text(before)} in {_period_words(latest - 1, name)}"
+    when = period_words(latest, name)
+    was = f"{_value_text(before)} in {period_words(latest - 1, name)}"
     summary = f"{text} in {when}, {change} ({was})." if change else \
         f"{text} in {when}; {was}."
     shown = [p for p in values if p <= latest][-TABLE_PERIODS:]
-    rows = [[_period_words(p, name), _cell(_value_at(values, p, spec))] for p in shown]
+    rows = [[period_words(p, name), _cell(_value_at(values, p, spec))] for p in shown]
     return NumberShown(title=title, summary=summary, number_text=text, change_text=change,
                        table_columns=[name.capitalize(), _what(spec)], table_rows=rows)

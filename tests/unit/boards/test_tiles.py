@@ -279,3 +279,24 @@ def test_a_date_range_on_the_bar_moves_a_numbers_latest_period(ana: UserView) ->
     assert shown.summary.startswith(f"{february:,} rows in February 2013, ")
     assert shown.summary.endswith(f"({january:,} in January 2013).")
     assert shown.filters_sentence == "Every filter on the board applies to this tile."
+
+
+def test_a_click_on_a_month_selects_the_whole_month_for_the_other_tiles(ana: UserView) -> None:
+    weather = _upload(ana, "nyc_weather_utc.csv")
+    board = _board(ana, _chart(weather, chart_type="line", x="time_hour", bucket="month"),
+                   _chart(weather, chart_type="bar", x="origin"))
+    line, _ = tiles.board_contents(ana, board, [], [])
+    assert (line.x_column, line.x_kind, line.x_bucket) == ("time_hour", "date", "month")
+    clicked = {"selection": {"points": [{"x": "2013-02-01"}], "box": [], "lasso": []}}
+    chip = tiles.selection_from_event(line, clicked)
+    assert chip is not None and chip.label == "time_hour in February 2013"
+    assert chip.filter.value == ["2013-02-01T00:00:00", "2013-02-28T23:59:59"]
+    assert (chip.tile_id, chip.dataset_id) == (line.tile_id, weather)
+    same_line, origins = tiles.board_contents(ana, board, [], [chip])
+    february = (WEATHER["time_hour"].dt.month == 2).sum()
+    assert _table(origins) == {"EWR": february}
+    assert len(same_line.table_rows) == 3  # its own tile keeps every month
+    two = {"selection": {"points": [{"x": "2013-01-01"}, {"x": "2013-03-01"}]}}
+    wide = tiles.selection_from_event(line, two)
+    assert wide is not None and wide.label == "time_hour from January 2013 to March 2013"
+    assert tiles.selection_from_event(line, {"selection": {"points": []}}) is None
