@@ -143,8 +143,9 @@ def test_number_tile_latest_full_period_against_the_one_before(ana: UserView) ->
     assert count.change_text == f"−{abs(percent)} % on the previous month"
     assert count.summary == (f"{march:,} readings in March 2013, {count.change_text} "
                              f"({february:,} in February 2013).")
-    assert count.table_rows == [["January 2013", int(per_month.iloc[0])],
-                                ["February 2013", february], ["March 2013", march]]
+    assert count.table_rows[-3:] == [["January 2013", int(per_month.iloc[0])],
+                                     ["February 2013", february], ["March 2013", march]]
+    assert count.table_rows[0] == ["April 2012", 0] and len(count.table_rows) == 12
     assert count.title == "Readings"
 
     calm = WEATHER[WEATHER["wind_dir"].between(0, 180)]
@@ -279,6 +280,11 @@ def test_a_date_range_on_the_bar_moves_a_numbers_latest_period(ana: UserView) ->
     assert shown.summary.startswith(f"{february:,} rows in February 2013, ")
     assert shown.summary.endswith(f"({january:,} in January 2013).")
     assert shown.filters_sentence == "Every filter on the board applies to this tile."
+    mid_february = [BarFilter(filter=Filter(column="time_hour", op="between",
+                                            value=["2013-01-01", "2013-02-15"]), kind="date")]
+    cut = tiles.board_contents(ana, board, mid_february, [])[0]  # half a month is not full
+    assert cut.summary == f"{january:,} rows in January 2013; 0 in December 2012."
+    assert cut.change_text == ""
 
 
 def test_a_click_on_a_month_selects_the_whole_month_for_the_other_tiles(ana: UserView) -> None:
@@ -300,3 +306,14 @@ def test_a_click_on_a_month_selects_the_whole_month_for_the_other_tiles(ana: Use
     wide = tiles.selection_from_event(line, two)
     assert wide is not None and wide.label == "time_hour from January 2013 to March 2013"
     assert tiles.selection_from_event(line, {"selection": {"points": []}}) is None
+
+
+def test_latest_full_period_skips_a_running_or_cut_period() -> None:
+    from services.boards.numbers import latest_full  # noqa: PLC0415
+    month = pd.Period("2026-12", "M")
+    now = pd.Period("2026-12", "M")
+    assert latest_full(month, now, None) == pd.Period("2026-11", "M")  # still running
+    assert latest_full(pd.Period("2026-10", "M"), now, None) == pd.Period("2026-10", "M")
+    october = pd.Period("2026-10", "M")
+    assert latest_full(october, now, pd.Timestamp("2026-10-31")) == october
+    assert latest_full(october, now, pd.Timestamp("2026-10-30")) == pd.Period("2026-09", "M")
