@@ -317,3 +317,15 @@ def test_latest_full_period_skips_a_running_or_cut_period() -> None:
     october = pd.Period("2026-10", "M")
     assert latest_full(october, now, pd.Timestamp("2026-10-31")) == october
     assert latest_full(october, now, pd.Timestamp("2026-10-30")) == pd.Period("2026-09", "M")
+
+
+def test_number_tile_median_and_latest_date_over_all_rows(ana: UserView) -> None:
+    penguins = _upload(ana, "penguins.csv")
+    weather = _upload(ana, "nyc_weather_utc.csv")
+    board = _board(ana, _number(penguins, aggregate="median", column="bill_length_mm"),
+                   _number(weather, aggregate="max", column="time_hour", label="last reading"))
+    median, last = tiles.board_contents(ana, board, [], [])
+    assert median.number_text == f"{PENGUINS['bill_length_mm'].median():g}"
+    assert median.summary == f"Median of bill_length_mm: {median.number_text}."
+    assert last.number_text == "25 Mar 2013 17:00 last reading"
+    assert last.table_rows == [["2013-03-25T17:00:00+00:00"]]
