@@ -143,7 +143,9 @@ def selection_from_event(content: TileContent, event: Any) -> Selection | None: 
 
 def _json_value(value: Any) -> Any:  # noqa: ANN401 - a table cell of any type
     """A cell as JSON has it: numbers stay numbers, dates become ISO text, gaps None."""
-    if value is None or value is pd.NaT:
+    if isinstance(value, str):
+        return value
+    if display_text.is_missing(value):  # None, NaN, NaT, pandas' NA
         return None
     if isinstance(value, bool | np.bool_):
         return bool(value)
@@ -153,14 +155,8 @@ def _json_value(value: Any) -> Any:  # noqa: ANN401 - a table cell of any type
         number = float(value)
         return number if math.isfinite(number) else None
     if isinstance(value, pd.Timestamp | datetime | date | np.datetime64):
-        return pd.Timestamp(value).isoformat()
-    if isinstance(value, str):
-        return value
-    try:
-        if pd.isna(value):
-            return None
-    except (TypeError, ValueError):
-        pass
+        moment = pd.Timestamp(value)
+        return None if moment is pd.NaT else moment.isoformat()
     return str(value)
 
 

@@ -329,3 +329,13 @@ def test_number_tile_median_and_latest_date_over_all_rows(ana: UserView) -> None
     assert median.summary == f"Median of bill_length_mm: {median.number_text}."
     assert last.number_text == "25 Mar 2013 17:00 last reading"
     assert last.table_rows == [["2013-03-25T17:00:00+00:00"]]
+
+
+def test_a_tiles_table_is_bounded_and_plain_json() -> None:
+    import numpy as np  # noqa: PLC0415
+    frame = pd.DataFrame({"when": [pd.Timestamp("2026-12-03"), pd.NaT] * 300,
+                          "n": [np.int64(1), np.nan] * 300, "ok": [True, False] * 300})
+    columns, rows, note = tiles.table_of(frame)
+    assert columns == ["when", "n", "ok"] and len(rows) == 500
+    assert rows[:2] == [["2026-12-03T00:00:00", 1.0, True], [None, None, False]]
+    assert note == "Showing 500 of 600 rows."
