@@ -10,6 +10,7 @@ column gone, a source that is down) never raises: the tile's `problem` says it.
 import json
 import math
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -183,12 +184,11 @@ def _plain_text(markdown: str) -> str:
 # --- where a tile's rows are --------------------------------------------------------------------
 
 
-class _Source(BaseModel):
+@dataclass(frozen=True)
+class _Source:
     """A tile's place, its columns and the sentence on which version it draws."""
 
-    model_config = {"arbitrary_types_allowed": True}
-
-    place: Any  # Place: a Parquet path or a LiveTarget
+    place: Place
     kinds: dict[str, str]
     version_sentence: str
 
