@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 
 from services.access import board_access
 from services.access.users import UserView
-from services.boards.answer_table import clean_table_spec
 from services.boards.models import (
     DESCRIPTION_MAX,
     MAX_COLUMNS,
@@ -94,8 +93,6 @@ def clean_tile(actor: UserView, tile: TileInput) -> TileInput:
         if len(note) > NOTE_MAX:
             raise InvalidInput(f"A note can be at most {NOTE_MAX:,} characters long.")
         return TileInput(kind="note", width=width, note=note)
-    if tile.kind == "table" and tile.spec is not None:
-        return _answer_tile(actor, tile, width)
     if tile.dataset_id is None:
         raise InvalidInput(f"Please choose the dataset this {tile.kind} shows.")
     if tile.dataset_version is not None and tile.dataset_version < 1:
@@ -110,18 +107,6 @@ def clean_tile(actor: UserView, tile: TileInput) -> TileInput:
                                "please choose its columns again.") from error
         spec = validate_spec(parsed, kinds).model_dump(mode="json")
     return TileInput(kind=tile.kind, width=width, dataset_id=tile.dataset_id,
-                     dataset_version=tile.dataset_version, spec=spec)
-
-
-def _answer_tile(actor: UserView, tile: TileInput, width: int) -> TileInput:
-    """An Ask answer's rows: its dataset is optional (an answer may join several); when
-    named, the person must be able to read it."""
-    spec = clean_table_spec(tile.spec or {})
-    if tile.dataset_version is not None and tile.dataset_version < 1:
-        raise InvalidInput("Please choose a version of the dataset, or keep it fresh.")
-    if tile.dataset_id is not None:
-        dataset_columns(actor, tile.dataset_id, tile.dataset_version)
-    return TileInput(kind="table", width=width, dataset_id=tile.dataset_id,
                      dataset_version=tile.dataset_version, spec=spec)
 
 
