@@ -77,12 +77,11 @@ def show_chart(user: UserView, data: ChartData, spec: ChartSpec, *, dataset_id: 
                 spec=explore_insight_spec(spec, data, len(frame)), dataset_id=dataset_id,
                 dataset_version=version, read_at=read_at),
         )
-    if version is not None:  # a live table's chart is not offered: tiles read file versions
-        with board_col:
-            add_to_board.show(
-                user, key="explore_board", version=version,
-                make_tiles=lambda choice: [adding.chart_tile(
-                    spec, dataset_id, None if choice.fresh else version)])
+    with board_col:  # a live table (`version` None) has no versions to pin
+        add_to_board.show(
+            user, key="explore_board", version=version,
+            make_tiles=lambda choice: [adding.chart_tile(
+                spec, dataset_id, None if choice.fresh else version)])
 
 
 def show_table(table_data: pd.DataFrame, title: str, dataset_name: str) -> None:

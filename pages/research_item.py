@@ -209,12 +209,14 @@ def _remove(item: ItemDetail, insight_id: int, title: str) -> None:
 
 
 def _add_to_board(card: InsightCard) -> None:
-    """A saved chart of a file dataset the reader may see goes on a board as a chart tile."""
+    """A saved chart of a dataset the reader may see goes on a board as a chart tile (a live
+    table's is always fresh: it has no versions)."""
     spec = stored_chart_spec(card.spec) if card.kind == "chart" else None
-    if spec is None or card.dataset_id is None or card.is_data_gone or card.live is not None \
-            or card.parquet_path is None:
+    visible = card.parquet_path is not None or card.live is not None
+    if spec is None or card.dataset_id is None or card.is_data_gone or not visible:
         return
-    dataset_id, version = card.dataset_id, card.dataset_version
+    dataset_id = card.dataset_id
+    version = None if card.live is not None else card.dataset_version
     add_to_board.show(user, key=f"research_item_board_{card.id}", version=version,
                       make_tiles=lambda choice: [adding.chart_tile(
                           spec, dataset_id, None if choice.fresh else version)])

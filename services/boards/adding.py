@@ -48,15 +48,12 @@ def chart_tile(spec: ChartSpec, dataset_id: int, version: int | None) -> TileInp
 def answer_tile(actor: UserView, question: str, sql: str | None, frame: pd.DataFrame,
                 answered_at: datetime, dataset_id: int | None) -> TileInput:
     """An answer's rows are a moment's result: on one file dataset its tile is pinned to
-    the version it read (the current one); over several datasets, or a live table, the tile
-    names none and keeps only its rows."""
+    the version it read (the current one); a live table has no versions, and an answer over
+    several datasets names none."""
     version = None
     if dataset_id is not None:
         dataset = datasets.get_dataset(actor, dataset_id)
-        if dataset.is_live:
-            dataset_id = None
-        else:
-            version = dataset.current_version
+        version = None if dataset.is_live else dataset.current_version
     return TileInput(kind="table", dataset_id=dataset_id, dataset_version=version,
                      spec=answer_table_spec(question, sql, frame, answered_at))
 
