@@ -1,9 +1,11 @@
-"""“Add to a board”, beside “Save to research item”: pick a board you may change or name a
-new one, keep a chart fresh or pinned to its version, and get a link to the board."""
+"""“Add to a board”, beside “Save to research item” in Explore, Ask and on a research item's
+saved chart: pick a board you may change or name a new one, keep a chart fresh or pinned to
+its version, and get a link to the board."""
 
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
+import pandas as pd
 import streamlit as st
 from pydantic import BaseModel
 
@@ -14,6 +16,10 @@ from services.access.users import UserView
 from services.boards import adding
 from services.boards.adding import BoardChoice
 from services.boards.models import TileInput
+from services.charts.spec import ChartSpec
+from services.claude.conversations import MessageView
+from services.data import datasets
+from services.research.insights import InsightCard, stored_chart_spec
 
 NEW_BOARD = "➕ New board…"
 FRESH, PINNED = "fresh", "pinned"
@@ -79,3 +85,59 @@ def show(user: UserView, *, key: str, make_tiles: Callable[[Choice], list[TileIn
                 st.success(f"Added to the board “{escape_markdown(added.board_title)}”.")
                 st.link_button("Open the board", board_link(added.board_id),
                                icon=":material/dashboard:")
+
+
+# --- where it is offered: an Ask answer and a research item's saved chart -------------------
+
+
+def _answer_chart(user: UserView, key: str, chart: ChartSpec | None,
+                  dataset_id: int | None) -> tuple[TileInput, int | None] | None:
+    """The answer's chart as a chart tile and the version it would pin, when the chart can
+    be drawn from the dataset itself (Ask's charts usually name the answer's own columns).
+    Checked once per answer and session; adding checks it again."""
+    if chart is None or dataset_id is None:
+        return None
+    known: dict[str, tuple[TileInput, int | None] | None] = st.session_state.setdefault(
+        "add_to_board_answer_charts", {})
+    if key not in known:
+        tile = adding.chart_tile(chart, dataset_id, None)
+        dataset = datasets.get_dataset(user, dataset_id)
+        version = None if dataset.is_live else dataset.current_version
+        known[key] = (tile, version) if adding.chart_fits(user, tile) else None
+    return known[key]
+
+
+def for_answer(user: UserView, message: MessageView, question: str, data: pd.DataFrame, *,
+               key: str, dataset_id: int | None) -> None:
+    """An Ask answer: its table (question, SQL, at most 500 rows) and, when it can be drawn
+    from the dataset, its chart."""
+    if not can(user.role, "build_boards"):
+        return
+    found = _answer_chart(user, key, message.details.chart, dataset_id)
+
+    def make_tiles(choice: Choice) -> list[TileInput]:
+        tiles = [adding.answer_tile(user, question, message.sql, data, message.created_at,
+                                    dataset_id)]
+        if found is not None and choice.with_chart:
+            tile, version = found
+            tiles.append(tile.model_copy(
+                update={"dataset_version": None if choice.fresh else version}))
+        return tiles
+
+    show(user, key=f"{key}_board", make_tiles=make_tiles,
+         version=found[1] if found else None,
+         chart_choice="Add the chart too, drawn from the whole dataset" if found else "")
+
+
+def for_insight(user: UserView, card: InsightCard) -> None:
+    """A research item's saved chart of a dataset the reader may see, as a chart tile (a
+    live table's is always fresh: it has no versions)."""
+    spec = stored_chart_spec(card.spec) if card.kind == "chart" else None
+    visible = card.parquet_path is not None or card.live is not None
+    if spec is None or card.dataset_id is None or card.is_data_gone or not visible:
+        return
+    dataset_id = card.dataset_id
+    version = None if card.live is not None else card.dataset_version
+    show(user, key=f"research_item_board_{card.id}", version=version,
+         make_tiles=lambda choice: [adding.chart_tile(
+             spec, dataset_id, None if choice.fresh else version)])

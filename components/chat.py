@@ -4,22 +4,16 @@ was computed" (SQL, attempts and repairs) and "Save to research item".
 Everything here draws what the Ask service decided and stored: the chart spec it chose, the
 SQL it laid out for reading. Nothing here parses SQL or picks a chart."""
 
-from datetime import datetime
-
 import pandas as pd
 import streamlit as st
 
 from components import add_to_board, save_to_item, tables
 from components.text import escape_markdown, model_markdown
-from services.access.permissions import can
 from services.access.users import UserView
-from services.boards import adding
-from services.boards.models import TileInput
 from services.charts import ask_chart
 from services.charts.spec import ChartSpec
 from services.claude.ask import SqlAttempt
 from services.claude.conversations import MessageView
-from services.data import datasets
 from services.data.dataset_files import frame_csv_bytes
 from services.data.display_text import has_time_zone
 from services.data.snapshots import kept_rows_note
@@ -118,6 +112,7 @@ def show_answer(user: UserView, message: MessageView, question: str, *,
         total = message.row_count or len(rows)
         show_table(rows, total, key=key, kept_note=" " + kept_rows_note(total, len(message.rows)))
         show_chart(rows, details.chart, key=key, note=details.chart_note)
+        add_to_board.for_answer(user, message, question, rows, key=key, dataset_id=dataset_id)
     show_how(message.readable_sql, details.attempts, details.explanation, details.tables,
              elapsed_ms=details.elapsed_ms)
     if message.status == "answered":
@@ -125,9 +120,6 @@ def show_answer(user: UserView, message: MessageView, question: str, *,
                   chart=details.chart, tables=details.tables,
                   row_count=message.row_count or len(rows), data=rows, dataset_id=dataset_id,
                   dataset_ids=dataset_ids)
-        show_add_to_board(user, key=key, question=question, sql=message.sql,
-                          chart=details.chart, data=rows, answered_at=message.created_at,
-                          dataset_id=dataset_id)
 
 
 def show_save(user: UserView, *, key: str, question: str, answer: str, sql: str | None,
@@ -143,43 +135,3 @@ def show_save(user: UserView, *, key: str, question: str, answer: str, sql: str 
                   "chart": chart.model_dump() if chart else None, "tables": tables,
                   "row_count": row_count, "dataset_ids": list(dataset_ids or [])},
             dataset_id=dataset_id))
-
-
-def _chart_tile(user: UserView, key: str, chart: ChartSpec | None,
-                dataset_id: int | None) -> tuple[TileInput, int] | None:
-    """The answer's chart as a chart tile and the version it would pin, when the chart can
-    be drawn from the dataset itself (Ask's charts usually name the answer's own columns).
-    Checked once per answer and session; adding checks it again."""
-    if chart is None or dataset_id is None:
-        return None
-    known: dict[str, tuple[TileInput, int] | None] = st.session_state.setdefault(
-        "ask_board_charts", {})
-    if key not in known:
-        tile = adding.chart_tile(chart, dataset_id, None)
-        fits = adding.chart_fits(user, tile)
-        known[key] = (tile, datasets.get_dataset(user, dataset_id).current_version) \
-            if fits else None
-    return known[key]
-
-
-def show_add_to_board(user: UserView, *, key: str, question: str, sql: str | None,
-                      chart: ChartSpec | None, data: pd.DataFrame, answered_at: datetime,
-                      dataset_id: int | None) -> None:
-    """"Add to a board" for one answer: its table (question, SQL, at most 500 rows) and,
-    when it can be drawn from the dataset, its chart."""
-    if not can(user.role, "build_boards"):
-        return
-    found = _chart_tile(user, key, chart, dataset_id)
-
-    def make_tiles(choice: add_to_board.Choice) -> list[TileInput]:
-        tiles = [adding.answer_tile(user, question, sql, data, answered_at, dataset_id)]
-        if found is not None and choice.with_chart:
-            tile, version = found
-            tiles.append(tile.model_copy(
-                update={"dataset_version": None if choice.fresh else version}))
-        return tiles
-
-    add_to_board.show(user, key=f"{key}_board", make_tiles=make_tiles,
-                      version=found[1] if found else None,
-                      chart_choice="Add the chart too, drawn from the whole dataset"
-                      if found else "")

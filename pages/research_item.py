@@ -8,14 +8,13 @@ from components.feedback import empty_state, flash, friendly_errors, show_flash
 from components.params import id_from_text
 from components.session import require_page
 from components.text import escape_markdown, model_markdown, when
-from services.boards import adding
 from services.errors import NotFound
 from services.prompts import item_runs as runs_service
 from services.reports import item_export
 from services.reports.bundle import live_line, read_at
 from services.reports.insight_figure import DrawnInsight, draw
 from services.research import insights, items, notes
-from services.research.insights import InsightCard, stored_chart_spec
+from services.research.insights import InsightCard
 from services.research.items import STATUS_LABELS, ItemDetail
 from services.research.notes import NoteSave
 from services.research.safe_markdown import safe_markdown
@@ -208,20 +207,6 @@ def _remove(item: ItemDetail, insight_id: int, title: str) -> None:
         flash(f"“{title}” is removed from this item.")
 
 
-def _add_to_board(card: InsightCard) -> None:
-    """A saved chart of a dataset the reader may see goes on a board as a chart tile (a live
-    table's is always fresh: it has no versions)."""
-    spec = stored_chart_spec(card.spec) if card.kind == "chart" else None
-    visible = card.parquet_path is not None or card.live is not None
-    if spec is None or card.dataset_id is None or card.is_data_gone or not visible:
-        return
-    dataset_id = card.dataset_id
-    version = None if card.live is not None else card.dataset_version
-    add_to_board.show(user, key=f"research_item_board_{card.id}", version=version,
-                      make_tiles=lambda choice: [adding.chart_tile(
-                          spec, dataset_id, None if choice.fresh else version)])
-
-
 def _insight(item: ItemDetail, card: InsightCard, total: int) -> None:
     drawn = cached_draw(card.id, card.created_at.isoformat(), card.is_data_gone, card)
     with st.container(border=True):
@@ -259,7 +244,7 @@ def _insight(item: ItemDetail, card: InsightCard, total: int) -> None:
                 st.code(drawn.sql, language="sql", wrap_lines=True)
         with st.expander("View the data"):
             tables.dataframe(drawn.table, hide_index=True)
-        _add_to_board(card)
+        add_to_board.for_insight(user, card)
         if not item.can_edit:
             return
         up, down, remove = st.columns([1, 1, 4])
