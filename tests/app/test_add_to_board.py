@@ -100,6 +100,8 @@ def test_an_ask_answer_table_becomes_a_table_tile(admin: UserView, fake: FakeCla
     at.chat_input(key="ask_input").set_value(QUESTION).run()
     assert not at.exception, at.exception
     assert len(_popovers(at)) == 1
+    # its chart names the answer's own column (total_pop), so it is not offered as a tile
+    assert not [c for c in at.checkbox if str(c.key).endswith("_board_with_chart")]
     _by_key_end(at.text_input, "_board_new_title").input("Population")
     _by_key_end(at.button, "_board_add").click().run()
     assert not at.exception, at.exception
@@ -110,6 +112,27 @@ def test_an_ask_answer_table_becomes_a_table_tile(admin: UserView, fake: FakeCla
     assert tile.spec is not None
     assert tile.spec["question"] == QUESTION and "GROUP BY" in tile.spec["sql"]
     assert tile.spec["columns"] == ["continent", "total_pop"] and len(tile.spec["rows"]) == 5
+
+
+def test_an_ask_chart_drawn_from_the_dataset_goes_on_the_board_too(
+        admin: UserView, fake: FakeClaude) -> None:
+    gapminder = datasets.create_from_sample(admin, "gapminder")
+    fake.enqueue({"tool_use": {"name": "run_sql", "input": {
+        "sql": 'SELECT "continent", "pop" FROM "gapminder" LIMIT 40',
+        "chart": {"chart_type": "bar", "x": "continent", "y": "pop", "agg": "sum"},
+        "explanation": "Population rows by continent."}}})
+    at = _page("ada", "pages/ask.py")
+    at.chat_input(key="ask_input").set_value(QUESTION).run()
+    assert not at.exception, at.exception
+    assert _by_key_end(at.checkbox, "_board_with_chart").value is True
+    _by_key_end(at.text_input, "_board_new_title").input("Population")
+    _by_key_end(at.button, "_board_add").click().run()
+    assert not at.exception, at.exception
+    [board] = boards.list_boards(admin)
+    table, chart = boards.get_board(admin, board.id).tiles
+    assert (table.kind, chart.kind, chart.dataset_id, chart.dataset_version) == (
+        "table", "chart", gapminder.id, None)
+    assert chart.spec is not None and (chart.spec["x"], chart.spec["agg"]) == ("continent", "sum")
 
 
 def test_a_saved_chart_on_a_research_item_becomes_a_chart_tile(

@@ -91,3 +91,23 @@ def test_a_board_that_cannot_be_opened_says_why(board: BoardView) -> None:
     assert "does not exist or is not shared" in " ".join(e.value for e in at.info)
     at.button(key="board_present_exit").click().run()
     assert "The board with its menus" in _text(at)
+
+
+EXPORTS = """
+from components import board_export_buttons
+from services.access import users
+from services.boards import boards, tiles
+
+user = users.get_user("ana")
+board = boards.get_board(user, BOARD_ID)
+board_export_buttons.show(user, board, tiles.board_contents(user, board, [], []))
+"""
+
+
+def test_the_board_downloads_as_html_and_each_chart_as_a_picture(board: BoardView) -> None:
+    at = AppTest.from_string(EXPORTS.replace("BOARD_ID", str(board.id)),
+                             default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception, at.exception
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels == ["Download the board (HTML)", "Download chart (PNG)"]  # one chart tile

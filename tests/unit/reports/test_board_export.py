@@ -7,6 +7,7 @@ import re
 from datetime import UTC, datetime
 
 import pandas as pd
+import pytest
 
 from services.boards import boards, tiles
 from services.boards.adding import answer_tile
@@ -14,11 +15,14 @@ from services.boards.models import BoardInput, BoardView, TileInput, TileView
 from services.boards.tiles import TileContent
 from services.charts.chart_png import PNG_MAGIC
 from services.data import datasets
+from services.errors import InvalidInput
 from services.reports.board_export import (
     BoardExport,
+    board_pictures,
     build_board_html,
     figure_json,
     load_board_export,
+    tile_png,
 )
 from tests.factories import make_admin, make_user
 
@@ -101,8 +105,14 @@ def test_a_real_board_exports_its_computed_tiles() -> None:
     view = boards.get_board(ana, board.id)
     contents = tiles.board_contents(ana, view, [], [])
     assert figure_json(contents[0]) is not None and figure_json(contents[1]) is None
-    page = build_board_html(load_board_export(ana, view, contents)).decode("utf-8")
-    assert contents[0].summary and html.escape(contents[0].summary) in page
+    pictures = board_pictures(contents, budget_s=120)
+    assert list(pictures) == [contents[0].tile_id]  # the chart tile only
+    assert pictures[contents[0].tile_id].startswith(PNG_MAGIC)
+    with pytest.raises(InvalidInput, match="Only a chart tile"):
+        tile_png(contents[1])
+    page = build_board_html(load_board_export(ana, view, contents), pictures).decode("utf-8")
+    alt = html.escape(contents[0].summary, quote=True)
+    assert contents[0].summary and f'alt="{alt}"' in page and "data:image/png;base64," in page
     assert "<caption>Data behind “Tips by day?”" in page and "<td>Sun</td>" in page
     assert "<strong>Looks good</strong>" in page
     assert "<script" not in page
