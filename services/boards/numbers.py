@@ -14,6 +14,7 @@ with a whole month.
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -114,7 +115,7 @@ def _number_text(spec: NumberSpec, value: Any) -> str:  # noqa: ANN401 - a numbe
     return f"{_value_text(value)} {noun}".strip()
 
 
-def _period_words(period: pd.Period, name: str) -> str:
+def period_words(period: pd.Period, name: str) -> str:
     start = period.start_time
     return {"day": display_text.moment(start, with_time=False),
             "week": f"the week of {display_text.moment(start, with_time=False)}",
@@ -186,7 +187,9 @@ def _cell(value: Any) -> Any:  # noqa: ANN401 - a table cell
         return None
     if isinstance(value, pd.Timestamp | datetime):
         return pd.Timestamp(value).isoformat()
-    return float(value) if not isinstance(value, int) else value
+    if isinstance(value, int | np.integer):
+        return int(value)
+    return float(value)
 
 
 def compute(place: Place, spec: NumberSpec, extra: list[Filter],
@@ -223,11 +226,11 @@ def compute(place: Place, spec: NumberSpec, extra: list[Filter],
     text = _number_text(spec, value)
     change = change_words(percent, name) if percent is not None else ""
     title = _title(spec)
-    when = _period_words(latest, name)
-    was = f"{_value_text(before)} in {_period_words(latest - 1, name)}"
+    when = period_words(latest, name)
+    was = f"{_value_text(before)} in {period_words(latest - 1, name)}"
     summary = f"{text} in {when}, {change} ({was})." if change else \
         f"{text} in {when}; {was}."
     shown = [p for p in values if p <= latest][-TABLE_PERIODS:]
-    rows = [[_period_words(p, name), _cell(_value_at(values, p, spec))] for p in shown]
+    rows = [[period_words(p, name), _cell(_value_at(values, p, spec))] for p in shown]
     return NumberShown(title=title, summary=summary, number_text=text, change_text=change,
                        table_columns=[name.capitalize(), _what(spec)], table_rows=rows)
