@@ -103,9 +103,14 @@ def _sentences(content: TileContent) -> None:
 def _one(board: BoardView, contents: list[TileContent], index: int) -> None:
     content = contents[index]
     st.header(escape_markdown(content.title), anchor=False)
-    with st.container(key=SUMMARY_KEY):
-        st.markdown(escape_markdown(content.summary))
-    _body(board.id, content, large=True)
+    if content.problem:
+        _body(board.id, content, large=True)
+        return
+    with st.container(key=SUMMARY_KEY):  # large type; a note is its own summary
+        st.markdown(content.note_html if content.kind == "note"
+                    else escape_markdown(content.summary))
+    if content.kind != "note":
+        _body(board.id, content, large=True)
     _sentences(content)
 
 
