@@ -7,7 +7,7 @@ SQL it laid out for reading. Nothing here parses SQL or picks a chart."""
 import pandas as pd
 import streamlit as st
 
-from components import save_to_item, tables
+from components import add_to_board, save_to_item, tables
 from components.text import escape_markdown, model_markdown
 from services.access.users import UserView
 from services.charts import ask_chart
@@ -115,6 +115,7 @@ def show_answer(user: UserView, message: MessageView, question: str, *,
         total = message.row_count or len(rows)
         show_table(rows, total, key=key, kept_note=" " + kept_rows_note(total, len(message.rows)))
         show_chart(rows, details.chart, key=key, note=details.chart_note)
+        add_to_board.for_answer(user, message, question, rows, key=key, dataset_id=dataset_id)
     show_how(message.readable_sql, details.attempts, details.explanation, details.tables,
              elapsed_ms=details.elapsed_ms)
     if message.status == "answered":

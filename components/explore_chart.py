@@ -7,9 +7,10 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from components import save_to_item, tables
+from components import add_to_board, save_to_item, tables
 from components.text import escape_markdown
 from services.access.users import UserView
+from services.boards import adding
 from services.charts.aggregate import ChartData
 from services.charts.chart_figure import build_figure, default_title, for_export, summarize
 from services.charts.chart_png import can_render_png, render_png
@@ -55,7 +56,7 @@ def show_chart(user: UserView, data: ChartData, spec: ChartSpec, *, dataset_id: 
     with st.expander("View the data behind this chart"):
         tables.dataframe(frame, hide_index=True)
         st.caption(f"{len(frame):,} rows, summarising {data.rows_in:,} rows of the dataset.")
-    csv_col, png_col, save_col = st.columns([1, 1, 1.4])
+    csv_col, png_col, save_col, board_col = st.columns([1, 1, 1.4, 1.2])
     csv_col.download_button(
         "Download data (CSV)", data=frame_csv_bytes(frame), file_name=f"{stem}.csv",
         mime="text/csv", key="explore_csv", icon=":material/download:", on_click="ignore",
@@ -76,6 +77,11 @@ def show_chart(user: UserView, data: ChartData, spec: ChartSpec, *, dataset_id: 
                 spec=explore_insight_spec(spec, data, len(frame)), dataset_id=dataset_id,
                 dataset_version=version, read_at=read_at),
         )
+    with board_col:  # a live table (`version` None) has no versions to pin
+        add_to_board.show(
+            user, key="explore_board", version=version,
+            make_tiles=lambda choice: [adding.chart_tile(
+                spec, dataset_id, None if choice.fresh else version)])
 
 
 def show_table(table_data: pd.DataFrame, title: str, dataset_name: str) -> None:

@@ -3,7 +3,7 @@ and answers drawn again, Claude runs, and exports."""
 
 import streamlit as st
 
-from components import chat, item_form, item_runs, tables
+from components import add_to_board, chat, item_form, item_runs, tables
 from components.feedback import empty_state, flash, friendly_errors, show_flash
 from components.params import id_from_text
 from components.session import require_page
@@ -247,6 +247,7 @@ def _insight(item: ItemDetail, card: InsightCard, total: int) -> None:
                 st.code(drawn.sql, language="sql", wrap_lines=True)
         with st.expander("View the data"):
             tables.dataframe(drawn.table, hide_index=True)
+        add_to_board.for_insight(user, card)
         if not item.can_edit:
             return
         up, down, remove = st.columns([1, 1, 4])
