@@ -25,7 +25,7 @@ from services.access import caller_checks
 from services.access.users import UserView
 from services.charts.spec import ChartSpec, is_additive, validate_spec
 from services.charts.suggestion import fit_suggestion
-from services.claude import ask_live
+from services.claude import ask_live, caching
 from services.claude import ask_prompts as prompts
 from services.claude import client as claude
 from services.claude.client import CallUsage
@@ -104,6 +104,15 @@ class SqlPlan(BaseModel):
     sql: str
     chart: ChartSpec | None = None  # Claude's suggestion, shape-checked; columns checked later
     explanation: str = ""
+    system: str = ""  # the planning prompt it came from (repairs and the answer repeat it)
+
+
+class PlanPrefix(BaseModel):
+    """What the planning call sent before Claude's query: the answer call repeats it, so it
+    reads the prefix that call cached (tools + system, then the conversation)."""
+
+    system: str
+    messages: list[dict[str, Any]]
 
 
 class AskResult(BaseModel):
@@ -124,6 +133,7 @@ class AskResult(BaseModel):
     answer_text: str = ""
     error: str | None = None  # what to tell the person when status is not "answered"
     usage: list[CallUsage] = Field(default_factory=list)
+    prefix: PlanPrefix | None = Field(default=None, exclude=True)
 
     def as_turn(self) -> AskTurn:
         return AskTurn(question=self.question, sql=self.sql,
@@ -142,8 +152,8 @@ def plan_query(question: str, tables: Sequence[AskTable], history: Sequence[AskT
     table are checked first, before any Claude token is spent."""
     username = _check_caller(user, actor, tables)
     _require_question(question, tables)
-    return _request_plan(_plan_messages(question, history), tables, user=username,
-                         send_samples=send_samples, on_usage=on_usage, model=model)
+    return _request_plan(_plan_messages(question, history), _plan_system(tables, send_samples),
+                         user=username, on_usage=on_usage, model=model)
 
 
 def _check_caller(user: str | None, actor: UserView | None,
@@ -201,16 +211,18 @@ def _plan_messages(question: str, history: Sequence[AskTurn]) -> list[dict[str, 
             {"role": "user", "content": prompts.question_message(question)}]
 
 
-def _request_plan(messages: list[dict[str, Any]], tables: Sequence[AskTable], *, user: str,
-                  send_samples: bool, on_usage: UsageSink | None,
-                  model: str | None) -> SqlPlan:
+def _plan_system(tables: Sequence[AskTable], send_samples: bool) -> str:
+    return prompts.plan_system(schema_payload(tables, send_samples=send_samples),
+                               live=any(t.live is not None for t in tables))
+
+
+def _request_plan(messages: list[dict[str, Any]], system: str, *, user: str,
+                  on_usage: UsageSink | None, model: str | None) -> SqlPlan:
     reply = claude.structured(
-        messages, system=prompts.plan_system(schema_payload(tables, send_samples=send_samples),
-                                             live=any(t.live is not None for t in tables)),
-        tool_name=prompts.SQL_TOOL, schema_model=PlanReply, feature=FEATURE_PLAN, user=user,
-        model=model, on_usage=on_usage, cache=True)
+        messages, system=system, tool_name=prompts.SQL_TOOL, schema_model=PlanReply,
+        feature=FEATURE_PLAN, user=user, model=model, on_usage=on_usage, cache=True)
     return SqlPlan(sql=reply.sql, chart=_chart_or_none(reply.chart),
-                   explanation=reply.explanation.strip())
+                   explanation=reply.explanation.strip(), system=system)
 
 
 def _chart_or_none(raw: dict[str, Any] | None) -> ChartSpec | None:
@@ -295,6 +307,7 @@ def run_with_repairs(question: str, plan: SqlPlan, tables: Sequence[AskTable],
     username = _check_caller(user, actor, tables)
     names = {t.sql_name for t in tables}
     messages = _plan_messages(question, history)
+    system = plan.system or _plan_system(tables, send_samples)
     result = AskResult(question=question, explanation=plan.explanation)
     while True:
         attempt = SqlAttempt(sql=plan.sql)
@@ -309,13 +322,14 @@ def run_with_repairs(question: str, plan: SqlPlan, tables: Sequence[AskTable],
         except (UnsafeQuery, QueryFailed) as err:
             attempt.error = str(err)
         else:
+            result.prefix = PlanPrefix(system=system, messages=messages)
             return _answered(result, plan, safe_sql, ran)
         if len(result.attempts) > max_repairs:
             return _could_not_answer(result)
         messages = [*messages, *prompts.repair_messages(plan.sql, attempt.error or "")]
         try:
-            plan = _request_plan(messages, tables, user=username, send_samples=send_samples,
-                                 on_usage=on_usage, model=model)
+            plan = _request_plan(messages, system, user=username, on_usage=on_usage,
+                                 model=model)
         except (ClaudeUnavailable, BudgetExceeded) as err:
             result.status, result.error = "unavailable", str(err)
             return result
@@ -416,6 +430,17 @@ def stream_answer(question: str, result: AskResult, *, user: str | None = None,
         return iter([result.error or "I could not answer that."])
     message = prompts.answer_message(question, result.explanation, result.frame,
                                      result.total_rows, result.truncated)
+    tools = [claude.tool_spec(prompts.SQL_TOOL, PlanReply)]
+    prefix = result.prefix
+    chosen = model or get_settings().model
+    if prefix is not None and caching.pays(chosen, prefix.system, tools):
+        # The planning call's tools, system and conversation, then the answer request: the
+        # cached prefix is read instead of sending the schema again at full price.
+        messages = [*prefix.messages, *prompts.cached_answer_messages(result.sql or "", message)]
+        return claude.stream_text(messages, system=prefix.system, tools=tools,
+                                  cache_history_end=len(prefix.messages) - 1,
+                                  feature=FEATURE_ANSWER, user=username, model=chosen,
+                                  on_usage=on_usage, cancel_event=cancel_event)
     return claude.stream_text([{"role": "user", "content": message}],
                               system=prompts.ANSWER_SYSTEM, feature=FEATURE_ANSWER,
                               user=username,

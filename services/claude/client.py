@@ -39,6 +39,7 @@ BudgetCheck = Callable[[str], None]
 BudgetHold = Callable[["CallUsage"], int | None]  # the call's maximum → a hold id (or None)
 BudgetRelease = Callable[[int], None]
 Message = dict[str, Any]
+System = str | list[dict[str, Any]]  # text, or text blocks (one may end a cached prefix)
 
 # Backoff knobs are module constants (not settings) so tests can shrink them.
 BASE_BACKOFF_S = 0.5
@@ -204,7 +205,7 @@ def list_models() -> list[str]:
 
 # --- public calls ----------------------------------------------------------------------
 
-def complete_text(messages: list[Message], *, system: str, feature: str, user: str,
+def complete_text(messages: list[Message], *, system: System, feature: str, user: str,
                   model: str | None = None, on_usage: UsageSink | None = None,
                   max_tokens: int | None = None, temperature: float | None = None) -> str:
     """A whole text reply, not streamed."""
@@ -222,8 +223,7 @@ def structured(messages: list[Message], *, system: str, tool_name: str,
     """Forces one tool call whose input follows `schema_model`; returns it validated.
     `cache` marks the tools + system and the conversation as cached prefixes."""
     call = _Call(user=user, feature=feature, model=model, on_usage=on_usage)
-    tool = {"name": tool_name, "description": tool_description or schema_model.__doc__ or "",
-            "input_schema": schema_model.model_json_schema()}
+    tool = tool_spec(tool_name, schema_model, tool_description)
     params = call.params(messages, system=system, max_tokens=max_tokens, tools=[tool],
                          tool_choice={"type": "tool", "name": tool_name})
     if cache:
@@ -242,20 +242,35 @@ def structured(messages: list[Message], *, system: str, tool_name: str,
     return result
 
 
-def stream_text(messages: list[Message], *, system: str, feature: str, user: str,
+def tool_spec(tool_name: str, schema_model: type[BaseModel],
+              description: str = "") -> dict[str, Any]:
+    """The tool definition `structured` sends (also what a cached prefix repeats)."""
+    return {"name": tool_name, "description": description or schema_model.__doc__ or "",
+            "input_schema": schema_model.model_json_schema()}
+
+
+def stream_text(messages: list[Message], *, system: System, feature: str, user: str,
                 model: str | None = None, on_usage: UsageSink | None = None,
                 cancel_event: threading.Event | None = None,
                 max_tokens: int | None = None, temperature: float | None = None,
-                ) -> Iterator[str]:
+                tools: list[dict[str, Any]] | None = None,
+                cache_history_end: int | None = None) -> Iterator[str]:
     """Text chunks as Claude writes them. Key and budget are checked now, the request is
-    sent on first iteration; stopping early (or `cancel_event`) records "cancelled"."""
+    sent on first iteration; stopping early (or `cancel_event`) records "cancelled".
+    `tools` are sent only to repeat an earlier call's cached prefix: Claude may not call
+    them (tool_choice "none"). With `cache_history_end` the tools + system and the
+    messages up to that index are marked as cached prefixes."""
     call = _Call(user=user, feature=feature, model=model, on_usage=on_usage)
-    params = call.params(messages, system=system, max_tokens=max_tokens,
+    extra: dict[str, Any] = ({"tools": tools, "tool_choice": {"type": "none"}}
+                             if tools else {})
+    params = call.params(messages, system=system, max_tokens=max_tokens, **extra,
                          **_temperature(temperature))
+    if cache_history_end is not None:
+        params = caching.mark_conversation(params, history_end=cache_history_end)
     return _stream(call, params, cancel_event)
 
 
-def tool_input(messages: list[Message], *, system: str, tool: dict[str, Any], feature: str,
+def tool_input(messages: list[Message], *, system: System, tool: dict[str, Any], feature: str,
                user: str, model: str | None = None, on_usage: UsageSink | None = None,
                max_tokens: int | None = None, temperature: float | None = None,
                ) -> dict[str, Any]:
@@ -343,7 +358,7 @@ class _Call:
         timeout = min(self.settings.claude_timeout_s, self.remaining_s())
         self.client = self.base_client.with_options(timeout=max(0.1, timeout))
 
-    def params(self, messages: list[Message], *, system: str, max_tokens: int | None,
+    def params(self, messages: list[Message], *, system: System, max_tokens: int | None,
                **extra: Any) -> dict[str, Any]:
         params = {"model": self.usage.model, "system": system, "messages": messages,
                   "max_tokens": max_tokens or self.settings.claude_max_tokens, **extra}
