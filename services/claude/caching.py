@@ -71,6 +71,6 @@ def control_for(*, long_run: bool) -> dict[str, str]:
     return HOUR if long_run else EPHEMERAL
 
 
-def runs_long(units: int, concurrency: int, call_s: float = TYPICAL_CALL_S) -> bool:
+def runs_long(units: int, concurrency: int) -> bool:
     """A batch of `units` calls, `concurrency` at a time, expected to pass five minutes."""
-    return units * call_s / max(1, concurrency) > DEFAULT_TTL_S
+    return units * TYPICAL_CALL_S / max(1, concurrency) > DEFAULT_TTL_S
