@@ -25,7 +25,7 @@ from services.access import caller_checks
 from services.access.users import UserView
 from services.charts.spec import ChartSpec, is_additive, validate_spec
 from services.charts.suggestion import fit_suggestion
-from services.claude import ask_live, caching
+from services.claude import ask_live
 from services.claude import ask_prompts as prompts
 from services.claude import client as claude
 from services.claude.client import CallUsage
@@ -104,15 +104,9 @@ class SqlPlan(BaseModel):
     sql: str
     chart: ChartSpec | None = None  # Claude's suggestion, shape-checked; columns checked later
     explanation: str = ""
-    system: str = ""  # the planning prompt it came from (repairs and the answer repeat it)
-
-
-class PlanPrefix(BaseModel):
-    """What the planning call sent before Claude's query: the answer call repeats it, so it
-    reads the prefix that call cached (tools + system, then the conversation)."""
-
-    system: str
-    messages: list[dict[str, Any]]
+    # The planning prompt it came from: a repair repeats it exactly (sample rows are not
+    # read again), so the repair reads the prefix the planning call cached.
+    system: str = ""
 
 
 class AskResult(BaseModel):
@@ -133,7 +127,6 @@ class AskResult(BaseModel):
     answer_text: str = ""
     error: str | None = None  # what to tell the person when status is not "answered"
     usage: list[CallUsage] = Field(default_factory=list)
-    prefix: PlanPrefix | None = Field(default=None, exclude=True)
 
     def as_turn(self) -> AskTurn:
         return AskTurn(question=self.question, sql=self.sql,
@@ -322,7 +315,6 @@ def run_with_repairs(question: str, plan: SqlPlan, tables: Sequence[AskTable],
         except (UnsafeQuery, QueryFailed) as err:
             attempt.error = str(err)
         else:
-            result.prefix = PlanPrefix(system=system, messages=messages)
             return _answered(result, plan, safe_sql, ran)
         if len(result.attempts) > max_repairs:
             return _could_not_answer(result)
@@ -430,17 +422,8 @@ def stream_answer(question: str, result: AskResult, *, user: str | None = None,
         return iter([result.error or "I could not answer that."])
     message = prompts.answer_message(question, result.explanation, result.frame,
                                      result.total_rows, result.truncated)
-    tools = [claude.tool_spec(prompts.SQL_TOOL, PlanReply)]
-    prefix = result.prefix
-    chosen = model or get_settings().model
-    if prefix is not None and caching.pays(chosen, prefix.system, tools):
-        # The planning call's tools, system and conversation, then the answer request: the
-        # cached prefix is read instead of sending the schema again at full price.
-        messages = [*prefix.messages, *prompts.cached_answer_messages(result.sql or "", message)]
-        return claude.stream_text(messages, system=prefix.system, tools=tools,
-                                  cache_history_end=len(prefix.messages) - 1,
-                                  feature=FEATURE_ANSWER, user=username, model=chosen,
-                                  on_usage=on_usage, cancel_event=cancel_event)
+    # Sent on its own, without the schema: reading the planning call's cached prefix would
+    # cost more (0.1× a schema of 2,048+ tokens) than this whole short request.
     return claude.stream_text([{"role": "user", "content": message}],
                               system=prompts.ANSWER_SYSTEM, feature=FEATURE_ANSWER,
                               user=username,

@@ -56,21 +56,13 @@ Call the {SQL_TOOL} tool exactly once with:
 LIVE_NOTE = ("These tables live in a PostgreSQL database and the SQL runs there through our "
              "translator: write DuckDB-style SQL exactly as for files.")
 
-ANSWER_RULES = (
-    "Use only the query result given below. Write one to three short, plain sentences: the\n"
-    """direct answer first, with the key numbers (thousands separators, sensible rounding). No SQL,
-no code, no tables, no headings. If the result is empty or does not answer the question,
-say so honestly. If only some rows are shown, say the answer is based on them.""")
-
 ANSWER_SYSTEM = f"""You answer a question about the user's data for someone who does not code.
-{ANSWER_RULES}
+Use only the query result given below. Write one to three short, plain sentences: the
+direct answer first, with the key numbers (thousands separators, sensible rounding). No SQL,
+no code, no tables, no headings. If the result is empty or does not answer the question,
+say so honestly. If only some rows are shown, say the answer is based on them.
 
 {DATA_RULE}"""
-
-# The answer request when it follows the planning conversation (whose system prompt already
-# holds the data rule), so the schema and the conversation are read from the cache.
-CACHED_ANSWER_NOTE = f"""Now answer the question for someone who does not code; do not call a tool.
-{ANSWER_RULES}"""
 
 
 def quote_data(payload: Any) -> str:
@@ -150,9 +142,3 @@ def answer_message(question: str, explanation: str, frame: pd.DataFrame, total_r
               "rows_shown": len(rows), "truncated": truncated or total_rows > len(rows)}
     return (f"{question_message(question)}\n\nWhat the query does: {explanation}\n\n"
             f"Result:\n{quote_data(result)}")
-
-
-def cached_answer_messages(sql: str, message: str) -> list[dict[str, Any]]:
-    """The query that ran and the answer request, after the planning conversation."""
-    return [{"role": "assistant", "content": f"I ran this SQL:\n{sql}"},
-            {"role": "user", "content": f"{CACHED_ANSWER_NOTE}\n\n{message}"}]

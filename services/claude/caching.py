@@ -38,30 +38,24 @@ def pays(model: str, *prefix: Any) -> bool:
     return estimate_tokens(*prefix) >= min_cacheable_tokens(model)
 
 
-def mark_conversation(params: dict[str, Any], *, history_end: int | None = None
-                      ) -> dict[str, Any]:
+def mark_conversation(params: dict[str, Any]) -> dict[str, Any]:
     """`params` with up to two breakpoints: the end of tools + system (fixed for a
-    conversation) and the message at `history_end` (the latest one when None), so the next
-    turn, a repair or the answer reads the history. A prefix below the model's minimum is
-    left unmarked."""
+    conversation) and the latest message (so the next turn, or a repair, reads the history).
+    A prefix below the model's minimum is left unmarked."""
     system, tools, messages = params["system"], params.get("tools"), params["messages"]
     if not pays(str(params["model"]), system, tools):
         return params
     marked = {**params, "system": [{"type": "text", "text": system, "cache_control": EPHEMERAL}]}
-    end = len(messages) - 1 if history_end is None else history_end
-    if 0 <= end < len(messages):
-        marked["messages"] = [*messages[:end], marked_message(messages[end]),
-                              *messages[end + 1:]]
+    if messages:
+        marked["messages"] = [*messages[:-1], _marked_message(messages[-1])]
     return marked
 
 
-def marked_message(message: dict[str, Any],
-                   control: dict[str, str] = EPHEMERAL) -> dict[str, Any]:
-    """The message with its last content block ending a cached prefix."""
+def _marked_message(message: dict[str, Any]) -> dict[str, Any]:
     content = message["content"]
     blocks: list[dict[str, Any]] = ([{"type": "text", "text": content}] if isinstance(content, str)
               else [dict(b) for b in content])
-    blocks[-1] = {**blocks[-1], "cache_control": control}
+    blocks[-1] = {**blocks[-1], "cache_control": EPHEMERAL}
     return {**message, "content": blocks}
 
 

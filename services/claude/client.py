@@ -223,7 +223,8 @@ def structured(messages: list[Message], *, system: str, tool_name: str,
     """Forces one tool call whose input follows `schema_model`; returns it validated.
     `cache` marks the tools + system and the conversation as cached prefixes."""
     call = _Call(user=user, feature=feature, model=model, on_usage=on_usage)
-    tool = tool_spec(tool_name, schema_model, tool_description)
+    tool = {"name": tool_name, "description": tool_description or schema_model.__doc__ or "",
+            "input_schema": schema_model.model_json_schema()}
     params = call.params(messages, system=system, max_tokens=max_tokens, tools=[tool],
                          tool_choice={"type": "tool", "name": tool_name})
     if cache:
@@ -242,31 +243,16 @@ def structured(messages: list[Message], *, system: str, tool_name: str,
     return result
 
 
-def tool_spec(tool_name: str, schema_model: type[BaseModel],
-              description: str = "") -> dict[str, Any]:
-    """The tool definition `structured` sends (also what a cached prefix repeats)."""
-    return {"name": tool_name, "description": description or schema_model.__doc__ or "",
-            "input_schema": schema_model.model_json_schema()}
-
-
 def stream_text(messages: list[Message], *, system: System, feature: str, user: str,
                 model: str | None = None, on_usage: UsageSink | None = None,
                 cancel_event: threading.Event | None = None,
                 max_tokens: int | None = None, temperature: float | None = None,
-                tools: list[dict[str, Any]] | None = None,
-                cache_history_end: int | None = None) -> Iterator[str]:
+                ) -> Iterator[str]:
     """Text chunks as Claude writes them. Key and budget are checked now, the request is
-    sent on first iteration; stopping early (or `cancel_event`) records "cancelled".
-    `tools` are sent only to repeat an earlier call's cached prefix: Claude may not call
-    them (tool_choice "none"). With `cache_history_end` the tools + system and the
-    messages up to that index are marked as cached prefixes."""
+    sent on first iteration; stopping early (or `cancel_event`) records "cancelled"."""
     call = _Call(user=user, feature=feature, model=model, on_usage=on_usage)
-    extra: dict[str, Any] = ({"tools": tools, "tool_choice": {"type": "none"}}
-                             if tools else {})
-    params = call.params(messages, system=system, max_tokens=max_tokens, **extra,
+    params = call.params(messages, system=system, max_tokens=max_tokens,
                          **_temperature(temperature))
-    if cache_history_end is not None:
-        params = caching.mark_conversation(params, history_end=cache_history_end)
     return _stream(call, params, cancel_event)
 
 

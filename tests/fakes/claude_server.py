@@ -13,9 +13,8 @@ Standalone (for `streamlit run` in browser tests):
     python -m tests.fakes.claude_server --port 8765 [--script replies.json] [--latency 0.1]
 
 A reply is a dict: `text` (a text reply) or `tool_use` ({"name", "input"}), optional
-`match` (regex on the last user message), `when_tools` (true/false: only when Claude may /
-may not call a tool; tools sent with tool_choice "none" count as none), `usage` (token
-counts), `delay` (seconds before replying),
+`match` (regex on the last user message), `when_tools` (true/false: only when the request
+does / does not carry tools), `usage` (token counts), `delay` (seconds before replying),
 `chunk_delay` (seconds between streamed events), `chunk_size` (characters per text delta),
 `end_after_events` (a stream that ends cleanly after that many events, before message_stop).
 Without a matching reply the default responder answers: with a tool it plans a SQL query
@@ -156,14 +155,8 @@ def write_answer(body: dict[str, Any]) -> Reply:
                     "See the table and chart below for the rest.", "chunk_delay": 0.02}
 
 
-def can_call_tools(body: dict[str, Any]) -> bool:
-    """Tools are sent and Claude may call them (tool_choice "none" forbids it, as in the API;
-    a request sends them then only to repeat a cached prefix)."""
-    return bool(body.get("tools")) and (body.get("tool_choice") or {}).get("type") != "none"
-
-
 def default_responder(body: dict[str, Any]) -> Reply:
-    return plan_sql(body) if can_call_tools(body) else write_answer(body)
+    return plan_sql(body) if body.get("tools") else write_answer(body)
 
 
 # --- message rendering -----------------------------------------------------------------
@@ -229,11 +222,7 @@ class PromptCache:
             return {}  # counted exactly as before caching existed
         total = _prefix_tokens(model, blocks)  # the same counter as the prefixes below
         now = self.now()
-        # As the API documents: a changed tool_choice keeps the tools and system cache but
-        # not the message blocks', so a prefix ending in a message is keyed with it.
-        choice = body.get("tool_choice")
-        key = lambda i: _prefix_key(  # noqa: E731 - local shorthand
-            model, blocks[: i + 1], choice if "role" in blocks[i] else None)
+        key = lambda i: _prefix_key(model, blocks[: i + 1])  # noqa: E731 - local shorthand
         read_end = -1
         for mark in marks:
             for i in range(mark, max(-1, mark - LOOKBACK_BLOCKS), -1):
@@ -265,10 +254,9 @@ class PromptCache:
         }
 
 
-def _prefix_key(model: str, blocks: list[dict[str, Any]], choice: Any = None) -> str:
+def _prefix_key(model: str, blocks: list[dict[str, Any]]) -> str:
     unmarked = [{k: v for k, v in b.items() if k != "cache_control"} for b in blocks]
-    return json.dumps({"model": model, "blocks": unmarked, "tool_choice": choice},
-                      sort_keys=True)
+    return json.dumps({"model": model, "blocks": unmarked}, sort_keys=True)
 
 
 def cache_problem(body: dict[str, Any]) -> str | None:
@@ -385,7 +373,7 @@ class _State:
                 return self.queue.pop(0)
             rules = list(self.rules)
         question = last_user_text(body)
-        has_tools = can_call_tools(body)
+        has_tools = bool(body.get("tools"))
         for rule in rules:
             if "when_tools" in rule and bool(rule["when_tools"]) != has_tools:
                 continue

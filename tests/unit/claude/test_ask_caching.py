@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from services.access.users import UserView
-from services.claude import ask
+from services.claude import ask, ask_prompts
 from services.claude import client as claude
 from services.claude.ask import AskTable, AskTurn
 from services.claude.client import CallUsage
@@ -85,61 +85,39 @@ def test_a_short_prompt_is_sent_without_cache_control(fake: FakeClaude, tmp_path
     assert "cache_control" not in str(body["messages"])
 
 
-def _marks(body: dict) -> int:
-    blocks = [*body.get("tools", []), *(body["system"] if isinstance(body["system"], list)
-                                        else [])]
-    for message in body["messages"]:
-        if isinstance(message["content"], list):
-            blocks += message["content"]
-    return sum(1 for b in blocks if "cache_control" in b)
 
-
-def test_the_answer_call_reads_the_planning_prefix(fake: FakeClaude, tmp_path: Path) -> None:
+def test_the_answer_call_is_sent_on_its_own_because_that_costs_less(
+        fake: FakeClaude, tmp_path: Path) -> None:
+    """The answer call never carried the schema. Repeating the planning prefix would save
+    only the answer's own short system prompt, and reading the prefix costs more than that."""
     table = _table(tmp_path, 40)
     fake.script([_plan_reply(), {"when_tools": False, "text": "There are 2 rows."}])
     first = ask.ask("How many rows?", [table], user="ann")
     second = ask.ask("And now?", [table], [first.as_turn()], user="ann")
-    assert first.answer_text == second.answer_text == "There are 2 rows."
-    plan_body, answer_body = (r["body"] for r in fake.message_requests[:2])
-    # the same tools, system and conversation as the planning call, then the answer request
-    assert answer_body["tools"] == plan_body["tools"]
-    assert answer_body["tool_choice"] == {"type": "none"}
-    assert answer_body["system"] == plan_body["system"]
-    question = answer_body["messages"][0]
-    assert question == plan_body["messages"][0]  # marked: the turn's history ends here
-    assert answer_body["messages"][1]["content"] == f"I ran this SQL:\n{first.sql}"
-    assert "<data>" in answer_body["messages"][2]["content"]
-    assert all(_marks(r["body"]) <= 4 for r in fake.message_requests)
-    answers = [[u for u in r.usage if u.feature == ask.FEATURE_ANSWER][0]
-               for r in (first, second)]
-    plan = next(u for u in first.usage if u.feature == ask.FEATURE_PLAN)
-    # tool_choice differs from the planning call's: the tools + system prefix is read
-    assert answers[0].cache_read_tokens > 0.9 * plan.cache_write_tokens > 0
-    # the second turn's answer also reads the first turn's conversation (answer calls cache it)
-    assert answers[1].cache_read_tokens > answers[0].cache_read_tokens
-    uncached = answers[1].model_copy(update={
-        "input_tokens": answers[1].input_tokens + answers[1].cache_read_tokens
-        + answers[1].cache_write_tokens, "cache_read_tokens": 0, "cache_write_tokens": 0})
-    assert _input_cost(answers[1]) < 0.5 * _input_cost(uncached)
+    for result in (first, second):
+        plan = next(u for u in result.usage if u.feature == ask.FEATURE_PLAN)
+        answer = next(u for u in result.usage if u.feature == ask.FEATURE_ANSWER)
+        prefix = plan.cache_read_tokens + plan.cache_write_tokens
+        reading_it = plan.model_copy(update={
+            "input_tokens": 0, "cache_read_tokens": prefix, "cache_write_tokens": 0})
+        saved = answer.model_copy(update={
+            "input_tokens": len(ask_prompts.ANSWER_SYSTEM) // 4, "cache_read_tokens": 0})
+        assert prefix > 0 and answer.cache_read_tokens == answer.cache_write_tokens == 0
+        assert _input_cost(saved) < _input_cost(reading_it)
+    body = fake.message_requests[-1]["body"]
+    assert "tools" not in body and isinstance(body["system"], str)
+    assert "cache_control" not in str(body["messages"])
 
 
-def test_a_repaired_answer_repeats_the_repair_conversation(
-        fake: FakeClaude, tmp_path: Path) -> None:
+def test_a_repair_repeats_the_planning_prompt_without_reading_samples_again(
+        fake: FakeClaude, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     table = _table(tmp_path, 40)
+    reads: list[str] = []
+    original = ask._sample_rows
+    monkeypatch.setattr(ask, "_sample_rows", lambda t: reads.append(t.sql_name) or original(t))
     fake.enqueue({"tool_use": {"name": "run_sql", "input": {
         "sql": 'SELECT "missing" FROM "wide"', "chart": None, "explanation": "x"}}},
         _plan_reply(), {"text": "There are 2 rows."})
-    result = ask.ask("How many rows?", [table], user="ann")
-    repair_body, answer_body = (r["body"] for r in fake.message_requests[1:3])
-    sent = len(repair_body["messages"])
-    assert [m["role"] for m in answer_body["messages"][sent:]] == ["assistant", "user"]
-    assert str(answer_body["messages"][:sent - 1]) == str(repair_body["messages"][:sent - 1])
-    answer = next(u for u in result.usage if u.feature == ask.FEATURE_ANSWER)
-    assert answer.cache_read_tokens > 0
-
-
-def test_a_short_prompt_answers_as_before(fake: FakeClaude, tmp_path: Path) -> None:
-    fake.script([_plan_reply(), {"when_tools": False, "text": "There are 2 rows."}])
-    ask.ask("How many rows?", [_table(tmp_path, 1)], user="ann")
-    body = fake.message_requests[-1]["body"]
-    assert "tools" not in body and isinstance(body["system"], str)
+    ask.ask("How many rows?", [table], user="ann")
+    plan_body, repair_body = (r["body"] for r in fake.message_requests[:2])
+    assert repair_body["system"] == plan_body["system"] and reads == ["wide"]
