@@ -144,3 +144,19 @@ def test_message_batch_requests_carry_the_same_prefix(
         assert (params["system"], params["messages"]) == (system, messages)
         assert _controls(params) == [{"type": "ephemeral", "ttl": "1h"}]
         assert params["tools"][0]["name"] == "record_answer"
+
+
+def test_a_message_batch_reads_the_prefix_its_first_request_wrote(
+        claude_at_fake: FakeClaude, analyst: UserView, items: list[ItemSummary]) -> None:
+    claude_at_fake.set_batch_seconds(0.1)
+    claude_at_fake.script([{"text": "An idea."}])
+    template = _template(analyst, RULES + "\n\nItem: {title}")
+    job = batches.start_batch(analyst, BatchRequest(template_id=template.id,
+                                                    item_ids=[i.id for i in items],
+                                                    use_message_batches=True))
+    _wait(job.id)
+    units = jobs.list_units(analyst, job.id)
+    writes = [u for u in units if u.cache_write_tokens]
+    assert len(writes) == 1
+    assert all(u.cache_read_tokens == writes[0].cache_write_tokens
+               for u in units if u is not writes[0])
