@@ -81,9 +81,12 @@ def request_for(version: TemplateVersionView, values: dict[str, str], *,
         return system, messages_for(version, values)
     control = caching.control_for(long_run=long_run)
     fixed, rest = templates.fill_parts(version.body, values)
-    if not fixed:
+    # The API refuses a text block of nothing but spaces: such a part joins the other one.
+    if not fixed.strip():
         return ([{"type": "text", "text": system, "cache_control": control}],
-                [{"role": "user", "content": rest}])
+                [{"role": "user", "content": fixed + rest}])
+    if not rest.strip():
+        fixed, rest = fixed + rest, ""
     blocks: list[dict[str, Any]] = [{"type": "text", "text": fixed, "cache_control": control}]
     if rest:
         blocks.append({"type": "text", "text": rest})

@@ -104,6 +104,19 @@ def test_a_body_that_starts_with_a_variable_caches_the_system_prompt(analyst: Us
     assert messages == [{"role": "user", "content": "Item 1"}]
 
 
+@pytest.mark.parametrize(("body", "title"), [("  \n{title}", "Item 1"),
+                                             ("Rules first. {title}\n", "")])
+def test_no_block_is_only_spaces(analyst: UserView, body: str, title: str) -> None:
+    template = _template(analyst, RULES + body if title == "" else body, system_prompt=RULES)
+    system, messages = calls.request_for(template.latest, {"title": title})
+    content = messages[0]["content"]
+    blocks = [*(system if isinstance(system, list) else []),
+              *(content if isinstance(content, list) else [{"text": content}])]
+    assert all(b["text"].strip() for b in blocks)
+    assert _text(content) == templates.fill(template.latest.body, {"title": title})
+    assert len([b for b in blocks if "cache_control" in b]) == 1
+
+
 def test_a_long_batch_keeps_its_prefix_for_an_hour(
         claude_at_fake: FakeClaude, analyst: UserView, items: list[ItemSummary],
         monkeypatch: pytest.MonkeyPatch) -> None:
@@ -160,3 +173,17 @@ def test_a_message_batch_reads_the_prefix_its_first_request_wrote(
     assert len(writes) == 1
     assert all(u.cache_read_tokens == writes[0].cache_write_tokens
                for u in units if u is not writes[0])
+
+
+def test_runs_on_items_one_after_another_read_the_prefix(
+        claude_at_fake: FakeClaude, analyst: UserView, items: list[ItemSummary]) -> None:
+    from services.prompts import item_runs
+
+    claude_at_fake.script([{"text": "An idea."}])
+    template = _template(analyst, RULES + "\n\nItem: {title}")
+    for item in items[:2]:
+        assert "".join(item_runs.run_on_item(analyst, template.id, item.id)) == "An idea."
+    first, second = (r["body"] for r in claude_at_fake.message_requests)
+    assert _controls(first) == _controls(second) == [{"type": "ephemeral"}]
+    runs = [item_runs.runs_for_item(analyst, i.id)[0] for i in items[:2]]
+    assert runs[0].prompt == f"{RULES}\n\nItem: {items[0].title}"
