@@ -104,6 +104,9 @@ class SqlPlan(BaseModel):
     sql: str
     chart: ChartSpec | None = None  # Claude's suggestion, shape-checked; columns checked later
     explanation: str = ""
+    # The planning prompt it came from: a repair repeats it exactly (sample rows are not
+    # read again), so the repair reads the prefix the planning call cached.
+    system: str = ""
 
 
 class AskResult(BaseModel):
@@ -142,8 +145,8 @@ def plan_query(question: str, tables: Sequence[AskTable], history: Sequence[AskT
     table are checked first, before any Claude token is spent."""
     username = _check_caller(user, actor, tables)
     _require_question(question, tables)
-    return _request_plan(_plan_messages(question, history), tables, user=username,
-                         send_samples=send_samples, on_usage=on_usage, model=model)
+    return _request_plan(_plan_messages(question, history), _plan_system(tables, send_samples),
+                         user=username, on_usage=on_usage, model=model)
 
 
 def _check_caller(user: str | None, actor: UserView | None,
@@ -201,16 +204,18 @@ def _plan_messages(question: str, history: Sequence[AskTurn]) -> list[dict[str, 
             {"role": "user", "content": prompts.question_message(question)}]
 
 
-def _request_plan(messages: list[dict[str, Any]], tables: Sequence[AskTable], *, user: str,
-                  send_samples: bool, on_usage: UsageSink | None,
-                  model: str | None) -> SqlPlan:
+def _plan_system(tables: Sequence[AskTable], send_samples: bool) -> str:
+    return prompts.plan_system(schema_payload(tables, send_samples=send_samples),
+                               live=any(t.live is not None for t in tables))
+
+
+def _request_plan(messages: list[dict[str, Any]], system: str, *, user: str,
+                  on_usage: UsageSink | None, model: str | None) -> SqlPlan:
     reply = claude.structured(
-        messages, system=prompts.plan_system(schema_payload(tables, send_samples=send_samples),
-                                             live=any(t.live is not None for t in tables)),
-        tool_name=prompts.SQL_TOOL, schema_model=PlanReply, feature=FEATURE_PLAN, user=user,
-        model=model, on_usage=on_usage, cache=True)
+        messages, system=system, tool_name=prompts.SQL_TOOL, schema_model=PlanReply,
+        feature=FEATURE_PLAN, user=user, model=model, on_usage=on_usage, cache=True)
     return SqlPlan(sql=reply.sql, chart=_chart_or_none(reply.chart),
-                   explanation=reply.explanation.strip())
+                   explanation=reply.explanation.strip(), system=system)
 
 
 def _chart_or_none(raw: dict[str, Any] | None) -> ChartSpec | None:
@@ -295,6 +300,7 @@ def run_with_repairs(question: str, plan: SqlPlan, tables: Sequence[AskTable],
     username = _check_caller(user, actor, tables)
     names = {t.sql_name for t in tables}
     messages = _plan_messages(question, history)
+    system = plan.system or _plan_system(tables, send_samples)
     result = AskResult(question=question, explanation=plan.explanation)
     while True:
         attempt = SqlAttempt(sql=plan.sql)
@@ -314,8 +320,8 @@ def run_with_repairs(question: str, plan: SqlPlan, tables: Sequence[AskTable],
             return _could_not_answer(result)
         messages = [*messages, *prompts.repair_messages(plan.sql, attempt.error or "")]
         try:
-            plan = _request_plan(messages, tables, user=username, send_samples=send_samples,
-                                 on_usage=on_usage, model=model)
+            plan = _request_plan(messages, system, user=username, on_usage=on_usage,
+                                 model=model)
         except (ClaudeUnavailable, BudgetExceeded) as err:
             result.status, result.error = "unavailable", str(err)
             return result
@@ -416,6 +422,8 @@ def stream_answer(question: str, result: AskResult, *, user: str | None = None,
         return iter([result.error or "I could not answer that."])
     message = prompts.answer_message(question, result.explanation, result.frame,
                                      result.total_rows, result.truncated)
+    # Sent on its own, without the schema: reading the planning call's cached prefix would
+    # cost more (0.1× a schema of 2,048+ tokens) than this whole short request.
     return claude.stream_text([{"role": "user", "content": message}],
                               system=prompts.ANSWER_SYSTEM, feature=FEATURE_ANSWER,
                               user=username,

@@ -16,6 +16,11 @@ _MIN_CACHEABLE = {"claude-opus-4-7": 4096, "claude-opus-4-6": 4096, "claude-opus
                   "claude-sonnet-4-6": 2048, "claude-haiku-4-5": 4096}
 DEFAULT_MIN_CACHEABLE = 1024
 EPHEMERAL: dict[str, str] = {"type": "ephemeral"}
+HOUR: dict[str, str] = {"type": "ephemeral", "ttl": "1h"}
+DEFAULT_TTL_S = 300  # a 5-minute entry; every read starts its five minutes again
+# What one prompt call usually takes (a short answer from a current model); a batch whose
+# units × this ÷ concurrency passes five minutes keeps its prefix for an hour.
+TYPICAL_CALL_S = 5.0
 
 
 def min_cacheable_tokens(model: str) -> int:
@@ -28,13 +33,17 @@ def estimate_tokens(*parts: Any) -> int:
     return len(json.dumps(parts, default=str, ensure_ascii=False)) // 3 + 1
 
 
+def pays(model: str, *prefix: Any) -> bool:
+    """True when the prefix reaches the model's minimum cacheable length."""
+    return estimate_tokens(*prefix) >= min_cacheable_tokens(model)
+
+
 def mark_conversation(params: dict[str, Any]) -> dict[str, Any]:
     """`params` with up to two breakpoints: the end of tools + system (fixed for a
     conversation) and the latest message (so the next turn, or a repair, reads the history).
     A prefix below the model's minimum is left unmarked."""
-    minimum = min_cacheable_tokens(str(params["model"]))
     system, tools, messages = params["system"], params.get("tools"), params["messages"]
-    if estimate_tokens(system, tools) < minimum:
+    if not pays(str(params["model"]), system, tools):
         return params
     marked = {**params, "system": [{"type": "text", "text": system, "cache_control": EPHEMERAL}]}
     if messages:
@@ -48,3 +57,14 @@ def _marked_message(message: dict[str, Any]) -> dict[str, Any]:
               else [dict(b) for b in content])
     blocks[-1] = {**blocks[-1], "cache_control": EPHEMERAL}
     return {**message, "content": blocks}
+
+
+def control_for(*, long_run: bool) -> dict[str, str]:
+    """The 1-hour time to live for work that outlasts five minutes (a 1-hour write costs 2×
+    the input price instead of 1.25×, once), else the default five minutes."""
+    return HOUR if long_run else EPHEMERAL
+
+
+def runs_long(units: int, concurrency: int) -> bool:
+    """A batch of `units` calls, `concurrency` at a time, expected to pass five minutes."""
+    return units * TYPICAL_CALL_S / max(1, concurrency) > DEFAULT_TTL_S

@@ -39,6 +39,7 @@ BudgetCheck = Callable[[str], None]
 BudgetHold = Callable[["CallUsage"], int | None]  # the call's maximum → a hold id (or None)
 BudgetRelease = Callable[[int], None]
 Message = dict[str, Any]
+System = str | list[dict[str, Any]]  # text, or text blocks (one may end a cached prefix)
 
 # Backoff knobs are module constants (not settings) so tests can shrink them.
 BASE_BACKOFF_S = 0.5
@@ -223,7 +224,7 @@ def list_models() -> list[str]:
 
 # --- public calls ----------------------------------------------------------------------
 
-def complete_text(messages: list[Message], *, system: str, feature: str, user: str,
+def complete_text(messages: list[Message], *, system: System, feature: str, user: str,
                   model: str | None = None, on_usage: UsageSink | None = None,
                   max_tokens: int | None = None, temperature: float | None = None) -> str:
     """A whole text reply, not streamed."""
@@ -261,7 +262,7 @@ def structured(messages: list[Message], *, system: str, tool_name: str,
     return result
 
 
-def stream_text(messages: list[Message], *, system: str, feature: str, user: str,
+def stream_text(messages: list[Message], *, system: System, feature: str, user: str,
                 model: str | None = None, on_usage: UsageSink | None = None,
                 cancel_event: threading.Event | None = None,
                 max_tokens: int | None = None, temperature: float | None = None,
@@ -274,7 +275,7 @@ def stream_text(messages: list[Message], *, system: str, feature: str, user: str
     return _stream(call, params, cancel_event)
 
 
-def tool_input(messages: list[Message], *, system: str, tool: dict[str, Any], feature: str,
+def tool_input(messages: list[Message], *, system: System, tool: dict[str, Any], feature: str,
                user: str, model: str | None = None, on_usage: UsageSink | None = None,
                max_tokens: int | None = None, temperature: float | None = None,
                ) -> dict[str, Any]:
@@ -362,7 +363,7 @@ class _Call:
         timeout = min(self.settings.claude_timeout_s, self.remaining_s())
         self.client = self.base_client.with_options(timeout=max(0.1, timeout))
 
-    def params(self, messages: list[Message], *, system: str, max_tokens: int | None,
+    def params(self, messages: list[Message], *, system: System, max_tokens: int | None,
                **extra: Any) -> dict[str, Any]:
         params = {"model": self.usage.model, "system": system, "messages": messages,
                   "max_tokens": max_tokens or self.settings.claude_max_tokens, **extra}

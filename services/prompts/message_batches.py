@@ -29,13 +29,15 @@ OFFERED_FROM_UNITS = 100
 
 
 def _requests(version: TemplateVersionView, units: list[jobs.UnitView]) -> list[dict]:
+    """One request per unit, with the prefixes a direct call caches. Always the 1-hour time
+    to live: a batch's requests run in any order over minutes to hours."""
     tool = templates.output_tool(version.output_fields)
     requests = []
     for unit in units:
+        system, messages = calls.request_for(version, {k: str(v) for k, v in
+                                                       unit.inputs.items()}, long_run=True)
         params: dict = {"model": version.model, "max_tokens": version.max_tokens,
-                        "system": calls.system_for(version),
-                        "messages": calls.messages_for(version, {k: str(v) for k, v in
-                                                                 unit.inputs.items()})}
+                        "system": system, "messages": messages}
         if version.temperature != 1.0:
             params["temperature"] = version.temperature
         if tool is not None:
@@ -50,6 +52,8 @@ def _result(version: TemplateVersionView, outcome: claude.BatchResult) -> CallRe
     base = CallResult(status="failed", model=used.model if used else version.model,
                       input_tokens=used.input_tokens if used else 0,
                       output_tokens=used.output_tokens if used else 0,
+                      cache_read_tokens=used.cache_read_tokens if used else 0,
+                      cache_write_tokens=used.cache_write_tokens if used else 0,
                       cost_estimate=(used.cost_estimate or 0.0) if used else 0.0, attempts=1)
     if not outcome.is_succeeded:
         return base.model_copy(update={"error": outcome.error})

@@ -35,8 +35,8 @@ from typing import Protocol
 from sqlalchemy.exc import SQLAlchemyError
 
 from services.access.users import UserView
+from services.claude import caching, usage
 from services.claude import client as claude
-from services.claude import usage
 from services.claude.client import CallUsage
 from services.errors import BudgetExceeded, NotFound, ResearchDeskError, StorageUnavailable
 from services.prompts import calls, jobs, message_batches, templates
@@ -358,6 +358,7 @@ class _Controller:
         self.finished = threading.Event()
         self.store_warned = 0.0
         self.is_budgeted = usage.get_budget(job.owner).is_limited
+        self.long_run = False  # set per round: its units outlast a 5-minute cache entry
 
     # -- the writer thread --
 
@@ -435,6 +436,10 @@ class _Controller:
 
     def run(self, units: list[UnitView]) -> tuple[jobs.JobStatus, str] | None:
         concurrency = max(1, min(MAX_CONCURRENCY, self.job.concurrency))
+        self.long_run = caching.runs_long(len(units), concurrency)
+        # A cached prefix can be read only once a call has written it: the first unit goes
+        # alone, the others follow and read it instead of each writing it again.
+        warm_up = calls.caches(self.version, self.job.model or None)
         in_flight: set[Future[None]] = set()
         stop: tuple[jobs.JobStatus, str] | None = None
         writer = threading.Thread(target=self.write_loop, daemon=True,
@@ -450,6 +455,9 @@ class _Controller:
                     if stop is not None or self.lost:
                         break
                     in_flight.add(pool.submit(self.call, unit))
+                    if warm_up:
+                        warm_up = False
+                        _, in_flight = wait(in_flight)
                 wait(in_flight)
         finally:
             self.finished.set()
@@ -467,7 +475,7 @@ class _Controller:
                 result = calls.run_prompt(self.job.owner, self.version,
                                           {k: str(v) for k, v in unit.inputs.items()},
                                           feature=self.feature, model=self.job.model or None,
-                                          seen=seen)
+                                          seen=seen, long_run=self.long_run)
         except BudgetExceeded as error:
             self.budget_error = str(error)  # not sent: the unit stays pending for later
             return

@@ -120,6 +120,23 @@ def fill(body: str, values: dict[str, Any]) -> str:
     return _TOKEN.sub(replace, body)
 
 
+def fill_parts(body: str, values: dict[str, Any]) -> tuple[str, str]:
+    """`fill` in two parts that join to the same text: the fixed text before the first
+    `{variable}` (the same for every row, so it can be a cached prefix) and the rest."""
+    start = _first_variable(body)
+    return fill(body[:start], {}), fill(body[start:], values)
+
+
+def fixed_text(body: str) -> str:
+    """The filled text before the first `{variable}`: the first part of `fill_parts`."""
+    return fill(body[:_first_variable(body)], {})
+
+
+def _first_variable(body: str) -> int:
+    first = next((m for m in _TOKEN.finditer(body) if m.group(1) is not None), None)
+    return len(body) if first is None else first.start()
+
+
 # --- checking --------------------------------------------------------------------------
 
 def check_draft(draft: TemplateDraft) -> TemplateDraft:

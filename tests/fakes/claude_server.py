@@ -514,7 +514,9 @@ class _Handler(BaseHTTPRequestHandler):
                 result = {"type": "errored", "error": {"type": "error", "error": {
                     "type": "invalid_request_error", "message": reply["batch_error"]}}}
             else:
-                result = {"type": "succeeded", "message": render_message(params, reply)}
+                with state.lock:  # batch requests read and write the prompt cache too
+                    cache = state.prompt_cache.account(params)
+                result = {"type": "succeeded", "message": render_message(params, reply, cache)}
             lines.append(json.dumps({"custom_id": request.get("custom_id"), "result": result}))
         data = ("\n".join(lines) + "\n").encode()
         self.send_response(200)

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from services.access.users import UserView
-from services.claude import ask
+from services.claude import ask, ask_prompts
 from services.claude import client as claude
 from services.claude.ask import AskTable, AskTurn
 from services.claude.client import CallUsage
@@ -83,3 +83,41 @@ def test_a_short_prompt_is_sent_without_cache_control(fake: FakeClaude, tmp_path
     body = fake.message_requests[0]["body"]
     assert isinstance(body["system"], str)
     assert "cache_control" not in str(body["messages"])
+
+
+
+def test_the_answer_call_is_sent_on_its_own_because_that_costs_less(
+        fake: FakeClaude, tmp_path: Path) -> None:
+    """The answer call never carried the schema. Repeating the planning prefix would save
+    only the answer's own short system prompt, and reading the prefix costs more than that."""
+    table = _table(tmp_path, 40)
+    fake.script([_plan_reply(), {"when_tools": False, "text": "There are 2 rows."}])
+    first = ask.ask("How many rows?", [table], user="ann")
+    second = ask.ask("And now?", [table], [first.as_turn()], user="ann")
+    for result in (first, second):
+        plan = next(u for u in result.usage if u.feature == ask.FEATURE_PLAN)
+        answer = next(u for u in result.usage if u.feature == ask.FEATURE_ANSWER)
+        prefix = plan.cache_read_tokens + plan.cache_write_tokens
+        reading_it = plan.model_copy(update={
+            "input_tokens": 0, "cache_read_tokens": prefix, "cache_write_tokens": 0})
+        saved = answer.model_copy(update={
+            "input_tokens": len(ask_prompts.ANSWER_SYSTEM) // 4, "cache_read_tokens": 0})
+        assert prefix > 0 and answer.cache_read_tokens == answer.cache_write_tokens == 0
+        assert _input_cost(saved) < _input_cost(reading_it)
+    body = fake.message_requests[-1]["body"]
+    assert "tools" not in body and isinstance(body["system"], str)
+    assert "cache_control" not in str(body["messages"])
+
+
+def test_a_repair_repeats_the_planning_prompt_without_reading_samples_again(
+        fake: FakeClaude, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    table = _table(tmp_path, 40)
+    reads: list[str] = []
+    original = ask._sample_rows
+    monkeypatch.setattr(ask, "_sample_rows", lambda t: reads.append(t.sql_name) or original(t))
+    fake.enqueue({"tool_use": {"name": "run_sql", "input": {
+        "sql": 'SELECT "missing" FROM "wide"', "chart": None, "explanation": "x"}}},
+        _plan_reply(), {"text": "There are 2 rows."})
+    ask.ask("How many rows?", [table], user="ann")
+    plan_body, repair_body = (r["body"] for r in fake.message_requests[:2])
+    assert repair_body["system"] == plan_body["system"] and reads == ["wide"]
