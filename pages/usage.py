@@ -168,7 +168,11 @@ with friendly_errors("usage"):
         frame = table(found.groups[grouping], key_title)
         chart(frame, key_title)
         tables.dataframe(frame, hide_index=True, width="stretch", column_config=NUMBERS)
-        cache_section(found, "this month" if (since, until) == (first, today)
-                      else f"from {when(since)} to {when(until)}")
+        period_words = ("this month" if (since, until) == (first, today)
+                        else f"from {when(since)} to {when(until)}")
+        cache_section(found, period_words)
+        st.subheader("Numbers in Ask's answers")
+        st.markdown(escape_markdown(usage_report.grounded_sentence(found.grounded,
+                                                                   period_words)))
     if not role_note.is_viewer(user):  # viewers have no Claude budget to read
         budget_section(user)

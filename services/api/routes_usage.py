@@ -15,7 +15,13 @@ from services.access.permissions import Role
 from services.access.users import UserView
 from services.api.auth import Caller
 from services.api.problems import COMMON_RESPONSES
-from services.api.schemas_prompts import BudgetIn, BudgetOut, UsageOut, UsageRowOut
+from services.api.schemas_prompts import (
+    BudgetIn,
+    BudgetOut,
+    GroundedOut,
+    UsageOut,
+    UsageRowOut,
+)
 from services.claude import usage, usage_report
 from services.claude.usage import BudgetChange
 from services.claude.usage_report import UsageRow
@@ -53,7 +59,8 @@ def get_usage(user: Caller,
               person: Person = None) -> UsageOut:
     """Calls, tokens (in, out, cache read and write, 1-hour writes among them), estimated
     cost with cache prices, the money prompt caching saved, error rate and latency p50/p95,
-    in total and grouped (by_feature: Ask, single runs, batches, enrichments, comparisons).
+    in total and grouped (by_feature: Ask, single runs, batches, enrichments, comparisons),
+    and how many of Ask's written answers had a number not in their result (grounded).
     At most 366 days at a time."""
     first, today = usage_report.this_month()
     found = usage_report.cached_report(user, since or first, until or today,
@@ -63,7 +70,8 @@ def get_usage(user: Caller,
                     by_day=[_row(r) for r in found.groups.get("day", [])],
                     by_person=[_row(r) for r in found.groups.get("person", [])],
                     by_model=[_row(r) for r in found.groups.get("model", [])],
-                    by_feature=[_row(r) for r in found.groups.get("feature", [])])
+                    by_feature=[_row(r) for r in found.groups.get("feature", [])],
+                    grounded=GroundedOut(**found.grounded.model_dump()))
 
 
 def _budget_out(username: str) -> BudgetOut:

@@ -211,6 +211,15 @@ class UsageRowOut(BaseModel):
     p95_ms: float = Field(examples=[2100.0])
 
 
+class GroundedOut(BaseModel):
+    """Ask's written answers whose numbers were checked against their results."""
+
+    answers_checked: int = Field(examples=[40])
+    answers_flagged: int = Field(examples=[3], description="Answers with at least one "
+                                 "number that does not appear in their result.")
+    numbers_flagged: int = Field(examples=[5])
+
+
 class UsageOut(BaseModel):
     since: date = Field(examples=["2026-11-01"])
     until: date = Field(examples=["2026-11-29"])
@@ -220,6 +229,7 @@ class UsageOut(BaseModel):
     by_person: list[UsageRowOut]
     by_model: list[UsageRowOut]
     by_feature: list[UsageRowOut]
+    grounded: GroundedOut
 
 
 class BudgetOut(BaseModel):

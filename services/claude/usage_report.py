@@ -15,6 +15,7 @@ from sqlalchemy import Date, case, cast, func, select
 from services.access.permissions import Role
 from services.access.users import UserView
 from services.claude import usage
+from services.claude.grounded import GroundedCounts, flagged_answers
 from services.data import display_text
 from services.errors import InvalidInput
 from services.settings import get_settings
@@ -53,6 +54,7 @@ class UsageReport(BaseModel):
     person: str | None  # None: everyone (admins only)
     totals: UsageRow
     groups: dict[str, list[UsageRow]]
+    grounded: GroundedCounts = GroundedCounts()  # Ask answers whose numbers were checked
 
 
 class MonthStats(BaseModel):
@@ -126,7 +128,8 @@ def report(actor: UserView, since: date, until: date, *,
                                    .order_by(key)).all()
             groups[grouping] = [_row(r[0], tuple(r[1:])) for r in rows]
     return UsageReport(since=since, until=until, person=person,
-                       totals=_row("total", tuple(total)), groups=groups)
+                       totals=_row("total", tuple(total)), groups=groups,
+                       grounded=flagged_answers(actor, since, until, person=person))
 
 
 def _dollars(amount: float) -> str:
@@ -148,6 +151,22 @@ def cache_sentence(row: UsageRow, period: str) -> str:
         return (f"{said}; storing it cost {_dollars(-row.cache_saving)} more than reading it "
                 "saved.")
     return f"{said} and saved {_dollars(row.cache_saving)}."
+
+
+def grounded_sentence(counts: GroundedCounts, period: str) -> str:
+    """What the number check found in Ask's answers, in one plain sentence."""
+    checked, flagged = counts.answers_checked, counts.answers_flagged
+    if not checked:
+        return f"No answers from Ask had their numbers checked {period}."
+    answers = "answer" if checked == 1 else "answers"
+    if not flagged:
+        every = "The one" if checked == 1 else f"All {checked:,}"
+        return (f"{every} Ask {answers} {period} used only numbers that appear in "
+                "their results.")
+    numbers = "number" if counts.numbers_flagged == 1 else "numbers"
+    return (f"{flagged:,} of {checked:,} Ask {answers} {period} had a number that does not "
+            f"appear in their result ({counts.numbers_flagged:,} {numbers} in all); each is "
+            "marked in the answer.")
 
 
 CACHED_REPORTS = 64

@@ -49,6 +49,8 @@ def test_admins_read_what_caching_saved_and_a_table_per_feature(people: UserView
     # (1,200,000 × 2.70 − 10,000 × 0.75) / 1,000,000 = $3.2325
     assert ("Cached prompt text read 1.2 million tokens this month and saved $3.23."
             in all_text(at))
+    # these calls were recorded without Ask answers, so no written answer was checked
+    assert "No answers from Ask had their numbers checked this month." in all_text(at)
     table = _cache_table(at)
     assert set(table.index) == {"Ask", "Batch", "Enrich"}
     assert table.loc["Ask", READ] == 1_000_000 and table.loc["Enrich", READ] == 0
