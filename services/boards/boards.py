@@ -141,7 +141,7 @@ def list_boards(actor: UserView) -> list[BoardView]:
         counts = dict(session.execute(
             select(BoardTile.board_id, func.count()).where(
                 BoardTile.board_id.in_([b.id for b in rows])).group_by(BoardTile.board_id)
-        ).tuples().all())
+        ).all())
         return [BoardView.model_validate(b).model_copy(
             update={"can_edit": board_access.can_change(actor, b),
                     "tile_count": counts.get(b.id, 0)}) for b in rows]

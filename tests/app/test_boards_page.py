@@ -1,0 +1,131 @@
+"""AppTest: the Boards page — build a board, add a note, move a tile and change its width;
+the filter bar adds and removes a filter and a tile says it ignores it; a chart selection
+becomes a chip and Back removes it; a viewer cannot edit; someone else's private board is
+refused in one sentence."""
+
+from streamlit.testing.v1 import AppTest
+
+from services.access.permissions import Role
+from services.access.users import UserView
+from services.boards import boards
+from services.boards.models import BoardInput, TileInput
+from services.data import datasets
+from tests.app.helpers import all_text, button, open_page, sign_in
+from tests.factories import make_admin, make_user
+
+BAR = {"chart_type": "bar", "x": "species", "agg": "count"}
+
+
+def _open(username: str, board_id: int) -> AppTest:
+    at = sign_in(username)
+    at.query_params["board"] = str(board_id)
+    return open_page(at, "pages/boards.py")
+
+
+def _iris_and_tips(owner: UserView) -> int:
+    """A shared board: a bar chart of iris flowers by species, a tips chart, and a note."""
+    iris = datasets.create_from_sample(owner, "iris")
+    tips = datasets.create_from_sample(owner, "tips")
+    board = boards.create_board(owner, BoardInput(title="Animals and tips", columns=2,
+                                                  visibility="shared"))
+    boards.add_tile(owner, board.id, TileInput(kind="chart", dataset_id=iris.id, spec=BAR))
+    boards.add_tile(owner, board.id, TileInput(
+        kind="chart", dataset_id=tips.id, spec={"chart_type": "bar", "x": "day",
+                                                "agg": "count"}))
+    boards.add_tile(owner, board.id, TileInput(kind="note", note="Read **this** first."))
+    return board.id
+
+
+def test_build_a_board_add_a_note_move_it_and_change_its_width() -> None:
+    ann = make_user(make_admin(), "ann")
+    at = open_page(sign_in("ann"), "pages/boards.py")
+    assert not at.exception
+    assert "There are no boards yet." in all_text(at)
+    at.text_input(key="boards_new_title").input("Weekly sales")
+    at.text_area(key="boards_new_description").input("What sold this week")
+    at.number_input(key="boards_new_columns").set_value(3)
+    button(at, "Create board").click().run()
+    assert not at.exception
+    board = boards.list_boards(ann)[0]
+    assert (board.title, board.columns, board.visibility) == ("Weekly sales", 3, "private")
+    assert at.query_params["board"] == str(board.id)
+    for text in ("First note", "Second <script>alert(1)</script> note"):
+        at.text_area(key=f"board_{board.id}_note_text").input(text)
+        button(at, "Add note").click().run()
+    assert not at.exception
+    notes = [m.value for m in at.markdown if "note" in m.value]
+    assert "First note" in notes
+    assert not any("<script>" in n for n in notes)  # sanitised: shown as text, never run
+    first, second = boards.get_board(ann, board.id).tiles
+    at.button(key=f"board_{board.id}_move_right_{first.id}").click().run()
+    assert [t.id for t in boards.get_board(ann, board.id).tiles] == [
+        second.id, first.id]
+    at.segmented_control(key=f"board_{board.id}_width_{second.id}").set_value(2).run()
+    assert not at.exception
+    assert boards.get_board(ann, board.id).tiles[0].width == 2
+    at.button(key=f"board_{board.id}_remove_{first.id}").click().run()
+    assert [t.id for t in boards.get_board(ann, board.id).tiles] == [
+        second.id]
+    assert "is removed from the board" in all_text(at)
+
+
+def test_filter_bar_adds_and_removes_a_filter_and_a_tile_ignores_it() -> None:
+    admin = make_admin()
+    board_id = _iris_and_tips(admin)
+    at = _open("ada", board_id)
+    assert not at.exception
+    assert "species" in at.selectbox(key=f"board_{board_id}_bar_column").options
+    at.selectbox(key=f"board_{board_id}_bar_column").select("species").run()
+    at.multiselect(key=f"board_{board_id}_bar_f_values_species").select("setosa").run()
+    at.button(key=f"board_{board_id}_bar_add").click().run()
+    assert not at.exception
+    text = all_text(at)
+    assert "ignores the filter on “species”" in text
+    chips = at.get("button_group")
+    assert any("species" in str(c.proto) for c in chips)
+    at.button(key=f"board_{board_id}_back").click().run()
+    assert "ignores the filter" not in all_text(at)
+
+
+def test_a_selection_becomes_a_chip_and_back_removes_it() -> None:
+    admin = make_admin()
+    board_id = _iris_and_tips(admin)
+    at = _open("ada", board_id)
+    chart = next(t for t in boards.get_board(admin, board_id).tiles if t.kind == "chart")
+    at.session_state[f"board_{board_id}_chart_{chart.id}"] = {"selection": {
+        "points": [{"x": "setosa"}], "box": [], "lasso": [], "point_indices": [0]}}
+    at.run()
+    assert not at.exception
+    selections = at.session_state[f"board_{board_id}_selections"]
+    assert [s["label"] for s in selections] == ["species is setosa"]
+    assert "species is setosa" in str([c.proto for c in at.get("button_group")])
+    at.button(key=f"board_{board_id}_back").click().run()
+    assert at.session_state[f"board_{board_id}_selections"] == []
+
+
+def test_a_viewer_reads_a_shared_board_but_cannot_edit_it() -> None:
+    admin = make_admin()
+    make_user(admin, "vic", Role.VIEWER)
+    board = boards.create_board(admin, BoardInput(title="Team board", visibility="shared"))
+    boards.add_tile(admin, board.id, TileInput(kind="note", note="Hello team"))
+    at = open_page(sign_in("vic"), "pages/boards.py")
+    assert not at.exception
+    assert not any(e.proto.label == "New board" for e in at.expander)
+    assert "making and changing boards is for analysts and admins" in all_text(at)
+    at.query_params["board"] = str(board.id)
+    at.run()
+    assert not at.exception
+    assert "Hello team" in all_text(at)
+    labels = {b.label for b in at.button}
+    assert labels.isdisjoint({"Move up", "Remove from board", "Delete for good", "Add note",
+                              "Save changes"})
+
+
+def test_someone_elses_private_board_is_refused_in_one_sentence() -> None:
+    admin = make_admin()
+    make_user(admin, "bob")
+    private = boards.create_board(admin, BoardInput(title="Secret plans"))
+    at = _open("bob", private.id)
+    assert not at.exception
+    assert [i.value for i in at.info] == ["That board does not exist or is not shared with you."]
+    assert "Secret plans" not in all_text(at)
