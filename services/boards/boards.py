@@ -6,6 +6,8 @@ take turns and never lose a tile; positions are then renumbered inside that tran
 Who may do what is decided in services.access.board_access.
 """
 
+from typing import Any
+
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
@@ -16,9 +18,11 @@ from services.boards.models import (
     MAX_COLUMNS,
     MIN_COLUMNS,
     NOTE_MAX,
+    TABLE_ROWS_MAX,
     TILE_KINDS,
     TITLE_MAX,
     VISIBILITIES,
+    AnswerTable,
     BoardChanges,
     BoardInput,
     BoardView,
@@ -26,9 +30,10 @@ from services.boards.models import (
     TileInput,
     TileView,
 )
-from services.charts.aggregate import column_kinds
+from services.boards.numbers import NumberSpec, validate_number
+from services.charts import where
 from services.charts.spec import ChartSpec, validate_spec
-from services.data import datasets
+from services.data import datasets, live_datasets
 from services.errors import InvalidInput, NotFound
 from services.research.safe_markdown import safe_markdown
 from services.store.db import session_scope
@@ -75,10 +80,58 @@ def _width(width: int) -> int:
 
 
 def dataset_columns(actor: UserView, dataset_id: int, version: int | None) -> dict[str, str]:
-    """Column name → kind of the version a tile draws (the newest when `version` is None);
-    `NotFound` in one sentence for an unknown or hidden dataset or version."""
-    found = datasets.get_version(actor, dataset_id, version)
-    return column_kinds(found.parquet_path)
+    """Column name → kind of what a tile draws: the version (the newest when `version` is
+    None) or a live dataset's table; `NotFound` in one sentence for an unknown or hidden
+    dataset or version."""
+    target = live_datasets.live_target(actor, dataset_id)
+    if target is None:
+        return where.kinds_at(datasets.get_version(actor, dataset_id, version).parquet_path)
+    if version is not None:
+        raise InvalidInput("A live dataset has no versions: its tiles always show the table "
+                           "as it is now.")
+    return where.kinds_at(target)
+
+
+def _note_text(tile: TileInput) -> str:
+    note = safe_markdown(str(tile.note).strip())
+    if not note:
+        raise InvalidInput("Please write something in the note.")
+    if len(note) > NOTE_MAX:
+        raise InvalidInput(f"A note can be at most {NOTE_MAX:,} characters long.")
+    return note
+
+
+def _answer_spec(spec: dict[str, Any]) -> dict[str, Any]:
+    """An Ask answer as a table tile keeps it: its question, SQL, columns and at most
+    TABLE_ROWS_MAX rows."""
+    try:
+        answer = AnswerTable.model_validate(spec)
+    except ValueError as error:
+        raise InvalidInput("This answer cannot be put on a board: its table did not come "
+                           "through. Ask the question again and add the new answer.") from error
+    if not answer.columns:
+        raise InvalidInput("This answer has no table to show on a board.")
+    if any(len(row) != len(answer.columns) for row in answer.rows):
+        raise InvalidInput("This answer's rows do not match its columns; ask the question "
+                           "again and add the new answer.")
+    kept = answer.model_copy(update={"rows": answer.rows[:TABLE_ROWS_MAX]})
+    return kept.model_dump(mode="json")
+
+
+def _data_spec(tile: TileInput, kinds: dict[str, str]) -> dict[str, Any]:
+    if tile.kind == "number":
+        try:
+            number = NumberSpec.model_validate(tile.spec or {})
+        except ValueError as error:
+            raise InvalidInput("This number cannot be worked out from what was saved; please "
+                               "choose what it counts again.") from error
+        return validate_number(number, kinds).model_dump(mode="json")
+    try:
+        parsed = ChartSpec.model_validate(tile.spec or {})
+    except ValueError as error:
+        raise InvalidInput(f"This {tile.kind} cannot be drawn from what was saved; "
+                           "please choose its columns again.") from error
+    return validate_spec(parsed, kinds).model_dump(mode="json")
 
 
 def clean_tile(actor: UserView, tile: TileInput) -> TileInput:
@@ -87,25 +140,18 @@ def clean_tile(actor: UserView, tile: TileInput) -> TileInput:
         raise InvalidInput("A tile is a chart, a number, a table or a note.")
     width = _width(tile.width)
     if tile.kind == "note":
-        note = safe_markdown(str(tile.note).strip())
-        if not note:
-            raise InvalidInput("Please write something in the note.")
-        if len(note) > NOTE_MAX:
-            raise InvalidInput(f"A note can be at most {NOTE_MAX:,} characters long.")
-        return TileInput(kind="note", width=width, note=note)
-    if tile.dataset_id is None:
-        raise InvalidInput(f"Please choose the dataset this {tile.kind} shows.")
+        return TileInput(kind="note", width=width, note=_note_text(tile))
     if tile.dataset_version is not None and tile.dataset_version < 1:
         raise InvalidInput("Please choose a version of the dataset, or keep it fresh.")
+    if tile.kind == "table" and tile.spec is not None:  # an Ask answer keeps its own rows
+        if tile.dataset_id is not None:
+            datasets.get_dataset(actor, tile.dataset_id)  # NotFound when not visible
+        return TileInput(kind="table", width=width, dataset_id=tile.dataset_id,
+                         dataset_version=tile.dataset_version, spec=_answer_spec(tile.spec))
+    if tile.dataset_id is None:
+        raise InvalidInput(f"Please choose the dataset this {tile.kind} shows.")
     kinds = dataset_columns(actor, tile.dataset_id, tile.dataset_version)
-    spec = None
-    if tile.spec is not None or tile.kind != "table":
-        try:
-            parsed = ChartSpec.model_validate(tile.spec or {})
-        except ValueError as error:
-            raise InvalidInput(f"This {tile.kind} cannot be drawn from what was saved; "
-                               "please choose its columns again.") from error
-        spec = validate_spec(parsed, kinds).model_dump(mode="json")
+    spec = None if tile.kind == "table" else _data_spec(tile, kinds)  # a table: first rows
     return TileInput(kind=tile.kind, width=width, dataset_id=tile.dataset_id,
                      dataset_version=tile.dataset_version, spec=spec)
 

@@ -13,6 +13,7 @@ MIN_COLUMNS, MAX_COLUMNS = 1, 4
 TITLE_MAX = 200
 DESCRIPTION_MAX = 2_000
 NOTE_MAX = 5_000
+TABLE_ROWS_MAX = 500  # an Ask answer's rows kept on a board
 
 
 class BoardInput(BaseModel):
@@ -38,6 +39,16 @@ class TileInput(BaseModel):
     dataset_version: int | None = None  # None: fresh (follows the newest version)
     spec: dict[str, Any] | None = None
     note: str = ""
+
+
+class AnswerTable(BaseModel):
+    """A table tile's spec: an Ask answer's question, SQL and rows, as Ask returned them."""
+
+    question: str = ""
+    sql: str = ""
+    columns: list[str]
+    rows: list[list[Any]] = Field(default_factory=list)
+    answered_at: datetime | None = None
 
 
 class TileView(BaseModel):

@@ -884,6 +884,32 @@ def rows_after(src: ChartSource, schema: dict[str, ChartColumn], filters: list[F
     return _count(src, ChartSpec(filters=filters), schema)
 
 
+_TOTALS = {"sum": "CAST(SUM({v}) AS DOUBLE)", "mean": "CAST(AVG({v}) AS DOUBLE)",
+           "median": "CAST(MEDIAN({v}) AS DOUBLE)", "min": "MIN({v})", "max": "MAX({v})",
+           "distinct": "COUNT(DISTINCT {v})"}
+
+
+def total(parquet_path: Path, agg: str, column: str | None, filters: list[Filter]) -> object:
+    """One aggregate over every row the filters keep (a board's number without dates)."""
+    return total_of(parquet_source(parquet_path), _schema(parquet_path), agg, column, filters)
+
+
+def total_of(src: ChartSource, schema: dict[str, ChartColumn], agg: str, column: str | None,
+             filters: list[Filter]) -> object:
+    """`total` over any source: None when no row has a value (NaN and infinity left out)."""
+    params = src.params()
+    where = _where(filters, schema, params)
+    if agg == "count":
+        expr = "COUNT(*)"
+    elif agg in _TOTALS:
+        expr = _TOTALS[agg].format(v=_finite(_column(schema, column)))
+    else:
+        raise InvalidInput("Choose count, sum, mean, median, smallest, largest or distinct "
+                           "count.")
+    frame = src.query(f"SELECT {expr} AS value FROM {src.relation} WHERE {where}", params)
+    return frame["value"].iloc[0] if len(frame) else None
+
+
 def column_range(parquet_path: Path, column: str) -> tuple[float, float] | tuple[
         pd.Timestamp, pd.Timestamp] | None:
     """The smallest and largest value of a number or date column (NaN and infinity left

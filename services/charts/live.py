@@ -31,6 +31,7 @@ from services.charts.aggregate import (
     range_of,
     rows_after,
     stats_of,
+    total_of,
 )
 from services.charts.spec import ChartSpec, Filter
 from services.data.column_kinds import duckdb_chart_kind
@@ -284,3 +285,9 @@ def table_common_values(engine_or_url: Live, schema: str, table: str, column: st
                         limit: int = 200) -> list:
     return _on_table(engine_or_url, schema, table,
                      lambda src, columns: common_values_of(src, columns, column, limit))
+
+
+def table_total(engine_or_url: Live, schema: str, table: str, agg: str, column: str | None,
+                filters: list[Filter]) -> object:
+    return _on_table(engine_or_url, schema, table,
+                     lambda src, columns: total_of(src, columns, agg, column, filters))

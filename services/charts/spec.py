@@ -359,9 +359,17 @@ def validate_spec(spec: ChartSpec, columns: dict[str, str]) -> ChartSpec:
                                                                                   "number"):
         raise InvalidInput(f"A {CHART_NAMES[spec.chart_type].lower()} needs a date or number "
                            "on the x axis.")
-    for item in spec.filters:
-        _check_filter(item, columns[item.column])
+    validate_filters(spec.filters, columns)
     return spec
+
+
+def validate_filters(filters: list[Filter], columns: dict[str, str]) -> list[Filter]:
+    """The filters if each names a column of `columns` and fits its kind; else `InvalidInput`."""
+    for item in filters:
+        if item.column not in columns:
+            raise InvalidInput(_missing_column_message(item.column))
+        _check_filter(item, columns[item.column])
+    return filters
 
 
 def _check_filter(item: Filter, kind: str) -> None:

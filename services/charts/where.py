@@ -63,3 +63,13 @@ def common_values_at(place: Place, column: str, limit: int = 200) -> list:
         return aggregate.common_values(place, column, limit)
     return live.table_common_values(place.engine, place.schema_name, place.table_name,
                                     column, limit)
+
+
+def total_at(place: Place, agg: str, column: str | None, filters: list[Filter]) -> object:
+    """One aggregate over every row the filters keep (`aggregate.total`)."""
+    if isinstance(place, Path):
+        return aggregate.total(place, agg, column, filters)
+    value = live.table_total(place.engine, place.schema_name, place.table_name, agg, column,
+                             filters)
+    live_datasets.mark_read(place.dataset_id)
+    return value

@@ -1,0 +1,362 @@
+"""What each tile of a board shows, computed: its figure or number, its one-sentence summary,
+its data table, which board filters it uses and which version of the data it draws.
+
+A tile reads its dataset where the rows are (services.charts.where: a version's Parquet file
+through the one DuckDB door, or a live table in its own database), bounded as Explore is
+(at most MAX_MARKS marks, the screen's time limit). A data problem (a removed dataset, a
+column gone, a source that is down) never raises: the tile's `problem` says it.
+"""
+
+import json
+import math
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, Field
+
+from services.access.users import UserView
+from services.boards import freshness, numbers
+from services.boards.filters import BarFilter, TileFilters, filters_for_tile
+from services.boards.freshness import TileVersion
+from services.boards.models import AnswerTable, BoardView, TileView
+from services.boards.numbers import NumberSpec
+from services.charts import where
+from services.charts.chart_figure import build_figure, default_title, summarize
+from services.charts.spec import ChartSpec, Filter
+from services.charts.where import Place
+from services.data import dataset_files, datasets, display_text, live_datasets, live_sample
+from services.errors import ResearchDeskError
+from services.research.safe_markdown import safe_markdown
+
+MAX_TABLE_ROWS = 500
+WORKERS = 2  # two tiles at a time: the DuckDB door and a live source share the machine
+NOTE_SUMMARY_CHARS = 200
+# chart types whose x axis holds the column's own values, so a selection there filters it
+SELECTABLE_X = ("bar", "grouped_bar", "stacked_bar", "line", "area", "scatter", "box")
+
+
+class TileContent(BaseModel):
+    tile_id: int
+    kind: str  # "chart" | "number" | "table" | "note"
+    title: str
+    summary: str  # one plain sentence with its numbers: the alt text, Present's big line
+    figure: dict | None = None  # chart tiles: the plotly figure as JSON
+    number_text: str = ""  # number tiles: "12,340 orders"
+    change_text: str = ""  # number tiles: "+8 % on the previous month" (or "")
+    table_columns: list[str] = Field(default_factory=list)
+    table_rows: list[list] = Field(default_factory=list)  # ≤ MAX_TABLE_ROWS
+    table_note: str = ""  # "Showing 500 of 2,310 rows."
+    note_html: str = ""  # note tiles: the sanitised Markdown, as notes are shown
+    filters_sentence: str = ""
+    version_sentence: str = ""
+    x_column: str | None = None  # chart tiles: the column a selection filters
+    x_kind: str | None = None
+    dataset_id: int | None = None
+    problem: str = ""  # one sentence when the tile cannot be drawn; the rest is then empty
+
+
+class Selection(BaseModel):
+    """A cross-filter chip: what a person selected on one chart tile."""
+
+    tile_id: int
+    dataset_id: int
+    filter: Filter
+    label: str  # "species is Adelie"
+
+
+# --- words ------------------------------------------------------------------------------------
+
+
+def _value_words(value: Any) -> str:  # noqa: ANN401 - any value a filter holds
+    if isinstance(value, str):
+        return display_text.moment(value)  # ISO dates read as people write them
+    return display_text.cell(value)
+
+
+def selection_label(selection_filter: Filter) -> str:
+    """The chip's words: “species is Adelie”, “day is Sat or Sun”, “bill from 40 to 45”."""
+    column, value = selection_filter.column, selection_filter.value
+    if selection_filter.op == "between" and isinstance(value, list) and len(value) == 2:
+        low, high = value
+        if low is None and high is None:
+            return f"{column} has a value"
+        if low is None:
+            return f"{column} up to {_value_words(high)}"
+        if high is None:
+            return f"{column} from {_value_words(low)}"
+        return f"{column} from {_value_words(low)} to {_value_words(high)}"
+    if selection_filter.op == "contains":
+        return f"{column} contains “{value}”"
+    values = value if isinstance(value, list) else [value]
+    words = [_value_words(v) for v in values]
+    if len(words) > 3:
+        words = words[:3] + [f"{len(values) - 3:,} more"]
+    joined = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+    return f"{column} is {joined}"
+
+
+def _json_value(value: Any) -> Any:  # noqa: ANN401 - a table cell of any type
+    """A cell as JSON has it: numbers stay numbers, dates become ISO text, gaps None."""
+    if value is None or value is pd.NaT:
+        return None
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, int | np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating | Decimal):
+        number = float(value)
+        return number if math.isfinite(number) else None
+    if isinstance(value, pd.Timestamp | datetime | date | np.datetime64):
+        return pd.Timestamp(value).isoformat()
+    if isinstance(value, str):
+        return value
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return str(value)
+
+
+def table_of(frame: pd.DataFrame) -> tuple[list[str], list[list], str]:
+    """Columns, the first MAX_TABLE_ROWS rows as JSON values, and a note when cut."""
+    shown = frame.head(MAX_TABLE_ROWS)
+    rows = [[_json_value(v) for v in row] for row in shown.itertuples(index=False, name=None)]
+    note = (f"Showing {MAX_TABLE_ROWS:,} of {len(frame):,} rows." if len(frame) > MAX_TABLE_ROWS
+            else "")
+    return [str(c) for c in frame.columns], rows, note
+
+
+def _plain_text(markdown: str) -> str:
+    """A note's words without Markdown marks, for its one-line summary."""
+    text = " ".join(markdown.replace("\\", "").split())
+    for mark in ("**", "__", "`", "#", "> ", "* ", "- "):
+        text = text.replace(mark, "")
+    text = text.strip()
+    if len(text) > NOTE_SUMMARY_CHARS:
+        text = text[:NOTE_SUMMARY_CHARS].rsplit(" ", 1)[0] + "…"
+    return text
+
+
+# --- where a tile's rows are --------------------------------------------------------------------
+
+
+class _Source(BaseModel):
+    """A tile's place, its columns and the sentence on which version it draws."""
+
+    model_config = {"arbitrary_types_allowed": True}
+
+    place: Any  # Place: a Parquet path or a LiveTarget
+    kinds: dict[str, str]
+    version_sentence: str
+
+
+def _source(actor: UserView, tile: TileView, versions: dict[int, TileVersion]) -> _Source:
+    """NotFound (in one sentence) when the dataset or version is gone or not visible."""
+    dataset_id = int(tile.dataset_id or 0)
+    dataset = datasets.get_dataset(actor, dataset_id)
+    place: Place
+    if dataset.live is not None:
+        target = live_datasets.live_target(actor, dataset_id)
+        if target is None:  # turned into a file dataset meanwhile: draw its newest version
+            place = datasets.get_version(actor, dataset_id, None).parquet_path
+            sentence = ""
+        else:
+            place = target
+            sentence = f"Live: {dataset.live.label} · read just now."
+    else:
+        place = datasets.get_version(actor, dataset_id, tile.dataset_version).parquet_path
+        known = versions.get(tile.id)
+        sentence = known.sentence if known else (
+            "" if tile.dataset_version is None else f"Pinned to version {tile.dataset_version}.")
+    return _Source(place=place, kinds=where.kinds_at(place), version_sentence=sentence)
+
+
+def _selection_filters(tile: TileView, kinds: dict[str, str],
+                       selections: list[Selection]) -> list[Filter]:
+    """Selections made on the OTHER tiles of this tile's dataset, on columns it has."""
+    return [s.filter for s in selections
+            if s.dataset_id == tile.dataset_id and s.tile_id != tile.id
+            and s.filter.column in kinds]
+
+
+def _filters_sentence(used: TileFilters, selected: list[Filter]) -> str:
+    sentence = used.sentence
+    if selected:
+        chips = "; ".join(selection_label(f) for f in selected)
+        sentence = f"{sentence} Selected on another tile: {chips}.".strip()
+    return sentence
+
+
+# --- each kind ---------------------------------------------------------------------------------
+
+
+def _chart(actor: UserView, tile: TileView, bar: list[BarFilter], selections: list[Selection],
+           versions: dict[int, TileVersion]) -> TileContent:
+    source = _source(actor, tile, versions)
+    spec = ChartSpec.model_validate(tile.spec or {})
+    used = filters_for_tile(bar, source.kinds)
+    selected = _selection_filters(tile, source.kinds, selections)
+    drawn = spec.model_copy(update={"filters": [*spec.filters, *used.applied, *selected]})
+    data = where.chart_at(source.place, drawn)
+    title = default_title(data, drawn)
+    figure = build_figure(data, drawn, title=title)  # text from data is made plain inside
+    columns, rows, table_note = table_of(data.display_frame())
+    x_column = spec.x if spec.chart_type in SELECTABLE_X else None
+    return TileContent(
+        tile_id=tile.id, kind="chart", title=title, summary=summarize(data, drawn),
+        figure=json.loads(figure.to_json()), table_columns=columns, table_rows=rows,
+        table_note=" ".join(n for n in (table_note, data.note) if n),
+        filters_sentence=_filters_sentence(used, selected),
+        version_sentence=source.version_sentence, x_column=x_column,
+        x_kind=source.kinds.get(x_column) if x_column else None, dataset_id=tile.dataset_id)
+
+
+def _number(actor: UserView, tile: TileView, bar: list[BarFilter], selections: list[Selection],
+            versions: dict[int, TileVersion]) -> TileContent:
+    source = _source(actor, tile, versions)
+    spec = NumberSpec.model_validate(tile.spec or {})
+    used = filters_for_tile(bar, source.kinds)
+    selected = _selection_filters(tile, source.kinds, selections)
+    shown = numbers.compute(source.place, spec, [*used.applied, *selected])
+    return TileContent(
+        tile_id=tile.id, kind="number", title=shown.title, summary=shown.summary,
+        number_text=shown.number_text, change_text=shown.change_text,
+        table_columns=shown.table_columns, table_rows=shown.table_rows,
+        filters_sentence=_filters_sentence(used, selected),
+        version_sentence=source.version_sentence, dataset_id=tile.dataset_id)
+
+
+NO_BAR_FILTERS = "Board filters do not apply to a table: it shows the rows as they were kept."
+
+
+def _answer(tile: TileView) -> TileContent:
+    """An Ask answer's stored rows; board filters do not apply to them."""
+    answer = AnswerTable.model_validate(tile.spec or {})
+    question = " ".join(answer.question.split())
+    frame = pd.DataFrame(answer.rows, columns=answer.columns)
+    names, rows, note = table_of(frame)
+    answered = ""
+    if answer.answered_at is not None:
+        answered = f"Answered on {display_text.moment(answer.answered_at, with_time=False)}."
+    shape = (f"{display_text.counted(len(frame), 'row')} of "
+             f"{display_text.counted(len(names), 'column')}")
+    summary = f"The answer to “{question}”: {shape}." if question else f"An answer: {shape}."
+    return TileContent(
+        tile_id=tile.id, kind="table", title=question or "An answer from Ask", summary=summary,
+        table_columns=names, table_rows=rows, table_note=note,
+        filters_sentence=NO_BAR_FILTERS, version_sentence=answered,
+        dataset_id=tile.dataset_id)
+
+
+def _first_rows(actor: UserView, tile: TileView, versions: dict[int, TileVersion],
+                ) -> TileContent:
+    """A table tile without an answer: the dataset's first rows."""
+    source = _source(actor, tile, versions)
+    place = source.place
+    frame = (dataset_files.preview(place, limit=MAX_TABLE_ROWS) if isinstance(place, Path)
+             else live_sample.first_rows(place, rows=MAX_TABLE_ROWS))
+    names, rows, _ = table_of(frame)
+    name = datasets.get_dataset(actor, int(tile.dataset_id or 0)).name
+    return TileContent(
+        tile_id=tile.id, kind="table", title=f"First rows of {name}",
+        summary=f"The first {display_text.counted(len(rows), 'row')} of {name}, "
+                f"{display_text.counted(len(names), 'column')}.",
+        table_columns=names, table_rows=rows, filters_sentence=NO_BAR_FILTERS,
+        version_sentence=source.version_sentence, dataset_id=tile.dataset_id)
+
+
+def _note(tile: TileView) -> TileContent:
+    note = safe_markdown(tile.note)  # stored clean; cleaned again so nothing unsafe shows
+    return TileContent(tile_id=tile.id, kind="note", title="Note",
+                       summary=_plain_text(note) or "An empty note.", note_html=note)
+
+
+_TITLES = {"chart": "A chart", "number": "A number", "table": "A table", "note": "A note"}
+
+
+def _computed(actor: UserView, tile: TileView, bar: list[BarFilter],
+              selections: list[Selection], versions: dict[int, TileVersion]) -> TileContent:
+    try:
+        if tile.kind == "note":
+            return _note(tile)
+        if tile.kind == "table" and tile.spec is not None:
+            return _answer(tile)
+        if tile.dataset_id is None:
+            raise ResearchDeskError("This tile has lost the dataset it shows; remove it and "
+                                    "add it again.")
+        if tile.kind == "number":
+            return _number(actor, tile, bar, selections, versions)
+        if tile.kind == "table":
+            return _first_rows(actor, tile, versions)
+        return _chart(actor, tile, bar, selections, versions)
+    except ResearchDeskError as error:  # every data problem comes worded for people
+        problem = str(error)
+    except ValueError:  # a stored spec that no longer reads
+        problem = "This tile cannot be drawn from what was saved; remove it and add it again."
+    return TileContent(tile_id=tile.id, kind=tile.kind, title=_TITLES.get(tile.kind, "A tile"),
+                       summary=problem, problem=problem, dataset_id=tile.dataset_id)
+
+
+def _versions(actor: UserView, board: BoardView) -> dict[int, TileVersion]:
+    """Tile id → its version; reading does not mark the board seen (the page does)."""
+    return {v.tile_id: v for v in freshness.tile_versions(actor, board.id, mark_seen=False)}
+
+
+# --- the interface --------------------------------------------------------------------------------
+
+
+def tile_content(actor: UserView, board: BoardView, tile: TileView, bar: list[BarFilter],
+                 selections: list[Selection]) -> TileContent:
+    """Never raises for data problems: `problem` says it. A selection applies to the OTHER
+    tiles of the same dataset (not the tile it was made on)."""
+    versions = _versions(actor, board) if tile.dataset_id is not None else {}
+    return _computed(actor, tile, bar, selections, versions)
+
+
+def board_contents(actor: UserView, board: BoardView, bar: list[BarFilter],
+                   selections: list[Selection]) -> list[TileContent]:
+    """Every tile in layout order, computed in parallel (WORKERS threads) through the one
+    DuckDB door / the live door, each bounded as Explore is."""
+    if not board.tiles:
+        return []
+    versions = _versions(actor, board)
+    with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="board-tile") as pool:
+        return list(pool.map(lambda t: _computed(actor, t, bar, selections, versions),
+                             board.tiles))
+
+
+def shared_column_kinds(actor: UserView, board: BoardView) -> list[tuple[str, str]]:
+    """Every (column name, kind) some data tile of the board has, in layout order; a name
+    with two kinds on two datasets gives two pairs."""
+    pairs: list[tuple[str, str]] = []
+    seen_places: set[tuple[int, int | None]] = set()
+    for tile in board.tiles:
+        if tile.dataset_id is None or tile.kind not in ("chart", "number"):
+            continue
+        key = (tile.dataset_id, tile.dataset_version)
+        if key in seen_places:
+            continue
+        seen_places.add(key)
+        try:
+            kinds = _source(actor, tile, {}).kinds
+        except ResearchDeskError:  # a tile that cannot be drawn offers no columns
+            continue
+        pairs.extend(p for p in kinds.items() if p not in pairs)
+    return pairs
+
+
+def shared_columns(actor: UserView, board: BoardView) -> dict[str, str]:
+    """name → kind of the columns the board's data tiles have (for the filter bar's
+    choices); a column counts when at least one tile has it. A name with different kinds
+    on different datasets keeps the kind of the first tile in layout order (the filter then
+    applies only to tiles with that kind); `shared_column_kinds` lists every pair."""
+    out: dict[str, str] = {}
+    for name, kind in shared_column_kinds(actor, board):
+        out.setdefault(name, kind)
+    return out
