@@ -202,13 +202,24 @@ def _cached_contents(username: str, role: str, board_json: str, bar_json: str,
     return tiles.board_contents(user, board, bar, chosen)
 
 
-def _contents(board: BoardView) -> list[TileContent]:
+@st.cache_data(ttl=60, max_entries=64, show_spinner=False)
+def _cached_columns(username: str, role: str, board_json: str,
+                    versions: str) -> dict[str, str]:
+    """The columns the filter bar offers, kept like the tiles' contents."""
+    return tiles.shared_columns(user, BoardView.model_validate_json(board_json))
+
+
+def _versions(board: BoardView) -> str:
+    """Which version each data tile draws now: part of the cache keys above."""
     versions = freshness.tile_versions(user, board.id, mark_seen=False)
+    return json.dumps([(v.tile_id, v.version) for v in versions])
+
+
+def _contents(board: BoardView, versions: str) -> list[TileContent]:
     bar = [f.model_dump(mode="json") for f in board_state.bar(board.id)]
     return _cached_contents(
         user.username, user.role.value, board.model_dump_json(), json.dumps(bar),
-        json.dumps(board_state.selections(board.id), sort_keys=True, default=str),
-        json.dumps([(v.tile_id, v.version) for v in versions]))
+        json.dumps(board_state.selections(board.id), sort_keys=True, default=str), versions)
 
 
 def _board(board_id: int) -> None:
@@ -236,9 +247,11 @@ def _board(board_id: int) -> None:
                     hint="Add a note here, or add charts from Explore, Ask or a research item "
                          "with “Add to a board”." if board.can_edit else "")
         return
-    board_filter_bar.show(user, board, tiles.shared_columns(user, board))
+    versions = _versions(board)
+    board_filter_bar.show(user, board, _cached_columns(
+        user.username, user.role.value, board.model_dump_json(), versions))
     with st.spinner("Drawing the board…", show_time=True):
-        found = _contents(board)
+        found = _contents(board, versions)
     contents = {c.tile_id: c for c in found}
     with banner:
         _changed_banner(board, contents)

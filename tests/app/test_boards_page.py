@@ -129,3 +129,38 @@ def test_someone_elses_private_board_is_refused_in_one_sentence() -> None:
     assert not at.exception
     assert [i.value for i in at.info] == ["That board does not exist or is not shared with you."]
     assert "Secret plans" not in all_text(at)
+
+
+def test_edit_then_delete_a_board_with_a_confirmation() -> None:
+    ann = make_user(make_admin(), "ann")
+    board = boards.create_board(ann, BoardInput(title="Draft"))
+    at = _open("ann", board.id)
+    at.text_input(key=f"board_{board.id}_edit_title").input("Final")
+    at.radio(key=f"board_{board.id}_edit_visibility").set_value("shared")
+    button(at, "Save changes").click().run()
+    assert not at.exception
+    saved = boards.get_board(ann, board.id)
+    assert (saved.title, saved.visibility) == ("Final", "shared")
+    assert "shared with everyone" in all_text(at)
+    button(at, "Delete for good").click().run()
+    assert not at.exception
+    assert boards.list_boards(ann) == []
+    assert "“Final” is deleted." in all_text(at)
+
+
+def test_a_board_says_what_changed_since_it_was_last_opened() -> None:
+    admin = make_admin()
+    tips = datasets.create_from_sample(admin, "tips")
+    board = boards.create_board(admin, BoardInput(title="Tips"))
+    boards.add_tile(admin, board.id, TileInput(
+        kind="chart", dataset_id=tips.id, spec={"chart_type": "bar", "x": "day",
+                                                "agg": "count"}))
+    first = _open("ada", board.id)
+    assert "What changed" not in all_text(first)
+    assert "Updated to version 1" in all_text(first)
+    datasets.restore_version(admin, tips.id, 1)  # a new version 2 of the same rows
+    again = _open("ada", board.id)
+    assert not again.exception
+    text = all_text(again)
+    assert "What changed since you last opened this board" in text
+    assert "Updated to version 2" in text
