@@ -113,6 +113,16 @@ def _table(content: TileContent, *, label: str) -> None:
         st.caption(escape_markdown(content.table_note))
 
 
+def _delta(change_text: str) -> tuple[str | None, bool]:
+    """The change as st.metric reads its direction (it looks for an ASCII "-"; the words use
+    a true minus sign), and whether there was no change (no arrow, no colour)."""
+    if not change_text:
+        return None, False
+    if change_text.startswith("−"):
+        return "-" + change_text.removeprefix("−"), False
+    return change_text, not change_text.startswith("+")
+
+
 def body(board: BoardView, content: TileContent) -> None:
     """What the tile shows, by its kind (no menu)."""
     if content.problem:
@@ -122,8 +132,10 @@ def body(board: BoardView, content: TileContent) -> None:
         st.markdown(content.note_html)  # sanitised when the note was saved and when read
         return
     if content.kind == "number":
-        st.metric(escape_markdown(content.title), content.number_text,
-                  delta=content.change_text or None)
+        change, steady = _delta(content.change_text)
+        st.metric(escape_markdown(content.title), content.number_text, delta=change,
+                  label_visibility="collapsed", delta_color="off" if steady else "normal",
+                  delta_arrow="off" if steady else "auto")
     elif content.kind == "chart" and content.figure:
         _chart(board, content)
     if content.kind == "table":

@@ -5,6 +5,7 @@ refused in one sentence."""
 
 from streamlit.testing.v1 import AppTest
 
+from components import board_tile
 from services.access.permissions import Role
 from services.access.users import UserView
 from services.boards import boards
@@ -164,3 +165,30 @@ def test_a_board_says_what_changed_since_it_was_last_opened() -> None:
     text = all_text(again)
     assert "What changed since you last opened this board" in text
     assert "Updated to version 2" in text
+
+
+def test_number_and_table_tiles_are_shown_large_and_as_a_table() -> None:
+    admin = make_admin()
+    tips = datasets.create_from_sample(admin, "tips")
+    board = boards.create_board(admin, BoardInput(title="Bills", columns=2))
+    boards.add_tile(admin, board.id, TileInput(kind="number", dataset_id=tips.id, spec={
+        "aggregate": "count", "column": None, "label": "bills", "date_column": None,
+        "period": None, "filters": []}))
+    boards.add_tile(admin, board.id, TileInput(kind="table", dataset_id=tips.id, spec={
+        "question": "Which day is busiest?", "sql": "SELECT day, count(*) AS bills FROM tips",
+        "columns": ["day", "bills"], "rows": [["Sat", 87], ["Sun", 76]]}))
+    at = _open("ada", board.id)
+    assert not at.exception
+    assert [m.value for m in at.metric] == ["244 bills"]
+    table = at.dataframe[-1].value
+    assert list(table.columns) == ["day", "bills"] and len(table) == 2
+
+
+def test_a_fall_reads_as_a_fall_on_a_number_tile() -> None:
+    assert board_tile._delta("−3 % on the previous month") == (
+        "-3 % on the previous month", False)
+    assert board_tile._delta("+8 % on the previous month") == (
+        "+8 % on the previous month", False)
+    assert board_tile._delta("no change on the previous month") == (
+        "no change on the previous month", True)
+    assert board_tile._delta("") == (None, False)
