@@ -147,12 +147,10 @@ def body(board: BoardView, content: TileContent) -> None:
 
 def show(user: UserView, board: BoardView, tile: TileView, content: TileContent) -> None:
     with st.container(border=True):
-        title_column, menu_column = st.columns([5, 1], vertical_alignment="center")
-        title_column.markdown(f"**{escape_markdown(content.title)}**")
-        if board.can_edit:
-            with menu_column:
-                menu(user, board, tile, content.title)
+        st.markdown(f"**{escape_markdown(content.title)}**")
         body(board, content)
         notes = [content.version_sentence, content.filters_sentence]
         if any(notes):
             st.caption(escape_markdown(" ".join(n for n in notes if n)))
+        if board.can_edit:  # last in the tile: read it first, then change it
+            menu(user, board, tile, content.title)
