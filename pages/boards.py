@@ -15,6 +15,7 @@ from services.boards import boards, freshness, tiles
 from services.boards.filters import BarFilter
 from services.boards.models import BoardInput, BoardView, TileInput, TileView
 from services.boards.tiles import Selection, TileContent
+from services.data import datasets
 from services.errors import ResearchDeskError
 
 user = require_page("boards")
@@ -210,9 +211,11 @@ def _cached_columns(username: str, role: str, board_json: str,
 
 
 def _versions(board: BoardView) -> str:
-    """Which version each data tile draws now: part of the cache keys above."""
+    """Which version each data tile draws now, and which of their datasets this person may
+    still see (one sharing change reaches the tiles at once): part of the cache keys above."""
     versions = freshness.tile_versions(user, board.id, mark_seen=False)
-    return json.dumps([(v.tile_id, v.version) for v in versions])
+    visible = {d.id for d in datasets.list_datasets(user)}
+    return json.dumps([(v.tile_id, v.version, v.dataset_id in visible) for v in versions])
 
 
 def _contents(board: BoardView, versions: str) -> list[TileContent]:

@@ -192,3 +192,21 @@ def test_a_fall_reads_as_a_fall_on_a_number_tile() -> None:
     assert board_tile._delta("no change on the previous month") == (
         "no change on the previous month", True)
     assert board_tile._delta("") == (None, False)
+
+
+def test_a_dataset_made_private_leaves_the_board_at_once() -> None:
+    admin = make_admin()
+    make_user(admin, "bob")
+    tips = datasets.create_from_sample(admin, "tips")
+    datasets.set_shared(admin, tips.id, True)
+    board = boards.create_board(admin, BoardInput(title="Tips", visibility="shared"))
+    boards.add_tile(admin, board.id, TileInput(
+        kind="chart", dataset_id=tips.id, spec={"chart_type": "bar", "x": "day",
+                                                "agg": "count"}))
+    at = _open("bob", board.id)
+    assert len(at.get("plotly_chart")) == 1
+    datasets.set_shared(admin, tips.id, False)
+    at.run()
+    assert not at.exception
+    assert len(at.get("plotly_chart")) == 0
+    assert at.warning  # the tile says in one sentence why it cannot be drawn
