@@ -13,6 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from services.api import (
     problems,
     routes_ask,
+    routes_boards,
     routes_datasets,
     routes_prompts,
     routes_research,
@@ -134,6 +135,7 @@ def create_api() -> FastAPI:
     v1.include_router(routes_sources.router)
     v1.include_router(routes_ask.router)
     v1.include_router(routes_research.router)
+    v1.include_router(routes_boards.router)
     v1.include_router(routes_prompts.templates_router)
     v1.include_router(routes_prompts.runs_router)
     v1.include_router(routes_prompts.batches_router)

@@ -3,17 +3,18 @@ before ("12,340 orders, +8 % on the previous month").
 
 The periods are the chart rules' time groups (services.charts: `date_trunc` in DuckDB or in
 the live table's database, the filters' one SQL home), read in two bounded queries: the
-years that have rows, then the chosen period over the last two years of rows only (at most
-731 days, so never more marks than a chart allows).
+newest date the filters keep, then the last TABLE_PERIODS periods up to it (rows before
+them are skipped, so a board over years of data groups only a few periods).
 
 "The latest full period" is the newest period with rows, unless that period is still
-running today (UTC): then the one before it, so a month three days old is never compared
-with a whole month.
+running today (UTC) or a date range on the board ends inside it: then the one before it,
+so a month three days old is never compared with a whole month (`latest_full`).
 """
 
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -114,7 +115,7 @@ def _number_text(spec: NumberSpec, value: Any) -> str:  # noqa: ANN401 - a numbe
     return f"{_value_text(value)} {noun}".strip()
 
 
-def _period_words(period: pd.Period, name: str) -> str:
+def period_words(period: pd.Period, name: str) -> str:
     start = period.start_time
     return {"day": display_text.moment(start, with_time=False),
             "week": f"the week of {display_text.moment(start, with_time=False)}",
@@ -186,7 +187,34 @@ def _cell(value: Any) -> Any:  # noqa: ANN401 - a table cell
         return None
     if isinstance(value, pd.Timestamp | datetime):
         return pd.Timestamp(value).isoformat()
-    return float(value) if not isinstance(value, int) else value
+    if isinstance(value, int | np.integer):
+        return int(value)
+    return float(value)
+
+
+def _as_moment(value: Any) -> pd.Timestamp:  # noqa: ANN401 - a date, a time stamp
+    moment = pd.Timestamp(value)
+    return moment.tz_convert("UTC").tz_localize(None) if moment.tzinfo is not None else moment
+
+
+def _cut_day(filters: list[Filter], column: str) -> pd.Timestamp | None:
+    """The last day a date range on `column` keeps (the earliest, when there are several)."""
+    highs = [_as_moment(f.value[1]).normalize() for f in filters
+             if f.column == column and f.op == "between" and isinstance(f.value, list)
+             and len(f.value) == 2 and f.value[1] is not None]
+    return min(highs) if highs else None
+
+
+def latest_full(newest: pd.Period, now: pd.Period, cut: pd.Timestamp | None) -> pd.Period:
+    """The newest period with rows, or the one before it while it is still running today
+    or a date range on the board ends before its last day (both would compare a part of a
+    period with a whole one)."""
+    latest = newest
+    if latest >= now:
+        latest = now - 1
+    if cut is not None and cut < latest.end_time.normalize():
+        latest -= 1
+    return latest
 
 
 def compute(place: Place, spec: NumberSpec, extra: list[Filter],
@@ -195,39 +223,30 @@ def compute(place: Place, spec: NumberSpec, extra: list[Filter],
     filters = [*spec.filters, *extra]
     if not spec.date_column:
         return _whole(place, spec, filters)
+    column = str(spec.date_column)
     name: Bucket = spec.period or "month"
     freq = PERIOD_FREQ[name]
-    years = _periods(_series(place, spec, filters, "year"), "Y")
-    if not years:
+    title = _title(spec)
+    newest = where.total_at(place, "max", column, filters)
+    if newest is None or display_text.is_missing(newest):
         text = _number_text(spec, 0 if spec.aggregate in ADDITIVE else None)
-        title = _title(spec)
         return NumberShown(title=title, number_text=text,
                            summary=f"{title}: no rows with a date match the filters.")
-    if name == "year":
-        values = years
-    else:  # only the last two years with rows: bounded, and the previous period is in them
-        since = (max(years) - 1).start_time.date().isoformat()
-        recent = [*filters, Filter(column=str(spec.date_column), op="between",
-                                   value=[since, None])]
-        values = _periods(_series(place, spec, recent, name), freq)
-    moment = pd.Timestamp(today or datetime.now(UTC))
-    if moment.tzinfo is not None:
-        moment = moment.tz_convert("UTC").tz_localize(None)
-    now = pd.Period(moment, freq)
-    latest = max(values) if values else now
-    if latest >= now:  # still running today: not a full period yet
-        latest = now - 1
+    now = pd.Period(_as_moment(today or datetime.now(UTC)), freq)
+    latest = latest_full(pd.Period(_as_moment(newest), freq), now, _cut_day(filters, column))
+    shown = [latest - back for back in range(TABLE_PERIODS - 1, -1, -1)]
+    first_day = shown[0].start_time.date().isoformat()
+    since = Filter(column=column, op="between", value=[first_day, None])
+    values = _periods(_series(place, spec, [*filters, since], name), freq)
     value = _value_at(values, latest, spec)
     before = _value_at(values, latest - 1, spec)
     percent = _change(value, before)
     text = _number_text(spec, value)
     change = change_words(percent, name) if percent is not None else ""
-    title = _title(spec)
-    when = _period_words(latest, name)
-    was = f"{_value_text(before)} in {_period_words(latest - 1, name)}"
+    when = period_words(latest, name)
+    was = f"{_value_text(before)} in {period_words(latest - 1, name)}"
     summary = f"{text} in {when}, {change} ({was})." if change else \
         f"{text} in {when}; {was}."
-    shown = [p for p in values if p <= latest][-TABLE_PERIODS:]
-    rows = [[_period_words(p, name), _cell(_value_at(values, p, spec))] for p in shown]
+    rows = [[period_words(p, name), _cell(_value_at(values, p, spec))] for p in shown]
     return NumberShown(title=title, summary=summary, number_text=text, change_text=change,
                        table_columns=[name.capitalize(), _what(spec)], table_rows=rows)

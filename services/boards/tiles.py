@@ -13,21 +13,21 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, Field
 
 from services.access.users import UserView
-from services.boards import freshness, numbers
+from services.boards import filters, freshness, numbers
 from services.boards.filters import BarFilter, TileFilters, filters_for_tile
 from services.boards.freshness import TileVersion
 from services.boards.models import AnswerTable, BoardView, TileView
 from services.boards.numbers import NumberSpec
 from services.charts import where
 from services.charts.chart_figure import build_figure, default_title, summarize
-from services.charts.spec import ChartSpec, Filter
+from services.charts.spec import Bucket, ChartSpec, Filter
 from services.charts.where import Place
 from services.data import dataset_files, datasets, display_text, live_datasets, live_sample
 from services.errors import ResearchDeskError
@@ -56,6 +56,7 @@ class TileContent(BaseModel):
     version_sentence: str = ""
     x_column: str | None = None  # chart tiles: the column a selection filters
     x_kind: str | None = None
+    x_bucket: str | None = None  # dates grouped by day … year: a click means that period
     dataset_id: int | None = None
     problem: str = ""  # one sentence when the tile cannot be drawn; the rest is then empty
 
@@ -98,6 +99,46 @@ def selection_label(selection_filter: Filter) -> str:
         words = words[:3] + [f"{len(values) - 3:,} more"]
     joined = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
     return f"{column} is {joined}"
+
+
+def _period_chip(column: str, values: list[Any], bucket: Bucket,  # noqa: ANN401
+                 ) -> tuple[Filter, str]:
+    """Clicked dates of a chart grouped by `bucket`: the whole periods, and their words."""
+    freq = numbers.PERIOD_FREQ[bucket]
+    moments = [pd.Timestamp(v) for v in values]
+    periods = [pd.Period(m.tz_convert("UTC").tz_localize(None) if m.tzinfo else m, freq)
+               for m in moments]
+    first, last = min(periods), max(periods)
+    chosen = Filter(column=column, op="between",
+                    value=[first.start_time.isoformat(),
+                           last.end_time.floor("s").isoformat()])
+    words = numbers.period_words(first, bucket)
+    if last != first:
+        return chosen, f"{column} from {words} to {numbers.period_words(last, bucket)}"
+    return chosen, f"{column} in {words}"
+
+
+def selection_from_event(content: TileContent, event: Any) -> Selection | None:  # noqa: ANN401
+    """A chart tile's selection (`st.plotly_chart(on_select=...)`'s event) as a chip: its x
+    values, or a box's range; a click on dates grouped by month means the whole month.
+    None when nothing is selected or the tile's x axis cannot be selected."""
+    if content.x_column is None or content.x_kind is None or content.dataset_id is None:
+        return None
+    chosen = filters.selection_filter(event, content.x_column, content.x_kind)
+    if chosen is None:
+        return None
+    label = selection_label(chosen)
+    bucket = content.x_bucket
+    if content.x_kind == "date" and bucket in numbers.PERIOD_FREQ and chosen.op in ("eq", "in"):
+        values = chosen.value if isinstance(chosen.value, list) else [chosen.value]
+        try:
+            chosen, label = _period_chip(content.x_column,
+                                         [v for v in values if v is not None],
+                                         cast(Bucket, bucket))
+        except (TypeError, ValueError):  # not dates after all: keep the values as clicked
+            pass
+    return Selection(tile_id=content.tile_id, dataset_id=content.dataset_id, filter=chosen,
+                     label=label)
 
 
 def _json_value(value: Any) -> Any:  # noqa: ANN401 - a table cell of any type
@@ -207,14 +248,16 @@ def _chart(actor: UserView, tile: TileView, bar: list[BarFilter], selections: li
     title = default_title(data, drawn)
     figure = build_figure(data, drawn, title=title)  # text from data is made plain inside
     columns, rows, table_note = table_of(data.display_frame())
-    x_column = spec.x if spec.chart_type in SELECTABLE_X else None
+    # a number axis drawn as ranges has no value to click: a click would pick one number
+    x_column = spec.x if spec.chart_type in SELECTABLE_X and not data.is_binned else None
     return TileContent(
         tile_id=tile.id, kind="chart", title=title, summary=summarize(data, drawn),
         figure=json.loads(figure.to_json()), table_columns=columns, table_rows=rows,
         table_note=" ".join(n for n in (table_note, data.note) if n),
         filters_sentence=_filters_sentence(used, selected),
         version_sentence=source.version_sentence, x_column=x_column,
-        x_kind=source.kinds.get(x_column) if x_column else None, dataset_id=tile.dataset_id)
+        x_kind=source.kinds.get(x_column) if x_column else None,
+        x_bucket=drawn.bucket if x_column else None, dataset_id=tile.dataset_id)
 
 
 def _number(actor: UserView, tile: TileView, bar: list[BarFilter], selections: list[Selection],
