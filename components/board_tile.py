@@ -14,9 +14,9 @@ from components.explore_chart import file_stem, plot_config
 from components.feedback import flash, friendly_errors
 from components.text import escape_markdown
 from services.access.users import UserView
-from services.boards import boards, filters
+from services.boards import boards
 from services.boards.models import MAX_COLUMNS, BoardView, TileView
-from services.boards.tiles import TileContent, selection_label
+from services.boards.tiles import TileContent, selection_from_event
 
 MOVES = {"up": ("Move up", ":material/arrow_upward:"),
          "down": ("Move down", ":material/arrow_downward:"),
@@ -77,9 +77,7 @@ def _take_selection(board: BoardView, content: TileContent, event: Any) -> None:
         st.session_state[seen_key] = signature
         return  # nothing new: the chart shows what it showed on the last run
     st.session_state[seen_key] = signature
-    made = None
-    if content.x_column and content.x_kind:
-        made = filters.selection_filter(event, content.x_column, content.x_kind)
+    made = selection_from_event(content, event)
     chips = board_state.selections(board.id)
     mine = [i for i, s in enumerate(chips) if s["tile_id"] == content.tile_id]
     if made is None:
@@ -87,9 +85,7 @@ def _take_selection(board: BoardView, content: TileContent, event: Any) -> None:
             board_state.remove_selection(board.id, mine[0])
             st.rerun()
         return
-    board_state.add_selection(board.id, {
-        "tile_id": content.tile_id, "dataset_id": content.dataset_id,
-        "filter": made.model_dump(mode="json"), "label": selection_label(made)})
+    board_state.add_selection(board.id, made.model_dump(mode="json"))
     st.rerun()
 
 
