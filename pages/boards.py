@@ -26,7 +26,9 @@ def _board_id() -> int | None:
     raw = st.query_params.get("board")
     if raw is None:
         return None
-    return int(raw) if str(raw).isdigit() else 0  # 0 is never a board: "does not exist"
+    text = str(raw)
+    is_id = text.isascii() and text.isdigit() and len(text) <= 12
+    return int(text) if is_id else 0  # 0 is never a board: "does not exist"
 
 
 # --- the list -----------------------------------------------------------------------------

@@ -210,3 +210,14 @@ def test_a_dataset_made_private_leaves_the_board_at_once() -> None:
     assert not at.exception
     assert len(at.get("plotly_chart")) == 0
     assert at.warning  # the tile says in one sentence why it cannot be drawn
+
+
+def test_a_broken_board_link_gets_the_same_one_sentence() -> None:
+    make_admin()
+    at = _open("ada", 0)
+    for link in ("abc", "²", "99999999999999999999999", "-1"):
+        at.query_params["board"] = link
+        at.run()
+        assert not at.exception, link
+        assert [i.value for i in at.info] == [
+            "That board does not exist or is not shared with you."], link
