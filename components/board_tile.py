@@ -33,9 +33,10 @@ def _move(user: UserView, board_id: int, tile_id: int, direction: str) -> None:
         boards.move_tile(user, board_id, tile_id, direction)  # type: ignore[arg-type]
 
 
-def _width(user: UserView, board_id: int, tile_id: int) -> None:
+def _width(user: UserView, board_id: int, tile_id: int, before: int) -> None:
     width = st.session_state.get(f"board_{board_id}_width_{tile_id}")
-    if width is None:
+    if width is None:  # the chosen width clicked again: it stays chosen
+        st.session_state[f"board_{board_id}_width_{tile_id}"] = before
         return
     with friendly_errors("board_tile_width"):
         boards.set_width(user, board_id, tile_id, int(width))
@@ -59,7 +60,8 @@ def menu(user: UserView, board: BoardView, tile: TileView, title: str) -> None:
         st.session_state.setdefault(f"board_{board.id}_width_{tile.id}",
                                     min(tile.width, board.columns))
         st.segmented_control("Width (columns)", widths, key=f"board_{board.id}_width_{tile.id}",
-                             on_change=_width, args=(user, board.id, tile.id),
+                             on_change=_width,
+                             args=(user, board.id, tile.id, min(tile.width, board.columns)),
                              help="How many of the board's columns this tile spans.")
         st.button("Remove from board", key=f"board_{board.id}_remove_{tile.id}",
                   icon=":material/delete:", on_click=_remove,

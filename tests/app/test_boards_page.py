@@ -64,6 +64,8 @@ def test_build_a_board_add_a_note_move_it_and_change_its_width() -> None:
     at.segmented_control(key=f"board_{board.id}_width_{second.id}").set_value(2).run()
     assert not at.exception
     assert boards.get_board(ann, board.id).tiles[0].width == 2
+    at.segmented_control(key=f"board_{board.id}_width_{second.id}").set_value(None).run()
+    assert at.segmented_control(key=f"board_{board.id}_width_{second.id}").value == 2
     at.button(key=f"board_{board.id}_remove_{first.id}").click().run()
     assert [t.id for t in boards.get_board(ann, board.id).tiles] == [
         second.id]
