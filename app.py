@@ -35,6 +35,7 @@ PAGES = [
     ("ask", "pages/ask.py", "Ask", ":material/forum:", True),
     ("research", "pages/research.py", "Research", ":material/science:", True),
     ("research_item", "pages/research_item.py", "Research item", ":material/article:", False),
+    ("boards", "pages/boards.py", "Boards", ":material/dashboard:", True),
     ("prompt_lab", "pages/prompt_lab.py", "Prompt lab", ":material/auto_awesome:", True),
     ("usage", "pages/usage.py", "Usage", ":material/monitoring:", True),
     ("account", "pages/account.py", "Account", ":material/person:", True),

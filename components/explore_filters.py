@@ -1,6 +1,7 @@
 """Explore's filters: a popover to add one, removable chips, and the rows left after them."""
 
 import datetime as dt
+from collections.abc import Callable
 
 import streamlit as st
 
@@ -85,43 +86,51 @@ def add_filter_popover(dataset_id: int, version: int, columns: dict[str, str],
                               help="Rows are kept or dropped by the values in this column.")
         if column is None:
             return
-        kind = columns[column]
-        item = None
-        with friendly_errors("explore_filter_values"):  # a live table's source may be down
-            if kind == "number":
-                item = _number_filter(dataset_id, version, column, place)
-            elif kind == "date":
-                item = _date_filter(dataset_id, version, column, place)
-            else:
-                item = _category_filter(dataset_id, version, column, place)
+        item = value_filter(dataset_id, version, column, columns[column], place)
         if item is not None and st.button("Add filter", key=key("f_add"), type="primary"):
             _add(item)
             st.rerun()
 
 
-def _number_filter(dataset_id: int, version: int, column: str, place: Place) -> Filter | None:
+def value_filter(dataset_id: int, version: int, column: str, kind: str, place: Place,
+                 keys: Callable[[str], str] = key) -> Filter | None:
+    """The controls for one column's filter by its kind (a number range, a date range, or
+    categories / text), and the filter they make; `keys` names the widgets (the Boards
+    filter bar uses its own)."""
+    with friendly_errors("explore_filter_values"):  # a live table's source may be down
+        if kind == "number":
+            return _number_filter(dataset_id, version, column, place, keys)
+        if kind == "date":
+            return _date_filter(dataset_id, version, column, place, keys)
+        return _category_filter(dataset_id, version, column, place, keys)
+    return None
+
+
+def _number_filter(dataset_id: int, version: int, column: str, place: Place,
+                   keys: Callable[[str], str]) -> Filter | None:
     bounds = explore_data.number_range(dataset_id, version, column, place)
     if bounds is None:
         st.info(f"“{escape_markdown(column)}” has no numbers to filter on.")
         return None
     low_col, high_col = st.columns(2)
-    low = low_col.number_input("From", value=bounds[0], key=key(f"f_low_{column}"),
+    low = low_col.number_input("From", value=bounds[0], key=keys(f"f_low_{column}"),
                                help="The lowest value to keep.")
-    high = high_col.number_input("To", value=bounds[1], key=key(f"f_high_{column}"),
+    high = high_col.number_input("To", value=bounds[1], key=keys(f"f_high_{column}"),
                                  help="The highest value to keep.")
     low_text, high_text = display_text.numbers_apart(list(bounds))
     st.caption(f"Values run from {low_text} to {high_text}.")
     return Filter(column=column, op="between", value=[float(low), float(high)])
 
 
-def _date_filter(dataset_id: int, version: int, column: str, place: Place) -> Filter | None:
+def _date_filter(dataset_id: int, version: int, column: str, place: Place,
+                 keys: Callable[[str], str]) -> Filter | None:
     bounds = explore_data.date_range(dataset_id, version, column, place)
     if bounds is None:
         st.info(f"“{escape_markdown(column)}” has no dates to filter on.")
         return None
     first, last = bounds[0].date(), bounds[1].date()
     chosen = st.date_input("Between", value=(first, last), min_value=first, max_value=last,
-                           key=key(f"f_dates_{column}"), format="DD/MM/YYYY",
+                           key=keys(f"f_dates_{column}"), format="DD/MM/YYYY",
                            help="Keep rows whose date falls in this range (both days included).")
     if not isinstance(chosen, tuple) or len(chosen) != 2:
         st.caption("Pick the last day of the range too.")
@@ -135,16 +144,17 @@ def _iso(day: dt.date) -> str:
     return day.isoformat()
 
 
-def _category_filter(dataset_id: int, version: int, column: str, place: Place) -> Filter | None:
+def _category_filter(dataset_id: int, version: int, column: str, place: Place,
+                     keys: Callable[[str], str]) -> Filter | None:
     how = st.radio("Keep rows where the value", ["is one of", "contains text"],
-                   key=key(f"f_how_{column}"), horizontal=True,
+                   key=keys(f"f_how_{column}"), horizontal=True,
                    help="Pick values from a list, or type a piece of text to look for.")
     if how == "contains text":
-        text = st.text_input("Text to look for", key=key(f"f_text_{column}"),
+        text = st.text_input("Text to look for", key=keys(f"f_text_{column}"),
                              help="Upper and lower case are treated the same.")
         return Filter(column=column, op="contains", value=text) if text else None
     values = explore_data.category_values(dataset_id, version, column, place)
-    chosen = st.multiselect("Values to keep", values, key=key(f"f_values_{column}"),
+    chosen = st.multiselect("Values to keep", values, key=keys(f"f_values_{column}"),
                             format_func=str, placeholder="Choose one or more values",
                             help="The 200 most common values are listed.")
     return Filter(column=column, op="in", value=list(chosen)) if chosen else None

@@ -17,6 +17,8 @@ VIEWER_NOTES: dict[str, str] = {
                "saving a chart to a research item is for analysts and admins.",
     "research": "You are a viewer: you can read and export the research items colleagues "
                 "share; starting a new one is for analysts and admins.",
+    "boards": "You are a viewer: you can open, filter and share the boards colleagues "
+              "share; making and changing boards is for analysts and admins.",
     "usage": "You are a viewer: viewers do not use Claude, so there are no calls or budgets "
              "of yours here; analysts and admins see theirs on this page.",
 }

@@ -26,6 +26,7 @@ PAGE_ACCESS: dict[str, frozenset[Role]] = {
     "ask": frozenset({Role.ADMIN, Role.ANALYST}),
     "research": frozenset(Role),
     "research_item": frozenset(Role),
+    "boards": frozenset(Role),
     "prompt_lab": frozenset({Role.ADMIN, Role.ANALYST}),
     "usage": frozenset(Role),
     "account": frozenset(Role),

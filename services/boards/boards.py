@@ -8,7 +8,7 @@ Who may do what is decided in services.access.board_access.
 
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from services.access import board_access
@@ -183,9 +183,14 @@ def list_boards(actor: UserView) -> list[BoardView]:
     without their tiles."""
     with session_scope() as session:
         rows = session.scalars(select(Board).where(board_access.readable_clause(actor))
-                               .order_by(Board.updated_at.desc(), Board.id.desc()))
+                               .order_by(Board.updated_at.desc(), Board.id.desc())).all()
+        counts = dict(session.execute(
+            select(BoardTile.board_id, func.count()).where(
+                BoardTile.board_id.in_([b.id for b in rows])).group_by(BoardTile.board_id)
+        ).all())
         return [BoardView.model_validate(b).model_copy(
-            update={"can_edit": board_access.can_change(actor, b)}) for b in rows]
+            update={"can_edit": board_access.can_change(actor, b),
+                    "tile_count": counts.get(b.id, 0)}) for b in rows]
 
 
 # --- changing the board -----------------------------------------------------------------

@@ -82,3 +82,4 @@ class BoardView(BaseModel):
     updated_at: datetime
     tiles: list[TileView] = Field(default_factory=list)
     can_edit: bool = False
+    tile_count: int = 0  # filled by list_boards, which leaves `tiles` out

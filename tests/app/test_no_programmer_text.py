@@ -31,7 +31,7 @@ from tests.fakes.claude_server import FakeClaude, point_claude_at
 DATA = Path(__file__).resolve().parents[1] / "data"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PAGES = ["home", "datasets", "dataset", "explore", "ask", "research", "research_item",
-         "prompt_lab", "usage", "account", "admin"]
+         "boards", "prompt_lab", "usage", "account", "admin"]
 PROGRAMMER_TEXT = {
     "None": re.compile(r"\bNone\b"),
     "NaN": re.compile(r"\b(NaN|nan|NaT|<NA>)\b"),

@@ -10,7 +10,7 @@ from services.data import datasets
 from tests.app.helpers import PASSWORD, all_text, button, open_page, sign_in, text_input
 from tests.factories import make_admin, make_user
 
-PAGES = {"home": "pages/home.py", "explore": "pages/explore.py",
+PAGES = {"home": "pages/home.py", "explore": "pages/explore.py", "boards": "pages/boards.py",
          "research": "pages/research.py", "usage": "pages/usage.py"}
 
 

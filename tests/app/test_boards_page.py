@@ -1,0 +1,225 @@
+"""AppTest: the Boards page — build a board, add a note, move a tile and change its width;
+the filter bar adds and removes a filter and a tile says it ignores it; a chart selection
+becomes a chip and Back removes it; a viewer cannot edit; someone else's private board is
+refused in one sentence."""
+
+from streamlit.testing.v1 import AppTest
+
+from components import board_tile
+from services.access.permissions import Role
+from services.access.users import UserView
+from services.boards import boards
+from services.boards.models import BoardInput, TileInput
+from services.data import datasets
+from tests.app.helpers import all_text, button, open_page, sign_in
+from tests.factories import make_admin, make_user
+
+BAR = {"chart_type": "bar", "x": "species", "agg": "count"}
+
+
+def _open(username: str, board_id: int) -> AppTest:
+    at = sign_in(username)
+    at.query_params["board"] = str(board_id)
+    return open_page(at, "pages/boards.py")
+
+
+def _iris_and_tips(owner: UserView) -> int:
+    """A shared board: a bar chart of iris flowers by species, a tips chart, and a note."""
+    iris = datasets.create_from_sample(owner, "iris")
+    tips = datasets.create_from_sample(owner, "tips")
+    board = boards.create_board(owner, BoardInput(title="Animals and tips", columns=2,
+                                                  visibility="shared"))
+    boards.add_tile(owner, board.id, TileInput(kind="chart", dataset_id=iris.id, spec=BAR))
+    boards.add_tile(owner, board.id, TileInput(
+        kind="chart", dataset_id=tips.id, spec={"chart_type": "bar", "x": "day",
+                                                "agg": "count"}))
+    boards.add_tile(owner, board.id, TileInput(kind="note", note="Read **this** first."))
+    return board.id
+
+
+def test_build_a_board_add_a_note_move_it_and_change_its_width() -> None:
+    ann = make_user(make_admin(), "ann")
+    at = open_page(sign_in("ann"), "pages/boards.py")
+    assert not at.exception
+    assert "There are no boards yet." in all_text(at)
+    at.text_input(key="boards_new_title").input("Weekly sales")
+    at.text_area(key="boards_new_description").input("What sold this week")
+    at.number_input(key="boards_new_columns").set_value(3)
+    button(at, "Create board").click().run()
+    assert not at.exception
+    board = boards.list_boards(ann)[0]
+    assert (board.title, board.columns, board.visibility) == ("Weekly sales", 3, "private")
+    assert at.query_params["board"] == str(board.id)
+    for text in ("First note", "Second <script>alert(1)</script> note"):
+        at.text_area(key=f"board_{board.id}_note_text").input(text)
+        button(at, "Add note").click().run()
+    assert not at.exception
+    notes = [m.value for m in at.markdown if "note" in m.value]
+    assert "First note" in notes
+    assert not any("<script>" in n for n in notes)  # sanitised: shown as text, never run
+    first, second = boards.get_board(ann, board.id).tiles
+    at.button(key=f"board_{board.id}_move_right_{first.id}").click().run()
+    assert [t.id for t in boards.get_board(ann, board.id).tiles] == [
+        second.id, first.id]
+    at.segmented_control(key=f"board_{board.id}_width_{second.id}").set_value(2).run()
+    assert not at.exception
+    assert boards.get_board(ann, board.id).tiles[0].width == 2
+    at.segmented_control(key=f"board_{board.id}_width_{second.id}").set_value(None).run()
+    assert at.segmented_control(key=f"board_{board.id}_width_{second.id}").value == 2
+    at.button(key=f"board_{board.id}_remove_{first.id}").click().run()
+    assert [t.id for t in boards.get_board(ann, board.id).tiles] == [
+        second.id]
+    assert "is removed from the board" in all_text(at)
+
+
+def test_filter_bar_adds_and_removes_a_filter_and_a_tile_ignores_it() -> None:
+    admin = make_admin()
+    board_id = _iris_and_tips(admin)
+    at = _open("ada", board_id)
+    assert not at.exception
+    assert "species" in at.selectbox(key=f"board_{board_id}_bar_column").options
+    at.selectbox(key=f"board_{board_id}_bar_column").select("species").run()
+    at.multiselect(key=f"board_{board_id}_bar_f_values_species").select("setosa").run()
+    at.button(key=f"board_{board_id}_bar_add").click().run()
+    assert not at.exception
+    text = all_text(at)
+    assert "ignores the filter on “species”" in text
+    chips = at.get("button_group")
+    assert any("species" in str(c.proto) for c in chips)
+    at.button(key=f"board_{board_id}_back").click().run()
+    assert "ignores the filter" not in all_text(at)
+
+
+def test_a_selection_becomes_a_chip_and_back_removes_it() -> None:
+    admin = make_admin()
+    board_id = _iris_and_tips(admin)
+    at = _open("ada", board_id)
+    chart = next(t for t in boards.get_board(admin, board_id).tiles if t.kind == "chart")
+    at.session_state[f"board_{board_id}_chart_{chart.id}"] = {"selection": {
+        "points": [{"x": "setosa"}], "box": [], "lasso": [], "point_indices": [0]}}
+    at.run()
+    assert not at.exception
+    selections = at.session_state[f"board_{board_id}_selections"]
+    assert [s["label"] for s in selections] == ["species is setosa"]
+    assert "species is setosa" in str([c.proto for c in at.get("button_group")])
+    at.button(key=f"board_{board_id}_back").click().run()
+    assert at.session_state[f"board_{board_id}_selections"] == []
+
+
+def test_a_viewer_reads_a_shared_board_but_cannot_edit_it() -> None:
+    admin = make_admin()
+    make_user(admin, "vic", Role.VIEWER)
+    board = boards.create_board(admin, BoardInput(title="Team board", visibility="shared"))
+    boards.add_tile(admin, board.id, TileInput(kind="note", note="Hello team"))
+    at = open_page(sign_in("vic"), "pages/boards.py")
+    assert not at.exception
+    assert not any(e.proto.label == "New board" for e in at.expander)
+    assert "making and changing boards is for analysts and admins" in all_text(at)
+    at.query_params["board"] = str(board.id)
+    at.run()
+    assert not at.exception
+    assert "Hello team" in all_text(at)
+    labels = {b.label for b in at.button}
+    assert labels.isdisjoint({"Move up", "Remove from board", "Delete for good", "Add note",
+                              "Save changes"})
+
+
+def test_someone_elses_private_board_is_refused_in_one_sentence() -> None:
+    admin = make_admin()
+    make_user(admin, "bob")
+    private = boards.create_board(admin, BoardInput(title="Secret plans"))
+    at = _open("bob", private.id)
+    assert not at.exception
+    assert [i.value for i in at.info] == ["That board does not exist or is not shared with you."]
+    assert "Secret plans" not in all_text(at)
+
+
+def test_edit_then_delete_a_board_with_a_confirmation() -> None:
+    ann = make_user(make_admin(), "ann")
+    board = boards.create_board(ann, BoardInput(title="Draft"))
+    at = _open("ann", board.id)
+    at.text_input(key=f"board_{board.id}_edit_title").input("Final")
+    at.radio(key=f"board_{board.id}_edit_visibility").set_value("shared")
+    button(at, "Save changes").click().run()
+    assert not at.exception
+    saved = boards.get_board(ann, board.id)
+    assert (saved.title, saved.visibility) == ("Final", "shared")
+    assert "shared with everyone" in all_text(at)
+    button(at, "Delete for good").click().run()
+    assert not at.exception
+    assert boards.list_boards(ann) == []
+    assert "“Final” is deleted." in all_text(at)
+
+
+def test_a_board_says_what_changed_since_it_was_last_opened() -> None:
+    admin = make_admin()
+    tips = datasets.create_from_sample(admin, "tips")
+    board = boards.create_board(admin, BoardInput(title="Tips"))
+    boards.add_tile(admin, board.id, TileInput(
+        kind="chart", dataset_id=tips.id, spec={"chart_type": "bar", "x": "day",
+                                                "agg": "count"}))
+    first = _open("ada", board.id)
+    assert "What changed" not in all_text(first)
+    assert "Updated to version 1" in all_text(first)
+    datasets.restore_version(admin, tips.id, 1)  # a new version 2 of the same rows
+    again = _open("ada", board.id)
+    assert not again.exception
+    text = all_text(again)
+    assert "What changed since you last opened this board" in text
+    assert "Updated to version 2" in text
+
+
+def test_number_and_table_tiles_are_shown_large_and_as_a_table() -> None:
+    admin = make_admin()
+    tips = datasets.create_from_sample(admin, "tips")
+    board = boards.create_board(admin, BoardInput(title="Bills", columns=2))
+    boards.add_tile(admin, board.id, TileInput(kind="number", dataset_id=tips.id, spec={
+        "aggregate": "count", "column": None, "label": "bills", "date_column": None,
+        "period": None, "filters": []}))
+    boards.add_tile(admin, board.id, TileInput(kind="table", dataset_id=tips.id, spec={
+        "question": "Which day is busiest?", "sql": "SELECT day, count(*) AS bills FROM tips",
+        "columns": ["day", "bills"], "rows": [["Sat", 87], ["Sun", 76]]}))
+    at = _open("ada", board.id)
+    assert not at.exception
+    assert [m.value for m in at.metric] == ["244 bills"]
+    table = at.dataframe[-1].value
+    assert list(table.columns) == ["day", "bills"] and len(table) == 2
+
+
+def test_a_fall_reads_as_a_fall_on_a_number_tile() -> None:
+    assert board_tile._delta("−3 % on the previous month") == (
+        "-3 % on the previous month", False)
+    assert board_tile._delta("+8 % on the previous month") == (
+        "+8 % on the previous month", False)
+    assert board_tile._delta("no change on the previous month") == (
+        "no change on the previous month", True)
+    assert board_tile._delta("") == (None, False)
+
+
+def test_a_dataset_made_private_leaves_the_board_at_once() -> None:
+    admin = make_admin()
+    make_user(admin, "bob")
+    tips = datasets.create_from_sample(admin, "tips")
+    datasets.set_shared(admin, tips.id, True)
+    board = boards.create_board(admin, BoardInput(title="Tips", visibility="shared"))
+    boards.add_tile(admin, board.id, TileInput(
+        kind="chart", dataset_id=tips.id, spec={"chart_type": "bar", "x": "day",
+                                                "agg": "count"}))
+    at = _open("bob", board.id)
+    assert len(at.get("plotly_chart")) == 1
+    datasets.set_shared(admin, tips.id, False)
+    at.run()
+    assert not at.exception
+    assert len(at.get("plotly_chart")) == 0
+    assert at.warning  # the tile says in one sentence why it cannot be drawn
+
+
+def test_a_broken_board_link_gets_the_same_one_sentence() -> None:
+    make_admin()
+    at = _open("ada", 0)
+    for link in ("abc", "²", "99999999999999999999999", "-1"):
+        at.query_params["board"] = link
+        at.run()
+        assert not at.exception, link
+        assert [i.value for i in at.info] == [
+            "That board does not exist or is not shared with you."], link
