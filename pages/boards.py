@@ -5,8 +5,17 @@ change it: edit, delete, add a note and the tile menus."""
 import json
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
-from components import board_filter_bar, board_form, board_state, board_tile, role_note
+from components import (
+    board_export_buttons,
+    board_filter_bar,
+    board_form,
+    board_present,
+    board_state,
+    board_tile,
+    role_note,
+)
 from components.feedback import empty_state, flash, friendly_errors, show_flash
 from components.session import require_page
 from components.text import escape_markdown, when
@@ -139,15 +148,24 @@ def _share(board: BoardView) -> None:
                        icon=":material/lock:")
 
 
-def _actions(board: BoardView) -> None:
-    """The board's row of actions at the top. Present mode (components/board_present.py)
-    and the exports (services/reports/board_export.py) go first in `actions`."""
-    actions = [_share]
+def _actions(board: BoardView) -> DeltaGenerator:
+    """The board's row of actions at the top; returns the place kept in it for the export
+    buttons, filled once the tiles are computed."""
+    actions = [board_present.present_button, _share]
     if board.can_edit:
         actions += [_add_note, _edit, _delete]
-    for place, action in zip(st.columns(len(actions) + 1), actions, strict=False):
+    places = st.columns(len(actions) + 1)
+    for place, action in zip(places, actions, strict=False):
         with place:
             action(board)
+    return places[-1].container()
+
+
+def _filters_sentence(board: BoardView) -> str:
+    """The filters and selections the exported tiles were computed with, in words."""
+    words = [tiles.selection_label(f.filter) for f in board_state.bar(board.id)]
+    words += [Selection.model_validate(s).label for s in board_state.selections(board.id)]
+    return f"Filtered to: {'; '.join(words)}." if words else ""
 
 
 def _changed_banner(board: BoardView, contents: dict[int, TileContent]) -> None:
@@ -228,14 +246,17 @@ def _contents(board: BoardView, versions: str) -> list[TileContent]:
 
 
 def _board(board_id: int) -> None:
-    st.page_link("pages/boards.py", label="All boards", icon=":material/arrow_back:",
-                 query_params={})
     try:
         board = boards.get_board(user, board_id)
     except ResearchDeskError as refused:
         st.title("Boards")
         st.info(escape_markdown(str(refused)), icon=":material/lock:")
         return
+    if board_present.requested():  # full screen for a meeting: nothing else on the page
+        board_present.present_board(board, _contents(board, _versions(board)))
+        return
+    st.page_link("pages/boards.py", label="All boards", icon=":material/arrow_back:",
+                 query_params={})
     st.title(escape_markdown(board.title))
     if board.description:
         st.write(escape_markdown(board.description))
@@ -245,7 +266,7 @@ def _board(board_id: int) -> None:
     if not board.can_edit:
         role_note.show(user, page="boards")
     show_flash()
-    _actions(board)
+    exports = _actions(board)
     banner = st.container()
     if not board.tiles:
         empty_state("This board has no tiles yet.",
@@ -260,6 +281,8 @@ def _board(board_id: int) -> None:
     contents = {c.tile_id: c for c in found}
     with banner:
         _changed_banner(board, contents)
+    with exports:
+        board_export_buttons.show(user, board, found, filters_sentence=_filters_sentence(board))
     _grid(board, contents)
 
 

@@ -223,3 +223,20 @@ def test_a_broken_board_link_gets_the_same_one_sentence() -> None:
         assert not at.exception, link
         assert [i.value for i in at.info] == [
             "That board does not exist or is not shared with you."], link
+
+
+def test_present_from_the_board_page_then_back_with_the_exports_in_the_actions() -> None:
+    board_id = _iris_and_tips(make_admin())
+    at = _open("ada", board_id)
+    assert not at.exception
+    assert [b.label for b in at.get("download_button")][:1] == ["Download the board (HTML)"]
+    at.button(key=f"board_present_start_{board_id}").click().run()
+    assert not at.exception
+    assert at.query_params["present"] == "1"
+    assert "Tile 1 of 3" in all_text(at)
+    assert not [b for b in at.button if b.key and "_move_" in b.key]  # no menus when presenting
+    at.button(key=f"board_present_{board_id}_next").click().run()
+    assert "Tile 2 of 3" in all_text(at)
+    at.button(key=f"board_present_{board_id}_exit").click().run()
+    assert "present" not in at.query_params
+    assert at.button(key=f"board_present_start_{board_id}")  # the board with its menus again
