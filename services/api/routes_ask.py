@@ -21,6 +21,7 @@ from services.api.problems import CLAUDE_RESPONSES, COMMON_RESPONSES
 from services.api.routes_datasets import version_profile
 from services.api.schemas import AskIn, AskOut
 from services.claude import ask as ask_service
+from services.claude import grounded
 from services.claude.ask import AskResult, AskTable
 from services.claude.ask_tables import short_name
 from services.data import datasets
@@ -31,7 +32,9 @@ router = APIRouter(tags=["ask"], responses=COMMON_RESPONSES | CLAUDE_RESPONSES)
 
 MAX_ROWS_OUT = 1000
 SSE_DOC = {"description": "With `stream=true`: server-sent events `result` (the AskOut "
-                          "without the answer), `answer` ({\"text\": …} pieces) and `done`.",
+                          "without the answer), `answer` ({\"text\": …} pieces) and `done` "
+                          "(the status, and `unchecked_numbers` with `number_check` as in "
+                          "AskOut).",
            "content": {"text/event-stream": {"schema": {"type": "string"}}}}
 
 
@@ -61,7 +64,17 @@ def _out(result: AskResult) -> AskOut:
     return AskOut(question=result.question, status=result.status, answer=result.answer_text,
                   sql=result.sql, columns=columns, rows=rows, total_rows=result.total_rows,
                   truncated=result.truncated or (frame is not None and len(frame) > MAX_ROWS_OUT),
-                  chart=result.chart.model_dump() if result.chart else None, error=result.error)
+                  chart=result.chart.model_dump() if result.chart else None, error=result.error,
+                  **_number_check(result))
+
+
+def _number_check(result: AskResult, answer: str | None = None) -> dict[str, Any]:
+    """The written answer's numbers checked against its rows (services.claude.grounded)."""
+    check = grounded.check_result(result, answer)
+    if check is None:
+        return {}
+    return {"unchecked_numbers": [n.text for n in check.flagged],
+            "number_check": check.sentence}
 
 
 def _event(name: str, data: object) -> str:
@@ -79,12 +92,14 @@ def _stream(user: UserView, question: str, tables: list[AskTable]) -> Iterator[s
         return
     result = ask_service.run_with_repairs(question, plan, tables, actor=user)
     yield _event("result", _out(result).model_dump(mode="json"))
+    written: list[str] = []
     try:
         for piece in ask_service.stream_answer(question, result, actor=user):
+            written.append(piece)
             yield _event("answer", {"text": piece})
     except (ClaudeUnavailable, BudgetExceeded) as error:
         yield _event("error", {"detail": str(error)})
-    yield _event("done", {"status": result.status})
+    yield _event("done", {"status": result.status, **_number_check(result, "".join(written))})
 
 
 @router.post("/ask", summary="Ask a question about datasets", response_model=AskOut,

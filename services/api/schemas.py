@@ -219,6 +219,13 @@ class AskOut(BaseModel):
     truncated: bool = False
     chart: dict[str, Any] | None = None
     error: str | None = Field(default=None, description="What went wrong, when not answered.")
+    unchecked_numbers: list[str] = Field(
+        default_factory=list, examples=[["5,130"]],
+        description="Numbers in the answer that appear nowhere in the rows Claude was given "
+                    "(not even rounded or as a simple share or difference): check them.")
+    number_check: str = Field(default="", examples=[
+        "This number does not appear in the result; check it against the table."],
+        description="One sentence when a number is unchecked, else empty.")
 
 
 Status = Literal["idea", "active", "done", "archived"]

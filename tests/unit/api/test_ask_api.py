@@ -96,3 +96,25 @@ def test_sql_looking_questions_are_just_questions(api: Api, people: People, tmp_
                         json={"question": SQLISH, "dataset_ids": [dataset_id]})
     assert response.status_code == 200
     assert datasets.get_dataset(people.analyst, dataset_id).rows == 3
+
+
+def test_numbers_not_in_the_rows_are_named_plainly_and_streamed_too(
+        api: Api, people: People, tmp_path: Path, claude: FakeClaude) -> None:
+    dataset_id = upload_csv(people.analyst, tmp_path)
+    sql = 'SELECT "species", count(*) AS n FROM "penguins" GROUP BY 1 ORDER BY 1'
+    claude.script([_plan(sql), {"when_tools": False,
+                                "text": "Adelie has 2 penguins and Gentoo 7."}])
+    body = api.post("/v1/ask", token=people.token(people.analyst),
+                    json={"question": "Penguins per species?",
+                          "dataset_ids": [dataset_id]}).json()
+    assert body["unchecked_numbers"] == ["7"]
+    assert body["number_check"] == ("This number does not appear in the result; check it "
+                                    "against the table.")
+    claude.script([_plan(sql), {"when_tools": False, "text": "Adelie has 2 and Gentoo 1.",
+                                "chunk_size": 5}])
+    streamed = api.post("/v1/ask", token=people.token(people.analyst),
+                        json={"question": "Penguins per species?",
+                              "dataset_ids": [dataset_id], "stream": True}).text
+    done = json.loads(streamed.strip().split("\n\n")[-1].split("\n", 1)[1]
+                      .removeprefix("data: "))
+    assert done == {"status": "answered", "unchecked_numbers": [], "number_check": ""}
