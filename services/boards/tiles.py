@@ -10,7 +10,7 @@ column gone, a source that is down) never raises: the tile's `problem` says it.
 import json
 import math
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -193,8 +193,27 @@ class _Source:
     version_sentence: str
 
 
-def _source(actor: UserView, tile: TileView, versions: dict[int, TileVersion]) -> _Source:
+@dataclass
+class _Reading:
+    """What one drawing of a board reads once for all its tiles: each tile's version, and
+    each dataset's place and columns (the same for every tile on that dataset and version,
+    so eight tiles on one dataset look it up once; threads may both fill one key, which is
+    harmless)."""
+
+    versions: dict[int, TileVersion]
+    sources: dict[tuple[int, int | None], _Source] = field(default_factory=dict)
+
+
+def _source(actor: UserView, tile: TileView, reading: _Reading) -> _Source:
     """NotFound (in one sentence) when the dataset or version is gone or not visible."""
+    key = (int(tile.dataset_id or 0), tile.dataset_version)
+    found = reading.sources.get(key)
+    if found is None:
+        found = reading.sources[key] = _read_source(actor, tile, reading.versions)
+    return found
+
+
+def _read_source(actor: UserView, tile: TileView, versions: dict[int, TileVersion]) -> _Source:
     dataset_id = int(tile.dataset_id or 0)
     dataset = datasets.get_dataset(actor, dataset_id)
     place: Place
@@ -234,8 +253,8 @@ def _filters_sentence(used: TileFilters, selected: list[Filter]) -> str:
 
 
 def _chart(actor: UserView, tile: TileView, bar: list[BarFilter], selections: list[Selection],
-           versions: dict[int, TileVersion]) -> TileContent:
-    source = _source(actor, tile, versions)
+           reading: _Reading) -> TileContent:
+    source = _source(actor, tile, reading)
     spec = ChartSpec.model_validate(tile.spec or {})
     used = filters_for_tile(bar, source.kinds)
     selected = _selection_filters(tile, source.kinds, selections)
@@ -257,8 +276,8 @@ def _chart(actor: UserView, tile: TileView, bar: list[BarFilter], selections: li
 
 
 def _number(actor: UserView, tile: TileView, bar: list[BarFilter], selections: list[Selection],
-            versions: dict[int, TileVersion]) -> TileContent:
-    source = _source(actor, tile, versions)
+            reading: _Reading) -> TileContent:
+    source = _source(actor, tile, reading)
     spec = NumberSpec.model_validate(tile.spec or {})
     used = filters_for_tile(bar, source.kinds)
     selected = _selection_filters(tile, source.kinds, selections)
@@ -293,10 +312,10 @@ def _answer(tile: TileView) -> TileContent:
         dataset_id=tile.dataset_id)
 
 
-def _first_rows(actor: UserView, tile: TileView, versions: dict[int, TileVersion],
+def _first_rows(actor: UserView, tile: TileView, reading: _Reading,
                 ) -> TileContent:
     """A table tile without an answer: the dataset's first rows."""
-    source = _source(actor, tile, versions)
+    source = _source(actor, tile, reading)
     place = source.place
     frame = (dataset_files.preview(place, limit=MAX_TABLE_ROWS) if isinstance(place, Path)
              else live_sample.first_rows(place, rows=MAX_TABLE_ROWS))
@@ -320,7 +339,7 @@ _TITLES = {"chart": "A chart", "number": "A number", "table": "A table", "note":
 
 
 def _computed(actor: UserView, tile: TileView, bar: list[BarFilter],
-              selections: list[Selection], versions: dict[int, TileVersion]) -> TileContent:
+              selections: list[Selection], reading: _Reading) -> TileContent:
     try:
         if tile.kind == "note":
             return _note(tile)
@@ -330,10 +349,10 @@ def _computed(actor: UserView, tile: TileView, bar: list[BarFilter],
             raise ResearchDeskError("This tile has lost the dataset it shows; remove it and "
                                     "add it again.")
         if tile.kind == "number":
-            return _number(actor, tile, bar, selections, versions)
+            return _number(actor, tile, bar, selections, reading)
         if tile.kind == "table":
-            return _first_rows(actor, tile, versions)
-        return _chart(actor, tile, bar, selections, versions)
+            return _first_rows(actor, tile, reading)
+        return _chart(actor, tile, bar, selections, reading)
     except ResearchDeskError as error:  # every data problem comes worded for people
         problem = str(error)
     except ValueError:  # a stored spec that no longer reads
@@ -355,7 +374,7 @@ def tile_content(actor: UserView, board: BoardView, tile: TileView, bar: list[Ba
     """Never raises for data problems: `problem` says it. A selection applies to the OTHER
     tiles of the same dataset (not the tile it was made on)."""
     versions = _versions(actor, board) if tile.dataset_id is not None else {}
-    return _computed(actor, tile, bar, selections, versions)
+    return _computed(actor, tile, bar, selections, _Reading(versions))
 
 
 def board_contents(actor: UserView, board: BoardView, bar: list[BarFilter],
@@ -364,9 +383,9 @@ def board_contents(actor: UserView, board: BoardView, bar: list[BarFilter],
     DuckDB door / the live door, each bounded as Explore is."""
     if not board.tiles:
         return []
-    versions = _versions(actor, board)
+    reading = _Reading(_versions(actor, board))
     with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="board-tile") as pool:
-        return list(pool.map(lambda t: _computed(actor, t, bar, selections, versions),
+        return list(pool.map(lambda t: _computed(actor, t, bar, selections, reading),
                              board.tiles))
 
 
@@ -383,7 +402,7 @@ def shared_column_kinds(actor: UserView, board: BoardView) -> list[tuple[str, st
             continue
         seen_places.add(key)
         try:
-            kinds = _source(actor, tile, {}).kinds
+            kinds = _source(actor, tile, _Reading({})).kinds
         except ResearchDeskError:  # a tile that cannot be drawn offers no columns
             continue
         pairs.extend(p for p in kinds.items() if p not in pairs)

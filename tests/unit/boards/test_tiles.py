@@ -160,7 +160,7 @@ def test_number_tile_latest_full_period_against_the_one_before(ana: UserView) ->
 def test_number_tile_skips_a_period_still_running(ana: UserView) -> None:
     weather = _upload(ana, "nyc_weather_utc.csv")
     board = _board(ana, _number(weather, date_column="time_hour", period="month"))
-    source = tiles._source(ana, board.tiles[0], {}).place  # noqa: SLF001 - the tile's file
+    source = tiles._read_source(ana, board.tiles[0], {}).place  # noqa: SLF001 - the tile's file
     from services.boards import numbers  # noqa: PLC0415
     spec = numbers.NumberSpec.model_validate(board.tiles[0].spec)
     shown = numbers.compute(source, spec, [], today=datetime(2013, 3, 20))
