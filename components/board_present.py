@@ -8,10 +8,9 @@ without them calls `present_from_url`, which computes the tiles itself.
 """
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
-from components import tables
+from components import board_tile, tables
 from components.params import id_from_text
 from components.text import escape_markdown
 from services.access.users import UserView
@@ -84,7 +83,7 @@ def _body(board_id: int, content: TileContent, *, large: bool) -> None:
         st.metric(escape_markdown(content.title), content.number_text,
                   delta=content.change_text or None)
     elif content.kind == "chart" and content.figure:
-        st.plotly_chart(go.Figure(content.figure), theme="streamlit", alt=content.summary,
+        st.plotly_chart(board_tile.figure_of(content), theme="streamlit", alt=content.summary,
                         key=f"board_present_{board_id}_chart_{content.tile_id}_{large}",
                         config={"displaylogo": False}, height=560 if large else "content")
     elif content.kind == "table":
