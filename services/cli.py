@@ -28,8 +28,6 @@ from pathlib import Path
 from services.access import api_tokens, users
 from services.access.permissions import Role
 from services.access.users import NewUser, UserView
-from services.claude import eval_run, evaluation
-from services.claude.eval_questions import DEFAULT_QUESTIONS
 from services.errors import ResearchDeskError
 from services.ops import backup as backups
 from services.sources import catalog
@@ -114,10 +112,14 @@ def add_source(args: argparse.Namespace) -> str:
 
 
 def evaluate(args: argparse.Namespace) -> str:
+    # imported here: Ask and its charts are heavy, and the other commands never need them
+    from services.claude import eval_run, evaluation
+
     options = eval_run.EvalOptions(
-        questions=Path(args.questions), models=list(dict.fromkeys(args.model or [])),
-        limit=args.limit, out=Path(args.out) if args.out else None, budget_usd=args.budget,
-        rehearse=args.rehearse)
+        models=list(dict.fromkeys(args.model or [])), limit=args.limit,
+        out=Path(args.out) if args.out else None, rehearse=args.rehearse,
+        **({"questions": Path(args.questions)} if args.questions else {}),
+        **({"budget_usd": args.budget} if args.budget is not None else {}))
     done = eval_run.run(options, say=lambda line: print(line, flush=True))
     stopped = f"\n{done.report.stopped}" if done.report.stopped else ""
     return (f"\n{evaluation.plain_table(done.report)}{stopped}\n\nAnswered by "
@@ -219,15 +221,14 @@ def parser() -> argparse.ArgumentParser:
     check.add_argument("--model", action="append", metavar="MODEL",
                        help="a model to evaluate (repeat for several; default: the "
                             "configured model)")
-    check.add_argument("--questions", default=str(DEFAULT_QUESTIONS), metavar="FILE",
+    check.add_argument("--questions", metavar="FILE",
                        help="a YAML question set of your own (default: evals/questions.yaml)")
     check.add_argument("--limit", type=_positive, metavar="N",
                        help="ask only the first N questions")
     check.add_argument("--out", metavar="FOLDER",
                        help="where to write the report (default: the data folder's eval/)")
-    check.add_argument("--budget", type=_amount, default=eval_run.DEFAULT_BUDGET_USD,
-                       metavar="USD", help="stop when about this much is spent (default: "
-                                           f"{eval_run.DEFAULT_BUDGET_USD:g})")
+    check.add_argument("--budget", type=_amount, metavar="USD",
+                       help="stop when about this many US dollars are spent (default: 5)")
     check.add_argument("--rehearse", action="store_true",
                        help="use the stand-in for Claude even when a key is set (free)")
     check.set_defaults(run=evaluate)

@@ -81,7 +81,8 @@ def _rows(frame: pd.DataFrame) -> list[tuple[Any, ...]]:
     return [tuple(cell(v) for v in row) for row in frame.itertuples(index=False, name=None)]
 
 
-def _rows_match(got: list[tuple[Any, ...]], gold: list[tuple[Any, ...]], ordered: bool) -> bool:
+def _rows_match(got: list[tuple[Any, ...]], gold: list[tuple[Any, ...]], *,
+                ordered: bool) -> bool:
     if len(got) != len(gold):
         return False
     if ordered:
@@ -113,7 +114,8 @@ def compare(got: pd.DataFrame | None, gold: pd.DataFrame, *, ordered: bool = Fal
     got_columns = [[cell(v) for v in got.iloc[:, i]] for i in range(got.shape[1])]
     gold_columns = [[cell(v) for v in gold.iloc[:, j]] for j in range(gold.shape[1])]
     candidates = [[i for i, column in enumerate(got_columns)
-                   if _rows_match([(c,) for c in column], [(g,) for g in gold_column], ordered)]
+                   if _rows_match([(c,) for c in column], [(g,) for g in gold_column],
+                                  ordered=False)]
                   for gold_column in gold_columns]
     missing = next((j for j, found in enumerate(candidates) if not found), None)
     if missing is not None:
@@ -124,7 +126,8 @@ def compare(got: pd.DataFrame | None, gold: pd.DataFrame, *, ordered: bool = Fal
         if len(set(pairing)) < len(pairing):
             continue  # one of Ask's columns stands for one gold column only
         picked = [tuple(got_columns[i][r] for i in pairing) for r in range(len(got))]
-        if _rows_match(picked, gold_rows, ordered):
+        if _rows_match(picked, gold_rows, ordered=ordered):
             return Verdict(right=True)
-    how = "in the gold's order" if ordered else "row by row"
-    return Verdict(right=False, reason=f"The values do not line up with the gold's {how}.")
+    if ordered:
+        return Verdict(right=False, reason="The rows are not in the order the question asks for.")
+    return Verdict(right=False, reason="The values do not line up with the gold's row by row.")

@@ -28,6 +28,7 @@ from services.claude.eval_questions import DEFAULT_QUESTIONS, QuestionSet, load_
 from services.claude.usage import BudgetChange
 from services.errors import InvalidInput
 from services.settings import get_settings, reset_settings_cache
+from services.untrusted_sql import sandbox
 
 EVALUATOR = "evaluator"
 DEFAULT_BUDGET_USD = 5.0
@@ -76,6 +77,7 @@ def run(options: EvalOptions, say: Callable[[str], None] = print) -> EvalRun:
     models = options.models or [get_settings().model]
     rehearsal = is_rehearsal(options)
     say(announcement(options, questions))
+    sandbox.warm_up()  # its workers start while the datasets are loaded
     with evaluation.throwaway_workspace(), _claude(questions, rehearsal):
         wiring.install()  # usage recorded and budgets held, as in the app
         actor = users.create_first_admin(NewUser(
@@ -86,6 +88,7 @@ def run(options: EvalOptions, say: Callable[[str], None] = print) -> EvalRun:
         ids = evaluation.load_datasets(actor, questions)
         report = evaluation.evaluate(questions, models, actor=actor, dataset_ids=ids,
                                      against=STAND_IN if rehearsal else REAL_CLAUDE,
+                                     rehearsal=rehearsal,
                                      limit=options.limit, progress=say)
     return EvalRun(report=report, written=evaluation.write_report(report, out))
 

@@ -86,6 +86,7 @@ class EvalReport(BaseModel):
     made_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     questions_file: str
     against: str  # "the Claude API" or the rehearsal's stand-in
+    rehearsal: bool = False  # answered by the stand-in: shows the harness works, not Claude
     scores: list[ModelScore] = Field(default_factory=list)
     outcomes: list[QuestionOutcome] = Field(default_factory=list)
     stopped: str = ""  # why the run ended early (the budget), if it did
@@ -154,7 +155,8 @@ def gold_results(questions: QuestionSet, tables: dict[str, Path]) -> dict[str, l
 
 def evaluate(questions: QuestionSet, models: Sequence[str], *, actor: UserView,
              dataset_ids: dict[str, int], against: str = "the Claude API",
-             limit: int | None = None, progress: Progress | None = None) -> EvalReport:
+             rehearsal: bool = False, limit: int | None = None,
+             progress: Progress | None = None) -> EvalReport:
     """Ask every question (the first `limit`) with every model and score the answers. The
     run stops early, and says so, when the person's Claude budget is spent."""
     asked = questions.questions[:limit] if limit else questions.questions
@@ -169,7 +171,8 @@ def evaluate(questions: QuestionSet, models: Sequence[str], *, actor: UserView,
               for name, i in dataset_ids.items()}
     golds = gold_results(questions.model_copy(update={"questions": asked}),
                          {n: Path(str(t.parquet_path)) for n, t in tables.items()})
-    report = EvalReport(questions_file=str(questions.source), against=against)
+    report = EvalReport(questions_file=str(questions.source), against=against,
+                        rehearsal=rehearsal)
     for model in models:
         for number, question in enumerate(asked, start=1):
             if _budget_spent(actor):
