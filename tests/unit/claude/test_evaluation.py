@@ -280,3 +280,25 @@ def test_the_eval_command_says_what_is_wrong_with_a_bad_file(
 
 def test_the_default_question_file_is_the_shipped_one() -> None:
     assert DEFAULT_QUESTIONS == ROOT / "evals" / "questions.yaml"
+
+
+def test_the_eval_command_has_help(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as ended:
+        cli.main(["eval", "--help"])
+    assert ended.value.code == 0
+    said = capsys.readouterr().out
+    assert "--model" in said and "--questions" in said and "costs money" in said
+
+
+def test_the_readme_example_file_loads_and_its_sql_runs(tmp_path: Path) -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Evaluating Ask", 1)[1].split("\n## ", 1)[0]
+    example = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "our-questions.yaml").write_text(example)
+    (tmp_path / "sales.csv").write_text("region,amount\nNorth,120\nSouth,80\nNorth,40\n")
+    ours = load_questions(tmp_path / "our-questions.yaml")
+    parquet = tmp_path / "sales.parquet"
+    pd.read_csv(tmp_path / "sales.csv").to_parquet(parquet)
+    golds = evaluation.gold_results(ours, {"sales": parquet})
+    assert golds["north-total"][0].iloc[0, 0] == 160
+    assert list(golds["top-regions"][0].iloc[:, 0]) == ["North", "South"]
