@@ -115,11 +115,12 @@ def evaluate(args: argparse.Namespace) -> str:
     # imported here: Ask and its charts are heavy, and the other commands never need them
     from services.claude import eval_run, evaluation
 
-    options = eval_run.EvalOptions(
-        models=list(dict.fromkeys(args.model or [])), limit=args.limit,
-        out=Path(args.out) if args.out else None, rehearse=args.rehearse,
-        **({"questions": Path(args.questions)} if args.questions else {}),
-        **({"budget_usd": args.budget} if args.budget is not None else {}))
+    given = {"questions": Path(args.questions) if args.questions else None,
+             "models": list(dict.fromkeys(args.model or [])), "limit": args.limit,
+             "out": Path(args.out) if args.out else None, "budget_usd": args.budget,
+             "rehearse": args.rehearse}
+    options = eval_run.EvalOptions.model_validate(  # what was not given keeps its default
+        {key: value for key, value in given.items() if value is not None})
     done = eval_run.run(options, say=lambda line: print(line, flush=True))
     stopped = f"\n{done.report.stopped}" if done.report.stopped else ""
     return (f"\n{evaluation.plain_table(done.report)}{stopped}\n\nAnswered by "

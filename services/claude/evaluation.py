@@ -44,6 +44,7 @@ from services.untrusted_sql.sql_guard import check_sql
 REPORT_FOLDER = "eval"  # under the data folder, where the Usage page looks
 LATEST = "latest.json"
 NOT_CHECKED = "not checked"
+MAX_UNAVAILABLE = 3  # questions in a row Claude could not answer before a model's run stops
 Verdict = Literal["right", "wrong", "refused", "unavailable"]
 Progress = Callable[[str], None]
 
@@ -174,6 +175,7 @@ def evaluate(questions: QuestionSet, models: Sequence[str], *, actor: UserView,
     report = EvalReport(questions_file=str(questions.source), against=against,
                         rehearsal=rehearsal)
     for model in models:
+        unavailable = 0  # in a row: a refused key or an unknown model fails every question
         for number, question in enumerate(asked, start=1):
             if _budget_spent(actor):
                 report.stopped = ("The run stopped early: the Claude budget for the run was "
@@ -184,6 +186,11 @@ def evaluate(questions: QuestionSet, models: Sequence[str], *, actor: UserView,
             report.outcomes.append(outcome)
             if progress is not None:
                 progress(f"{model} [{number}/{len(asked)}] {question.id}: {outcome.verdict}")
+            unavailable = unavailable + 1 if outcome.verdict == "unavailable" else 0
+            if unavailable == MAX_UNAVAILABLE:
+                report.stopped = (f"{model} stopped early: Claude was unavailable for "
+                                  f"{MAX_UNAVAILABLE} questions in a row. {outcome.reason}").strip()
+                break
         report.scores.append(score(model, [o for o in report.outcomes if o.model == model]))
     return report
 

@@ -227,6 +227,17 @@ def test_the_run_stops_when_the_budget_is_spent(claude_at_fake: FakeClaude) -> N
     assert claude_at_fake.message_requests == []
 
 
+def test_a_model_claude_cannot_answer_stops_after_three_questions(
+        claude_at_fake: FakeClaude) -> None:
+    questions = _mix()
+    claude_at_fake.fail_next(status=401, count=100)
+    admin = make_admin()
+    ids = evaluation.load_datasets(admin, questions)
+    report = evaluation.evaluate(questions, ["claude-haiku-4-5"], actor=admin, dataset_ids=ids)
+    assert [o.verdict for o in report.outcomes] == ["unavailable"] * 3
+    assert report.scores[0].unavailable == 3 and "unavailable for 3 questions" in report.stopped
+
+
 def test_the_report_is_written_and_only_admins_read_the_latest(tmp_path: Path) -> None:
     admin = make_admin()
     analyst = make_user(admin, "ann")
