@@ -112,7 +112,8 @@ def _answer(user: UserView, question: str, thread: ConversationView | None,
             snapshots.remember_result(st.session_state.setdefault(ask_state.FRAMES, {}),
                                       turn.answer.id, turn.frame)
         if turn.answer.content:
-            area.markdown(model_markdown(turn.answer.content))
+            area.markdown(chat.answer_markdown(turn.answer.content,
+                                               turn.answer.details.grounded))
         else:
             area.empty()
         chat.show_answer(user, turn.answer, question, frame=turn.frame, with_text=False,

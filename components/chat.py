@@ -14,6 +14,7 @@ from services.charts import ask_chart
 from services.charts.spec import ChartSpec
 from services.claude.ask import SqlAttempt
 from services.claude.conversations import MessageView
+from services.claude.grounded import GroundedCheck
 from services.data.dataset_files import frame_csv_bytes
 from services.data.display_text import has_time_zone
 from services.data.snapshots import kept_rows_note
@@ -103,7 +104,9 @@ def show_answer(user: UserView, message: MessageView, question: str, *,
     `with_text=False` when the answer's words were already streamed above)."""
     details = message.details
     if message.content and with_text:
-        st.markdown(model_markdown(message.content))
+        st.markdown(answer_markdown(message.content, details.grounded))
+    if message.content:
+        show_check(details.grounded)
     if details.error and details.error != message.content:
         st.warning(escape_markdown(details.error), icon=":material/warning:")
     rows = frame if frame is not None else message.snapshot_frame()
@@ -116,15 +119,27 @@ def show_answer(user: UserView, message: MessageView, question: str, *,
              elapsed_ms=details.elapsed_ms)
     if message.status == "answered":
         show_save(user, key=key, question=question, answer=message.content, sql=message.sql,
-                  chart=details.chart, tables=details.tables,
+                  chart=details.chart, tables=details.tables, grounded=details.grounded,
                   row_count=message.row_count or len(rows), data=rows, dataset_id=dataset_id,
                   dataset_ids=dataset_ids)
+
+
+def answer_markdown(text: str, check: GroundedCheck | None) -> str:
+    """An answer's text, safe to render, with the numbers its check flagged highlighted."""
+    return model_markdown(text, check.spans if check is not None else None)
+
+
+def show_check(check: GroundedCheck | None) -> None:
+    """The one sentence under an answer whose numbers were not all found in its result."""
+    if check is not None and check.sentence:
+        st.caption(f":orange[:material/flag:] {escape_markdown(check.sentence)}")
 
 
 def show_save(user: UserView, *, key: str, question: str, answer: str, sql: str | None,
               chart: ChartSpec | None, tables: dict[str, str], row_count: int,
               data: pd.DataFrame, dataset_id: int | None,
-              dataset_ids: list[int] | None = None) -> None:
+              dataset_ids: list[int] | None = None,
+              grounded: GroundedCheck | None = None) -> None:
     """"Save to research item" for one answer: the question, answer, SQL, chart and rows."""
     save_to_item.show(
         user, key=f"{key}_save", title=question, data=data,
@@ -132,5 +147,6 @@ def show_save(user: UserView, *, key: str, question: str, answer: str, sql: str 
             item_id=item_id, kind="answer", title=question, summary=answer,
             spec={"question": question, "sql": sql,
                   "chart": chart.model_dump() if chart else None, "tables": tables,
-                  "row_count": row_count, "dataset_ids": list(dataset_ids or [])},
+                  "row_count": row_count, "dataset_ids": list(dataset_ids or []),
+                  "grounded": grounded.model_dump(mode="json") if grounded else None},
             dataset_id=dataset_id))

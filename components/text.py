@@ -3,7 +3,7 @@
 from datetime import date, datetime
 
 from services.data import display_text
-from services.research.safe_markdown import plain_markdown, safe_markdown
+from services.research.safe_markdown import marked_markdown, plain_markdown, safe_markdown
 
 
 def escape_markdown(text: object) -> str:
@@ -13,9 +13,13 @@ def escape_markdown(text: object) -> str:
     return plain_markdown(text)
 
 
-def model_markdown(text: str) -> str:
+def model_markdown(text: str, marks: list[tuple[int, int]] | None = None) -> str:
     """Claude's answer made safe to render (see services.research.safe_markdown): formatting stays;
-    no image, link or HTML comes through. Its headings sit below the page's own."""
+    no image, link or HTML comes through. Its headings sit below the page's own. `marks`:
+    spans of the text to highlight (numbers its check could not find in the result)."""
+    if marks:
+        return marked_markdown(text, marks, before=":orange-background[", after="]",
+                               shift_headings=3)
     return safe_markdown(text, shift_headings=3)
 
 

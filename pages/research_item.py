@@ -3,11 +3,12 @@ and answers drawn again, Claude runs, and exports."""
 
 import streamlit as st
 
-from components import item_form, item_runs, tables
+from components import chat, item_form, item_runs, tables
 from components.feedback import empty_state, flash, friendly_errors, show_flash
 from components.params import id_from_text
 from components.session import require_page
-from components.text import escape_markdown, model_markdown, when
+from components.text import escape_markdown, when
+from services.claude.grounded import stored_check
 from services.errors import NotFound
 from services.prompts import item_runs as runs_service
 from services.reports import item_export
@@ -233,7 +234,9 @@ def _insight(item: ItemDetail, card: InsightCard, total: int) -> None:
         if drawn.note:
             st.info(escape_markdown(drawn.note), icon=":material/info:")
         if card.kind == "answer" and drawn.answer:
-            st.markdown(model_markdown(drawn.answer))
+            check = stored_check(card.spec.get("grounded"))
+            st.markdown(chat.answer_markdown(drawn.answer, check))
+            chat.show_check(check)
         if drawn.figure is not None:
             st.plotly_chart(drawn.figure, theme="streamlit", alt=drawn.summary,
                             key=f"research_item_figure_{card.id}",

@@ -22,9 +22,11 @@ from services.access import caller_checks
 from services.access.users import UserView
 from services.claude import ask, ask_tables, conversations, usage
 from services.claude.ask import AskResult
+from services.claude.ask_prompts import MAX_ANSWER_ROWS
 from services.claude.ask_tables import ProfileReader, read_profile
 from services.claude.client import CANCELLED, CallUsage, ClaudeCancelled, ClaudeIncomplete
 from services.claude.conversations import MessageView, NewMessage, NewTurn, TurnDetails
+from services.claude.grounded import GroundedCheck, check_answer
 from services.errors import BudgetExceeded, ClaudeUnavailable, InvalidInput
 from services.untrusted_sql.sandbox import SandboxResult
 
@@ -97,8 +99,9 @@ def answer_turn(actor: UserView, request: TurnRequest, *, on_step: Hook = _ignor
     _stop_if_cancelled(cancel_event)
     saved = conversations.save_turn(caller, NewTurn(
         conversation_id=request.conversation_id, dataset_ids=request.dataset_ids,
-        question=question, answer=_assistant_message(result, answer, records,
-                                                     ask_tables.table_labels(tables))))
+        question=question, answer=_assistant_message(
+            result, answer, records, ask_tables.table_labels(tables),
+            grounded=_grounded(question, result, answer))))
     return TurnResult(conversation_id=saved.conversation.id, question=saved.question,
                       answer=saved.answer, frame=result.frame,
                       offer_retry=cut_short or result.status == "unavailable")
@@ -128,15 +131,25 @@ def _answer_text(question: str, result: AskResult, caller: UserView,
     return text, False
 
 
+def _grounded(question: str, result: AskResult, answer: str) -> GroundedCheck | None:
+    """The answer's numbers checked against the rows Claude was given to write it."""
+    if result.status != "answered" or result.frame is None or not answer.strip():
+        return None
+    return check_answer(answer, result.frame.head(MAX_ANSWER_ROWS), question=question,
+                        total_rows=result.total_rows)
+
+
 def _assistant_message(result: AskResult, answer: str, records: list[CallUsage],
-                       tables: dict[str, str]) -> NewMessage:
+                       tables: dict[str, str], *,
+                       grounded: GroundedCheck | None = None) -> NewMessage:
     tokens_in = sum(r.input_tokens + r.cache_read_tokens + r.cache_write_tokens
                     for r in records)
     details = TurnDetails(chart=result.chart, chart_source=result.chart_source,
                           chart_note=result.chart_note,
                           attempts=result.attempts, explanation=result.explanation,
                           truncated=result.truncated, tables=tables, error=result.error,
-                          elapsed_ms=result.elapsed_ms if result.sql else None)
+                          elapsed_ms=result.elapsed_ms if result.sql else None,
+                          grounded=grounded)
     return NewMessage(role="assistant", content=answer, sql=result.sql, status=result.status,
                       row_count=result.total_rows if result.status == "answered" else None,
                       result=result.frame, details=details, input_tokens=tokens_in,

@@ -23,6 +23,7 @@ from services.access.permissions import require
 from services.access.users import UserView
 from services.charts.spec import ChartSpec
 from services.claude.ask import AskTurn, SqlAttempt, frame_kinds
+from services.claude.grounded import GroundedCheck
 from services.data import snapshots
 from services.errors import InvalidInput, NotFound
 from services.labels import clean_label
@@ -64,6 +65,7 @@ class TurnDetails(BaseModel):
     error: str | None = None
     elapsed_ms: float | None = None  # how long the query ran in the sandbox
     date_columns: list[str] = Field(default_factory=list)  # read back as dates from the snapshot
+    grounded: GroundedCheck | None = None  # the answer's numbers checked against its result
 
 
 class NewMessage(BaseModel):

@@ -6,6 +6,7 @@ HTML, images or links (see services.research.safe_markdown): a `<script>` shows 
 import base64
 import html
 
+from services.reports.answer_text import answer_html
 from services.reports.bundle import (
     TABLE_ROWS,
     ItemExport,
@@ -39,6 +40,8 @@ th, td { border: 1px solid #d6d6d9; padding: .25rem .5rem; text-align: left; }
 th { background: #f3f3f5; }
 pre { background: #f6f6f8; padding: .75rem; overflow-x: auto; white-space: pre-wrap; }
 a { color: #0b5cad; }
+mark.unchecked { background: #ffe0b2; color: inherit; padding: 0 .15rem; }
+.check { color: #8a4b00; font-size: .95rem; }
 """
 
 
@@ -59,7 +62,7 @@ def _insight(export: ItemExport, index: int, pictures: dict[int, Picture]) -> st
         question = str(card.spec.get("question") or card.title)
         parts.append(f"<p><strong>Question:</strong> {html.escape(question)}</p>")
         if card.summary:
-            parts.append(markdown_html(card.summary, shift_headings=3))
+            parts.append(answer_html(card.summary, card.spec, shift_headings=3))
         sql = card.spec.get("sql")
         if sql:
             parts.append(f"<details><summary>The SQL that was run</summary><pre><code>"

@@ -5,6 +5,7 @@ import io
 import zipfile
 
 from services.data.dataset_files import frame_csv_bytes
+from services.reports.answer_text import answer_markdown
 from services.reports.bundle import (
     ItemExport,
     Picture,
@@ -49,7 +50,7 @@ def build_markdown_zip(export: ItemExport, pictures: dict[int, Picture] | None =
                       f"{card.created_at:%d %b %Y}. {_plain(source_sentence(card))}", ""]
             if card.kind == "answer":
                 lines += [f"**Question:** {_plain(str(card.spec.get('question') or ''))}", "",
-                          safe_markdown(card.summary, shift_headings=3), ""]
+                          answer_markdown(card.summary, card.spec, shift_headings=3), ""]
                 if card.spec.get("sql"):
                     lines += ["```sql", str(card.spec["sql"]).replace("```", "'''"), "```", ""]
             picture = pictures.get(card.id)

@@ -31,6 +31,7 @@ from services.data.column_kinds import is_float_type
 from services.data.dataset_files import frame_csv_bytes
 from services.data.sql_names import quote_ident, read_columns, sql_literal
 from services.errors import ResearchDeskError
+from services.reports.answer_text import answer_markdown
 from services.reports.bundle import ItemExport, kind_label, slug, source_sentence
 from services.reports.insight_rows import InsightRows
 from services.reports.notebook_live import READ_FROM, LivePlace, connect_code
@@ -668,7 +669,7 @@ def build_notebook(export: ItemExport,
         if card.kind == "answer":
             question = plain_markdown(str(card.spec.get("question") or ""))
             heading += ["", f"**Question:** {question}", "",
-                        safe_markdown(card.summary, shift_headings=3)]
+                        answer_markdown(card.summary, card.spec, shift_headings=3)]
         elif card.summary:
             heading += ["", plain_markdown(card.summary)]  # a chart's words, built from cells
         rows = export.rows[card.id]

@@ -38,6 +38,11 @@ _SPECIAL = re.compile(r"[\\`*_\[\]<>|~$#]|&(?=[#A-Za-z])|:(?=[\w+\-/])")
 _LINE_START = re.compile(r"^(\s*)([-+=])(?=[\s\-=]|$)|^(\s*\d{1,9})([.)])(?=\s|$)")
 _BACKTICKS = re.compile(r"`+")
 _INFO = re.compile(r"^[\w+#.\-]{1,30}$")
+# Spans to highlight (numbers an answer's check flagged) travel through the parser as two
+# private-use characters and become markup only after every character of the text was
+# escaped: the text itself never turns into markup. Inside code they are dropped.
+MARK_OPEN, MARK_CLOSE = "\ue000", "\ue001"
+_MARKED = re.compile("\ue000([^\ue000\ue001\n]*)\ue001")
 
 
 def _parser() -> MarkdownIt:
@@ -57,6 +62,7 @@ class _Inline:
 
 def _code(text: str, in_table: bool) -> str:
     """`text` as an inline code span that no backtick inside it can close early."""
+    text = _unmarked(text)
     if in_table:
         text = text.replace("|", "\\|")  # GFM splits table cells before it sees code
     fence = "`" * (max((len(run) for run in _BACKTICKS.findall(text)), default=0) + 1)
@@ -155,8 +161,8 @@ def _link(node: SyntaxTreeNode, state: _Inline) -> str:
 
 
 def _fence(node: SyntaxTreeNode) -> str:
-    content = node.content if node.content.endswith("\n") or not node.content \
-        else node.content + "\n"
+    content = _unmarked(node.content)
+    content = content if content.endswith("\n") or not content else content + "\n"
     fence = "`" * max(3, max((len(run) for run in _BACKTICKS.findall(content)), default=0) + 1)
     info = node.info.split()[0] if node.type == "fence" and node.info.split() else ""
     return f"{fence}{info if _INFO.match(info) else ''}\n{content}{fence}"
@@ -231,3 +237,46 @@ def safe_markdown(text: str, *, shift_headings: int = 0) -> str:
 def markdown_html(text: str, *, shift_headings: int = 0) -> str:
     """`safe_markdown` as HTML, for the HTML report."""
     return _MD.render(safe_markdown(text, shift_headings=shift_headings))
+
+
+# --- highlighted spans --------------------------------------------------------------------
+
+
+def _unmarked(text: str) -> str:
+    return text.replace(MARK_OPEN, "").replace(MARK_CLOSE, "")
+
+
+def _with_marks(text: str, spans: list[tuple[int, int]]) -> str:
+    """`text` with MARK_OPEN/MARK_CLOSE around each span (its own copies of them dropped)."""
+    opens = {start for start, end in spans if 0 <= start < end <= len(text)}
+    closes = {end for start, end in spans if 0 <= start < end <= len(text)}
+    out: list[str] = []
+    for index, char in enumerate(text):
+        if index in closes:
+            out.append(MARK_CLOSE)
+        if index in opens:
+            out.append(MARK_OPEN)
+        if char not in (MARK_OPEN, MARK_CLOSE):
+            out.append(char)
+    if len(text) in closes:
+        out.append(MARK_CLOSE)
+    return "".join(out)
+
+
+def _finish(rendered: str, before: str, after: str) -> str:
+    return _unmarked(_MARKED.sub(lambda m: f"{before}{m.group(1)}{after}", rendered))
+
+
+def marked_markdown(text: str, spans: list[tuple[int, int]], *, before: str, after: str,
+                    shift_headings: int = 0) -> str:
+    """`safe_markdown` with each span of `text` between `before` and `after` (our own
+    markup, e.g. Streamlit's ":orange-background[" and "]"); a span inside code stays plain."""
+    return _finish(safe_markdown(_with_marks(str(text), spans), shift_headings=shift_headings),
+                   before, after)
+
+
+def marked_html(text: str, spans: list[tuple[int, int]], *, shift_headings: int = 0) -> str:
+    """`markdown_html` with each span of `text` in a <mark>."""
+    rendered = _MD.render(safe_markdown(_with_marks(str(text), spans),
+                                        shift_headings=shift_headings))
+    return _finish(rendered, '<mark class="unchecked">', "</mark>")
