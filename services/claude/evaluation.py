@@ -5,7 +5,9 @@ product path — `ask.ask`, with its role and access checks, the SQL guard, the 
 budget — and Ask's result table is compared with the gold one (the question's hand-written
 SQL, run through the same guard and sandbox) by the rules of services.claude.eval_compare.
 The report gives, per model: accuracy, questions Ask could not answer (its queries were
-refused or failed every time), grounded-answer flags, tokens, estimated cost and latency.
+refused or failed every time), grounded-answer flags (numbers in Claude's written answers
+that `grounded.check_answer` could not find in the result), tokens, estimated cost and
+latency.
 
 The datasets are loaded into a throwaway data folder with its own metadata store
 (`throwaway_workspace`), never the one people use; the report is written as JSON and
@@ -29,9 +31,11 @@ from services.access.permissions import require
 from services.access.users import UserView
 from services.claude import ask_tables, usage
 from services.claude.ask import AskResult, AskTable, ask
+from services.claude.ask_prompts import MAX_ANSWER_ROWS
 from services.claude.client import CallUsage
 from services.claude.eval_compare import compare
 from services.claude.eval_questions import EvalQuestion, QuestionSet
+from services.claude.grounded import check_answer
 from services.data import datasets
 from services.data.dataset_models import DatasetProfile
 from services.data.profile import profile_dataset
@@ -61,7 +65,7 @@ class QuestionOutcome(BaseModel):
     cache_tokens: int = 0  # cache reads and writes
     cost: float = 0.0
     latency_s: float = 0.0
-    grounded_flags: int | None = None  # None: the grounded-answer check is not available
+    grounded_flags: int | None = None  # numbers in the answer not found in the result
 
 
 class ModelScore(BaseModel):
@@ -70,7 +74,7 @@ class ModelScore(BaseModel):
     right: int
     refused: int  # Ask could not answer: every query it tried was refused or failed
     unavailable: int  # Claude could not be reached, or the budget was spent
-    grounded_flags: int | None = None
+    grounded_flags: int | None = None  # None: no answer was checked
     input_tokens: int = 0
     output_tokens: int = 0
     cache_tokens: int = 0
@@ -203,13 +207,20 @@ def ask_one(question: EvalQuestion, tables: list[AskTable], golds: list[pd.DataF
     latency = time.perf_counter() - started
     verdict, reason = _verdict(result, golds, ordered=question.ordered)
     calls: list[CallUsage] = result.usage
+    flags = None
+    if result.frame is not None and result.answer_text.strip():
+        # the rows Claude was given to write its answer, as Ask checks them
+        checked = check_answer(result.answer_text, result.frame.head(MAX_ANSWER_ROWS),
+                               question=question.question, total_rows=result.total_rows)
+        flags = len(checked.flagged)
     return QuestionOutcome(
         id=question.id, model=model, kind=question.kind, verdict=verdict, reason=reason,
         sql=result.sql or (result.attempts[-1].sql if result.attempts else None),
         input_tokens=sum(c.input_tokens for c in calls),
         output_tokens=sum(c.output_tokens for c in calls),
         cache_tokens=sum(c.cache_read_tokens + c.cache_write_tokens for c in calls),
-        cost=sum(c.cost_estimate or 0.0 for c in calls), latency_s=latency)
+        cost=sum(c.cost_estimate or 0.0 for c in calls), latency_s=latency,
+        grounded_flags=flags)
 
 
 def _verdict(result: AskResult, golds: list[pd.DataFrame], *,
@@ -238,12 +249,18 @@ def score(model: str, outcomes: list[QuestionOutcome]) -> ModelScore:
         model=model, asked=len(outcomes), right=sum(o.verdict == "right" for o in outcomes),
         refused=sum(o.verdict == "refused" for o in outcomes),
         unavailable=sum(o.verdict == "unavailable" for o in outcomes),
+        grounded_flags=_total([o.grounded_flags for o in outcomes]),
         input_tokens=sum(o.input_tokens for o in outcomes),
         output_tokens=sum(o.output_tokens for o in outcomes),
         cache_tokens=sum(o.cache_tokens for o in outcomes),
         cost=sum(o.cost for o in outcomes),
         latency_median_s=statistics.median(latencies) if latencies else 0.0,
         latency_total_s=sum(latencies))
+
+
+def _total(flags: list[int | None]) -> int | None:
+    checked = [f for f in flags if f is not None]
+    return sum(checked) if checked else None
 
 
 # --- the report ----------------------------------------------------------------------------

@@ -164,15 +164,19 @@ def first_question(body: dict[str, Any]) -> str:
     """The question of an Ask conversation's first turn (its repairs come after it)."""
     users = [m for m in body.get("messages", []) if m.get("role") == "user"]
     text = _content_text(users[0].get("content")) if users else ""
-    return text.removeprefix("Question: ").split("\n\nThe quoted names")[0].strip()
+    return text.removeprefix("Question: ").split("\n\n")[0].strip()
 
 
-def answering(answers: dict[str, str]) -> Responder:
+def answering(answers: dict[str, str], texts: dict[str, str] | None = None) -> Responder:
     """The evaluation mode: Ask's planning call for a question in `answers` gets that SQL —
-    again on every repair, so a refused query stays refused — and the answer call a short
-    text from the result rows, at once. Other questions get the default responder."""
+    again on every repair, so a refused query stays refused — and the answer call the
+    question's text in `texts`, else a short text from the result rows, at once. Other
+    questions get the default responder."""
     def respond(body: dict[str, Any]) -> Reply:
         if not body.get("tools"):
+            written = (texts or {}).get(first_question(body))
+            if written is not None:
+                return {"text": written}
             return {k: v for k, v in write_answer(body).items() if k != "chunk_delay"}
         sql = answers.get(first_question(body))
         if sql is None:
@@ -678,9 +682,11 @@ class FakeClaude:
             if responder is not None:
                 self._server.state.responder = responder
 
-    def answer_questions(self, answers: dict[str, str]) -> None:
-        """Ask's question → the SQL to plan for it (gold, wrong or refused), for evaluations."""
-        self.script([], responder=answering(answers))
+    def answer_questions(self, answers: dict[str, str],
+                         texts: dict[str, str] | None = None) -> None:
+        """Ask's question → the SQL to plan for it (gold, wrong or refused), and optionally
+        → the answer to write, for evaluations."""
+        self.script([], responder=answering(answers, texts))
 
     def enqueue(self, *replies: Reply) -> None:
         """Replies used in order for the next requests, before any rule."""

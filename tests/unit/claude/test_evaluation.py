@@ -197,7 +197,9 @@ def test_the_harness_reports_the_right_accuracy_for_a_scripted_mix(
     answers[by_id["weather-snow-days"].question] = "DELETE FROM seattle_weather"
     answers[by_id["tips-lunch-average"].question] = (
         "SELECT * FROM read_csv('/etc/passwd')")
-    claude_at_fake.answer_questions(answers)
+    # one written answer invents a number the result does not hold: a grounded-answer flag
+    texts = {by_id["tips-count"].question: "There are 244 bills, about 17 a day on average."}
+    claude_at_fake.answer_questions(answers, texts)
     admin = make_admin()
     ids = evaluation.load_datasets(admin, questions)
     report = evaluation.evaluate(questions, ["claude-haiku-4-5"], actor=admin, dataset_ids=ids)
@@ -209,9 +211,11 @@ def test_the_harness_reports_the_right_accuracy_for_a_scripted_mix(
     assert (score.asked, score.right, score.refused, score.unavailable) == (8, 4, 2, 0)
     assert score.accuracy == 0.5 and score.input_tokens > 0 and score.output_tokens > 0
     assert score.cost > 0 and score.latency_total_s > 0
-    assert score.grounded_flags is None
+    flags = {o.id: o.grounded_flags for o in report.outcomes}
+    assert flags["tips-count"] == 1 and score.grounded_flags == 1
+    assert flags["weather-snow-days"] is None  # no answer was written, none checked
     table = evaluation.plain_table(report)
-    assert "4/8" in table and "50.0 %" in table and "not checked" in table
+    assert "4/8" in table and "50.0 %" in table
     # a refused question tried the guard three times: the first query and two repairs
     planned = [r for r in claude_at_fake.message_requests if r["body"].get("tools")]
     assert len(planned) == 8 + 2 * 2
