@@ -8,10 +8,13 @@
 - Numbers agree with the rounding a person would use: a whole gold number (a count) must be
   exact; any other within 0.01 or 0.5 %, whichever is larger (3.00 for 2.9983 is right).
 - Dates and times compare by the day when they fall at midnight ("2014-01" for a month
-  bucket is 2014-01-01); text compares without case or outer spaces; a number written as
-  text ("2014") is that number; empty values (NULL, NaN) match each other.
+  bucket is 2014-01-01); a year may be written as its first day (2012-01-01 for 2012) and
+  a month number as its name (February or Feb for 2); text compares without case or outer
+  spaces; a number written as text ("2014") is that number; empty values (NULL, NaN) match
+  each other.
 """
 
+import calendar
 import datetime as dt
 import itertools
 import math
@@ -30,6 +33,9 @@ MAX_ROWS = 5_000  # beyond this the row matching (quadratic) is not attempted
 
 _NUMBER_TEXT = re.compile(r"^[+-]?\d+(\.\d+)?$")
 _MONTH_TEXT = re.compile(r"^(\d{4})-(\d{2})$")
+_YEAR_START = re.compile(r"^(\d{4})-01-01$")
+_MONTH_NAMES = {name.lower() for name in calendar.month_name[1:] + calendar.month_abbr[1:]}
+_MONTHS = {name.lower(): float(n) for n, name in enumerate(calendar.month_abbr) if name}
 _EMPTY = ("empty",)
 
 
@@ -67,7 +73,10 @@ def cell(value: Any) -> Any:
 
 
 def same(got: Any, gold: Any) -> bool:
-    """Two comparable cells agree (numbers within the rounding a person would use)."""
+    """Two comparable cells agree (numbers within the rounding a person would use; a year
+    or a month number written as the year's first day or as the month's name)."""
+    if isinstance(gold, float) and isinstance(got, str):
+        return _year_or_month(got) == gold
     if isinstance(gold, float) and isinstance(got, float) and not isinstance(got, bool):
         if gold == int(gold) and abs(gold) < 2**53:
             return abs(got - gold) < 1e-9
@@ -75,6 +84,14 @@ def same(got: Any, gold: Any) -> bool:
     if isinstance(gold, bool) or isinstance(got, bool):
         return type(got) is type(gold) and got == gold
     return bool(got == gold)
+
+
+def _year_or_month(text: str) -> float | None:
+    """2012 for "2012-01-01" (a year bucket), 2 for "february" or "feb"; else None."""
+    year = _YEAR_START.match(text)
+    if year:
+        return float(year.group(1))
+    return _MONTHS.get(text[:3]) if text[:3] in _MONTHS and text in _MONTH_NAMES else None
 
 
 def _rows(frame: pd.DataFrame) -> list[tuple[Any, ...]]:

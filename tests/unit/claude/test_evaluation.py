@@ -82,6 +82,11 @@ def test_dates_text_months_years_and_empty_values_compare_by_meaning() -> None:
                    frame(y=[2012], d=[pd.Timestamp("2012-01-01")])).right
     assert compare(frame(s=[" gentoo "]), frame(s=["Gentoo"])).right
     assert not compare(frame(b=[1.0]), frame(b=[True])).right
+    assert compare(frame(m=["February"], y=[pd.Timestamp("2015-01-01")]),
+                   frame(m=[2], y=[2015])).right
+    assert compare(frame(m=["nov"]), frame(m=[11])).right
+    assert not compare(frame(m=["March"]), frame(m=[2])).right
+    assert not compare(frame(y=[pd.Timestamp("2015-03-01")]), frame(y=[2015])).right
 
 
 # --- question files ----------------------------------------------------------------------------
