@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from services import cli
-from services.claude import evaluation, usage
+from services.claude import eval_run, evaluation, usage
 from services.claude.eval_compare import compare
 from services.claude.eval_questions import (
     DEFAULT_QUESTIONS,
@@ -23,6 +23,7 @@ from services.claude.eval_questions import (
 from services.claude.usage import BudgetChange
 from services.data.samples import SAMPLES_DIR
 from services.errors import InvalidInput, PermissionDenied
+from services.settings import get_settings, reset_settings_cache
 from services.store.db import dispose_engines
 from tests.factories import make_admin, make_user
 from tests.fakes.claude_server import FakeClaude
@@ -261,6 +262,29 @@ def test_the_report_is_written_and_only_admins_read_the_latest(tmp_path: Path) -
     assert evaluation.latest_report(admin, tmp_path / "none") is None
     with pytest.raises(PermissionDenied):
         evaluation.latest_report(analyst, tmp_path)
+
+
+def test_a_run_with_a_key_says_it_costs_money_before_it_starts(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-real-looking")
+    reset_settings_cache()
+    options = eval_run.EvalOptions(models=["claude-haiku-4-5", "claude-sonnet-4-6"], limit=10,
+                                   budget_usd=2.5)
+    said = eval_run.announcement(options, load_questions())
+    assert not eval_run.is_rehearsal(options)
+    assert "real Claude API 10 questions with 2 model(s)" in said and "costs money" in said
+    assert "$2.50" in said
+    assert eval_run.is_rehearsal(options.model_copy(update={"rehearse": True}))
+
+
+def test_the_throwaway_workspace_never_opens_the_teams_store(
+        monkeypatch: pytest.MonkeyPatch, data_dir: Path) -> None:
+    monkeypatch.setenv("RESEARCH_DESK_DATABASE_URL", "postgresql://team@db.example/rd")
+    with evaluation.throwaway_workspace() as folder:
+        settings = get_settings()
+        assert settings.database_url is None and settings.data_dir.is_relative_to(folder)
+    assert os.environ["RESEARCH_DESK_DATABASE_URL"] == "postgresql://team@db.example/rd"
+    assert os.environ["RESEARCH_DESK_DATA_DIR"] == str(data_dir) and not folder.exists()
 
 
 # --- `make eval`'s command, end to end ----------------------------------------------------------
