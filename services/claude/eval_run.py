@@ -33,7 +33,7 @@ from services.untrusted_sql import sandbox
 EVALUATOR = "evaluator"
 DEFAULT_BUDGET_USD = 5.0
 REAL_CLAUDE = "the Claude API"
-STAND_IN = "a stand-in for Claude that answers with the gold SQL (a rehearsal)"
+STAND_IN = "a stand-in for Claude that gives the known answers (a rehearsal)"
 NEEDS_STAND_IN = ("There is no ANTHROPIC_API_KEY and the rehearsal's stand-in for Claude "
                   "(tests/fakes) is not installed here: set ANTHROPIC_API_KEY to evaluate Ask.")
 

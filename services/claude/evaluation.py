@@ -296,10 +296,14 @@ def markdown(report: EvalReport) -> str:
     lines += ["| " + " | ".join(row) + " |" for row in score_rows(report)]
     if report.stopped:
         lines += ["", report.stopped]
-    lines += ["", "## Questions not answered right", "", "| Model | Question | Verdict | Why |",
-              "|---|---|---|---|"]
-    lines += [f"| {o.model} | {o.id} | {o.verdict} | {o.reason.replace('|', '/')} |"
-              for o in report.outcomes if o.verdict != "right"]
+    missed = [o for o in report.outcomes if o.verdict != "right"]
+    lines += ["", "## Questions not answered right", ""]
+    if not missed:
+        lines += ["Every question asked was answered right."]
+    else:
+        lines += ["| Model | Question | Verdict | Why |", "|---|---|---|---|"]
+        lines += [f"| {o.model} | {o.id} | {o.verdict} | {o.reason.replace('|', '/')} |"
+                  for o in missed]
     return "\n".join(lines) + "\n"
 
 
