@@ -13,7 +13,7 @@ BACKUP_DIR ?= backups
 # which unit and AppTest tests used the metadata store (written by `make test`, then read)
 STORE_USERS := .pytest-store-users
 
-.PHONY: run worker team team-stop backup restore test lint typecheck unit bench clean
+.PHONY: run worker team team-stop backup restore test lint typecheck unit bench eval clean
 
 $(BIN)/python:
 	@echo "Creating the virtual environment in $(VENV)…"
@@ -84,6 +84,11 @@ unit: $(VENV)/.dev
 
 bench: $(VENV)/.dev  ## benchmarks; writes bench/results.json and bench/results.md
 	$(BIN)/python -m bench.run
+
+eval: $(VENV)/.runtime  ## how well Ask answers evals/questions.yaml (EVAL_ARGS="--model M --limit N --questions FILE")
+	# With ANTHROPIC_API_KEY this calls the real Claude API (it costs money; --budget caps it);
+	# without one it is a rehearsal against the project's fake Claude, which shows it works.
+	$(BIN)/python -m services.cli eval $(EVAL_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache $(STORE_USERS)

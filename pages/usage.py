@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from components import role_note, tables
+from components.eval_report import show as show_eval_report
 from components.feedback import empty_state, friendly_errors
 from components.session import require_page
 from components.text import escape_markdown, number, when
@@ -176,3 +177,4 @@ with friendly_errors("usage"):
                                                                    period_words)))
     if not role_note.is_viewer(user):  # viewers have no Claude budget to read
         budget_section(user)
+show_eval_report(user)

@@ -8,6 +8,8 @@
     python -m services.cli restore ARCHIVE
     python -m services.cli add-source NAME (--url URL | --host H --database D --user U)
                                           [--port P] [--schemas S,T] [--no-test]
+    python -m services.cli eval [--model M ...] [--questions FILE] [--limit N] [--out FOLDER]
+                                [--budget USD] [--rehearse]
 
 Passwords (of accounts and of data sources) are read from standard input (typed twice at a
 terminal, one line from a pipe), never from the command line, where they would stay in the
@@ -109,6 +111,39 @@ def add_source(args: argparse.Namespace) -> str:
     return f"Data source “{added.name}” added: {added.where}.{said}"
 
 
+def evaluate(args: argparse.Namespace) -> str:
+    # imported here: Ask and its charts are heavy, and the other commands never need them
+    from services.claude import eval_run, evaluation
+
+    given = {"questions": Path(args.questions) if args.questions else None,
+             "models": list(dict.fromkeys(args.model or [])), "limit": args.limit,
+             "out": Path(args.out) if args.out else None, "budget_usd": args.budget,
+             "rehearse": args.rehearse}
+    options = eval_run.EvalOptions.model_validate(  # what was not given keeps its default
+        {key: value for key, value in given.items() if value is not None})
+    done = eval_run.run(options, say=lambda line: print(line, flush=True))
+    stopped = f"\n{done.report.stopped}" if done.report.stopped else ""
+    return (f"\n{evaluation.plain_table(done.report)}{stopped}\n\nAnswered by "
+            f"{done.report.against}. The report is in {done.written} (and latest.md beside "
+            "it); admins see the latest on the Usage page.")
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError("give a whole number of questions, 1 or more")
+    return int(text)
+
+
+def _amount(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if value < 0:
+        raise argparse.ArgumentTypeError("give an amount in US dollars, e.g. 5 or 2.50")
+    return value
+
+
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(
         prog="python -m services.cli",
@@ -176,6 +211,28 @@ def parser() -> argparse.ArgumentParser:
     source.add_argument("--no-test", action="store_true",
                         help="add it without testing the connection first")
     source.set_defaults(run=add_source)
+    check = commands.add_parser(
+        "eval", help="measure how well Ask answers a question set, per model",
+        description="Ask every question of a question set (gold SQL over named datasets, "
+                    "in YAML) and compare Ask's result table with the gold one; print "
+                    "accuracy, unanswered questions, tokens, cost and time per model and "
+                    "write the report. The datasets are loaded into a throwaway folder, "
+                    "never your store. With ANTHROPIC_API_KEY set this calls the real Claude "
+                    "API and costs money; without it, a rehearsal against a stand-in.")
+    check.add_argument("--model", action="append", metavar="MODEL",
+                       help="a model to evaluate (repeat for several; default: the "
+                            "configured model)")
+    check.add_argument("--questions", metavar="FILE",
+                       help="a YAML question set of your own (default: evals/questions.yaml)")
+    check.add_argument("--limit", type=_positive, metavar="N",
+                       help="ask only the first N questions")
+    check.add_argument("--out", metavar="FOLDER",
+                       help="where to write the report (default: the data folder's eval/)")
+    check.add_argument("--budget", type=_amount, metavar="USD",
+                       help="stop when about this many US dollars are spent (default: 5)")
+    check.add_argument("--rehearse", action="store_true",
+                       help="use the stand-in for Claude even when a key is set (free)")
+    check.set_defaults(run=evaluate)
     return main
 
 

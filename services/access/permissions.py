@@ -43,6 +43,7 @@ ACTION_ACCESS: dict[str, frozenset[Role]] = {
     "save_insight": frozenset({Role.ADMIN, Role.ANALYST}),
     "manage_settings": frozenset({Role.ADMIN}),
     "read_health": frozenset({Role.ADMIN}),  # free space and what is wrong, in sentences
+    "read_evaluation": frozenset({Role.ADMIN}),  # the latest `make eval` report (Usage page)
     # Data sources (outside databases): admins add, test and remove them (their URLs and
     # users are theirs to see); live datasets made from them follow dataset_access.
     "manage_sources": frozenset({Role.ADMIN}),

@@ -17,6 +17,7 @@ A reply is a dict: `text` (a text reply) or `tool_use` ({"name", "input"}), opti
 does / does not carry tools), `usage` (token counts), `delay` (seconds before replying),
 `chunk_delay` (seconds between streamed events), `chunk_size` (characters per text delta),
 `end_after_events` (a stream that ends cleanly after that many events, before message_stop).
+`fake.answer_questions({question: sql})` scripts Ask by question (the evaluation's mode).
 Without a matching reply the default responder answers: with a tool it plans a SQL query
 from the table and column names it can read in the prompt; without one it writes a short
 answer from the result rows in the prompt.
@@ -157,6 +158,32 @@ def write_answer(body: dict[str, Any]) -> Reply:
 
 def default_responder(body: dict[str, Any]) -> Reply:
     return plan_sql(body) if body.get("tools") else write_answer(body)
+
+
+def first_question(body: dict[str, Any]) -> str:
+    """The question of an Ask conversation's first turn (its repairs come after it)."""
+    users = [m for m in body.get("messages", []) if m.get("role") == "user"]
+    text = _content_text(users[0].get("content")) if users else ""
+    return text.removeprefix("Question: ").split("\n\n")[0].strip()
+
+
+def answering(answers: dict[str, str], texts: dict[str, str] | None = None) -> Responder:
+    """The evaluation mode: Ask's planning call for a question in `answers` gets that SQL —
+    again on every repair, so a refused query stays refused — and the answer call the
+    question's text in `texts`, else a short text from the result rows, at once. Other
+    questions get the default responder."""
+    def respond(body: dict[str, Any]) -> Reply:
+        if not body.get("tools"):
+            written = (texts or {}).get(first_question(body))
+            if written is not None:
+                return {"text": written}
+            return {k: v for k, v in write_answer(body).items() if k != "chunk_delay"}
+        sql = answers.get(first_question(body))
+        if sql is None:
+            return plan_sql(body)
+        return {"tool_use": {"name": _tool_name(body), "input": {
+            "sql": sql, "chart": None, "explanation": "The scripted query for this question."}}}
+    return respond
 
 
 # --- message rendering -----------------------------------------------------------------
@@ -656,6 +683,12 @@ class FakeClaude:
             self._server.state.rules = list(rules)
             if responder is not None:
                 self._server.state.responder = responder
+
+    def answer_questions(self, answers: dict[str, str],
+                         texts: dict[str, str] | None = None) -> None:
+        """Ask's question → the SQL to plan for it (gold, wrong or refused), and optionally
+        → the answer to write, for evaluations."""
+        self.script([], responder=answering(answers, texts))
 
     def enqueue(self, *replies: Reply) -> None:
         """Replies used in order for the next requests, before any rule."""
