@@ -36,7 +36,7 @@ from services.claude.client import CallUsage
 from services.claude.eval_compare import compare
 from services.claude.eval_questions import EvalQuestion, QuestionSet
 from services.claude.grounded import check_answer
-from services.data import datasets
+from services.data import datasets, display_text
 from services.data.dataset_models import DatasetProfile
 from services.data.profile import profile_dataset
 from services.errors import BudgetExceeded, InvalidInput, QueryFailed, UnsafeQuery
@@ -272,11 +272,13 @@ HEADERS = ("Model", "Right", "Accuracy", "Could not answer", "Claude unavailable
 
 def score_rows(report: EvalReport) -> list[tuple[str, ...]]:
     """The report's table as text cells, one row per model (terminal, Markdown, page)."""
-    return [(s.model, f"{s.right}/{s.asked}", f"{100 * s.accuracy:.1f} %", str(s.refused),
+    return [(s.model, f"{s.right}/{s.asked}", display_text.share(s.right, s.asked),
+             str(s.refused),
              str(s.unavailable),
              NOT_CHECKED if s.grounded_flags is None else str(s.grounded_flags),
              f"{s.input_tokens:,}", f"{s.output_tokens:,}", f"{s.cache_tokens:,}",
-             f"{s.cost:,.4f}", f"{s.latency_median_s:.2f}", f"{s.latency_total_s:.1f}")
+             display_text.number(s.cost, digits=4), display_text.number(s.latency_median_s),
+             display_text.number(s.latency_total_s))
             for s in report.scores]
 
 

@@ -39,7 +39,7 @@ def test_admins_see_the_latest_report(data_dir: Path) -> None:
     assert "rehearsal" not in text
     table = next(d.value for d in at.dataframe if "Accuracy" in d.value.columns)
     row = table.iloc[0]
-    assert (row["Model"], row["Right"], row["Accuracy"]) == ("claude-haiku-4-5", "3/4", "75.0 %")
+    assert (row["Model"], row["Right"], row["Accuracy"]) == ("claude-haiku-4-5", "3/4", "75%")
     assert (row["Could not answer"], row["Grounded flags"]) == ("1", "not checked")
 
 

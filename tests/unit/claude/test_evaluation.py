@@ -221,7 +221,7 @@ def test_the_harness_reports_the_right_accuracy_for_a_scripted_mix(
     assert flags["tips-count"] == 1 and score.grounded_flags == 1
     assert flags["weather-snow-days"] is None  # no answer was written, none checked
     table = evaluation.plain_table(report)
-    assert "4/8" in table and "50.0 %" in table
+    assert "4/8" in table and "50%" in table
     # a refused question tried the guard three times: the first query and two repairs
     planned = [r for r in claude_at_fake.message_requests if r["body"].get("tools")]
     assert len(planned) == 8 + 2 * 2
@@ -304,7 +304,7 @@ def test_make_eval_runs_end_to_end_against_the_stand_in(tmp_path: Path,
     done = _eval_cli("--limit", "5", "--out", str(tmp_path / "reports"))
     took = time.perf_counter() - started
     assert done.returncode == 0, done.stderr
-    assert "rehearsal" in done.stdout and "5/5" in done.stdout and "100.0 %" in done.stdout
+    assert "rehearsal" in done.stdout and "5/5" in done.stdout and "100%" in done.stdout
     latest = evaluation.EvalReport.model_validate_json(
         (tmp_path / "reports" / "latest.json").read_text())
     assert latest.rehearsal and len(latest.outcomes) == 5

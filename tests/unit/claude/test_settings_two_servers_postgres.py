@@ -42,7 +42,11 @@ TTL_CACHES_ALLOWED = {"components/claude_admin.py": 1, "pages/prompt_lab.py": 1,
                       "pages/research.py": 1,
                       # not the store's data: a data source's own tables, read where they live
                       # (the pages say when they were read, and "Read again" reads now)
-                      "components/add_from_database.py": 2, "components/explore_data.py": 1}
+                      "components/add_from_database.py": 2, "components/explore_data.py": 1,
+                      # keyed by the store's state (the board as read now, its layout, the
+                      # versions its tiles draw, the datasets the person may see): the minute
+                      # only bounds how long a live table's tile is kept
+                      "pages/boards.py": 2}
 
 
 def _read(server: subprocess.Popen) -> dict:
