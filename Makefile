@@ -59,8 +59,8 @@ typecheck: $(VENV)/.dev
 	$(BIN)/mypy app.py asgi.py services components pages deploy
 
 test: lint typecheck  ## lint, types, unit, AppTest and browser tests
-	# unit and AppTest on both cores; the browser journeys one at a time (each starts a server;
-	# two at once saved two minutes but raced the sign-in cookie's rerun on this 2-core box)
+	# unit and AppTest on both cores; then the browser journeys two at a time (each starts its
+	# own server; the sign-in cookie reader that raced them once is gone: components/auth_gate)
 	# (worksteal: a worker that runs out of tests takes queued ones from the other; the 15
 	# slowest tests are listed, so a test that slows the suite down shows in the CI log)
 	rm -rf $(STORE_USERS)
@@ -74,7 +74,7 @@ test: lint typecheck  ## lint, types, unit, AppTest and browser tests
 	# up. Its output follows the journeys'; either failing fails the run.
 	@rm -f $(STORE_USERS)/postgres.log; \
 	( RESEARCH_DESK_TEST_STORE=postgres $(BIN)/python -m pytest -q -p no:cacheprovider --durations=15 tests/unit tests/app --only-store-users $(STORE_USERS) > $(STORE_USERS)/postgres.log 2>&1 ) & postgres=$$!; \
-	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=15 tests/e2e; journeys=$$?; \
+	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=15 -n 2 --dist worksteal tests/e2e; journeys=$$?; \
 	wait $$postgres; pass=$$?; \
 	echo "--- unit and AppTest tests on PostgreSQL ---"; cat $(STORE_USERS)/postgres.log; \
 	test $$journeys -eq 0 -a $$pass -eq 0

@@ -18,7 +18,7 @@ def show(user: UserView) -> None:
     st.header("How well Ask answers")
     report = evaluation.latest_report(user)
     if report is None:
-        st.caption("No evaluation has been run yet. On the server, `make eval` asks Ask a set "
+        st.caption("No evaluation has been run yet. On the server, “make eval” asks Ask a set "
                    "of questions whose answers are known and shows here how many it got "
                    "right; the README's “Evaluating Ask” section says how to add your own.")
         return
@@ -29,7 +29,7 @@ def show(user: UserView) -> None:
         "was refused or failed."))
     if report.rehearsal:
         st.info("This was a rehearsal with a stand-in for Claude: it shows the evaluation "
-                "works, not how well Claude answers. Set an API key and run `make eval` "
+                "works, not how well Claude answers. Set an API key and run “make eval” "
                 "again to measure Claude.", icon=":material/info:")
     tables.dataframe(pd.DataFrame(evaluation.score_rows(report), columns=evaluation.HEADERS),
                      hide_index=True, width="stretch")
