@@ -11,6 +11,7 @@ from components import (
     board_export_buttons,
     board_filter_bar,
     board_form,
+    board_number_form,
     board_present,
     board_state,
     board_tile,
@@ -135,6 +136,10 @@ def _add_note(board: BoardView) -> None:
                     st.rerun()
 
 
+def _add_number(board: BoardView) -> None:
+    board_number_form.show(user, board)
+
+
 def _share(board: BoardView) -> None:
     with st.popover("Share", icon=":material/share:", help="Copy a link to this board."):
         page = (st.context.url or "").rstrip("/")
@@ -153,7 +158,7 @@ def _actions(board: BoardView) -> DeltaGenerator:
     buttons, filled once the tiles are computed."""
     actions = [board_present.present_button, _share]
     if board.can_edit:
-        actions += [_add_note, _edit, _delete]
+        actions += [_add_number, _add_note, _edit, _delete]
     places = st.columns(len(actions) + 1)
     for place, action in zip(places, actions, strict=False):
         with place:
