@@ -292,8 +292,13 @@ def _board(board_id: int) -> None:
 
 
 board_id = _board_id()
+# A page link to this same page changes the query on the server but not the browser's address;
+# the next rerun would send the old address back (a board's popover reopening the list), so
+# the address is set to what is shown.
 if board_id is None:
+    st.query_params.clear()
     _list()
 else:
+    st.query_params["board"] = str(board_id)
     with friendly_errors("boards_page"):
         _board(board_id)
