@@ -154,16 +154,16 @@ def _share(board: BoardView) -> None:
 
 
 def _actions(board: BoardView) -> DeltaGenerator:
-    """The board's row of actions at the top; returns the place kept in it for the export
-    buttons, filled once the tiles are computed."""
+    """The board's row of actions at the top, each button as wide as its words (the row
+    wraps on a narrow screen); returns the place kept at its end for the export buttons,
+    filled once the tiles are computed."""
     actions = [board_present.present_button, _share]
     if board.can_edit:
         actions += [_add_number, _add_note, _edit, _delete]
-    places = st.columns(len(actions) + 1)
-    for place, action in zip(places, actions, strict=False):
-        with place:
+    with st.container(horizontal=True, gap="small"):
+        for action in actions:
             action(board)
-    return places[-1].container()
+        return st.container(horizontal=True, gap="small", width="content")
 
 
 def _filters_sentence(board: BoardView) -> str:
