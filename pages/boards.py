@@ -11,6 +11,7 @@ from components import (
     board_export_buttons,
     board_filter_bar,
     board_form,
+    board_number_form,
     board_present,
     board_state,
     board_tile,
@@ -135,6 +136,10 @@ def _add_note(board: BoardView) -> None:
                     st.rerun()
 
 
+def _add_number(board: BoardView) -> None:
+    board_number_form.show(user, board)
+
+
 def _share(board: BoardView) -> None:
     with st.popover("Share", icon=":material/share:", help="Copy a link to this board."):
         page = (st.context.url or "").rstrip("/")
@@ -149,16 +154,16 @@ def _share(board: BoardView) -> None:
 
 
 def _actions(board: BoardView) -> DeltaGenerator:
-    """The board's row of actions at the top; returns the place kept in it for the export
-    buttons, filled once the tiles are computed."""
+    """The board's row of actions at the top, each button as wide as its words (the row
+    wraps on a narrow screen); returns the place kept at its end for the export buttons,
+    filled once the tiles are computed."""
     actions = [board_present.present_button, _share]
     if board.can_edit:
-        actions += [_add_note, _edit, _delete]
-    places = st.columns(len(actions) + 1)
-    for place, action in zip(places, actions, strict=False):
-        with place:
+        actions += [_add_number, _add_note, _edit, _delete]
+    with st.container(horizontal=True, gap="small"):
+        for action in actions:
             action(board)
-    return places[-1].container()
+        return st.container(horizontal=True, gap="small", width="content")
 
 
 def _filters_sentence(board: BoardView) -> str:
@@ -287,8 +292,13 @@ def _board(board_id: int) -> None:
 
 
 board_id = _board_id()
+# A page link to this same page changes the query on the server but not the browser's address;
+# the next rerun would send the old address back (a board's popover reopening the list), so
+# the address is set to what is shown.
 if board_id is None:
+    st.query_params.clear()
     _list()
 else:
+    st.query_params["board"] = str(board_id)
     with friendly_errors("boards_page"):
         _board(board_id)

@@ -3,6 +3,7 @@ the filter bar adds and removes a filter and a tile says it ignores it; a chart 
 becomes a chip and Back removes it; a viewer cannot edit; someone else's private board is
 refused in one sentence."""
 
+import pandas as pd
 from streamlit.testing.v1 import AppTest
 
 from components import board_tile
@@ -10,7 +11,7 @@ from services.access.permissions import Role
 from services.access.users import UserView
 from services.boards import boards
 from services.boards.models import BoardInput, TileInput
-from services.data import datasets
+from services.data import datasets, samples
 from tests.app.helpers import all_text, button, open_page, sign_in
 from tests.factories import make_admin, make_user
 
@@ -240,3 +241,33 @@ def test_present_from_the_board_page_then_back_with_the_exports_in_the_actions()
     at.button(key=f"board_present_{board_id}_exit").click().run()
     assert "present" not in at.query_params
     assert at.button(key=f"board_present_start_{board_id}")  # the board with its menus again
+
+
+def test_add_a_number_with_its_period_and_a_bad_choice_changes_nothing() -> None:
+    admin = make_admin()
+    weather, _ = samples.add_sample(admin, "seattle-weather")
+    board = boards.create_board(admin, BoardInput(title="Weather", columns=2))
+    at = _open("ada", board.id)
+    key = f"board_{board.id}_number"
+    at.selectbox(key=f"{key}_dataset").set_value(weather.id).run()
+    at.selectbox(key=f"{key}_measure").set_value("mean").run()
+    assert "weather" not in at.selectbox(key=f"{key}_column").options  # text: no mean
+    button(at, "Add number").click().run()  # no column chosen yet
+    assert "Please choose the column whose mean the number shows." in all_text(at)
+    assert boards.get_board(admin, board.id).tiles == []
+    at.selectbox(key=f"{key}_column").set_value("temp_max").run()
+    at.selectbox(key=f"{key}_date").set_value("date").run()
+    at.selectbox(key=f"{key}_period").set_value("year").run()
+    at.text_input(key=f"{key}_label").input("warmest afternoons").run()
+    button(at, "Add number").click().run()
+    assert not at.exception
+    (tile,) = boards.get_board(admin, board.id).tiles
+    assert (tile.kind, tile.spec["aggregate"], tile.spec["column"], tile.spec["date_column"],
+            tile.spec["period"]) == ("number", "mean", "temp_max", "date", "year")
+    assert "The number is added at the end of the board." in all_text(at)
+    (metric,) = at.metric
+    # 2015 is the latest full year of the data; its mean of temp_max, as pandas reads it
+    frame = pd.read_csv(samples.get_sample("seattle-weather").path, parse_dates=["date"])
+    mean_2015 = frame.loc[frame["date"].dt.year == 2015, "temp_max"].mean()
+    assert metric.label == "Warmest afternoons"
+    assert metric.value.startswith(f"{mean_2015:.2f}"[:4])

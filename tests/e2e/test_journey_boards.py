@@ -1,0 +1,167 @@
+"""Journey: a new user builds a board from Explore (three charts on two datasets) and a number,
+filters it by date, cross-filters from a bar, presents it, downloads it as HTML, and the
+board passes axe in light and dark mode."""
+
+import html as html_text
+import re
+import time
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import Server, assert_accessible, shoot, wait_for_charts, wait_ready
+from tests.e2e.helpers import choose_option, create_first_admin_and_sign_in, open_in_menu
+
+BOARD = "Weekly review"
+WEATHER = "Seattle weather 2012–2015"
+
+
+def _choose(page: Page, label: str, option: str) -> None:
+    choose_option(page, page.get_by_role("combobox", name=label, exact=True), option)
+    wait_ready(page)
+
+
+def _add_sample(page: Page, key: str) -> None:
+    page.get_by_role("tab", name="Try a sample dataset").click()
+    page.locator(f".st-key-datasets_sample_{key}").get_by_role(
+        "button", name="Add this dataset").click()
+    wait_ready(page)
+
+
+def _add_to_board(page: Page, *, new: bool) -> None:
+    """Explore's "Add to a board": a new board named BOARD, or the board already picked."""
+    page.get_by_role("button", name="Add to a board").click()
+    popover = page.get_by_test_id("stPopoverBody")
+    if new:
+        popover.get_by_role("textbox", name="Title of the new board").fill(BOARD)
+    else:
+        expect(popover.get_by_role("combobox", name="Board")).to_have_value(BOARD)
+    popover.get_by_role("button", name="Add", exact=True).click()
+    wait_ready(page)
+    expect(page.get_by_text(f"Added to the board “{BOARD}”.")).to_be_visible()
+    page.keyboard.press("Escape")
+    wait_ready(page)
+
+
+def _tiles(page: Page):  # noqa: ANN202 - a Playwright locator
+    return page.get_by_role("button", name="Tile menu")
+
+
+def test_build_filter_present_and_export_a_board(server: Server, page: Page,
+                                                 tmp_path: Path) -> None:
+    create_first_admin_and_sign_in(page, server.url)
+    open_in_menu(page, "Datasets")
+    _add_sample(page, "tips")
+    expect(page.get_by_text("is ready: 244 rows")).to_be_visible()
+    _add_sample(page, "seattle-weather")
+    expect(page.get_by_text("is ready: 1,461 rows")).to_be_visible()
+
+    started = time.monotonic()
+    open_in_menu(page, "Explore")
+    _choose(page, "Dataset", "Restaurant tips")
+    wait_for_charts(page)
+    expect(page.locator(".gtitle")).to_have_text("Mean of total_bill by sex")
+    _add_to_board(page, new=True)
+
+    _choose(page, "X axis", "day")
+    expect(page.locator(".gtitle")).to_have_text("Mean of total_bill by day")
+    _add_to_board(page, new=False)
+
+    _choose(page, "Dataset", WEATHER)
+    _choose(page, "Chart type", "Line chart")
+    _choose(page, "X axis", "date")
+    wait_for_charts(page)
+    _add_to_board(page, new=False)
+
+    open_in_menu(page, "Boards")
+    page.get_by_role("link", name=BOARD).click()
+    wait_ready(page)
+    expect(page.get_by_role("heading", name=BOARD)).to_be_visible()
+    expect(_tiles(page)).to_have_count(3)
+
+    expect(page).to_have_url(re.compile(r"board=\d+"))
+    page.get_by_role("button", name="Add a number").click()
+    popover = page.get_by_test_id("stPopoverBody")
+    choose_option(page, popover.get_by_role("combobox", name="Dataset"), WEATHER)
+    wait_ready(page)
+    choose_option(page, popover.get_by_role("combobox", name="Measure"), "Mean")
+    wait_ready(page)
+    choose_option(page, popover.get_by_role("combobox", name="Column", exact=True), "temp_max")
+    wait_ready(page)
+    choose_option(page, popover.get_by_role("combobox", name="Date column"), "date")
+    wait_ready(page)
+    popover.get_by_role("textbox", name="Label").fill("°C, highest of the day")
+    popover.get_by_role("button", name="Add number").click()
+    wait_ready(page)
+    expect(_tiles(page)).to_have_count(4)
+    elapsed = time.monotonic() - started
+    print(f"\nfrom Explore to a board of 4 tiles: {elapsed:.1f} s")
+    assert elapsed < 120
+    wait_for_charts(page)
+    shoot(page, "60_board")
+    assert_accessible(page, "board")
+
+    # 3. a filter: the weather tiles keep sunny days; the tips tiles say they ignore it
+    number = page.get_by_test_id("stMetricValue")
+    before = number.inner_text()
+    page.keyboard.press("Escape")
+    wait_ready(page)
+    page.get_by_role("button", name="Add a filter").click()
+    popover = page.get_by_test_id("stPopoverBody").filter(
+        has=page.get_by_role("combobox", name="Column", exact=True))
+    choose_option(page, popover.get_by_role("combobox", name="Column", exact=True), "weather")
+    wait_ready(page)
+    values = page.get_by_role("combobox", name="Values to keep")
+    if not values.is_visible():  # the rerun of choosing the column closed the popover
+        page.get_by_role("button", name="Add a filter").click()
+    values.click()
+    page.get_by_role("option", name="sun", exact=True).click()
+    page.get_by_text("Keep rows where the value").click()  # close the list of values
+    wait_ready(page)
+    page.get_by_role("button", name="Add filter").click()
+    wait_ready(page)
+    page.keyboard.press("Escape")
+    expect(page.get_by_text("weather: sun").first).to_be_visible()
+    expect(page.get_by_text("ignore", exact=False).first).to_be_visible()
+    expect(number).not_to_have_text(before)
+    shoot(page, "61_board_filtered")
+
+    # 4. a cross-filter: a click on a bar of the tips chart by day
+    tips_by_day = page.locator(".st-key-board_1_chart_2")
+    bar = tips_by_day.locator(".bars path").nth(1)  # Sat; plotly's drag layer lies on top
+    bar.scroll_into_view_if_needed()
+    box = bar.bounding_box()
+    assert box is not None
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    wait_ready(page)
+    expect(page.get_by_role("radio", name="day is Sat ✕")).to_be_visible()
+    page.get_by_role("button", name="Back").click()
+    wait_ready(page)
+    expect(page.get_by_role("radio", name="day is Sat ✕")).to_have_count(0)
+
+    # 5. present, one tile at a time
+    page.get_by_role("button", name="Present").click()
+    wait_ready(page)
+    expect(page.get_by_text("Tile 1 of 4")).to_be_visible()
+    shoot(page, "62_board_present")
+    page.keyboard.press("ArrowRight")
+    wait_ready(page)
+    expect(page.get_by_text("Tile 2 of 4")).to_be_visible()
+    page.keyboard.press("Escape")
+    wait_ready(page)
+    expect(page.get_by_role("heading", name=BOARD)).to_be_visible()
+
+    # 6. the board as one HTML file: pictures described in words, no scripts
+    summaries = page.get_by_test_id("stCaptionContainer").filter(
+        has_text=re.compile(r"^(Bar|Line) chart of")).all_inner_texts()
+    assert len(summaries) == 3, summaries
+    with page.expect_download(timeout=120_000) as html_download:
+        page.get_by_role("button", name="Download the board (HTML)").click()
+    html_path = tmp_path / "board.html"
+    html_download.value.save_as(html_path)
+    html = html_path.read_text()
+    assert "<script" not in html.lower()
+    alts = re.findall(r'<img [^>]*alt="([^"]*)"', html)
+    assert len(alts) == 3, alts
+    for summary in summaries:
+        assert html_text.escape(summary, quote=True) in alts, (summary, alts)
