@@ -9,6 +9,8 @@ import logging
 import os
 import re
 import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -362,3 +364,25 @@ def get_settings() -> Settings:
 def reset_settings_cache() -> None:
     """For tests and for admins changing configuration at run time."""
     _cached_settings.cache_clear()
+
+
+@contextmanager
+def environment_changed(changes: dict[str, str | None]) -> Iterator[None]:
+    """Settings given in the environment changed for a block (None: unset) and put back as
+    they were after it; the settings are read again on entering and on leaving."""
+    saved = {name: os.environ.get(name) for name in changes}
+    for name, value in changes.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    reset_settings_cache()
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        reset_settings_cache()

@@ -11,7 +11,6 @@ Claude; the report says which it was.
 """
 
 import importlib
-import os
 import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -27,7 +26,7 @@ from services.claude import evaluation, usage, wiring
 from services.claude.eval_questions import DEFAULT_QUESTIONS, QuestionSet, load_questions
 from services.claude.usage import BudgetChange
 from services.errors import InvalidInput
-from services.settings import get_settings, reset_settings_cache
+from services.settings import environment_changed, get_settings
 from services.untrusted_sql import sandbox
 
 EVALUATOR = "evaluator"
@@ -103,20 +102,12 @@ def _claude(questions: QuestionSet, rehearsal: bool) -> Iterator[None]:
         stand_in = importlib.import_module("tests.fakes.claude_server")
     except ImportError as error:
         raise InvalidInput(NEEDS_STAND_IN) from error
-    saved = {name: os.environ.get(name) for name in ("ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL")}
     with stand_in.FakeClaude() as fake:
         fake.answer_questions({q.question: q.sql for q in questions.questions})
-        os.environ["ANTHROPIC_API_KEY"] = "rehearsal-no-key"
-        os.environ["ANTHROPIC_BASE_URL"] = fake.base_url
-        reset_settings_cache()
-        claude.reset_clients()
-        try:
-            yield
-        finally:
-            for name, value in saved.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
-            reset_settings_cache()
+        with environment_changed({"ANTHROPIC_API_KEY": "rehearsal-no-key",
+                                  "ANTHROPIC_BASE_URL": fake.base_url}):
             claude.reset_clients()
+            try:
+                yield
+            finally:
+                claude.reset_clients()

@@ -14,7 +14,6 @@ The datasets are loaded into a throwaway data folder with its own metadata store
 Markdown to a folder of the caller's choice, where the Usage page shows admins the latest.
 """
 
-import os
 import statistics
 import tempfile
 import time
@@ -40,7 +39,7 @@ from services.data import datasets, display_text
 from services.data.dataset_models import DatasetProfile
 from services.data.profile import profile_dataset
 from services.errors import BudgetExceeded, InvalidInput, QueryFailed, UnsafeQuery
-from services.settings import get_settings, reset_settings_cache
+from services.settings import environment_changed, get_settings
 from services.store.db import dispose_engines
 from services.untrusted_sql.sandbox import run_sandboxed
 from services.untrusted_sql.sql_guard import check_sql
@@ -103,24 +102,14 @@ class EvalReport(BaseModel):
 def throwaway_workspace() -> Iterator[Path]:
     """A temporary data folder with its own embedded metadata store for the run: settings,
     the store and the DuckDB door follow it, and everything is put back afterwards."""
-    saved = {name: os.environ.get(name)
-             for name in ("RESEARCH_DESK_DATA_DIR", "RESEARCH_DESK_DATABASE_URL")}
-    with tempfile.TemporaryDirectory(prefix="research-desk-eval-") as folder:
-        os.environ["RESEARCH_DESK_DATA_DIR"] = str(Path(folder) / "data")
-        os.environ.pop("RESEARCH_DESK_DATABASE_URL", None)  # never the team's database
-        reset_settings_cache()
+    with tempfile.TemporaryDirectory(prefix="research-desk-eval-") as folder, \
+            environment_changed({"RESEARCH_DESK_DATA_DIR": str(Path(folder) / "data"),
+                                 "RESEARCH_DESK_DATABASE_URL": None}):  # never the team's
         dispose_engines()
         try:
             yield Path(folder)
         finally:
-            for name, value in saved.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
-            reset_settings_cache()
             dispose_engines()
-
 
 def load_datasets(actor: UserView, questions: QuestionSet) -> dict[str, int]:
     """Each dataset of the set added (as an upload would be) under its name: name → id."""
