@@ -2,9 +2,11 @@
 before ("12,340 orders, +8 % on the previous month").
 
 The periods are the chart rules' time groups (services.charts: `date_trunc` in DuckDB or in
-the live table's database, the filters' one SQL home), read in two bounded queries: the
-newest date the filters keep, then the last TABLE_PERIODS periods up to it (rows before
-them are skipped, so a board over years of data groups only a few periods).
+the live table's database, the filters' one SQL home). Only the last TABLE_PERIODS periods
+are grouped (rows before them are skipped, so a board over years of data groups only a few
+periods), found from the newest date of ALL the rows (a Parquet file's footer knows it, so
+it costs no scan): usually the filters' own newest period is among them and one grouping
+query answers; when the filters end earlier, their newest date is read first (`_recent`).
 
 "The latest full period" is the newest period with rows, unless that period is still
 running today (UTC) or a date range on the board ends inside it: then the one before it,
@@ -217,27 +219,54 @@ def latest_full(newest: pd.Period, now: pd.Period, cut: pd.Timestamp | None) -> 
     return latest
 
 
+def _since(place: Place, spec: NumberSpec, filters: list[Filter], name: Bucket,
+           first: pd.Period) -> dict[pd.Period, Any]:
+    """Value by period, for the periods from `first` on."""
+    since = Filter(column=str(spec.date_column), op="between",
+                   value=[first.start_time.date().isoformat(), None])
+    return _periods(_series(place, spec, [*filters, since], name), PERIOD_FREQ[name])
+
+
+def _recent(place: Place, spec: NumberSpec, filters: list[Filter], name: Bucket,
+            now: pd.Period) -> tuple[pd.Period, dict[pd.Period, Any]] | None:
+    """The latest full period the filters keep, and the values of the periods up to it
+    (at least TABLE_PERIODS of them); None when no row with a date matches the filters."""
+    column, freq = str(spec.date_column), PERIOD_FREQ[name]
+    cut = _cut_day(filters, column)
+    everyone = where.total_at(place, "max", column, [])  # no filters: the file's footer knows
+    if everyone is None or display_text.is_missing(everyone):
+        return None
+    guess = _as_moment(everyone) if cut is None else min(_as_moment(everyone), cut)
+    # a filter may end its rows a period or two before the data does: read two more
+    first = latest_full(pd.Period(guess, freq), now, cut) - (TABLE_PERIODS + 1)
+    values = _since(place, spec, filters, name, first)
+    if values:
+        latest = latest_full(max(values), now, cut)
+        if latest - (TABLE_PERIODS - 1) >= first:
+            return latest, values
+    newest = where.total_at(place, "max", column, filters)  # the filters end earlier
+    if newest is None or display_text.is_missing(newest):
+        return None
+    latest = latest_full(pd.Period(_as_moment(newest), freq), now, cut)
+    return latest, _since(place, spec, filters, name, latest - (TABLE_PERIODS - 1))
+
+
 def compute(place: Place, spec: NumberSpec, extra: list[Filter],
             today: datetime | None = None) -> NumberShown:
     """The number for the rows the spec's filters and `extra` (the board's) keep."""
     filters = [*spec.filters, *extra]
     if not spec.date_column:
         return _whole(place, spec, filters)
-    column = str(spec.date_column)
     name: Bucket = spec.period or "month"
-    freq = PERIOD_FREQ[name]
     title = _title(spec)
-    newest = where.total_at(place, "max", column, filters)
-    if newest is None or display_text.is_missing(newest):
+    now = pd.Period(_as_moment(today or datetime.now(UTC)), PERIOD_FREQ[name])
+    found = _recent(place, spec, filters, name, now)
+    if found is None:
         text = _number_text(spec, 0 if spec.aggregate in ADDITIVE else None)
         return NumberShown(title=title, number_text=text,
                            summary=f"{title}: no rows with a date match the filters.")
-    now = pd.Period(_as_moment(today or datetime.now(UTC)), freq)
-    latest = latest_full(pd.Period(_as_moment(newest), freq), now, _cut_day(filters, column))
+    latest, values = found
     shown = [latest - back for back in range(TABLE_PERIODS - 1, -1, -1)]
-    first_day = shown[0].start_time.date().isoformat()
-    since = Filter(column=column, op="between", value=[first_day, None])
-    values = _periods(_series(place, spec, [*filters, since], name), freq)
     value = _value_at(values, latest, spec)
     before = _value_at(values, latest - 1, spec)
     percent = _change(value, before)

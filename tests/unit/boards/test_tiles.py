@@ -319,6 +319,41 @@ def test_latest_full_period_skips_a_running_or_cut_period() -> None:
     assert latest_full(october, now, pd.Timestamp("2026-10-30")) == pd.Period("2026-09", "M")
 
 
+def test_a_number_whose_filters_end_its_rows_early_reads_their_own_latest_day(
+        ana: UserView, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The latest period is found from the newest date of all the rows (no scan); filters that
+    keep only January (the data runs to 25 March) still get January's last full day."""
+    from services.boards import numbers  # noqa: PLC0415
+    from services.charts import where  # noqa: PLC0415
+    weather = _upload(ana, "nyc_weather_utc.csv")
+    board = _board(ana, _number(weather, date_column="time_hour", period="day"),
+                   _number(weather, date_column="time_hour", period="day",
+                           filters=[{"column": "month", "op": "eq", "value": 1}]))
+    maxima: list[list[Filter]] = []  # the filters of each newest-date lookup
+    total_at = where.total_at
+    monkeypatch.setattr(numbers.where, "total_at",
+                        lambda place, agg, column, filters: maxima.append(filters)
+                        or total_at(place, agg, column, filters))
+    newark = [BarFilter(filter=Filter(column="origin", op="in", value=["EWR"]), kind="text")]
+    every, january = tiles.board_contents(ana, board, newark, [])  # every row is Newark's
+    days = WEATHER["time_hour"].dt.tz_localize(None).dt.normalize().value_counts()
+    march_25, march_24 = (int(days[pd.Timestamp(f"2013-03-{d}")]) for d in (25, 24))
+    assert every.summary.startswith(f"{march_25:,} rows in 25 Mar 2013, ")
+    assert every.summary.endswith(f"({march_24:,} in 24 Mar 2013).")
+    # "month" is New York's month; the dates are UTC, so January's rows end on 1 Feb (UTC)
+    kept = WEATHER[WEATHER["month"] == 1]["time_hour"].dt.tz_localize(None).dt.normalize()
+    per_day = kept.value_counts().sort_index()
+    assert per_day.index[-1] == pd.Timestamp("2013-02-01")
+    last, before = int(per_day.iloc[-1]), int(per_day.iloc[-2])
+    percent = round((last - before) / before * 100)
+    assert january.summary == (f"{last} rows in 1 Feb 2013, −{abs(percent)} % on the previous "
+                               f"day ({before} in 31 Jan 2013).")
+    assert january.table_rows == [[f"{d.day} {d:%b %Y}", int(n)]
+                                  for d, n in per_day.iloc[-12:].items()]
+    # one lookup without filters each; only January's rows end early: one with its filters
+    assert [len(f) for f in maxima].count(0) == 2 and len(maxima) == 3
+
+
 def test_number_tile_median_and_latest_date_over_all_rows(ana: UserView) -> None:
     penguins = _upload(ana, "penguins.csv")
     weather = _upload(ana, "nyc_weather_utc.csv")
