@@ -50,6 +50,9 @@ class ValueSpread(BaseModel):
     q3: float | None = None
 
 
+COUNT_OF_ROWS = "Count of rows"  # the value label of a chart that counts rows
+
+
 class ChartData(BaseModel):
     """The rows behind one chart. `labels` maps frame columns to the names people see."""
 
@@ -65,9 +68,15 @@ class ChartData(BaseModel):
     bin_widths: dict[str, float] = Field(default_factory=dict)  # binned axis → bin width
     spread: ValueSpread | None = None  # a histogram's values, empty rows and quartiles
 
+    @property
+    def counts_rows(self) -> bool:
+        """The value is the count of rows, so a separate "Rows" column would repeat it."""
+        return self.labels.get("value") == COUNT_OF_ROWS
+
     def display_frame(self) -> pd.DataFrame:
         """The frame with the column names people see (for the data table and CSV)."""
-        visible = [c for c in self.frame.columns if c in self.labels]
+        visible = [c for c in self.frame.columns if c in self.labels
+                   and not (c == "rows" and self.counts_rows)]
         return self.frame[visible].rename(columns=self.labels)
 
 
@@ -467,7 +476,7 @@ def _series_keys(spec: ChartSpec, schema: dict[str, ChartColumn], bucket: str | 
 
 def _value_label(spec: ChartSpec, value_column: str | None) -> str:
     if spec.agg == "count" or value_column is None:
-        return "Count of rows"
+        return COUNT_OF_ROWS
     if spec.agg == "distinct":
         return f"Distinct count of {value_column}"
     return f"{AGG_NAMES[spec.agg]} of {value_column}"
@@ -621,7 +630,7 @@ def _histogram(src: ChartSource, spec: ChartSpec, schema: dict[str, ChartColumn]
     frame = frame.sort_values([c for c in ("color", "facet", "x") if c in frame.columns],
                               kind="stable")
     labels = {"bin_start": f"{x.name} from", "bin_end": f"{x.name} to",
-              "value": "Count of rows"}
+              "value": COUNT_OF_ROWS}
     labels.update({k: getattr(spec, k) for k in ("color", "facet") if getattr(spec, k)})
     data = _finish(frame, labels, notes, is_binned=True, widths=widths)
     return data.model_copy(update={"spread": spread})

@@ -134,7 +134,9 @@ def _series_figure(data: ChartData, spec: ChartSpec, frame: pd.DataFrame) -> go.
              else [display_text.cell(v) for v in frame["value"]])
     frame = frame.assign(value_text=shown)
     common["labels"]["value_text"] = common["labels"].get("value", "value")
-    hover = {"rows": ":,", "value": False, "value_text": True}
+    hover: dict = {"value": False, "value_text": True}
+    if "rows" in frame and not data.counts_rows:  # a count's "Rows" would repeat it
+        hover = {"rows": ":,", **hover}
     if "vals" in frame and spec.y:  # a mean skips empty values: say how many it used
         hover = {"rows": ":,", "vals": ":,", "value": False, "value_text": True}
         common["labels"]["vals"] = f"{spec.y} values"

@@ -68,3 +68,16 @@ def test_a_mean_bars_hover_counts_only_the_values_it_used(
     hover = figure["data"][0]["hovertemplate"]
     assert "body_mass_g values=%{customdata[1]:,}" in hover
     assert list(data.display_frame().columns) == ["species", "Rows", "Mean of body_mass_g"]
+
+
+def test_a_count_chart_says_its_count_once_in_its_table_and_hover(
+        penguins: tuple[Path, pd.DataFrame]) -> None:
+    path, frame = penguins
+    spec = ChartSpec(chart_type="bar", x="species", agg="count")
+    data = aggregate(path, spec)
+    table = data.display_frame()
+    assert list(table.columns) == ["species", "Count of rows"]  # not "Rows" beside it
+    assert dict(zip(table["species"], table["Count of rows"], strict=True)) == \
+        frame["species"].value_counts().to_dict()
+    hover = json.loads(build_figure(data, spec).to_json())["data"][0]["hovertemplate"]
+    assert "Count of rows=" in hover and "Rows=" not in hover
