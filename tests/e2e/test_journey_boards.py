@@ -48,11 +48,15 @@ def _tiles(page: Page):  # noqa: ANN202 - a Playwright locator
     return page.get_by_role("button", name="Tile menu")
 
 
-def _wait_for_tile_charts(page: Page) -> None:
-    """Every chart tile has drawn its plot (a tile's figure has no title of its own: the
-    tile's heading says it), and the page has settled."""
-    for chart in page.get_by_test_id("stPlotlyChart").all():
-        expect(chart.locator("svg.main-svg").first).to_be_visible()
+def _wait_for_tile_charts(page: Page, count: int) -> None:
+    """The page shows `count` charts, each has drawn its plot (a tile's figure has no title
+    of its own: the tile's heading says it), and the page has settled. Counted first: a
+    rerun replaces the charts, so a list taken before it would point at ones now gone."""
+    wait_ready(page)
+    charts = page.get_by_test_id("stPlotlyChart")
+    expect(charts).to_have_count(count)
+    for index in range(count):
+        expect(charts.nth(index).locator("svg.main-svg").first).to_be_visible()
     wait_ready(page)
 
 
@@ -120,7 +124,7 @@ def test_build_filter_present_and_export_a_board(server: Server, page: Page,
     elapsed = time.monotonic() - started
     print(f"\nfrom Explore to a board of 4 tiles: {elapsed:.1f} s")
     assert elapsed < 120
-    _wait_for_tile_charts(page)
+    _wait_for_tile_charts(page, 3)
     # each chart says what it is once, in the tile's heading (text), not again in the figure
     tips_by_day = page.locator(".st-key-board_1_chart_2")
     expect(page.get_by_role("heading", name="Mean of total_bill by day")).to_be_visible()
@@ -154,7 +158,7 @@ def test_build_filter_present_and_export_a_board(server: Server, page: Page,
     expect(weather_line).to_have_text(re.compile(r"Line chart of mean of precipitation by "
                                                  r"date \(month\): .*2013.*, 6 date \(month\) "
                                                  r"values\."))
-    _wait_for_tile_charts(page)
+    _wait_for_tile_charts(page, 3)
     weather_line.scroll_into_view_if_needed()  # the picture shows the weather tiles
     shoot(page, "61_board_filtered")
 
@@ -175,7 +179,7 @@ def test_build_filter_present_and_export_a_board(server: Server, page: Page,
     wait_ready(page)
     expect(page.get_by_text("Tile 1 of 4")).to_be_visible()
     expect(page.get_by_text("Filtered to: date: 1 Jan 2013 to 30 Jun 2013.")).to_be_visible()
-    _wait_for_tile_charts(page)
+    _wait_for_tile_charts(page, 1)
     shoot(page, "62_board_present")
     assert_accessible(page, "present, one tile")
     page.keyboard.press("ArrowRight")
@@ -184,8 +188,7 @@ def test_build_filter_present_and_export_a_board(server: Server, page: Page,
     page.get_by_role("button", name="Whole board").click()
     wait_ready(page)
     expect(page.get_by_role("button", name="One tile at a time")).to_be_visible()
-    expect(page.get_by_test_id("stPlotlyChart")).to_have_count(3)
-    _wait_for_tile_charts(page)
+    _wait_for_tile_charts(page, 3)
     shoot(page, "63_board_present_whole")
     assert_accessible(page, "present, whole board")
     page.keyboard.press("Escape")
