@@ -11,6 +11,7 @@ from components.explore_filters import describe, value_filter
 from components.feedback import friendly_errors
 from components.text import escape_markdown
 from services.access.users import UserView
+from services.boards.filters import BarFilter
 from services.boards.models import BoardView, TileView
 from services.charts.where import Place
 from services.data import datasets, live_datasets
@@ -55,7 +56,10 @@ def _source(user: UserView, board: BoardView, column: str,
 def add_control(user: UserView, board: BoardView, columns: dict[str, str]) -> None:
     """The "Add a filter" popover; `columns` are the tiles' shared columns (name → kind)."""
     keys = _keys(board.id)
-    with st.popover("Add a filter", icon=":material/filter_alt:",
+    # A key of its own: the browser keeps the popover open by it through a rerun that draws
+    # it at another place on the page (a message above it shows once, then is gone);
+    # without one, choosing a column there closed the popover.
+    with st.popover("Add a filter", icon=":material/filter_alt:", key=keys("popover"),
                     help="Keep only some rows in every tile that has this column."):
         if not columns:
             st.write("None of this board's tiles has data to filter yet.")
@@ -111,6 +115,20 @@ def chips(board_id: int) -> None:
         st.button("Back", key=f"board_{board_id}_back", icon=":material/undo:",
                   on_click=board_state.back, args=(board_id,),
                   help="Undo the last change to the filters or selections.")
+
+
+def sentence_of(bar: list[BarFilter], selection_labels: list[str]) -> str:
+    """Filters and chart selections in the chips' words, for what is shown without the
+    chips (Present, the HTML export): "Filtered to: date: 1 Jan 2013 to 30 Jun 2013."
+    or "" when there are none."""
+    words = [describe(f.filter) for f in bar] + selection_labels
+    return f"Filtered to: {'; '.join(words)}." if words else ""
+
+
+def filters_sentence(board_id: int) -> str:
+    """`sentence_of` the filters and selections set on this board in this session."""
+    return sentence_of(board_state.bar(board_id),
+                       [str(s["label"]) for s in board_state.selections(board_id)])
 
 
 def show(user: UserView, board: BoardView, columns: dict[str, str]) -> None:

@@ -10,7 +10,7 @@ without them calls `present_from_url`, which computes the tiles itself.
 import pandas as pd
 import streamlit as st
 
-from components import board_tile, tables
+from components import board_filter_bar, board_tile, tables
 from components.params import id_from_text
 from components.text import escape_markdown
 from services.access.users import UserView
@@ -80,12 +80,12 @@ def _body(board_id: int, content: TileContent, *, large: bool) -> None:
         st.markdown(content.note_html)  # sanitised when saved and again when read
         return
     if content.kind == "number":
-        st.metric(escape_markdown(content.title), content.number_text,
-                  delta=content.change_text or None)
+        board_tile.number(content)
     elif content.kind == "chart" and content.figure:
-        st.plotly_chart(board_tile.figure_of(content), theme="streamlit", alt=content.summary,
+        st.plotly_chart(board_tile.on_screen(content), theme="streamlit", alt=content.summary,
                         key=f"board_present_{board_id}_chart_{content.tile_id}_{large}",
-                        config={"displaylogo": False}, height=560 if large else "content")
+                        config=board_tile.screen_config(content),
+                        height=560 if large else "content")
     elif content.kind == "table":
         frame = pd.DataFrame(content.table_rows, columns=content.table_columns)
         tables.dataframe(frame, hide_index=True)
@@ -134,13 +134,19 @@ def _whole(board: BoardView, contents: list[TileContent]) -> None:
         places = st.columns(spans + ([spare] if spare > 0 else []))
         for place, content in zip(places, packed, strict=False):
             with place, st.container(border=True):
-                st.markdown(f"**{escape_markdown(content.title)}**")
+                st.subheader(escape_markdown(content.title), anchor=False)
                 _body(board.id, content, large=False)
                 st.caption(escape_markdown(content.summary))
+                _sentences(content)
 
 
-def present_board(board: BoardView, contents: list[TileContent]) -> None:
-    """The board in present mode; Exit (or Escape) goes back to the board as it was."""
+def present_board(board: BoardView, contents: list[TileContent],
+                  filters_sentence: str | None = None) -> None:
+    """The board in present mode; Exit (or Escape) goes back to the board as it was.
+    `filters_sentence` names the filters `contents` were computed with; None: those set on
+    the board in this session (the Boards page's filter bar)."""
+    if filters_sentence is None:
+        filters_sentence = board_filter_bar.filters_sentence(board.id)
     st.html(_FULL_SCREEN)
     count = len(contents)
     whole = bool(st.session_state.get(_whole_key(board.id)))
@@ -149,6 +155,8 @@ def present_board(board: BoardView, contents: list[TileContent]) -> None:
     title, previous, position, following, view, leave = st.columns(
         [4, 1.3, 1.2, 1.2, 1.6, 1], vertical_alignment="center")
     title.markdown(f"**{escape_markdown(board.title)}**")
+    if filters_sentence:  # the audience sees no filter bar: say what the tiles keep
+        title.caption(escape_markdown(filters_sentence))
     if count and not whole:
         previous.button("Previous", key=f"board_present_{board.id}_previous",
                         icon=":material/arrow_back:", shortcut="left", disabled=index == 0,
@@ -198,5 +206,7 @@ def present_from_url(user: UserView, bar: list[BarFilter] | None = None,
         st.info(escape_markdown(str(refused)), icon=":material/lock:")
         st.button("Exit", key="board_present_exit", on_click=_exit, args=(board_id or 0,))
         return True
-    present_board(board, tiles.board_contents(user, board, bar or [], selections or []))
+    bar, selections = bar or [], selections or []
+    present_board(board, tiles.board_contents(user, board, bar, selections),
+                  board_filter_bar.sentence_of(bar, [s.label for s in selections]))
     return True

@@ -17,11 +17,13 @@ from services.access.users import UserView
 from services.boards import boards
 from services.boards.models import MAX_COLUMNS, BoardView, TileView
 from services.boards.tiles import TileContent, selection_from_event
+from services.charts.chart_png import can_render_png
 
 MOVES = {"up": ("Move up", ":material/arrow_upward:"),
          "down": ("Move down", ":material/arrow_downward:"),
          "left": ("Move left", ":material/arrow_back:"),
          "right": ("Move right", ":material/arrow_forward:")}
+SCREEN_TOP_MARGIN = 32  # px above the plot once the title is gone: room for the toolbar
 
 
 def chart_key(board_id: int, tile_id: int) -> str:
@@ -97,11 +99,29 @@ def figure_of(content: TileContent) -> go.Figure:
     return go.Figure(content.figure, _validate=False)
 
 
-def _chart(board: BoardView, content: TileContent) -> None:
+def on_screen(content: TileContent) -> go.Figure:
+    """The figure as a tile draws it: without its own title, which the tile's heading
+    already says as text (read by screen readers). The PNG and the HTML export draw
+    `content.figure` with its title: a picture on its own must say what it is."""
     fig = figure_of(content)
+    fig.layout.title = None
+    fig.update_layout(margin_t=SCREEN_TOP_MARGIN)
+    return fig
+
+
+def screen_config(content: TileContent) -> dict:
+    """The chart's toolbar in a tile. Its camera would save the untitled picture on screen,
+    so it is left out when "Download chart (PNG)" can make the picture with its title."""
+    config = plot_config(file_stem(content.title))
+    if can_render_png():
+        config["modeBarButtonsToRemove"] = ["toImage"]
+    return config
+
+
+def _chart(board: BoardView, content: TileContent) -> None:
     event = st.plotly_chart(
-        fig, theme="streamlit", alt=content.summary, width="stretch",
-        config=plot_config(file_stem(content.title)), key=chart_key(board.id, content.tile_id),
+        on_screen(content), theme="streamlit", alt=content.summary, width="stretch",
+        config=screen_config(content), key=chart_key(board.id, content.tile_id),
         on_select="rerun", selection_mode=("points", "box"))
     _take_selection(board, content, event)
 
@@ -127,6 +147,14 @@ def _delta(change_text: str) -> tuple[str | None, bool]:
     return change_text, not change_text.startswith("+")
 
 
+def number(content: TileContent) -> None:
+    """A number tile's big number and its change; its label is the tile's heading."""
+    change, steady = _delta(content.change_text)
+    st.metric(escape_markdown(content.title), content.number_text, delta=change,
+              label_visibility="collapsed", delta_color="off" if steady else "normal",
+              delta_arrow="off" if steady else "auto")
+
+
 def body(board: BoardView, content: TileContent) -> None:
     """What the tile shows, by its kind (no menu)."""
     if content.problem:
@@ -136,10 +164,7 @@ def body(board: BoardView, content: TileContent) -> None:
         st.markdown(content.note_html)  # sanitised when the note was saved and when read
         return
     if content.kind == "number":
-        change, steady = _delta(content.change_text)
-        st.metric(escape_markdown(content.title), content.number_text, delta=change,
-                  label_visibility="collapsed", delta_color="off" if steady else "normal",
-                  delta_arrow="off" if steady else "auto")
+        number(content)
     elif content.kind == "chart" and content.figure:
         _chart(board, content)
     if content.kind == "table":
@@ -151,7 +176,7 @@ def body(board: BoardView, content: TileContent) -> None:
 
 def show(user: UserView, board: BoardView, tile: TileView, content: TileContent) -> None:
     with st.container(border=True):
-        st.markdown(f"**{escape_markdown(content.title)}**")
+        st.subheader(escape_markdown(content.title), anchor=False)
         body(board, content)
         notes = [content.version_sentence, content.filters_sentence]
         if any(notes):

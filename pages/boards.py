@@ -168,9 +168,7 @@ def _actions(board: BoardView) -> DeltaGenerator:
 
 def _filters_sentence(board: BoardView) -> str:
     """The filters and selections the exported tiles were computed with, in words."""
-    words = [tiles.selection_label(f.filter) for f in board_state.bar(board.id)]
-    words += [Selection.model_validate(s).label for s in board_state.selections(board.id)]
-    return f"Filtered to: {'; '.join(words)}." if words else ""
+    return board_filter_bar.filters_sentence(board.id)
 
 
 def _changed_banner(board: BoardView, contents: dict[int, TileContent]) -> None:

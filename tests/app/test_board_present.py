@@ -1,6 +1,8 @@
 """AppTest: Present mode — one tile at a time with its summary, Previous/Next (arrow keys),
 “Tile 2 of N”, the whole board, and Exit back to the page (issue 22)."""
 
+import json
+
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -49,6 +51,7 @@ def _present(board: BoardView) -> AppTest:
 
 def _text(at: AppTest) -> str:
     parts = [e.value for e in at.markdown] + [e.value for e in at.header]
+    parts += [e.value for e in at.subheader]  # the whole board's tile headings
     return as_read("\n".join(str(p) for p in parts))
 
 
@@ -111,3 +114,43 @@ def test_the_board_downloads_as_html_and_each_chart_as_a_picture(board: BoardVie
     assert not at.exception, at.exception
     labels = [b.proto.label for b in at.get("download_button")]
     assert labels == ["Download the board (HTML)", "Download chart (PNG)"]  # one chart tile
+
+
+def _title(chart: object) -> object:
+    """The title text of a drawn plotly chart (None: it has none)."""
+    layout = json.loads(chart.proto.spec)["layout"]  # type: ignore[attr-defined]
+    return (layout.get("title") or {}).get("text")
+
+
+def test_a_chart_says_what_it_is_in_the_heading_not_again_in_the_figure(
+        board: BoardView) -> None:
+    at = _present(board)
+    (chart,) = at.get("plotly_chart")
+    assert _title(chart) is None
+    assert [as_read(h.value) for h in at.header] == ["Count of rows by day"]
+    at.button(key=f"board_present_{board.id}_whole").click().run()
+    (chart,) = at.get("plotly_chart")
+    assert _title(chart) is None
+    assert "Count of rows by day" in [as_read(h.value) for h in at.subheader]
+
+
+FILTERED = """
+import streamlit as st
+from components import board_present
+from services.access import users
+from services.boards.filters import BarFilter
+from services.charts.spec import Filter
+
+user = users.get_user("ana")
+saturday = BarFilter(filter=Filter(column="day", op="in", value=["Sat"]), kind="text")
+board_present.present_from_url(user, bar=[saturday])
+"""
+
+
+def test_present_says_which_filters_the_tiles_keep(board: BoardView) -> None:
+    at = AppTest.from_string(FILTERED, default_timeout=TIMEOUT)
+    at.query_params.update({"board": str(board.id), "present": "1"})
+    at.run()
+    assert not at.exception, at.exception
+    assert "Filtered to: day: Sat." in [as_read(c.value) for c in at.caption]
+    assert "only one group, Sat (87)" in _text(at)  # the tile kept Saturdays

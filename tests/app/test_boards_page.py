@@ -3,16 +3,19 @@ the filter bar adds and removes a filter and a tile says it ignores it; a chart 
 becomes a chip and Back removes it; a viewer cannot edit; someone else's private board is
 refused in one sentence."""
 
+import json
+
 import pandas as pd
 from streamlit.testing.v1 import AppTest
 
 from components import board_tile
 from services.access.permissions import Role
 from services.access.users import UserView
-from services.boards import boards
+from services.boards import boards, tiles
 from services.boards.models import BoardInput, TileInput
 from services.data import datasets, samples
-from tests.app.helpers import all_text, button, open_page, sign_in
+from services.reports import board_export
+from tests.app.helpers import all_text, as_read, button, open_page, sign_in
 from tests.factories import make_admin, make_user
 
 BAR = {"chart_type": "bar", "x": "species", "agg": "count"}
@@ -271,3 +274,52 @@ def test_add_a_number_with_its_period_and_a_bad_choice_changes_nothing() -> None
     mean_2015 = frame.loc[frame["date"].dt.year == 2015, "temp_max"].mean()
     assert metric.label == "Warmest afternoons"
     assert metric.value.startswith(f"{mean_2015:.2f}"[:4])
+
+
+def _popover(at: AppTest, label: str):  # noqa: ANN202 - AppTest block type
+    return next(p for p in at.get("popover") if p.proto.popover.label == label)
+
+
+def test_the_add_a_filter_popover_keeps_one_identity_while_a_message_comes_and_goes() -> None:
+    """The browser keeps a popover open through a rerun by its id. A message shown once
+    above the filter bar (here: "The note is added…") moves the popover one place down on
+    that run and back up on the next, when a column is chosen in it: without an id of its
+    own the popover was drawn anew there, closed."""
+    board_id = _iris_and_tips(make_admin())
+    at = _open("ada", board_id)
+    at.text_area(key=f"board_{board_id}_note_text").input("One more note")
+    button(at, "Add note").click().run()
+    assert "The note is added at the end of the board." in all_text(at)
+    first = _popover(at, "Add a filter").proto.id
+    at.selectbox(key=f"board_{board_id}_bar_column").select("species").run()
+    assert not at.exception
+    assert "The note is added" not in all_text(at)  # the message has gone
+    assert first and _popover(at, "Add a filter").proto.id == first
+
+
+def test_a_chart_tile_says_what_it_shows_once_in_a_heading_and_its_pictures_keep_it() -> None:
+    admin = make_admin()
+    board_id = _iris_and_tips(admin)
+    at = _open("ada", board_id)
+    assert not at.exception
+    board = boards.get_board(admin, board_id)
+    charts = [c for c in tiles.board_contents(admin, board, [], []) if c.kind == "chart"]
+    headings = [as_read(h.value) for h in at.subheader]
+    assert [c.title for c in charts] == [h for h in headings if h != "Note"]
+    figures = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    assert len(figures) == 2
+    assert [(f["layout"].get("title") or {}).get("text") for f in figures] == [None, None]
+    for content in charts:  # the PNG and the HTML export draw the figure with its title
+        picture = json.loads(board_export.figure_json(content) or "{}")
+        assert picture["layout"]["title"]["text"] == content.title
+
+
+def test_present_names_the_board_filters_the_audience_cannot_see() -> None:
+    board_id = _iris_and_tips(make_admin())
+    at = _open("ada", board_id)
+    at.selectbox(key=f"board_{board_id}_bar_column").select("species").run()
+    at.multiselect(key=f"board_{board_id}_bar_f_values_species").select("setosa").run()
+    at.button(key=f"board_{board_id}_bar_add").click().run()
+    at.button(key=f"board_present_start_{board_id}").click().run()
+    assert not at.exception
+    assert "Filtered to: species: setosa." in [as_read(c.value) for c in at.caption]

@@ -1,13 +1,14 @@
 """Journey: a new user builds a board from Explore (three charts on two datasets) and a number,
-filters it by date, cross-filters from a bar, presents it, downloads it as HTML, and the
-board passes axe in light and dark mode."""
+filters it by a date range typed from the keyboard, cross-filters from a bar, presents it
+(one tile, then the whole board), downloads it as HTML, and the board and its Present
+screens pass axe in light and dark mode."""
 
 import html as html_text
 import re
 import time
 from pathlib import Path
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from tests.e2e.conftest import Server, assert_accessible, shoot, wait_for_charts, wait_ready
 from tests.e2e.helpers import choose_option, create_first_admin_and_sign_in, open_in_menu
@@ -45,6 +46,32 @@ def _add_to_board(page: Page, *, new: bool) -> None:
 
 def _tiles(page: Page):  # noqa: ANN202 - a Playwright locator
     return page.get_by_role("button", name="Tile menu")
+
+
+def _wait_for_tile_charts(page: Page, count: int) -> None:
+    """The page shows `count` charts, each has drawn its plot (a tile's figure has no title
+    of its own: the tile's heading says it), and the page has settled. Counted first: a
+    rerun replaces the charts, so a list taken before it would point at ones now gone."""
+    wait_ready(page)
+    charts = page.get_by_test_id("stPlotlyChart")
+    expect(charts).to_have_count(count)
+    for index in range(count):
+        expect(charts.nth(index).locator("svg.main-svg").first).to_be_visible()
+    wait_ready(page)
+
+
+def _type_date_range(page: Page, popover: Locator, start: str, end: str) -> None:
+    """Type a date range as a person does from the keyboard: the first day's digits (the
+    field moves on from day to month to year by itself), Tab, the last day's digits. The
+    calendar the field opens is closed by a click on an empty spot of the popover."""
+    popover.get_by_role("spinbutton", name="day, Between start date").focus()
+    page.keyboard.type(start)
+    page.keyboard.press("Tab")
+    page.keyboard.type(end)
+    page.keyboard.press("Tab")
+    popover.click(position={"x": 6, "y": 6})
+    expect(page.get_by_test_id("stDateInputCalendar")).to_have_count(0)
+    wait_ready(page)
 
 
 def test_build_filter_present_and_export_a_board(server: Server, page: Page,
@@ -97,37 +124,45 @@ def test_build_filter_present_and_export_a_board(server: Server, page: Page,
     elapsed = time.monotonic() - started
     print(f"\nfrom Explore to a board of 4 tiles: {elapsed:.1f} s")
     assert elapsed < 120
-    wait_for_charts(page)
+    _wait_for_tile_charts(page, 3)
+    # each chart says what it is once, in the tile's heading (text), not again in the figure
+    tips_by_day = page.locator(".st-key-board_1_chart_2")
+    expect(page.get_by_role("heading", name="Mean of total_bill by day")).to_be_visible()
+    expect(tips_by_day.locator(".gtitle")).to_have_count(0)
     shoot(page, "60_board")
     assert_accessible(page, "board")
 
-    # 3. a filter: the weather tiles keep sunny days; the tips tiles say they ignore it
+    # 3. a date range: the weather tiles keep the first half of 2013; the tips tiles say
+    # they ignore it (their data has no date)
     number = page.get_by_test_id("stMetricValue")
+    weather_line = page.get_by_test_id("stCaptionContainer").filter(
+        has_text=re.compile(r"^Line chart of"))
+    expect(page.get_by_text(re.compile(r" in December 2015, "))).to_be_visible()
     before = number.inner_text()
     page.keyboard.press("Escape")
     wait_ready(page)
     page.get_by_role("button", name="Add a filter").click()
     popover = page.get_by_test_id("stPopoverBody").filter(
         has=page.get_by_role("combobox", name="Column", exact=True))
-    choose_option(page, popover.get_by_role("combobox", name="Column", exact=True), "weather")
-    wait_ready(page)
-    values = page.get_by_role("combobox", name="Values to keep")
-    if not values.is_visible():  # the rerun of choosing the column closed the popover
-        page.get_by_role("button", name="Add a filter").click()
-    values.click()
-    page.get_by_role("option", name="sun", exact=True).click()
-    page.get_by_text("Keep rows where the value").click()  # close the list of values
-    wait_ready(page)
-    page.get_by_role("button", name="Add filter").click()
+    choose_option(page, popover.get_by_role("combobox", name="Column", exact=True), "date")
+    wait_ready(page)  # the choice reran the page: the popover stays open
+    _type_date_range(page, popover, "01012013", "30062013")
+    popover.get_by_role("button", name="Add filter").click()
     wait_ready(page)
     page.keyboard.press("Escape")
-    expect(page.get_by_text("weather: sun").first).to_be_visible()
-    expect(page.get_by_text("ignore", exact=False).first).to_be_visible()
+    expect(page.get_by_role("radio", name="date: 1 Jan 2013 to 30 Jun 2013 ✕")).to_be_visible()
+    expect(page.get_by_text("This tile ignores the filter on “date”")).to_have_count(2)
     expect(number).not_to_have_text(before)
+    expect(page.get_by_text(re.compile(
+        r" in June 2013, .* on the previous month \(.* in May 2013\)\."))).to_be_visible()
+    expect(weather_line).to_have_text(re.compile(r"Line chart of mean of precipitation by "
+                                                 r"date \(month\): .*2013.*, 6 date \(month\) "
+                                                 r"values\."))
+    _wait_for_tile_charts(page, 3)
+    weather_line.scroll_into_view_if_needed()  # the picture shows the weather tiles
     shoot(page, "61_board_filtered")
 
     # 4. a cross-filter: a click on a bar of the tips chart by day
-    tips_by_day = page.locator(".st-key-board_1_chart_2")
     bar = tips_by_day.locator(".bars path").nth(1)  # Sat; plotly's drag layer lies on top
     bar.scroll_into_view_if_needed()
     box = bar.bounding_box()
@@ -139,28 +174,39 @@ def test_build_filter_present_and_export_a_board(server: Server, page: Page,
     wait_ready(page)
     expect(page.get_by_role("radio", name="day is Sat ✕")).to_have_count(0)
 
-    # 5. present, one tile at a time
+    # 5. present, one tile at a time, then the whole board
     page.get_by_role("button", name="Present").click()
     wait_ready(page)
     expect(page.get_by_text("Tile 1 of 4")).to_be_visible()
+    expect(page.get_by_text("Filtered to: date: 1 Jan 2013 to 30 Jun 2013.")).to_be_visible()
+    _wait_for_tile_charts(page, 1)
     shoot(page, "62_board_present")
+    assert_accessible(page, "present, one tile")
     page.keyboard.press("ArrowRight")
     wait_ready(page)
     expect(page.get_by_text("Tile 2 of 4")).to_be_visible()
+    page.get_by_role("button", name="Whole board").click()
+    wait_ready(page)
+    expect(page.get_by_role("button", name="One tile at a time")).to_be_visible()
+    _wait_for_tile_charts(page, 3)
+    shoot(page, "63_board_present_whole")
+    assert_accessible(page, "present, whole board")
     page.keyboard.press("Escape")
     wait_ready(page)
     expect(page.get_by_role("heading", name=BOARD)).to_be_visible()
 
     # 6. the board as one HTML file: pictures described in words, no scripts
-    summaries = page.get_by_test_id("stCaptionContainer").filter(
-        has_text=re.compile(r"^(Bar|Line) chart of")).all_inner_texts()
-    assert len(summaries) == 3, summaries
+    chart_summaries = page.get_by_test_id("stCaptionContainer").filter(
+        has_text=re.compile(r"^(Bar|Line) chart of"))
+    expect(chart_summaries).to_have_count(3)
+    summaries = chart_summaries.all_inner_texts()
     with page.expect_download(timeout=120_000) as html_download:
         page.get_by_role("button", name="Download the board (HTML)").click()
     html_path = tmp_path / "board.html"
     html_download.value.save_as(html_path)
     html = html_path.read_text()
     assert "<script" not in html.lower()
+    assert "Filtered to: date: 1 Jan 2013 to 30 Jun 2013." in html  # as the chip says it
     alts = re.findall(r'<img [^>]*alt="([^"]*)"', html)
     assert len(alts) == 3, alts
     for summary in summaries:
