@@ -15,12 +15,12 @@ from services.access.permissions import require
 from services.access.users import UserView
 from services.data import datasets
 from services.data.datasets import DatasetView
-from services.errors import InvalidInput
+from services.errors import InvalidInput, NotFound
 from services.labels import clean_label
 from services.sources import browse, catalog, door
 from services.sources.catalog import SourceView
 from services.store.db import session_scope
-from services.store.models import Dataset, LiveTable, utcnow
+from services.store.models import Dataset, DataSource, LiveTable, utcnow
 
 READ_AT_STEP = timedelta(minutes=1)
 
@@ -53,6 +53,9 @@ def create_live_dataset(actor: UserView, source_id: int, schema: str, table: str
                            "data source may read.")
     title = clean_label(name.strip() or table, what="dataset name", limit=datasets.MAX_NAME)
     with session_scope(write=True) as session:
+        catalog.hold_source(session, source.id)  # a removal of the source waits, or was first
+        if session.get(DataSource, source.id) is None:
+            raise NotFound("That data source was removed meanwhile; nothing was added.")
         row = Dataset(name=title, description="",  # where it lives is shown beside it
                       owner=actor.username, visibility=dataset_access.PRIVATE,
                       current_version=0, created_at=utcnow(), updated_at=utcnow())

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, SecretStr
 from sqlalchemy import func, select
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError
+from sqlalchemy.orm import Session
 
 from services.access import audit
 from services.access.permissions import require
@@ -21,7 +22,7 @@ from services.access.users import UserView
 from services.errors import Conflict, InvalidInput, NotFound, SourceUnavailable
 from services.settings import secrets_connections
 from services.sources.sealing import seal, unseal
-from services.store.db import session_scope
+from services.store.db import lock_for_transaction, session_scope
 from services.store.models import DataSource, LiveTable, utcnow
 
 log = logging.getLogger(__name__)
@@ -152,9 +153,21 @@ def add_source(actor: UserView, new: SourceInput) -> SourceView:
     return _view(row)
 
 
+# One lock per source (PostgreSQL, across servers): its removal and a live dataset being
+# added on it take turns, so a removal never leaves a live dataset reading from nowhere.
+SOURCE_LOCK = 0x5244_5372 << 32  # "RDSr", then the source's id
+
+
+def hold_source(session: Session, source_id: int) -> None:
+    """Until `session`'s transaction ends, no one else removes the source or adds a live
+    dataset on it (they wait)."""
+    lock_for_transaction(session, SOURCE_LOCK + source_id)
+
+
 def remove_source(actor: UserView, source_id: int) -> None:
     require(actor.role, "manage_sources")
     with session_scope(write=True) as session:
+        hold_source(session, source_id)  # a live dataset being added is counted below
         row = session.get(DataSource, source_id)
         if row is None:
             raise NotFound("That data source does not exist any more.")
