@@ -37,5 +37,5 @@ def show(user: UserView, tables: list[AskTable], picked_ids: list[int]) -> None:
                 user, sql_text, picked_ids, profile_of=ask_tables.cached_profile)
     ran = st.session_state.get(SQL_RESULT)
     if ran is not None:
-        chat.show_table(ran.frame, ran.total_rows, key="ask_sql")
+        chat.show_table(ran.frame, ran.total_rows, key="ask_sql", counted=ran.rows_counted)
         st.caption(f"The query ran in {ran.elapsed_ms:,.0f} ms.")

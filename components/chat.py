@@ -24,15 +24,21 @@ from services.logs import report_unexpected
 from services.research.saved_insights import NewInsight
 
 
-def show_table(frame: pd.DataFrame, total_rows: int, *, key: str,
-               kept_note: str = "") -> None:
-    """The rows, how many there are, and a CSV download that spreadsheets cannot run."""
-    shown = len(frame)
-    kept_note = kept_note.rstrip()
+def rows_sentence(shown: int, total_rows: int, *, counted: bool = True) -> str:
+    """How many rows the table shows of how many (`counted` False: reading stopped at
+    `total_rows`, and the answer has more)."""
+    if not counted:
+        return (f"Showing the first {shown:,} rows; the answer has more than {total_rows:,}, "
+                f"and reading stops at {total_rows:,}.")
     if total_rows > shown:
-        st.caption(f"Showing the first {shown:,} of {total_rows:,} rows.{kept_note}")
-    else:
-        st.caption(f"{total_rows:,} row{'s' if total_rows != 1 else ''}.{kept_note}")
+        return f"Showing the first {shown:,} of {total_rows:,} rows."
+    return f"{total_rows:,} row{'s' if total_rows != 1 else ''}."
+
+
+def show_table(frame: pd.DataFrame, total_rows: int, *, key: str,
+               kept_note: str = "", counted: bool = True) -> None:
+    """The rows, how many there are, and a CSV download that spreadsheets cannot run."""
+    st.caption(rows_sentence(len(frame), total_rows, counted=counted) + kept_note.rstrip())
     if frame.empty:
         return
     tables.dataframe(frame, hide_index=True, width="stretch")
@@ -113,7 +119,9 @@ def show_answer(user: UserView, message: MessageView, question: str, *,
     key = f"ask_msg_{message.id}"
     if message.status == "answered":
         total = message.row_count or len(rows)
-        show_table(rows, total, key=key, kept_note=" " + kept_rows_note(total, len(message.rows)))
+        counted = details.rows_counted
+        show_table(rows, total, key=key, counted=counted,
+                   kept_note=" " + kept_rows_note(total, len(message.rows), counted=counted))
         show_chart(rows, details.chart, key=key, note=details.chart_note)
         add_to_board.for_answer(user, message, question, rows, key=key, dataset_id=dataset_id)
     show_how(message.readable_sql, details.attempts, details.explanation, details.tables,

@@ -64,6 +64,7 @@ def _out(result: AskResult) -> AskOut:
     return AskOut(question=result.question, status=result.status, answer=result.answer_text,
                   sql=result.sql, columns=columns, rows=rows, total_rows=result.total_rows,
                   truncated=result.truncated or (frame is not None and len(frame) > MAX_ROWS_OUT),
+                  rows_counted=result.rows_counted,
                   chart=result.chart.model_dump() if result.chart else None, error=result.error,
                   **_number_check(result))
 

@@ -217,6 +217,9 @@ class AskOut(BaseModel):
     rows: list[dict[str, Any]] = Field(default_factory=list)
     total_rows: int = 0
     truncated: bool = False
+    rows_counted: bool = Field(default=True, description="False when total_rows is where "
+                               "reading stopped (a live database's answer past the row "
+                               "limit): the answer has more rows than that.")
     chart: dict[str, Any] | None = None
     error: str | None = Field(default=None, description="What went wrong, when not answered.")
     unchecked_numbers: list[str] = Field(

@@ -119,6 +119,9 @@ class AskResult(BaseModel):
     frame: pd.DataFrame | None = None
     total_rows: int = 0
     truncated: bool = False
+    # False when `total_rows` is where reading stopped, not a count of all the answer's rows
+    # (a live database's answer past the row limit; a count that ran out of time)
+    rows_counted: bool = True
     elapsed_ms: float = 0.0
     chart: ChartSpec | None = None
     chart_source: Literal["claude", "rules"] | None = None
@@ -335,6 +338,7 @@ def _answered(result: AskResult, plan: SqlPlan, safe_sql: str, ran: Any) -> AskR
     result.frame = frame
     result.total_rows = int(ran.total_rows if ran.total_rows is not None else len(frame))
     result.truncated = bool(ran.truncated)
+    result.rows_counted = ran.total_rows is not None or not ran.truncated
     result.elapsed_ms = float(ran.elapsed_ms)
     # Claude's chart is a hint checked against the result's own shape, never trusted
     fitted = fit_suggestion(plan.chart, frame)

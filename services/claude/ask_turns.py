@@ -59,6 +59,7 @@ class SqlRun(BaseModel):
     frame: pd.DataFrame
     total_rows: int
     elapsed_ms: float
+    rows_counted: bool = True  # False: `total_rows` is where reading stopped (ask.AskResult)
 
 
 def _ignore(_: str) -> None:
@@ -138,7 +139,8 @@ def _assistant_message(result: AskResult, answer: str, records: list[CallUsage],
     details = TurnDetails(chart=result.chart, chart_source=result.chart_source,
                           chart_note=result.chart_note,
                           attempts=result.attempts, explanation=result.explanation,
-                          truncated=result.truncated, tables=tables, error=result.error,
+                          truncated=result.truncated, rows_counted=result.rows_counted,
+                          tables=tables, error=result.error,
                           elapsed_ms=result.elapsed_ms if result.sql else None,
                           grounded=grounded)
     return NewMessage(role="assistant", content=answer, sql=result.sql, status=result.status,
@@ -158,4 +160,5 @@ def run_sql(actor: UserView, sql: str, dataset_ids: list[int], *,
     tables = ask_tables.tables_for(caller, dataset_ids, profile_of=profile_of)
     ran: SandboxResult = ask.run_sql(sql, tables, actor=caller)
     total = int(ran.total_rows if ran.total_rows is not None else len(ran.frame))
-    return SqlRun(frame=ran.frame, total_rows=total, elapsed_ms=float(ran.elapsed_ms))
+    return SqlRun(frame=ran.frame, total_rows=total, elapsed_ms=float(ran.elapsed_ms),
+                  rows_counted=ran.total_rows is not None or not ran.truncated)

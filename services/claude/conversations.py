@@ -60,6 +60,7 @@ class TurnDetails(BaseModel):
     attempts: list[SqlAttempt] = Field(default_factory=list)
     explanation: str = ""
     truncated: bool = False
+    rows_counted: bool = True  # False: the row count is where reading stopped (services.claude.ask)
     columns: list[str] = Field(default_factory=list)
     tables: dict[str, str] = Field(default_factory=dict)  # SQL table name → dataset name
     error: str | None = None

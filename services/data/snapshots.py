@@ -39,11 +39,13 @@ def snapshot_records(frame: pd.DataFrame | None, *, max_rows: int | None = None,
     return [record for _, record in sorted(kept, key=lambda pair: pair[0])]
 
 
-def kept_rows_note(total_rows: int, kept: int) -> str:
-    """One sentence for the page when fewer rows are kept than the answer has."""
+def kept_rows_note(total_rows: int, kept: int, *, counted: bool = True) -> str:
+    """One sentence for the page when fewer rows are kept than the answer has (`counted`
+    False: `total_rows` is where reading stopped, and the answer has more)."""
     if kept >= total_rows:
         return ""
-    return f"The conversation saves the first {kept:,} of {total_rows:,} rows."
+    of = f"{total_rows:,}" if counted else f"more than {total_rows:,}"
+    return f"The conversation saves the first {kept:,} of {of} rows."
 
 
 def remember_result(store: dict[int, pd.DataFrame], message_id: int, frame: pd.DataFrame,

@@ -9,12 +9,14 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, update
 
+from components import chat
 from services.access.users import UserView
 from services.claude import ask_live, ask_prompts, ask_turns, conversations
 from services.claude.ask_turns import STEP_PLAN, STEP_RUN_LIVE, TurnRequest
 from services.data import datasets, live_datasets
 from services.data.datasets import DatasetView
 from services.errors import InvalidInput, QueryFailed, SourceUnavailable, UnsafeQuery
+from services.settings import reset_settings_cache
 from services.sources import door
 from services.sources.catalog import SourceView
 from services.store.db import session_scope
@@ -134,6 +136,26 @@ def test_the_sql_tab_runs_on_the_live_table(ada: UserView, penguins: DatasetView
     ran = ask_turns.run_sql(ada, 'SELECT avg("body_mass_g") AS mass FROM "penguins"',
                             [penguins.id])
     assert ran.total_rows == 1 and round(float(ran.frame["mass"][0])) == 4202
+
+
+def test_an_answer_past_the_row_limit_says_it_has_more_rows_not_the_limit_as_its_count(
+        ada: UserView, penguins: DatasetView, claude_at_fake: FakeClaude,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A live database's answer stops at the row limit without counting the rest: the page
+    says "more than 100", never "100 rows" (the file sandbox counts them all)."""
+    monkeypatch.setenv("RESEARCH_DESK_QUERY_MAX_ROWS", "100")
+    reset_settings_cache()
+    ran = ask_turns.run_sql(ada, 'SELECT * FROM "penguins"', [penguins.id])
+    assert (len(ran.frame), ran.total_rows, ran.rows_counted) == (100, 100, False)
+    assert chat.rows_sentence(len(ran.frame), ran.total_rows, counted=ran.rows_counted) == (
+        "Showing the first 100 rows; the answer has more than 100, and reading stops at 100.")
+    claude_at_fake.enqueue(_plan('SELECT "species", "island" FROM "penguins"'))
+    turn = ask_turns.answer_turn(ada, TurnRequest(question="List the penguins",
+                                                  dataset_ids=[penguins.id]))
+    assert turn.answer.row_count == 100 and turn.answer.details.rows_counted is False
+    small = ask_turns.run_sql(ada, 'SELECT count(*) AS n FROM "penguins"', [penguins.id])
+    assert (small.total_rows, small.rows_counted) == (1, True)
+    assert chat.rows_sentence(1, 1) == "1 row."
 
 
 def test_files_and_live_tables_are_not_mixed_in_one_question(
