@@ -69,11 +69,15 @@ test: lint typecheck  ## lint, types, unit, AppTest and browser tests
 	# above (recorded per test by tests/conftest.py, also when a child process opened it), each
 	# on its own database cloned from a migrated template; a test that never touches the store
 	# would prove nothing twice. Tests about the DuckDB file itself are marked `duckdb_only`.
-	# It runs on one core beside the browser journeys, which mostly wait for a browser or a
-	# server to start (~15 CPU seconds in a 30 s journey): the two overlap instead of adding
-	# up. Its output follows the journeys'; either failing fails the run.
+	# It runs beside the browser journeys, which mostly wait for a browser or a server to
+	# start (~15 CPU seconds in a 30 s journey): the two overlap instead of adding up. On one
+	# process it left a core idle while the journeys waited and took longest (~10 min); on two
+	# workers, each with its own throwaway cluster (tests/postgres_server.py), it keeps both
+	# cores busy. `nice` gives the journeys the CPU first when both want it (their browser
+	# waits have time limits; this pass only has to finish), so it fills their waits.
+	# Its output follows the journeys'; either failing fails the run.
 	@rm -f $(STORE_USERS)/postgres.log; \
-	( RESEARCH_DESK_TEST_STORE=postgres $(BIN)/python -m pytest -q -p no:cacheprovider --durations=15 tests/unit tests/app --only-store-users $(STORE_USERS) > $(STORE_USERS)/postgres.log 2>&1 ) & postgres=$$!; \
+	( RESEARCH_DESK_TEST_STORE=postgres nice -n 5 $(BIN)/python -m pytest -q -p no:cacheprovider --durations=15 -n 2 --dist worksteal tests/unit tests/app --only-store-users $(STORE_USERS) > $(STORE_USERS)/postgres.log 2>&1 ) & postgres=$$!; \
 	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=15 -n 2 --dist worksteal tests/e2e; journeys=$$?; \
 	wait $$postgres; pass=$$?; \
 	echo "--- unit and AppTest tests on PostgreSQL ---"; cat $(STORE_USERS)/postgres.log; \

@@ -8,8 +8,9 @@ migrations; the browser tests' servers migrate their own stores as `make run` do
 
 The same suite runs on PostgreSQL: with RESEARCH_DESK_TEST_STORE=postgres every test's
 metadata store is its own database, a copy of one migrated template in this process's
-throwaway cluster (tests/postgres_server.py), dropped when the test ends. Tests that are about
-the DuckDB file itself are marked `duckdb_only` with the reason and skipped there.
+throwaway cluster (tests/postgres_server.py), not migrated again when the test opens it, and
+dropped when the test ends. Tests that are about the DuckDB file itself are marked
+`duckdb_only` with the reason and skipped there.
 `--record-store-users DIR` (DuckDB pass) writes the tests that opened the metadata store to
 DIR, one file per xdist worker; `--only-store-users DIR` (PostgreSQL pass) runs exactly those,
 so a test that never touches the store is not run twice (Makefile `test`).
@@ -141,6 +142,26 @@ def _start_new_stores_from(template: Path, monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setattr(db, "_migrate", migrate_unless_copied)
 
 
+def _skip_migrating(copy_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The test's PostgreSQL database is a copy of the migrated template: opening it in this
+    process does not run the migrations again (alembic loading every revision script took
+    ~40 ms a test); any other database, and child processes, migrate as in production."""
+    copies: list[Engine] = []
+
+    def create_engine_noting_copy(url: str) -> Engine:
+        engine = _real_create_engine(url)
+        if url == copy_url:
+            copies.append(engine)
+        return engine
+
+    def migrate_unless_copy(engine: Engine) -> None:
+        if not any(engine is copy for copy in copies):
+            _real_migrate(engine)
+
+    monkeypatch.setattr(db, "_create_engine", create_engine_noting_copy)
+    monkeypatch.setattr(db, "_migrate", migrate_unless_copy)
+
+
 @pytest.fixture(autouse=True)
 def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
              request: pytest.FixtureRequest) -> Iterator[Path]:
@@ -168,6 +189,8 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         database_url = new_database(server, migrated=not fresh)
         monkeypatch.setenv("RESEARCH_DESK_DATABASE_URL", database_url)
         reset_settings_cache()
+        if not fresh:
+            _skip_migrating(database_url, monkeypatch)
     elif not fresh:
         _start_new_stores_from(request.getfixturevalue("migrated_store"), monkeypatch)
     opened: list[str] = []
