@@ -80,7 +80,7 @@ def _body(board_id: int, content: TileContent, *, large: bool) -> None:
         st.markdown(content.note_html)  # sanitised when saved and again when read
         return
     if content.kind == "number":
-        board_tile.number(content)
+        board_tile.big_number(content)
     elif content.kind == "chart" and content.figure:
         st.plotly_chart(board_tile.on_screen(content), theme="streamlit", alt=content.summary,
                         key=f"board_present_{board_id}_chart_{content.tile_id}_{large}",

@@ -147,7 +147,7 @@ def _delta(change_text: str) -> tuple[str | None, bool]:
     return change_text, not change_text.startswith("+")
 
 
-def number(content: TileContent) -> None:
+def big_number(content: TileContent) -> None:
     """A number tile's big number and its change; its label is the tile's heading."""
     change, steady = _delta(content.change_text)
     st.metric(escape_markdown(content.title), content.number_text, delta=change,
@@ -164,7 +164,7 @@ def body(board: BoardView, content: TileContent) -> None:
         st.markdown(content.note_html)  # sanitised when the note was saved and when read
         return
     if content.kind == "number":
-        number(content)
+        big_number(content)
     elif content.kind == "chart" and content.figure:
         _chart(board, content)
     if content.kind == "table":
