@@ -2,7 +2,6 @@
 their own for the run, a signed-in AppTest, and timing `at.run()` (checked after the clock
 stops, so a check never counts in the figure)."""
 
-import os
 import statistics
 import tempfile
 import time
@@ -13,7 +12,6 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[1]
-ENV = ("RESEARCH_DESK_DATA_DIR", "RESEARCH_DESK_BCRYPT_ROUNDS", "RESEARCH_DESK_SECRETS_FILE")
 
 Check = Callable[[AppTest], None]  # raises RuntimeError when the page did not draw what it must
 
@@ -22,29 +20,19 @@ Check = Callable[[AppTest], None]  # raises RuntimeError when the page did not d
 def data_folder(work_dir: Path) -> Iterator[Path]:
     """A fresh data folder (and metadata store) for the block; the environment as it was
     afterwards."""
-    from services.settings import reset_settings_cache
+    from services.settings import environment_changed
     from services.store.db import dispose_engines
 
-    saved = {name: os.environ.get(name) for name in ENV}
-    try:
-        with tempfile.TemporaryDirectory(dir=work_dir) as folder:
-            data_dir = Path(folder) / "data"
-            os.environ.update({"RESEARCH_DESK_DATA_DIR": str(data_dir),
-                               "RESEARCH_DESK_BCRYPT_ROUNDS": "4",
-                               "RESEARCH_DESK_SECRETS_FILE": str(data_dir / "no-secrets.toml")})
-            reset_settings_cache()
+    with tempfile.TemporaryDirectory(dir=work_dir) as folder:
+        data_dir = Path(folder) / "data"
+        with environment_changed({
+                "RESEARCH_DESK_DATA_DIR": str(data_dir), "RESEARCH_DESK_BCRYPT_ROUNDS": "4",
+                "RESEARCH_DESK_SECRETS_FILE": str(data_dir / "no-secrets.toml")}):
             dispose_engines()
             try:
                 yield data_dir
             finally:
                 dispose_engines()
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        reset_settings_cache()
 
 
 def signed_in(username: str, password: str, *, timeout: float = 120) -> AppTest:

@@ -371,18 +371,17 @@ def environment_changed(changes: dict[str, str | None]) -> Iterator[None]:
     """Settings given in the environment changed for a block (None: unset) and put back as
     they were after it; the settings are read again on entering and on leaving."""
     saved = {name: os.environ.get(name) for name in changes}
-    for name, value in changes.items():
+    _set_environment(changes)
+    try:
+        yield
+    finally:
+        _set_environment(saved)
+
+
+def _set_environment(values: dict[str, str | None]) -> None:
+    for name, value in values.items():
         if value is None:
             os.environ.pop(name, None)
         else:
             os.environ[name] = value
     reset_settings_cache()
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        reset_settings_cache()

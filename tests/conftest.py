@@ -18,7 +18,7 @@ so a test that never touches the store is not run twice (Makefile `test`).
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -118,48 +118,43 @@ def _note_opened_stores(opened: list[str], monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setattr(db, "_create_engine", create_and_note)
 
 
-def _start_new_stores_from(template: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A store opened for the first time in a data folder is a copy of `template` (exactly
-    what the migrations make); any other store is opened and migrated as in production."""
-    copied: list[Engine] = []
-
-    def create_engine_from_template(url: str) -> Engine:
-        data_dir = get_settings().data_dir
-        target = data_dir / "metadata.duckdb"
-        if url != f"duckdb:///{target}" or target.exists():
-            return _real_create_engine(url)
-        db.ensure_data_dir(data_dir)  # what the real start-up does first (and its errors)
-        shutil.copyfile(template, target)
-        engine = _real_create_engine(url)
-        copied.append(engine)
-        return engine
-
-    def migrate_unless_copied(engine: Engine) -> None:
-        if not any(engine is made for made in copied):
-            _real_migrate(engine)
-
-    monkeypatch.setattr(db, "_create_engine", create_engine_from_template)
-    monkeypatch.setattr(db, "_migrate", migrate_unless_copied)
-
-
-def _skip_migrating(copy_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The test's PostgreSQL database is a copy of the migrated template: opening it in this
-    process does not run the migrations again (alembic loading every revision script took
-    ~40 ms a test); any other database, and child processes, migrate as in production."""
+def _open_copies_unmigrated(is_copy: Callable[[str], bool],
+                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """A store whose URL `is_copy` says is a copy of the migrated template (it may make the
+    copy first) is not migrated again when opened in this process (alembic loading every
+    revision script took ~40 ms a test); any other store, and child processes, migrate as
+    in production."""
     copies: list[Engine] = []
 
     def create_engine_noting_copy(url: str) -> Engine:
+        copy = is_copy(url)
         engine = _real_create_engine(url)
-        if url == copy_url:
+        if copy:
             copies.append(engine)
         return engine
 
     def migrate_unless_copy(engine: Engine) -> None:
-        if not any(engine is copy for copy in copies):
+        if not any(engine is made for made in copies):
             _real_migrate(engine)
 
     monkeypatch.setattr(db, "_create_engine", create_engine_noting_copy)
     monkeypatch.setattr(db, "_migrate", migrate_unless_copy)
+
+
+def _start_new_stores_from(template: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A DuckDB store opened for the first time in a data folder is a copy of `template`
+    (exactly what the migrations make)."""
+
+    def copy_template(url: str) -> bool:
+        data_dir = get_settings().data_dir
+        target = data_dir / "metadata.duckdb"
+        if url != f"duckdb:///{target}" or target.exists():
+            return False
+        db.ensure_data_dir(data_dir)  # what the real start-up does first (and its errors)
+        shutil.copyfile(template, target)
+        return True
+
+    _open_copies_unmigrated(copy_template, monkeypatch)
 
 
 @pytest.fixture(autouse=True)
@@ -190,7 +185,7 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         monkeypatch.setenv("RESEARCH_DESK_DATABASE_URL", database_url)
         reset_settings_cache()
         if not fresh:
-            _skip_migrating(database_url, monkeypatch)
+            _open_copies_unmigrated(lambda url: url == database_url, monkeypatch)
     elif not fresh:
         _start_new_stores_from(request.getfixturevalue("migrated_store"), monkeypatch)
     opened: list[str] = []
