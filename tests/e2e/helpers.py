@@ -125,6 +125,18 @@ def open_in_menu(page: Page, title: str) -> None:
         expect(link).to_have_attribute("aria-current", "page")
 
 
+def open_tab(page: Page, name: str) -> None:
+    """Open a tab and wait until its run has finished. A tab that runs only when open
+    (`on_change="rerun"`) reruns the page; Streamlit sends each run's open tab back, so a
+    click on another tab while that run is still going can be turned back by it (seen on a
+    loaded machine: Versions clicked 0.5 s after Quality stayed on Quality). A person
+    waits for the page, then clicks; so does the journey."""
+    tab = page.get_by_role("tab", name=name, exact=True)
+    tab.click()
+    wait_ready(page)
+    expect(tab).to_have_attribute("aria-selected", "true")
+
+
 COOKIE_COMPONENT = "iframe[title='extra_streamlit_components.CookieManager.cookie_manager']"
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from playwright.sync_api import Locator, Page, expect
 
 from tests.e2e.conftest import Server, assert_accessible, shoot, wait_for_charts, wait_ready
-from tests.e2e.helpers import choose_option, create_first_admin_and_sign_in, open_in_menu
+from tests.e2e.helpers import choose_option, create_first_admin_and_sign_in, open_in_menu, open_tab
 
 BOARD = "Weekly review"
 WEATHER = "Seattle weather 2012–2015"
@@ -23,7 +23,7 @@ def _choose(page: Page, label: str, option: str) -> None:
 
 
 def _add_sample(page: Page, key: str) -> None:
-    page.get_by_role("tab", name="Try a sample dataset").click()
+    open_tab(page, "Try a sample dataset")
     page.locator(f".st-key-datasets_sample_{key}").get_by_role(
         "button", name="Add this dataset").click()
     wait_ready(page)

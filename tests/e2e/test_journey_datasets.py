@@ -5,7 +5,7 @@ from pathlib import Path
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import Server, assert_accessible, shoot, wait_ready
-from tests.e2e.helpers import create_first_admin_and_sign_in, open_in_menu
+from tests.e2e.helpers import create_first_admin_and_sign_in, open_in_menu, open_tab
 
 # Semicolons, Windows-1252, thousands separators, euro amounts, blank lines, a repeated
 # row, a missing price, inconsistent spelling and stray spaces: what real exports look like.
@@ -49,12 +49,10 @@ def test_upload_understand_clean_and_restore(server: Server, page: Page, tmp_pat
     shoot(page, "12_dataset_preview")
     assert_accessible(page, "dataset page")
 
-    page.get_by_role("tab", name="Columns").click()
-    wait_ready(page)
+    open_tab(page, "Columns")
     shoot(page, "13_dataset_columns")
 
-    page.get_by_role("tab", name="Quality").click()
-    wait_ready(page)
+    open_tab(page, "Quality")
     quality = page.get_by_role("tabpanel", name="Quality")
     expect(quality.get_by_text("have no value in “Prix”")).to_be_visible()
     expect(quality.get_by_text("spells the same value in different ways")).to_be_visible()
@@ -65,7 +63,7 @@ def test_upload_understand_clean_and_restore(server: Server, page: Page, tmp_pat
     finding.filter(has_text="different ways").get_by_role("button", name="Add fix").click()
     wait_ready(page)
 
-    page.get_by_role("tab", name="Clean").click()
+    open_tab(page, "Clean")
     clean = page.get_by_role("tabpanel", name="Clean")
     expect(clean.get_by_text("Fill missing values in “Prix” with the median")).to_be_visible()
     expect(clean.get_by_text("Replace values in “Région”")).to_be_visible()
@@ -74,11 +72,11 @@ def test_upload_understand_clean_and_restore(server: Server, page: Page, tmp_pat
     wait_ready(page)
     expect(page.get_by_text("version 2 made by ada")).to_be_visible()
 
-    page.get_by_role("tab", name="Quality").click()
+    open_tab(page, "Quality")
     quality = page.get_by_role("tabpanel", name="Quality")
     expect(quality.get_by_text("have no value in “Prix”")).to_have_count(0)
 
-    page.get_by_role("tab", name="Versions").click()
+    open_tab(page, "Versions")
     versions = page.get_by_role("tabpanel", name="Versions")
     expect(versions.get_by_text("Version 1", exact=True)).to_be_visible()
     expect(versions.get_by_text("cleaned from version 1")).to_be_visible()
@@ -87,6 +85,6 @@ def test_upload_understand_clean_and_restore(server: Server, page: Page, tmp_pat
     versions.get_by_role("button", name="Restore").click()
     wait_ready(page)
     expect(page.get_by_text("version 3 made by ada")).to_be_visible()
-    page.get_by_role("tab", name="Quality").click()
+    open_tab(page, "Quality")
     quality = page.get_by_role("tabpanel", name="Quality")
     expect(quality.get_by_text("have no value in “Prix”")).to_be_visible()

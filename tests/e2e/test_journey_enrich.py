@@ -24,7 +24,7 @@ from tests.e2e.conftest import (
     wait_for_charts,
     wait_ready,
 )
-from tests.e2e.helpers import ADMIN_PASSWORD, open_in_menu, prepare_data_dir, sign_in
+from tests.e2e.helpers import ADMIN_PASSWORD, open_in_menu, open_tab, prepare_data_dir, sign_in
 from tests.fakes.claude_server import FakeClaude
 
 COMMENTS = [  # written for this test
@@ -102,8 +102,7 @@ def test_enrich_journey(enrich_server: Server, fake: FakeClaude, page: Page,
     expect(page.get_by_text("“comments” is ready:")).to_be_visible()
     page.get_by_role("link", name="Open “comments”").click()
     wait_ready(page)
-    page.get_by_role("tab", name="Clean").click()
-    wait_ready(page)
+    open_tab(page, "Clean")
     page.get_by_role("link", name="Add columns with Claude").click()
     wait_ready(page)
 

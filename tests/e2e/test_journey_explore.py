@@ -6,7 +6,7 @@ from pathlib import Path
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import Server, assert_accessible, shoot, wait_for_charts, wait_ready
-from tests.e2e.helpers import create_first_admin_and_sign_in, open_in_menu
+from tests.e2e.helpers import create_first_admin_and_sign_in, open_in_menu, open_tab
 
 CHART_TYPES = {
     "bar": "Bar chart", "grouped_bar": "Grouped bar chart", "stacked_bar": "Stacked bar chart",
@@ -31,7 +31,7 @@ def _chart(page: Page):  # noqa: ANN202 - a Playwright locator
 def test_chart_download_and_save(server: Server, page: Page, tmp_path: Path) -> None:
     create_first_admin_and_sign_in(page, server.url)
     open_in_menu(page, "Datasets")
-    page.get_by_role("tab", name="Try a sample dataset").click()
+    open_tab(page, "Try a sample dataset")
     page.locator(".st-key-datasets_sample_tips").get_by_role("button",
                                                              name="Add this dataset").click()
     wait_ready(page)
@@ -101,11 +101,9 @@ def test_chart_download_and_save(server: Server, page: Page, tmp_path: Path) -> 
         shoot(page, f"4x_chart_{chart_type}")
     assert_accessible(page, "explore (correlation)")
 
-    page.get_by_role("tab", name="Table").click()
-    wait_ready(page)
+    open_tab(page, "Table")
     expect(page.get_by_role("button", name="Download table (CSV)")).to_be_visible()
-    page.get_by_role("tab", name="Statistics").click()
-    wait_ready(page)
+    open_tab(page, "Statistics")
     expect(page.get_by_test_id("stImage").first).to_be_visible()
     shoot(page, "41_explore_statistics")
     assert_accessible(page, "explore statistics")

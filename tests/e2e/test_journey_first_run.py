@@ -9,7 +9,14 @@ from tests.e2e.conftest import (
     wait_for_sign_in_cookie,
     wait_ready,
 )
-from tests.e2e.helpers import ADMIN_PASSWORD, field, open_in_menu, sign_in, sign_in_refused
+from tests.e2e.helpers import (
+    ADMIN_PASSWORD,
+    field,
+    open_in_menu,
+    open_tab,
+    sign_in,
+    sign_in_refused,
+)
 
 VIEWER_PASSWORD = "amber-lighthouse-63"
 
@@ -60,18 +67,18 @@ def test_first_run_journey(server: Server, page: Page) -> None:
     shoot(page, "04_admin")
     assert_accessible(page, "admin")
 
-    page.get_by_role("tab", name="Audit log").click()
+    open_tab(page, "Audit log")
     audit = page.get_by_role("tabpanel", name="Audit log")
     expect(audit.get_by_test_id("stDataFrame")).to_be_visible()
     expect(audit.locator("td[role=gridcell]", has_text="Failed sign-in").first).to_be_attached()
     shoot(page, "04b_admin_audit")
     assert_accessible(page, "admin audit log")
-    page.get_by_role("tab", name="Claude").click()
+    open_tab(page, "Claude")
     claude_tab = page.get_by_role("tabpanel", name="Claude")
     expect(claude_tab.get_by_text("No Anthropic API key is configured")).to_be_visible()
     shoot(page, "04c_admin_claude")
     assert_accessible(page, "admin claude settings")
-    page.get_by_role("tab", name="People").click()
+    open_tab(page, "People")
 
     open_in_menu(page, "Account")
     expect(page.get_by_role("heading", name="My account")).to_be_visible()

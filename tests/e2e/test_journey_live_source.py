@@ -23,7 +23,13 @@ from tests.e2e.conftest import (
     wait_for_charts,
     wait_ready,
 )
-from tests.e2e.helpers import choose_option, open_in_menu, open_signed_in, prepare_data_dir
+from tests.e2e.helpers import (
+    choose_option,
+    open_in_menu,
+    open_signed_in,
+    open_tab,
+    prepare_data_dir,
+)
 from tests.fakes.claude_server import FakeClaude
 from tests.live_source import LiveSource, make_live_source
 from tests.postgres_server import PostgresServer
@@ -92,8 +98,7 @@ def _press_until(page: Page, button: Locator, outcome: Locator) -> None:
 
 def _add_source(page: Page, live: LiveSource) -> None:
     open_in_menu(page, "Admin")
-    page.get_by_role("tab", name="Data sources").click()
-    wait_ready(page)
+    open_tab(page, "Data sources")
     expect(page.get_by_text("No data sources yet")).to_be_visible()
     form = page.get_by_test_id("stForm")
     form.get_by_role("textbox", name="Name", exact=True).fill("warehouse")
@@ -119,8 +124,7 @@ def _add_source(page: Page, live: LiveSource) -> None:
 
 def _add_live_dataset(page: Page) -> None:
     open_in_menu(page, "Datasets")
-    page.get_by_role("tab", name="Add from a database").click()
-    wait_ready(page)
+    open_tab(page, "Add from a database")
     panel = page.get_by_role("tabpanel", name="Add from a database")
     expect(panel.get_by_role("combobox", name="Data source")).to_be_visible()
     choose_option(page, panel.get_by_role("combobox", name="Table or view to add"),

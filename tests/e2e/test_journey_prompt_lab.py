@@ -20,7 +20,7 @@ from tests.e2e.conftest import (
     stop,
     wait_ready,
 )
-from tests.e2e.helpers import open_in_menu, open_signed_in, prepare_data_dir
+from tests.e2e.helpers import open_in_menu, open_signed_in, open_tab, prepare_data_dir
 from tests.factories import make_item
 from tests.fakes.claude_server import FakeClaude
 
@@ -63,8 +63,7 @@ def test_batch_journey(lab_server: Server, fake: FakeClaude, page: Page) -> None
     shoot(page, "lab_01_templates")
     assert_accessible(page, "prompt lab templates")
 
-    page.get_by_role("tab", name="Batch runs").click()
-    wait_ready(page)
+    open_tab(page, "Batch runs")
     page.get_by_text(f"All my visible items ({ITEMS})").click()
     wait_ready(page)
     page.get_by_role("button", name="Estimate cost").click()
@@ -83,8 +82,7 @@ def test_batch_journey(lab_server: Server, fake: FakeClaude, page: Page) -> None
     expect(page.get_by_text("49 succeeded, 1 failed")).to_be_visible(timeout=60_000)
     page.reload()  # leave and come back: the batch and its results are still there
     wait_ready(page)
-    page.get_by_role("tab", name="Batch runs").click()
-    wait_ready(page)
+    open_tab(page, "Batch runs")
     retry = page.get_by_role("button", name="Retry 1 failed")
     expect(retry).to_be_visible()
     shoot(page, "lab_03_one_failed")
@@ -93,8 +91,7 @@ def test_batch_journey(lab_server: Server, fake: FakeClaude, page: Page) -> None
     expect(page.get_by_text("50 succeeded.")).to_be_visible(timeout=60_000)
     page.reload()
     wait_ready(page)
-    page.get_by_role("tab", name="Batch runs").click()
-    wait_ready(page)
+    open_tab(page, "Batch runs")
     expect(page.get_by_text(f"{ITEMS} of {ITEMS} results.")).to_be_visible()
     expect(page.get_by_role("button", name="Download CSV")).to_be_visible()
     assert len(fake.message_requests) == ITEMS + 1  # 50 answers + the one refused call

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import Server, assert_accessible, shoot, wait_ready
-from tests.e2e.helpers import choose_option, create_first_admin_and_sign_in, open_in_menu
+from tests.e2e.helpers import choose_option, create_first_admin_and_sign_in, open_in_menu, open_tab
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 SLOW = 60_000  # a page opened from its address starts a new session: sign-in cookie, caches
@@ -59,8 +59,7 @@ def test_real_files_read_right_and_explore(server: Server, page: Page) -> None:
     assert_accessible(page, "dataset page (Spanish export)")
 
     # Changing a read option keeps the person on the Versions tab.
-    page.get_by_role("tab", name="Versions").click()
-    wait_ready(page)
+    open_tab(page, "Versions")
     versions = page.get_by_role("tabpanel", name="Versions")
     versions.get_by_text("Read options").click()
     separator = versions.get_by_role("combobox", name="Column separator")
@@ -80,11 +79,9 @@ def test_real_files_read_right_and_explore(server: Server, page: Page) -> None:
     wait_ready(page)
     expect(page.get_by_text("now shared with everyone")).to_be_visible()
 
-    page.get_by_role("tab", name="Columns").click()
-    wait_ready(page)
+    open_tab(page, "Columns")
     shoot(page, "42_real_spanish_columns")
-    page.get_by_role("tab", name="Quality").click()
-    wait_ready(page)
+    open_tab(page, "Quality")
     quality = page.get_by_role("tabpanel", name="Quality")
     expect(quality.get_by_text("numbers written as text")).to_have_count(0)
     expect(quality.get_by_text("Turn “Población” into numbers")).to_have_count(0)
@@ -111,8 +108,7 @@ def test_real_files_read_right_and_explore(server: Server, page: Page) -> None:
     page.goto(f"{server.url}/dataset?id={penguins_id}")
     wait_ready(page)
     expect(page.get_by_role("heading", name="penguins")).to_be_visible(timeout=SLOW)
-    page.get_by_role("tab", name="Quality").click()
-    wait_ready(page)
+    open_tab(page, "Quality")
     quality = page.get_by_role("tabpanel", name="Quality")
     expect(quality.get_by_text("“body_mass_g” holds numbers written as text")).to_have_count(0)
     shoot(page, "45_real_penguins_quality")

@@ -28,6 +28,7 @@ from tests.e2e.helpers import (
     choose_option,
     open_in_menu,
     open_signed_in,
+    open_tab,
     prepare_data_dir,
 )
 from tests.factories import make_item
@@ -113,8 +114,7 @@ def test_usage_journey(usage_server: Server, fake: FakeClaude, page: Page,
         expect(ann_page.get_by_text("$0.00").first).to_be_visible()  # 20 × $0.02 used of $0.30
         shoot(ann_page, "usage_04_analyst_budget_left")
         open_in_menu(ann_page, "Prompt lab")
-        ann_page.get_by_role("tab", name="Run on an item").click()
-        wait_ready(ann_page)
+        open_tab(ann_page, "Run on an item")
         ann_page.get_by_role("button", name="Run on this item").click()
         wait_ready(ann_page)
         expect(ann_page.get_by_text("You have used your Claude budget for this month")
