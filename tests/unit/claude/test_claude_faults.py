@@ -60,12 +60,12 @@ def test_429_exhausted_says_busy(fake: FakeClaude) -> None:
 
 def test_retry_after_longer_than_the_cap_fails_fast(fake: FakeClaude,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(claude, "MAX_RETRY_WAIT_S", 1.0)
-    fake.fail_next(status=429, count=1, retry_after=30)
+    monkeypatch.setattr(claude, "MAX_RETRY_WAIT_S", 10.0)
+    fake.fail_next(status=429, count=1, retry_after=60)
     started = time.perf_counter()
     with pytest.raises(ClaudeUnavailable, match="busy"):
         _complete([])
-    assert time.perf_counter() - started < 1.0
+    assert time.perf_counter() - started < 5  # waited neither the cap (10 s) nor the 60 s
     assert len(fake.message_requests) == 1
 
 

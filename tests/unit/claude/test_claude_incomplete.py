@@ -67,7 +67,7 @@ def test_one_deadline_across_retries(fake: FakeClaude, monkeypatch: pytest.Monke
         claude.complete_text(USER_MESSAGE, system="s", feature="t", user="ann",
                              on_usage=records.append)
     elapsed = time.monotonic() - started
-    assert elapsed < 2.5, elapsed
+    assert elapsed < 3.5, elapsed  # four 1 s attempts and their back-off take 4 s or more
     assert str(caught.value) in (claude.DEADLINE, claude.TIMEOUT)
     assert records[0].status == "failed"
 
