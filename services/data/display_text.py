@@ -249,12 +249,16 @@ def has_time_zone(frame: pd.DataFrame) -> bool:
 def frame_for_people(frame: pd.DataFrame, *, missing: str = "") -> pd.DataFrame:
     """A small table (a preview) as text written for people: numbers with separators,
     years without, dates as people write them, missing cells blank. Vectorised per column."""
-    shown = pd.DataFrame(index=frame.index)
-    for position, name in enumerate(frame.columns):
-        column = frame.iloc[:, position]
-        shown[position] = _column_for_people(str(name), column, missing)
+    shown = _joined(frame, [_column_for_people(str(name), frame.iloc[:, position], missing)
+                             for position, name in enumerate(frame.columns)])
     shown.columns = frame.columns
     return shown
+
+
+def _joined(frame: pd.DataFrame, columns: list[pd.Series]) -> pd.DataFrame:
+    """The columns as one table on the frame's rows, built at once (column by column, a wide
+    table's frame is fragmented: pandas warns, and every later step is slower)."""
+    return pd.DataFrame(dict(enumerate(columns)), index=frame.index)
 
 
 def _column_for_people(name: str, column: pd.Series, missing: str) -> pd.Series:
@@ -293,7 +297,7 @@ def table_for_people(frame: pd.DataFrame) -> TableForPeople:
     """Any table a person sees, written as `frame_for_people` writes cells — but a number or
     date column stays a number or a date (rounded; the screen formats it and leaves missing
     cells blank), so clicking its header still sorts 9 before 10 and March before November."""
-    shown = pd.DataFrame(index=frame.index)
+    columns: list[pd.Series] = []
     kinds: dict[str, str] = {}
     decimals: dict[str, int] = {}
     for position, name in enumerate(frame.columns):
@@ -302,17 +306,18 @@ def table_for_people(frame: pd.DataFrame) -> TableForPeople:
         kind = _kept_kind(label, column)
         if kind in ("number", "year"):
             decimals[label] = _decimals_shown(column)
-            shown[position] = column.round(decimals[label])
+            columns.append(column.round(decimals[label]))
         elif kind == "list":
-            shown[position] = column  # a little chart's numbers (BarChartColumn)
+            columns.append(column)  # a little chart's numbers (BarChartColumn)
         elif kind:
             if isinstance(column.dtype, pd.DatetimeTZDtype):
                 column = column.dt.tz_convert(TIME_ZONE)
-            shown[position] = column
+            columns.append(column)
         else:
-            shown[position] = _column_for_people(label, column, "")
+            columns.append(_column_for_people(label, column, ""))
         if kind and kind != "list":
             kinds[label] = kind
+    shown = _joined(frame, columns)
     shown.columns = [str(c) for c in frame.columns]
     return TableForPeople(frame=shown, kinds=kinds, decimals=decimals)
 
