@@ -12,7 +12,6 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import IO, Any
 
-import pandas as pd
 from sqlalchemy import JSON, Connection, DateTime, MetaData, Sequence, Table, func, select, text
 
 from services.store.models import Base
@@ -93,6 +92,8 @@ def _insert_into_duckdb(connection: Connection, table: Table,
                         batch: list[dict[str, Any]]) -> None:
     """DuckDB runs an executemany one row at a time (70,000 rows took a minute): the batch
     goes in as one frame instead, JSON values as their text."""
+    import pandas as pd  # here: the command line starts without pandas (a second of start-up)
+
     names = [c.name for c in table.columns]
     frame = pd.DataFrame({
         name: pd.Series([_json_text(row.get(name)) if isinstance(table.columns[name].type, JSON)

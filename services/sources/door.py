@@ -4,9 +4,8 @@ from settings, so nothing waits longer than their sum (plus a pool wait no longe
 connect timeout). The database user's own rights stay the outer wall."""
 
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
@@ -15,6 +14,9 @@ from sqlalchemy.pool import NullPool
 from services.settings import get_settings
 from services.sources import problems
 from services.sources.catalog import SourceView, full_address
+
+if TYPE_CHECKING:  # pandas loads when a query runs: the command line starts without it
+    import pandas as pd
 
 # Connection pools, one per source and version of it, in this process only: a pool holds
 # sockets and cannot be shared. Nothing a team decides lives here — the sources themselves
@@ -61,10 +63,12 @@ def dispose_engines() -> None:
 
 
 def run_readonly(source: SourceView, sql: str, params: dict[str, Any] | None = None,
-                 row_cap: int | None = None) -> pd.DataFrame:
+                 row_cap: int | None = None) -> "pd.DataFrame":
     """Run one query (already checked by the caller's guard) in a read-only transaction and
     return at most `row_cap` rows; `frame.attrs["truncated"]` says whether there were more.
     Rows are streamed from a server-side cursor: no more than the cap enter this process."""
+    import pandas as pd
+
     cap = row_cap if row_cap is not None else get_settings().query_max_rows
     engine = connect(source)
     try:

@@ -33,6 +33,15 @@ def test_help_for_every_command() -> None:
     assert _cli().returncode == 2  # no command: argparse's usage error
 
 
+def test_the_command_line_starts_without_pandas() -> None:
+    # pandas is a second of every command's start-up; only a restore into DuckDB and a query
+    # on a data source need it, and they import it when they run.
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys, services.cli; print('pandas' in sys.modules)"],
+        cwd=ROOT, text=True, capture_output=True, timeout=120)
+    assert loaded.stdout.strip() == "False", loaded.stderr
+
+
 def test_create_admin_token_and_revoke_audited(data_dir: Path) -> None:
     made = _cli("create-admin", "root.admin", "--name", "Root Admin", stdin=STRONG + "\n")
     assert made.returncode == 0, made.stderr
