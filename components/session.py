@@ -1,6 +1,7 @@
 """The signed-in user for this browser session, and each page's own role check."""
 
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 
 from services.access import users
 from services.access.permissions import can_open
@@ -14,6 +15,17 @@ def set_current_user(user: UserView | None) -> None:
     st.session_state[USER_KEY] = user
 
 
+def _routed_by_the_app() -> None:
+    """Until app.py has called st.navigation once in this process, Streamlit takes pages/ for
+    its old multipage folder: a server's first visitor who opens a page's address (a shared
+    board's link after a restart) got that file run on its own, with no sign-in form and a
+    menu of file names. The page hands the visit back to app.py, which routes from then on
+    (a signed-in visit has been through app.py already)."""
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def current_user() -> UserView:
     user = st.session_state.get(USER_KEY)
     if user is not None and not users.is_session_current(
@@ -21,6 +33,7 @@ def current_user() -> UserView:
         user = None  # signed out elsewhere, password changed or reset, or disabled
         set_current_user(None)
     if user is None:
+        _routed_by_the_app()
         st.warning("Please sign in to continue.")
         st.stop()
     return user
