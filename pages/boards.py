@@ -21,11 +21,12 @@ from components.feedback import empty_state, flash, friendly_errors, show_flash
 from components.session import require_page
 from components.text import escape_markdown, when
 from services.access.permissions import can
-from services.boards import boards, freshness, tiles
+from services.boards import boards, freshness, sharing, tiles
 from services.boards.filters import BarFilter
 from services.boards.models import BoardInput, BoardView, TileInput, TileView
 from services.boards.tiles import Selection, TileContent
 from services.data import datasets
+from services.data.display_text import counted
 from services.errors import ResearchDeskError
 
 user = require_page("boards")
@@ -147,10 +148,36 @@ def _share(board: BoardView) -> None:
         st.code(f"{page}?board={board.id}", language=None, wrap_lines=True)
         if board.visibility == "shared":
             st.caption("Everyone who signs in can open it; only its owner and admins change it.")
+            _private_data(board)
         else:
             st.warning("This board is private: colleagues who open the link are told it is "
                        "not shared with them. Edit the board to share it.",
                        icon=":material/lock:")
+
+
+def _private_data(board: BoardView) -> None:
+    """A shared board's tiles on private datasets, which colleagues cannot read: said, and
+    shared in one click by whoever may share those datasets."""
+    private = sharing.private_data(user, board)
+    if not private.tiles:
+        return
+    names = [f"“{escape_markdown(d.name)}”" for d in private.shareable]
+    listed = ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else "".join(names)
+    one_tile = private.tiles == 1
+    tiles_shown = (f"{counted(private.tiles, 'tile')} of this board "
+                   f"{'shows' if one_tile else 'show'} private data, so colleagues see "
+                   f"{'it' if one_tile else 'them'} as not shared with them")
+    remedy = (f": {listed}. Share {'it' if len(names) == 1 else 'them'} too, or remove "
+              f"{'that tile' if one_tile else 'those tiles'}.")
+    st.warning(tiles_shown + (remedy if names else "."), icon=":material/visibility_off:")
+    if names and st.button(f"Share {'this dataset' if len(names) == 1 else 'these datasets'}",
+                           key=f"board_{board.id}_share_data", icon=":material/group:"):
+        with friendly_errors("boards_share_data"):
+            shared = sharing.share_its_data(user, board.id)
+            one = len(shared) == 1
+            flash(f"{counted(len(shared), 'dataset')} of this board {'is' if one else 'are'} "
+                  f"now shared: everyone who signs in can read {'it' if one else 'them'}.")
+            st.rerun()
 
 
 def _actions(board: BoardView) -> DeltaGenerator:

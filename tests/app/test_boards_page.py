@@ -323,3 +323,43 @@ def test_present_names_the_board_filters_the_audience_cannot_see() -> None:
     at.button(key=f"board_present_start_{board_id}").click().run()
     assert not at.exception
     assert "Filtered to: species: setosa." in [as_read(c.value) for c in at.caption]
+
+
+def test_sharing_a_board_says_which_data_is_private_and_shares_it_in_one_click() -> None:
+    admin = make_admin()
+    ana = make_user(admin, "ana")
+    make_user(admin, "vic", Role.VIEWER)
+    board_id = _iris_and_tips(ana)  # shared, on two datasets ana keeps private
+    viewer = _open("vic", board_id)
+    assert len(viewer.get("plotly_chart")) == 0  # both charts: "not shared with you"
+    assert not any("private data" in w.value for w in viewer.warning)  # no names for vic
+    at = _open("ana", board_id)
+    private = [w.value for w in at.warning if "private data" in w.value]
+    assert private == ["2 tiles of this board show private data, so colleagues see them as "
+                       "not shared with them: “Iris flowers” and “Restaurant tips”. Share "
+                       "them too, or remove those tiles."]
+    button(at, "Share these datasets").click().run()
+    assert not at.exception
+    assert ("2 datasets of this board are now shared: everyone who signs in can read them."
+            in all_text(at))
+    assert not any("private data" in w.value for w in at.warning)
+    assert all(d.is_shared for d in datasets.list_datasets(ana))
+    viewer.run()
+    assert len(viewer.get("plotly_chart")) == 2
+
+
+def test_one_private_tile_is_said_in_the_singular() -> None:
+    ana = make_user(make_admin(), "ana")
+    tips = datasets.create_from_sample(ana, "tips")
+    board = boards.create_board(ana, BoardInput(title="Tips", visibility="shared"))
+    boards.add_tile(ana, board.id, TileInput(kind="chart", dataset_id=tips.id, spec={
+        "chart_type": "bar", "x": "day", "agg": "count"}))
+    boards.add_tile(ana, board.id, TileInput(kind="note", note="No data here"))
+    at = _open("ana", board.id)
+    assert [w.value for w in at.warning if "private data" in w.value] == [
+        "1 tile of this board shows private data, so colleagues see it as not shared with "
+        "them: “Restaurant tips”. Share it too, or remove that tile."]
+    button(at, "Share this dataset").click().run()
+    assert ("1 dataset of this board is now shared: everyone who signs in can read it."
+            in all_text(at))
+    assert datasets.get_dataset(ana, tips.id).is_shared

@@ -1,19 +1,27 @@
 """Journey: a new user builds a board from Explore (three charts on two datasets) and a number,
 filters it by a date range typed from the keyboard, cross-filters from a bar, presents it
-(one tile, then the whole board), downloads it as HTML, and the board and its Present
-screens pass axe in light and dark mode."""
+(one tile, then the whole board), downloads it as HTML, shares it and a viewer opens its
+link; the board and its Present screens pass axe in light and dark mode."""
 
 import html as html_text
 import re
 import time
 from pathlib import Path
 
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from tests.e2e.conftest import Server, assert_accessible, shoot, wait_for_charts, wait_ready
-from tests.e2e.helpers import choose_option, create_first_admin_and_sign_in, open_in_menu, open_tab
+from tests.e2e.helpers import (
+    choose_option,
+    create_first_admin_and_sign_in,
+    field,
+    open_in_menu,
+    open_signed_in,
+    open_tab,
+)
 
 BOARD = "Weekly review"
+VIEWER_PASSWORD = "amber-lighthouse-63"
 WEATHER = "Seattle weather 2012–2015"
 
 
@@ -74,7 +82,25 @@ def _type_date_range(page: Page, popover: Locator, start: str, end: str) -> None
     wait_ready(page)
 
 
-def test_build_filter_present_and_export_a_board(server: Server, page: Page,
+def _popover(page: Page, has_text: str) -> Locator:
+    return page.get_by_test_id("stPopoverBody").filter(has_text=has_text)
+
+
+def _add_viewer(page: Page) -> None:
+    """Admin → People: Vic, who reads shared work."""
+    open_in_menu(page, "Admin")
+    field(page, "Name").fill("Vic Viewer")
+    field(page, "Username").fill("vic")
+    field(page, "First password").fill(VIEWER_PASSWORD)
+    form = page.get_by_test_id("stForm").filter(has=page.get_by_role("button", name="Add person"))
+    form.get_by_test_id("stSelectbox").click()
+    page.get_by_role("option", name="Viewer — reads shared work").click()
+    page.get_by_role("button", name="Add person").click()
+    wait_ready(page)
+    expect(page.locator("td[role=gridcell]", has_text="vic").first).to_be_attached()
+
+
+def test_build_filter_present_and_export_a_board(server: Server, page: Page, browser: Browser,
                                                  tmp_path: Path) -> None:
     create_first_admin_and_sign_in(page, server.url)
     open_in_menu(page, "Datasets")
@@ -211,3 +237,42 @@ def test_build_filter_present_and_export_a_board(server: Server, page: Page,
     assert len(alts) == 3, alts
     for summary in summaries:
         assert html_text.escape(summary, quote=True) in alts, (summary, alts)
+
+    # 7. share: the board for everyone (the samples are shared data already, so the popover
+    # names no private dataset); a viewer opens the link (signed out: the sign-in form, then
+    # the board) and reads every tile
+    page.get_by_role("button", name="Share").click()
+    expect(_popover(page, "Send colleagues this link").get_by_text(
+        "This board is private: colleagues who open the link are told it is not shared with "
+        "them. Edit the board to share it.")).to_be_visible()
+    page.keyboard.press("Escape")
+    wait_ready(page)
+    page.get_by_role("button", name="Edit board").click()
+    edit = _popover(page, "Who can see it")
+    edit.get_by_text("Everyone who signs in (shared)").click()
+    edit.get_by_role("button", name="Save changes").click()
+    wait_ready(page)
+    page.keyboard.press("Escape")
+    wait_ready(page)
+    page.get_by_role("button", name="Share").click()
+    share = _popover(page, "Send colleagues this link")
+    expect(share.get_by_text("Everyone who signs in can open it")).to_be_visible()
+    expect(share.get_by_text("show private data")).to_have_count(0)
+    link = share.get_by_test_id("stCode").inner_text().strip()
+    assert re.fullmatch(re.escape(server.url) + r"/boards\?board=\d+", link), link
+    page.keyboard.press("Escape")
+    _add_viewer(page)
+
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        colleague = context.new_page()
+        open_signed_in(colleague, link, "vic", VIEWER_PASSWORD)
+        expect(colleague.get_by_role("heading", name=BOARD)).to_be_visible()
+        _wait_for_tile_charts(colleague, 3)
+        expect(colleague.get_by_test_id("stMetricValue")).to_have_count(1)
+        expect(colleague.get_by_text("not shared with you")).to_have_count(0)
+        expect(colleague.get_by_role("button", name="Edit board")).to_have_count(0)
+        expect(colleague.get_by_role("button", name="Tile menu")).to_have_count(0)
+        shoot(colleague, "65_board_viewer")
+    finally:
+        context.close()
