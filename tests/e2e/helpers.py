@@ -168,6 +168,20 @@ def create_first_admin_and_sign_in(page: Page, url: str, name: str = "Ada Lovela
     expect(page.get_by_role("heading", name=f"Welcome, {name}").first).to_be_visible()
 
 
+def add_person(page: Page, name: str, username: str, password: str, role: str) -> None:
+    """Admin → People, as an admin adds someone: name, username, first password and a role
+    ("Viewer — reads shared work"); the person is in the table afterwards."""
+    field(page, "Name").fill(name)
+    field(page, "Username").fill(username)
+    field(page, "First password").fill(password)
+    form = page.get_by_test_id("stForm").filter(has=page.get_by_role("button", name="Add person"))
+    form.get_by_test_id("stSelectbox").click()
+    page.get_by_role("option", name=role).click()
+    page.get_by_role("button", name="Add person").click()
+    wait_ready(page)
+    expect(page.locator("td[role=gridcell]", has_text=username).first).to_be_attached()
+
+
 def choose_option(page: Page, selectbox: Locator, option: str) -> None:
     """Pick an option of a selectbox. A rerun that lands just after the click closes the
     list again, so the list is opened once more when the option did not appear."""

@@ -12,9 +12,9 @@ from playwright.sync_api import Browser, Locator, Page, expect
 
 from tests.e2e.conftest import Server, assert_accessible, shoot, wait_for_charts, wait_ready
 from tests.e2e.helpers import (
+    add_person,
     choose_option,
     create_first_admin_and_sign_in,
-    field,
     open_in_menu,
     open_signed_in,
     open_tab,
@@ -84,20 +84,6 @@ def _type_date_range(page: Page, popover: Locator, start: str, end: str) -> None
 
 def _popover(page: Page, has_text: str) -> Locator:
     return page.get_by_test_id("stPopoverBody").filter(has_text=has_text)
-
-
-def _add_viewer(page: Page) -> None:
-    """Admin → People: Vic, who reads shared work."""
-    open_in_menu(page, "Admin")
-    field(page, "Name").fill("Vic Viewer")
-    field(page, "Username").fill("vic")
-    field(page, "First password").fill(VIEWER_PASSWORD)
-    form = page.get_by_test_id("stForm").filter(has=page.get_by_role("button", name="Add person"))
-    form.get_by_test_id("stSelectbox").click()
-    page.get_by_role("option", name="Viewer — reads shared work").click()
-    page.get_by_role("button", name="Add person").click()
-    wait_ready(page)
-    expect(page.locator("td[role=gridcell]", has_text="vic").first).to_be_attached()
 
 
 def test_build_filter_present_and_export_a_board(server: Server, page: Page, browser: Browser,
@@ -261,7 +247,8 @@ def test_build_filter_present_and_export_a_board(server: Server, page: Page, bro
     link = share.get_by_test_id("stCode").inner_text().strip()
     assert re.fullmatch(re.escape(server.url) + r"/boards\?board=\d+", link), link
     page.keyboard.press("Escape")
-    _add_viewer(page)
+    open_in_menu(page, "Admin")
+    add_person(page, "Vic Viewer", "vic", VIEWER_PASSWORD, "Viewer — reads shared work")
 
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     try:

@@ -11,6 +11,7 @@ from tests.e2e.conftest import (
 )
 from tests.e2e.helpers import (
     ADMIN_PASSWORD,
+    add_person,
     field,
     open_in_menu,
     open_tab,
@@ -53,15 +54,7 @@ def test_first_run_journey(server: Server, page: Page) -> None:
 
     open_in_menu(page, "Admin")
     expect(page.get_by_role("heading", name="Admin")).to_be_visible()
-    field(page, "Name").fill("Vic Viewer")
-    field(page, "Username").fill("vic")
-    field(page, "First password").fill(VIEWER_PASSWORD)
-    form = page.get_by_test_id("stForm").filter(has=page.get_by_role("button", name="Add person"))
-    form.get_by_test_id("stSelectbox").click()
-    page.get_by_role("option", name="Viewer — reads shared work").click()
-    page.get_by_role("button", name="Add person").click()
-    wait_ready(page)
-    expect(page.locator("td[role=gridcell]", has_text="vic").first).to_be_attached()
+    add_person(page, "Vic Viewer", "vic", VIEWER_PASSWORD, "Viewer — reads shared work")
     expect(field(page, "First password")).to_have_value("")  # not kept on screen
     expect(field(page, "Username")).to_have_value("")  # an empty form for the next person
     shoot(page, "04_admin")
