@@ -11,7 +11,6 @@ from services.boards import boards
 from services.boards.models import BoardView, TileView
 from services.data import datasets
 from services.data.datasets import DatasetView
-from services.errors import NotFound
 
 
 class PrivateData(BaseModel):
@@ -31,25 +30,16 @@ def _reads_its_dataset(tile: TileView) -> bool:
 
 def private_data(actor: UserView, board: BoardView) -> PrivateData:
     """Nothing for a person who cannot change the board (the names of datasets are the
-    editors' business) or for a dataset the person cannot see (its tile says so already)."""
+    editors' business) or for a dataset the person cannot see (its tile says so already).
+    One metadata query, however many tiles."""
     if not board.can_edit:
         return PrivateData(shareable=[], tiles=0)
-    found: dict[int, DatasetView] = {}
-    tiles = 0
-    for tile in board.tiles:
-        if not _reads_its_dataset(tile):
-            continue
-        dataset_id = int(tile.dataset_id or 0)
-        if dataset_id not in found:
-            try:
-                found[dataset_id] = datasets.get_dataset(actor, dataset_id)
-            except NotFound:
-                continue
-        if not found[dataset_id].is_shared:
-            tiles += 1
-    shareable = [d for d in found.values()
-                 if not d.is_shared and dataset_access.can_change(actor, d)]
-    return PrivateData(shareable=shareable, tiles=tiles)
+    private = {d.id: d for d in datasets.list_datasets(actor) if not d.is_shared}
+    on_private = [int(t.dataset_id or 0) for t in board.tiles
+                  if _reads_its_dataset(t) and t.dataset_id in private]
+    shareable = [private[i] for i in dict.fromkeys(on_private)  # board order, each once
+                 if dataset_access.can_change(actor, private[i])]
+    return PrivateData(shareable=shareable, tiles=len(on_private))
 
 
 def share_its_data(actor: UserView, board_id: int) -> list[DatasetView]:
